@@ -1,0 +1,70 @@
+//! Content nodes: kinds, statuses and their state machine, per-locale translations,
+//! validation and slugs, and the pure decisions that change a node.
+
+mod node;
+mod slug;
+mod status;
+mod validate;
+
+pub use node::{Node, NodeDraft, NodePatch, Translation, TranslationInput};
+pub use slug::{slugify, validate_slug};
+pub use status::{NodeAction, NodeStatus};
+pub use validate::{
+    MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_SLUG_CHARS, MAX_TITLE_CHARS, validate_body,
+    validate_excerpt, validate_title,
+};
+
+
+macro_rules! string_enum {
+    ($(#[$doc:meta])* $name:ident, $field:literal, { $($variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = crate::DomainError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(crate::DomainError::validation(
+                        $field,
+                        format!(
+                            "'{}' is not one of: {}",
+                            crate::text::printable(s),
+                            [$($s),+].join(", ")
+                        ),
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use string_enum;
+
+string_enum!(
+    /// What a node is.
+    NodeKind, "kind", {
+        Post => "post", Page => "page", Article => "article", Custom => "custom",
+        Block => "block", Menu => "menu", MenuItem => "menu_item", BlogPost => "blog_post",
+        Comment => "comment", Category => "category", Tag => "tag",
+    }
+);
+
+string_enum!(
+    /// How a body is written.
+    BodyFormat, "format", { Markdown => "markdown", Html => "html", Plain => "plain" }
+);

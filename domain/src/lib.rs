@@ -1,0 +1,22 @@
+//! RusToK domain core: pure types, validation, state machines and decisions.
+//!
+//! Nothing in this crate performs I/O, awaits, or reads a clock or a random source inside a
+//! decision: callers pass `now` and freshly generated ids in, so every decision is
+//! deterministic and property-testable.
+
+pub mod command;
+pub mod content;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod locale;
+pub mod money;
+pub mod tenant;
+pub mod text;
+
+pub use command::{Actor, Command, CommandEnvelope};
+pub use error::DomainError;
+pub use id::{CommandId, EventId, NodeId, TenantId};
+pub use locale::Locale;
+pub use money::{Currency, Money};
+pub use tenant::{Tenant, TenantCache, TenantCacheStats};
