@@ -1,1 +1,176 @@
-pub use sea_orm;
+//! RusToK persistence. `Store` owns the database connection (SQLite embedded by default,
+//! PostgreSQL for shared deployments), applies migrations on connect, executes domain
+//! commands in one transaction each (state change + outbox events together), and answers the
+//! queries the CLI and the console need — always filtered by tenant.
+
+pub mod entity;
+mod error;
+pub mod migration;
+mod outbox;
+mod repo;
+mod search;
+mod uow;
+
+pub use error::StoreError;
+pub use outbox::{OutboxCounts, RelayBatch, StoredEvent};
+pub use repo::{EventFilter, NodeFilter, NodeSummary, Page};
+pub use search::SearchHit;
+pub use uow::{Applied, Outcome};
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,
+};
+use sea_orm_migration::MigratorTrait;
+use std::time::Duration;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A handle on the database. Cheap to clone (the pool is shared).
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    url_display: String,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("db", &self.url_display)
+            .finish()
+    }
+}
+
+/// Removes a password from a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://...`), creating an
+    /// SQLite file if it does not exist, and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL '{}': use sqlite://PATH or postgres://...",
+                redact_url(url)
+            )));
+        };
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        match backend {
+            Backend::Sqlite => {
+                // One writer at a time is SQLite's rule; a small pool serves concurrent reads
+                // (WAL) while writes queue on BEGIN IMMEDIATE + busy_timeout.
+                opts.max_connections(if url.contains(":memory:") { 1 } else { 4 })
+                    .min_connections(1)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.create_if_missing(true)
+                            .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                            .busy_timeout(Duration::from_secs(10))
+                            .foreign_keys(true)
+                    });
+            }
+            Backend::Postgres => {
+                opts.max_connections(10).min_connections(1);
+            }
+        }
+        let db = Database::connect(opts)
+            .await
+            .map_err(|e| StoreError::Connect {
+                url: redact_url(url),
+                reason: error::one_line(&e.to_string()),
+            })?;
+        let store = Store {
+            db,
+            backend,
+            url_display: redact_url(url),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migration::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The database URL with any password removed.
+    pub fn url(&self) -> &str {
+        &self.url_display
+    }
+
+    /// The underlying sea-orm connection (for tests and maintenance tools).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+
+    /// Builds a raw statement written with `$1, $2, ...` placeholders for either backend.
+    pub(crate) fn stmt(&self, sql: &str, values: Vec<Value>) -> Statement {
+        stmt(self.backend, sql, values)
+    }
+}
+
+pub(crate) fn stmt(backend: Backend, sql: &str, values: Vec<Value>) -> Statement {
+    match backend {
+        Backend::Postgres => Statement::from_sql_and_values(DbBackend::Postgres, sql, values),
+        // SQLite numbers parameters as ?1, ?2, ...
+        Backend::Sqlite => {
+            Statement::from_sql_and_values(DbBackend::Sqlite, sql.replace('$', "?"), values)
+        }
+    }
+}
+
+pub(crate) fn backend_of(c: &impl ConnectionTrait) -> Backend {
+    match c.get_database_backend() {
+        DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            super::redact_url("sqlite:///tmp/a.db"),
+            "sqlite:///tmp/a.db"
+        );
+    }
+}

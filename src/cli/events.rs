@@ -1,0 +1,240 @@
+use super::output::{cell, emit, opt_time, table, time};
+use super::{CliError, Ctx};
+use crate::runtime::{Bus, Relay, RelayConfig};
+use clap::Subcommand;
+use rustok_domain::DomainError;
+use rustok_store::{EventFilter, StoredEvent};
+use std::io::Write;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCmd {
+    /// List stored events of the tenant, oldest first
+    List {
+        /// Only events of this aggregate (node, order, ...) id
+        #[arg(long, value_name = "ID")]
+        aggregate: Option<String>,
+        /// Only events of this type, e.g. node.published
+        #[arg(long = "type", value_name = "T")]
+        event_type: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: u64,
+    },
+    /// Follow new events until interrupted (one JSON object per line with --json)
+    Tail {
+        /// Also print this many of the latest events first
+        #[arg(long, default_value_t = 0)]
+        last: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Pending / dispatched / failed counts
+    Status,
+    /// Deliver pending events now (the console does this continuously)
+    Relay {
+        /// Keep relaying until interrupted
+        #[arg(long)]
+        follow: bool,
+    },
+    /// Put dead letters back in the queue
+    Retry {
+        /// Only this event (default: all dead letters)
+        #[arg(long, value_name = "EVENT_ID")]
+        id: Vec<String>,
+    },
+    /// List dead letters
+    Failed,
+}
+
+fn rows(events: &[StoredEvent]) -> String {
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                time(&e.envelope.occurred_at),
+                e.envelope.event_type.clone(),
+                e.envelope.aggregate_id.to_string(),
+                cell(&e.envelope.actor, 20),
+                e.status.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["SEQ", "OCCURRED", "TYPE", "AGGREGATE", "ACTOR", "DELIVERY"],
+        &rows,
+    )
+}
+
+fn line(e: &StoredEvent) -> String {
+    format!(
+        "{}  {:<26} {}  {}  by {}",
+        time(&e.envelope.occurred_at),
+        e.envelope.event_type,
+        e.envelope.aggregate_type,
+        e.envelope.aggregate_id,
+        cell(&e.envelope.actor, 20)
+    )
+}
+
+pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
+    let tenant = ctx.tenant().await?;
+    match cmd {
+        EventsCmd::List {
+            aggregate,
+            event_type,
+            limit,
+        } => {
+            let aggregate_id = aggregate
+                .as_deref()
+                .map(|a| {
+                    Uuid::parse_str(a.trim()).map_err(|_| {
+                        DomainError::validation(
+                            "aggregate",
+                            format!("'{}' is not a UUID", cell(a, 60)),
+                        )
+                    })
+                })
+                .transpose()?;
+            let events = ctx
+                .store
+                .list_events(&EventFilter {
+                    tenant_id: Some(tenant.id),
+                    aggregate_id,
+                    event_type: event_type.clone(),
+                    limit: (*limit).max(1),
+                    ..Default::default()
+                })
+                .await?;
+            emit(ctx.json, &events, || rows(&events));
+            Ok(())
+        }
+        EventsCmd::Tail { last } => {
+            let mut cursor = ctx.store.latest_seq().await?;
+            if *last > 0 {
+                cursor = (cursor - i64::try_from(*last).unwrap_or(i64::MAX)).max(0);
+            }
+            let stop = tokio::signal::ctrl_c();
+            tokio::pin!(stop);
+            loop {
+                let batch = ctx
+                    .store
+                    .list_events(&EventFilter {
+                        tenant_id: Some(tenant.id),
+                        after_seq: Some(cursor),
+                        limit: 1000,
+                        ..Default::default()
+                    })
+                    .await?;
+                let mut out = std::io::stdout().lock();
+                for e in &batch {
+                    cursor = cursor.max(e.seq);
+                    let text = if ctx.json {
+                        serde_json::to_string(e).unwrap_or_default()
+                    } else {
+                        line(e)
+                    };
+                    if writeln!(out, "{text}").is_err() {
+                        return Ok(()); // stdout closed (e.g. piped into head)
+                    }
+                }
+                let _ = out.flush();
+                drop(out);
+                if batch.len() == 1000 {
+                    continue;
+                }
+                tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+            }
+        }
+    }
+}
+
+pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
+    match cmd {
+        OutboxCmd::Status => {
+            let c = ctx.store.outbox_counts().await?;
+            emit(ctx.json, &c, || {
+                format!(
+                    "pending     {}\ndispatched  {}\nfailed      {}",
+                    c.pending, c.dispatched, c.failed
+                )
+            });
+            Ok(())
+        }
+        OutboxCmd::Relay { follow } => {
+            let relay = Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default());
+            if *follow {
+                let (tx, rx) = tokio::sync::watch::channel(false);
+                let task = tokio::spawn(relay.run(rx));
+                let _ = tokio::signal::ctrl_c().await;
+                let _ = tx.send(true);
+                let _ = task.await;
+                return Ok(());
+            }
+            let pass = relay.drain().await?;
+            let summary = serde_json::json!({
+                "delivered": pass.delivered,
+                "retried": pass.retried,
+                "dead_lettered": pass.dead_lettered,
+            });
+            emit(ctx.json, &summary, || {
+                format!(
+                    "delivered {}, retried {}, dead-lettered {}",
+                    pass.delivered, pass.retried, pass.dead_lettered
+                )
+            });
+            Ok(())
+        }
+        OutboxCmd::Retry { id } => {
+            let ids = id
+                .iter()
+                .map(|s| s.parse())
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            let n = ctx
+                .store
+                .retry_dead_letters(if ids.is_empty() { None } else { Some(&ids) })
+                .await?;
+            emit(ctx.json, &serde_json::json!({ "requeued": n }), || {
+                format!("{n} dead letter(s) back in the queue")
+            });
+            Ok(())
+        }
+        OutboxCmd::Failed => {
+            let tenant = ctx.tenant().await?;
+            let failed = ctx
+                .store
+                .list_events(&EventFilter {
+                    tenant_id: Some(tenant.id),
+                    status: Some("failed".into()),
+                    limit: 10_000,
+                    ..Default::default()
+                })
+                .await?;
+            emit(ctx.json, &failed, || {
+                let rows: Vec<Vec<String>> = failed
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.envelope.id.to_string(),
+                            e.envelope.event_type.clone(),
+                            e.attempts.to_string(),
+                            opt_time(&e.dispatched_at),
+                            cell(e.last_error.as_deref().unwrap_or(""), 60),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["EVENT", "TYPE", "ATTEMPTS", "DISPATCHED", "LAST ERROR"],
+                    &rows,
+                )
+            });
+            Ok(())
+        }
+    }
+}

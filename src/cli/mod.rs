@@ -1,0 +1,188 @@
+//! The headless command contract of CLI.md: every console action as a subcommand, `--json`
+//! for scripts, exit code 0 on success, 1 on a refused command, 2 on a usage error.
+
+mod events;
+mod node;
+pub mod output;
+mod tenant;
+
+use crate::runtime::{ActionQueue, QueueError, QueueOptions};
+use clap::{Parser, Subcommand};
+use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, Tenant, TenantId};
+use rustok_store::{Applied, Store, StoreError};
+
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rustok",
+    version,
+    about = "RusToK Console: the back-office for a multi-tenant content + commerce platform",
+    long_about = "RusToK Console: the back-office for a multi-tenant content + commerce platform.\n\n\
+                  Every console action is also a subcommand; add --json for one JSON value on stdout."
+)]
+pub struct Cli {
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: SQLite in the data dir]
+    #[arg(long, global = true, env = "RUSTOK_DATABASE_URL", value_name = "URL")]
+    pub db: Option<String>,
+
+    /// Tenant to act in (the `default` tenant is created on first use)
+    #[arg(long, global = true, env = "RUSTOK_TENANT", default_value = DEFAULT_TENANT, value_name = "SLUG")]
+    pub tenant: String,
+
+    /// Acting staff member
+    #[arg(
+        long = "as",
+        global = true,
+        env = "RUSTOK_STAFF",
+        default_value = "owner",
+        value_name = "HANDLE"
+    )]
+    pub actor: String,
+
+    /// Print exactly one JSON value on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Create and list tenants
+    #[command(subcommand)]
+    Tenant(tenant::TenantCmd),
+    /// Create, edit, translate, publish and search content nodes
+    #[command(subcommand)]
+    Node(node::NodeCmd),
+    /// Read the events each change produced
+    #[command(subcommand)]
+    Events(events::EventsCmd),
+    /// Outbox delivery state, relay and dead letters
+    #[command(subcommand)]
+    Outbox(events::OutboxCmd),
+}
+
+/// Why a command failed, and with which exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("{0}")]
+    Queue(String),
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => CliError::Domain(d),
+            other => CliError::Store(other),
+        }
+    }
+}
+
+impl From<QueueError> for CliError {
+    fn from(e: QueueError) -> Self {
+        match e {
+            QueueError::Store(s) => s.into(),
+            other => CliError::Queue(other.to_string()),
+        }
+    }
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What every command needs: the store, the action queue, the tenant and the actor.
+pub struct Ctx {
+    pub store: Store,
+    pub queue: ActionQueue,
+    pub actor: Actor,
+    pub json: bool,
+    tenant_slug: String,
+}
+
+impl Ctx {
+    pub async fn open(cli: &Cli) -> Result<Ctx, CliError> {
+        let url = match &cli.db {
+            Some(u) => u.clone(),
+            None => crate::config::default_db_url()
+                .map_err(|e| CliError::Input(format!("cannot create the data directory: {e}")))?,
+        };
+        let store = Store::connect(&url).await?;
+        let (queue, _worker) = ActionQueue::spawn(store.clone(), None, QueueOptions::default());
+        Ok(Ctx {
+            store,
+            queue,
+            actor: Actor::new(cli.actor.clone()),
+            json: cli.json,
+            tenant_slug: cli.tenant.clone(),
+        })
+    }
+
+    /// The tenant named by `--tenant`. The `default` tenant is created on first use; any
+    /// other must exist.
+    pub async fn tenant(&self) -> Result<Tenant, CliError> {
+        if let Some(t) = self.store.tenant_by_slug(&self.tenant_slug).await? {
+            return Ok(t);
+        }
+        if self.tenant_slug != DEFAULT_TENANT {
+            return Err(DomainError::not_found("tenant", format!("'{}'", self.tenant_slug)).into());
+        }
+        let id = TenantId::new_v7();
+        let cmd = Command::CreateTenant {
+            id,
+            slug: DEFAULT_TENANT.into(),
+            name: "Default".into(),
+            default_locale: "en".parse()?,
+        };
+        match self
+            .queue
+            .execute(CommandEnvelope::new(id, self.actor.clone(), cmd))
+            .await
+        {
+            Ok(_) => {}
+            // Another process created it first.
+            Err(e) if matches!(e.domain(), Some(DomainError::Duplicate { .. })) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.store
+            .tenant_by_slug(DEFAULT_TENANT)
+            .await?
+            .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT).into())
+    }
+
+    /// Sends a command through the action queue and waits for the outcome.
+    pub async fn execute(&self, tenant: &Tenant, command: Command) -> Result<Applied, CliError> {
+        let env = CommandEnvelope::new(tenant.id, self.actor.clone(), command);
+        Ok(self.queue.execute(env).await?)
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let Some(command) = &cli.command else {
+        return Err(CliError::Usage(
+            "no command given: run `rustok --help` to see the commands".into(),
+        ));
+    };
+    let ctx = Ctx::open(&cli).await?;
+    match command {
+        Cmd::Tenant(c) => tenant::run(&ctx, c).await,
+        Cmd::Node(c) => node::run(&ctx, c).await,
+        Cmd::Events(c) => events::run_events(&ctx, c).await,
+        Cmd::Outbox(c) => events::run_outbox(&ctx, c).await,
+    }
+}

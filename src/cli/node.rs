@@ -1,0 +1,369 @@
+use super::output::{cell, emit, opt_time, table, time};
+use super::{CliError, Ctx};
+use clap::{Args, Subcommand};
+use rustok_domain::content::{
+    BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, TranslationInput,
+};
+use rustok_domain::text::printable;
+use rustok_domain::{Command, DomainError, Locale, NodeId};
+use rustok_store::{NodeFilter, Outcome};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct BodyArgs {
+    /// Body text
+    #[arg(long, conflicts_with = "body_file")]
+    body: Option<String>,
+    /// Read the body from a UTF-8 file
+    #[arg(long, value_name = "FILE")]
+    body_file: Option<PathBuf>,
+}
+
+impl BodyArgs {
+    fn read(&self) -> Result<Option<String>, CliError> {
+        if let Some(b) = &self.body {
+            return Ok(Some(b.clone()));
+        }
+        let Some(path) = &self.body_file else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(path)
+            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
+        String::from_utf8(bytes).map(Some).map_err(|e| {
+            CliError::Input(format!(
+                "{} is not valid UTF-8 (first bad byte at offset {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NodeCmd {
+    /// Create a draft
+    Create {
+        /// post, page, article, custom, block, menu, menu_item, blog_post, comment, category, tag
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        title: String,
+        /// Derived from the title when absent
+        #[arg(long)]
+        slug: Option<String>,
+        /// Defaults to the tenant's default locale
+        #[arg(long)]
+        locale: Option<String>,
+        #[command(flatten)]
+        body: BodyArgs,
+        /// markdown, html or plain
+        #[arg(long, default_value = "markdown")]
+        format: String,
+        #[arg(long)]
+        excerpt: Option<String>,
+    },
+    /// Edit one translation of a node
+    Update {
+        id: String,
+        /// Which translation (defaults to the node's source locale)
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        slug: Option<String>,
+        /// An empty string clears the excerpt
+        #[arg(long)]
+        excerpt: Option<String>,
+        #[command(flatten)]
+        body: BodyArgs,
+        #[arg(long)]
+        format: Option<String>,
+        /// Refuse the edit unless the node is at this version
+        #[arg(long, value_name = "N")]
+        expect_version: Option<i64>,
+    },
+    /// Add or replace a translation
+    Translate {
+        id: String,
+        #[arg(long)]
+        locale: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long)]
+        excerpt: Option<String>,
+        #[command(flatten)]
+        body: BodyArgs,
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long, value_name = "N")]
+        expect_version: Option<i64>,
+    },
+    /// draft → published
+    Publish(StatusArgs),
+    /// published → draft
+    Unpublish(StatusArgs),
+    /// published → archived
+    Archive(StatusArgs),
+    /// archived → draft
+    Restore(StatusArgs),
+    /// Show a node with all its translations
+    Show { id: String },
+    /// List nodes, most recently updated first
+    List {
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Full-text search over titles, excerpts and bodies
+    Search {
+        query: String,
+        #[arg(long)]
+        locale: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    id: String,
+    #[arg(long, value_name = "N")]
+    expect_version: Option<i64>,
+}
+
+fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Option<T>, CliError> {
+    Ok(s.as_deref().map(str::parse).transpose()?)
+}
+
+pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
+    let tenant = ctx.tenant().await?;
+    let command = match cmd {
+        NodeCmd::Create {
+            kind,
+            title,
+            slug,
+            locale,
+            body,
+            format,
+            excerpt,
+        } => Command::CreateNode(NodeDraft {
+            id: NodeId::new_v7(),
+            kind: kind.parse::<NodeKind>()?,
+            locale: opt::<Locale>(locale)?.unwrap_or_else(|| tenant.default_locale.clone()),
+            title: title.clone(),
+            slug: slug.clone(),
+            excerpt: excerpt.clone(),
+            body: body.read()?.unwrap_or_default(),
+            format: format.parse::<BodyFormat>()?,
+        }),
+        NodeCmd::Update {
+            id,
+            locale,
+            title,
+            slug,
+            excerpt,
+            body,
+            format,
+            expect_version,
+        } => Command::UpdateNode {
+            id: id.parse()?,
+            patch: NodePatch {
+                locale: opt(locale)?,
+                title: title.clone(),
+                slug: slug.clone(),
+                excerpt: excerpt.clone(),
+                body: body.read()?,
+                format: opt(format)?,
+            },
+            expected_version: *expect_version,
+        },
+        NodeCmd::Translate {
+            id,
+            locale,
+            title,
+            slug,
+            excerpt,
+            body,
+            format,
+            expect_version,
+        } => Command::TranslateNode {
+            id: id.parse()?,
+            input: TranslationInput {
+                locale: locale.parse()?,
+                title: title.clone(),
+                slug: slug.clone(),
+                excerpt: excerpt.clone(),
+                body: body.read()?,
+                format: opt(format)?,
+            },
+            expected_version: *expect_version,
+        },
+        NodeCmd::Publish(a) => status(a, NodeAction::Publish)?,
+        NodeCmd::Unpublish(a) => status(a, NodeAction::Unpublish)?,
+        NodeCmd::Archive(a) => status(a, NodeAction::Archive)?,
+        NodeCmd::Restore(a) => status(a, NodeAction::Restore)?,
+        NodeCmd::Show { id } => {
+            let id: NodeId = id.parse()?;
+            let node = ctx
+                .store
+                .node(tenant.id, id)
+                .await?
+                .ok_or_else(|| DomainError::not_found("node", id))?;
+            emit(ctx.json, &node, || describe(&node));
+            return Ok(());
+        }
+        NodeCmd::List {
+            status,
+            kind,
+            locale,
+            limit,
+            offset,
+        } => {
+            let filter = NodeFilter {
+                status: opt::<NodeStatus>(status)?,
+                kind: opt::<NodeKind>(kind)?,
+                locale: opt::<Locale>(locale)?,
+                offset: *offset,
+                limit: (*limit).max(1),
+            };
+            let page = ctx.store.list_nodes(tenant.id, &filter).await?;
+            emit(ctx.json, &page.rows, || {
+                let rows: Vec<Vec<String>> = page
+                    .rows
+                    .iter()
+                    .map(|n| {
+                        vec![
+                            n.id.to_string(),
+                            n.status.to_string(),
+                            n.kind.to_string(),
+                            n.locales
+                                .iter()
+                                .map(|l| l.to_string())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            format!("v{}", n.version),
+                            time(&n.updated_at),
+                            cell(&n.title, 60),
+                        ]
+                    })
+                    .collect();
+                let shown = page.rows.len() as u64;
+                let mut s = table(
+                    &["ID", "STATUS", "KIND", "LOCALES", "VER", "UPDATED", "TITLE"],
+                    &rows,
+                );
+                if shown < page.total {
+                    s.push_str(&format!(
+                        "\n({} of {} shown; use --offset/--limit for more)",
+                        shown, page.total
+                    ));
+                }
+                s
+            });
+            return Ok(());
+        }
+        NodeCmd::Search {
+            query,
+            locale,
+            limit,
+        } => {
+            let locale = opt::<Locale>(locale)?;
+            let hits = ctx
+                .store
+                .search_nodes(tenant.id, query, locale.as_ref(), *limit)
+                .await?;
+            emit(ctx.json, &hits, || {
+                let rows: Vec<Vec<String>> = hits
+                    .iter()
+                    .map(|h| {
+                        vec![
+                            h.node_id.to_string(),
+                            h.locale.to_string(),
+                            h.status.to_string(),
+                            cell(&h.title, 50),
+                            cell(h.snippet.as_deref().unwrap_or(""), 60),
+                        ]
+                    })
+                    .collect();
+                if rows.is_empty() {
+                    "no matches".into()
+                } else {
+                    table(&["ID", "LOCALE", "STATUS", "TITLE", "MATCH"], &rows)
+                }
+            });
+            return Ok(());
+        }
+    };
+    let name = command.name();
+    let applied = ctx.execute(&tenant, command).await?;
+    if let Outcome::Node(node) = applied.outcome {
+        emit(ctx.json, &node, || {
+            format!(
+                "{}: {} {} is {} at version {}",
+                name.replace('_', " "),
+                node.kind,
+                node.id,
+                node.status,
+                node.version
+            )
+        });
+    }
+    Ok(())
+}
+
+fn status(a: &StatusArgs, action: NodeAction) -> Result<Command, CliError> {
+    Ok(Command::ChangeNodeStatus {
+        id: a.id.parse()?,
+        action,
+        expected_version: a.expect_version,
+    })
+}
+
+/// Human-readable detail of a node, every user string made terminal-safe.
+fn describe(n: &Node) -> String {
+    let mut s = format!(
+        "{} {} ({}, version {})\nauthor {}, source locale {}\ncreated {}  updated {}  published {}  archived {}\n",
+        n.kind,
+        n.id,
+        n.status,
+        n.version,
+        cell(&n.author, 60),
+        n.source_locale,
+        time(&n.created_at),
+        time(&n.updated_at),
+        opt_time(&n.published_at),
+        opt_time(&n.archived_at),
+    );
+    for t in &n.translations {
+        s.push_str(&format!(
+            "\n[{}] {}\n  slug {}  format {}  {} chars\n",
+            t.locale,
+            cell(&t.title, 255),
+            t.slug,
+            t.format,
+            t.body.chars().count()
+        ));
+        if let Some(e) = &t.excerpt {
+            s.push_str(&format!("  excerpt: {}\n", cell(e, 200)));
+        }
+        for line in t.body.lines().take(20) {
+            s.push_str("  | ");
+            s.push_str(&printable(line));
+            s.push('\n');
+        }
+        if t.body.lines().count() > 20 {
+            s.push_str("  | …\n");
+        }
+    }
+    s
+}

@@ -1,0 +1,7 @@
+//! The `rustok` binary's library half: CLI, configuration, logging and the runtime (action
+//! queue, relay, bus) that wires `rustok-domain`, `rustok-store` and `rustok-ui` together.
+
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod runtime;

@@ -1,0 +1,10 @@
+//! The runtime: the action queue worker that executes commands one transaction each, the
+//! relay that moves committed outbox rows onto the in-process bus, and the bus itself.
+
+pub mod bus;
+pub mod queue;
+pub mod relay;
+
+pub use bus::{Backpressure, Bus, BusMsg, BusStats, Subscription};
+pub use queue::{ActionQueue, QueueError, QueueOptions};
+pub use relay::{Consumer, Relay, RelayConfig, RelayPass, backoff};

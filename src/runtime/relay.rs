@@ -1,0 +1,194 @@
+//! The relay: claims committed outbox rows oldest first in batches, hands each to the
+//! consumers and the bus, marks it dispatched; a failed delivery is retried with exponential
+//! backoff (1 s doubling, capped at 60 s) and dead-lettered after 5 attempts.
+
+use super::bus::Bus;
+use chrono::Utc;
+use rustok_domain::event::EventEnvelope;
+use rustok_store::{Store, StoreError};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+
+/// Something that must see every committed event (at least once; de-duplicate by id).
+pub trait Consumer: Send + Sync {
+    fn name(&self) -> &str;
+    /// Handles one event; an `Err` makes the relay retry it later.
+    fn handle(&self, event: &EventEnvelope) -> Result<(), String>;
+}
+
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    pub batch: u64,
+    /// How long a claim is held before another relay may take the rows over.
+    pub lease: Duration,
+    /// How often to look for work when nothing woke the relay.
+    pub poll: Duration,
+    pub max_attempts: i32,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch: 256,
+            lease: Duration::from_secs(30),
+            poll: Duration::from_millis(250),
+            max_attempts: 5,
+            base_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Delay before attempt `attempts + 1`, after `attempts` failures: base × 2^(attempts−1),
+/// capped.
+pub fn backoff(attempts: i32, cfg: &RelayConfig) -> Duration {
+    let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    cfg.base_backoff
+        .checked_mul(2u32.saturating_pow(exp))
+        .unwrap_or(cfg.max_backoff)
+        .min(cfg.max_backoff)
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RelayPass {
+    pub delivered: usize,
+    pub retried: usize,
+    pub dead_lettered: usize,
+}
+
+impl RelayPass {
+    pub fn claimed(&self) -> usize {
+        self.delivered + self.retried + self.dead_lettered
+    }
+}
+
+pub struct Relay {
+    store: Store,
+    bus: Bus,
+    consumers: Vec<Arc<dyn Consumer>>,
+    cfg: RelayConfig,
+    wake: Arc<Notify>,
+}
+
+impl Relay {
+    pub fn new(store: Store, bus: Bus, cfg: RelayConfig) -> Self {
+        Self {
+            store,
+            bus,
+            consumers: Vec::new(),
+            cfg,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn with_consumer(mut self, c: Arc<dyn Consumer>) -> Self {
+        self.consumers.push(c);
+        self
+    }
+
+    /// Notify this to make the relay look at the outbox now.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claims and delivers one batch.
+    pub async fn run_once(&self) -> Result<RelayPass, StoreError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let lease_ms = i64::try_from(self.cfg.lease.as_millis()).unwrap_or(i64::MAX / 4);
+        let batch = self
+            .store
+            .claim_batch(self.cfg.batch, now_ms, lease_ms)
+            .await?;
+        let mut pass = RelayPass::default();
+        let mut delivered = Vec::with_capacity(batch.events.len());
+        for stored in batch.events {
+            let failure = self.consumers.iter().find_map(|c| {
+                c.handle(&stored.envelope)
+                    .err()
+                    .map(|e| format!("{}: {e}", c.name()))
+            });
+            match failure {
+                None => {
+                    delivered.push(stored.seq);
+                    self.bus.publish(Arc::new(stored.envelope));
+                    pass.delivered += 1;
+                }
+                Some(error) => {
+                    let attempts = stored.attempts + 1;
+                    let dead = attempts >= self.cfg.max_attempts;
+                    let next = now_ms
+                        + i64::try_from(backoff(attempts, &self.cfg).as_millis()).unwrap_or(60_000);
+                    tracing::warn!(event = %stored.envelope.id, attempts, dead, %error, "delivery failed");
+                    self.store
+                        .record_failure(batch.token, stored.seq, attempts, &error, next, dead)
+                        .await?;
+                    if dead {
+                        pass.dead_lettered += 1;
+                    } else {
+                        pass.retried += 1;
+                    }
+                }
+            }
+        }
+        self.store
+            .mark_dispatched(batch.token, &delivered, Utc::now())
+            .await?;
+        Ok(pass)
+    }
+
+    /// Delivers until nothing is claimable right now (rows in backoff stay pending).
+    pub async fn drain(&self) -> Result<RelayPass, StoreError> {
+        let mut total = RelayPass::default();
+        loop {
+            let p = self.run_once().await?;
+            total.delivered += p.delivered;
+            total.retried += p.retried;
+            total.dead_lettered += p.dead_lettered;
+            if p.claimed() == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true: a pass whenever woken or every `poll`.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut error_backoff = Duration::from_millis(250);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.drain().await {
+                Ok(_) => error_backoff = Duration::from_millis(250),
+                Err(e) => {
+                    tracing::error!(error = %e, "relay pass failed; retrying");
+                    tokio::time::sleep(error_backoff).await;
+                    error_backoff = (error_backoff * 2).min(Duration::from_secs(10));
+                    continue;
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.cfg.poll) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_and_caps_at_sixty() {
+        let cfg = RelayConfig::default();
+        let secs: Vec<u64> = (1..=9).map(|a| backoff(a, &cfg).as_secs()).collect();
+        assert_eq!(secs, vec![1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        assert_eq!(backoff(0, &cfg).as_secs(), 1);
+        assert_eq!(backoff(i32::MAX, &cfg).as_secs(), 60);
+    }
+}

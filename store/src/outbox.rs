@@ -1,0 +1,258 @@
+//! The transactional outbox: events are appended in the command's transaction, then claimed
+//! by relays in batches (oldest first, with an expiring lease so a crashed relay's rows are
+//! picked up again), marked dispatched, or rescheduled with backoff and finally dead-lettered.
+
+use crate::entity::outbox;
+use crate::error::corrupt;
+use crate::{Backend, Store, StoreError, backend_of, stmt};
+use chrono::{DateTime, Utc};
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::{EventId, TenantId};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Value,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub const PENDING: &str = "pending";
+pub const DISPATCHED: &str = "dispatched";
+pub const FAILED: &str = "failed";
+
+/// An event as stored, with its delivery state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub envelope: EventEnvelope,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub dispatched_at: Option<DateTime<Utc>>,
+}
+
+impl StoredEvent {
+    pub(crate) fn from_row(m: outbox::Model) -> Result<Self, StoreError> {
+        let payload = serde_json::from_str(&m.payload).map_err(|e| corrupt("event payload", e))?;
+        Ok(StoredEvent {
+            seq: m.seq,
+            envelope: EventEnvelope {
+                id: EventId::from_uuid(m.id),
+                event_type: m.event_type,
+                schema_version: u16::try_from(m.schema_version)
+                    .map_err(|e| corrupt("schema version", e))?,
+                tenant_id: TenantId::from_uuid(m.tenant_id),
+                aggregate_type: m.aggregate_type,
+                aggregate_id: m.aggregate_id,
+                correlation_id: m.correlation_id,
+                causation_id: m.causation_id,
+                actor: m.actor,
+                occurred_at: m.occurred_at,
+                payload,
+            },
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            dispatched_at: m.dispatched_at,
+        })
+    }
+}
+
+/// Delivery counts across the outbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub dispatched: u64,
+    pub failed: u64,
+}
+
+/// Rows claimed by one relay pass.
+#[derive(Debug, Clone)]
+pub struct RelayBatch {
+    pub token: Uuid,
+    pub events: Vec<StoredEvent>,
+}
+
+/// Appends envelopes to the outbox inside the caller's transaction.
+pub(crate) async fn append(
+    c: &impl ConnectionTrait,
+    envelopes: &[EventEnvelope],
+) -> Result<(), StoreError> {
+    if envelopes.is_empty() {
+        return Ok(());
+    }
+    let rows = envelopes.iter().map(|e| outbox::ActiveModel {
+        seq: NotSet,
+        id: Set(e.id.as_uuid()),
+        tenant_id: Set(e.tenant_id.as_uuid()),
+        event_type: Set(e.event_type.clone()),
+        schema_version: Set(i32::from(e.schema_version)),
+        aggregate_type: Set(e.aggregate_type.clone()),
+        aggregate_id: Set(e.aggregate_id),
+        correlation_id: Set(e.correlation_id),
+        causation_id: Set(e.causation_id),
+        actor: Set(e.actor.clone()),
+        occurred_at: Set(e.occurred_at),
+        payload: Set(e.payload.to_string()),
+        status: Set(PENDING.to_string()),
+        attempts: Set(0),
+        next_attempt_ms: Set(0),
+        last_error: Set(None),
+        claim_token: Set(None),
+        claimed_until_ms: Set(None),
+        dispatched_at: Set(None),
+    });
+    outbox::Entity::insert_many(rows).exec(c).await?;
+    Ok(())
+}
+
+impl Store {
+    /// Claims up to `limit` pending rows whose backoff has passed and whose previous claim (if
+    /// any) has expired, oldest first, leasing them for `lease_ms`.
+    pub async fn claim_batch(
+        &self,
+        limit: u64,
+        now_ms: i64,
+        lease_ms: i64,
+    ) -> Result<RelayBatch, StoreError> {
+        let token = Uuid::now_v7();
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET claim_token = $1, claimed_until_ms = $2 WHERE seq IN (
+                SELECT seq FROM outbox
+                WHERE status = 'pending' AND next_attempt_ms <= $3
+                  AND (claimed_until_ms IS NULL OR claimed_until_ms < $3)
+                ORDER BY seq LIMIT $4{lock})"
+        );
+        let claimed = self
+            .db
+            .execute_raw(self.stmt(
+                &sql,
+                vec![
+                    Value::from(token),
+                    Value::from(now_ms + lease_ms),
+                    Value::from(now_ms),
+                    Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+                ],
+            ))
+            .await?
+            .rows_affected();
+        if claimed == 0 {
+            return Ok(RelayBatch {
+                token,
+                events: Vec::new(),
+            });
+        }
+        let mut events = outbox::Entity::find()
+            .filter(outbox::Column::ClaimToken.eq(token))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(StoredEvent::from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.sort_by_key(|e| e.seq);
+        Ok(RelayBatch { token, events })
+    }
+
+    /// Marks delivered rows of a claim as dispatched.
+    pub async fn mark_dispatched(
+        &self,
+        token: Uuid,
+        seqs: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        if seqs.is_empty() {
+            return Ok(0);
+        }
+        let r = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, DISPATCHED.into())
+            .col_expr(outbox::Column::DispatchedAt, now.into())
+            .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
+            .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
+            .filter(outbox::Column::ClaimToken.eq(token))
+            .filter(outbox::Column::Seq.is_in(seqs.iter().copied()))
+            .exec(&self.db)
+            .await?;
+        Ok(r.rows_affected)
+    }
+
+    /// Records a failed delivery: the row goes back to pending with a later attempt time, or
+    /// becomes a dead letter (`failed`) when `dead` is set.
+    pub async fn record_failure(
+        &self,
+        token: Uuid,
+        seq: i64,
+        attempts: i32,
+        error: &str,
+        next_attempt_ms: i64,
+        dead: bool,
+    ) -> Result<(), StoreError> {
+        outbox::Entity::update_many()
+            .col_expr(
+                outbox::Column::Status,
+                if dead { FAILED } else { PENDING }.into(),
+            )
+            .col_expr(outbox::Column::Attempts, attempts.into())
+            .col_expr(outbox::Column::LastError, Some(error.to_string()).into())
+            .col_expr(outbox::Column::NextAttemptMs, next_attempt_ms.into())
+            .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
+            .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
+            .filter(outbox::Column::ClaimToken.eq(token))
+            .filter(outbox::Column::Seq.eq(seq))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts dead letters back in the queue (all of them, or those with the given ids).
+    pub async fn retry_dead_letters(&self, ids: Option<&[EventId]>) -> Result<u64, StoreError> {
+        let mut q = outbox::Entity::update_many()
+            .col_expr(outbox::Column::Status, PENDING.into())
+            .col_expr(outbox::Column::Attempts, 0.into())
+            .col_expr(outbox::Column::NextAttemptMs, 0i64.into())
+            .filter(outbox::Column::Status.eq(FAILED));
+        if let Some(ids) = ids {
+            q = q.filter(outbox::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())));
+        }
+        Ok(q.exec(&self.db).await?.rows_affected)
+    }
+
+    /// Pending / dispatched / failed counts.
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let count = |s: &'static str| {
+            outbox::Entity::find()
+                .filter(outbox::Column::Status.eq(s))
+                .count(&self.db)
+        };
+        Ok(OutboxCounts {
+            pending: count(PENDING).await?,
+            dispatched: count(DISPATCHED).await?,
+            failed: count(FAILED).await?,
+        })
+    }
+
+    /// The highest sequence number stored (0 when empty): where a live tail starts.
+    pub async fn latest_seq(&self) -> Result<i64, StoreError> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt("SELECT COALESCE(MAX(seq), 0) AS m FROM outbox", vec![]))
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64>("", "m")?,
+            None => 0,
+        })
+    }
+}
+
+/// Used by the unit of work to build statements on the transaction's backend.
+#[allow(dead_code)]
+pub(crate) fn backend_stmt(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> sea_orm::Statement {
+    stmt(backend_of(c), sql, values)
+}

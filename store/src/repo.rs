@@ -1,0 +1,300 @@
+//! Reads: rows → domain types, and the tenant-filtered queries behind `show`, `list` and the
+//! console's windows.
+
+use crate::entity::{node, node_translation, outbox, tenant};
+use crate::error::corrupt;
+use crate::outbox::StoredEvent;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
+use rustok_domain::{Locale, NodeId, Tenant, TenantId};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| corrupt(what, e))
+}
+
+pub(crate) fn tenant_from_row(m: tenant::Model) -> Result<Tenant, StoreError> {
+    Ok(Tenant {
+        id: TenantId::from_uuid(m.id),
+        slug: m.slug,
+        name: m.name,
+        default_locale: parse("tenant locale", &m.default_locale)?,
+        is_active: m.is_active,
+        created_at: m.created_at,
+    })
+}
+
+pub(crate) fn translation_from_row(m: node_translation::Model) -> Result<Translation, StoreError> {
+    Ok(Translation {
+        locale: parse("translation locale", &m.locale)?,
+        title: m.title,
+        slug: m.slug,
+        excerpt: m.excerpt,
+        body: m.body,
+        format: parse::<BodyFormat>("body format", &m.format)?,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn node_from_rows(
+    m: node::Model,
+    translations: Vec<node_translation::Model>,
+) -> Result<Node, StoreError> {
+    let mut translations = translations
+        .into_iter()
+        .map(translation_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    translations.sort_by(|a, b| a.locale.cmp(&b.locale));
+    if translations.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "node {} has no translation",
+            m.id
+        )));
+    }
+    Ok(Node {
+        id: NodeId::from_uuid(m.id),
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        kind: parse::<NodeKind>("node kind", &m.kind)?,
+        status: parse::<NodeStatus>("node status", &m.status)?,
+        version: m.version,
+        source_locale: parse("source locale", &m.source_locale)?,
+        author: m.author,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+        published_at: m.published_at,
+        archived_at: m.archived_at,
+        translations,
+    })
+}
+
+/// Loads one node of one tenant, with all its translations.
+pub(crate) async fn load_node(
+    c: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    id: NodeId,
+) -> Result<Option<Node>, StoreError> {
+    let Some(row) = node::Entity::find_by_id(id.as_uuid())
+        .filter(node::Column::TenantId.eq(tenant_id.as_uuid()))
+        .one(c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let translations = node_translation::Entity::find()
+        .filter(node_translation::Column::NodeId.eq(id.as_uuid()))
+        .all(c)
+        .await?;
+    node_from_rows(row, translations).map(Some)
+}
+
+pub(crate) async fn load_tenant(
+    c: &impl ConnectionTrait,
+    id: TenantId,
+) -> Result<Option<Tenant>, StoreError> {
+    tenant::Entity::find_by_id(id.as_uuid())
+        .one(c)
+        .await?
+        .map(tenant_from_row)
+        .transpose()
+}
+
+/// Which nodes a list shows, and which window of them.
+#[derive(Debug, Clone, Default)]
+pub struct NodeFilter {
+    pub status: Option<NodeStatus>,
+    pub kind: Option<NodeKind>,
+    /// Only nodes that have a translation in this locale.
+    pub locale: Option<Locale>,
+    pub offset: u64,
+    /// At most this many rows (the window); 0 means 100.
+    pub limit: u64,
+}
+
+/// One row of a node list: no bodies, just what a list shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeSummary {
+    pub id: NodeId,
+    pub kind: NodeKind,
+    pub status: NodeStatus,
+    pub version: i64,
+    pub title: String,
+    pub source_locale: Locale,
+    pub locales: Vec<Locale>,
+    pub updated_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// A window of a larger list: the rows and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub total: u64,
+    pub offset: u64,
+    pub rows: Vec<T>,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub tenant_id: Option<TenantId>,
+    pub aggregate_id: Option<Uuid>,
+    pub event_type: Option<String>,
+    /// Only events stored after this sequence number.
+    pub after_seq: Option<i64>,
+    /// Only events in this delivery state: pending, dispatched or failed.
+    pub status: Option<String>,
+    /// At most this many (oldest first); 0 means 1000.
+    pub limit: u64,
+}
+
+impl Store {
+    pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq(slug))
+            .one(&self.db)
+            .await?
+            .map(tenant_from_row)
+            .transpose()
+    }
+
+    pub async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>, StoreError> {
+        load_tenant(&self.db, id).await
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        tenant::Entity::find()
+            .order_by_asc(tenant::Column::Slug)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(tenant_from_row)
+            .collect()
+    }
+
+    /// One node of one tenant; `None` if it does not exist or belongs to another tenant.
+    pub async fn node(&self, tenant_id: TenantId, id: NodeId) -> Result<Option<Node>, StoreError> {
+        load_node(&self.db, tenant_id, id).await
+    }
+
+    /// A window of a tenant's nodes, most recently updated first, with the total count.
+    pub async fn list_nodes(
+        &self,
+        tenant_id: TenantId,
+        filter: &NodeFilter,
+    ) -> Result<Page<NodeSummary>, StoreError> {
+        let mut q = node::Entity::find().filter(node::Column::TenantId.eq(tenant_id.as_uuid()));
+        if let Some(s) = filter.status {
+            q = q.filter(node::Column::Status.eq(s.as_str()));
+        }
+        if let Some(k) = filter.kind {
+            q = q.filter(node::Column::Kind.eq(k.as_str()));
+        }
+        if let Some(l) = &filter.locale {
+            q = q.filter(
+                node::Column::Id.in_subquery(
+                    Query::select()
+                        .column(node_translation::Column::NodeId)
+                        .from(node_translation::Entity)
+                        .and_where(node_translation::Column::TenantId.eq(tenant_id.as_uuid()))
+                        .and_where(node_translation::Column::Locale.eq(l.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        let total = q.clone().count(&self.db).await?;
+        let limit = if filter.limit == 0 { 100 } else { filter.limit };
+        let rows = q
+            .order_by_desc(node::Column::UpdatedAt)
+            .order_by_desc(node::Column::Id)
+            .offset(filter.offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let titles: Vec<(Uuid, String, String)> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            node_translation::Entity::find()
+                .select_only()
+                .column(node_translation::Column::NodeId)
+                .column(node_translation::Column::Locale)
+                .column(node_translation::Column::Title)
+                .filter(node_translation::Column::NodeId.is_in(ids))
+                .order_by_asc(node_translation::Column::Locale)
+                .into_tuple()
+                .all(&self.db)
+                .await?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let source_locale: Locale = parse("source locale", &r.source_locale)?;
+            let mine: Vec<&(Uuid, String, String)> =
+                titles.iter().filter(|(id, _, _)| *id == r.id).collect();
+            let title = mine
+                .iter()
+                .find(|(_, l, _)| *l == r.source_locale)
+                .or(mine.first())
+                .map(|(_, _, t)| t.clone())
+                .unwrap_or_default();
+            out.push(NodeSummary {
+                id: NodeId::from_uuid(r.id),
+                kind: parse("node kind", &r.kind)?,
+                status: parse("node status", &r.status)?,
+                version: r.version,
+                title,
+                source_locale,
+                locales: mine
+                    .iter()
+                    .map(|(_, l, _)| parse("locale", l))
+                    .collect::<Result<_, _>>()?,
+                updated_at: r.updated_at,
+                published_at: r.published_at,
+            });
+        }
+        Ok(Page {
+            total,
+            offset: filter.offset,
+            rows: out,
+        })
+    }
+
+    /// Stored events, oldest first. Pass a tenant to see only that tenant's events.
+    pub async fn list_events(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut q = outbox::Entity::find();
+        if let Some(t) = filter.tenant_id {
+            q = q.filter(outbox::Column::TenantId.eq(t.as_uuid()));
+        }
+        if let Some(a) = filter.aggregate_id {
+            q = q.filter(outbox::Column::AggregateId.eq(a));
+        }
+        if let Some(t) = &filter.event_type {
+            q = q.filter(outbox::Column::EventType.eq(t.as_str()));
+        }
+        if let Some(s) = filter.after_seq {
+            q = q.filter(outbox::Column::Seq.gt(s));
+        }
+        if let Some(s) = &filter.status {
+            q = q.filter(outbox::Column::Status.eq(s.as_str()));
+        }
+        let limit = if filter.limit == 0 {
+            1000
+        } else {
+            filter.limit
+        };
+        q.order_by_asc(outbox::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(StoredEvent::from_row)
+            .collect()
+    }
+}

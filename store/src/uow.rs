@@ -1,0 +1,282 @@
+//! The unit of work: one command, one transaction. It loads the aggregate (tenant-filtered),
+//! lets the domain decide, writes the new state guarded by its version, keeps the search index
+//! in step, appends the events to the outbox, and commits — or changes nothing.
+
+use crate::entity::{node, node_translation, tenant};
+use crate::repo::{load_node, load_tenant};
+use crate::search::index_translation;
+use crate::{Backend, Store, StoreError, outbox};
+use chrono::{DateTime, Utc};
+use rustok_domain::command::decide_node;
+use rustok_domain::content::{Node, Translation};
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
+use rustok_domain::{
+    Command, CommandEnvelope, CommandId, DomainError, EventId, NodeId, Tenant, TenantId,
+};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, SqlErr,
+    TransactionOptions, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// What a command changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Outcome {
+    Tenant(Tenant),
+    Node(Node),
+}
+
+/// A committed command: its outcome and the events written with it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Applied {
+    pub command_id: CommandId,
+    pub outcome: Outcome,
+    pub events: Vec<EventEnvelope>,
+}
+
+fn map_unique(e: sea_orm::DbErr, what: impl FnOnce() -> String) -> StoreError {
+    match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            StoreError::Domain(DomainError::Duplicate { what: what() })
+        }
+        _ => e.into(),
+    }
+}
+
+impl Store {
+    /// Executes one command in one transaction. On any error nothing is written.
+    pub async fn execute(
+        &self,
+        env: &CommandEnvelope,
+        now: DateTime<Utc>,
+    ) -> Result<Applied, StoreError> {
+        let options = TransactionOptions {
+            // Take the write lock up front so two writers never deadlock on a lock upgrade.
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = self.db.begin_with_options(options).await?;
+        match execute_in(&txn, env, now).await {
+            Ok(applied) => {
+                txn.commit().await?;
+                Ok(applied)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+async fn execute_in(
+    txn: &DatabaseTransaction,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    match &env.command {
+        Command::CreateTenant {
+            id,
+            slug,
+            name,
+            default_locale,
+        } => {
+            let (t, events) = Tenant::create(*id, slug, name, default_locale.clone(), now)?;
+            if tenant::Entity::find()
+                .filter(tenant::Column::Slug.eq(t.slug.as_str()))
+                .one(txn)
+                .await?
+                .is_some()
+            {
+                return Err(DomainError::Duplicate {
+                    what: format!("tenant '{}'", t.slug),
+                }
+                .into());
+            }
+            tenant::Entity::insert(tenant::ActiveModel {
+                id: Set(t.id.as_uuid()),
+                slug: Set(t.slug.clone()),
+                name: Set(t.name.clone()),
+                default_locale: Set(t.default_locale.to_string()),
+                is_active: Set(t.is_active),
+                created_at: Set(t.created_at),
+            })
+            .exec(txn)
+            .await
+            .map_err(|e| map_unique(e, || format!("tenant '{}'", t.slug)))?;
+            let envelopes = wrap(env, t.id, t.id.as_uuid(), &events, now)?;
+            outbox::append(txn, &envelopes).await?;
+            Ok(Applied {
+                command_id: env.id,
+                outcome: Outcome::Tenant(t),
+                events: envelopes,
+            })
+        }
+        command => {
+            let tenant = load_tenant(txn, env.tenant_id)
+                .await?
+                .ok_or_else(|| DomainError::not_found("tenant", env.tenant_id))?;
+            if !tenant.is_active {
+                return Err(DomainError::validation(
+                    "tenant",
+                    format!("tenant '{}' is not active", tenant.slug),
+                )
+                .into());
+            }
+            let id = command
+                .node_id()
+                .ok_or_else(|| DomainError::validation("command", "not a node command"))?;
+            let current = load_node(txn, env.tenant_id, id).await?;
+            let (next, events) =
+                decide_node(env.tenant_id, current.as_ref(), command, &env.actor, now)?;
+            save_node(txn, current.as_ref(), &next).await?;
+            let envelopes = wrap(env, env.tenant_id, next.id.as_uuid(), &events, now)?;
+            outbox::append(txn, &envelopes).await?;
+            Ok(Applied {
+                command_id: env.id,
+                outcome: Outcome::Node(next),
+                events: envelopes,
+            })
+        }
+    }
+}
+
+/// Wraps decided events into validated envelopes. All events of one command share a
+/// correlation id (the command's, or the first event's) and are caused by the command.
+fn wrap(
+    env: &CommandEnvelope,
+    tenant_id: TenantId,
+    aggregate_id: Uuid,
+    events: &[DomainEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<EventEnvelope>, StoreError> {
+    let mut correlation = env.correlation_id;
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        let id = EventId::new_v7();
+        let correlation_id = *correlation.get_or_insert(id.as_uuid());
+        let envelope = EventEnvelope::new(
+            e,
+            EnvelopeMeta {
+                id,
+                tenant_id,
+                aggregate_id,
+                actor: env.actor.handle.clone(),
+                occurred_at: now,
+                correlation_id: Some(correlation_id),
+                causation_id: Some(env.id.as_uuid()),
+            },
+        );
+        envelope.validate()?;
+        out.push(envelope);
+    }
+    Ok(out)
+}
+
+async fn save_node(
+    txn: &DatabaseTransaction,
+    before: Option<&Node>,
+    next: &Node,
+) -> Result<(), StoreError> {
+    let row = node::ActiveModel {
+        id: Set(next.id.as_uuid()),
+        tenant_id: Set(next.tenant_id.as_uuid()),
+        kind: Set(next.kind.as_str().to_string()),
+        status: Set(next.status.as_str().to_string()),
+        version: Set(next.version),
+        source_locale: Set(next.source_locale.to_string()),
+        author: Set(next.author.clone()),
+        created_at: Set(next.created_at),
+        updated_at: Set(next.updated_at),
+        published_at: Set(next.published_at),
+        archived_at: Set(next.archived_at),
+    };
+    match before {
+        None => {
+            node::Entity::insert(row).exec(txn).await?;
+        }
+        Some(prev) => {
+            // Optimistic lock: only the version we decided on may be replaced.
+            let r = node::Entity::update_many()
+                .set(row)
+                .filter(node::Column::Id.eq(next.id.as_uuid()))
+                .filter(node::Column::TenantId.eq(next.tenant_id.as_uuid()))
+                .filter(node::Column::Version.eq(prev.version))
+                .exec(txn)
+                .await?;
+            if r.rows_affected != 1 {
+                let actual = load_node(txn, next.tenant_id, next.id)
+                    .await?
+                    .map_or(prev.version, |n| n.version);
+                return Err(DomainError::VersionConflict {
+                    entity: "node",
+                    expected: prev.version,
+                    actual,
+                }
+                .into());
+            }
+        }
+    }
+    for t in &next.translations {
+        let unchanged = before
+            .and_then(|p| p.translation(&t.locale))
+            .is_some_and(|old| old == t);
+        if !unchanged {
+            save_translation(txn, next.tenant_id, next.id, t).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn save_translation(
+    txn: &DatabaseTransaction,
+    tenant_id: TenantId,
+    node_id: NodeId,
+    t: &Translation,
+) -> Result<(), StoreError> {
+    let taken = node_translation::Entity::find()
+        .filter(node_translation::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(node_translation::Column::Locale.eq(t.locale.as_str()))
+        .filter(node_translation::Column::Slug.eq(t.slug.as_str()))
+        .filter(node_translation::Column::NodeId.ne(node_id.as_uuid()))
+        .one(txn)
+        .await?;
+    let dup = || format!("slug '{}' in locale {}", t.slug, t.locale);
+    if taken.is_some() {
+        return Err(DomainError::Duplicate { what: dup() }.into());
+    }
+    node_translation::Entity::insert(node_translation::ActiveModel {
+        node_id: Set(node_id.as_uuid()),
+        locale: Set(t.locale.to_string()),
+        tenant_id: Set(tenant_id.as_uuid()),
+        title: Set(t.title.clone()),
+        slug: Set(t.slug.clone()),
+        excerpt: Set(t.excerpt.clone()),
+        body: Set(t.body.clone()),
+        format: Set(t.format.as_str().to_string()),
+        updated_at: Set(t.updated_at),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            node_translation::Column::NodeId,
+            node_translation::Column::Locale,
+        ])
+        .update_columns([
+            node_translation::Column::Title,
+            node_translation::Column::Slug,
+            node_translation::Column::Excerpt,
+            node_translation::Column::Body,
+            node_translation::Column::Format,
+            node_translation::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(txn)
+    .await
+    .map_err(|e| map_unique(e, dup))?;
+    index_translation(txn, tenant_id, node_id, t).await
+}
