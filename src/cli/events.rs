@@ -171,7 +171,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             let relay = Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default());
             if *follow {
                 let (tx, rx) = tokio::sync::watch::channel(false);
-                let task = tokio::spawn(relay.run(rx));
+                let task = tokio::spawn(async move { relay.run(rx).await });
                 let _ = tokio::signal::ctrl_c().await;
                 let _ = tx.send(true);
                 let _ = task.await;

@@ -155,7 +155,7 @@ impl Relay {
     }
 
     /// Runs until `shutdown` turns true: a pass whenever woken or every `poll`.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut error_backoff = Duration::from_millis(250);
         loop {
             if *shutdown.borrow() {

@@ -6,7 +6,7 @@ use crate::entity::{node, node_translation, tenant};
 use crate::repo::{load_node, load_tenant};
 use crate::search::index_translation;
 use crate::{Backend, Store, StoreError, outbox};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use rustok_domain::command::decide_node;
 use rustok_domain::content::{Node, Translation};
 use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
@@ -53,6 +53,9 @@ impl Store {
         env: &CommandEnvelope,
         now: DateTime<Utc>,
     ) -> Result<Applied, StoreError> {
+        // Both backends keep microseconds: decide with the time as it will be stored, so the
+        // outcome returned equals what a later read gives back.
+        let now = now.trunc_subsecs(6);
         let options = TransactionOptions {
             // Take the write lock up front so two writers never deadlock on a lock upgrade.
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)

@@ -1,0 +1,421 @@
+//! The headless command contract (CLI.md), through the real `rustok` binary.
+
+mod support;
+
+use serde_json::Value;
+use std::process::{Command, Output};
+use support::TestDb;
+
+struct Cli {
+    db: TestDb,
+    data: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            db: TestDb::sqlite(),
+            data: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
+        c.args(["--db", &self.db.url])
+            .args(args)
+            .env("RUSTOK_DATA_DIR", self.data.path())
+            .env_remove("RUSTOK_DATABASE_URL")
+            .env_remove("RUSTOK_TENANT")
+            .env_remove("RUSTOK_STAFF");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run rustok")
+    }
+
+    /// Runs a command that must succeed and returns its JSON output.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not one JSON value ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs a command that must be refused with exit code 1 and one `error:` line.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?} should exit 1");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} printed to stdout on failure"
+        );
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{args:?}: one line on stderr, got {err:?}"
+        );
+        assert!(err.starts_with("error: "), "{err}");
+        err
+    }
+
+    fn counts(&self, tenant: &str) -> (usize, usize) {
+        let nodes = self.json(&["--tenant", tenant, "node", "list", "--limit", "10000"]);
+        let events = self.json(&["--tenant", tenant, "events", "list", "--limit", "100000"]);
+        (
+            nodes.as_array().unwrap().len(),
+            events.as_array().unwrap().len(),
+        )
+    }
+}
+
+#[test]
+fn create_publish_show_and_read_events() {
+    let cli = Cli::new();
+    let node = cli.json(&["node", "create", "--kind", "article", "--title", "Hello"]);
+    assert_eq!(node["status"], "draft");
+    assert_eq!(node["version"], 1);
+    let id = node["id"].as_str().unwrap();
+
+    let out = cli.run(&["node", "publish", id]);
+    assert!(out.status.success());
+    let shown = cli.json(&["node", "show", id]);
+    assert_eq!(shown["status"], "published");
+    assert!(shown["published_at"].is_string());
+    assert_eq!(shown["translations"][0]["title"], "Hello");
+    chrono::DateTime::parse_from_rfc3339(shown["published_at"].as_str().unwrap())
+        .expect("RFC 3339");
+
+    let events = cli.json(&["events", "list", "--aggregate", id]);
+    let events = events.as_array().unwrap();
+    let types: Vec<&str> = events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["node.created", "node.published"]);
+    for e in events {
+        assert_eq!(e["tenant_id"], node["tenant_id"]);
+        assert_eq!(e["aggregate_id"], node["id"]);
+    }
+}
+
+#[test]
+fn refused_commands_change_nothing() {
+    let cli = Cli::new();
+    let node = cli.json(&[
+        "node", "create", "--kind", "article", "--title", "Keep", "--slug", "taken",
+    ]);
+    let id = node["id"].as_str().unwrap().to_string();
+    cli.json(&["node", "publish", &id]);
+    cli.json(&["node", "archive", &id]);
+    let before = cli.counts("default");
+    let long = "x".repeat(256);
+    for (args, reason) in [
+        (
+            vec!["node", "create", "--kind", "article", "--title", ""],
+            "title",
+        ),
+        (
+            vec!["node", "create", "--kind", "bogus", "--title", "X"],
+            "kind",
+        ),
+        (
+            vec![
+                "node",
+                "create",
+                "--kind",
+                "article",
+                "--title",
+                long.as_str(),
+            ],
+            "255",
+        ),
+        (
+            vec![
+                "node", "create", "--kind", "article", "--title", "Y", "--slug", "taken",
+            ],
+            "already exists",
+        ),
+        (vec!["node", "publish", id.as_str()], "archived"),
+        (
+            vec![
+                "node",
+                "update",
+                id.as_str(),
+                "--title",
+                "Z",
+                "--expect-version",
+                "1",
+            ],
+            "version conflict",
+        ),
+        (vec!["node", "show", "not-a-uuid"], "not a valid id"),
+        (vec!["--tenant", "nope", "node", "list"], "tenant"),
+    ] {
+        let err = cli.refused(&args);
+        assert!(err.contains(reason), "{args:?}: {err}");
+    }
+    assert_eq!(cli.counts("default"), before);
+    assert_eq!(cli.json(&["node", "show", &id])["status"], "archived");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let cli = Cli::new();
+    assert_eq!(
+        cli.run(&["node", "create", "--kind", "article"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(cli.run(&["node", "frobnicate"]).status.code(), Some(2));
+    assert_eq!(cli.run(&[]).status.code(), Some(2));
+}
+
+#[test]
+fn tenants_are_isolated() {
+    let cli = Cli::new();
+    cli.json(&["tenant", "create", "alpha", "--name", "Alpha"]);
+    cli.json(&[
+        "tenant", "create", "beta", "--name", "Beta", "--locale", "de",
+    ]);
+    let err = cli.refused(&["tenant", "create", "alpha", "--name", "Again"]);
+    assert!(err.contains("already exists"));
+    cli.refused(&["tenant", "create", "admin", "--name", "Reserved"]);
+    let node = cli.json(&[
+        "--tenant",
+        "alpha",
+        "node",
+        "create",
+        "--kind",
+        "post",
+        "--title",
+        "Alpha secret",
+    ]);
+    let id = node["id"].as_str().unwrap();
+    assert!(
+        cli.refused(&["--tenant", "beta", "node", "show", id])
+            .contains("not found")
+    );
+    assert_eq!(
+        cli.json(&["--tenant", "beta", "node", "list"]),
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        cli.json(&["--tenant", "beta", "node", "search", "secret"]),
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        cli.json(&["--tenant", "beta", "events", "list", "--aggregate", id]),
+        Value::Array(vec![])
+    );
+    assert_eq!(
+        cli.json(&["--tenant", "alpha", "node", "search", "secret"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let beta_node = cli.json(&[
+        "--tenant", "beta", "node", "create", "--kind", "post", "--title", "Hallo",
+    ]);
+    assert_eq!(
+        beta_node["source_locale"], "de",
+        "the tenant's default locale is used"
+    );
+    let tenants = cli.json(&["tenant", "list"]);
+    let slugs: Vec<&str> = tenants
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["alpha", "beta", "default"]);
+}
+
+#[test]
+fn translate_update_search_and_list_filters() {
+    let cli = Cli::new();
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.md");
+    std::fs::write(&body, "# Borrowing\n\nReferences without ownership.").unwrap();
+    let node = cli.json(&[
+        "node",
+        "create",
+        "--kind",
+        "article",
+        "--title",
+        "Borrowing",
+        "--body-file",
+        body.to_str().unwrap(),
+        "--excerpt",
+        "Short",
+    ]);
+    let id = node["id"].as_str().unwrap();
+    let t = cli.json(&[
+        "node",
+        "translate",
+        id,
+        "--locale",
+        "es",
+        "--title",
+        "Préstamos",
+        "--body",
+        "Referencias",
+    ]);
+    assert_eq!(t["version"], 2);
+    assert_eq!(t["translations"].as_array().unwrap().len(), 2);
+    let u = cli.json(&[
+        "node",
+        "update",
+        id,
+        "--locale",
+        "es",
+        "--title",
+        "Préstamo",
+        "--expect-version",
+        "2",
+    ]);
+    assert_eq!(u["version"], 3);
+    let hits = cli.json(&["node", "search", "ownership"]);
+    assert_eq!(hits[0]["node_id"], node["id"]);
+    let hits = cli.json(&["node", "search", "referencias", "--locale", "es"]);
+    assert_eq!(hits.as_array().unwrap().len(), 1);
+    assert_eq!(
+        cli.json(&["node", "list", "--locale", "es"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        cli.json(&["node", "list", "--locale", "fr"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        cli.json(&["node", "list", "--status", "draft"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        cli.json(&["node", "list", "--status", "published"])
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    cli.refused(&["node", "list", "--status", "gone"]);
+
+    std::fs::write(&body, [0xff, 0xfe, b'x']).unwrap();
+    let err = cli.refused(&[
+        "node",
+        "create",
+        "--kind",
+        "post",
+        "--title",
+        "Bad",
+        "--body-file",
+        body.to_str().unwrap(),
+    ]);
+    assert!(err.contains("UTF-8"), "{err}");
+}
+
+#[test]
+fn escape_sequences_never_reach_the_terminal() {
+    let cli = Cli::new();
+    let title = "Evil \x1b[2J\x1b]0;pwned\x07 title";
+    let node = cli.json(&["node", "create", "--kind", "post", "--title", title]);
+    assert_eq!(node["translations"][0]["title"], title, "stored as typed");
+    let id = node["id"].as_str().unwrap();
+    for args in [
+        vec!["node", "show", id],
+        vec!["node", "list"],
+        vec!["node", "search", "evil"],
+    ] {
+        let out = cli.run(&args);
+        assert!(out.status.success());
+        assert!(!out.stdout.contains(&0x1b), "{args:?} printed a raw ESC");
+        assert!(!out.stdout.contains(&0x07), "{args:?} printed a raw BEL");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("\\x1b[2J"),
+            "{args:?} shows the sequence as text"
+        );
+    }
+    let json = cli.run(&["node", "show", id, "--json"]);
+    assert!(
+        !json.stdout.contains(&0x1b),
+        "JSON escapes control characters"
+    );
+    assert!(String::from_utf8_lossy(&json.stdout).contains("\\u001b[2J"));
+}
+
+#[test]
+fn outbox_status_and_relay() {
+    let cli = Cli::new();
+    cli.json(&["node", "create", "--kind", "page", "--title", "P"]);
+    let s = cli.json(&["outbox", "status"]);
+    assert_eq!(
+        (
+            s["pending"].as_u64(),
+            s["dispatched"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(2), Some(0), Some(0))
+    );
+    let r = cli.json(&["outbox", "relay"]);
+    assert_eq!(r["delivered"], 2);
+    let s = cli.json(&["outbox", "status"]);
+    assert_eq!(
+        (s["pending"].as_u64(), s["dispatched"].as_u64()),
+        (Some(0), Some(2))
+    );
+    assert_eq!(cli.json(&["outbox", "failed"]), Value::Array(vec![]));
+}
+
+#[cfg(unix)]
+#[test]
+fn events_tail_follows_new_events() {
+    use std::io::{BufRead, BufReader};
+    let cli = Cli::new();
+    cli.json(&["tenant", "list"]); // creates the default tenant before tail starts
+    let mut tail = cli
+        .cmd(&["events", "tail", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = tail.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .take(2)
+            .map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap())
+            .collect::<Vec<_>>()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let node = cli.json(&["node", "create", "--kind", "post", "--title", "Tailed"]);
+    cli.json(&["node", "publish", node["id"].as_str().unwrap()]);
+    let lines = reader.join().unwrap();
+    tail.kill().ok();
+    tail.wait().ok();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|l| l["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["node.created", "node.published"]);
+}

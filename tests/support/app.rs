@@ -1,0 +1,225 @@
+//! `TestApp`: the real store, action queue, relay and bus, wired as the console wires them,
+//! with helpers that read like the seed's scenarios.
+
+use super::db::TestDb;
+use rustok::runtime::{
+    ActionQueue, Bus, BusMsg, QueueError, QueueOptions, Relay, RelayConfig, Subscription,
+};
+use rustok_domain::content::{Node, NodeAction, NodeDraft, TranslationInput};
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::{Actor, Command, CommandEnvelope, NodeId, Tenant};
+use rustok_store::{Applied, EventFilter, NodeFilter, Outcome, SearchHit, Store, StoredEvent};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Mutex, watch};
+use uuid::Uuid;
+
+pub struct TestApp {
+    pub db: TestDb,
+    pub store: Store,
+    pub queue: ActionQueue,
+    pub bus: Bus,
+    pub relay: Arc<Relay>,
+    pub tenant: Tenant,
+    pub actor: Actor,
+    sub: Mutex<Subscription>,
+}
+
+/// A relay tuned for tests: quick polling, the production backoff schedule.
+pub fn test_relay_config() -> RelayConfig {
+    RelayConfig {
+        poll: Duration::from_millis(20),
+        ..RelayConfig::default()
+    }
+}
+
+impl TestApp {
+    /// Connects (migrating a fresh database), starts the queue, and creates tenant `acme`.
+    pub async fn start(db: TestDb) -> TestApp {
+        let store = Store::connect(&db.url)
+            .await
+            .expect("connect test database");
+        let bus = Bus::new(16_384);
+        let relay = Arc::new(Relay::new(store.clone(), bus.clone(), test_relay_config()));
+        let (queue, _worker) =
+            ActionQueue::spawn(store.clone(), Some(relay.waker()), QueueOptions::default());
+        let sub = Mutex::new(bus.subscribe());
+        let actor = Actor::new("tester");
+        let tenant = create_tenant(&queue, &actor, "acme").await;
+        TestApp {
+            db,
+            store,
+            queue,
+            bus,
+            relay,
+            tenant,
+            actor,
+            sub,
+        }
+    }
+
+    pub async fn create_tenant(&self, slug: &str) -> Tenant {
+        create_tenant(&self.queue, &self.actor, slug).await
+    }
+
+    pub async fn exec_in(&self, tenant: &Tenant, command: Command) -> Result<Applied, QueueError> {
+        self.queue
+            .execute(CommandEnvelope::new(tenant.id, self.actor.clone(), command))
+            .await
+    }
+
+    pub async fn exec(&self, command: Command) -> Result<Applied, QueueError> {
+        self.exec_in(&self.tenant, command).await
+    }
+
+    async fn node_cmd(&self, command: Command) -> Result<Node, QueueError> {
+        match self.exec(command).await?.outcome {
+            Outcome::Node(n) => Ok(n),
+            other => panic!("expected a node, got {other:?}"),
+        }
+    }
+
+    pub async fn create_node(&self, draft: NodeDraft) -> Result<Node, QueueError> {
+        self.node_cmd(Command::CreateNode(draft)).await
+    }
+
+    pub async fn get_node(&self, id: NodeId) -> Option<Node> {
+        self.store
+            .node(self.tenant.id, id)
+            .await
+            .expect("load node")
+    }
+
+    pub async fn transition(&self, id: NodeId, action: NodeAction) -> Result<Node, QueueError> {
+        self.node_cmd(Command::ChangeNodeStatus {
+            id,
+            action,
+            expected_version: None,
+        })
+        .await
+    }
+
+    pub async fn publish_node(&self, id: NodeId) -> Result<Node, QueueError> {
+        self.transition(id, NodeAction::Publish).await
+    }
+
+    pub async fn add_translation(
+        &self,
+        id: NodeId,
+        input: TranslationInput,
+    ) -> Result<Node, QueueError> {
+        self.node_cmd(Command::TranslateNode {
+            id,
+            input,
+            expected_version: None,
+        })
+        .await
+    }
+
+    pub async fn search_nodes(&self, query: &str) -> Vec<SearchHit> {
+        self.store
+            .search_nodes(self.tenant.id, query, None, 100)
+            .await
+            .expect("search")
+    }
+
+    /// Stored events of one aggregate in this tenant, oldest first.
+    pub async fn events_for(&self, aggregate: Uuid) -> Vec<StoredEvent> {
+        self.store
+            .list_events(&EventFilter {
+                tenant_id: Some(self.tenant.id),
+                aggregate_id: Some(aggregate),
+                ..Default::default()
+            })
+            .await
+            .expect("list events")
+    }
+
+    /// Every stored event of every tenant, oldest first.
+    pub async fn outbox_events(&self) -> Vec<StoredEvent> {
+        self.store
+            .list_events(&EventFilter {
+                limit: 1_000_000,
+                ..Default::default()
+            })
+            .await
+            .expect("list events")
+    }
+
+    pub async fn node_count(&self) -> u64 {
+        self.store
+            .list_nodes(self.tenant.id, &NodeFilter::default())
+            .await
+            .expect("list nodes")
+            .total
+    }
+
+    /// Runs the relay until the outbox has nothing claimable, then returns what reached the
+    /// bus since the last call.
+    pub async fn relay_and_capture(&self) -> Vec<Arc<EventEnvelope>> {
+        self.relay.drain().await.expect("relay");
+        let mut sub = self.sub.lock().await;
+        let mut out = Vec::new();
+        while let Some(msg) = sub.try_recv() {
+            match msg {
+                BusMsg::Event(e) => out.push(e),
+                BusMsg::Lagged(n) => panic!("test subscriber lagged by {n}"),
+            }
+        }
+        out
+    }
+
+    /// Starts the relay in the background, as the console runs it.
+    pub fn spawn_relay(&self) -> RelayTask {
+        let (stop, rx) = watch::channel(false);
+        let relay = self.relay.clone();
+        let handle = tokio::spawn(async move { relay.run(rx).await });
+        RelayTask { stop, handle }
+    }
+
+    /// Waits (up to `timeout`) for an event matching `pred` on the bus.
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&EventEnvelope) -> bool,
+    ) -> Option<Arc<EventEnvelope>> {
+        let mut sub = self.sub.lock().await;
+        tokio::time::timeout(timeout, async {
+            while let Some(msg) = sub.recv().await {
+                if let BusMsg::Event(e) = msg
+                    && pred(&e)
+                {
+                    return Some(e);
+                }
+            }
+            None
+        })
+        .await
+        .ok()
+        .flatten()
+    }
+}
+
+pub struct RelayTask {
+    stop: watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl RelayTask {
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.handle.await;
+    }
+}
+
+async fn create_tenant(queue: &ActionQueue, actor: &Actor, slug: &str) -> Tenant {
+    let cmd = super::fixtures::create_tenant(slug);
+    let Command::CreateTenant { id, .. } = &cmd else {
+        unreachable!("fixture builds a CreateTenant")
+    };
+    let env = CommandEnvelope::new(*id, actor.clone(), cmd);
+    match queue.execute(env).await.expect("create tenant").outcome {
+        Outcome::Tenant(t) => t,
+        other => panic!("expected a tenant, got {other:?}"),
+    }
+}
