@@ -2,9 +2,10 @@
 //! a correlation id; and the pure decision that turns a command plus the current aggregate
 //! into the next aggregate and its events.
 
+use crate::commerce::{Order, OrderDecision, OrderDraft, PaymentOutcome, Product, ProductDraft};
 use crate::content::{Node, NodeAction, NodeDraft, NodePatch, TranslationInput};
 use crate::event::DomainEvent;
-use crate::{CommandId, DomainError, Locale, NodeId, TenantId};
+use crate::{CommandId, DomainError, Locale, NodeId, OrderId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -17,7 +18,9 @@ pub struct Actor {
 
 impl Actor {
     pub fn new(handle: impl Into<String>) -> Self {
-        Self { handle: handle.into() }
+        Self {
+            handle: handle.into(),
+        }
     }
 }
 
@@ -47,6 +50,37 @@ pub enum Command {
         action: NodeAction,
         expected_version: Option<i64>,
     },
+    /// A product with its first variant.
+    CreateProduct(ProductDraft),
+    /// A manual correction of a variant's units on hand (`by` may be negative).
+    AdjustInventory {
+        sku: String,
+        by: i64,
+        reason: String,
+    },
+    CreateOrder(OrderDraft),
+    ConfirmOrder {
+        id: OrderId,
+        expected_version: Option<i64>,
+    },
+    /// Records what the payment gateway said (the gateway is called before, outside any
+    /// transaction, with this command's id as the idempotency key).
+    RecordPayment {
+        id: OrderId,
+        outcome: PaymentOutcome,
+    },
+    ShipOrder {
+        id: OrderId,
+        carrier: String,
+        tracking: String,
+    },
+    DeliverOrder {
+        id: OrderId,
+    },
+    CancelOrder {
+        id: OrderId,
+        reason: Option<String>,
+    },
 }
 
 impl Command {
@@ -63,6 +97,14 @@ impl Command {
                 NodeAction::Archive => "archive_node",
                 NodeAction::Restore => "restore_node",
             },
+            Command::CreateProduct(_) => "create_product",
+            Command::AdjustInventory { .. } => "adjust_inventory",
+            Command::CreateOrder(_) => "create_order",
+            Command::ConfirmOrder { .. } => "confirm_order",
+            Command::RecordPayment { .. } => "pay_order",
+            Command::ShipOrder { .. } => "ship_order",
+            Command::DeliverOrder { .. } => "deliver_order",
+            Command::CancelOrder { .. } => "cancel_order",
         }
     }
 
@@ -73,7 +115,20 @@ impl Command {
             Command::UpdateNode { id, .. }
             | Command::TranslateNode { id, .. }
             | Command::ChangeNodeStatus { id, .. } => Some(*id),
-            Command::CreateTenant { .. } => None,
+            _ => None,
+        }
+    }
+
+    /// The order an order command targets.
+    pub fn order_id(&self) -> Option<OrderId> {
+        match self {
+            Command::CreateOrder(d) => Some(d.id),
+            Command::ConfirmOrder { id, .. }
+            | Command::RecordPayment { id, .. }
+            | Command::ShipOrder { id, .. }
+            | Command::DeliverOrder { id }
+            | Command::CancelOrder { id, .. } => Some(*id),
+            _ => None,
         }
     }
 }
@@ -146,9 +201,182 @@ pub fn decide_node(
             node.check_version(*expected_version)?;
             node.transition(*action, now)
         }
-        Command::CreateTenant { .. } => Err(DomainError::validation(
+        other => Err(DomainError::validation(
             "command",
-            "create_tenant is not a node command",
+            format!("{} is not a node command", other.name()),
         )),
+    }
+}
+
+/// Decides an order command against the current order (None when it does not exist yet).
+/// `catalog` is only read by `CreateOrder`: the tenant's products holding the ordered SKUs
+/// (pass `&[]` otherwise). The store then applies the returned stock moves with
+/// [`crate::commerce::apply_moves`] in the same transaction. A `RecordPayment` with a failed
+/// outcome returns the order unchanged (same version) with only a `payment.failed` event.
+pub fn decide_order(
+    tenant_id: TenantId,
+    current: Option<&Order>,
+    command: &Command,
+    catalog: &[Product],
+    now: DateTime<Utc>,
+) -> Result<OrderDecision, DomainError> {
+    let existing = |id: OrderId| match current {
+        Some(o) if o.id == id && o.tenant_id == tenant_id => Ok(o),
+        _ => Err(DomainError::not_found("order", id)),
+    };
+    match command {
+        Command::CreateOrder(draft) => {
+            if current.is_some() {
+                return Err(DomainError::Duplicate {
+                    what: format!("order {}", draft.id),
+                });
+            }
+            let (order, events) = Order::create(tenant_id, draft.clone(), catalog, now)?;
+            Ok((order, events, Vec::new()))
+        }
+        Command::ConfirmOrder {
+            id,
+            expected_version,
+        } => {
+            let order = existing(*id)?;
+            order.check_version(*expected_version)?;
+            order.confirm(now)
+        }
+        Command::RecordPayment { id, outcome } => {
+            existing(*id)?.record_payment(outcome.clone(), now)
+        }
+        Command::ShipOrder {
+            id,
+            carrier,
+            tracking,
+        } => existing(*id)?.ship(carrier, tracking, now),
+        Command::DeliverOrder { id } => existing(*id)?.deliver(now),
+        Command::CancelOrder { id, reason } => existing(*id)?.cancel(reason.as_deref(), now),
+        other => Err(DomainError::validation(
+            "command",
+            format!("{} is not an order command", other.name()),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commerce::InventoryPolicy;
+    use crate::{Currency, Money, ProductId, VariantId};
+
+    #[test]
+    fn order_commands_decide() {
+        let t = TenantId::new_v7();
+        let now = Utc::now();
+        let draft = ProductDraft {
+            id: ProductId::new_v7(),
+            variant_id: VariantId::new_v7(),
+            locale: "en".parse().unwrap(),
+            title: "Mug".into(),
+            handle: None,
+            status: None,
+            sku: "MUG-1".into(),
+            variant_title: None,
+            price: Money::parse("12.50", Currency::USD).unwrap(),
+            inventory_policy: InventoryPolicy::Deny,
+            stock: 3,
+            low_stock_threshold: None,
+        };
+        let create_product = Command::CreateProduct(draft.clone());
+        assert_eq!(create_product.name(), "create_product");
+        let (product, _) = Product::create(t, draft, now).unwrap();
+        let id = OrderId::new_v7();
+        let create = Command::CreateOrder(OrderDraft {
+            id,
+            customer: None,
+            items: vec![("MUG-1".into(), 2)],
+        });
+        assert_eq!(
+            (create.name(), create.order_id()),
+            ("create_order", Some(id))
+        );
+        let (o, ev, moves) =
+            decide_order(t, None, &create, std::slice::from_ref(&product), now).unwrap();
+        assert_eq!((o.total.amount, ev.len(), moves.len()), (2500, 1, 0));
+        assert_eq!(
+            decide_order(t, Some(&o), &create, &[product], now)
+                .unwrap_err()
+                .kind(),
+            "duplicate"
+        );
+        let confirm = Command::ConfirmOrder {
+            id,
+            expected_version: Some(7),
+        };
+        assert_eq!(
+            decide_order(t, Some(&o), &confirm, &[], now)
+                .unwrap_err()
+                .kind(),
+            "conflict"
+        );
+        let confirm = Command::ConfirmOrder {
+            id,
+            expected_version: Some(1),
+        };
+        let (o, _, moves) = decide_order(t, Some(&o), &confirm, &[], now).unwrap();
+        assert_eq!(moves.len(), 1);
+        assert_eq!(
+            decide_order(t, None, &confirm, &[], now)
+                .unwrap_err()
+                .kind(),
+            "not_found"
+        );
+        assert_eq!(
+            decide_order(TenantId::new_v7(), Some(&o), &confirm, &[], now)
+                .unwrap_err()
+                .kind(),
+            "not_found",
+            "another tenant's order is invisible"
+        );
+        let pay = Command::RecordPayment {
+            id,
+            outcome: PaymentOutcome::Succeeded {
+                reference: "ch_1".into(),
+                amount: o.total,
+            },
+        };
+        assert_eq!(pay.name(), "pay_order");
+        let (o, _, _) = decide_order(t, Some(&o), &pay, &[], now).unwrap();
+        let ship = Command::ShipOrder {
+            id,
+            carrier: "UPS".into(),
+            tracking: "1Z".into(),
+        };
+        let (o, _, _) = decide_order(t, Some(&o), &ship, &[], now).unwrap();
+        let deliver = Command::DeliverOrder { id };
+        let (o, _, _) = decide_order(t, Some(&o), &deliver, &[], now).unwrap();
+        let cancel = Command::CancelOrder { id, reason: None };
+        assert_eq!(
+            decide_order(t, Some(&o), &cancel, &[], now)
+                .unwrap_err()
+                .kind(),
+            "invalid_transition"
+        );
+        let adjust = Command::AdjustInventory {
+            sku: "MUG-1".into(),
+            by: 1,
+            reason: String::new(),
+        };
+        assert_eq!(adjust.name(), "adjust_inventory");
+        assert!(decide_order(t, Some(&o), &adjust, &[], now).is_err());
+        for c in [
+            create_product,
+            create,
+            confirm,
+            pay,
+            ship,
+            deliver,
+            cancel,
+            adjust,
+        ] {
+            let json = serde_json::to_string(&c).unwrap();
+            assert_eq!(serde_json::from_str::<Command>(&json).unwrap(), c, "{json}");
+        }
     }
 }

@@ -6,7 +6,10 @@ use thiserror::Error;
 pub enum DomainError {
     /// Input broke a rule; `field` names the input so a form can show the message beside it.
     #[error("{field}: {message}")]
-    Validation { field: &'static str, message: String },
+    Validation {
+        field: &'static str,
+        message: String,
+    },
 
     /// A state machine refused a transition.
     #[error("cannot {action} {entity} in status {from}")]
@@ -20,7 +23,9 @@ pub enum DomainError {
     NotFound { entity: &'static str, id: String },
 
     /// Optimistic locking: the caller edited an older version than the one stored.
-    #[error("version conflict: expected version {expected}, but the {entity} is at version {actual}")]
+    #[error(
+        "version conflict: expected version {expected}, but the {entity} is at version {actual}"
+    )]
     VersionConflict {
         entity: &'static str,
         expected: i64,

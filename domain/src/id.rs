@@ -75,3 +75,15 @@ typed_id!(
     /// A command sent through the action queue (also the payment idempotency key).
     CommandId
 );
+typed_id!(
+    /// A catalog product.
+    ProductId
+);
+typed_id!(
+    /// One sellable variant of a product (the thing with a SKU, a price and stock).
+    VariantId
+);
+typed_id!(
+    /// A customer order.
+    OrderId
+);

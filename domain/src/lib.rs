@@ -5,18 +5,24 @@
 //! deterministic and property-testable.
 
 pub mod command;
+pub mod commerce;
 pub mod content;
 pub mod error;
 pub mod event;
 pub mod id;
 pub mod locale;
 pub mod money;
+pub mod read;
 pub mod tenant;
 pub mod text;
 
 pub use command::{Actor, Command, CommandEnvelope};
+pub use commerce::{
+    InventoryPolicy, LineItem, Order, OrderDraft, OrderStatus, PaymentGateway, PaymentOutcome,
+    Product, ProductDraft, ProductStatus, StockMove, StockMoveKind, Variant,
+};
 pub use error::DomainError;
-pub use id::{CommandId, EventId, NodeId, TenantId};
+pub use id::{CommandId, EventId, NodeId, OrderId, ProductId, TenantId, VariantId};
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use tenant::{Tenant, TenantCache, TenantCacheStats};

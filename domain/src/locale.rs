@@ -84,7 +84,9 @@ impl Serialize for Locale {
 
 impl<'de> Deserialize<'de> for Locale {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -104,7 +106,17 @@ mod tests {
         ] {
             assert_eq!(input.parse::<Locale>().unwrap().as_str(), want);
         }
-        for bad in ["", "e", "english", "en-", "en-U", "en-1234", "e1", "en-US-x-y", "en\x1b"] {
+        for bad in [
+            "",
+            "e",
+            "english",
+            "en-",
+            "en-U",
+            "en-1234",
+            "e1",
+            "en-US-x-y",
+            "en\x1b",
+        ] {
             assert!(bad.parse::<Locale>().is_err(), "{bad:?}");
         }
     }

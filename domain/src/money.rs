@@ -8,13 +8,54 @@ use std::str::FromStr;
 
 /// ISO 4217 codes this platform accepts, with their number of minor-unit digits.
 const CURRENCIES: &[(&str, u8)] = &[
-    ("AED", 2), ("ARS", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BRL", 2), ("CAD", 2),
-    ("CHF", 2), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CZK", 2), ("DKK", 2), ("EGP", 2),
-    ("EUR", 2), ("GBP", 2), ("HKD", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2), ("INR", 2),
-    ("ISK", 0), ("JOD", 3), ("JPY", 0), ("KRW", 0), ("KWD", 3), ("KZT", 2), ("MXN", 2),
-    ("MYR", 2), ("NGN", 2), ("NOK", 2), ("NZD", 2), ("OMR", 3), ("PHP", 2), ("PLN", 2),
-    ("RON", 2), ("RUB", 2), ("SAR", 2), ("SEK", 2), ("SGD", 2), ("THB", 2), ("TND", 3),
-    ("TRY", 2), ("TWD", 2), ("UAH", 2), ("USD", 2), ("VND", 0), ("ZAR", 2),
+    ("AED", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EGP", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KZT", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NGN", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PHP", 2),
+    ("PLN", 2),
+    ("RON", 2),
+    ("RUB", 2),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UAH", 2),
+    ("USD", 2),
+    ("VND", 0),
+    ("ZAR", 2),
 ];
 
 /// An ISO 4217 currency code known to the platform.
@@ -154,7 +195,10 @@ impl Money {
         if self.currency != other.currency {
             return None;
         }
-        Some(Money::new(self.amount.checked_add(other.amount)?, self.currency))
+        Some(Money::new(
+            self.amount.checked_add(other.amount)?,
+            self.currency,
+        ))
     }
 
     /// This amount times a quantity; `None` on overflow.
@@ -199,8 +243,22 @@ mod tests {
         let jpy: Currency = "jpy".parse().unwrap();
         assert_eq!(Money::parse("500", jpy).unwrap().amount, 500);
         assert!(Money::parse("5.5", jpy).is_err());
-        for bad in ["", "-1", "1.", ".5", "1.999", "1e3", "1,50", "abc", " 1 2", "99999999999999999999"] {
-            assert!(Money::parse(bad, usd).is_err(), "{bad:?} should be rejected");
+        for bad in [
+            "",
+            "-1",
+            "1.",
+            ".5",
+            "1.999",
+            "1e3",
+            "1,50",
+            "abc",
+            " 1 2",
+            "99999999999999999999",
+        ] {
+            assert!(
+                Money::parse(bad, usd).is_err(),
+                "{bad:?} should be rejected"
+            );
         }
     }
 

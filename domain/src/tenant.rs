@@ -10,9 +10,31 @@ use std::time::{Duration, Instant};
 
 /// Slugs that would collide with routes, system accounts or well-known names.
 pub const RESERVED_SLUGS: &[&str] = &[
-    "admin", "administrator", "api", "app", "assets", "auth", "billing", "cdn", "console",
-    "dashboard", "docs", "help", "internal", "login", "logout", "mail", "null", "public", "root",
-    "rustok", "static", "status", "support", "system", "www",
+    "admin",
+    "administrator",
+    "api",
+    "app",
+    "assets",
+    "auth",
+    "billing",
+    "cdn",
+    "console",
+    "dashboard",
+    "docs",
+    "help",
+    "internal",
+    "login",
+    "logout",
+    "mail",
+    "null",
+    "public",
+    "root",
+    "rustok",
+    "static",
+    "status",
+    "support",
+    "system",
+    "www",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,10 +80,16 @@ pub fn validate_name(name: &str) -> Result<(), DomainError> {
         return Err(DomainError::validation("name", "must not be empty"));
     }
     if n > 255 {
-        return Err(DomainError::validation("name", format!("is {n} characters long; the limit is 255")));
+        return Err(DomainError::validation(
+            "name",
+            format!("is {n} characters long; the limit is 255"),
+        ));
     }
     if crate::text::has_control(name) {
-        return Err(DomainError::validation("name", "must not contain control characters"));
+        return Err(DomainError::validation(
+            "name",
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }
@@ -174,7 +202,9 @@ impl TenantCache {
     pub fn insert(&mut self, tenant: Tenant, now: Instant) {
         self.remove(tenant.id);
         while self.by_id.len() >= self.capacity {
-            let Some((_, oldest)) = self.lru.pop_first() else { break };
+            let Some((_, oldest)) = self.lru.pop_first() else {
+                break;
+            };
             self.remove(oldest);
             self.stats.evictions += 1;
         }
@@ -216,9 +246,15 @@ mod tests {
     use super::*;
 
     fn tenant(slug: &str) -> Tenant {
-        Tenant::create(TenantId::new_v7(), slug, "Name", "en".parse().unwrap(), Utc::now())
-            .unwrap()
-            .0
+        Tenant::create(
+            TenantId::new_v7(),
+            slug,
+            "Name",
+            "en".parse().unwrap(),
+            Utc::now(),
+        )
+        .unwrap()
+        .0
     }
 
     #[test]
@@ -226,7 +262,17 @@ mod tests {
         for ok in ["a", "acme", "acme-2", "0day", &"a".repeat(63)] {
             assert!(validate_slug(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-acme", "Acme", "ac me", "acme_", &"a".repeat(64), "admin", "api", "www"] {
+        for bad in [
+            "",
+            "-acme",
+            "Acme",
+            "ac me",
+            "acme_",
+            &"a".repeat(64),
+            "admin",
+            "api",
+            "www",
+        ] {
             assert!(validate_slug(bad).is_err(), "{bad}");
         }
     }

@@ -14,7 +14,6 @@ pub use validate::{
     validate_excerpt, validate_title,
 };
 
-
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal, { $($variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$doc])*

@@ -80,7 +80,11 @@ pub struct NodePatch {
 
 fn fallback_slug(kind: NodeKind, id: NodeId) -> String {
     let hex = id.as_uuid().simple().to_string();
-    format!("{}-{}", kind.as_str().replace('_', "-"), &hex[hex.len() - 8..])
+    format!(
+        "{}-{}",
+        kind.as_str().replace('_', "-"),
+        &hex[hex.len() - 8..]
+    )
 }
 
 fn resolve_slug(
@@ -198,7 +202,10 @@ impl Node {
         patch: NodePatch,
         now: DateTime<Utc>,
     ) -> Result<(Node, Vec<DomainEvent>), DomainError> {
-        let locale = patch.locale.clone().unwrap_or_else(|| self.source_locale.clone());
+        let locale = patch
+            .locale
+            .clone()
+            .unwrap_or_else(|| self.source_locale.clone());
         let Some(current) = self.translation(&locale) else {
             return Err(DomainError::validation(
                 "locale",
@@ -328,7 +335,10 @@ impl Node {
             NodeAction::Publish => {
                 next.published_at = Some(at);
                 next.archived_at = None;
-                DomainEvent::NodePublished(event::NodePublished { published_at: at, version })
+                DomainEvent::NodePublished(event::NodePublished {
+                    published_at: at,
+                    version,
+                })
             }
             NodeAction::Unpublish => {
                 next.published_at = None;
@@ -338,7 +348,10 @@ impl Node {
                 // Never before the publication, even if the clock went backwards.
                 let archived_at = self.published_at.map_or(at, |p| at.max(p));
                 next.archived_at = Some(archived_at);
-                DomainEvent::NodeArchived(event::NodeArchived { archived_at, version })
+                DomainEvent::NodeArchived(event::NodeArchived {
+                    archived_at,
+                    version,
+                })
             }
             NodeAction::Restore => {
                 next.published_at = None;
@@ -350,7 +363,10 @@ impl Node {
     }
 
     fn put_translation(&mut self, t: Translation) {
-        match self.translations.binary_search_by(|x| x.locale.cmp(&t.locale)) {
+        match self
+            .translations
+            .binary_search_by(|x| x.locale.cmp(&t.locale))
+        {
             Ok(i) => self.translations[i] = t,
             Err(i) => self.translations.insert(i, t),
         }
@@ -383,11 +399,16 @@ mod tests {
         assert_eq!(ev[0].event_type(), "node.created");
         let (p, _) = n.transition(NodeAction::Publish, now).unwrap();
         assert_eq!(p.published_at, Some(now));
-        let (a, _) = p.transition(NodeAction::Archive, now - chrono::Duration::seconds(5)).unwrap();
+        let (a, _) = p
+            .transition(NodeAction::Archive, now - chrono::Duration::seconds(5))
+            .unwrap();
         assert!(a.archived_at.unwrap() >= a.published_at.unwrap());
         assert!(a.transition(NodeAction::Publish, now).is_err());
         let (r, _) = a.transition(NodeAction::Restore, now).unwrap();
-        assert_eq!((r.status, r.published_at, r.archived_at, r.version), (NodeStatus::Draft, None, None, 4));
+        assert_eq!(
+            (r.status, r.published_at, r.archived_at, r.version),
+            (NodeStatus::Draft, None, None, 4)
+        );
     }
 
     #[test]
@@ -408,12 +429,24 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n2.translations.len(), 2);
-        assert!(n2.translation(&"ru".parse().unwrap()).unwrap().slug.starts_with("article-"));
+        assert!(
+            n2.translation(&"ru".parse().unwrap())
+                .unwrap()
+                .slug
+                .starts_with("article-")
+        );
         assert_eq!(ev[0].event_type(), "node.translation_updated");
-        let patch = NodePatch { title: Some("Hello again".into()), ..Default::default() };
+        let patch = NodePatch {
+            title: Some("Hello again".into()),
+            ..Default::default()
+        };
         let (n3, _) = n2.update(patch, now).unwrap();
         assert_eq!(n3.source().title, "Hello again");
-        assert_eq!(n3.source().slug, "hello", "slugs stay stable when titles change");
+        assert_eq!(
+            n3.source().slug,
+            "hello",
+            "slugs stay stable when titles change"
+        );
         assert_eq!(n3.version, 3);
         assert!(n3.update(NodePatch::default(), now).is_err());
         assert!(n3.check_version(Some(2)).is_err());

@@ -15,10 +15,16 @@ pub fn validate_slug(slug: &str) -> Result<(), DomainError> {
     if slug.len() > MAX_SLUG_CHARS {
         return Err(DomainError::validation(
             "slug",
-            format!("is {} characters long; the limit is {MAX_SLUG_CHARS}", slug.chars().count()),
+            format!(
+                "is {} characters long; the limit is {MAX_SLUG_CHARS}",
+                slug.chars().count()
+            ),
         ));
     }
-    if !slug.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    if !slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         return err("may only contain a-z, 0-9 and '-'");
     }
     if slug.starts_with('-') || slug.ends_with('-') {
@@ -62,7 +68,10 @@ mod tests {
     #[test]
     fn slugs() {
         assert_eq!(slugify("Hello, World!").as_deref(), Some("hello-world"));
-        assert_eq!(slugify("  Rust   2024 -- edition ").as_deref(), Some("rust-2024-edition"));
+        assert_eq!(
+            slugify("  Rust   2024 -- edition ").as_deref(),
+            Some("rust-2024-edition")
+        );
         assert_eq!(slugify("Привет"), None);
         assert!(slugify(&"ab ".repeat(200)).unwrap().len() <= 255);
         assert!(validate_slug("hello-world").is_ok());

@@ -59,7 +59,10 @@ impl EventEnvelope {
             ("tenant_id", self.tenant_id.is_nil()),
             ("aggregate_id", self.aggregate_id.is_nil()),
             ("correlation_id", self.correlation_id.is_nil()),
-            ("causation_id", self.causation_id.is_some_and(|c| c.is_nil())),
+            (
+                "causation_id",
+                self.causation_id.is_some_and(|c| c.is_nil()),
+            ),
         ] {
             if nil {
                 return bad(format!("{name} must not be the nil UUID"));

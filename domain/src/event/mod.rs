@@ -7,8 +7,9 @@ mod envelope;
 pub use dedup::Deduplicator;
 pub use envelope::{EnvelopeMeta, EventEnvelope};
 
+use crate::commerce::{InventoryPolicy, LineItem, OrderStatus, ProductStatus};
 use crate::content::NodeKind;
-use crate::{DomainError, Locale};
+use crate::{DomainError, Locale, Money, VariantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,17 @@ events! {
     NodeUnpublished(NodeVersion) => "node.unpublished", "node", v = 1;
     NodeArchived(NodeArchived) => "node.archived", "node", v = 1;
     NodeRestored(NodeVersion) => "node.restored", "node", v = 1;
+    ProductCreated(ProductCreated) => "product.created", "product", v = 1;
+    /// Stock of one variant changed; aggregate id = the variant's product id.
+    InventoryUpdated(InventoryUpdated) => "inventory.updated", "product", v = 1;
+    /// Available stock of one variant crossed its low-stock threshold.
+    InventoryLow(InventoryLow) => "inventory.low", "product", v = 1;
+    OrderPlaced(OrderPlaced) => "order.placed", "order", v = 1;
+    OrderStatusChanged(OrderStatusChanged) => "order.status_changed", "order", v = 1;
+    OrderCancelled(OrderCancelled) => "order.cancelled", "order", v = 1;
+    PaymentSucceeded(PaymentSucceeded) => "payment.succeeded", "order", v = 1;
+    PaymentFailed(PaymentFailed) => "payment.failed", "order", v = 1;
+    PaymentRefunded(PaymentRefunded) => "payment.refunded", "order", v = 1;
 }
 
 /// Looks up a registered event type.
@@ -87,7 +99,9 @@ impl DomainEvent {
         }
         let tagged = serde_json::json!({ "event_type": event_type, "payload": payload });
         serde_json::from_value(tagged).map_err(|e| {
-            DomainError::InvalidEvent(format!("payload of {event_type} does not match its schema: {e}"))
+            DomainError::InvalidEvent(format!(
+                "payload of {event_type} does not match its schema: {e}"
+            ))
         })
     }
 }
@@ -153,13 +167,112 @@ pub struct NodeVersion {
     pub version: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCreated {
+    pub locale: Locale,
+    pub title: String,
+    pub handle: String,
+    pub status: ProductStatus,
+    pub variants: Vec<ProductVariantCreated>,
+    pub version: i64,
+}
+
+/// One variant as it was created (inside `product.created`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductVariantCreated {
+    pub variant_id: VariantId,
+    pub sku: String,
+    pub title: String,
+    pub price: Money,
+    pub inventory_policy: InventoryPolicy,
+    pub on_hand: i64,
+    pub low_stock_threshold: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryUpdated {
+    pub sku: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    /// `on_hand - reserved` after the change.
+    pub available: i64,
+    /// The change of `on_hand` (0 for reserve and release).
+    pub delta: i64,
+    /// `reserve`, `release`, `sell`, `restock`, or the reason given to a manual adjustment.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryLow {
+    pub sku: String,
+    pub available: i64,
+    pub threshold: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPlaced {
+    pub customer: Option<String>,
+    pub items: Vec<LineItem>,
+    pub total: Money,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderStatusChanged {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderCancelled {
+    pub from: OrderStatus,
+    pub reason: Option<String>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSucceeded {
+    pub amount: Money,
+    /// The gateway's charge reference.
+    pub reference: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentFailed {
+    /// Machine-readable, e.g. `card_declined`, `insufficient_funds`, `invalid_card_token`.
+    pub code: String,
+    /// Human-readable, e.g. "card declined".
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRefunded {
+    pub amount: Money,
+    /// The reference of the charge that was refunded.
+    pub reference: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn names_and_roundtrip() {
-        let e = DomainEvent::NodePublished(NodePublished { published_at: Utc::now(), version: 2 });
+        let e = DomainEvent::NodePublished(NodePublished {
+            published_at: Utc::now(),
+            version: 2,
+        });
         assert_eq!(e.event_type(), "node.published");
         assert_eq!(e.aggregate_type(), "node");
         let back = DomainEvent::from_parts(e.event_type(), &e.payload()).unwrap();

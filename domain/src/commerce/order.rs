@@ -1,0 +1,902 @@
+//! Orders: line items snapshotted at order time, the exact total, and the order state
+//! machine with the stock moves and payment events each transition decides.
+//!
+//! | from | action | to | needs | stock |
+//! |---|---|---|---|---|
+//! | pending | confirm | confirmed | — | reserve |
+//! | confirmed | pay | paid | a successful payment | sell |
+//! | paid | ship | shipped | carrier + tracking number | — |
+//! | shipped | deliver | delivered | — | — |
+//! | pending, confirmed, paid, shipped | cancel | cancelled | optional reason | none / release / restock / restock (+ refund) |
+//!
+//! Delivered and cancelled are terminal. Every other (status, action) pair is refused with
+//! [`DomainError::InvalidTransition`] and changes nothing. Id, tenant, customer, items and
+//! total never change after creation; `version` grows by one with every transition.
+
+use super::inventory::{StockMove, StockMoveKind};
+use super::payment::{ChargeRequest, PaymentOutcome, RefundRequest};
+use super::product::{Product, ProductStatus, validate_sku};
+use crate::content::string_enum;
+use crate::event::{self, DomainEvent};
+use crate::{DomainError, Money, OrderId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Longest carrier name, tracking number and cancel reason accepted.
+pub const MAX_CARRIER_CHARS: usize = 100;
+pub const MAX_TRACKING_CHARS: usize = 100;
+pub const MAX_CANCEL_REASON_CHARS: usize = 500;
+
+string_enum!(
+    /// Where an order is in its life.
+    OrderStatus, "status", {
+        Pending => "pending", Confirmed => "confirmed", Paid => "paid", Shipped => "shipped",
+        Delivered => "delivered", Cancelled => "cancelled",
+    }
+);
+
+string_enum!(
+    /// A step a user can ask an order to take.
+    OrderAction, "action", {
+        Confirm => "confirm", Pay => "pay", Ship => "ship", Deliver => "deliver", Cancel => "cancel",
+    }
+);
+
+impl OrderStatus {
+    /// The order state machine (see the module table). Everything else is refused.
+    pub fn apply(self, action: OrderAction) -> Result<OrderStatus, DomainError> {
+        use OrderAction::*;
+        use OrderStatus::*;
+        match (self, action) {
+            (Pending, Confirm) => Ok(Confirmed),
+            (Confirmed, Pay) => Ok(Paid),
+            (Paid, Ship) => Ok(Shipped),
+            (Shipped, Deliver) => Ok(Delivered),
+            (Pending | Confirmed | Paid | Shipped, Cancel) => Ok(Cancelled),
+            (from, action) => Err(DomainError::InvalidTransition {
+                entity: "order",
+                from: from.to_string(),
+                action: action.to_string(),
+            }),
+        }
+    }
+
+    /// Delivered and cancelled orders never change again.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
+    }
+
+    /// The actions this status accepts (for menus and help).
+    pub fn allowed_actions(self) -> &'static [OrderAction] {
+        use OrderAction::*;
+        match self {
+            OrderStatus::Pending => &[Confirm, Cancel],
+            OrderStatus::Confirmed => &[Pay, Cancel],
+            OrderStatus::Paid => &[Ship, Cancel],
+            OrderStatus::Shipped => &[Deliver, Cancel],
+            OrderStatus::Delivered | OrderStatus::Cancelled => &[],
+        }
+    }
+}
+
+/// One order line, a snapshot of the variant when the order was placed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineItem {
+    pub sku: String,
+    pub title: String,
+    pub unit_price: Money,
+    /// At least 1.
+    pub quantity: i64,
+}
+
+impl LineItem {
+    /// `unit_price × quantity`; `None` on overflow.
+    pub fn line_total(&self) -> Option<Money> {
+        self.unit_price.checked_mul(self.quantity)
+    }
+}
+
+/// Input for placing an order: `items` are `(sku, quantity)` pairs. Several pairs with the
+/// same SKU are merged into one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDraft {
+    pub id: OrderId,
+    #[serde(default)]
+    pub customer: Option<String>,
+    pub items: Vec<(String, i64)>,
+}
+
+/// What an order decision returns: the next order, its events, and the stock moves the
+/// store must apply (with [`super::apply_moves`]) in the same transaction.
+pub type OrderDecision = (Order, Vec<DomainEvent>, Vec<StockMove>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Order {
+    pub id: OrderId,
+    pub tenant_id: TenantId,
+    /// The customer's email, if known.
+    pub customer: Option<String>,
+    pub items: Vec<LineItem>,
+    pub total: Money,
+    pub status: OrderStatus,
+    pub version: i64,
+    pub placed_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub cancel_reason: Option<String>,
+    /// The gateway's reference of the successful charge.
+    pub payment_reference: Option<String>,
+}
+
+/// A plausible email address: `local@domain.tld`, ASCII, at most 254 characters; the local
+/// part at most 64 characters of letters, digits and ``!#$%&'*+/=?^_`{|}~.-`` without
+/// leading, trailing or double dots; the domain at least two dot-separated labels of
+/// letters, digits and inner hyphens, the last one not all digits. Returns the address
+/// trimmed, with the domain lowercased.
+pub fn validate_email(email: &str) -> Result<String, DomainError> {
+    let e = email.trim();
+    let bad = || {
+        DomainError::validation(
+            "customer",
+            format!(
+                "'{}' is not a valid email address",
+                crate::text::printable(email)
+            ),
+        )
+    };
+    if e.is_empty() {
+        return Err(DomainError::validation(
+            "customer",
+            "email must not be empty",
+        ));
+    }
+    if e.len() > 254 {
+        return Err(bad());
+    }
+    let Some((local, domain)) = e.split_once('@') else {
+        return Err(bad());
+    };
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~.-".contains(&b));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && !tld.bytes().all(|b| b.is_ascii_digit()));
+    if !local_ok || !domain_ok {
+        return Err(bad());
+    }
+    Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
+}
+
+fn short_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(DomainError::validation(field, "must not be empty"));
+    }
+    if crate::text::has_control(v) {
+        return Err(DomainError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    let n = v.chars().count();
+    if n > max {
+        return Err(DomainError::validation(
+            field,
+            format!("is {n} characters long; the limit is {max}"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+fn sku_not_found(sku: &str) -> DomainError {
+    DomainError::not_found(
+        "product",
+        format!("with sku {}", crate::text::printable(sku)),
+    )
+}
+
+impl Order {
+    /// Decides placing an order (status pending, version 1) from `(sku, qty)` pairs, looking
+    /// each SKU up among the `catalog` products of this tenant to snapshot the variant's title
+    /// and price. Emits `order.placed`; moves no stock.
+    ///
+    /// Refused: a nil id; no items; a quantity below 1; a malformed SKU (Validation); an
+    /// unknown SKU (NotFound "product with sku X"); a product that is not active; prices in
+    /// more than one currency; a total that overflows; a malformed customer email.
+    pub fn create(
+        tenant_id: TenantId,
+        draft: OrderDraft,
+        catalog: &[Product],
+        now: DateTime<Utc>,
+    ) -> Result<(Order, Vec<DomainEvent>), DomainError> {
+        if draft.id.is_nil() {
+            return Err(DomainError::validation("id", "must not be nil"));
+        }
+        let customer = draft.customer.as_deref().map(validate_email).transpose()?;
+        if draft.items.is_empty() {
+            return Err(DomainError::validation(
+                "items",
+                "an order needs at least one item",
+            ));
+        }
+        // Merge repeated SKUs, keeping the order of first appearance.
+        let mut wanted: Vec<(String, i64)> = Vec::with_capacity(draft.items.len());
+        for (sku, qty) in draft.items {
+            validate_sku(&sku)?;
+            if qty < 1 {
+                return Err(DomainError::validation(
+                    "quantity",
+                    format!(
+                        "quantity of {} must be at least 1, got {qty}",
+                        crate::text::printable(&sku)
+                    ),
+                ));
+            }
+            match wanted.iter_mut().find(|(s, _)| *s == sku) {
+                Some((_, q)) => {
+                    *q = q.checked_add(qty).ok_or_else(|| {
+                        DomainError::validation(
+                            "quantity",
+                            format!("quantity of {sku} is too large"),
+                        )
+                    })?;
+                }
+                None => wanted.push((sku, qty)),
+            }
+        }
+        let mut items = Vec::with_capacity(wanted.len());
+        let mut total: Option<Money> = None;
+        for (sku, quantity) in wanted {
+            let Some((product, variant)) = catalog
+                .iter()
+                .filter(|p| p.tenant_id == tenant_id)
+                .find_map(|p| p.variant_by_sku(&sku).map(|v| (p, v)))
+            else {
+                return Err(sku_not_found(&sku));
+            };
+            if product.status != ProductStatus::Active {
+                return Err(DomainError::validation(
+                    "sku",
+                    format!(
+                        "product with sku {sku} is {} and cannot be ordered",
+                        product.status
+                    ),
+                ));
+            }
+            let item = LineItem {
+                sku,
+                title: variant.title.clone(),
+                unit_price: variant.price,
+                quantity,
+            };
+            let overflow =
+                || DomainError::validation("total", "the order total is too large to represent");
+            let line = item.line_total().ok_or_else(overflow)?;
+            total = Some(match total {
+                None => line,
+                Some(t) if t.currency != line.currency => {
+                    return Err(DomainError::validation(
+                        "currency",
+                        format!(
+                            "{} is priced in {} but the order is in {}; an order has one currency",
+                            item.sku, line.currency, t.currency
+                        ),
+                    ));
+                }
+                Some(t) => t.checked_add(line).ok_or_else(overflow)?,
+            });
+            items.push(item);
+        }
+        let Some(total) = total else {
+            return Err(DomainError::validation(
+                "items",
+                "an order needs at least one item",
+            ));
+        };
+        let order = Order {
+            id: draft.id,
+            tenant_id,
+            customer,
+            items,
+            total,
+            status: OrderStatus::Pending,
+            version: 1,
+            placed_at: now,
+            updated_at: now,
+            confirmed_at: None,
+            paid_at: None,
+            shipped_at: None,
+            delivered_at: None,
+            cancelled_at: None,
+            carrier: None,
+            tracking_number: None,
+            cancel_reason: None,
+            payment_reference: None,
+        };
+        let event = DomainEvent::OrderPlaced(event::OrderPlaced {
+            customer: order.customer.clone(),
+            items: order.items.clone(),
+            total: order.total,
+            version: order.version,
+        });
+        Ok((order, vec![event]))
+    }
+
+    /// Optimistic locking: a transition asked against an older version is refused.
+    pub fn check_version(&self, expected: Option<i64>) -> Result<(), DomainError> {
+        match expected {
+            Some(v) if v != self.version => Err(DomainError::VersionConflict {
+                entity: "order",
+                expected: v,
+                actual: self.version,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The next order after `action` (status, version, `updated_at`) plus its
+    /// `order.status_changed` event; the caller sets the step's own fields. `at` never goes
+    /// back in time, even if the clock does.
+    fn step(
+        &self,
+        action: OrderAction,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, DomainEvent), DomainError> {
+        let to = self.status.apply(action)?;
+        let mut next = self.clone();
+        next.status = to;
+        next.version = self.version.checked_add(1).ok_or_else(|| {
+            DomainError::validation("version", "the order has reached its last version")
+        })?;
+        next.updated_at = now.max(self.updated_at);
+        let event = DomainEvent::OrderStatusChanged(event::OrderStatusChanged {
+            from: self.status,
+            to,
+            version: next.version,
+        });
+        Ok((next, event))
+    }
+
+    fn moves(&self, kind: StockMoveKind) -> Vec<StockMove> {
+        self.items
+            .iter()
+            .map(|i| StockMove {
+                sku: i.sku.clone(),
+                kind,
+                qty: i.quantity,
+            })
+            .collect()
+    }
+
+    /// pending → confirmed; reserves every line.
+    pub fn confirm(&self, now: DateTime<Utc>) -> Result<OrderDecision, DomainError> {
+        let (mut next, changed) = self.step(OrderAction::Confirm, now)?;
+        next.confirmed_at = Some(next.updated_at);
+        Ok((next, vec![changed], self.moves(StockMoveKind::Reserve)))
+    }
+
+    /// Can this order be paid now? Check it before calling the gateway.
+    pub fn can_pay(&self) -> Result<(), DomainError> {
+        self.status.apply(OrderAction::Pay).map(|_| ())
+    }
+
+    /// The gateway request for paying this order in full (refused unless it can be paid).
+    pub fn charge_request(
+        &self,
+        idempotency_key: Uuid,
+        card_token: &str,
+    ) -> Result<ChargeRequest, DomainError> {
+        self.can_pay()?;
+        Ok(ChargeRequest {
+            idempotency_key,
+            order_id: self.id,
+            amount: self.total,
+            card_token: card_token.to_string(),
+        })
+    }
+
+    /// Records what the gateway said. A success moves confirmed → paid and sells every line:
+    /// events `payment.succeeded`, `order.status_changed`. A decline or invalid request
+    /// returns the order unchanged (same version) with one `payment.failed` event and no
+    /// stock moves: the store writes only the event. Either is refused unless the order is
+    /// confirmed; a success must be for exactly the order total.
+    pub fn record_payment(
+        &self,
+        outcome: PaymentOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<OrderDecision, DomainError> {
+        self.can_pay()?;
+        match outcome {
+            PaymentOutcome::Succeeded { reference, amount } => {
+                let reference = short_text("reference", &reference, 255)?;
+                if amount != self.total {
+                    return Err(DomainError::validation(
+                        "amount",
+                        format!(
+                            "the gateway charged {amount} but the order total is {}",
+                            self.total
+                        ),
+                    ));
+                }
+                let (mut next, changed) = self.step(OrderAction::Pay, now)?;
+                next.paid_at = Some(next.updated_at);
+                next.payment_reference = Some(reference.clone());
+                let paid =
+                    DomainEvent::PaymentSucceeded(event::PaymentSucceeded { amount, reference });
+                Ok((next, vec![paid, changed], self.moves(StockMoveKind::Sell)))
+            }
+            PaymentOutcome::Declined { code, reason }
+            | PaymentOutcome::Invalid { code, reason } => {
+                let failed = DomainEvent::PaymentFailed(event::PaymentFailed { code, reason });
+                Ok((self.clone(), vec![failed], Vec::new()))
+            }
+        }
+    }
+
+    /// paid → shipped, with a carrier and a tracking number (both non-blank).
+    pub fn ship(
+        &self,
+        carrier: &str,
+        tracking: &str,
+        now: DateTime<Utc>,
+    ) -> Result<OrderDecision, DomainError> {
+        let (mut next, changed) = self.step(OrderAction::Ship, now)?;
+        next.carrier = Some(short_text("carrier", carrier, MAX_CARRIER_CHARS)?);
+        next.tracking_number = Some(short_text("tracking", tracking, MAX_TRACKING_CHARS)?);
+        next.shipped_at = Some(next.updated_at);
+        Ok((next, vec![changed], Vec::new()))
+    }
+
+    /// shipped → delivered.
+    pub fn deliver(&self, now: DateTime<Utc>) -> Result<OrderDecision, DomainError> {
+        let (mut next, changed) = self.step(OrderAction::Deliver, now)?;
+        next.delivered_at = Some(next.updated_at);
+        Ok((next, vec![changed], Vec::new()))
+    }
+
+    /// Does cancelling this order give money back? (It was paid, and maybe shipped.)
+    pub fn needs_refund(&self) -> bool {
+        matches!(self.status, OrderStatus::Paid | OrderStatus::Shipped)
+    }
+
+    /// The gateway request refunding this order in full, when cancelling it needs one.
+    pub fn refund_request(&self, idempotency_key: Uuid) -> Option<RefundRequest> {
+        if !self.needs_refund() {
+            return None;
+        }
+        Some(RefundRequest {
+            idempotency_key,
+            order_id: self.id,
+            amount: self.total,
+            payment_reference: self.payment_reference.clone()?,
+        })
+    }
+
+    /// pending | confirmed | paid | shipped → cancelled, with an optional reason (blank means
+    /// none). Events: `order.status_changed`, `order.cancelled`, and `payment.refunded` when
+    /// it was paid or shipped. Stock: none from pending, release from confirmed, restock from
+    /// paid or shipped.
+    pub fn cancel(
+        &self,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<OrderDecision, DomainError> {
+        let (mut next, changed) = self.step(OrderAction::Cancel, now)?;
+        let reason = match reason {
+            Some(r) if !r.trim().is_empty() => {
+                Some(short_text("reason", r, MAX_CANCEL_REASON_CHARS)?)
+            }
+            _ => None,
+        };
+        next.cancelled_at = Some(next.updated_at);
+        next.cancel_reason = reason.clone();
+        let mut events = vec![
+            changed,
+            DomainEvent::OrderCancelled(event::OrderCancelled {
+                from: self.status,
+                reason,
+                version: next.version,
+            }),
+        ];
+        let moves = match self.status {
+            OrderStatus::Confirmed => self.moves(StockMoveKind::Release),
+            OrderStatus::Paid | OrderStatus::Shipped => {
+                events.push(DomainEvent::PaymentRefunded(event::PaymentRefunded {
+                    amount: self.total,
+                    reference: self.payment_reference.clone().unwrap_or_default(),
+                }));
+                self.moves(StockMoveKind::Restock)
+            }
+            _ => Vec::new(),
+        };
+        Ok((next, events, moves))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commerce::{InventoryPolicy, ProductDraft, apply_moves};
+    use crate::{Currency, ProductId, VariantId};
+
+    fn product(tenant: TenantId, sku: &str, price: &str, currency: Currency) -> Product {
+        let draft = ProductDraft {
+            id: ProductId::new_v7(),
+            variant_id: VariantId::new_v7(),
+            locale: "en".parse().unwrap(),
+            title: format!("Item {sku}"),
+            handle: None,
+            status: None,
+            sku: sku.into(),
+            variant_title: None,
+            price: Money::parse(price, currency).unwrap(),
+            inventory_policy: InventoryPolicy::Deny,
+            stock: 10,
+            low_stock_threshold: None,
+        };
+        Product::create(tenant, draft, Utc::now()).unwrap().0
+    }
+
+    fn types(events: &[DomainEvent]) -> Vec<&'static str> {
+        events.iter().map(|e| e.event_type()).collect()
+    }
+
+    fn setup() -> (TenantId, Vec<Product>) {
+        let t = TenantId::new_v7();
+        let catalog = vec![
+            product(t, "A", "19.99", Currency::USD),
+            product(t, "B", "5.01", Currency::USD),
+            product(t, "E", "3.00", Currency::EUR),
+        ];
+        (t, catalog)
+    }
+
+    fn place(items: &[(&str, i64)]) -> Order {
+        let (t, catalog) = setup();
+        let draft = OrderDraft {
+            id: OrderId::new_v7(),
+            customer: Some("Buyer@Example.COM".into()),
+            items: items.iter().map(|(s, q)| (s.to_string(), *q)).collect(),
+        };
+        Order::create(t, draft, &catalog, Utc::now()).unwrap().0
+    }
+
+    fn success(order: &Order) -> PaymentOutcome {
+        PaymentOutcome::Succeeded {
+            reference: "ch_1".into(),
+            amount: order.total,
+        }
+    }
+
+    #[test]
+    fn exact_total() {
+        let (t, catalog) = setup();
+        let draft = OrderDraft {
+            id: OrderId::new_v7(),
+            customer: Some("buyer@example.com".into()),
+            items: vec![("A".into(), 3), ("B".into(), 1)],
+        };
+        let (o, ev) = Order::create(t, draft, &catalog, Utc::now()).unwrap();
+        assert_eq!(o.total, Money::new(6498, Currency::USD));
+        assert_eq!(o.total.to_string(), "64.98 USD");
+        assert_eq!((o.status, o.version), (OrderStatus::Pending, 1));
+        assert_eq!(o.items[0].title, "Item A");
+        assert_eq!(o.items[0].unit_price.amount, 1999);
+        assert_eq!(types(&ev), ["order.placed"]);
+        assert_eq!(
+            DomainEvent::from_parts("order.placed", &ev[0].payload()).unwrap(),
+            ev[0]
+        );
+    }
+
+    #[test]
+    fn create_rejects() {
+        let (t, catalog) = setup();
+        let now = Utc::now();
+        let mk = |customer: Option<&str>, items: Vec<(&str, i64)>| OrderDraft {
+            id: OrderId::new_v7(),
+            customer: customer.map(Into::into),
+            items: items.into_iter().map(|(s, q)| (s.to_string(), q)).collect(),
+        };
+        let err = |d: OrderDraft| Order::create(t, d, &catalog, now).unwrap_err();
+        assert_eq!(err(mk(None, vec![])).field(), Some("items"));
+        assert_eq!(err(mk(None, vec![("A", 0)])).field(), Some("quantity"));
+        assert_eq!(err(mk(None, vec![("A", -2)])).field(), Some("quantity"));
+        assert_eq!(err(mk(None, vec![("bad sku", 1)])).field(), Some("sku"));
+        let nf = err(mk(None, vec![("A", 1), ("ZZZ", 1)]));
+        assert_eq!(
+            (nf.kind(), nf.to_string().as_str()),
+            ("not_found", "product with sku ZZZ not found")
+        );
+        assert_eq!(
+            err(mk(None, vec![("A", 1), ("E", 1)])).field(),
+            Some("currency")
+        );
+        assert_eq!(
+            err(mk(Some("not-an-email"), vec![("A", 1)])).field(),
+            Some("customer")
+        );
+        assert_eq!(err(mk(None, vec![("A", i64::MAX)])).field(), Some("total"));
+        assert_eq!(
+            err(mk(None, vec![("A", i64::MAX), ("A", 1)])).field(),
+            Some("quantity")
+        );
+        // Another tenant's catalog is invisible.
+        let other = Order::create(TenantId::new_v7(), mk(None, vec![("A", 1)]), &catalog, now);
+        assert_eq!(other.unwrap_err().kind(), "not_found");
+        // Non-active products cannot be ordered.
+        let mut archived = catalog.clone();
+        archived[0].status = ProductStatus::Archived;
+        let e = Order::create(t, mk(None, vec![("A", 1)]), &archived, now).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "sku: product with sku A is archived and cannot be ordered"
+        );
+        for e in [err(mk(None, vec![])), err(mk(Some("x"), vec![("A", 1)]))] {
+            assert!(!e.to_string().contains('\n'));
+        }
+    }
+
+    #[test]
+    fn merges_repeated_skus() {
+        let o = place(&[("A", 1), ("B", 2), ("A", 2)]);
+        assert_eq!(o.items.len(), 2);
+        assert_eq!((o.items[0].sku.as_str(), o.items[0].quantity), ("A", 3));
+        assert_eq!(o.customer.as_deref(), Some("Buyer@example.com"));
+    }
+
+    #[test]
+    fn happy_path_events_and_moves() {
+        let o = place(&[("A", 3), ("B", 1)]);
+        let now = o.placed_at + chrono::Duration::seconds(1);
+        let (c, ev, moves) = o.confirm(now).unwrap();
+        assert_eq!(types(&ev), ["order.status_changed"]);
+        assert_eq!(
+            moves.iter().map(|m| (m.kind, m.qty)).collect::<Vec<_>>(),
+            [(StockMoveKind::Reserve, 3), (StockMoveKind::Reserve, 1)]
+        );
+        assert_eq!(
+            (c.status, c.version, c.confirmed_at),
+            (OrderStatus::Confirmed, 2, Some(now))
+        );
+        let req = c.charge_request(Uuid::now_v7(), "tok_visa").unwrap();
+        assert_eq!(req.amount, c.total);
+        let (p, ev, moves) = c.record_payment(success(&c), now).unwrap();
+        assert_eq!(types(&ev), ["payment.succeeded", "order.status_changed"]);
+        assert!(moves.iter().all(|m| m.kind == StockMoveKind::Sell));
+        assert_eq!(
+            (p.status, p.version, p.payment_reference.as_deref()),
+            (OrderStatus::Paid, 3, Some("ch_1"))
+        );
+        assert!(p.ship(" ", "1Z999", now).is_err());
+        assert_eq!(
+            p.ship("UPS", "", now).unwrap_err().field(),
+            Some("tracking")
+        );
+        let (s, ev, moves) = p.ship(" UPS ", "1Z999", now).unwrap();
+        assert_eq!(types(&ev), ["order.status_changed"]);
+        assert!(moves.is_empty());
+        assert_eq!(
+            (s.carrier.as_deref(), s.tracking_number.as_deref()),
+            (Some("UPS"), Some("1Z999"))
+        );
+        let (d, _, _) = s.deliver(now).unwrap();
+        assert_eq!((d.status, d.version), (OrderStatus::Delivered, 5));
+        assert!(d.delivered_at.is_some() && d.shipped_at.is_some() && d.paid_at.is_some());
+        for e in [d.confirm(now), d.cancel(None, now), d.deliver(now)] {
+            assert_eq!(e.unwrap_err().kind(), "invalid_transition");
+        }
+        assert_eq!(
+            d.cancel(Some("late"), now).unwrap_err().to_string(),
+            "cannot cancel order in status delivered"
+        );
+    }
+
+    #[test]
+    fn failed_payment_changes_nothing() {
+        let now = Utc::now();
+        let o = place(&[("A", 1)]);
+        assert_eq!(
+            o.can_pay().unwrap_err().to_string(),
+            "cannot pay order in status pending"
+        );
+        assert!(o.charge_request(Uuid::now_v7(), "tok_visa").is_err());
+        let failed = PaymentOutcome::Declined {
+            code: "card_declined".into(),
+            reason: "card declined".into(),
+        };
+        assert_eq!(
+            o.record_payment(failed.clone(), now).unwrap_err().kind(),
+            "invalid_transition"
+        );
+        let (c, _, _) = o.confirm(now).unwrap();
+        let (same, ev, moves) = c.record_payment(failed, now).unwrap();
+        assert_eq!(same, c);
+        assert_eq!(types(&ev), ["payment.failed"]);
+        let (_, paid_events, _) = c.record_payment(success(&c), now).unwrap();
+        for e in ev.iter().chain(&paid_events) {
+            assert_eq!(e.aggregate_type(), "order");
+            assert_eq!(
+                &DomainEvent::from_parts(e.event_type(), &e.payload()).unwrap(),
+                e
+            );
+        }
+        assert!(moves.is_empty());
+        let wrong = PaymentOutcome::Succeeded {
+            reference: "ch".into(),
+            amount: Money::new(1, Currency::USD),
+        };
+        assert_eq!(
+            c.record_payment(wrong, now).unwrap_err().field(),
+            Some("amount")
+        );
+        let blank = PaymentOutcome::Succeeded {
+            reference: " ".into(),
+            amount: c.total,
+        };
+        assert!(c.record_payment(blank, now).is_err());
+    }
+
+    #[test]
+    fn cancel_from_each_state() {
+        let now = Utc::now();
+        let pending = place(&[("A", 2)]);
+        let (c, ev, moves) = pending.cancel(Some("  changed my mind "), now).unwrap();
+        assert_eq!(types(&ev), ["order.status_changed", "order.cancelled"]);
+        assert!(moves.is_empty());
+        assert_eq!(c.cancel_reason.as_deref(), Some("changed my mind"));
+
+        let (confirmed, _, _) = pending.confirm(now).unwrap();
+        let (_, ev, moves) = confirmed.cancel(Some(" "), now).unwrap();
+        assert_eq!(types(&ev), ["order.status_changed", "order.cancelled"]);
+        assert_eq!((moves[0].kind, moves[0].qty), (StockMoveKind::Release, 2));
+        assert!(confirmed.refund_request(Uuid::now_v7()).is_none());
+
+        let (paid, _, _) = confirmed.record_payment(success(&confirmed), now).unwrap();
+        let refund = paid.refund_request(Uuid::now_v7()).unwrap();
+        assert_eq!(
+            (refund.amount, refund.payment_reference.as_str()),
+            (paid.total, "ch_1")
+        );
+        let (_, ev, moves) = paid.cancel(None, now).unwrap();
+        assert_eq!(
+            types(&ev),
+            [
+                "order.status_changed",
+                "order.cancelled",
+                "payment.refunded"
+            ]
+        );
+        assert_eq!(moves[0].kind, StockMoveKind::Restock);
+
+        let (shipped, _, _) = paid.ship("DHL", "JD0001", now).unwrap();
+        let (x, ev, moves) = shipped.cancel(None, now).unwrap();
+        assert!(types(&ev).contains(&"payment.refunded"));
+        assert_eq!(moves[0].kind, StockMoveKind::Restock);
+        assert_eq!(
+            (x.carrier.as_deref(), x.cancel_reason.as_deref()),
+            (Some("DHL"), None)
+        );
+        assert!(x.cancel(None, now).is_err());
+        for e in ev {
+            assert_eq!(e.aggregate_type(), "order");
+            assert_eq!(
+                DomainEvent::from_parts(e.event_type(), &e.payload()).unwrap(),
+                e
+            );
+        }
+        assert!(pending.cancel(Some(&"r".repeat(501)), now).is_err());
+    }
+
+    #[test]
+    fn stock_flow_through_apply_moves() {
+        let now = Utc::now();
+        let (t, catalog) = setup();
+        let draft = OrderDraft {
+            id: OrderId::new_v7(),
+            customer: None,
+            items: vec![("A".into(), 3)],
+        };
+        let (o, _) = Order::create(t, draft, &catalog, now).unwrap();
+        let variants: Vec<_> = catalog.iter().flat_map(|p| p.variants.clone()).collect();
+        let (c, _, moves) = o.confirm(now).unwrap();
+        let ch = apply_moves(&variants, &moves).unwrap();
+        assert_eq!((ch[0].variant.on_hand, ch[0].variant.reserved), (10, 3));
+        let (_, ev, moves) = c.record_payment(success(&c), now).unwrap();
+        let ch = apply_moves(&[ch[0].variant.clone()], &moves).unwrap();
+        assert_eq!((ch[0].variant.on_hand, ch[0].variant.reserved), (7, 0));
+        let mut all = types(&ev);
+        all.extend(types(&ch[0].events));
+        assert_eq!(
+            all,
+            [
+                "payment.succeeded",
+                "order.status_changed",
+                "inventory.updated"
+            ]
+        );
+    }
+
+    #[test]
+    fn timestamps_never_go_back() {
+        let now = Utc::now();
+        let o = place(&[("A", 1)]);
+        let (c, _, _) = o.confirm(now - chrono::Duration::days(1)).unwrap();
+        assert!(c.confirmed_at.unwrap() >= c.placed_at);
+        assert!(c.check_version(Some(2)).is_ok());
+        assert_eq!(c.check_version(Some(1)).unwrap_err().kind(), "conflict");
+    }
+
+    #[test]
+    fn emails() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "x_y@EXAMPLE.com",
+        ] {
+            assert!(validate_email(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            " ",
+            "a",
+            "a@",
+            "@b.co",
+            "a@b",
+            "a@@b.co",
+            "a b@c.co",
+            ".a@b.co",
+            "a..b@c.co",
+            "a@-b.co",
+            "a@b..co",
+            "a@b.c",
+            "a@1.23",
+            "a\n@b.co",
+            "é@b.co",
+            &format!("{}@b.co", "a".repeat(65)),
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(validate_email(" A@B.Co ").unwrap(), "A@b.co");
+    }
+
+    #[test]
+    fn state_table() {
+        use OrderStatus::*;
+        for s in OrderStatus::ALL {
+            for a in OrderAction::ALL {
+                let ok = s.apply(*a).is_ok();
+                assert_eq!(ok, s.allowed_actions().contains(a), "{s} {a}");
+                if s.is_terminal() {
+                    assert!(!ok);
+                }
+            }
+        }
+        assert_eq!(Pending.apply(OrderAction::Confirm).unwrap(), Confirmed);
+        assert_eq!(Shipped.apply(OrderAction::Cancel).unwrap(), Cancelled);
+    }
+}
