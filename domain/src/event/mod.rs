@@ -97,10 +97,18 @@ impl DomainEvent {
                 crate::text::printable(event_type)
             )));
         }
+        // Every payload is a struct: only a JSON object is the right shape (serde would
+        // also accept an array of the fields in order).
+        if !payload.is_object() {
+            return Err(DomainError::InvalidEvent(format!(
+                "payload of {event_type} must be a JSON object"
+            )));
+        }
         let tagged = serde_json::json!({ "event_type": event_type, "payload": payload });
         serde_json::from_value(tagged).map_err(|e| {
             DomainError::InvalidEvent(format!(
-                "payload of {event_type} does not match its schema: {e}"
+                "payload of {event_type} does not match its schema: {}",
+                crate::text::printable(&e.to_string())
             ))
         })
     }
