@@ -69,6 +69,14 @@ pub enum Command {
         id: OrderId,
         outcome: PaymentOutcome,
     },
+    /// The intent to pay an order with a card. Only the action queue executes it, in two
+    /// steps: it asks the payment gateway (idempotency key = this command's id, no
+    /// transaction open), then executes [`Command::RecordPayment`] with the outcome. The
+    /// store refuses it.
+    PayOrder {
+        id: OrderId,
+        card_token: String,
+    },
     ShipOrder {
         id: OrderId,
         carrier: String,
@@ -102,6 +110,7 @@ impl Command {
             Command::CreateOrder(_) => "create_order",
             Command::ConfirmOrder { .. } => "confirm_order",
             Command::RecordPayment { .. } => "pay_order",
+            Command::PayOrder { .. } => "charge_order",
             Command::ShipOrder { .. } => "ship_order",
             Command::DeliverOrder { .. } => "deliver_order",
             Command::CancelOrder { .. } => "cancel_order",
@@ -119,12 +128,29 @@ impl Command {
         }
     }
 
+    /// Is this a catalog, stock or order command (executed by the store's commerce module)?
+    pub fn is_commerce(&self) -> bool {
+        matches!(
+            self,
+            Command::CreateProduct(_)
+                | Command::AdjustInventory { .. }
+                | Command::CreateOrder(_)
+                | Command::ConfirmOrder { .. }
+                | Command::RecordPayment { .. }
+                | Command::PayOrder { .. }
+                | Command::ShipOrder { .. }
+                | Command::DeliverOrder { .. }
+                | Command::CancelOrder { .. }
+        )
+    }
+
     /// The order an order command targets.
     pub fn order_id(&self) -> Option<OrderId> {
         match self {
             Command::CreateOrder(d) => Some(d.id),
             Command::ConfirmOrder { id, .. }
             | Command::RecordPayment { id, .. }
+            | Command::PayOrder { id, .. }
             | Command::ShipOrder { id, .. }
             | Command::DeliverOrder { id }
             | Command::CancelOrder { id, .. } => Some(*id),
@@ -252,6 +278,11 @@ pub fn decide_order(
         } => existing(*id)?.ship(carrier, tracking, now),
         Command::DeliverOrder { id } => existing(*id)?.deliver(now),
         Command::CancelOrder { id, reason } => existing(*id)?.cancel(reason.as_deref(), now),
+        Command::PayOrder { .. } => Err(DomainError::validation(
+            "command",
+            "paying must go through the action queue: it asks the payment gateway first, \
+             outside any transaction, then records the outcome",
+        )),
         other => Err(DomainError::validation(
             "command",
             format!("{} is not an order command", other.name()),
@@ -264,6 +295,33 @@ mod tests {
     use super::*;
     use crate::commerce::InventoryPolicy;
     use crate::{Currency, Money, ProductId, VariantId};
+
+    #[test]
+    fn pay_order_is_for_the_queue_only() {
+        let id = OrderId::new_v7();
+        let pay = Command::PayOrder {
+            id,
+            card_token: "tok_visa".into(),
+        };
+        assert_eq!((pay.name(), pay.order_id()), ("charge_order", Some(id)));
+        assert!(pay.is_commerce());
+        assert!(Command::DeliverOrder { id }.node_id().is_none());
+        let err = decide_order(TenantId::new_v7(), None, &pay, &[], Utc::now()).unwrap_err();
+        assert_eq!(err.field(), Some("command"));
+        assert!(err.to_string().contains("action queue"), "{err}");
+        let json = serde_json::to_value(&pay).unwrap();
+        assert_eq!(json["command"], "pay_order");
+        assert_eq!(serde_json::from_value::<Command>(json).unwrap(), pay);
+        assert!(
+            !Command::CreateTenant {
+                id: TenantId::new_v7(),
+                slug: "a".into(),
+                name: "A".into(),
+                default_locale: "en".parse().unwrap(),
+            }
+            .is_commerce()
+        );
+    }
 
     #[test]
     fn order_commands_decide() {

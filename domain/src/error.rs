@@ -39,6 +39,21 @@ pub enum DomainError {
     /// An event envelope or payload failed validation.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
+
+    /// The payment gateway declined the charge or could not process it (`code` is the
+    /// gateway's, e.g. `card_declined`, `invalid_card_token`). The order is unchanged; a
+    /// `payment.failed` event records the attempt.
+    #[error("payment declined: {reason}")]
+    PaymentDeclined { code: String, reason: String },
+
+    /// The payment gateway refused a refund; the command that needed it changed nothing.
+    #[error("refund failed: {reason}")]
+    RefundFailed { code: String, reason: String },
+
+    /// The stock of a variant changed between reading and writing it (another command got
+    /// there first); nothing was written.
+    #[error("the stock of {sku} changed while the command ran; nothing was written, try again")]
+    StockConflict { sku: String },
 }
 
 impl DomainError {
@@ -65,6 +80,9 @@ impl DomainError {
             Self::VersionConflict { .. } => "conflict",
             Self::Duplicate { .. } => "duplicate",
             Self::InvalidEvent(_) => "invalid_event",
+            Self::PaymentDeclined { .. } => "payment_declined",
+            Self::RefundFailed { .. } => "refund_failed",
+            Self::StockConflict { .. } => "conflict",
         }
     }
 
@@ -74,5 +92,32 @@ impl DomainError {
             Self::Validation { field, .. } => Some(field),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_errors_are_one_line_with_a_kind() {
+        let e = DomainError::PaymentDeclined {
+            code: "card_declined".into(),
+            reason: "card declined".into(),
+        };
+        assert_eq!(e.to_string(), "payment declined: card declined");
+        assert_eq!(e.kind(), "payment_declined");
+        let r = DomainError::RefundFailed {
+            code: "unknown_charge".into(),
+            reason: "no sandbox charge with reference x".into(),
+        };
+        assert_eq!(
+            r.to_string(),
+            "refund failed: no sandbox charge with reference x"
+        );
+        assert_eq!(r.kind(), "refund_failed");
+        let c = DomainError::StockConflict { sku: "MUG".into() };
+        assert_eq!(c.kind(), "conflict");
+        assert!(!c.to_string().contains('\n'));
     }
 }

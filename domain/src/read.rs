@@ -1,9 +1,10 @@
 //! Read models: pure data that queries return and command outcomes carry. They live here so
 //! the console (`ui`) can show them without knowing the store.
 
+use crate::commerce::{InventoryPolicy, Order, OrderStatus, Product, ProductStatus};
 use crate::content::{Node, NodeKind, NodeStatus};
 use crate::event::EventEnvelope;
-use crate::{CommandId, Locale, NodeId, Tenant};
+use crate::{CommandId, Locale, Money, NodeId, OrderId, ProductId, Tenant, VariantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -13,6 +14,12 @@ pub struct Page<T> {
     pub total: u64,
     pub offset: u64,
     pub rows: Vec<T>,
+}
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Self::empty()
+    }
 }
 
 impl<T> Page<T> {
@@ -78,6 +85,10 @@ pub struct OutboxCounts {
 pub enum Outcome {
     Tenant(Tenant),
     Node(Node),
+    /// A product with all its variants and their stock after the command.
+    Product(Product),
+    /// An order after the command (unchanged after a failed payment).
+    Order(Order),
 }
 
 /// A committed command: its outcome and the events written with it.
@@ -86,4 +97,83 @@ pub struct Applied {
     pub command_id: CommandId,
     pub outcome: Outcome,
     pub events: Vec<EventEnvelope>,
+}
+
+/// One row of `product list`: a variant (SKU) with its product and its stock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockRow {
+    pub product_id: ProductId,
+    pub variant_id: VariantId,
+    pub sku: String,
+    /// The product's title in its source locale.
+    pub title: String,
+    pub status: ProductStatus,
+    pub price: Money,
+    pub inventory_policy: InventoryPolicy,
+    pub on_hand: i64,
+    pub reserved: i64,
+    /// `on_hand - reserved`.
+    pub available: i64,
+    pub low_stock_threshold: i64,
+    /// Available stock is at or below the low-stock threshold.
+    pub low: bool,
+}
+
+impl StockRow {
+    /// One row per variant of `product`, in the product's variant order.
+    pub fn of(product: &Product) -> Vec<StockRow> {
+        product
+            .variants
+            .iter()
+            .map(|v| StockRow {
+                product_id: product.id,
+                variant_id: v.id,
+                sku: v.sku.clone(),
+                title: product.title().to_string(),
+                status: product.status,
+                price: v.price,
+                inventory_policy: v.inventory_policy,
+                on_hand: v.on_hand,
+                reserved: v.reserved,
+                available: v.available(),
+                low_stock_threshold: v.low_stock_threshold,
+                low: v.is_low(),
+            })
+            .collect()
+    }
+}
+
+/// One row of an order list or search: no line items, just what a list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub customer: Option<String>,
+    pub total: Money,
+    /// Number of lines.
+    pub lines: u64,
+    /// Units over all lines.
+    pub units: i64,
+    pub version: i64,
+    pub placed_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderSummary {
+    pub fn of(order: &Order) -> OrderSummary {
+        OrderSummary {
+            id: order.id,
+            status: order.status,
+            customer: order.customer.clone(),
+            total: order.total,
+            lines: order.items.len() as u64,
+            units: order
+                .items
+                .iter()
+                .fold(0i64, |n, i| n.saturating_add(i.quantity)),
+            version: order.version,
+            placed_at: order.placed_at,
+            updated_at: order.updated_at,
+        }
+    }
 }

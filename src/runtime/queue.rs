@@ -1,14 +1,33 @@
 //! The action queue: one tokio task owns command execution. Callers send a command envelope
 //! and get the outcome back on a oneshot channel; the UI never waits on the database.
+//!
+//! Most commands are one store transaction. Two need the payment gateway, which is never
+//! called with a transaction open (DESIGN.md, "paying is two steps"):
+//!
+//! - `PayOrder { id, card_token }`: load the order and check it can be paid (refused early,
+//!   gateway not asked); ask the gateway to charge it (idempotency key = the command id, so
+//!   asking again after a crash charges nothing twice); then execute `RecordPayment` with the
+//!   outcome in one transaction, under the same command id. A decline or invalid card commits
+//!   its `payment.failed` event and then returns `PaymentDeclined` to the caller. If the store
+//!   refuses a *successful* charge (the order changed meanwhile), the charge is refunded.
+//! - `CancelOrder` of a paid or shipped order: decide the cancel first (so a refused cancel
+//!   never refunds), refund through the gateway (idempotency key = the command id), then
+//!   execute the cancel, which restocks and records `payment.refunded`. A refused refund
+//!   refuses the cancel and changes nothing.
 
 use chrono::Utc;
-use rustok_domain::CommandEnvelope;
+use rustok_domain::command::decide_order;
+use rustok_domain::commerce::{
+    ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRequest, SandboxGateway,
+};
+use rustok_domain::{Command, CommandEnvelope, DomainError, OrderId};
 use rustok_store::{Applied, Store, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -36,11 +55,23 @@ struct Job {
     reply: oneshot::Sender<Result<Applied, StoreError>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct QueueOptions {
     pub capacity: usize,
     /// Artificial delay before each command (for demonstrating and testing slow commands).
     pub delay: Option<Duration>,
+    /// The payment gateway charges and refunds go through (the built-in sandbox by default).
+    pub gateway: Arc<dyn PaymentGateway>,
+}
+
+impl std::fmt::Debug for QueueOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueOptions")
+            .field("capacity", &self.capacity)
+            .field("delay", &self.delay)
+            .field("gateway", &self.gateway.name())
+            .finish()
+    }
 }
 
 impl Default for QueueOptions {
@@ -48,6 +79,7 @@ impl Default for QueueOptions {
         Self {
             capacity: 1024,
             delay: None,
+            gateway: Arc::new(SandboxGateway::new()),
         }
     }
 }
@@ -70,21 +102,25 @@ impl ActionQueue {
         let depth = Arc::new(AtomicUsize::new(0));
         let worker_depth = depth.clone();
         let handle = tokio::spawn(async move {
+            let worker = Worker {
+                store,
+                gateway: options.gateway.clone(),
+            };
             while let Some(job) = rx.recv().await {
                 if let Some(d) = options.delay {
                     tokio::time::sleep(d).await;
                 }
-                let result = store.execute(&job.env, Utc::now()).await;
+                let (result, committed) = worker.run(&job.env).await;
                 match &result {
                     Ok(applied) => {
                         tracing::info!(command = job.env.command.name(), id = %job.env.id, events = applied.events.len(), "command applied");
-                        if let Some(w) = &relay_wake {
-                            w.notify_one();
-                        }
                     }
                     Err(e) => {
                         tracing::info!(command = job.env.command.name(), id = %job.env.id, error = %e, "command refused")
                     }
+                }
+                if committed && let Some(w) = &relay_wake {
+                    w.notify_one();
                 }
                 worker_depth.fetch_sub(1, Ordering::Relaxed);
                 let _ = job.reply.send(result);
@@ -125,5 +161,157 @@ impl ActionQueue {
     /// Commands waiting or running.
     pub fn depth(&self) -> usize {
         self.depth.load(Ordering::Relaxed)
+    }
+}
+
+struct Worker {
+    store: Store,
+    gateway: Arc<dyn PaymentGateway>,
+}
+
+/// The idempotency key of the refund that gives back a charge the store refused: derived
+/// from the paying command's id, so asking again refunds nothing twice.
+fn compensation_key(command_id: Uuid) -> Uuid {
+    let (hi, lo) = command_id.as_u64_pair();
+    Uuid::from_u64_pair(hi, lo ^ 0x5246_4e44_0000_0000)
+}
+
+impl Worker {
+    /// Runs one command; also says whether anything was committed (to wake the relay).
+    async fn run(&self, env: &CommandEnvelope) -> (Result<Applied, StoreError>, bool) {
+        match &env.command {
+            Command::PayOrder { id, card_token } => self.pay(env, *id, card_token).await,
+            Command::CancelOrder { id, .. } => {
+                let r = self.cancel(env, *id).await;
+                let committed = r.is_ok();
+                (r, committed)
+            }
+            _ => {
+                let r = self.store.execute(env, Utc::now()).await;
+                let committed = r.is_ok();
+                (r, committed)
+            }
+        }
+    }
+
+    async fn charge(&self, req: ChargeRequest) -> Result<PaymentOutcome, StoreError> {
+        let gateway = self.gateway.clone();
+        tokio::task::spawn_blocking(move || gateway.charge(&req))
+            .await
+            .map_err(|e| {
+                StoreError::Config(format!(
+                    "the payment gateway {} failed ({e}); nothing was recorded, and asking again \
+                     with the same command id is safe",
+                    self.gateway.name()
+                ))
+            })
+    }
+
+    async fn refund(&self, req: RefundRequest) -> RefundOutcome {
+        let gateway = self.gateway.clone();
+        tokio::task::spawn_blocking(move || {
+            gateway.recall_charge(req.order_id, &req.payment_reference, req.amount);
+            gateway.refund(&req)
+        })
+        .await
+        .unwrap_or_else(|e| RefundOutcome::Failed {
+            code: "gateway_error".into(),
+            reason: format!("the payment gateway failed: {e}"),
+        })
+    }
+
+    async fn pay(
+        &self,
+        env: &CommandEnvelope,
+        id: OrderId,
+        card_token: &str,
+    ) -> (Result<Applied, StoreError>, bool) {
+        // Step 1, no transaction open: is the order payable, and what does the gateway say?
+        let order = match self.store.order(env.tenant_id, id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return (Err(DomainError::not_found("order", id).into()), false),
+            Err(e) => return (Err(e), false),
+        };
+        let request = match order.charge_request(env.id.as_uuid(), card_token) {
+            Ok(r) => r,
+            Err(e) => return (Err(e.into()), false),
+        };
+        let outcome = match self.charge(request).await {
+            Ok(o) => o,
+            Err(e) => return (Err(e), false),
+        };
+        // Step 2: record the outcome in one transaction, under the paying command's id.
+        let record = CommandEnvelope {
+            command: Command::RecordPayment {
+                id,
+                outcome: outcome.clone(),
+            },
+            ..env.clone()
+        };
+        match self.store.execute(&record, Utc::now()).await {
+            Ok(applied) => match outcome {
+                PaymentOutcome::Succeeded { .. } => (Ok(applied), true),
+                PaymentOutcome::Declined { code, reason }
+                | PaymentOutcome::Invalid { code, reason } => (
+                    Err(DomainError::PaymentDeclined { code, reason }.into()),
+                    true,
+                ),
+            },
+            Err(e) => {
+                if let PaymentOutcome::Succeeded { reference, amount } = outcome {
+                    // The money was taken but the order could not record it: give it back.
+                    let refund = self
+                        .refund(RefundRequest {
+                            idempotency_key: compensation_key(env.id.as_uuid()),
+                            order_id: id,
+                            amount,
+                            payment_reference: reference.clone(),
+                        })
+                        .await;
+                    if refund.is_success() {
+                        tracing::warn!(order = %id, %reference, error = %e, "payment refused after charging; refunded");
+                    } else {
+                        tracing::error!(order = %id, %reference, error = %e, ?refund, "payment refused after charging and the refund failed");
+                    }
+                }
+                (Err(e), false)
+            }
+        }
+    }
+
+    async fn cancel(&self, env: &CommandEnvelope, id: OrderId) -> Result<Applied, StoreError> {
+        let order = self.store.order(env.tenant_id, id).await?;
+        if let Some(order) = order.filter(|o| o.needs_refund()) {
+            // Decide first: a cancel the domain refuses must not refund anything.
+            decide_order(env.tenant_id, Some(&order), &env.command, &[], Utc::now())?;
+            let request = order.refund_request(env.id.as_uuid()).ok_or_else(|| {
+                DomainError::validation(
+                    "order",
+                    format!("order {id} is paid but has no payment reference to refund"),
+                )
+            })?;
+            if let RefundOutcome::Failed { code, reason } = self.refund(request).await {
+                return Err(DomainError::RefundFailed { code, reason }.into());
+            }
+            let result = self.store.execute(env, Utc::now()).await;
+            if let Err(e) = &result {
+                tracing::error!(order = %id, error = %e, "refunded, but the cancel was refused; asking again with the same command id refunds nothing twice");
+            }
+            return result;
+        }
+        self.store.execute(env, Utc::now()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compensation_key;
+    use uuid::Uuid;
+
+    #[test]
+    fn compensation_keys_are_stable_and_distinct() {
+        let id = Uuid::now_v7();
+        assert_eq!(compensation_key(id), compensation_key(id));
+        assert_ne!(compensation_key(id), id);
     }
 }

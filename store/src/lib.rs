@@ -3,6 +3,7 @@
 //! commands in one transaction each (state change + outbox events together), and answers the
 //! queries the CLI and the console need — always filtered by tenant.
 
+mod commerce;
 pub mod entity;
 mod error;
 pub mod migration;
@@ -11,11 +12,14 @@ mod repo;
 mod search;
 mod uow;
 
+pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
-pub use outbox::{OutboxCounts, RelayBatch, StoredEvent};
-pub use repo::{EventFilter, NodeFilter, NodeSummary, Page};
-pub use search::SearchHit;
-pub use uow::{Applied, Outcome};
+pub use outbox::RelayBatch;
+pub use repo::{EventFilter, NodeFilter};
+pub use rustok_domain::read::{
+    Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
+    StoredEvent,
+};
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,

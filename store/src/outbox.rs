@@ -7,63 +7,41 @@ use crate::error::corrupt;
 use crate::{Backend, Store, StoreError, backend_of, stmt};
 use chrono::{DateTime, Utc};
 use rustok_domain::event::EventEnvelope;
+use rustok_domain::read::{OutboxCounts, StoredEvent};
 use rustok_domain::{EventId, TenantId};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Value,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
 pub const PENDING: &str = "pending";
 pub const DISPATCHED: &str = "dispatched";
 pub const FAILED: &str = "failed";
 
-/// An event as stored, with its delivery state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredEvent {
-    pub seq: i64,
-    #[serde(flatten)]
-    pub envelope: EventEnvelope,
-    pub status: String,
-    pub attempts: i32,
-    pub last_error: Option<String>,
-    pub dispatched_at: Option<DateTime<Utc>>,
-}
-
-impl StoredEvent {
-    pub(crate) fn from_row(m: outbox::Model) -> Result<Self, StoreError> {
-        let payload = serde_json::from_str(&m.payload).map_err(|e| corrupt("event payload", e))?;
-        Ok(StoredEvent {
-            seq: m.seq,
-            envelope: EventEnvelope {
-                id: EventId::from_uuid(m.id),
-                event_type: m.event_type,
-                schema_version: u16::try_from(m.schema_version)
-                    .map_err(|e| corrupt("schema version", e))?,
-                tenant_id: TenantId::from_uuid(m.tenant_id),
-                aggregate_type: m.aggregate_type,
-                aggregate_id: m.aggregate_id,
-                correlation_id: m.correlation_id,
-                causation_id: m.causation_id,
-                actor: m.actor,
-                occurred_at: m.occurred_at,
-                payload,
-            },
-            status: m.status,
-            attempts: m.attempts,
-            last_error: m.last_error,
-            dispatched_at: m.dispatched_at,
-        })
-    }
-}
-
-/// Delivery counts across the outbox.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct OutboxCounts {
-    pub pending: u64,
-    pub dispatched: u64,
-    pub failed: u64,
+pub(crate) fn stored_event_from_row(m: outbox::Model) -> Result<StoredEvent, StoreError> {
+    let payload = serde_json::from_str(&m.payload).map_err(|e| corrupt("event payload", e))?;
+    Ok(StoredEvent {
+        seq: m.seq,
+        envelope: EventEnvelope {
+            id: EventId::from_uuid(m.id),
+            event_type: m.event_type,
+            schema_version: u16::try_from(m.schema_version)
+                .map_err(|e| corrupt("schema version", e))?,
+            tenant_id: TenantId::from_uuid(m.tenant_id),
+            aggregate_type: m.aggregate_type,
+            aggregate_id: m.aggregate_id,
+            correlation_id: m.correlation_id,
+            causation_id: m.causation_id,
+            actor: m.actor,
+            occurred_at: m.occurred_at,
+            payload,
+        },
+        status: m.status,
+        attempts: m.attempts,
+        last_error: m.last_error,
+        dispatched_at: m.dispatched_at,
+    })
 }
 
 /// Rows claimed by one relay pass.
@@ -151,7 +129,7 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(StoredEvent::from_row)
+            .map(stored_event_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         events.sort_by_key(|e| e.seq);
         Ok(RelayBatch { token, events })

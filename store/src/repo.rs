@@ -3,16 +3,14 @@
 
 use crate::entity::{node, node_translation, outbox, tenant};
 use crate::error::corrupt;
-use crate::outbox::StoredEvent;
 use crate::{Store, StoreError};
-use chrono::{DateTime, Utc};
 use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
+use rustok_domain::read::{NodeSummary, Page, StoredEvent};
 use rustok_domain::{Locale, NodeId, Tenant, TenantId};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
 pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError>
@@ -117,28 +115,6 @@ pub struct NodeFilter {
     pub offset: u64,
     /// At most this many rows (the window); 0 means 100.
     pub limit: u64,
-}
-
-/// One row of a node list: no bodies, just what a list shows.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NodeSummary {
-    pub id: NodeId,
-    pub kind: NodeKind,
-    pub status: NodeStatus,
-    pub version: i64,
-    pub title: String,
-    pub source_locale: Locale,
-    pub locales: Vec<Locale>,
-    pub updated_at: DateTime<Utc>,
-    pub published_at: Option<DateTime<Utc>>,
-}
-
-/// A window of a larger list: the rows and how many there are in all.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Page<T> {
-    pub total: u64,
-    pub offset: u64,
-    pub rows: Vec<T>,
 }
 
 /// Which events to list.
@@ -294,7 +270,7 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(StoredEvent::from_row)
+            .map(crate::outbox::stored_event_from_row)
             .collect()
     }
 }

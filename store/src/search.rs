@@ -5,24 +5,11 @@ use crate::entity::{node, node_translation};
 use crate::outbox::backend_stmt;
 use crate::repo::parse;
 use crate::{Backend, Store, StoreError, backend_of};
-use rustok_domain::content::{NodeKind, NodeStatus, Translation};
+use rustok_domain::content::Translation;
+use rustok_domain::read::SearchHit;
 use rustok_domain::{Locale, NodeId, TenantId};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
-use serde::Serialize;
 use uuid::Uuid;
-
-/// One search result: a node's translation that matched.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SearchHit {
-    pub node_id: NodeId,
-    pub locale: Locale,
-    pub title: String,
-    pub slug: String,
-    pub kind: NodeKind,
-    pub status: NodeStatus,
-    /// A short excerpt around the match, where the backend provides one.
-    pub snippet: Option<String>,
-}
 
 /// Keeps the search index of one translation in step (inside the command's transaction).
 pub(crate) async fn index_translation(

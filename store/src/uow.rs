@@ -10,34 +10,16 @@ use chrono::{DateTime, SubsecRound, Utc};
 use rustok_domain::command::decide_node;
 use rustok_domain::content::{Node, Translation};
 use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
-use rustok_domain::{
-    Command, CommandEnvelope, CommandId, DomainError, EventId, NodeId, Tenant, TenantId,
-};
+use rustok_domain::read::{Applied, Outcome};
+use rustok_domain::{Command, CommandEnvelope, DomainError, EventId, NodeId, Tenant, TenantId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, SqlErr,
     TransactionOptions, TransactionTrait,
 };
-use serde::Serialize;
 use uuid::Uuid;
 
-/// What a command changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", content = "value", rename_all = "snake_case")]
-pub enum Outcome {
-    Tenant(Tenant),
-    Node(Node),
-}
-
-/// A committed command: its outcome and the events written with it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Applied {
-    pub command_id: CommandId,
-    pub outcome: Outcome,
-    pub events: Vec<EventEnvelope>,
-}
-
-fn map_unique(e: sea_orm::DbErr, what: impl FnOnce() -> String) -> StoreError {
+pub(crate) fn map_unique(e: sea_orm::DbErr, what: impl FnOnce() -> String) -> StoreError {
     match e.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             StoreError::Domain(DomainError::Duplicate { what: what() })
@@ -119,6 +101,7 @@ async fn execute_in(
                 events: envelopes,
             })
         }
+        command if command.is_commerce() => crate::commerce::execute(txn, env, now).await,
         command => {
             let tenant = load_tenant(txn, env.tenant_id)
                 .await?
@@ -150,7 +133,7 @@ async fn execute_in(
 
 /// Wraps decided events into validated envelopes. All events of one command share a
 /// correlation id (the command's, or the first event's) and are caused by the command.
-fn wrap(
+pub(crate) fn wrap(
     env: &CommandEnvelope,
     tenant_id: TenantId,
     aggregate_id: Uuid,

@@ -81,6 +81,12 @@ pub trait PaymentGateway: Send + Sync {
     fn name(&self) -> &str;
     fn charge(&self, req: &ChargeRequest) -> PaymentOutcome;
     fn refund(&self, req: &RefundRequest) -> RefundOutcome;
+    /// Reminds the gateway of a successful charge the platform recorded (its
+    /// `payment.succeeded`: the order, the gateway's reference and the amount), before a
+    /// refund of it. A real provider keeps its own records and ignores this (the default);
+    /// the in-memory sandbox forgets everything when its process exits, so a refund asked
+    /// by another process (`rustok order cancel` after `rustok order pay`) needs it.
+    fn recall_charge(&self, _order_id: OrderId, _reference: &str, _amount: Money) {}
 }
 
 /// The gateway registered under `name` (only `sandbox` is built in).
@@ -115,6 +121,8 @@ pub struct RefundRecord {
 struct Ledger {
     charges: Vec<ChargeRecord>,
     refunds: Vec<RefundRecord>,
+    /// Charges made by an earlier process, as the platform recorded them: (reference, amount).
+    recalled: Vec<(String, Money)>,
     requests: usize,
 }
 
@@ -234,14 +242,24 @@ impl PaymentGateway for SandboxGateway {
             code: code.into(),
             reason,
         };
-        let charged = ledger.charges.iter().find_map(|c| match &c.outcome {
-            PaymentOutcome::Succeeded { reference, amount }
-                if *reference == req.payment_reference =>
-            {
-                Some(*amount)
-            }
-            _ => None,
-        });
+        let charged = ledger
+            .charges
+            .iter()
+            .find_map(|c| match &c.outcome {
+                PaymentOutcome::Succeeded { reference, amount }
+                    if *reference == req.payment_reference =>
+                {
+                    Some(*amount)
+                }
+                _ => None,
+            })
+            .or_else(|| {
+                ledger
+                    .recalled
+                    .iter()
+                    .find(|(r, _)| *r == req.payment_reference)
+                    .map(|(_, a)| *a)
+            });
         let refunded: i64 = ledger
             .refunds
             .iter()
@@ -286,6 +304,21 @@ impl PaymentGateway for SandboxGateway {
             outcome: outcome.clone(),
         });
         outcome
+    }
+
+    /// Only sandbox references (`ch_sandbox_…`) are remembered, and only once; a charge this
+    /// sandbox made itself is already known. Not counted as a request.
+    fn recall_charge(&self, _order_id: OrderId, reference: &str, amount: Money) {
+        if !reference.starts_with("ch_sandbox_") {
+            return;
+        }
+        let mut ledger = self.ledger();
+        let known = ledger.charges.iter().any(|c| {
+            matches!(&c.outcome, PaymentOutcome::Succeeded { reference: r, .. } if r == reference)
+        }) || ledger.recalled.iter().any(|(r, _)| r == reference);
+        if !known {
+            ledger.recalled.push((reference.to_string(), amount));
+        }
     }
 }
 
@@ -395,6 +428,35 @@ mod tests {
             ..refund
         };
         assert!(!g.refund(&unknown).is_success());
+    }
+
+    #[test]
+    fn recalled_charges_can_be_refunded_once() {
+        let g = SandboxGateway::new();
+        let order_id = OrderId::new_v7();
+        let amount = Money::new(3750, Currency::USD);
+        let refund = |reference: &str| RefundRequest {
+            idempotency_key: Uuid::now_v7(),
+            order_id,
+            amount,
+            payment_reference: reference.into(),
+        };
+        let reference = format!("ch_sandbox_{}", Uuid::now_v7().simple());
+        assert!(
+            !g.refund(&refund(&reference)).is_success(),
+            "unknown before"
+        );
+        g.recall_charge(order_id, &reference, amount);
+        g.recall_charge(order_id, &reference, amount);
+        assert!(g.refund(&refund(&reference)).is_success());
+        assert!(
+            !g.refund(&refund(&reference)).is_success(),
+            "a recalled charge is refunded at most once"
+        );
+        g.recall_charge(order_id, "ch_elsewhere_1", amount);
+        assert!(!g.refund(&refund("ch_elsewhere_1")).is_success());
+        assert_eq!(g.charges().len(), 0, "recalling is not charging");
+        assert_eq!(g.refunds().len(), 4);
     }
 
     #[test]

@@ -1,0 +1,786 @@
+//! Commerce in the store: products, variants and their stock, orders. Each command runs inside
+//! the transaction `Store::execute` opened (see `uow.rs`): load what the command needs
+//! (tenant-filtered), let the domain decide, apply the decided stock moves to the variants,
+//! write order and variants guarded against concurrent writers, append the events — or, on any
+//! refusal, write nothing.
+//!
+//! **Race safety.** Two commands that touch the same stock must not both succeed on stale
+//! numbers. On SQLite the transaction holds the write lock from its first statement
+//! (`BEGIN IMMEDIATE`), so commands run one after another. On PostgreSQL (READ COMMITTED) the
+//! order and the variants a command moves stock on are read `FOR UPDATE`: a second confirmation
+//! of the last unit waits for the first to commit, then reads the new numbers and is refused
+//! by the domain ("only 0 of MUG available"). As a backstop every stock write is a guarded
+//! `UPDATE … WHERE on_hand = <read> AND reserved = <read>`; if it matches no row the command
+//! fails with a conflict and nothing is written. Orders are written `WHERE version = <read>`.
+
+use crate::entity::{
+    order, order_item, outbox as outbox_row, product, product_translation, variant,
+};
+use crate::error::corrupt;
+use crate::repo::{load_tenant, parse};
+use crate::uow::{map_unique, wrap};
+use crate::{Store, StoreError, outbox};
+use chrono::{DateTime, Utc};
+use rustok_domain::command::decide_order;
+use rustok_domain::commerce::{
+    InventoryPolicy, LineItem, Order, OrderStatus, Product, ProductStatus, ProductTranslation,
+    Variant, apply_moves,
+};
+use rustok_domain::event::DomainEvent;
+use rustok_domain::read::{Applied, OrderSummary, Outcome, Page, StockRow};
+use rustok_domain::{
+    Command, CommandEnvelope, Currency, DomainError, Money, OrderId, ProductId, TenantId, VariantId,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::BTreeSet;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Rows → domain types
+
+fn money(amount: i64, currency: &str) -> Result<Money, StoreError> {
+    Ok(Money::new(amount, parse::<Currency>("currency", currency)?))
+}
+
+fn variant_from_row(m: variant::Model) -> Result<Variant, StoreError> {
+    Ok(Variant {
+        id: VariantId::from_uuid(m.id),
+        product_id: ProductId::from_uuid(m.product_id),
+        price: money(m.price_amount, &m.currency)?,
+        inventory_policy: parse::<InventoryPolicy>("inventory policy", &m.inventory_policy)?,
+        sku: m.sku,
+        title: m.title,
+        on_hand: m.on_hand,
+        reserved: m.reserved,
+        low_stock_threshold: m.low_stock_threshold,
+    })
+}
+
+fn product_from_rows(
+    m: product::Model,
+    translations: Vec<product_translation::Model>,
+    mut variants: Vec<variant::Model>,
+) -> Result<Product, StoreError> {
+    let mut translations = translations
+        .into_iter()
+        .map(|t| {
+            Ok(ProductTranslation {
+                locale: parse("product locale", &t.locale)?,
+                title: t.title,
+                handle: t.handle,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    translations.sort_by(|a, b| a.locale.cmp(&b.locale));
+    if translations.is_empty() {
+        return Err(StoreError::Corrupt(format!(
+            "product {} has no translation",
+            m.id
+        )));
+    }
+    variants.sort_by_key(|v| v.position);
+    Ok(Product {
+        id: ProductId::from_uuid(m.id),
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        status: parse::<ProductStatus>("product status", &m.status)?,
+        version: m.version,
+        source_locale: parse("source locale", &m.source_locale)?,
+        translations,
+        variants: variants
+            .into_iter()
+            .map(variant_from_row)
+            .collect::<Result<_, _>>()?,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+fn order_from_rows(
+    m: order::Model,
+    mut items: Vec<order_item::Model>,
+) -> Result<Order, StoreError> {
+    items.sort_by_key(|i| i.position);
+    let items = items
+        .into_iter()
+        .map(|i| {
+            Ok(LineItem {
+                unit_price: money(i.unit_amount, &i.currency)?,
+                sku: i.sku,
+                title: i.title,
+                quantity: i.quantity,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    if items.is_empty() {
+        return Err(StoreError::Corrupt(format!("order {} has no items", m.id)));
+    }
+    Ok(Order {
+        id: OrderId::from_uuid(m.id),
+        tenant_id: TenantId::from_uuid(m.tenant_id),
+        customer: m.customer,
+        items,
+        total: money(m.total_amount, &m.currency)?,
+        status: parse::<OrderStatus>("order status", &m.status)?,
+        version: m.version,
+        placed_at: m.placed_at,
+        updated_at: m.updated_at,
+        confirmed_at: m.confirmed_at,
+        paid_at: m.paid_at,
+        shipped_at: m.shipped_at,
+        delivered_at: m.delivered_at,
+        cancelled_at: m.cancelled_at,
+        carrier: m.carrier,
+        tracking_number: m.tracking_number,
+        cancel_reason: m.cancel_reason,
+        payment_reference: m.payment_reference,
+    })
+}
+
+fn order_row(o: &Order) -> order::ActiveModel {
+    order::ActiveModel {
+        id: Set(o.id.as_uuid()),
+        tenant_id: Set(o.tenant_id.as_uuid()),
+        customer: Set(o.customer.clone()),
+        status: Set(o.status.as_str().to_string()),
+        total_amount: Set(o.total.amount),
+        currency: Set(o.total.currency.code().to_string()),
+        version: Set(o.version),
+        placed_at: Set(o.placed_at),
+        updated_at: Set(o.updated_at),
+        confirmed_at: Set(o.confirmed_at),
+        paid_at: Set(o.paid_at),
+        shipped_at: Set(o.shipped_at),
+        delivered_at: Set(o.delivered_at),
+        cancelled_at: Set(o.cancelled_at),
+        carrier: Set(o.carrier.clone()),
+        tracking_number: Set(o.tracking_number.clone()),
+        cancel_reason: Set(o.cancel_reason.clone()),
+        payment_reference: Set(o.payment_reference.clone()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading (always tenant-filtered; `lock` reads FOR UPDATE on PostgreSQL, a no-op on SQLite
+// whose transaction already holds the write lock)
+
+/// The products of these rows, each with its translations and all its variants.
+async fn products_of(
+    c: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    rows: Vec<product::Model>,
+) -> Result<Vec<Product>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut translations = product_translation::Entity::find()
+        .filter(product_translation::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(product_translation::Column::ProductId.is_in(ids.clone()))
+        .all(c)
+        .await?;
+    let mut variants = variant::Entity::find()
+        .filter(variant::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(variant::Column::ProductId.is_in(ids))
+        .all(c)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (mine_t, rest_t): (Vec<_>, Vec<_>) =
+            translations.into_iter().partition(|t| t.product_id == r.id);
+        translations = rest_t;
+        let (mine_v, rest_v): (Vec<_>, Vec<_>) =
+            variants.into_iter().partition(|v| v.product_id == r.id);
+        variants = rest_v;
+        out.push(product_from_rows(r, mine_t, mine_v)?);
+    }
+    Ok(out)
+}
+
+pub(crate) async fn load_product(
+    c: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    id: ProductId,
+) -> Result<Option<Product>, StoreError> {
+    let rows = product::Entity::find_by_id(id.as_uuid())
+        .filter(product::Column::TenantId.eq(tenant_id.as_uuid()))
+        .all(c)
+        .await?;
+    Ok(products_of(c, tenant_id, rows).await?.pop())
+}
+
+/// The tenant's products holding any of `skus` (the catalog an order is placed against).
+async fn products_with_skus(
+    c: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    skus: &[String],
+) -> Result<Vec<Product>, StoreError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = product::Entity::find()
+        .filter(product::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(
+            product::Column::Id.in_subquery(
+                Query::select()
+                    .column(variant::Column::ProductId)
+                    .from(variant::Entity)
+                    .and_where(variant::Column::TenantId.eq(tenant_id.as_uuid()))
+                    .and_where(variant::Column::Sku.is_in(skus.to_vec()))
+                    .to_owned(),
+            ),
+        )
+        .order_by_asc(product::Column::Id)
+        .all(c)
+        .await?;
+    products_of(c, tenant_id, rows).await
+}
+
+/// The tenant's variants with these SKUs, in id order (so concurrent commands lock rows in
+/// the same order).
+async fn variants_with_skus(
+    c: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    skus: &BTreeSet<&str>,
+    lock: bool,
+) -> Result<Vec<Variant>, StoreError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = variant::Entity::find()
+        .filter(variant::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(variant::Column::Sku.is_in(skus.iter().map(|s| s.to_string())))
+        .order_by_asc(variant::Column::Id);
+    if lock {
+        q = q.lock_exclusive();
+    }
+    q.all(c).await?.into_iter().map(variant_from_row).collect()
+}
+
+pub(crate) async fn load_order(
+    c: &impl ConnectionTrait,
+    tenant_id: TenantId,
+    id: OrderId,
+    lock: bool,
+) -> Result<Option<Order>, StoreError> {
+    let mut q = order::Entity::find_by_id(id.as_uuid())
+        .filter(order::Column::TenantId.eq(tenant_id.as_uuid()));
+    if lock {
+        q = q.lock_exclusive();
+    }
+    let Some(row) = q.one(c).await? else {
+        return Ok(None);
+    };
+    let items = order_item::Entity::find()
+        .filter(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(order_item::Column::OrderId.eq(id.as_uuid()))
+        .all(c)
+        .await?;
+    order_from_rows(row, items).map(Some)
+}
+
+fn sku_not_found(sku: &str) -> DomainError {
+    DomainError::not_found(
+        "product",
+        format!("with sku {}", rustok_domain::text::printable(sku)),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Executing
+
+pub(crate) async fn execute(
+    txn: &DatabaseTransaction,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let tenant = load_tenant(txn, env.tenant_id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("tenant", env.tenant_id))?;
+    if !tenant.is_active {
+        return Err(DomainError::validation(
+            "tenant",
+            format!("tenant '{}' is not active", tenant.slug),
+        )
+        .into());
+    }
+    let tenant_id = tenant.id;
+    let (outcome, envelopes) = match &env.command {
+        Command::CreateProduct(draft) => {
+            let (product, events) = create_product(txn, tenant_id, draft, now).await?;
+            let envelopes = wrap(env, tenant_id, product.id.as_uuid(), &events, now)?;
+            (Outcome::Product(product), envelopes)
+        }
+        Command::AdjustInventory { sku, by, reason } => {
+            let skus = BTreeSet::from([sku.as_str()]);
+            let before = variants_with_skus(txn, tenant_id, &skus, true)
+                .await?
+                .pop()
+                .ok_or_else(|| sku_not_found(sku))?;
+            let (after, events) = before.adjust(*by, reason)?;
+            write_stock(txn, tenant_id, &before, &after).await?;
+            let envelopes = wrap(env, tenant_id, after.product_id.as_uuid(), &events, now)?;
+            let product = load_product(txn, tenant_id, after.product_id)
+                .await?
+                .ok_or_else(|| corrupt("variant", format!("{} has no product", after.id)))?;
+            (Outcome::Product(product), envelopes)
+        }
+        Command::CreateOrder(draft) => {
+            let current = load_order(txn, tenant_id, draft.id, false).await?;
+            let skus: Vec<String> = draft
+                .items
+                .iter()
+                .map(|(s, _)| s.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let catalog = products_with_skus(txn, tenant_id, &skus).await?;
+            let (order, events, _) =
+                decide_order(tenant_id, current.as_ref(), &env.command, &catalog, now)?;
+            insert_order(txn, &order).await?;
+            let envelopes = wrap(env, tenant_id, order.id.as_uuid(), &events, now)?;
+            (Outcome::Order(order), envelopes)
+        }
+        command => {
+            let id = command.order_id().ok_or_else(|| {
+                DomainError::validation(
+                    "command",
+                    format!("{} is not a commerce command", command.name()),
+                )
+            })?;
+            let current = load_order(txn, tenant_id, id, true).await?;
+            let (next, events, moves) =
+                decide_order(tenant_id, current.as_ref(), command, &[], now)?;
+            let current = current.ok_or_else(|| DomainError::not_found("order", id))?;
+            let skus: BTreeSet<&str> = moves.iter().map(|m| m.sku.as_str()).collect();
+            let variants = variants_with_skus(txn, tenant_id, &skus, true).await?;
+            let changes = apply_moves(&variants, &moves)?;
+            // Write each moved variant's final state, guarded by the state it was read in.
+            for before in &variants {
+                if let Some(last) = changes.iter().rev().find(|c| c.variant.id == before.id) {
+                    write_stock(txn, tenant_id, before, &last.variant).await?;
+                }
+            }
+            if next != current {
+                update_order(txn, &current, &next).await?;
+            }
+            // The order's events first, then the stock events (on the product aggregates),
+            // all sharing one correlation id.
+            let mut envelopes = wrap(env, tenant_id, next.id.as_uuid(), &events, now)?;
+            let mut scoped = env.clone();
+            scoped.correlation_id = env
+                .correlation_id
+                .or_else(|| envelopes.first().map(|e| e.correlation_id));
+            for change in &changes {
+                let product = change.variant.product_id.as_uuid();
+                envelopes.extend(wrap(&scoped, tenant_id, product, &change.events, now)?);
+            }
+            (Outcome::Order(next), envelopes)
+        }
+    };
+    outbox::append(txn, &envelopes).await?;
+    Ok(Applied {
+        command_id: env.id,
+        outcome,
+        events: envelopes,
+    })
+}
+
+async fn create_product(
+    txn: &DatabaseTransaction,
+    tenant_id: TenantId,
+    draft: &rustok_domain::ProductDraft,
+    now: DateTime<Utc>,
+) -> Result<(Product, Vec<DomainEvent>), StoreError> {
+    if product::Entity::find_by_id(draft.id.as_uuid())
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Err(DomainError::Duplicate {
+            what: format!("product {}", draft.id),
+        }
+        .into());
+    }
+    let (mut product, mut events) = Product::create(tenant_id, draft.clone(), now)?;
+    let sku_taken = |sku: &str| format!("sku '{}'", rustok_domain::text::printable(sku));
+    for v in &product.variants {
+        let taken = variant::Entity::find()
+            .filter(variant::Column::TenantId.eq(tenant_id.as_uuid()))
+            .filter(variant::Column::Sku.eq(v.sku.as_str()))
+            .count(txn)
+            .await?;
+        if taken > 0 {
+            return Err(DomainError::Duplicate {
+                what: sku_taken(&v.sku),
+            }
+            .into());
+        }
+    }
+    // A handle is unique per (tenant, locale). One the user chose must be free; one derived
+    // from the title gets the first free `-2`, `-3`, ... suffix.
+    let source = product
+        .source()
+        .cloned()
+        .ok_or_else(|| corrupt("product", "decided without a translation"))?;
+    let taken: BTreeSet<String> = product_translation::Entity::find()
+        .select_only()
+        .column(product_translation::Column::Handle)
+        .filter(product_translation::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(product_translation::Column::Locale.eq(source.locale.as_str()))
+        .filter(
+            Condition::any()
+                .add(product_translation::Column::Handle.eq(source.handle.as_str()))
+                .add(product_translation::Column::Handle.like(format!("{}-%", source.handle))),
+        )
+        .into_tuple::<String>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    if taken.contains(&source.handle) {
+        if draft.handle.is_some() {
+            return Err(DomainError::Duplicate {
+                what: format!("handle '{}' in locale {}", source.handle, source.locale),
+            }
+            .into());
+        }
+        let free = (2u32..)
+            .map(|n| format!("{}-{n}", source.handle))
+            .find(|h| !taken.contains(h))
+            .ok_or_else(|| corrupt("product handles", "no free suffix"))?;
+        let mut retry = draft.clone();
+        retry.handle = Some(free);
+        (product, events) = Product::create(tenant_id, retry, now)?;
+    }
+    product::Entity::insert(product::ActiveModel {
+        id: Set(product.id.as_uuid()),
+        tenant_id: Set(tenant_id.as_uuid()),
+        status: Set(product.status.as_str().to_string()),
+        version: Set(product.version),
+        source_locale: Set(product.source_locale.to_string()),
+        created_at: Set(product.created_at),
+        updated_at: Set(product.updated_at),
+    })
+    .exec(txn)
+    .await?;
+    for t in &product.translations {
+        product_translation::Entity::insert(product_translation::ActiveModel {
+            product_id: Set(product.id.as_uuid()),
+            locale: Set(t.locale.to_string()),
+            tenant_id: Set(tenant_id.as_uuid()),
+            title: Set(t.title.clone()),
+            handle: Set(t.handle.clone()),
+        })
+        .exec(txn)
+        .await
+        .map_err(|e| {
+            map_unique(e, || {
+                format!("handle '{}' in locale {}", t.handle, t.locale)
+            })
+        })?;
+    }
+    for (position, v) in product.variants.iter().enumerate() {
+        variant::Entity::insert(variant::ActiveModel {
+            id: Set(v.id.as_uuid()),
+            tenant_id: Set(tenant_id.as_uuid()),
+            product_id: Set(product.id.as_uuid()),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            sku: Set(v.sku.clone()),
+            title: Set(v.title.clone()),
+            price_amount: Set(v.price.amount),
+            currency: Set(v.price.currency.code().to_string()),
+            inventory_policy: Set(v.inventory_policy.as_str().to_string()),
+            on_hand: Set(v.on_hand),
+            reserved: Set(v.reserved),
+            low_stock_threshold: Set(v.low_stock_threshold),
+        })
+        .exec(txn)
+        .await
+        .map_err(|e| map_unique(e, || sku_taken(&v.sku)))?;
+    }
+    Ok((product, events))
+}
+
+/// Writes a variant's stock, only if it still holds what it held when it was read.
+async fn write_stock(
+    txn: &DatabaseTransaction,
+    tenant_id: TenantId,
+    before: &Variant,
+    after: &Variant,
+) -> Result<(), StoreError> {
+    let r = variant::Entity::update_many()
+        .col_expr(variant::Column::OnHand, Expr::value(after.on_hand))
+        .col_expr(variant::Column::Reserved, Expr::value(after.reserved))
+        .filter(variant::Column::Id.eq(after.id.as_uuid()))
+        .filter(variant::Column::TenantId.eq(tenant_id.as_uuid()))
+        .filter(variant::Column::OnHand.eq(before.on_hand))
+        .filter(variant::Column::Reserved.eq(before.reserved))
+        .exec(txn)
+        .await?;
+    if r.rows_affected != 1 {
+        return Err(DomainError::StockConflict {
+            sku: after.sku.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+async fn insert_order(txn: &DatabaseTransaction, o: &Order) -> Result<(), StoreError> {
+    order::Entity::insert(order_row(o))
+        .exec(txn)
+        .await
+        .map_err(|e| map_unique(e, || format!("order {}", o.id)))?;
+    let items = o
+        .items
+        .iter()
+        .enumerate()
+        .map(|(position, i)| order_item::ActiveModel {
+            order_id: Set(o.id.as_uuid()),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            tenant_id: Set(o.tenant_id.as_uuid()),
+            sku: Set(i.sku.clone()),
+            title: Set(i.title.clone()),
+            unit_amount: Set(i.unit_price.amount),
+            currency: Set(i.unit_price.currency.code().to_string()),
+            quantity: Set(i.quantity),
+        });
+    order_item::Entity::insert_many(items).exec(txn).await?;
+    Ok(())
+}
+
+/// Optimistic lock: only the version the decision was made on may be replaced. Line items
+/// never change after the order is placed.
+async fn update_order(
+    txn: &DatabaseTransaction,
+    before: &Order,
+    next: &Order,
+) -> Result<(), StoreError> {
+    let r = order::Entity::update_many()
+        .set(order_row(next))
+        .filter(order::Column::Id.eq(next.id.as_uuid()))
+        .filter(order::Column::TenantId.eq(next.tenant_id.as_uuid()))
+        .filter(order::Column::Version.eq(before.version))
+        .exec(txn)
+        .await?;
+    if r.rows_affected != 1 {
+        let actual = load_order(txn, next.tenant_id, next.id, false)
+            .await?
+            .map_or(before.version, |o| o.version);
+        return Err(DomainError::VersionConflict {
+            entity: "order",
+            expected: before.version,
+            actual,
+        }
+        .into());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+/// Which catalog rows (variants) a product list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    /// Only variants whose available stock is at or below their low-stock threshold.
+    pub low_only: bool,
+    pub offset: u64,
+    /// At most this many rows; 0 means 100.
+    pub limit: u64,
+}
+
+/// Which orders a list or search shows. Every criterion given must hold.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    pub status: Option<OrderStatus>,
+    /// Orders with a line of this SKU (exact).
+    pub sku: Option<String>,
+    /// Orders of this customer email (case-insensitive).
+    pub customer: Option<String>,
+    pub offset: u64,
+    /// At most this many rows; 0 means 100.
+    pub limit: u64,
+}
+
+impl Store {
+    /// One product of one tenant with all its variants; `None` if absent or another tenant's.
+    pub async fn product(
+        &self,
+        tenant_id: TenantId,
+        id: ProductId,
+    ) -> Result<Option<Product>, StoreError> {
+        load_product(&self.db, tenant_id, id).await
+    }
+
+    /// The product holding the variant with this SKU in this tenant.
+    pub async fn product_by_sku(
+        &self,
+        tenant_id: TenantId,
+        sku: &str,
+    ) -> Result<Option<Product>, StoreError> {
+        Ok(products_with_skus(&self.db, tenant_id, &[sku.to_string()])
+            .await?
+            .pop())
+    }
+
+    /// A window of the tenant's variants with their stock, by SKU, with the total count.
+    pub async fn list_products(
+        &self,
+        tenant_id: TenantId,
+        filter: &ProductFilter,
+    ) -> Result<Page<StockRow>, StoreError> {
+        let mut q =
+            variant::Entity::find().filter(variant::Column::TenantId.eq(tenant_id.as_uuid()));
+        if filter.low_only {
+            q = q.filter(
+                Expr::col(variant::Column::OnHand)
+                    .sub(Expr::col(variant::Column::Reserved))
+                    .lte(Expr::col(variant::Column::LowStockThreshold)),
+            );
+        }
+        let total = q.clone().count(&self.db).await?;
+        let limit = if filter.limit == 0 { 100 } else { filter.limit };
+        let variants = q
+            .order_by_asc(variant::Column::Sku)
+            .offset(filter.offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let product_ids: BTreeSet<Uuid> = variants.iter().map(|v| v.product_id).collect();
+        let products = if product_ids.is_empty() {
+            Vec::new()
+        } else {
+            let rows = product::Entity::find()
+                .filter(product::Column::TenantId.eq(tenant_id.as_uuid()))
+                .filter(product::Column::Id.is_in(product_ids))
+                .all(&self.db)
+                .await?;
+            products_of(&self.db, tenant_id, rows).await?
+        };
+        let mut rows = Vec::with_capacity(variants.len());
+        for v in variants {
+            let product = products
+                .iter()
+                .find(|p| p.id.as_uuid() == v.product_id)
+                .ok_or_else(|| corrupt("variant", format!("{} has no product", v.id)))?;
+            let row = StockRow::of(product)
+                .into_iter()
+                .find(|r| r.variant_id.as_uuid() == v.id)
+                .ok_or_else(|| corrupt("variant", format!("{} not loaded", v.id)))?;
+            rows.push(row);
+        }
+        Ok(Page {
+            total,
+            offset: filter.offset,
+            rows,
+        })
+    }
+
+    /// One order of one tenant with its line items; `None` if absent or another tenant's.
+    pub async fn order(
+        &self,
+        tenant_id: TenantId,
+        id: OrderId,
+    ) -> Result<Option<Order>, StoreError> {
+        load_order(&self.db, tenant_id, id, false).await
+    }
+
+    /// A window of the tenant's orders, newest first, with the total count: all of them, or
+    /// those with a status, a SKU among their lines, a customer — or all of these.
+    pub async fn list_orders(
+        &self,
+        tenant_id: TenantId,
+        filter: &OrderFilter,
+    ) -> Result<Page<OrderSummary>, StoreError> {
+        let mut q = order::Entity::find().filter(order::Column::TenantId.eq(tenant_id.as_uuid()));
+        if let Some(s) = filter.status {
+            q = q.filter(order::Column::Status.eq(s.as_str()));
+        }
+        if let Some(sku) = &filter.sku {
+            q = q.filter(
+                order::Column::Id.in_subquery(
+                    Query::select()
+                        .column(order_item::Column::OrderId)
+                        .from(order_item::Entity)
+                        .and_where(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
+                        .and_where(order_item::Column::Sku.eq(sku.as_str()))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(c) = &filter.customer {
+            q = q.filter(
+                Expr::expr(Func::lower(Expr::col(order::Column::Customer)))
+                    .eq(c.trim().to_lowercase()),
+            );
+        }
+        let total = q.clone().count(&self.db).await?;
+        let limit = if filter.limit == 0 { 100 } else { filter.limit };
+        let rows = q
+            .order_by_desc(order::Column::PlacedAt)
+            .order_by_desc(order::Column::Id)
+            .offset(filter.offset)
+            .limit(limit)
+            .all(&self.db)
+            .await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut items = if ids.is_empty() {
+            Vec::new()
+        } else {
+            order_item::Entity::find()
+                .filter(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
+                .filter(order_item::Column::OrderId.is_in(ids))
+                .all(&self.db)
+                .await?
+        };
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let (mine, rest): (Vec<_>, Vec<_>) =
+                items.into_iter().partition(|i| i.order_id == r.id);
+            items = rest;
+            out.push(OrderSummary::of(&order_from_rows(r, mine)?));
+        }
+        Ok(Page {
+            total,
+            offset: filter.offset,
+            rows: out,
+        })
+    }
+
+    /// The stored events of one order and of the products its lines name, oldest first — the
+    /// order's whole story, stock moves included.
+    pub async fn order_events(
+        &self,
+        tenant_id: TenantId,
+        id: OrderId,
+    ) -> Result<Vec<crate::StoredEvent>, StoreError> {
+        let Some(order) = self.order(tenant_id, id).await? else {
+            return Ok(Vec::new());
+        };
+        let correlations: Vec<Uuid> = outbox_row::Entity::find()
+            .select_only()
+            .column(outbox_row::Column::CorrelationId)
+            .filter(outbox_row::Column::TenantId.eq(tenant_id.as_uuid()))
+            .filter(outbox_row::Column::AggregateId.eq(order.id.as_uuid()))
+            .into_tuple::<Uuid>()
+            .all(&self.db)
+            .await?;
+        if correlations.is_empty() {
+            return Ok(Vec::new());
+        }
+        outbox_row::Entity::find()
+            .filter(outbox_row::Column::TenantId.eq(tenant_id.as_uuid()))
+            .filter(outbox_row::Column::CorrelationId.is_in(correlations))
+            .order_by_asc(outbox_row::Column::Seq)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(crate::outbox::stored_event_from_row)
+            .collect()
+    }
+}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// One order line: a snapshot of the variant (sku, title, unit price) and the quantity.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "order_items")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub order_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub position: i32,
+    pub tenant_id: Uuid,
+    pub sku: String,
+    pub title: String,
+    pub unit_amount: i64,
+    pub currency: String,
+    pub quantity: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
