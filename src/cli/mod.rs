@@ -1,6 +1,7 @@
 //! The headless command contract of CLI.md: every console action as a subcommand, `--json`
 //! for scripts, exit code 0 on success, 1 on a refused command, 2 on a usage error.
 
+mod commerce;
 mod events;
 mod node;
 pub mod output;
@@ -56,6 +57,15 @@ pub enum Cmd {
     /// Create, edit, translate, publish and search content nodes
     #[command(subcommand)]
     Node(node::NodeCmd),
+    /// Products: create, list with stock, show by id or SKU
+    #[command(subcommand)]
+    Product(commerce::ProductCmd),
+    /// Stock corrections
+    #[command(subcommand)]
+    Inventory(commerce::InventoryCmd),
+    /// Orders: create, confirm, pay, ship, deliver, cancel, show, list, search
+    #[command(subcommand)]
+    Order(commerce::OrderCmd),
     /// Read the events each change produced
     #[command(subcommand)]
     Events(events::EventsCmd),
@@ -184,5 +194,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Node(c) => node::run(&ctx, c).await,
         Cmd::Events(c) => events::run_events(&ctx, c).await,
         Cmd::Outbox(c) => events::run_outbox(&ctx, c).await,
+        Cmd::Product(c) => commerce::run_product(&ctx, c).await,
+        Cmd::Inventory(c) => commerce::run_inventory(&ctx, c).await,
+        Cmd::Order(c) => commerce::run_order(&ctx, c).await,
     }
 }

@@ -1,0 +1,582 @@
+//! `product`, `inventory` and `order`: the catalog, stock and the order pipeline.
+//!
+//! Prices are parsed exactly (`--price 19.99` is 1999 minor units, never a float). Order items
+//! are `SKU:QTY` strings parsed here, so a quantity of 0 or -1 reaches the domain and is
+//! refused with a reason (exit 1), not a usage error. Paying and cancelling a paid order go
+//! through the action queue, which asks the payment gateway outside any transaction.
+
+use super::output::{cell, emit, opt_time, table, time};
+use super::{CliError, Ctx};
+use clap::{ArgGroup, Subcommand};
+use rustok_domain::commerce::{InventoryPolicy, Order, OrderDraft, OrderStatus, ProductDraft};
+use rustok_domain::read::{OrderSummary, StockRow};
+use rustok_domain::text::printable;
+use rustok_domain::{
+    Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
+    Tenant, VariantId,
+};
+use rustok_store::{OrderFilter, Outcome, ProductFilter};
+
+#[derive(Debug, Subcommand)]
+pub enum ProductCmd {
+    /// Create a product with its first variant (SKU), price and stock
+    Create {
+        /// Unique per tenant: A-Z a-z 0-9 - _ . (up to 64)
+        #[arg(long)]
+        sku: String,
+        /// Defaults to the SKU
+        #[arg(long)]
+        title: Option<String>,
+        /// Decimal price, parsed exactly: 12.50, 12.5, 12
+        #[arg(long, allow_negative_numbers = true)]
+        price: String,
+        /// ISO 4217 code, e.g. USD, EUR, JPY
+        #[arg(long)]
+        currency: String,
+        /// Units on hand
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        stock: i64,
+        /// deny (never sell more than is available) or continue (allow backorders)
+        #[arg(long, default_value = "deny")]
+        policy: String,
+        /// Available units at or below which `inventory.low` is raised [default: 5]
+        #[arg(long = "low-stock", value_name = "N", allow_negative_numbers = true)]
+        low_stock: Option<i64>,
+        /// URL handle; derived from the title when absent
+        #[arg(long)]
+        handle: Option<String>,
+        /// Locale of the title; defaults to the tenant's default locale
+        #[arg(long)]
+        locale: Option<String>,
+        /// draft, active or archived [default: active]
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// List SKUs with their stock (on hand, reserved, available, policy, low)
+    List {
+        /// Only SKUs at or below their low-stock threshold
+        #[arg(long)]
+        low: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Show a product by id or by SKU
+    Show {
+        #[arg(value_name = "ID_OR_SKU")]
+        id_or_sku: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCmd {
+    /// Correct the units on hand of a SKU (negative to remove)
+    Adjust {
+        sku: String,
+        /// Units to add (or remove, when negative)
+        #[arg(long, allow_negative_numbers = true, value_name = "N")]
+        by: i64,
+        /// Why (recorded in the inventory.updated event)
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCmd {
+    /// Place an order (status pending)
+    Create {
+        /// A line: SKU:QTY (repeat for more lines)
+        #[arg(long = "item", value_name = "SKU:QTY", allow_hyphen_values = true)]
+        items: Vec<String>,
+        /// The customer's email
+        #[arg(long, value_name = "EMAIL")]
+        customer: Option<String>,
+    },
+    /// pending → confirmed (reserves stock)
+    Confirm { id: String },
+    /// confirmed → paid: charges the card through the payment gateway, then sells the stock
+    Pay {
+        id: String,
+        /// Sandbox: tok_visa, tok_mastercard succeed; tok_chargeDeclined,
+        /// tok_chargeDeclinedInsufficientFunds are declined
+        #[arg(long, value_name = "TOKEN")]
+        card_token: String,
+    },
+    /// paid → shipped
+    Ship {
+        id: String,
+        #[arg(long)]
+        carrier: String,
+        #[arg(long, value_name = "NUMBER")]
+        tracking: String,
+    },
+    /// shipped → delivered
+    Deliver { id: String },
+    /// Cancel (releases reserved stock; a paid or shipped order is refunded and restocked)
+    Cancel {
+        id: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Show an order with its items, total and timestamps
+    Show { id: String },
+    /// List orders, newest first
+    List {
+        /// pending, confirmed, paid, shipped, delivered or cancelled
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Find orders by SKU, customer or status (every criterion given must hold)
+    #[command(group(ArgGroup::new("criteria").required(true).multiple(true).args(["sku", "customer", "status"])))]
+    Search {
+        #[arg(long)]
+        sku: Option<String>,
+        #[arg(long, value_name = "EMAIL")]
+        customer: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
+    /// The events of an order and the stock moves it caused, oldest first
+    Events { id: String },
+}
+
+fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Option<T>, CliError> {
+    Ok(s.as_deref().map(str::parse).transpose()?)
+}
+
+/// `SKU:QTY` → (sku, qty). The quantity's range is the domain's to judge.
+pub fn parse_item(item: &str) -> Result<(String, i64), CliError> {
+    let shown = printable(item);
+    let Some((sku, qty)) = item.rsplit_once(':') else {
+        return Err(CliError::Input(format!(
+            "item '{shown}' must look like SKU:QTY, e.g. MUG:2"
+        )));
+    };
+    let qty = qty.trim().parse::<i64>().map_err(|_| {
+        CliError::Input(format!(
+            "item '{shown}': the quantity '{}' is not a whole number",
+            printable(qty)
+        ))
+    })?;
+    Ok((sku.trim().to_string(), qty))
+}
+
+pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
+    let tenant = ctx.tenant().await?;
+    match cmd {
+        ProductCmd::Create {
+            sku,
+            title,
+            price,
+            currency,
+            stock,
+            policy,
+            low_stock,
+            handle,
+            locale,
+            status,
+        } => {
+            let currency: Currency = currency.parse()?;
+            let draft = ProductDraft {
+                id: ProductId::new_v7(),
+                variant_id: VariantId::new_v7(),
+                locale: opt::<Locale>(locale)?.unwrap_or_else(|| tenant.default_locale.clone()),
+                title: title.clone().unwrap_or_else(|| sku.clone()),
+                handle: handle.clone(),
+                status: opt::<ProductStatus>(status)?,
+                sku: sku.clone(),
+                variant_title: None,
+                price: Money::parse(price, currency)?,
+                inventory_policy: policy.parse::<InventoryPolicy>()?,
+                stock: *stock,
+                low_stock_threshold: *low_stock,
+            };
+            let applied = ctx.execute(&tenant, Command::CreateProduct(draft)).await?;
+            if let Outcome::Product(p) = applied.outcome {
+                emit(ctx.json, &p, || {
+                    let v = p.variants.first();
+                    format!(
+                        "created product {} {} ({}): {} at {}, {} on hand",
+                        p.id,
+                        cell(p.title(), 80),
+                        p.status,
+                        v.map_or_else(String::new, |v| cell(&v.sku, 64)),
+                        v.map_or_else(String::new, |v| v.price.to_string()),
+                        v.map_or(0, |v| v.on_hand),
+                    )
+                });
+            }
+            Ok(())
+        }
+        ProductCmd::List { low, limit, offset } => {
+            let filter = ProductFilter {
+                low_only: *low,
+                offset: *offset,
+                limit: (*limit).max(1),
+            };
+            let page = ctx.store.list_products(tenant.id, &filter).await?;
+            emit(ctx.json, &page.rows, || {
+                if page.rows.is_empty() {
+                    return "no products".into();
+                }
+                let mut s = stock_table(&page.rows);
+                let shown = page.rows.len() as u64;
+                if shown < page.total {
+                    s.push_str(&format!(
+                        "\n({shown} of {} shown; use --offset/--limit for more)",
+                        page.total
+                    ));
+                }
+                s
+            });
+            Ok(())
+        }
+        ProductCmd::Show { id_or_sku } => {
+            let product = find_product(ctx, &tenant, id_or_sku).await?;
+            emit(ctx.json, &product, || describe_product(&product));
+            Ok(())
+        }
+    }
+}
+
+async fn find_product(ctx: &Ctx, tenant: &Tenant, id_or_sku: &str) -> Result<Product, CliError> {
+    if let Ok(id) = id_or_sku.parse::<ProductId>()
+        && let Some(p) = ctx.store.product(tenant.id, id).await?
+    {
+        return Ok(p);
+    }
+    ctx.store
+        .product_by_sku(tenant.id, id_or_sku.trim())
+        .await?
+        .ok_or_else(|| {
+            DomainError::not_found(
+                "product",
+                format!("with id or sku {}", printable(id_or_sku)),
+            )
+            .into()
+        })
+}
+
+pub async fn run_inventory(ctx: &Ctx, cmd: &InventoryCmd) -> Result<(), CliError> {
+    let tenant = ctx.tenant().await?;
+    match cmd {
+        InventoryCmd::Adjust { sku, by, reason } => {
+            let command = Command::AdjustInventory {
+                sku: sku.trim().to_string(),
+                by: *by,
+                reason: reason.clone(),
+            };
+            let applied = ctx.execute(&tenant, command).await?;
+            if let Outcome::Product(p) = applied.outcome {
+                let row = StockRow::of(&p)
+                    .into_iter()
+                    .find(|r| r.sku == sku.trim())
+                    .ok_or_else(|| DomainError::not_found("product", format!("with sku {sku}")))?;
+                emit(ctx.json, &row, || {
+                    format!(
+                        "{}: {:+} → on hand {}, reserved {}, available {}{}",
+                        cell(&row.sku, 64),
+                        by,
+                        row.on_hand,
+                        row.reserved,
+                        row.available,
+                        if row.low { " (low)" } else { "" }
+                    )
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
+    let tenant = ctx.tenant().await?;
+    let command = match cmd {
+        OrderCmd::Create { items, customer } => Command::CreateOrder(OrderDraft {
+            id: OrderId::new_v7(),
+            customer: customer.clone(),
+            items: items
+                .iter()
+                .map(|i| parse_item(i))
+                .collect::<Result<_, _>>()?,
+        }),
+        OrderCmd::Confirm { id } => Command::ConfirmOrder {
+            id: id.parse()?,
+            expected_version: None,
+        },
+        OrderCmd::Pay { id, card_token } => Command::PayOrder {
+            id: id.parse()?,
+            card_token: card_token.clone(),
+        },
+        OrderCmd::Ship {
+            id,
+            carrier,
+            tracking,
+        } => Command::ShipOrder {
+            id: id.parse()?,
+            carrier: carrier.clone(),
+            tracking: tracking.clone(),
+        },
+        OrderCmd::Deliver { id } => Command::DeliverOrder { id: id.parse()? },
+        OrderCmd::Cancel { id, reason } => Command::CancelOrder {
+            id: id.parse()?,
+            reason: reason.clone(),
+        },
+        OrderCmd::Show { id } => {
+            let id: OrderId = id.parse()?;
+            let order = ctx
+                .store
+                .order(tenant.id, id)
+                .await?
+                .ok_or_else(|| DomainError::not_found("order", id))?;
+            emit(ctx.json, &order, || describe_order(&order));
+            return Ok(());
+        }
+        OrderCmd::List {
+            status,
+            limit,
+            offset,
+        } => {
+            let filter = OrderFilter {
+                status: opt::<OrderStatus>(status)?,
+                offset: *offset,
+                limit: (*limit).max(1),
+                ..Default::default()
+            };
+            return list_orders(ctx, &tenant, &filter).await;
+        }
+        OrderCmd::Search {
+            sku,
+            customer,
+            status,
+            limit,
+        } => {
+            let filter = OrderFilter {
+                status: opt::<OrderStatus>(status)?,
+                sku: sku.as_deref().map(|s| s.trim().to_string()),
+                customer: customer.clone(),
+                offset: 0,
+                limit: (*limit).max(1),
+            };
+            return list_orders(ctx, &tenant, &filter).await;
+        }
+        OrderCmd::Events { id } => {
+            let id: OrderId = id.parse()?;
+            if ctx.store.order(tenant.id, id).await?.is_none() {
+                return Err(DomainError::not_found("order", id).into());
+            }
+            let events = ctx.store.order_events(tenant.id, id).await?;
+            emit(ctx.json, &events, || {
+                let rows: Vec<Vec<String>> = events
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            e.seq.to_string(),
+                            time(&e.envelope.occurred_at),
+                            e.envelope.event_type.clone(),
+                            e.envelope.aggregate_type.clone(),
+                            cell(&e.envelope.payload.to_string(), 80),
+                        ]
+                    })
+                    .collect();
+                table(&["SEQ", "AT", "TYPE", "AGGREGATE", "PAYLOAD"], &rows)
+            });
+            return Ok(());
+        }
+    };
+    let verb = match cmd {
+        OrderCmd::Create { .. } => "created",
+        OrderCmd::Confirm { .. } => "confirmed",
+        OrderCmd::Pay { .. } => "paid",
+        OrderCmd::Ship { .. } => "shipped",
+        OrderCmd::Deliver { .. } => "delivered",
+        _ => "cancelled",
+    };
+    let applied = ctx.execute(&tenant, command).await?;
+    if let Outcome::Order(order) = applied.outcome {
+        emit(ctx.json, &order, || {
+            format!(
+                "{verb}: order {} is {} (total {}, version {})",
+                order.id, order.status, order.total, order.version
+            )
+        });
+    }
+    Ok(())
+}
+
+async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result<(), CliError> {
+    let page = ctx.store.list_orders(tenant.id, filter).await?;
+    emit(ctx.json, &page.rows, || {
+        if page.rows.is_empty() {
+            return "no orders".into();
+        }
+        let mut s = order_table(&page.rows);
+        let shown = page.rows.len() as u64;
+        if shown < page.total {
+            s.push_str(&format!(
+                "\n({shown} of {} shown; use --offset/--limit for more)",
+                page.total
+            ));
+        }
+        s
+    });
+    Ok(())
+}
+
+fn stock_table(rows: &[StockRow]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                cell(&r.sku, 64),
+                cell(&r.title, 40),
+                r.status.to_string(),
+                r.price.to_string(),
+                r.on_hand.to_string(),
+                r.reserved.to_string(),
+                r.available.to_string(),
+                r.inventory_policy.to_string(),
+                if r.low { "LOW".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "SKU",
+            "TITLE",
+            "STATUS",
+            "PRICE",
+            "ON HAND",
+            "RESERVED",
+            "AVAILABLE",
+            "POLICY",
+            "LOW",
+        ],
+        &rows,
+    )
+}
+
+fn order_table(rows: &[OrderSummary]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|o| {
+            vec![
+                o.id.to_string(),
+                o.status.to_string(),
+                o.total.to_string(),
+                format!("{} ({} lines)", o.units, o.lines),
+                cell(o.customer.as_deref().unwrap_or("-"), 40),
+                time(&o.placed_at),
+            ]
+        })
+        .collect();
+    table(
+        &["ID", "STATUS", "TOTAL", "UNITS", "CUSTOMER", "PLACED"],
+        &rows,
+    )
+}
+
+/// Human-readable detail of a product, every user string made terminal-safe.
+fn describe_product(p: &Product) -> String {
+    let mut s = format!(
+        "product {} ({}, version {})\ncreated {}  updated {}\n",
+        p.id,
+        p.status,
+        p.version,
+        time(&p.created_at),
+        time(&p.updated_at)
+    );
+    for t in &p.translations {
+        s.push_str(&format!(
+            "[{}] {}  handle {}\n",
+            t.locale,
+            cell(&t.title, 255),
+            t.handle
+        ));
+    }
+    s.push('\n');
+    s.push_str(&stock_table(&StockRow::of(p)));
+    s
+}
+
+/// Human-readable detail of an order.
+fn describe_order(o: &Order) -> String {
+    let mut s = format!(
+        "order {} ({}, version {})\ncustomer {}\ntotal {}\n",
+        o.id,
+        o.status,
+        o.version,
+        cell(o.customer.as_deref().unwrap_or("-"), 254),
+        o.total
+    );
+    s.push_str(&format!(
+        "placed {}  confirmed {}  paid {}  shipped {}  delivered {}  cancelled {}\n",
+        time(&o.placed_at),
+        opt_time(&o.confirmed_at),
+        opt_time(&o.paid_at),
+        opt_time(&o.shipped_at),
+        opt_time(&o.delivered_at),
+        opt_time(&o.cancelled_at)
+    ));
+    if let (Some(c), Some(t)) = (&o.carrier, &o.tracking_number) {
+        s.push_str(&format!(
+            "shipped with {} ({})\n",
+            cell(c, 100),
+            cell(t, 100)
+        ));
+    }
+    if let Some(r) = &o.cancel_reason {
+        s.push_str(&format!("cancelled: {}\n", cell(r, 500)));
+    }
+    if let Some(r) = &o.payment_reference {
+        s.push_str(&format!("payment {}\n", cell(r, 255)));
+    }
+    s.push('\n');
+    let rows: Vec<Vec<String>> = o
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                cell(&i.sku, 64),
+                cell(&i.title, 60),
+                i.quantity.to_string(),
+                i.unit_price.to_string(),
+                i.line_total()
+                    .map_or_else(|| "overflow".into(), |m| m.to_string()),
+            ]
+        })
+        .collect();
+    s.push_str(&table(&["SKU", "TITLE", "QTY", "UNIT", "LINE"], &rows));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_item;
+
+    #[test]
+    fn items_parse_sku_and_quantity() {
+        assert_eq!(parse_item("MUG:3").unwrap(), ("MUG".into(), 3));
+        assert_eq!(parse_item("A:B:-1").unwrap(), ("A:B".into(), -1));
+        assert_eq!(parse_item("MUG:0").unwrap(), ("MUG".into(), 0));
+        for bad in ["MUG", "MUG:", "MUG:x", "MUG:1.5", "-1"] {
+            let e = parse_item(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{bad}");
+            assert!(!e.to_string().contains('\n'));
+        }
+        assert!(
+            parse_item("\x1b[2J:x")
+                .unwrap_err()
+                .to_string()
+                .contains("\\x1b")
+        );
+    }
+}
