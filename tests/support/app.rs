@@ -14,6 +14,10 @@ use std::time::Duration;
 use tokio::sync::{Mutex, watch};
 use uuid::Uuid;
 
+use rustok_domain::commerce::SandboxGateway;
+use rustok_domain::{Order, OrderDraft, OrderId, Product, ProductDraft};
+use rustok_store::{OrderFilter, OrderSummary, ProductFilter, StockRow};
+
 pub struct TestApp {
     pub db: TestDb,
     pub store: Store,
@@ -23,6 +27,8 @@ pub struct TestApp {
     pub tenant: Tenant,
     pub actor: Actor,
     sub: Mutex<Subscription>,
+    /// The payment gateway the queue charges and refunds through (records every request).
+    pub gateway: Arc<SandboxGateway>,
 }
 
 /// A relay tuned for tests: quick polling, the production backoff schedule.
@@ -41,8 +47,12 @@ impl TestApp {
             .expect("connect test database");
         let bus = Bus::new(16_384);
         let relay = Arc::new(Relay::new(store.clone(), bus.clone(), test_relay_config()));
-        let (queue, _worker) =
-            ActionQueue::spawn(store.clone(), Some(relay.waker()), QueueOptions::default());
+        let gateway = Arc::new(SandboxGateway::new());
+        let options = QueueOptions {
+            gateway: gateway.clone(),
+            ..QueueOptions::default()
+        };
+        let (queue, _worker) = ActionQueue::spawn(store.clone(), Some(relay.waker()), options);
         let sub = Mutex::new(bus.subscribe());
         let actor = Actor::new("tester");
         let tenant = create_tenant(&queue, &actor, "acme").await;
@@ -55,6 +65,7 @@ impl TestApp {
             tenant,
             actor,
             sub,
+            gateway,
         }
     }
 
@@ -221,5 +232,151 @@ async fn create_tenant(queue: &ActionQueue, actor: &Actor, slug: &str) -> Tenant
     match queue.execute(env).await.expect("create tenant").outcome {
         Outcome::Tenant(t) => t,
         other => panic!("expected a tenant, got {other:?}"),
+    }
+}
+
+/// Commerce helpers: every command goes through the real action queue (so paying and
+/// cancelling use the gateway exactly as the console and the CLI do).
+impl TestApp {
+    async fn order_cmd(&self, command: Command) -> Result<Order, QueueError> {
+        match self.exec(command).await?.outcome {
+            Outcome::Order(o) => Ok(o),
+            other => panic!("expected an order, got {other:?}"),
+        }
+    }
+
+    pub async fn create_product(&self, draft: ProductDraft) -> Result<Product, QueueError> {
+        match self.exec(Command::CreateProduct(draft)).await?.outcome {
+            Outcome::Product(p) => Ok(p),
+            other => panic!("expected a product, got {other:?}"),
+        }
+    }
+
+    pub async fn adjust_inventory(&self, sku: &str, by: i64) -> Result<Product, QueueError> {
+        let command = Command::AdjustInventory {
+            sku: sku.into(),
+            by,
+            reason: String::new(),
+        };
+        match self.exec(command).await?.outcome {
+            Outcome::Product(p) => Ok(p),
+            other => panic!("expected a product, got {other:?}"),
+        }
+    }
+
+    pub async fn create_order(&self, draft: OrderDraft) -> Result<Order, QueueError> {
+        self.order_cmd(Command::CreateOrder(draft)).await
+    }
+
+    pub async fn confirm_order(&self, id: OrderId) -> Result<Order, QueueError> {
+        self.order_cmd(Command::ConfirmOrder {
+            id,
+            expected_version: None,
+        })
+        .await
+    }
+
+    pub async fn pay_order(&self, id: OrderId, card_token: &str) -> Result<Order, QueueError> {
+        self.order_cmd(Command::PayOrder {
+            id,
+            card_token: card_token.into(),
+        })
+        .await
+    }
+
+    pub async fn ship_order(
+        &self,
+        id: OrderId,
+        carrier: &str,
+        tracking: &str,
+    ) -> Result<Order, QueueError> {
+        self.order_cmd(Command::ShipOrder {
+            id,
+            carrier: carrier.into(),
+            tracking: tracking.into(),
+        })
+        .await
+    }
+
+    pub async fn deliver_order(&self, id: OrderId) -> Result<Order, QueueError> {
+        self.order_cmd(Command::DeliverOrder { id }).await
+    }
+
+    pub async fn cancel_order(
+        &self,
+        id: OrderId,
+        reason: Option<&str>,
+    ) -> Result<Order, QueueError> {
+        self.order_cmd(Command::CancelOrder {
+            id,
+            reason: reason.map(Into::into),
+        })
+        .await
+    }
+
+    pub async fn get_order(&self, id: OrderId) -> Option<Order> {
+        self.store
+            .order(self.tenant.id, id)
+            .await
+            .expect("load order")
+    }
+
+    /// The stock row of one SKU in this tenant.
+    pub async fn stock(&self, sku: &str) -> StockRow {
+        let product = self
+            .store
+            .product_by_sku(self.tenant.id, sku)
+            .await
+            .expect("load product")
+            .unwrap_or_else(|| panic!("no product with sku {sku}"));
+        StockRow::of(&product)
+            .into_iter()
+            .find(|r| r.sku == sku)
+            .expect("stock row")
+    }
+
+    pub async fn orders(&self, filter: OrderFilter) -> Vec<OrderSummary> {
+        self.store
+            .list_orders(self.tenant.id, &filter)
+            .await
+            .expect("list orders")
+            .rows
+    }
+
+    pub async fn order_count(&self) -> u64 {
+        self.store
+            .list_orders(self.tenant.id, &OrderFilter::default())
+            .await
+            .expect("list orders")
+            .total
+    }
+
+    pub async fn product_rows(&self) -> Vec<StockRow> {
+        self.store
+            .list_products(self.tenant.id, &ProductFilter::default())
+            .await
+            .expect("list products")
+            .rows
+    }
+
+    /// Event types of this tenant stored after `seq`, oldest first.
+    pub async fn event_types_after(&self, seq: i64) -> Vec<String> {
+        self.store
+            .list_events(&EventFilter {
+                tenant_id: Some(self.tenant.id),
+                after_seq: Some(seq),
+                limit: 1_000_000,
+                ..Default::default()
+            })
+            .await
+            .expect("list events")
+            .into_iter()
+            .map(|e| e.envelope.event_type)
+            .collect()
+    }
+
+    /// The sequence number of the newest stored event (0 when there is none).
+    pub async fn last_seq(&self) -> i64 {
+        self.outbox_events().await.last().map_or(0, |e| e.seq)
     }
 }

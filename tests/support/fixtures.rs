@@ -88,3 +88,32 @@ pub fn node_created_envelope() -> EventEnvelope {
         },
     )
 }
+
+/// A product with one variant: `sku` at `price` (exact decimal) in USD, `stock` on hand,
+/// policy deny, the default low-stock threshold.
+pub fn product(sku: &str, price: &str, stock: i64) -> rustok_domain::ProductDraft {
+    use rustok_domain::{Currency, InventoryPolicy, Money, ProductDraft, ProductId, VariantId};
+    ProductDraft {
+        id: ProductId::new_v7(),
+        variant_id: VariantId::new_v7(),
+        locale: locale("en"),
+        title: format!("Product {sku}"),
+        handle: None,
+        status: None,
+        sku: sku.into(),
+        variant_title: None,
+        price: Money::parse(price, Currency::USD).expect("valid price"),
+        inventory_policy: InventoryPolicy::Deny,
+        stock,
+        low_stock_threshold: None,
+    }
+}
+
+/// An order draft from `(sku, qty)` pairs.
+pub fn order(items: &[(&str, i64)], customer: Option<&str>) -> rustok_domain::OrderDraft {
+    rustok_domain::OrderDraft {
+        id: rustok_domain::OrderId::new_v7(),
+        customer: customer.map(Into::into),
+        items: items.iter().map(|(s, q)| (s.to_string(), *q)).collect(),
+    }
+}
