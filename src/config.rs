@@ -19,3 +19,14 @@ pub fn default_db_url() -> std::io::Result<String> {
     std::fs::create_dir_all(&dir)?;
     Ok(format!("sqlite://{}", dir.join("rustok.db").display()))
 }
+
+/// The platform config directory (e.g. `~/.config/rustok`), or `RUSTOK_CONFIG_DIR` when set:
+/// `config.toml`, `keymap.toml` and `themes/*.toml` live here.
+pub fn config_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("RUSTOK_CONFIG_DIR") {
+        return PathBuf::from(d);
+    }
+    directories::ProjectDirs::from("dev", "rustok", "rustok")
+        .map(|p| p.config_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from(".rustok"))
+}

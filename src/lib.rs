@@ -3,5 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod logging;
 pub mod runtime;
+pub mod tui;

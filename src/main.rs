@@ -1,4 +1,5 @@
 use clap::Parser;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,7 +15,18 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(rustok::cli::run(cli)) {
+    let result = if cli.command.is_none() {
+        if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+            eprintln!(
+                "error: the console needs a terminal; for scripts use a subcommand (rustok --help)"
+            );
+            return ExitCode::from(2);
+        }
+        runtime.block_on(rustok::cli::run_console(&cli))
+    } else {
+        runtime.block_on(rustok::cli::run(cli))
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::info!(error = %e, "command failed");

@@ -45,6 +45,14 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Open the console read-only: every command that changes data is disabled
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Draw the console's first frame and exit (to measure start-up time)
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
+
     #[command(subcommand)]
     pub command: Option<Cmd>,
 }
@@ -180,6 +188,23 @@ impl Ctx {
         let env = CommandEnvelope::new(tenant.id, self.actor.clone(), command);
         Ok(self.queue.execute(env).await?)
     }
+}
+
+/// `rustok` with no subcommand: the console, on the database and tenant the flags name.
+pub async fn run_console(cli: &Cli) -> Result<(), CliError> {
+    let db_url = match &cli.db {
+        Some(u) => u.clone(),
+        None => crate::config::default_db_url()
+            .map_err(|e| CliError::Input(format!("cannot create the data directory: {e}")))?,
+    };
+    crate::tui::run(crate::tui::ConsoleOptions {
+        db_url,
+        tenant: cli.tenant.clone(),
+        actor: cli.actor.clone(),
+        read_only: cli.read_only,
+        exit_after_first_frame: cli.exit_after_first_frame,
+    })
+    .await
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {

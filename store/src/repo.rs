@@ -274,3 +274,32 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Translation completeness of a tenant: how many nodes it has, and for each locale in
+    /// use how many of them have it.
+    pub async fn locale_coverage(
+        &self,
+        tenant_id: TenantId,
+    ) -> Result<(u64, Vec<(Locale, u64)>), StoreError> {
+        let total = node::Entity::find()
+            .filter(node::Column::TenantId.eq(tenant_id.as_uuid()))
+            .count(&self.db)
+            .await?;
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT locale, COUNT(*) AS n FROM node_translations
+                 WHERE tenant_id = $1 GROUP BY locale ORDER BY locale",
+                vec![tenant_id.as_uuid().into()],
+            ))
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let locale: String = r.try_get("", "locale")?;
+            let n: i64 = r.try_get("", "n")?;
+            out.push((parse("locale", &locale)?, u64::try_from(n).unwrap_or(0)));
+        }
+        Ok((total, out))
+    }
+}

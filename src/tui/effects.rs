@@ -1,0 +1,129 @@
+//! Carries out the app's effects: queries against the store and commands through the action
+//! queue, each in its own task, answering with a `Msg` on the app's channel.
+
+use crate::runtime::{ActionQueue, QueueError};
+use rustok_domain::{Actor, CommandEnvelope, Tenant};
+use rustok_store::{NodeFilter, Store, StoreError};
+use rustok_ui::{Coverage, Effect, Failure, Msg, Query, QueryResult};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// What effects need to know about the session.
+#[derive(Clone)]
+pub struct Executor {
+    pub store: Store,
+    pub queue: ActionQueue,
+    pub actor: Actor,
+    pub tenant: Tenant,
+    pub tx: UnboundedSender<Msg>,
+}
+
+fn failure(e: StoreError) -> Failure {
+    match e {
+        StoreError::Domain(d) => Failure::Domain(d),
+        other => Failure::Other(other.to_string()),
+    }
+}
+
+fn queue_failure(e: QueueError) -> Failure {
+    match e {
+        QueueError::Store(s) => failure(s),
+        other => Failure::Other(other.to_string()),
+    }
+}
+
+impl Executor {
+    /// Starts the work for one effect; returns `false` for `Quit`.
+    pub fn run(&mut self, effect: Effect) -> bool {
+        match effect {
+            Effect::Quit => return false,
+            Effect::Load(id, query) => {
+                let store = self.store.clone();
+                let tenant = self.tenant.id;
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = query_store(&store, tenant, query).await.map_err(failure);
+                    let _ = tx.send(Msg::Loaded(id, result));
+                });
+            }
+            Effect::Dispatch(id, command) => {
+                let env = CommandEnvelope::new(self.tenant.id, self.actor.clone(), command);
+                let tx = self.tx.clone();
+                match self.queue.submit(env) {
+                    Ok(reply) => {
+                        let _ = tx.send(Msg::QueueDepth(self.queue.depth()));
+                        let queue = self.queue.clone();
+                        tokio::spawn(async move {
+                            let result = match reply.await {
+                                Ok(r) => r.map_err(failure),
+                                Err(_) => Err(Failure::Other("the action queue stopped".into())),
+                            };
+                            let _ = tx.send(Msg::Outcome(id, result));
+                            let _ = tx.send(Msg::QueueDepth(queue.depth()));
+                        });
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Msg::Outcome(id, Err(queue_failure(e))));
+                    }
+                }
+            }
+            Effect::SwitchTenant(slug) => {
+                let store = self.store.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = match store.tenant_by_slug(&slug).await {
+                        Ok(Some(t)) => Ok(t),
+                        Ok(None) => Err(Failure::Other(format!(
+                            "no tenant '{}' (create it with: rustok tenant create {} --name NAME)",
+                            rustok_domain::text::printable(&slug),
+                            rustok_domain::text::printable(&slug)
+                        ))),
+                        Err(e) => Err(failure(e)),
+                    };
+                    let _ = tx.send(Msg::TenantSwitched(result));
+                });
+            }
+        }
+        true
+    }
+}
+
+pub async fn query_store(
+    store: &Store,
+    tenant: rustok_domain::TenantId,
+    query: Query,
+) -> Result<QueryResult, StoreError> {
+    Ok(match query {
+        Query::Nodes {
+            status,
+            kind,
+            offset,
+            limit,
+        } => QueryResult::Nodes(
+            store
+                .list_nodes(
+                    tenant,
+                    &NodeFilter {
+                        status,
+                        kind,
+                        locale: None,
+                        offset,
+                        limit,
+                    },
+                )
+                .await?,
+        ),
+        Query::Node(id) => QueryResult::Node(store.node(tenant, id).await?),
+        Query::Search { text, limit } => {
+            QueryResult::Search(store.search_nodes(tenant, &text, None, limit).await?)
+        }
+        Query::Tenants => QueryResult::Tenants(store.tenants().await?),
+        Query::LocaleCoverage => {
+            let (total_nodes, locales) = store.locale_coverage(tenant).await?;
+            QueryResult::LocaleCoverage(Coverage {
+                total_nodes,
+                locales,
+            })
+        }
+        Query::OutboxCounts => QueryResult::OutboxCounts(store.outbox_counts().await?),
+    })
+}

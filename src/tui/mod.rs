@@ -1,0 +1,273 @@
+//! The console in the local terminal: one select loop over terminal input, replies from the
+//! action queue and store, and events from the bus. Every pending message is applied before
+//! drawing, frames are at most 60 per second, and nothing is drawn when nothing changed.
+
+mod effects;
+pub mod terminal;
+
+pub use effects::{Executor, query_store};
+
+use crate::cli::{CliError, DEFAULT_TENANT};
+use crate::runtime::{ActionQueue, Bus, BusMsg, QueueOptions, Relay, RelayConfig};
+use futures_util::StreamExt;
+use ratatui::crossterm::event::{Event, EventStream};
+use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, Tenant, TenantId};
+use rustok_store::Store;
+use rustok_ui::{App, Config, EventSummary, Keymap, Msg, Session, Theme};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, sleep_until};
+
+const FRAME: Duration = Duration::from_millis(16);
+const TICK: Duration = Duration::from_millis(80);
+
+pub struct ConsoleOptions {
+    pub db_url: String,
+    pub tenant: String,
+    pub actor: String,
+    pub read_only: bool,
+    /// Draw one frame and exit (to measure start-up from outside).
+    pub exit_after_first_frame: bool,
+}
+
+/// Config, keymap and themes from the config directory; problems become warnings on screen
+/// (the console still opens, with defaults).
+fn load_settings() -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
+    let dir = crate::config::config_dir();
+    let mut warnings = Vec::new();
+    let read = |name: &str| -> Option<(PathBuf, String)> {
+        let p = dir.join(name);
+        std::fs::read_to_string(&p).ok().map(|s| (p, s))
+    };
+    let config = match read("config.toml") {
+        Some((p, text)) => Config::parse(&text).unwrap_or_else(|e| {
+            warnings.push(format!("{}: {e}", p.display()));
+            Config::default()
+        }),
+        None => Config::default(),
+    };
+    let keymap = match read("keymap.toml") {
+        Some((p, text)) => Keymap::with_overrides(&text).unwrap_or_else(|e| {
+            warnings.push(format!("{}: {e}", p.display()));
+            Keymap::default()
+        }),
+        None => Keymap::default(),
+    };
+    let mut themes = rustok_ui::theme::builtin();
+    if let Ok(entries) = std::fs::read_dir(dir.join("themes")) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "toml")
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                match rustok_ui::theme::parse(&text) {
+                    Ok((name, theme)) => {
+                        themes.retain(|(n, _)| *n != name);
+                        themes.push((name, theme));
+                    }
+                    Err(e) => warnings.push(format!("{}: {e}", path.display())),
+                }
+            }
+        }
+    }
+    (config, keymap, themes, warnings)
+}
+
+/// The tenant the console opens in; on an empty database, the default tenant with demo data.
+async fn open_tenant(
+    store: &Store,
+    queue: &ActionQueue,
+    slug: &str,
+    actor: &Actor,
+) -> Result<Tenant, CliError> {
+    if let Some(t) = store.tenant_by_slug(slug).await? {
+        return Ok(t);
+    }
+    if slug != DEFAULT_TENANT {
+        return Err(DomainError::not_found("tenant", format!("'{slug}'")).into());
+    }
+    let fresh = store.tenants().await?.is_empty();
+    let id = TenantId::new_v7();
+    let cmd = Command::CreateTenant {
+        id,
+        slug: DEFAULT_TENANT.into(),
+        name: "Demo Store".into(),
+        default_locale: "en".parse()?,
+    };
+    queue
+        .execute(CommandEnvelope::new(id, actor.clone(), cmd))
+        .await?;
+    let tenant = store
+        .tenant_by_slug(DEFAULT_TENANT)
+        .await?
+        .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT))?;
+    if fresh {
+        crate::demo::seed(queue, &tenant, actor).await?;
+    }
+    Ok(tenant)
+}
+
+pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
+    let store = Store::connect(&opts.db_url).await?;
+    let (config, keymap, themes, warnings) = load_settings();
+    let bus = Bus::new(config.event_buffer.max(1024));
+    let relay = Arc::new(Relay::new(
+        store.clone(),
+        bus.clone(),
+        RelayConfig::default(),
+    ));
+    let delay = std::env::var("RUSTOK_TEST_COMMAND_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    let (queue, _worker) = ActionQueue::spawn(
+        store.clone(),
+        Some(relay.waker()),
+        QueueOptions {
+            delay,
+            ..QueueOptions::default()
+        },
+    );
+    let actor = Actor::new(opts.actor.clone());
+    let tenant = open_tenant(&store, &queue, &opts.tenant, &actor).await?;
+    let (stop_relay, stop_rx) = watch::channel(false);
+    let relay_task = {
+        let relay = relay.clone();
+        tokio::spawn(async move { relay.run(stop_rx).await })
+    };
+    let mut sub = bus.subscribe();
+
+    let mut guard = terminal::Guard::enter()
+        .map_err(|e| CliError::Input(format!("cannot open the terminal: {e}")))?;
+    let size = guard
+        .terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    let session = Session {
+        tenant: tenant.clone(),
+        actor: opts.actor.clone(),
+        role: "owner".into(),
+        database: store.url().to_string(),
+        read_only: opts.read_only || config.read_only,
+    };
+    let mut app = App::new(session, &config, keymap, themes, size);
+    for w in warnings {
+        app.warn(w);
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut exec = Executor {
+        store: store.clone(),
+        queue,
+        actor,
+        tenant,
+        tx,
+    };
+    for fx in app.init() {
+        exec.run(fx);
+    }
+
+    let mut input = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate());
+    let mut sighup = signal(SignalKind::hangup());
+    let mut sigint = signal(SignalKind::interrupt());
+    let mut dirty = true;
+    let mut next_frame = Instant::now();
+    let mut ticker = tokio::time::interval(TICK);
+    let result: Result<(), CliError> = 'run: loop {
+        let mut msgs: Vec<Msg> = Vec::new();
+        tokio::select! {
+            biased;
+            _ = sleep_until(next_frame), if dirty => {
+                if let Err(e) = guard.terminal.draw(|f| app.draw(f)) {
+                    break 'run Err(CliError::Input(format!("cannot draw: {e}")));
+                }
+                dirty = false;
+                next_frame = Instant::now() + FRAME;
+                if opts.exit_after_first_frame {
+                    break 'run Ok(());
+                }
+                continue;
+            }
+            _ = recv_signal(&mut sigterm) => break 'run Ok(()),
+            _ = recv_signal(&mut sighup) => break 'run Ok(()),
+            _ = recv_signal(&mut sigint) => break 'run Ok(()),
+            ev = input.next() => match ev {
+                Some(Ok(e)) => msgs.extend(to_msg(e)),
+                Some(Err(e)) => break 'run Err(CliError::Input(format!("terminal input failed: {e}"))),
+                None => break 'run Ok(()),
+            },
+            Some(m) = rx.recv() => msgs.push(m),
+            Some(m) = sub.recv() => msgs.push(bus_to_msg(m)),
+            _ = ticker.tick(), if app.is_busy() => msgs.push(Msg::Tick),
+        }
+        // Coalesce: take every other message that is ready now, then apply them all; the
+        // frame deadline above draws once for however many arrived. (Terminal input is not
+        // drained with now_or_never: crossterm's EventStream would keep that no-op waker.)
+        while let Ok(m) = rx.try_recv() {
+            msgs.push(m);
+        }
+        while let Some(m) = sub.try_recv() {
+            msgs.push(bus_to_msg(m));
+        }
+        for m in msgs {
+            if let Msg::TenantSwitched(Ok(t)) = &m {
+                exec.tenant = t.clone();
+            }
+            for fx in app.update(m) {
+                if !exec.run(fx) {
+                    break 'run Ok(());
+                }
+            }
+            dirty = true;
+        }
+        if app.should_quit() {
+            break 'run Ok(());
+        }
+    };
+    drop(guard); // restore the terminal before anything else is printed
+    let _ = stop_relay.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(2), relay_task).await;
+    result
+}
+
+fn to_msg(e: Event) -> Option<Msg> {
+    match e {
+        Event::Key(k) => Some(Msg::Key(k)),
+        Event::Paste(s) => Some(Msg::Paste(s)),
+        Event::Resize(w, h) => Some(Msg::Resize(w, h)),
+        _ => None,
+    }
+}
+
+fn bus_to_msg(m: BusMsg) -> Msg {
+    match m {
+        BusMsg::Event(e) => Msg::Event(EventSummary {
+            event_type: e.event_type.clone(),
+            aggregate_id: e.aggregate_id,
+            tenant_id: e.tenant_id,
+            occurred_at: e.occurred_at,
+        }),
+        BusMsg::Lagged(n) => Msg::BusLagged(n),
+    }
+}
+
+#[cfg(unix)]
+use tokio::signal::unix::{Signal, SignalKind, signal as unix_signal};
+
+#[cfg(unix)]
+fn signal(kind: SignalKind) -> Option<Signal> {
+    unix_signal(kind).ok()
+}
+
+#[cfg(unix)]
+async fn recv_signal(s: &mut Option<Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}

@@ -1,0 +1,291 @@
+//! The real console in a real pseudo-terminal (tmux): keystrokes in, screen out, database
+//! checked afterwards. `.ci/run` installs tmux; without it these tests say they were skipped.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    session: String,
+    dir: tempfile::TempDir,
+}
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: tmux is not installed");
+    }
+    ok
+}
+
+impl Tmux {
+    /// Starts `rustok` (plus `after`, a shell command run when it exits, where `{dir}` is the
+    /// test's directory) in a 120×40 pane.
+    fn start(name: &str, env: &[(&str, &str)], after: &str) -> Tmux {
+        let dir = tempfile::tempdir().unwrap();
+        let session = format!("rustok-e2e-{name}-{}", std::process::id());
+        let mut envs = format!(
+            "RUSTOK_DATA_DIR={d} RUSTOK_CONFIG_DIR={d}/config TERM=xterm-256color ",
+            d = dir.path().display()
+        );
+        for (k, v) in env {
+            envs.push_str(&format!("{k}={v} "));
+        }
+        let after = after.replace("{dir}", &dir.path().display().to_string());
+        let cmd = format!(
+            "{envs} {bin} --db sqlite://{db}; {after}; sleep 60",
+            bin = env!("CARGO_BIN_EXE_rustok"),
+            db = dir.path().join("e2e.db").display(),
+        );
+        let ok = Command::new("tmux")
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                &cmd,
+            ])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "tmux new-session failed");
+        Tmux { session, dir }
+    }
+
+    fn db_url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("e2e.db").display())
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str, timeout: Duration) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(text) {
+                return s;
+            }
+            if start.elapsed() > timeout {
+                panic!("'{text}' did not appear within {timeout:?}; screen:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", self.session.as_str()];
+        args.extend(keys);
+        assert!(Command::new("tmux").args(&args).status().unwrap().success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn text(&self, text: &str) {
+        assert!(
+            Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, "-l", text])
+                .status()
+                .unwrap()
+                .success()
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn cli(db: &str, data: &Path, args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_rustok"))
+        .args(["--db", db])
+        .args(args)
+        .arg("--json")
+        .env("RUSTOK_DATA_DIR", data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn write_translate_and_publish_with_the_keyboard_only() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start("flow", &[], "true");
+    t.wait_for("Welcome to RusToK", Duration::from_secs(20)); // demo data on a fresh database
+    t.keys(&["n"]);
+    t.wait_for("New article", Duration::from_secs(5));
+    t.text("Keyboard only draft");
+    t.keys(&["Tab", "Tab", "Tab"]);
+    t.text("Written in a real terminal.");
+    t.keys(&["C-s"]);
+    t.wait_for("saved “Keyboard only draft”", Duration::from_secs(10));
+    t.keys(&["Escape"]);
+    t.wait_for("Content 9", Duration::from_secs(5));
+    t.keys(&["t"]); // translate the selected (newest) node
+    t.wait_for("Target de", Duration::from_secs(5));
+    t.text("Nur mit der Tastatur");
+    t.keys(&["Tab", "Tab"]);
+    t.text("In einem echten Terminal geschrieben.");
+    t.keys(&["C-s"]);
+    t.wait_for("translation de saved", Duration::from_secs(10));
+    t.keys(&["Escape"]); // alone: Escape followed at once by a key reads as Alt-key
+    t.keys(&["2"]);
+    t.wait_for("Content 9", Duration::from_secs(5));
+    t.keys(&["p"]);
+    t.wait_for(
+        "Keyboard only draft is now published",
+        Duration::from_secs(10),
+    );
+    t.keys(&["q"]);
+    std::thread::sleep(Duration::from_millis(500));
+
+    let data = t.dir.path();
+    let nodes = cli(&t.db_url(), data, &["node", "list"]);
+    let node = nodes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["title"] == "Keyboard only draft")
+        .expect("the draft is in the database");
+    assert_eq!(node["status"], "published");
+    let id = node["id"].as_str().unwrap();
+    let shown = cli(&t.db_url(), data, &["node", "show", id]);
+    let de = shown["translations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["locale"] == "de")
+        .expect("de translation");
+    assert_eq!(de["title"], "Nur mit der Tastatur");
+    assert_eq!(de["body"], "In einem echten Terminal geschrieben.");
+    let events = cli(&t.db_url(), data, &["events", "list", "--aggregate", id]);
+    let types: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        ["node.created", "node.translation_updated", "node.published"]
+    );
+}
+
+#[test]
+fn a_slow_command_shows_a_spinner_while_other_panes_keep_working() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start("slow", &[("RUSTOK_TEST_COMMAND_DELAY_MS", "2000")], "true");
+    // Demo seeding goes through the (slow) queue too; wait until the list is there.
+    t.wait_for("Draft: espresso dial-in checklist", Duration::from_secs(90));
+    t.keys(&["j", "p"]); // the second row is a draft
+    let busy = t.wait_for("publishing…", Duration::from_secs(2));
+    assert!(busy.contains("Draft: espresso"), "{busy}");
+    let started = Instant::now();
+    t.keys(&["1"]);
+    let dashboard = t.wait_for("Latest events", Duration::from_secs(1));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "the UI answered while the command ran"
+    );
+    assert!(
+        dashboard.contains("publishing…"),
+        "the spinner is still shown:\n{dashboard}"
+    );
+    t.wait_for("is now published", Duration::from_secs(5));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_leaves_the_terminal_in_normal_mode() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start(
+        "sigterm",
+        &[],
+        "stty -a > {dir}/stty.txt; touch {dir}/exited",
+    );
+    t.wait_for("Welcome to RusToK", Duration::from_secs(20));
+    let alt = Command::new("tmux")
+        .args(["display", "-p", "-t", &t.session, "#{alternate_on}"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "1",
+        "the console uses the alternate screen"
+    );
+    let db = t.dir.path().join("e2e.db");
+    let pgrep = Command::new("pgrep")
+        .args(["-f", &format!("rustok --db sqlite://{}", db.display())])
+        .output()
+        .unwrap();
+    // The pattern also matches the shell tmux started; take the console itself.
+    let pid = String::from_utf8_lossy(&pgrep.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .find(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "rustok")
+        })
+        .expect("console pid");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let start = Instant::now();
+    while !t.path("exited").exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the console did not exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stty = std::fs::read_to_string(t.path("stty.txt")).unwrap();
+    let words: Vec<&str> = stty.split_whitespace().collect();
+    assert!(
+        words.contains(&"icanon") && words.contains(&"echo"),
+        "raw mode was left on:\n{stty}"
+    );
+    let alt = Command::new("tmux")
+        .args(["display", "-p", "-t", &t.session, "#{alternate_on}"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&alt.stdout).trim(),
+        "0",
+        "the alternate screen was left"
+    );
+}

@@ -1,0 +1,59 @@
+//! Everything a key can do. Keymaps (TOML) bind keys to these by their snake_case names.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Quit,
+    Help,
+    Palette,
+    Filter,
+    NextTab,
+    PrevTab,
+    TabDashboard,
+    TabContent,
+    TabTranslations,
+    TabOrders,
+    TabEvents,
+    TabAudit,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Open,
+    Back,
+    New,
+    Save,
+    NextField,
+    PrevField,
+    CycleFormat,
+    CycleKind,
+    Publish,
+    Unpublish,
+    Archive,
+    Restore,
+    Refresh,
+    Translate,
+    NextLocale,
+    Confirm,
+    Cancel,
+}
+
+impl Action {
+    /// Actions that change data; a read-only session refuses them.
+    pub fn is_mutation(self) -> bool {
+        matches!(
+            self,
+            Action::New
+                | Action::Save
+                | Action::Publish
+                | Action::Unpublish
+                | Action::Archive
+                | Action::Restore
+                | Action::Translate
+        )
+    }
+}

@@ -1,0 +1,1603 @@
+//! The console as a pure state machine: `update(Msg) -> Vec<Effect>` and `draw(&self)`.
+//! It never awaits, queries or touches a terminal.
+
+use crate::action::Action;
+use crate::config::Config;
+use crate::keymap::{Context, Keymap};
+use crate::msg::{Coverage, Effect, EventSummary, Failure, Msg, Query, QueryResult, RequestId};
+use crate::panes::dashboard::Dashboard;
+use crate::panes::editor::NodeEditor;
+use crate::panes::translate::TranslationEditor;
+use crate::theme::Theme;
+use crate::widgets::node_list::NodeList;
+use crate::widgets::palette::Palette;
+use crate::widgets::{bars, dialog, help};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+use rustok_domain::content::{NodeAction, NodeKind, NodeStatus};
+use rustok_domain::read::{Applied, Outcome};
+use rustok_domain::text::printable;
+use rustok_domain::{Command, DomainError, Locale, NodeId, Tenant};
+use std::collections::{BTreeMap, VecDeque};
+
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const RECENT_EVENTS: usize = 12;
+
+/// Who is using the console, where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub tenant: Tenant,
+    pub actor: String,
+    pub role: String,
+    /// Shown in the status bar (no password).
+    pub database: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Dashboard,
+    Content,
+    Translations,
+    Orders,
+    Events,
+    Audit,
+}
+
+const TABS: [Tab; 6] = [
+    Tab::Dashboard,
+    Tab::Content,
+    Tab::Translations,
+    Tab::Orders,
+    Tab::Events,
+    Tab::Audit,
+];
+
+impl Tab {
+    fn title(self) -> &'static str {
+        match self {
+            Tab::Dashboard => "Dashboard",
+            Tab::Content => "Content",
+            Tab::Translations => "Translations",
+            Tab::Orders => "Orders",
+            Tab::Events => "Events",
+            Tab::Audit => "Audit",
+        }
+    }
+}
+
+/// What to do when a confirmation is accepted.
+#[derive(Debug, Clone, PartialEq)]
+enum OnConfirm {
+    Dispatch(Box<Command>, Pending),
+    Quit,
+    CloseEditor,
+    CloseTranslation,
+}
+
+#[derive(Debug, Clone)]
+enum Overlay {
+    Help {
+        scroll: u16,
+    },
+    Palette(Palette),
+    Confirm {
+        title: String,
+        message: String,
+        on_yes: OnConfirm,
+        danger: bool,
+    },
+    Conflict {
+        message: String,
+    },
+}
+
+/// What an outstanding request is for.
+#[derive(Debug, Clone, PartialEq)]
+enum Pending {
+    ContentWindow,
+    ContentCandidates,
+    TranslationsWindow,
+    TranslationsCandidates,
+    OpenEditor,
+    OpenTranslation,
+    ReloadEditor,
+    Coverage,
+    Count(NodeStatus),
+    Outbox,
+    Save { title: String },
+    SaveCopy,
+    Transition(NodeAction),
+    Translate,
+}
+
+impl Pending {
+    fn label(&self) -> Option<String> {
+        Some(match self {
+            Pending::Save { title } => format!("saving “{}”…", printable(title)),
+            Pending::SaveCopy => "saving a copy…".into(),
+            Pending::Transition(a) => format!("{a}ing…").replace("eing", "ing"),
+            Pending::Translate => "saving translation…".into(),
+            Pending::OpenEditor | Pending::OpenTranslation | Pending::ReloadEditor => {
+                "loading…".into()
+            }
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Flash {
+    text: String,
+    error: bool,
+}
+
+pub struct App {
+    session: Session,
+    tab: Tab,
+    keymap: Keymap,
+    theme: Theme,
+    theme_name: String,
+    themes: Vec<(String, Theme)>,
+    size: (u16, u16),
+    content: NodeList,
+    editor: Option<NodeEditor>,
+    trans_list: NodeList,
+    trans_editor: Option<TranslationEditor>,
+    coverage: Option<Coverage>,
+    dashboard: Dashboard,
+    overlay: Option<Overlay>,
+    /// Text being typed into the `/` filter (the list keeps the matches).
+    pending: BTreeMap<RequestId, Pending>,
+    next_id: RequestId,
+    queue_depth: usize,
+    spinner: usize,
+    flash: Option<Flash>,
+    recent: VecDeque<EventSummary>,
+    events_seen: u64,
+    dropped: u64,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(
+        session: Session,
+        config: &Config,
+        keymap: Keymap,
+        themes: Vec<(String, Theme)>,
+        size: (u16, u16),
+    ) -> App {
+        let themes = if themes.is_empty() {
+            crate::theme::builtin()
+        } else {
+            themes
+        };
+        let (theme_name, theme) = themes
+            .iter()
+            .find(|(n, _)| *n == config.theme)
+            .or(themes.first())
+            .cloned()
+            .unwrap_or_else(|| ("dark".into(), Theme::default()));
+        let mut app = App {
+            session,
+            tab: Tab::Content,
+            keymap,
+            theme,
+            theme_name,
+            themes,
+            size,
+            content: NodeList::default(),
+            editor: None,
+            trans_list: NodeList::default(),
+            trans_editor: None,
+            coverage: None,
+            dashboard: Dashboard::default(),
+            overlay: None,
+            pending: BTreeMap::new(),
+            next_id: 1,
+            queue_depth: 0,
+            spinner: 0,
+            flash: None,
+            recent: VecDeque::new(),
+            events_seen: 0,
+            dropped: 0,
+            quit: false,
+        };
+        if app.session.read_only {
+            app.flash = Some(Flash {
+                text: "read-only session: changes are disabled".into(),
+                error: false,
+            });
+        }
+        if config.theme != app.theme_name {
+            app.flash = Some(Flash {
+                text: format!(
+                    "unknown theme '{}', using {}",
+                    printable(&config.theme),
+                    app.theme_name
+                ),
+                error: true,
+            });
+        }
+        app
+    }
+
+    /// The first requests: what the opening screen needs.
+    pub fn init(&mut self) -> Vec<Effect> {
+        let mut fx = self.reload_visible();
+        fx.extend(self.load(Pending::Coverage, Query::LocaleCoverage));
+        fx
+    }
+
+    /// Shows a warning from start-up (a broken config file, an unknown theme, ...).
+    pub fn warn(&mut self, text: impl Into<String>) {
+        self.error(text);
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// True while a request is outstanding (the runtime then sends ticks for the spinner).
+    pub fn is_busy(&self) -> bool {
+        self.pending.values().any(|p| p.label().is_some())
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn theme_name(&self) -> &str {
+        &self.theme_name
+    }
+
+    // ----- requests ---------------------------------------------------------------------
+
+    fn request(&mut self, p: Pending) -> RequestId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.pending.insert(id, p);
+        id
+    }
+
+    fn load(&mut self, p: Pending, q: Query) -> Vec<Effect> {
+        let id = self.request(p);
+        vec![Effect::Load(id, q)]
+    }
+
+    fn dispatch(&mut self, p: Pending, c: Command) -> Vec<Effect> {
+        if self.session.read_only {
+            self.error("read-only session: changes are disabled");
+            return vec![];
+        }
+        let id = self.request(p);
+        vec![Effect::Dispatch(id, c)]
+    }
+
+    fn list_height(&self) -> u16 {
+        self.size.1.saturating_sub(3).saturating_sub(3)
+    }
+
+    /// Requests whatever the visible pane is missing.
+    fn reload_visible(&mut self) -> Vec<Effect> {
+        let h = self.list_height();
+        let mut fx = Vec::new();
+        match self.tab {
+            Tab::Content => {
+                if let Some(q) = self.content.window_query(h) {
+                    fx.extend(self.load(Pending::ContentWindow, q));
+                }
+            }
+            Tab::Translations => {
+                if let Some(q) = self.trans_list.window_query(h) {
+                    fx.extend(self.load(Pending::TranslationsWindow, q));
+                }
+            }
+            Tab::Dashboard => {
+                if self.dashboard.loading == 0 {
+                    for s in NodeStatus::ALL {
+                        self.dashboard.loading += 1;
+                        fx.extend(self.load(
+                            Pending::Count(*s),
+                            Query::Nodes {
+                                status: Some(*s),
+                                kind: None,
+                                offset: 0,
+                                limit: 1,
+                            },
+                        ));
+                    }
+                    self.dashboard.loading += 1;
+                    fx.extend(self.load(Pending::Outbox, Query::OutboxCounts));
+                    self.dashboard.stale = false;
+                } else {
+                    self.dashboard.stale = true;
+                }
+            }
+            _ => {}
+        }
+        fx
+    }
+
+    fn refresh_all(&mut self) -> Vec<Effect> {
+        self.content.invalidate();
+        self.trans_list.invalidate();
+        self.dashboard.stale = true;
+        let mut fx = self.reload_visible();
+        fx.extend(self.load(Pending::Coverage, Query::LocaleCoverage));
+        fx
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.flash = Some(Flash {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn restyle(&mut self) {
+        let theme = self.theme;
+        if let Some(e) = &mut self.editor {
+            e.restyle(&theme);
+        }
+        if let Some(e) = &mut self.trans_editor {
+            e.restyle(&theme);
+        }
+    }
+
+    // ----- update -----------------------------------------------------------------------
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let fx = match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Paste(text) => {
+                self.on_paste(&text);
+                vec![]
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                let lh = self.list_height();
+                let sel = self.content.selected_index();
+                self.content.select(sel, lh);
+                let sel = self.trans_list.selected_index();
+                self.trans_list.select(sel, lh);
+                self.reload_visible()
+            }
+            Msg::Tick => {
+                self.spinner = (self.spinner + 1) % SPINNER.len();
+                vec![]
+            }
+            Msg::QueueDepth(d) => {
+                self.queue_depth = d;
+                vec![]
+            }
+            Msg::Loaded(id, result) => self.on_loaded(id, result),
+            Msg::Outcome(id, result) => self.on_outcome(id, result),
+            Msg::Event(e) => self.on_event(e),
+            Msg::BusLagged(n) => {
+                self.dropped += n;
+                self.refresh_all()
+            }
+            Msg::TenantSwitched(result) => match result {
+                Ok(t) => {
+                    self.info(format!("now in tenant {}", printable(&t.slug)));
+                    self.session.tenant = t;
+                    self.editor = None;
+                    self.trans_editor = None;
+                    self.content = NodeList::default();
+                    self.trans_list = NodeList::default();
+                    self.coverage = None;
+                    self.dashboard = Dashboard::default();
+                    self.recent.clear();
+                    self.init()
+                }
+                Err(f) => {
+                    self.error(f.to_string());
+                    vec![]
+                }
+            },
+        };
+        self.restyle();
+        fx
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        match (&self.overlay, self.tab) {
+            (Some(Overlay::Palette(_)), _) => {
+                if let Some(Overlay::Palette(p)) = &mut self.overlay {
+                    p.input.push_str(&text.replace(['\n', '\r'], " "));
+                }
+            }
+            (Some(_), _) => {}
+            (None, Tab::Content) if self.editor.is_some() => {
+                if let Some(e) = &mut self.editor {
+                    e.paste(text);
+                }
+            }
+            (None, Tab::Translations) if self.trans_editor.is_some() => {
+                if let Some(e) = &mut self.trans_editor {
+                    e.paste(text);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return vec![];
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return self.request_quit();
+        }
+        if self.overlay.is_some() {
+            return self.on_overlay_key(key);
+        }
+        self.flash = None;
+        // Text editing has the keyboard first.
+        if self.tab == Tab::Content && self.editor.is_some() {
+            return self.on_editor_key(key);
+        }
+        if self.tab == Tab::Translations && self.trans_editor.is_some() {
+            return self.on_translation_key(key);
+        }
+        if let Some(list) = self.focused_list_mut()
+            && list.filter.as_ref().is_some_and(|f| f.editing)
+        {
+            return self.on_filter_key(key);
+        }
+        let action = match self.tab {
+            Tab::Content | Tab::Translations => self.keymap.lookup(Context::List, &key),
+            _ => None,
+        }
+        .or_else(|| self.keymap.lookup(Context::Global, &key));
+        match action {
+            Some(a) => self.on_action(a),
+            None => vec![],
+        }
+    }
+
+    fn focused_list_mut(&mut self) -> Option<&mut NodeList> {
+        match self.tab {
+            Tab::Content => Some(&mut self.content),
+            Tab::Translations => Some(&mut self.trans_list),
+            _ => None,
+        }
+    }
+
+    fn request_quit(&mut self) -> Vec<Effect> {
+        let dirty = self.editor.as_ref().is_some_and(|e| e.dirty)
+            || self.trans_editor.as_ref().is_some_and(|e| e.dirty);
+        if dirty
+            && !matches!(
+                self.overlay,
+                Some(Overlay::Confirm {
+                    on_yes: OnConfirm::Quit,
+                    ..
+                })
+            )
+        {
+            self.overlay = Some(Overlay::Confirm {
+                title: "Quit?".into(),
+                message: "You have unsaved changes. Quit and lose them?".into(),
+                on_yes: OnConfirm::Quit,
+                danger: true,
+            });
+            return vec![];
+        }
+        self.quit = true;
+        vec![Effect::Quit]
+    }
+
+    fn switch_tab(&mut self, tab: Tab) -> Vec<Effect> {
+        self.tab = tab;
+        self.reload_visible()
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        if self.session.read_only && action.is_mutation() {
+            self.error(format!(
+                "read-only session: {} is disabled",
+                format!("{action:?}").to_lowercase()
+            ));
+            return vec![];
+        }
+        let h = self.list_height();
+        match action {
+            Action::Quit => self.request_quit(),
+            Action::Help => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                vec![]
+            }
+            Action::Palette => {
+                self.overlay = Some(Overlay::Palette(Palette::default()));
+                vec![]
+            }
+            Action::NextTab | Action::PrevTab => {
+                let i = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);
+                let n = if action == Action::NextTab {
+                    (i + 1) % TABS.len()
+                } else {
+                    (i + TABS.len() - 1) % TABS.len()
+                };
+                self.switch_tab(TABS[n])
+            }
+            Action::TabDashboard => self.switch_tab(Tab::Dashboard),
+            Action::TabContent => self.switch_tab(Tab::Content),
+            Action::TabTranslations => self.switch_tab(Tab::Translations),
+            Action::TabOrders => self.switch_tab(Tab::Orders),
+            Action::TabEvents => self.switch_tab(Tab::Events),
+            Action::TabAudit => self.switch_tab(Tab::Audit),
+            Action::Refresh => {
+                self.info("reloading");
+                self.refresh_all()
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                let Some(list) = self.focused_list_mut() else {
+                    return vec![];
+                };
+                match action {
+                    Action::Up => list.move_by(-1, h),
+                    Action::Down => list.move_by(1, h),
+                    Action::PageUp => list.move_by(-i64::from(h.max(1)), h),
+                    Action::PageDown => list.move_by(i64::from(h.max(1)), h),
+                    Action::Top => list.select(0, h),
+                    _ => {
+                        let last = list.total().saturating_sub(1);
+                        list.select(last, h)
+                    }
+                }
+                self.reload_visible()
+            }
+            Action::Filter => {
+                let Some(list) = self.focused_list_mut() else {
+                    return vec![];
+                };
+                match list.start_filter() {
+                    Some(q) => {
+                        let p = if self.tab == Tab::Content {
+                            Pending::ContentCandidates
+                        } else {
+                            Pending::TranslationsCandidates
+                        };
+                        self.load(p, q)
+                    }
+                    None => vec![],
+                }
+            }
+            Action::Back => {
+                if let Some(list) = self.focused_list_mut()
+                    && list.filter.is_some()
+                {
+                    list.clear_filter();
+                    return self.reload_visible();
+                }
+                vec![]
+            }
+            Action::Open | Action::Translate => {
+                let Some(id) = self
+                    .focused_list_mut()
+                    .and_then(|l| l.selected().map(|n| n.id))
+                else {
+                    return vec![];
+                };
+                if self.tab == Tab::Content && action == Action::Open {
+                    self.load(Pending::OpenEditor, Query::Node(id))
+                } else {
+                    self.tab = Tab::Translations;
+                    self.load(Pending::OpenTranslation, Query::Node(id))
+                }
+            }
+            Action::New => {
+                self.tab = Tab::Content;
+                self.editor = Some(NodeEditor::new_draft(
+                    NodeKind::Article,
+                    self.session.tenant.default_locale.clone(),
+                ));
+                self.info("new draft — Tab moves between fields, Ctrl-S saves, Esc closes");
+                vec![]
+            }
+            Action::Publish | Action::Unpublish | Action::Archive | Action::Restore => {
+                let node = match self.tab {
+                    Tab::Content => self
+                        .content
+                        .selected()
+                        .map(|n| (n.id, n.title.clone(), n.status, n.version)),
+                    Tab::Translations => self
+                        .trans_list
+                        .selected()
+                        .map(|n| (n.id, n.title.clone(), n.status, n.version)),
+                    _ => None,
+                };
+                let Some((id, title, status, version)) = node else {
+                    return vec![];
+                };
+                let node_action = match action {
+                    Action::Publish => NodeAction::Publish,
+                    Action::Unpublish => NodeAction::Unpublish,
+                    Action::Archive => NodeAction::Archive,
+                    _ => NodeAction::Restore,
+                };
+                self.change_status(id, &title, status, version, node_action)
+            }
+            _ => vec![],
+        }
+    }
+
+    /// Publishes, unpublishes, archives or restores; the destructive ones ask first.
+    fn change_status(
+        &mut self,
+        id: NodeId,
+        title: &str,
+        status: NodeStatus,
+        version: i64,
+        action: NodeAction,
+    ) -> Vec<Effect> {
+        if let Err(e) = status.apply(action) {
+            self.error(e.to_string());
+            return vec![];
+        }
+        let command = Command::ChangeNodeStatus {
+            id,
+            action,
+            expected_version: Some(version),
+        };
+        if action.is_destructive() {
+            self.overlay = Some(Overlay::Confirm {
+                title: format!("{} node?", capitalize(action.as_str())),
+                message: format!(
+                    "{} “{}”? Readers will no longer see it.",
+                    capitalize(action.as_str()),
+                    printable(title)
+                ),
+                on_yes: OnConfirm::Dispatch(Box::new(command), Pending::Transition(action)),
+                danger: true,
+            });
+            return vec![];
+        }
+        self.dispatch(Pending::Transition(action), command)
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(list) = self.focused_list_mut() else {
+            return vec![];
+        };
+        let Some(f) = &mut list.filter else {
+            return vec![];
+        };
+        let mut query = f.query.clone();
+        match key.code {
+            KeyCode::Esc => {
+                list.clear_filter();
+                return self.reload_visible();
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => {
+                f.editing = false;
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                query.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => query.push(c),
+            _ => return vec![],
+        }
+        list.set_filter_query(query);
+        vec![]
+    }
+
+    fn on_editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(editor) = &mut self.editor else {
+            return vec![];
+        };
+        match self.keymap.lookup(Context::Editor, &key) {
+            Some(Action::Save) => {
+                if !editor.dirty && editor.node_id.is_some() {
+                    self.info("nothing to save");
+                    return vec![];
+                }
+                if editor.saving {
+                    return vec![];
+                }
+                editor.clear_errors();
+                editor.saving = true;
+                let title = editor.title.text();
+                let command = editor.save_command();
+                let fx = self.dispatch(Pending::Save { title }, command);
+                if fx.is_empty()
+                    && let Some(e) = &mut self.editor
+                {
+                    e.saving = false;
+                }
+                fx
+            }
+            Some(Action::Back) => {
+                if editor.dirty {
+                    self.overlay = Some(Overlay::Confirm {
+                        title: "Close the editor?".into(),
+                        message: "Your changes are not saved. Close and lose them?".into(),
+                        on_yes: OnConfirm::CloseEditor,
+                        danger: true,
+                    });
+                    return vec![];
+                }
+                self.editor = None;
+                self.reload_visible()
+            }
+            Some(Action::NextField) => {
+                editor.next_field();
+                vec![]
+            }
+            Some(Action::PrevField) => {
+                editor.prev_field();
+                vec![]
+            }
+            Some(Action::CycleFormat) => {
+                editor.cycle_format();
+                vec![]
+            }
+            Some(Action::CycleKind) => {
+                if !editor.cycle_kind() {
+                    self.info("the kind of a saved node cannot change");
+                }
+                vec![]
+            }
+            Some(Action::Publish) => {
+                let (Some(id), Some(status), Some(v)) =
+                    (editor.node_id, editor.status, editor.base_version)
+                else {
+                    self.info("save the draft first (Ctrl-S)");
+                    return vec![];
+                };
+                if editor.dirty {
+                    self.info("save your changes first (Ctrl-S)");
+                    return vec![];
+                }
+                let title = editor.title.text();
+                self.change_status(id, &title, status, v, NodeAction::Publish)
+            }
+            _ => {
+                editor.input(key);
+                vec![]
+            }
+        }
+    }
+
+    fn on_translation_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let locales = self.tenant_locales();
+        let Some(ed) = &mut self.trans_editor else {
+            return vec![];
+        };
+        match self.keymap.lookup(Context::Editor, &key) {
+            Some(Action::Save) => {
+                if !ed.dirty {
+                    self.info("nothing to save");
+                    return vec![];
+                }
+                if ed.saving {
+                    return vec![];
+                }
+                ed.saving = true;
+                let command = ed.save_command();
+                let fx = self.dispatch(Pending::Translate, command);
+                if fx.is_empty()
+                    && let Some(e) = &mut self.trans_editor
+                {
+                    e.saving = false;
+                }
+                fx
+            }
+            Some(Action::Back) => {
+                if ed.dirty {
+                    self.overlay = Some(Overlay::Confirm {
+                        title: "Close the translation?".into(),
+                        message: "Your translation is not saved. Close and lose it?".into(),
+                        on_yes: OnConfirm::CloseTranslation,
+                        danger: true,
+                    });
+                    return vec![];
+                }
+                self.trans_editor = None;
+                self.reload_visible()
+            }
+            Some(Action::NextField) => {
+                ed.next_field();
+                vec![]
+            }
+            Some(Action::PrevField) => {
+                ed.prev_field();
+                vec![]
+            }
+            Some(Action::NextLocale) => {
+                if ed.dirty {
+                    self.info("save or close this translation before switching locale");
+                    return vec![];
+                }
+                let mut choices = locales;
+                for t in &ed.node.translations {
+                    if !choices.contains(&t.locale) {
+                        choices.push(t.locale.clone());
+                    }
+                }
+                choices.retain(|l| *l != ed.node.source_locale);
+                if choices.is_empty() {
+                    self.info("no other locale yet: type :locale es (for example)");
+                    return vec![];
+                }
+                let i = choices
+                    .iter()
+                    .position(|l| *l == ed.target)
+                    .map_or(0, |i| (i + 1) % choices.len());
+                let node = ed.node.clone();
+                self.trans_editor = Some(TranslationEditor::new(node, choices[i].clone()));
+                vec![]
+            }
+            _ => {
+                ed.input(key);
+                vec![]
+            }
+        }
+    }
+
+    /// The locales this tenant uses: the default first, then every locale some node has.
+    fn tenant_locales(&self) -> Vec<Locale> {
+        let mut out = vec![self.session.tenant.default_locale.clone()];
+        if let Some(c) = &self.coverage {
+            for (l, _) in &c.locales {
+                if !out.contains(l) {
+                    out.push(l.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn on_overlay_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(overlay) = self.overlay.take() else {
+            return vec![];
+        };
+        match overlay {
+            Overlay::Help { scroll } => {
+                match key.code {
+                    KeyCode::Up | KeyCode::Char('k') => {
+                        self.overlay = Some(Overlay::Help {
+                            scroll: scroll.saturating_sub(1),
+                        })
+                    }
+                    KeyCode::Down | KeyCode::Char('j') => {
+                        self.overlay = Some(Overlay::Help { scroll: scroll + 1 })
+                    }
+                    KeyCode::PageDown => {
+                        self.overlay = Some(Overlay::Help {
+                            scroll: scroll + 10,
+                        })
+                    }
+                    KeyCode::PageUp => {
+                        self.overlay = Some(Overlay::Help {
+                            scroll: scroll.saturating_sub(10),
+                        })
+                    }
+                    _ => {}
+                }
+                vec![]
+            }
+            Overlay::Palette(mut p) => match key.code {
+                KeyCode::Esc => vec![],
+                KeyCode::Enter => self.run_command(&p.input),
+                KeyCode::Tab => {
+                    if let Some((cmd, _)) = p.suggestions().first() {
+                        p.input = format!("{} ", cmd.split(' ').next().unwrap_or(cmd));
+                    }
+                    self.overlay = Some(Overlay::Palette(p));
+                    vec![]
+                }
+                KeyCode::Backspace => {
+                    if p.input.pop().is_some() {
+                        self.overlay = Some(Overlay::Palette(p));
+                    }
+                    vec![]
+                }
+                KeyCode::Char(c) => {
+                    p.input.push(c);
+                    self.overlay = Some(Overlay::Palette(p));
+                    vec![]
+                }
+                _ => {
+                    self.overlay = Some(Overlay::Palette(p));
+                    vec![]
+                }
+            },
+            Overlay::Confirm {
+                title,
+                message,
+                on_yes,
+                danger,
+            } => match self.keymap.lookup(Context::Dialog, &key) {
+                Some(Action::Confirm) => match on_yes {
+                    OnConfirm::Dispatch(c, p) => self.dispatch(p, *c),
+                    OnConfirm::Quit => {
+                        self.quit = true;
+                        vec![Effect::Quit]
+                    }
+                    OnConfirm::CloseEditor => {
+                        self.editor = None;
+                        self.reload_visible()
+                    }
+                    OnConfirm::CloseTranslation => {
+                        self.trans_editor = None;
+                        self.reload_visible()
+                    }
+                },
+                Some(Action::Cancel) => vec![],
+                _ => {
+                    self.overlay = Some(Overlay::Confirm {
+                        title,
+                        message,
+                        on_yes,
+                        danger,
+                    });
+                    vec![]
+                }
+            },
+            Overlay::Conflict { message } => match key.code {
+                KeyCode::Char('r') => {
+                    let Some(id) = self.editor.as_ref().and_then(|e| e.node_id) else {
+                        return vec![];
+                    };
+                    self.load(Pending::ReloadEditor, Query::Node(id))
+                }
+                KeyCode::Char('c') => {
+                    let Some(e) = &mut self.editor else {
+                        return vec![];
+                    };
+                    e.saving = true;
+                    let command = e.copy_command();
+                    self.dispatch(Pending::SaveCopy, command)
+                }
+                KeyCode::Esc => {
+                    self.info("still editing; your text is kept");
+                    vec![]
+                }
+                _ => {
+                    self.overlay = Some(Overlay::Conflict { message });
+                    vec![]
+                }
+            },
+        }
+    }
+
+    fn run_command(&mut self, line: &str) -> Vec<Effect> {
+        let line = line.trim();
+        let (cmd, arg) = match line.split_once(char::is_whitespace) {
+            Some((c, a)) => (c, a.trim()),
+            None => (line, ""),
+        };
+        match cmd {
+            "" => vec![],
+            "q" | "quit" => self.request_quit(),
+            "help" => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                vec![]
+            }
+            "refresh" => self.refresh_all(),
+            "tenant" if !arg.is_empty() => vec![Effect::SwitchTenant(arg.to_string())],
+            "theme" => match self.themes.iter().find(|(n, _)| n == arg).cloned() {
+                Some((name, theme)) => {
+                    self.theme = theme;
+                    self.theme_name = name.clone();
+                    self.info(format!("theme {name}"));
+                    vec![]
+                }
+                None => {
+                    let names: Vec<&str> = self.themes.iter().map(|(n, _)| n.as_str()).collect();
+                    self.error(format!(
+                        "unknown theme '{}'; available: {}",
+                        printable(arg),
+                        names.join(", ")
+                    ));
+                    vec![]
+                }
+            },
+            "node" => match arg.parse::<NodeId>() {
+                Ok(id) => {
+                    self.tab = Tab::Content;
+                    self.load(Pending::OpenEditor, Query::Node(id))
+                }
+                Err(e) => {
+                    self.error(e.to_string());
+                    vec![]
+                }
+            },
+            "new" => {
+                let kind = if arg.is_empty() {
+                    Ok(NodeKind::Article)
+                } else {
+                    arg.parse::<NodeKind>()
+                };
+                match kind {
+                    Ok(k) if !self.session.read_only => {
+                        self.tab = Tab::Content;
+                        self.editor = Some(NodeEditor::new_draft(
+                            k,
+                            self.session.tenant.default_locale.clone(),
+                        ));
+                        vec![]
+                    }
+                    Ok(_) => self.on_action(Action::New),
+                    Err(e) => {
+                        self.error(e.to_string());
+                        vec![]
+                    }
+                }
+            }
+            "locale" => match arg.parse::<Locale>() {
+                Ok(l) => match &self.trans_editor {
+                    Some(ed) if ed.dirty => {
+                        self.info("save or close this translation before switching locale");
+                        vec![]
+                    }
+                    Some(ed) if l == ed.node.source_locale => {
+                        self.error(format!("{l} is the source locale"));
+                        vec![]
+                    }
+                    Some(ed) => {
+                        let node = ed.node.clone();
+                        self.trans_editor = Some(TranslationEditor::new(node, l));
+                        vec![]
+                    }
+                    None => {
+                        self.info("open a node in Translations first (t on a node)");
+                        vec![]
+                    }
+                },
+                Err(e) => {
+                    self.error(e.to_string());
+                    vec![]
+                }
+            },
+            "publish" => self.on_action(Action::Publish),
+            "unpublish" => self.on_action(Action::Unpublish),
+            "archive" => self.on_action(Action::Archive),
+            "restore" => self.on_action(Action::Restore),
+            other => {
+                self.error(format!(
+                    "unknown command ':{}' — type : and Tab to see commands",
+                    printable(other)
+                ));
+                vec![]
+            }
+        }
+    }
+
+    fn on_loaded(&mut self, id: RequestId, result: Result<QueryResult, Failure>) -> Vec<Effect> {
+        let Some(p) = self.pending.remove(&id) else {
+            return vec![];
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(f) => {
+                match p {
+                    Pending::ContentWindow => self.content.on_load_failed(),
+                    Pending::TranslationsWindow => self.trans_list.on_load_failed(),
+                    Pending::Count(_) | Pending::Outbox => {
+                        self.dashboard.loading = self.dashboard.loading.saturating_sub(1)
+                    }
+                    _ => {}
+                }
+                self.error(format!("could not load: {f}"));
+                return vec![];
+            }
+        };
+        match (p, result) {
+            (Pending::ContentWindow, QueryResult::Nodes(page)) => {
+                self.content.on_page(page);
+                self.reload_visible()
+            }
+            (Pending::TranslationsWindow, QueryResult::Nodes(page)) => {
+                self.trans_list.on_page(page);
+                self.reload_visible()
+            }
+            (Pending::ContentCandidates, QueryResult::Nodes(page)) => {
+                self.content.on_candidates(page);
+                vec![]
+            }
+            (Pending::TranslationsCandidates, QueryResult::Nodes(page)) => {
+                self.trans_list.on_candidates(page);
+                vec![]
+            }
+            (Pending::Count(s), QueryResult::Nodes(page)) => {
+                self.dashboard.set_count(s, page.total);
+                self.dashboard_loaded()
+            }
+            (Pending::Outbox, QueryResult::OutboxCounts(c)) => {
+                self.dashboard.outbox = Some(c);
+                self.dashboard_loaded()
+            }
+            (Pending::Coverage, QueryResult::LocaleCoverage(c)) => {
+                self.coverage = Some(c);
+                vec![]
+            }
+            (Pending::OpenEditor, QueryResult::Node(Some(node))) => {
+                self.editor = Some(NodeEditor::from_node(&node, None));
+                vec![]
+            }
+            (Pending::ReloadEditor, QueryResult::Node(Some(node))) => {
+                let locale = self.editor.as_ref().map(|e| e.locale.clone());
+                self.editor = Some(NodeEditor::from_node(&node, locale.as_ref()));
+                self.info(format!(
+                    "reloaded version {} from the database",
+                    node.version
+                ));
+                vec![]
+            }
+            (Pending::OpenTranslation, QueryResult::Node(Some(node))) => {
+                let wanted = self.tenant_locales();
+                match TranslationEditor::default_target(&node, &wanted) {
+                    Some(target) => self.trans_editor = Some(TranslationEditor::new(node, target)),
+                    None => {
+                        // Nothing suggests a locale yet: open one with the palette.
+                        self.trans_editor = None;
+                        self.info("this tenant has one locale; type :locale es (for example) after opening");
+                        let fallback = if node.source_locale.as_str() == "en" {
+                            "es"
+                        } else {
+                            "en"
+                        };
+                        if let Ok(l) = fallback.parse() {
+                            self.trans_editor = Some(TranslationEditor::new(node, l));
+                        }
+                    }
+                }
+                vec![]
+            }
+            (
+                Pending::OpenEditor | Pending::ReloadEditor | Pending::OpenTranslation,
+                QueryResult::Node(None),
+            ) => {
+                self.error("that node no longer exists");
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn dashboard_loaded(&mut self) -> Vec<Effect> {
+        self.dashboard.loading = self.dashboard.loading.saturating_sub(1);
+        if self.dashboard.loading == 0 && self.dashboard.stale && self.tab == Tab::Dashboard {
+            return self.reload_visible();
+        }
+        vec![]
+    }
+
+    fn on_outcome(&mut self, id: RequestId, result: Result<Applied, Failure>) -> Vec<Effect> {
+        let Some(p) = self.pending.remove(&id) else {
+            return vec![];
+        };
+        match result {
+            Ok(applied) => {
+                let node = match applied.outcome {
+                    Outcome::Node(n) => Some(n),
+                    _ => None,
+                };
+                match (p, node) {
+                    (Pending::Save { .. }, Some(n)) => {
+                        if let Some(e) = &mut self.editor {
+                            e.saved(&n);
+                        }
+                        self.info(format!(
+                            "saved “{}” — version {}",
+                            printable(&n.source().title),
+                            n.version
+                        ));
+                    }
+                    (Pending::SaveCopy, Some(n)) => {
+                        self.editor = Some(NodeEditor::from_node(&n, None));
+                        self.info("your text is saved as a new draft");
+                    }
+                    (Pending::Transition(a), Some(n)) => {
+                        if let Some(e) = &mut self.editor
+                            && e.node_id == Some(n.id)
+                            && !e.dirty
+                        {
+                            e.saved(&n);
+                        }
+                        self.info(format!(
+                            "{} is now {}",
+                            printable(&n.source().title),
+                            n.status
+                        ));
+                        let _ = a;
+                    }
+                    (Pending::Translate, Some(n)) => {
+                        let target = self.trans_editor.as_ref().map(|e| e.target.clone());
+                        if let Some(e) = &mut self.trans_editor {
+                            e.saved(n);
+                        }
+                        if let Some(t) = target {
+                            self.info(format!("translation {t} saved"));
+                        }
+                    }
+                    _ => {}
+                }
+                self.refresh_all()
+            }
+            Err(failure) => {
+                if let Some(e) = &mut self.editor {
+                    e.saving = false;
+                }
+                if let Some(e) = &mut self.trans_editor {
+                    e.saving = false;
+                }
+                match (&p, &failure) {
+                    (
+                        Pending::Save { .. } | Pending::SaveCopy,
+                        Failure::Domain(d @ DomainError::VersionConflict { .. }),
+                    ) => {
+                        self.overlay = Some(Overlay::Conflict {
+                            message: d.to_string(),
+                        });
+                    }
+                    (Pending::Save { .. } | Pending::SaveCopy, Failure::Domain(d)) => {
+                        let shown = self.editor.as_mut().is_some_and(|e| e.show_error(d));
+                        if shown {
+                            self.error("not saved: fix the field marked ✗");
+                        } else {
+                            self.error(format!("not saved: {d}"));
+                        }
+                    }
+                    (Pending::Translate, Failure::Domain(d)) => {
+                        if matches!(d, DomainError::VersionConflict { .. }) {
+                            self.error(format!("not saved: {d} — someone changed this node; your text is kept, close and reopen to see theirs"));
+                        } else {
+                            let shown = self.trans_editor.as_mut().is_some_and(|e| e.show_error(d));
+                            self.error(if shown {
+                                "not saved: fix the field marked ✗".to_string()
+                            } else {
+                                format!("not saved: {d}")
+                            });
+                        }
+                    }
+                    (_, f) => self.error(f.to_string()),
+                }
+                vec![]
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: EventSummary) -> Vec<Effect> {
+        if e.tenant_id != self.session.tenant.id {
+            return vec![];
+        }
+        self.events_seen += 1;
+        self.recent.push_back(e);
+        while self.recent.len() > RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.content.invalidate();
+        self.trans_list.invalidate();
+        self.dashboard.stale = true;
+        self.reload_visible()
+    }
+
+    // ----- draw -------------------------------------------------------------------------
+
+    pub fn draw(&self, frame: &mut Frame) {
+        let area = frame.area();
+        frame.render_widget(Block::new().style(self.theme.base()), area);
+        let [tabs, body, command, status] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        let titles: Vec<&str> = TABS.iter().map(|t| t.title()).collect();
+        let selected = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);
+        bars::tabs(
+            frame,
+            tabs,
+            &self.theme,
+            &titles,
+            selected,
+            &printable(&self.session.tenant.name),
+        );
+        self.draw_body(frame, body);
+        self.draw_command_bar(frame, command);
+        let busy = self
+            .pending
+            .values()
+            .find_map(Pending::label)
+            .map(|l| (SPINNER[self.spinner], l));
+        let message = self.flash.as_ref().map(|f| (f.text.as_str(), f.error));
+        bars::status_bar(
+            frame,
+            status,
+            &self.theme,
+            &bars::Status {
+                tenant: &self.session.tenant.slug,
+                actor: &self.session.actor,
+                role: &self.session.role,
+                database: &self.session.database,
+                read_only: self.session.read_only,
+                queue_depth: self.queue_depth,
+                busy: busy.as_ref().map(|(c, l)| (*c, l.as_str())),
+                message,
+            },
+        );
+        match &self.overlay {
+            Some(Overlay::Help { scroll }) => help::draw(
+                frame,
+                body,
+                &self.theme,
+                &self.keymap,
+                self.session.read_only,
+                *scroll,
+            ),
+            Some(Overlay::Palette(p)) => p.draw(frame, body, &self.theme),
+            Some(Overlay::Confirm {
+                title,
+                message,
+                danger,
+                ..
+            }) => dialog::draw(
+                frame,
+                body,
+                &self.theme,
+                title,
+                &[Line::raw(message.clone())],
+                &[("y", "yes"), ("n", "no")],
+                *danger,
+            ),
+            Some(Overlay::Conflict { message }) => dialog::draw(
+                frame,
+                body,
+                &self.theme,
+                "Someone else saved this node",
+                &[
+                    Line::raw(message.clone()),
+                    Line::raw("Your text is still here. What now?"),
+                ],
+                &[
+                    ("r", "reload theirs (drop mine)"),
+                    ("c", "keep mine as a copy"),
+                    ("Esc", "keep editing"),
+                ],
+                true,
+            ),
+            None => {}
+        }
+    }
+
+    fn draw_body(&self, frame: &mut Frame, area: Rect) {
+        let theme = &self.theme;
+        match self.tab {
+            Tab::Dashboard => self.dashboard.draw(
+                frame,
+                area,
+                theme,
+                &crate::panes::dashboard::View {
+                    tenant: &self.session.tenant,
+                    coverage: self.coverage.as_ref(),
+                    recent: &self.recent,
+                    events_seen: self.events_seen,
+                },
+            ),
+            Tab::Content => match &self.editor {
+                Some(e) => e.draw(frame, area, theme),
+                None => self.content.draw(frame, area, theme, true, "Content"),
+            },
+            Tab::Translations => match &self.trans_editor {
+                Some(e) => e.draw(frame, area, theme),
+                None => {
+                    let [list, side] = Layout::horizontal([
+                        Constraint::Percentage(62),
+                        Constraint::Percentage(38),
+                    ])
+                    .areas(area);
+                    self.trans_list.draw(frame, list, theme, true, "Translate");
+                    self.draw_coverage(frame, side);
+                }
+            },
+            Tab::Orders | Tab::Events | Tab::Audit => {
+                let (what, issue) = match self.tab {
+                    Tab::Orders => ("The order pipeline board", "the Operations panes"),
+                    Tab::Events => ("The live event stream", "the Operations panes"),
+                    _ => ("The security audit", "Staff, roles and the security audit"),
+                };
+                let text = vec![
+                    Line::styled(format!("{what} is not built yet."), theme.title()),
+                    Line::raw(""),
+                    Line::raw(format!(
+                        "It arrives with {issue}. Until then, use the command line:"
+                    )),
+                    Line::styled(
+                        match self.tab {
+                            Tab::Orders => "  rustok order list · rustok order show ID",
+                            Tab::Events => {
+                                "  rustok events tail · rustok events list --aggregate ID"
+                            }
+                            _ => "  (no audit command yet)",
+                        },
+                        theme.key(),
+                    ),
+                    Line::raw(""),
+                    Line::styled(
+                        "The Dashboard (1) lists the latest events of this session.",
+                        theme.muted(),
+                    ),
+                ];
+                frame.render_widget(
+                    Paragraph::new(text).wrap(Wrap { trim: false }).block(
+                        Block::bordered()
+                            .border_style(theme.border(false))
+                            .title(Span::styled(
+                                format!(" {} ", self.tab.title()),
+                                theme.title(),
+                            )),
+                    ),
+                    area,
+                );
+            }
+        }
+    }
+
+    fn draw_coverage(&self, frame: &mut Frame, area: Rect) {
+        let theme = &self.theme;
+        let mut lines = vec![
+            Line::styled("Which locales are missing", theme.muted()),
+            Line::raw(""),
+        ];
+        match &self.coverage {
+            None => lines.push(Line::styled("loading…", theme.muted())),
+            Some(c) => {
+                for (l, have) in &c.locales {
+                    let missing = c.total_nodes.saturating_sub(*have);
+                    let pct = crate::widgets::node_list::percent(*have, c.total_nodes);
+                    let bar_len = (pct / 5) as usize;
+                    lines.push(Line::from(vec![
+                        Span::styled(format!("{:<7}", l.to_string()), theme.key()),
+                        Span::styled("█".repeat(bar_len), theme.success()),
+                        Span::styled("░".repeat(20 - bar_len.min(20)), theme.muted()),
+                        Span::raw(format!(" {pct:>3}%  ")),
+                        Span::styled(
+                            if missing == 0 {
+                                "complete".to_string()
+                            } else {
+                                format!("{} missing", crate::widgets::node_list::group(missing))
+                            },
+                            if missing == 0 {
+                                theme.success()
+                            } else {
+                                theme.warning()
+                            },
+                        ),
+                    ]));
+                }
+                lines.push(Line::raw(""));
+                lines.push(Line::styled(
+                    "t or Enter translates the selected node;",
+                    theme.muted(),
+                ));
+                lines.push(Line::styled(
+                    ":locale xx in the editor adds a new locale.",
+                    theme.muted(),
+                ));
+            }
+        }
+        frame.render_widget(
+            Paragraph::new(lines).block(
+                Block::bordered()
+                    .border_style(theme.border(false))
+                    .title(Span::styled(" Completeness ", theme.title())),
+            ),
+            area,
+        );
+    }
+
+    fn draw_command_bar(&self, frame: &mut Frame, area: Rect) {
+        let theme = &self.theme;
+        if let Some(Overlay::Palette(p)) = &self.overlay {
+            bars::input_line(
+                frame,
+                area,
+                theme,
+                ":",
+                &p.input,
+                "Enter run · Tab complete · Esc cancel",
+            );
+            return;
+        }
+        let list = match self.tab {
+            Tab::Content if self.editor.is_none() => Some(&self.content),
+            Tab::Translations if self.trans_editor.is_none() => Some(&self.trans_list),
+            _ => None,
+        };
+        if let Some(f) = list.and_then(|l| l.filter.as_ref())
+            && f.editing
+        {
+            bars::input_line(frame, area, theme, "/", &f.query, "Enter keep · Esc clear");
+            return;
+        }
+        use Action as A;
+        use Context::{Dialog, Editor, Global, List};
+        let mut cmds: Vec<(Context, Action)> = match (&self.overlay, self.tab) {
+            (Some(Overlay::Confirm { .. }), _) => vec![(Dialog, A::Confirm), (Dialog, A::Cancel)],
+            (Some(_), _) => vec![],
+            (None, Tab::Content) if self.editor.is_some() => {
+                let mut v = vec![
+                    (Editor, A::Save),
+                    (Editor, A::NextField),
+                    (Editor, A::CycleFormat),
+                ];
+                if self.editor.as_ref().is_some_and(|e| e.node_id.is_none()) {
+                    v.push((Editor, A::CycleKind));
+                } else {
+                    v.push((Editor, A::Publish));
+                }
+                v.push((Editor, A::Back));
+                v
+            }
+            (None, Tab::Translations) if self.trans_editor.is_some() => {
+                vec![
+                    (Editor, A::Save),
+                    (Editor, A::NextField),
+                    (Editor, A::NextLocale),
+                    (Editor, A::Back),
+                ]
+            }
+            (None, Tab::Content) => vec![
+                (List, A::Open),
+                (List, A::New),
+                (List, A::Publish),
+                (List, A::Unpublish),
+                (List, A::Archive),
+                (List, A::Restore),
+                (List, A::Translate),
+                (List, A::Filter),
+                (Global, A::Palette),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ],
+            (None, Tab::Translations) => vec![
+                (List, A::Translate),
+                (List, A::Filter),
+                (Global, A::Palette),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ],
+            (None, _) => vec![
+                (Global, A::NextTab),
+                (Global, A::Refresh),
+                (Global, A::Palette),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ],
+        };
+        if self.session.read_only {
+            cmds.retain(|(_, a)| !a.is_mutation());
+        }
+        bars::command_bar(frame, area, theme, &self.keymap, &cmds);
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}

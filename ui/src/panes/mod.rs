@@ -1,0 +1,5 @@
+//! The panes: each holds its state, turns keys into changes, and draws itself.
+
+pub mod dashboard;
+pub mod editor;
+pub mod translate;

@@ -1,0 +1,117 @@
+//! The tab line, the command bar (generated from the focused view's commands and the keymap)
+//! and the status bar.
+
+use crate::action::Action;
+use crate::keymap::{Context, Keymap};
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn tabs(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    titles: &[&str],
+    selected: usize,
+    right: &str,
+) {
+    let mut spans = vec![Span::styled(" RusToK ", theme.title())];
+    for (i, t) in titles.iter().enumerate() {
+        let style = if i == selected {
+            theme.tab_active()
+        } else {
+            theme.muted()
+        };
+        spans.push(Span::styled(format!(" {} {t} ", i + 1), style));
+    }
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(used + right.chars().count() + 1);
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(format!("{right} "), theme.title()));
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
+}
+
+/// `key description` pairs for the given commands, in order; skips unbound ones.
+pub fn command_bar(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    keymap: &Keymap,
+    commands: &[(Context, Action)],
+) {
+    let mut spans = Vec::new();
+    for (ctx, action) in commands {
+        if let Some((key, desc)) = keymap.key_for(*ctx, *action) {
+            spans.push(Span::styled(format!(" {key}"), theme.key()));
+            spans.push(Span::styled(format!(" {desc} "), theme.bar()));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
+}
+
+/// A free-form input line in place of the command bar (filter, palette).
+pub fn input_line(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    prompt: &str,
+    text: &str,
+    hint: &str,
+) {
+    let line = Line::from(vec![
+        Span::styled(prompt.to_string(), theme.key()),
+        Span::styled(rustok_domain::text::printable(text), theme.bar()),
+        Span::styled("█", theme.bar()),
+        Span::styled(format!("  {hint}"), theme.muted().bg(theme.bar_bg)),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(theme.bar()), area);
+}
+
+pub struct Status<'a> {
+    pub tenant: &'a str,
+    pub actor: &'a str,
+    pub role: &'a str,
+    pub database: &'a str,
+    pub read_only: bool,
+    pub queue_depth: usize,
+    pub busy: Option<(char, &'a str)>,
+    pub message: Option<(&'a str, bool)>,
+}
+
+pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) {
+    let sep = Span::styled(" │ ", theme.muted().bg(theme.bar_bg));
+    let mut spans = vec![
+        Span::styled(format!(" {} ", s.tenant), theme.tab_active()),
+        Span::styled(format!(" {} ({})", s.actor, s.role), theme.bar()),
+    ];
+    if s.read_only {
+        spans.push(sep.clone());
+        spans.push(Span::styled("READ-ONLY", theme.warning().bg(theme.bar_bg)));
+    }
+    spans.push(sep.clone());
+    spans.push(Span::styled(s.database.to_string(), theme.bar()));
+    spans.push(sep.clone());
+    spans.push(Span::styled(
+        format!("queue {}", s.queue_depth),
+        theme.bar(),
+    ));
+    if let Some((spin, label)) = s.busy {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            format!("{spin} {label}"),
+            theme.key().bg(theme.bar_bg),
+        ));
+    }
+    if let Some((text, is_error)) = s.message {
+        spans.push(sep);
+        let style = if is_error {
+            theme.error()
+        } else {
+            theme.success()
+        };
+        spans.push(Span::styled(text.to_string(), style.bg(theme.bar_bg)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
+}

@@ -1,0 +1,76 @@
+//! The help screen, generated from the keymap: every binding with its description.
+
+use crate::keymap::{Context, Keymap};
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+pub fn lines(keymap: &Keymap, read_only: bool) -> Vec<(Context, String, String)> {
+    let mut out = Vec::new();
+    for ctx in [
+        Context::Global,
+        Context::List,
+        Context::Editor,
+        Context::Dialog,
+    ] {
+        for b in keymap.bindings().iter().filter(|b| b.context == ctx) {
+            if read_only && b.action.is_mutation() {
+                continue;
+            }
+            let mut keys: Vec<String> = Vec::new();
+            for k in &b.keys {
+                let k = k.to_string();
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+            out.push((ctx, keys.join(" "), b.desc.clone()));
+        }
+    }
+    out
+}
+
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    keymap: &Keymap,
+    read_only: bool,
+    scroll: u16,
+) {
+    let rect = super::dialog::centered(area, 76, area.height.saturating_sub(4));
+    frame.render_widget(Clear, rect);
+    let mut text: Vec<Line> = Vec::new();
+    let mut last = None;
+    for (ctx, keys, desc) in lines(keymap, read_only) {
+        if last != Some(ctx) {
+            if last.is_some() {
+                text.push(Line::raw(""));
+            }
+            text.push(Line::from(Span::styled(ctx.title(), theme.title())));
+            last = Some(ctx);
+        }
+        text.push(Line::from(vec![
+            Span::styled(format!("  {keys:<22}"), theme.key()),
+            Span::raw(desc),
+        ]));
+    }
+    text.push(Line::raw(""));
+    text.push(Line::from(Span::styled("Commands (:)", theme.title())));
+    for (cmd, desc) in super::palette::COMMANDS {
+        text.push(Line::from(vec![
+            Span::styled(format!("  :{cmd:<21}"), theme.key()),
+            Span::raw(*desc),
+        ]));
+    }
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .title(Span::styled(
+            " Help — ↑/↓ scroll, Esc close ",
+            theme.title(),
+        ))
+        .style(theme.base());
+    frame.render_widget(Paragraph::new(text).scroll((scroll, 0)).block(block), rect);
+}

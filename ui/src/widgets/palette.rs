@@ -1,0 +1,71 @@
+//! The `:` command palette: type a command, see matching commands fuzzily.
+
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+/// Every palette command with its description (also listed in help).
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("tenant SLUG", "switch to another tenant"),
+    ("node ID", "open a node by id"),
+    ("new [KIND]", "write a new draft (article by default)"),
+    (
+        "theme NAME",
+        "switch theme (dark, light, catppuccin-mocha, nord, …)",
+    ),
+    (
+        "locale LOCALE",
+        "set the target locale of the translation editor",
+    ),
+    ("publish", "publish the selected node"),
+    ("unpublish", "unpublish the selected node"),
+    ("archive", "archive the selected node"),
+    ("restore", "restore the selected node"),
+    ("refresh", "reload what is shown"),
+    ("help", "show keys and commands"),
+    ("q", "quit"),
+];
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Palette {
+    pub input: String,
+}
+
+impl Palette {
+    /// Commands whose name matches what is typed so far.
+    pub fn suggestions(&self) -> Vec<(&'static str, &'static str)> {
+        let word = self.input.split_whitespace().next().unwrap_or("");
+        crate::fuzzy::rank(word, COMMANDS, |(c, _)| c.split(' ').next().unwrap_or(c))
+            .into_iter()
+            .map(|i| COMMANDS[i])
+            .collect()
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let items = self.suggestions();
+        let height = (items.len() as u16 + 2).min(area.height);
+        let rect = Rect {
+            x: area.x + 1,
+            y: area.bottom().saturating_sub(height),
+            width: area.width.min(70).saturating_sub(2),
+            height,
+        };
+        frame.render_widget(Clear, rect);
+        let lines: Vec<Line> = items
+            .iter()
+            .map(|(c, d)| {
+                Line::from(vec![
+                    Span::styled(format!(" :{c:<18}"), theme.key()),
+                    Span::styled(*d, theme.muted()),
+                ])
+            })
+            .collect();
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Span::styled(" commands ", theme.title()))
+            .style(theme.base());
+        frame.render_widget(Paragraph::new(lines).block(block), rect);
+    }
+}
