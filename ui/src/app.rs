@@ -158,6 +158,8 @@ pub struct App {
     flash: Option<Flash>,
     recent: VecDeque<EventSummary>,
     events_seen: u64,
+    /// Why the database is unreachable, while it is.
+    db_down: Option<String>,
     dropped: u64,
     quit: bool,
 }
@@ -203,6 +205,7 @@ impl App {
             flash: None,
             recent: VecDeque::new(),
             events_seen: 0,
+            db_down: None,
             dropped: 0,
             quit: false,
         };
@@ -387,6 +390,15 @@ impl App {
             Msg::BusLagged(n) => {
                 self.dropped += n;
                 self.refresh_all()
+            }
+            Msg::DatabaseStatus(status) => {
+                let recovered = self.db_down.is_some() && status.is_none();
+                self.db_down = status;
+                if recovered {
+                    self.info("database reachable again");
+                    return self.refresh_all();
+                }
+                vec![]
             }
             Msg::TenantSwitched(result) => match result {
                 Ok(t) => {
@@ -1322,7 +1334,14 @@ impl App {
             .values()
             .find_map(Pending::label)
             .map(|l| (SPINNER[self.spinner], l));
-        let message = self.flash.as_ref().map(|f| (f.text.as_str(), f.error));
+        let down = self
+            .db_down
+            .as_ref()
+            .map(|why| format!("database unreachable: {why} — retrying"));
+        let message = match &down {
+            Some(d) => Some((d.as_str(), true)),
+            None => self.flash.as_ref().map(|f| (f.text.as_str(), f.error)),
+        };
         bars::status_bar(
             frame,
             status,

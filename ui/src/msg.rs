@@ -91,6 +91,8 @@ pub enum Msg {
     QueueDepth(usize),
     /// The answer to `Effect::SwitchTenant`.
     TenantSwitched(Result<Tenant, Failure>),
+    /// The database became unreachable (`Some(reason)`) or reachable again (`None`).
+    DatabaseStatus(Option<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

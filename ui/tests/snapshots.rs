@@ -552,3 +552,20 @@ fn windows_of_a_million_rows() {
         "End asks for the last window: {fx:?}"
     );
 }
+
+#[test]
+fn database_unreachable_is_shown_until_it_recovers() {
+    let mut h = Harness::new(fixture_nodes());
+    h.send(Msg::DatabaseStatus(Some("connection refused".into())));
+    let screen = h.screen();
+    assert!(
+        screen.contains("database unreachable: connection refused"),
+        "{screen}"
+    );
+    h.chars("j"); // other messages do not hide it
+    assert!(h.screen().contains("database unreachable"));
+    h.send(Msg::DatabaseStatus(None));
+    let screen = h.screen();
+    assert!(!screen.contains("unreachable"));
+    assert!(screen.contains("database reachable again"));
+}
