@@ -289,3 +289,129 @@ fn sigterm_leaves_the_terminal_in_normal_mode() {
         "the alternate screen was left"
     );
 }
+
+#[test]
+fn an_order_walked_to_delivered_on_the_board_shows_in_the_events_pane() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start("orders", &[], "true");
+    t.wait_for("Welcome to RusToK", Duration::from_secs(20));
+    let data = t.dir.path();
+    cli(
+        &t.db_url(),
+        data,
+        &[
+            "product",
+            "create",
+            "--title",
+            "Mug",
+            "--sku",
+            "MUG",
+            "--price",
+            "12.50",
+            "--currency",
+            "USD",
+            "--stock",
+            "10",
+        ],
+    );
+    t.keys(&["4"]);
+    t.wait_for("pending 0", Duration::from_secs(5));
+    t.keys(&["o"]);
+    t.wait_for("New order", Duration::from_secs(5));
+    t.text("MUG:2");
+    t.keys(&["Tab"]);
+    t.text("ann@example.com");
+    t.keys(&["Enter"]);
+    t.wait_for("is pending", Duration::from_secs(10));
+    t.wait_for("pending 1", Duration::from_secs(5));
+    t.keys(&["c"]);
+    t.wait_for("is confirmed", Duration::from_secs(10));
+    t.keys(&["l", "p"]);
+    t.wait_for("Pay order", Duration::from_secs(5));
+    t.keys(&["Enter"]); // tok_visa
+    t.wait_for("is paid", Duration::from_secs(10));
+    t.keys(&["l", "s"]);
+    t.wait_for("Ship order", Duration::from_secs(5));
+    t.text("DHL");
+    t.keys(&["Tab"]);
+    t.text("JD0146");
+    t.keys(&["Enter"]);
+    t.wait_for("is shipped", Duration::from_secs(10));
+    t.keys(&["l", "d"]);
+    t.wait_for("is delivered", Duration::from_secs(10));
+    t.keys(&["5"]);
+    let events = t.wait_for("order.status_changed", Duration::from_secs(1));
+    assert!(
+        events.matches("order.status_changed").count() >= 4,
+        "every transition is listed:\n{events}"
+    );
+    assert!(events.contains("payment.succeeded"));
+    t.keys(&["Enter"]); // the newest event belongs to the order
+    let detail = t.wait_for("Timeline", Duration::from_secs(5));
+    assert!(
+        detail.contains("delivered") && detail.contains("ann@example.com"),
+        "{detail}"
+    );
+
+    let orders = cli(
+        &t.db_url(),
+        data,
+        &["order", "list", "--status", "delivered"],
+    );
+    assert_eq!(orders.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_declined_payment_on_the_board_keeps_the_card_and_records_payment_failed() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start("declined", &[], "true");
+    t.wait_for("Welcome to RusToK", Duration::from_secs(20));
+    let data = t.dir.path();
+    cli(
+        &t.db_url(),
+        data,
+        &[
+            "product",
+            "create",
+            "--sku",
+            "MUG",
+            "--price",
+            "12.50",
+            "--currency",
+            "USD",
+            "--stock",
+            "10",
+        ],
+    );
+    let order = cli(&t.db_url(), data, &["order", "create", "--item", "MUG:1"]);
+    let id = order["id"].as_str().unwrap().to_string();
+    cli(&t.db_url(), data, &["order", "confirm", &id]);
+    t.keys(&["4"]);
+    t.wait_for("confirmed 1", Duration::from_secs(5));
+    t.keys(&["l", "p"]);
+    t.wait_for("Pay order", Duration::from_secs(5));
+    for _ in 0.."tok_visa".len() {
+        t.keys(&["BSpace"]);
+    }
+    t.text("tok_chargeDeclined");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("payment declined: card declined", Duration::from_secs(10));
+    assert!(
+        screen.contains("confirmed 1"),
+        "the card stays in its column:\n{screen}"
+    );
+    let shown = cli(&t.db_url(), data, &["order", "show", &id]);
+    assert_eq!(shown["status"], "confirmed");
+    let events = cli(&t.db_url(), data, &["events", "list", "--aggregate", &id]);
+    assert!(
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["event_type"] == "payment.failed")
+    );
+}

@@ -177,3 +177,14 @@ impl OrderSummary {
         }
     }
 }
+
+/// What the dashboard shows about orders.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrderStats {
+    /// How many orders are in each status (every status listed, zeros included).
+    pub by_status: Vec<(OrderStatus, u64)>,
+    /// Orders placed since the start of the day (UTC).
+    pub today_orders: u64,
+    /// Their total per currency (cancelled orders excluded).
+    pub today_revenue: Vec<Money>,
+}

@@ -3,7 +3,7 @@
 
 use crate::runtime::{ActionQueue, QueueError};
 use rustok_domain::{Actor, CommandEnvelope, Tenant};
-use rustok_store::{NodeFilter, Store, StoreError};
+use rustok_store::{EventFilter, NodeFilter, OrderFilter, ProductFilter, Store, StoreError};
 use rustok_ui::{Coverage, Effect, Failure, Msg, Query, QueryResult};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -66,6 +66,15 @@ impl Executor {
                     }
                 }
             }
+            Effect::RetryDeadLetters(id, event) => {
+                let store = self.store.clone();
+                let tx = self.tx.clone();
+                let tenant = self.tenant.id;
+                tokio::spawn(async move {
+                    let result = retry(&store, tenant, event).await.map_err(failure);
+                    let _ = tx.send(Msg::Loaded(id, result.map(QueryResult::Retried)));
+                });
+            }
             Effect::SwitchTenant(slug) => {
                 let store = self.store.clone();
                 let tx = self.tx.clone();
@@ -124,6 +133,106 @@ pub async fn query_store(
                 locales,
             })
         }
-        Query::OutboxCounts => QueryResult::OutboxCounts(store.outbox_counts().await?),
+        Query::OutboxCounts => QueryResult::OutboxCounts(
+            store.outbox_counts().await?,
+            store.oldest_pending_at().await?,
+        ),
+        Query::Orders {
+            status,
+            offset,
+            limit,
+        } => QueryResult::Orders(
+            store
+                .list_orders(
+                    tenant,
+                    &OrderFilter {
+                        status: Some(status),
+                        offset,
+                        limit,
+                        ..Default::default()
+                    },
+                )
+                .await?,
+        ),
+        Query::Order(id) => {
+            let order = store.order(tenant, id).await?;
+            let events = if order.is_some() {
+                store.order_events(tenant, id).await?
+            } else {
+                Vec::new()
+            };
+            QueryResult::Order(order, events)
+        }
+        Query::Products {
+            low_only,
+            offset,
+            limit,
+        } => QueryResult::Products(
+            store
+                .list_products(
+                    tenant,
+                    &ProductFilter {
+                        low_only,
+                        offset,
+                        limit,
+                    },
+                )
+                .await?,
+        ),
+        Query::EventHistory { before_seq, limit } => QueryResult::Events(
+            store
+                .list_events(&EventFilter {
+                    tenant_id: Some(tenant),
+                    before_seq,
+                    newest_first: true,
+                    limit,
+                    ..Default::default()
+                })
+                .await?,
+        ),
+        Query::DeadLetters => QueryResult::Events(
+            store
+                .list_events(&EventFilter {
+                    tenant_id: Some(tenant),
+                    status: Some("failed".into()),
+                    limit: 10_000,
+                    ..Default::default()
+                })
+                .await?,
+        ),
+        Query::OrderStats => {
+            let midnight = chrono::Utc::now()
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .map(|t| t.and_utc())
+                .unwrap_or_else(chrono::Utc::now);
+            QueryResult::OrderStats(store.order_stats(tenant, midnight).await?)
+        }
     })
+}
+
+/// Re-queues one dead letter of the tenant, or all of them.
+async fn retry(
+    store: &Store,
+    tenant: rustok_domain::TenantId,
+    event: Option<rustok_domain::EventId>,
+) -> Result<u64, StoreError> {
+    let ids: Vec<rustok_domain::EventId> = match event {
+        Some(id) => vec![id],
+        None => store
+            .list_events(&EventFilter {
+                tenant_id: Some(tenant),
+                status: Some("failed".into()),
+                limit: 100_000,
+                ..Default::default()
+            })
+            .await?
+            .into_iter()
+            .map(|e| e.envelope.id)
+            .collect(),
+    };
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    store.retry_dead_letters(Some(&ids)).await
 }

@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream};
 use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, Tenant, TenantId};
 use rustok_store::Store;
-use rustok_ui::{App, Config, EventSummary, Keymap, Msg, Session, Theme};
+use rustok_ui::{App, Config, Keymap, Msg, Session, Theme};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,6 +176,7 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     let mut dirty = true;
     let mut next_frame = Instant::now();
     let mut ticker = tokio::time::interval(TICK);
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
     let result: Result<(), CliError> = 'run: loop {
         let mut msgs: Vec<Msg> = Vec::new();
         tokio::select! {
@@ -202,6 +203,7 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
             Some(m) = rx.recv() => msgs.push(m),
             Some(m) = sub.recv() => msgs.push(bus_to_msg(m)),
             _ = ticker.tick(), if app.is_busy() => msgs.push(Msg::Tick),
+            _ = clock.tick() => msgs.push(Msg::Clock(chrono::Utc::now())),
         }
         // Coalesce: take every other message that is ready now, then apply them all; the
         // frame deadline above draws once for however many arrived. (Terminal input is not
@@ -244,12 +246,7 @@ fn to_msg(e: Event) -> Option<Msg> {
 
 fn bus_to_msg(m: BusMsg) -> Msg {
     match m {
-        BusMsg::Event(e) => Msg::Event(EventSummary {
-            event_type: e.event_type.clone(),
-            aggregate_id: e.aggregate_id,
-            tenant_id: e.tenant_id,
-            occurred_at: e.occurred_at,
-        }),
+        BusMsg::Event(e) => Msg::Event(e),
         BusMsg::Lagged(n) => Msg::BusLagged(n),
     }
 }

@@ -784,3 +784,60 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// Order counts by status, and what was ordered since `since` (the start of the day).
+    pub async fn order_stats(
+        &self,
+        tenant_id: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<rustok_domain::read::OrderStats, StoreError> {
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT status, COUNT(*) AS n FROM orders WHERE tenant_id = $1 GROUP BY status",
+                vec![tenant_id.as_uuid().into()],
+            ))
+            .await?;
+        let mut by_status: Vec<(OrderStatus, u64)> =
+            OrderStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for r in rows {
+            let status: OrderStatus = parse("order status", &r.try_get::<String>("", "status")?)?;
+            let n: i64 = r.try_get("", "n")?;
+            if let Some(slot) = by_status.iter_mut().find(|(s, _)| *s == status) {
+                slot.1 = u64::try_from(n).unwrap_or(0);
+            }
+        }
+        // Aggregated in the database: the cost does not grow with the day's volume.
+        let today = self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT currency, status = 'cancelled' AS cancelled, COUNT(*) AS n,
+                        CAST(SUM(total_amount) AS BIGINT) AS amount
+                 FROM orders WHERE tenant_id = $1 AND placed_at >= $2
+                 GROUP BY currency, status = 'cancelled'",
+                vec![tenant_id.as_uuid().into(), since.into()],
+            ))
+            .await?;
+        let mut today_orders = 0u64;
+        let mut revenue: Vec<Money> = Vec::new();
+        for r in today {
+            let n: i64 = r.try_get("", "n")?;
+            today_orders += u64::try_from(n).unwrap_or(0);
+            if r.try_get::<bool>("", "cancelled")? {
+                continue;
+            }
+            let currency: Currency = parse("currency", &r.try_get::<String>("", "currency")?)?;
+            let amount: i64 = r.try_get::<Option<i64>>("", "amount")?.unwrap_or(0);
+            match revenue.iter_mut().find(|m| m.currency == currency) {
+                Some(m) => m.amount = m.amount.saturating_add(amount),
+                None => revenue.push(Money::new(amount, currency)),
+            }
+        }
+        Ok(rustok_domain::read::OrderStats {
+            by_status,
+            today_orders,
+            today_revenue: revenue,
+        })
+    }
+}

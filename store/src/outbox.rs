@@ -234,3 +234,19 @@ pub(crate) fn backend_stmt(
 ) -> sea_orm::Statement {
     stmt(backend_of(c), sql, values)
 }
+
+impl Store {
+    /// When the oldest event still waiting for delivery happened (the relay's lag).
+    pub async fn oldest_pending_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        use sea_orm::{QueryOrder, QuerySelect};
+        Ok(outbox::Entity::find()
+            .select_only()
+            .column(outbox::Column::OccurredAt)
+            .filter(outbox::Column::Status.eq(PENDING))
+            .order_by_asc(outbox::Column::Seq)
+            .limit(1)
+            .into_tuple::<DateTime<Utc>>()
+            .one(&self.db)
+            .await?)
+    }
+}

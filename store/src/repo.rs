@@ -127,6 +127,10 @@ pub struct EventFilter {
     pub after_seq: Option<i64>,
     /// Only events in this delivery state: pending, dispatched or failed.
     pub status: Option<String>,
+    /// Only events stored before this sequence number (paging back through history).
+    pub before_seq: Option<i64>,
+    /// Newest first instead of oldest first (history views).
+    pub newest_first: bool,
     /// At most this many (oldest first); 0 means 1000.
     pub limit: u64,
 }

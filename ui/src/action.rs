@@ -40,6 +40,21 @@ pub enum Action {
     NextLocale,
     Confirm,
     Cancel,
+    Left,
+    Right,
+    OrderConfirm,
+    OrderPay,
+    OrderShip,
+    OrderDeliver,
+    OrderCancel,
+    NewOrder,
+    Products,
+    AdjustStock,
+    Follow,
+    Inspect,
+    DeadLetters,
+    Retry,
+    History,
 }
 
 impl Action {
@@ -54,6 +69,14 @@ impl Action {
                 | Action::Archive
                 | Action::Restore
                 | Action::Translate
+                | Action::OrderConfirm
+                | Action::OrderPay
+                | Action::OrderShip
+                | Action::OrderDeliver
+                | Action::OrderCancel
+                | Action::NewOrder
+                | Action::AdjustStock
+                | Action::Retry
         )
     }
 }

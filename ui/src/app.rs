@@ -4,9 +4,11 @@
 use crate::action::Action;
 use crate::config::Config;
 use crate::keymap::{Context, Keymap};
-use crate::msg::{Coverage, Effect, EventSummary, Failure, Msg, Query, QueryResult, RequestId};
+use crate::msg::{Coverage, Effect, Failure, Msg, Query, QueryResult, RequestId};
 use crate::panes::dashboard::Dashboard;
 use crate::panes::editor::NodeEditor;
+use crate::panes::events::{EventsPane, HISTORY_PAGE, Mode as EventsMode};
+use crate::panes::orders::{Form, FormKey, OrdersPane, View as OrdersView};
 use crate::panes::translate::TranslationEditor;
 use crate::theme::Theme;
 use crate::widgets::node_list::NodeList;
@@ -18,13 +20,17 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use rustok_domain::content::{NodeAction, NodeKind, NodeStatus};
+use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{Applied, Outcome};
 use rustok_domain::text::printable;
-use rustok_domain::{Command, DomainError, Locale, NodeId, Tenant};
-use std::collections::{BTreeMap, VecDeque};
+use rustok_domain::{Command, DomainError, Locale, NodeId, OrderId, Tenant};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const RECENT_EVENTS: usize = 12;
+/// The dashboard's low-stock list length.
+const LOW_STOCK_ROWS: u64 = 8;
 
 /// Who is using the console, where.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +118,15 @@ enum Pending {
     SaveCopy,
     Transition(NodeAction),
     Translate,
+    OrdersColumn(usize),
+    Products,
+    OrderDetail,
+    DeadLetters,
+    History,
+    OrderStats,
+    LowStock,
+    Retry,
+    Order(String),
 }
 
 impl Pending {
@@ -121,9 +136,12 @@ impl Pending {
             Pending::SaveCopy => "saving a copy…".into(),
             Pending::Transition(a) => format!("{a}ing…").replace("eing", "ing"),
             Pending::Translate => "saving translation…".into(),
-            Pending::OpenEditor | Pending::OpenTranslation | Pending::ReloadEditor => {
-                "loading…".into()
-            }
+            Pending::Order(label) => format!("{label}…"),
+            Pending::Retry => "re-queueing…".into(),
+            Pending::OpenEditor
+            | Pending::OpenTranslation
+            | Pending::ReloadEditor
+            | Pending::OrderDetail => "loading…".into(),
             _ => return None,
         })
     }
@@ -156,11 +174,12 @@ pub struct App {
     queue_depth: usize,
     spinner: usize,
     flash: Option<Flash>,
-    recent: VecDeque<EventSummary>,
-    events_seen: u64,
+    orders: OrdersPane,
+    events: EventsPane,
+    /// Wall-clock time from the runtime's once-a-second clock.
+    now: Option<chrono::DateTime<chrono::Utc>>,
     /// Why the database is unreachable, while it is.
     db_down: Option<String>,
-    dropped: u64,
     quit: bool,
 }
 
@@ -203,10 +222,10 @@ impl App {
             queue_depth: 0,
             spinner: 0,
             flash: None,
-            recent: VecDeque::new(),
-            events_seen: 0,
+            orders: OrdersPane::default(),
+            events: EventsPane::new(config.event_buffer),
+            now: None,
             db_down: None,
-            dropped: 0,
             quit: false,
         };
         if app.session.read_only {
@@ -251,6 +270,13 @@ impl App {
 
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// The events the Events pane keeps, oldest first (bounded by its capacity).
+    pub fn event_ring(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = &Arc<EventEnvelope>> + ExactSizeIterator {
+        self.events.ring()
     }
 
     pub fn theme_name(&self) -> &str {
@@ -313,11 +339,62 @@ impl App {
                             },
                         ));
                     }
-                    self.dashboard.loading += 1;
+                    self.dashboard.loading += 3;
                     fx.extend(self.load(Pending::Outbox, Query::OutboxCounts));
+                    fx.extend(self.load(Pending::OrderStats, Query::OrderStats));
+                    fx.extend(self.load(
+                        Pending::LowStock,
+                        Query::Products {
+                            low_only: true,
+                            offset: 0,
+                            limit: LOW_STOCK_ROWS,
+                        },
+                    ));
                     self.dashboard.stale = false;
                 } else {
                     self.dashboard.stale = true;
+                }
+            }
+            Tab::Orders if self.orders.detail.is_none() => match self.orders.view {
+                OrdersView::Board => {
+                    let h = self.size.1.saturating_sub(5);
+                    for i in 0..self.orders.columns.len() {
+                        let (status, w) = &mut self.orders.columns[i];
+                        let status = *status;
+                        if let Some((offset, limit)) = w.needs(h) {
+                            fx.extend(self.load(
+                                Pending::OrdersColumn(i),
+                                Query::Orders {
+                                    status,
+                                    offset,
+                                    limit,
+                                },
+                            ));
+                        }
+                    }
+                }
+                OrdersView::Products => {
+                    if let Some((offset, limit)) = self.orders.products.needs(h) {
+                        fx.extend(self.load(
+                            Pending::Products,
+                            Query::Products {
+                                low_only: false,
+                                offset,
+                                limit,
+                            },
+                        ));
+                    }
+                }
+            },
+            Tab::Events => {
+                if let Some(before_seq) = self.events.history_needs(self.events_height()) {
+                    fx.extend(self.load(
+                        Pending::History,
+                        Query::EventHistory {
+                            before_seq,
+                            limit: HISTORY_PAGE,
+                        },
+                    ));
                 }
             }
             _ => {}
@@ -325,7 +402,25 @@ impl App {
         fx
     }
 
+    fn events_height(&self) -> u16 {
+        self.size.1.saturating_sub(3 + 4 + 3)
+    }
+
     fn refresh_all(&mut self) -> Vec<Effect> {
+        self.orders.invalidate();
+        if self.events.mode == EventsMode::DeadLetters {
+            self.events.dead = None;
+            let id = self.request(Pending::DeadLetters);
+            return [
+                vec![Effect::Load(id, Query::DeadLetters)],
+                self.refresh_lists(),
+            ]
+            .concat();
+        }
+        self.refresh_lists()
+    }
+
+    fn refresh_lists(&mut self) -> Vec<Effect> {
         self.content.invalidate();
         self.trans_list.invalidate();
         self.dashboard.stale = true;
@@ -355,6 +450,9 @@ impl App {
         }
         if let Some(e) = &mut self.trans_editor {
             e.restyle(&theme);
+        }
+        if let Some(f) = &mut self.orders.form {
+            f.restyle(&theme);
         }
     }
 
@@ -388,8 +486,13 @@ impl App {
             Msg::Outcome(id, result) => self.on_outcome(id, result),
             Msg::Event(e) => self.on_event(e),
             Msg::BusLagged(n) => {
-                self.dropped += n;
+                self.events.dropped += n;
                 self.refresh_all()
+            }
+            Msg::Clock(now) => {
+                self.now = Some(now);
+                self.events.clock(now);
+                vec![]
             }
             Msg::DatabaseStatus(status) => {
                 let recovered = self.db_down.is_some() && status.is_none();
@@ -410,7 +513,8 @@ impl App {
                     self.trans_list = NodeList::default();
                     self.coverage = None;
                     self.dashboard = Dashboard::default();
-                    self.recent.clear();
+                    self.orders = OrdersPane::default();
+                    self.events = EventsPane::new(self.events.capacity());
                     self.init()
                 }
                 Err(f) => {
@@ -441,6 +545,11 @@ impl App {
                     e.paste(text);
                 }
             }
+            (None, Tab::Orders) if self.orders.form.is_some() => {
+                if let Some(f) = &mut self.orders.form {
+                    f.paste(text);
+                }
+            }
             _ => {}
         }
     }
@@ -463,6 +572,12 @@ impl App {
         if self.tab == Tab::Translations && self.trans_editor.is_some() {
             return self.on_translation_key(key);
         }
+        if self.tab == Tab::Orders && self.orders.form.is_some() {
+            return self.on_form_key(key);
+        }
+        if self.tab == Tab::Events && self.events.filter_editing {
+            return self.on_events_filter_key(key);
+        }
         if let Some(list) = self.focused_list_mut()
             && list.filter.as_ref().is_some_and(|f| f.editing)
         {
@@ -470,6 +585,8 @@ impl App {
         }
         let action = match self.tab {
             Tab::Content | Tab::Translations => self.keymap.lookup(Context::List, &key),
+            Tab::Orders => self.keymap.lookup(Context::Orders, &key),
+            Tab::Events => self.keymap.lookup(Context::Events, &key),
             _ => None,
         }
         .or_else(|| self.keymap.lookup(Context::Global, &key));
@@ -523,6 +640,14 @@ impl App {
                 format!("{action:?}").to_lowercase()
             ));
             return vec![];
+        }
+        let pane = match self.tab {
+            Tab::Orders => self.on_orders_action(action),
+            Tab::Events => self.on_events_action(action),
+            _ => None,
+        };
+        if let Some(fx) = pane {
+            return fx;
         }
         let h = self.list_height();
         match action {
@@ -648,6 +773,284 @@ impl App {
                 self.change_status(id, &title, status, version, node_action)
             }
             _ => vec![],
+        }
+    }
+
+    /// The order the Orders pane acts on: the one in detail, else the selected card.
+    fn target_order(&self) -> Option<rustok_domain::read::OrderSummary> {
+        match &self.orders.detail {
+            Some((o, _)) => Some(rustok_domain::read::OrderSummary::of(o)),
+            None => self.orders.selected().cloned(),
+        }
+    }
+
+    /// Orders-pane actions; `None` lets the global bindings handle the action.
+    fn on_orders_action(&mut self, action: Action) -> Option<Vec<Effect>> {
+        use rustok_domain::commerce::OrderAction;
+        let h = self.size.1.saturating_sub(5);
+        let check =
+            |o: &rustok_domain::read::OrderSummary, a: OrderAction| o.status.apply(a).map(|_| ());
+        Some(match action {
+            Action::Left | Action::Right => {
+                if self.orders.detail.is_none() && self.orders.view == OrdersView::Board {
+                    self.orders
+                        .move_col(if action == Action::Left { -1 } else { 1 });
+                }
+                vec![]
+            }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let delta = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::PageUp => -i64::from(h.max(1)),
+                    _ => i64::from(h.max(1)),
+                };
+                match self.orders.view {
+                    OrdersView::Board => {
+                        if let Some((_, w)) = self.orders.columns.get_mut(self.orders.col) {
+                            w.move_by(delta, h);
+                        }
+                    }
+                    OrdersView::Products => self.orders.products.move_by(delta, h),
+                }
+                self.reload_visible()
+            }
+            Action::Open => match self.orders.selected().map(|o| o.id) {
+                Some(id) if self.orders.view == OrdersView::Board => {
+                    self.load(Pending::OrderDetail, Query::Order(id))
+                }
+                _ => vec![],
+            },
+            Action::Back => {
+                if self.orders.detail.take().is_none() {
+                    self.orders.view = OrdersView::Board;
+                }
+                self.reload_visible()
+            }
+            Action::Products => {
+                self.orders.detail = None;
+                self.orders.view = match self.orders.view {
+                    OrdersView::Board => OrdersView::Products,
+                    OrdersView::Products => OrdersView::Board,
+                };
+                self.reload_visible()
+            }
+            Action::NewOrder => {
+                self.orders.form = Some(Form::new_order());
+                vec![]
+            }
+            Action::AdjustStock => {
+                match (self.orders.view, self.orders.products.selected()) {
+                    (OrdersView::Products, Some(row)) => self.orders.form = Some(Form::adjust(row)),
+                    _ => self.info("open the stock list (i) and select a SKU to adjust"),
+                }
+                vec![]
+            }
+            Action::OrderConfirm
+            | Action::OrderPay
+            | Action::OrderShip
+            | Action::OrderDeliver
+            | Action::OrderCancel => {
+                let Some(o) = self.target_order() else {
+                    return Some(vec![]);
+                };
+                let order_action = match action {
+                    Action::OrderConfirm => OrderAction::Confirm,
+                    Action::OrderPay => OrderAction::Pay,
+                    Action::OrderShip => OrderAction::Ship,
+                    Action::OrderDeliver => OrderAction::Deliver,
+                    _ => OrderAction::Cancel,
+                };
+                if let Err(e) = check(&o, order_action) {
+                    self.error(e.to_string());
+                    return Some(vec![]);
+                }
+                match order_action {
+                    OrderAction::Confirm => self.dispatch(
+                        Pending::Order("confirming".into()),
+                        Command::ConfirmOrder {
+                            id: o.id,
+                            expected_version: Some(o.version),
+                        },
+                    ),
+                    OrderAction::Deliver => self.dispatch(
+                        Pending::Order("marking delivered".into()),
+                        Command::DeliverOrder { id: o.id },
+                    ),
+                    OrderAction::Pay => {
+                        self.orders.form = Some(Form::pay(&o));
+                        vec![]
+                    }
+                    OrderAction::Ship => {
+                        self.orders.form = Some(Form::ship(&o));
+                        vec![]
+                    }
+                    OrderAction::Cancel => {
+                        self.orders.form = Some(Form::cancel(&o));
+                        vec![]
+                    }
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    fn on_form_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(form) = &mut self.orders.form else {
+            return vec![];
+        };
+        match form.key(key) {
+            FormKey::Editing => vec![],
+            FormKey::Cancelled => {
+                self.orders.form = None;
+                vec![]
+            }
+            FormKey::Submit(command) => {
+                if self.session.read_only {
+                    self.orders.form = None;
+                    self.error("read-only session: changes are disabled");
+                    return vec![];
+                }
+                let label = match &command {
+                    Command::PayOrder { .. } => "charging the card",
+                    Command::ShipOrder { .. } => "shipping",
+                    Command::CancelOrder { .. } => "cancelling",
+                    Command::AdjustInventory { .. } => "adjusting stock",
+                    Command::CreateOrder(_) => "placing the order",
+                    _ => "working",
+                };
+                self.orders.form = None;
+                self.dispatch(Pending::Order(label.into()), command)
+            }
+        }
+    }
+
+    /// Events-pane actions; `None` lets the global bindings handle the action.
+    fn on_events_action(&mut self, action: Action) -> Option<Vec<Effect>> {
+        let own = self.session.tenant.id;
+        let h = self.events_height();
+        Some(match action {
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let delta = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::PageUp => -i64::from(h.max(1)),
+                    _ => i64::from(h.max(1)),
+                };
+                self.events.move_by(delta, h, own);
+                self.reload_visible()
+            }
+            Action::Follow => {
+                self.events.toggle_follow();
+                vec![]
+            }
+            Action::Filter => {
+                self.events.filter_editing = true;
+                vec![]
+            }
+            Action::Inspect => {
+                self.events.inspect = !self.events.inspect;
+                vec![]
+            }
+            Action::Open => match self.events.selected_event(own) {
+                Some(e) => self.open_aggregate(&e),
+                None => vec![],
+            },
+            Action::History => {
+                if self.events.mode == EventsMode::History {
+                    self.events.mode = EventsMode::Live;
+                    vec![]
+                } else {
+                    self.events.open_history();
+                    self.reload_visible()
+                }
+            }
+            Action::DeadLetters => {
+                if self.events.mode == EventsMode::DeadLetters {
+                    self.events.mode = EventsMode::Live;
+                    vec![]
+                } else {
+                    self.events.mode = EventsMode::DeadLetters;
+                    self.events.dead = None;
+                    self.load(Pending::DeadLetters, Query::DeadLetters)
+                }
+            }
+            Action::Retry => {
+                match (self.events.mode, self.events.selected_dead_letter()) {
+                    (EventsMode::DeadLetters, Some(d)) => {
+                        let event = d.envelope.id;
+                        let id = self.request(Pending::Retry);
+                        vec![Effect::RetryDeadLetters(id, Some(event))]
+                    }
+                    _ => {
+                        self.info("open the dead letters (D) and select one to retry; :retry re-queues all");
+                        vec![]
+                    }
+                }
+            }
+            Action::Back => {
+                if self.events.inspect {
+                    self.events.inspect = false;
+                } else if self.events.mode != EventsMode::Live {
+                    self.events.mode = EventsMode::Live;
+                } else if !self.events.filter_text.is_empty() {
+                    self.events.set_filter(String::new());
+                }
+                vec![]
+            }
+            _ => return None,
+        })
+    }
+
+    fn on_events_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let mut text = self.events.filter_text.clone();
+        match key.code {
+            KeyCode::Esc => {
+                self.events.filter_editing = false;
+                text.clear();
+            }
+            KeyCode::Enter => {
+                self.events.filter_editing = false;
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            _ => return vec![],
+        }
+        self.events.set_filter(text);
+        vec![]
+    }
+
+    /// From an event to what it is about: its order, its node, or its product's stock.
+    fn open_aggregate(&mut self, e: &EventEnvelope) -> Vec<Effect> {
+        match e.aggregate_type.as_str() {
+            "order" => {
+                self.tab = Tab::Orders;
+                self.orders.form = None;
+                self.load(
+                    Pending::OrderDetail,
+                    Query::Order(OrderId::from_uuid(e.aggregate_id)),
+                )
+            }
+            "node" => {
+                self.tab = Tab::Content;
+                self.load(
+                    Pending::OpenEditor,
+                    Query::Node(NodeId::from_uuid(e.aggregate_id)),
+                )
+            }
+            "product" => {
+                self.tab = Tab::Orders;
+                self.orders.detail = None;
+                self.orders.view = OrdersView::Products;
+                self.reload_visible()
+            }
+            _ => {
+                self.events.inspect = true;
+                vec![]
+            }
         }
     }
 
@@ -1081,6 +1484,26 @@ impl App {
                     vec![]
                 }
             },
+            "order" => match arg.parse::<OrderId>() {
+                Ok(id) => {
+                    self.tab = Tab::Orders;
+                    self.load(Pending::OrderDetail, Query::Order(id))
+                }
+                Err(e) => {
+                    self.error(e.to_string());
+                    vec![]
+                }
+            },
+            "retry" => {
+                if self.session.read_only {
+                    self.error("read-only session: changes are disabled");
+                    return vec![];
+                }
+                self.tab = Tab::Events;
+                self.events.mode = EventsMode::DeadLetters;
+                let id = self.request(Pending::Retry);
+                vec![Effect::RetryDeadLetters(id, None)]
+            }
             "publish" => self.on_action(Action::Publish),
             "unpublish" => self.on_action(Action::Unpublish),
             "archive" => self.on_action(Action::Archive),
@@ -1105,6 +1528,16 @@ impl App {
                 match p {
                     Pending::ContentWindow => self.content.on_load_failed(),
                     Pending::TranslationsWindow => self.trans_list.on_load_failed(),
+                    Pending::OrdersColumn(i) => {
+                        if let Some((_, w)) = self.orders.columns.get_mut(i) {
+                            w.on_failed();
+                        }
+                    }
+                    Pending::Products => self.orders.products.on_failed(),
+                    Pending::History => self.events.history_loading = false,
+                    Pending::OrderStats | Pending::LowStock => {
+                        self.dashboard.loading = self.dashboard.loading.saturating_sub(1)
+                    }
                     Pending::Count(_) | Pending::Outbox => {
                         self.dashboard.loading = self.dashboard.loading.saturating_sub(1)
                     }
@@ -1135,9 +1568,49 @@ impl App {
                 self.dashboard.set_count(s, page.total);
                 self.dashboard_loaded()
             }
-            (Pending::Outbox, QueryResult::OutboxCounts(c)) => {
-                self.dashboard.outbox = Some(c);
+            (Pending::Outbox, QueryResult::OutboxCounts(c, oldest)) => {
+                self.dashboard.outbox = Some((c, oldest));
                 self.dashboard_loaded()
+            }
+            (Pending::OrderStats, QueryResult::OrderStats(stats)) => {
+                self.dashboard.orders = Some(stats);
+                self.dashboard_loaded()
+            }
+            (Pending::LowStock, QueryResult::Products(page)) => {
+                self.dashboard.low_stock = Some(page.rows);
+                self.dashboard_loaded()
+            }
+            (Pending::OrdersColumn(i), QueryResult::Orders(page)) => {
+                if let Some((_, w)) = self.orders.columns.get_mut(i) {
+                    w.on_page(page);
+                }
+                self.reload_visible()
+            }
+            (Pending::Products, QueryResult::Products(page)) => {
+                self.orders.products.on_page(page);
+                self.reload_visible()
+            }
+            (Pending::OrderDetail, QueryResult::Order(Some(order), events)) => {
+                self.tab = Tab::Orders;
+                self.orders.detail = Some((order, events));
+                vec![]
+            }
+            (Pending::OrderDetail, QueryResult::Order(None, _)) => {
+                self.error("that order does not exist in this tenant");
+                vec![]
+            }
+            (Pending::DeadLetters, QueryResult::Events(rows)) => {
+                self.events.on_dead_letters(rows);
+                vec![]
+            }
+            (Pending::History, QueryResult::Events(rows)) => {
+                self.events.on_history(rows);
+                vec![]
+            }
+            (Pending::Retry, QueryResult::Retried(n)) => {
+                self.info(format!("{n} dead letter(s) back in the queue"));
+                self.events.dead = None;
+                self.load(Pending::DeadLetters, Query::DeadLetters)
             }
             (Pending::Coverage, QueryResult::LocaleCoverage(c)) => {
                 self.coverage = Some(c);
@@ -1199,6 +1672,10 @@ impl App {
         let Some(p) = self.pending.remove(&id) else {
             return vec![];
         };
+        if let Pending::Order(label) = &p {
+            let label = label.clone();
+            return self.on_order_outcome(&label, result);
+        }
         match result {
             Ok(applied) => {
                 let node = match applied.outcome {
@@ -1290,19 +1767,74 @@ impl App {
         }
     }
 
-    fn on_event(&mut self, e: EventSummary) -> Vec<Effect> {
-        if e.tenant_id != self.session.tenant.id {
+    fn on_order_outcome(&mut self, label: &str, result: Result<Applied, Failure>) -> Vec<Effect> {
+        match result {
+            Ok(applied) => {
+                match &applied.outcome {
+                    Outcome::Order(o) => {
+                        let short = crate::panes::orders::short(o.id);
+                        self.info(format!("order {short} is {}", o.status));
+                        if let Some((open, _)) = &mut self.orders.detail
+                            && open.id == o.id
+                        {
+                            *open = o.clone();
+                        }
+                    }
+                    Outcome::Product(p) => {
+                        let stock: Vec<String> = p
+                            .variants
+                            .iter()
+                            .map(|v| format!("{} on hand {}", printable(&v.sku), v.on_hand))
+                            .collect();
+                        self.info(format!("stock adjusted: {}", stock.join(", ")));
+                    }
+                    _ => self.info(format!("{label}: done")),
+                }
+                let mut fx = self.refresh_all();
+                if let Some((o, _)) = &self.orders.detail {
+                    let id = o.id;
+                    fx.extend(self.load(Pending::OrderDetail, Query::Order(id)));
+                }
+                fx
+            }
+            Err(Failure::Domain(d @ DomainError::PaymentDeclined { .. })) => {
+                self.error(format!("{d} — the order stays confirmed"));
+                self.refresh_all()
+            }
+            Err(f) => {
+                self.error(format!("{label} failed: {f}"));
+                vec![]
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Arc<EventEnvelope>) -> Vec<Effect> {
+        let own = self.session.tenant.id;
+        let mine = e.tenant_id == own;
+        let aggregate = (e.aggregate_type.clone(), e.aggregate_id);
+        self.events.push(e, own);
+        if !mine {
             return vec![];
         }
-        self.events_seen += 1;
-        self.recent.push_back(e);
-        while self.recent.len() > RECENT_EVENTS {
-            self.recent.pop_front();
+        match aggregate.0.as_str() {
+            "node" => {
+                self.content.invalidate();
+                self.trans_list.invalidate();
+            }
+            "order" | "product" => self.orders.invalidate(),
+            _ => {}
         }
-        self.content.invalidate();
-        self.trans_list.invalidate();
         self.dashboard.stale = true;
-        self.reload_visible()
+        let mut fx = self.reload_visible();
+        if aggregate.0 == "order"
+            && let Some((o, _)) = &self.orders.detail
+            && o.id.as_uuid() == aggregate.1
+            && !self.pending.values().any(|p| *p == Pending::OrderDetail)
+        {
+            let id = o.id;
+            fx.extend(self.load(Pending::OrderDetail, Query::Order(id)));
+        }
+        fx
     }
 
     // ----- draw -------------------------------------------------------------------------
@@ -1404,17 +1936,23 @@ impl App {
     fn draw_body(&self, frame: &mut Frame, area: Rect) {
         let theme = &self.theme;
         match self.tab {
-            Tab::Dashboard => self.dashboard.draw(
-                frame,
-                area,
-                theme,
-                &crate::panes::dashboard::View {
-                    tenant: &self.session.tenant,
-                    coverage: self.coverage.as_ref(),
-                    recent: &self.recent,
-                    events_seen: self.events_seen,
-                },
-            ),
+            Tab::Dashboard => {
+                let recent = self.events.latest(RECENT_EVENTS, self.session.tenant.id);
+                self.dashboard.draw(
+                    frame,
+                    area,
+                    theme,
+                    &crate::panes::dashboard::View {
+                        tenant: &self.session.tenant,
+                        coverage: self.coverage.as_ref(),
+                        recent: &recent,
+                        rate: self.events.rate(),
+                        now: self.now,
+                    },
+                )
+            }
+            Tab::Orders => self.orders.draw(frame, area, theme),
+            Tab::Events => self.events.draw(frame, area, theme, self.session.tenant.id),
             Tab::Content => match &self.editor {
                 Some(e) => e.draw(frame, area, theme),
                 None => self.content.draw(frame, area, theme, true, "Content"),
@@ -1431,33 +1969,14 @@ impl App {
                     self.draw_coverage(frame, side);
                 }
             },
-            Tab::Orders | Tab::Events | Tab::Audit => {
-                let (what, issue) = match self.tab {
-                    Tab::Orders => ("The order pipeline board", "the Operations panes"),
-                    Tab::Events => ("The live event stream", "the Operations panes"),
-                    _ => ("The security audit", "Staff, roles and the security audit"),
-                };
+            Tab::Audit => {
                 let text = vec![
-                    Line::styled(format!("{what} is not built yet."), theme.title()),
+                    Line::styled("The security audit pane is not built yet.", theme.title()),
                     Line::raw(""),
-                    Line::raw(format!(
-                        "It arrives with {issue}. Until then, use the command line:"
-                    )),
-                    Line::styled(
-                        match self.tab {
-                            Tab::Orders => "  rustok order list · rustok order show ID",
-                            Tab::Events => {
-                                "  rustok events tail · rustok events list --aggregate ID"
-                            }
-                            _ => "  (no audit command yet)",
-                        },
-                        theme.key(),
+                    Line::raw(
+                        "It arrives with the staff, roles and security audit work. Until then:",
                     ),
-                    Line::raw(""),
-                    Line::styled(
-                        "The Dashboard (1) lists the latest events of this session.",
-                        theme.muted(),
-                    ),
+                    Line::styled("  rustok audit run --format markdown", theme.key()),
                 ];
                 frame.render_widget(
                     Paragraph::new(text).wrap(Wrap { trim: false }).block(
@@ -1545,6 +2064,17 @@ impl App {
             Tab::Translations if self.trans_editor.is_none() => Some(&self.trans_list),
             _ => None,
         };
+        if self.tab == Tab::Events && self.events.filter_editing {
+            bars::input_line(
+                frame,
+                area,
+                theme,
+                "/",
+                &self.events.filter_text,
+                "type:PREFIX agg:ID|TYPE tenant:* words · Enter keep · Esc clear",
+            );
+            return;
+        }
         if let Some(f) = list.and_then(|l| l.filter.as_ref())
             && f.editing
         {
@@ -1591,6 +2121,50 @@ impl App {
                 (Global, A::Help),
                 (Global, A::Quit),
             ],
+            (None, Tab::Orders) if self.orders.form.is_some() => vec![],
+            (None, Tab::Orders) if self.orders.detail.is_some() => vec![
+                (Context::Orders, A::OrderConfirm),
+                (Context::Orders, A::OrderPay),
+                (Context::Orders, A::OrderShip),
+                (Context::Orders, A::OrderDeliver),
+                (Context::Orders, A::OrderCancel),
+                (Context::Orders, A::Back),
+                (Global, A::Help),
+            ],
+            (None, Tab::Orders) if self.orders.view == OrdersView::Products => vec![
+                (Context::Orders, A::AdjustStock),
+                (Context::Orders, A::NewOrder),
+                (Context::Orders, A::Back),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ],
+            (None, Tab::Orders) => vec![
+                (Context::Orders, A::Open),
+                (Context::Orders, A::OrderConfirm),
+                (Context::Orders, A::OrderPay),
+                (Context::Orders, A::OrderShip),
+                (Context::Orders, A::OrderDeliver),
+                (Context::Orders, A::OrderCancel),
+                (Context::Orders, A::NewOrder),
+                (Context::Orders, A::Products),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ],
+            (None, Tab::Events) => {
+                let mut v = vec![
+                    (Context::Events, A::Follow),
+                    (Context::Events, A::Filter),
+                    (Context::Events, A::Inspect),
+                    (Context::Events, A::Open),
+                    (Context::Events, A::History),
+                    (Context::Events, A::DeadLetters),
+                ];
+                if self.events.mode == EventsMode::DeadLetters {
+                    v.push((Context::Events, A::Retry));
+                }
+                v.extend([(Global, A::Help), (Global, A::Quit)]);
+                v
+            }
             (None, Tab::Translations) => vec![
                 (List, A::Translate),
                 (List, A::Filter),

@@ -12,6 +12,8 @@ use std::fmt;
 pub enum Context {
     Global,
     List,
+    Orders,
+    Events,
     Editor,
     Dialog,
 }
@@ -20,7 +22,9 @@ impl Context {
     pub fn title(self) -> &'static str {
         match self {
             Context::Global => "Everywhere",
-            Context::List => "Lists",
+            Context::List => "Content and translation lists",
+            Context::Orders => "Orders",
+            Context::Events => "Events",
             Context::Editor => "Editor",
             Context::Dialog => "Dialogs",
         }

@@ -16,5 +16,5 @@ pub use action::Action;
 pub use app::{App, Session, Tab};
 pub use config::Config;
 pub use keymap::Keymap;
-pub use msg::{Coverage, Effect, EventSummary, Failure, Msg, Query, QueryResult, RequestId};
+pub use msg::{Coverage, Effect, Failure, Msg, Query, QueryResult, RequestId};
 pub use theme::Theme;

@@ -2,9 +2,15 @@
 //! `App` runs in a local terminal, in an SSH session and in snapshot tests.
 
 use ratatui::crossterm::event::KeyEvent;
+use rustok_domain::commerce::{Order, OrderStatus};
 use rustok_domain::content::{Node, NodeKind, NodeStatus};
-use rustok_domain::read::{Applied, NodeSummary, OutboxCounts, Page, SearchHit};
-use rustok_domain::{Command, DomainError, Locale, NodeId, Tenant};
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::read::{
+    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
+    StoredEvent,
+};
+use rustok_domain::{Command, DomainError, EventId, Locale, NodeId, OrderId, Tenant};
+use std::sync::Arc;
 
 /// Identifies one request so its reply finds the place that asked.
 pub type RequestId = u64;
@@ -27,7 +33,30 @@ pub enum Query {
     Tenants,
     /// How many nodes lack each locale the tenant uses.
     LocaleCoverage,
+    /// Outbox counts and when the oldest pending event happened (relay lag).
     OutboxCounts,
+    /// One window of the orders in one status, newest first.
+    Orders {
+        status: OrderStatus,
+        offset: u64,
+        limit: u64,
+    },
+    /// An order with its event history.
+    Order(OrderId),
+    /// One window of the stock list (by SKU), optionally only what is low.
+    Products {
+        low_only: bool,
+        offset: u64,
+        limit: u64,
+    },
+    /// Stored events of the tenant, newest first, before a sequence number.
+    EventHistory {
+        before_seq: Option<i64>,
+        limit: u64,
+    },
+    /// The tenant's dead letters.
+    DeadLetters,
+    OrderStats,
 }
 
 /// The answer to a [`Query`].
@@ -38,7 +67,14 @@ pub enum QueryResult {
     Search(Vec<SearchHit>),
     Tenants(Vec<Tenant>),
     LocaleCoverage(Coverage),
-    OutboxCounts(OutboxCounts),
+    OutboxCounts(OutboxCounts, Option<chrono::DateTime<chrono::Utc>>),
+    Orders(Page<OrderSummary>),
+    Order(Option<Order>, Vec<StoredEvent>),
+    Products(Page<StockRow>),
+    Events(Vec<StoredEvent>),
+    OrderStats(OrderStats),
+    /// How many dead letters went back in the queue.
+    Retried(u64),
 }
 
 /// Translation completeness of a tenant.
@@ -67,15 +103,6 @@ impl std::fmt::Display for Failure {
     }
 }
 
-/// A summary of a bus event, enough for lists and the status bar.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventSummary {
-    pub event_type: String,
-    pub aggregate_id: uuid::Uuid,
-    pub tenant_id: rustok_domain::TenantId,
-    pub occurred_at: chrono::DateTime<chrono::Utc>,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
@@ -85,7 +112,10 @@ pub enum Msg {
     Tick,
     Outcome(RequestId, Result<Applied, Failure>),
     Loaded(RequestId, Result<QueryResult, Failure>),
-    Event(EventSummary),
+    /// An event delivered on the bus (any tenant's; the app filters).
+    Event(Arc<EventEnvelope>),
+    /// Wall-clock time, once a second (for rates and "how long ago").
+    Clock(chrono::DateTime<chrono::Utc>),
     BusLagged(u64),
     /// The action queue's depth changed.
     QueueDepth(usize),
@@ -102,5 +132,8 @@ pub enum Effect {
     Load(RequestId, Query),
     /// Switch the session to another tenant (the runtime resolves and confirms it).
     SwitchTenant(String),
+    /// Put dead letters back in the outbox queue (one, or all of the tenant's); answered
+    /// with `QueryResult::Retried`.
+    RetryDeadLetters(RequestId, Option<EventId>),
     Quit,
 }

@@ -1,21 +1,27 @@
-//! The dashboard: what is in this tenant and how the event flow is doing.
+//! The dashboard: today's orders and revenue, the order funnel, the event rate, low stock,
+//! outbox health, content counts and the latest events.
 
-use crate::msg::{Coverage, EventSummary};
+use crate::msg::Coverage;
 use crate::theme::Theme;
-use crate::widgets::node_list::group;
+use crate::widgets::node_list::{group, percent};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline};
 use rustok_domain::Tenant;
 use rustok_domain::content::NodeStatus;
-use rustok_domain::read::OutboxCounts;
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::read::{OrderStats, OutboxCounts, StockRow};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Default)]
 pub struct Dashboard {
     pub by_status: [Option<u64>; 3],
-    pub outbox: Option<OutboxCounts>,
+    pub outbox: Option<(OutboxCounts, Option<DateTime<Utc>>)>,
+    pub orders: Option<OrderStats>,
+    pub low_stock: Option<Vec<StockRow>>,
     pub loading: usize,
     pub stale: bool,
 }
@@ -28,13 +34,14 @@ fn status_index(s: NodeStatus) -> usize {
     }
 }
 
-/// What the dashboard shows besides its own counts.
+/// What the dashboard shows besides its own data.
 #[derive(Clone, Copy)]
 pub struct View<'a> {
     pub tenant: &'a Tenant,
     pub coverage: Option<&'a Coverage>,
-    pub recent: &'a VecDeque<EventSummary>,
-    pub events_seen: u64,
+    pub recent: &'a [Arc<EventEnvelope>],
+    pub rate: &'a VecDeque<u64>,
+    pub now: Option<DateTime<Utc>>,
 }
 
 impl Dashboard {
@@ -43,98 +50,218 @@ impl Dashboard {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, view: &View<'_>) {
-        let View {
-            tenant,
-            coverage,
-            recent,
-            events_seen,
-        } = *view;
-        let [top, bottom] =
-            Layout::vertical([Constraint::Length(9), Constraint::Fill(1)]).areas(area);
-        let [content, flow] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
-        let count = |s: NodeStatus| self.by_status[status_index(s)].map_or("…".into(), group);
-        let mut lines = vec![
-            Line::from(vec![
-                Span::styled(rustok_domain::text::printable(&tenant.name), theme.title()),
-                Span::styled(
-                    format!(
-                        "  ({}, default locale {})",
-                        tenant.slug, tenant.default_locale
+        let [top, middle, bottom] = Layout::vertical([
+            Constraint::Length(7),
+            Constraint::Length(11),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
+        let [today, outbox, content] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(top);
+        let [funnel, rate] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(middle);
+        let [low, recent] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(bottom);
+        let boxed = |title: &str| {
+            Block::bordered()
+                .border_style(theme.border(false))
+                .title(Span::styled(format!(" {title} "), theme.title()))
+        };
+        let dots = || "…".to_string();
+
+        // Today
+        let mut lines = vec![Line::from(vec![
+            Span::styled(
+                rustok_domain::text::printable(&view.tenant.name),
+                theme.title(),
+            ),
+            Span::styled(format!("  ({})", view.tenant.slug), theme.muted()),
+        ])];
+        match &self.orders {
+            Some(o) => {
+                lines.push(Line::from(vec![
+                    Span::styled("orders today  ", theme.muted()),
+                    Span::raw(group(o.today_orders)),
+                ]));
+                let revenue: Vec<String> = o.today_revenue.iter().map(|m| m.to_string()).collect();
+                lines.push(Line::from(vec![
+                    Span::styled("revenue today ", theme.muted()),
+                    Span::styled(
+                        if revenue.is_empty() {
+                            "0".into()
+                        } else {
+                            revenue.join(" · ")
+                        },
+                        theme.success(),
                     ),
-                    theme.muted(),
-                ),
-            ]),
-            Line::raw(""),
-        ];
-        for s in NodeStatus::ALL {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:<10}", s.as_str()), theme.status(*s)),
-                Span::raw(count(*s)),
-            ]));
+                ]));
+                let open: u64 = o
+                    .by_status
+                    .iter()
+                    .filter(|(s, _)| !s.is_terminal())
+                    .map(|(_, n)| n)
+                    .sum();
+                lines.push(Line::from(vec![
+                    Span::styled("open orders   ", theme.muted()),
+                    Span::raw(group(open)),
+                ]));
+            }
+            None => lines.push(Line::styled("loading…", theme.muted())),
         }
-        if let Some(c) = coverage {
+        frame.render_widget(Paragraph::new(lines).block(boxed("Today")), today);
+
+        // Outbox health
+        let lines = match &self.outbox {
+            Some((c, oldest)) => {
+                let lag = match (oldest, view.now) {
+                    (Some(o), Some(now)) => format!("{} s", (now - *o).num_seconds().max(0)),
+                    (Some(_), None) => "…".into(),
+                    (None, _) => "none pending".into(),
+                };
+                vec![
+                    Line::from(vec![
+                        Span::styled("pending     ", theme.muted()),
+                        Span::raw(group(c.pending)),
+                    ]),
+                    Line::from(vec![
+                        Span::styled("dispatched  ", theme.muted()),
+                        Span::raw(group(c.dispatched)),
+                    ]),
+                    Line::from(vec![
+                        Span::styled("failed      ", theme.muted()),
+                        Span::styled(
+                            group(c.failed),
+                            if c.failed > 0 {
+                                theme.error()
+                            } else {
+                                theme.base()
+                            },
+                        ),
+                    ]),
+                    Line::from(vec![
+                        Span::styled("relay lag   ", theme.muted()),
+                        Span::raw(lag),
+                    ]),
+                ]
+            }
+            None => vec![Line::styled("loading…", theme.muted())],
+        };
+        frame.render_widget(Paragraph::new(lines).block(boxed("Outbox")), outbox);
+
+        // Content
+        let mut lines: Vec<Line> = NodeStatus::ALL
+            .iter()
+            .map(|s| {
+                Line::from(vec![
+                    Span::styled(format!("{:<10}", s.as_str()), theme.status(*s)),
+                    Span::raw(self.by_status[status_index(*s)].map_or_else(dots, group)),
+                ])
+            })
+            .collect();
+        if let Some(c) = view.coverage {
             let locales: Vec<String> = c
                 .locales
                 .iter()
-                .map(|(l, n)| {
-                    format!(
-                        "{l} {}%",
-                        crate::widgets::node_list::percent(*n, c.total_nodes)
-                    )
-                })
+                .map(|(l, n)| format!("{l} {}%", percent(*n, c.total_nodes)))
                 .collect();
             lines.push(Line::from(vec![
                 Span::styled("locales   ", theme.muted()),
                 Span::raw(locales.join("  ")),
             ]));
         }
-        frame.render_widget(
-            Paragraph::new(lines).block(
-                Block::bordered()
-                    .border_style(theme.border(false))
-                    .title(Span::styled(" Content ", theme.title())),
+        frame.render_widget(Paragraph::new(lines).block(boxed("Content")), content);
+
+        // Order funnel
+        match &self.orders {
+            Some(o) => {
+                let bars: Vec<Bar> = o
+                    .by_status
+                    .iter()
+                    .map(|(s, n)| {
+                        Bar::default()
+                            .value(*n)
+                            .label(Line::from(s.as_str()))
+                            .text_value(group(*n))
+                    })
+                    .collect();
+                let width = (funnel.width.saturating_sub(2) / 6)
+                    .saturating_sub(1)
+                    .max(3);
+                frame.render_widget(
+                    BarChart::default()
+                        .block(boxed("Order funnel"))
+                        .data(BarGroup::default().bars(&bars))
+                        .bar_width(width)
+                        .bar_gap(1)
+                        .bar_style(theme.title())
+                        .value_style(theme.tab_active()),
+                    funnel,
+                );
+            }
+            None => frame.render_widget(
+                Paragraph::new("loading…")
+                    .style(theme.muted())
+                    .block(boxed("Order funnel")),
+                funnel,
             ),
-            content,
-        );
-        let o = self.outbox.unwrap_or_default();
-        let flow_lines = vec![
-            Line::from(vec![
-                Span::styled("pending     ", theme.muted()),
-                Span::raw(group(o.pending)),
-            ]),
-            Line::from(vec![
-                Span::styled("dispatched  ", theme.muted()),
-                Span::raw(group(o.dispatched)),
-            ]),
-            Line::from(vec![
-                Span::styled("failed      ", theme.muted()),
-                Span::styled(
-                    group(o.failed),
-                    if o.failed > 0 {
-                        theme.error()
-                    } else {
-                        theme.base()
-                    },
+        }
+
+        // Event rate
+        let data: Vec<u64> = view.rate.iter().copied().collect();
+        let peak = data.iter().copied().max().unwrap_or(0);
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(theme.success())
+                .block(
+                    Block::bordered()
+                        .border_style(theme.border(false))
+                        .title(Line::from(vec![
+                            Span::styled(" Events/s ", theme.title()),
+                            Span::styled(
+                                format!(
+                                    "now {} · peak {peak} · 60 s ",
+                                    data.last().copied().unwrap_or(0)
+                                ),
+                                theme.muted(),
+                            ),
+                        ])),
                 ),
-            ]),
-            Line::from(vec![
-                Span::styled("seen live   ", theme.muted()),
-                Span::raw(group(events_seen)),
-            ]),
-        ];
-        frame.render_widget(
-            Paragraph::new(flow_lines).block(
-                Block::bordered()
-                    .border_style(theme.border(false))
-                    .title(Span::styled(" Outbox ", theme.title())),
-            ),
-            flow,
+            rate,
         );
-        let recent_lines: Vec<Line> = if recent.is_empty() {
+
+        // Low stock
+        let lines: Vec<Line> = match &self.low_stock {
+            None => vec![Line::styled("loading…", theme.muted())],
+            Some(rows) if rows.is_empty() => {
+                vec![Line::styled("nothing is low on stock", theme.success())]
+            }
+            Some(rows) => rows
+                .iter()
+                .map(|r| {
+                    Line::from(vec![
+                        Span::styled(
+                            format!("{:<14}", rustok_domain::text::printable(&r.sku)),
+                            theme.key(),
+                        ),
+                        Span::styled(format!("{:>5} left", r.available), theme.warning()),
+                        Span::styled(
+                            format!("  (threshold {})  ", r.low_stock_threshold),
+                            theme.muted(),
+                        ),
+                        Span::raw(rustok_domain::text::printable(&r.title)),
+                    ])
+                })
+                .collect(),
+        };
+        frame.render_widget(Paragraph::new(lines).block(boxed("Low stock")), low);
+
+        // Latest events
+        let lines: Vec<Line> = if view.recent.is_empty() {
             vec![Line::styled("no events yet in this session", theme.muted())]
         } else {
-            recent
+            view.recent
                 .iter()
                 .rev()
                 .map(|e| {
@@ -144,18 +271,15 @@ impl Dashboard {
                             theme.muted(),
                         ),
                         Span::styled(format!("{:<26}", e.event_type), theme.key()),
-                        Span::raw(e.aggregate_id.to_string()),
+                        Span::raw(format!(
+                            "{} {}",
+                            e.aggregate_type,
+                            crate::widgets::node_list::short_id(e.aggregate_id)
+                        )),
                     ])
                 })
                 .collect()
         };
-        frame.render_widget(
-            Paragraph::new(recent_lines).block(
-                Block::bordered()
-                    .border_style(theme.border(false))
-                    .title(Span::styled(" Latest events ", theme.title())),
-            ),
-            bottom,
-        );
+        frame.render_widget(Paragraph::new(lines).block(boxed("Latest events")), recent);
     }
 }

@@ -248,8 +248,8 @@ impl NodeEditor {
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let heading = match (self.node_id, self.status, self.base_version) {
             (Some(id), Some(status), Some(v)) => {
-                let short = id.to_string();
-                format!(" Edit {} {}… — {}, v{} ", self.kind, &short[..8], status, v)
+                let short = crate::widgets::node_list::short_id(id.as_uuid());
+                format!(" Edit {} …{} — {}, v{} ", self.kind, short, status, v)
             }
             _ => format!(" New {} ", self.kind),
         };

@@ -2,4 +2,6 @@
 
 pub mod dashboard;
 pub mod editor;
+pub mod events;
+pub mod orders;
 pub mod translate;

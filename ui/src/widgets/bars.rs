@@ -91,8 +91,6 @@ pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) 
         spans.push(Span::styled("READ-ONLY", theme.warning().bg(theme.bar_bg)));
     }
     spans.push(sep.clone());
-    spans.push(Span::styled(s.database.to_string(), theme.bar()));
-    spans.push(sep.clone());
     spans.push(Span::styled(
         format!("queue {}", s.queue_depth),
         theme.bar(),
@@ -104,8 +102,9 @@ pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) 
             theme.key().bg(theme.bar_bg),
         ));
     }
+    // The message matters more than the database, which gets the room that is left.
     if let Some((text, is_error)) = s.message {
-        spans.push(sep);
+        spans.push(sep.clone());
         let style = if is_error {
             theme.error()
         } else {
@@ -113,5 +112,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) 
         };
         spans.push(Span::styled(text.to_string(), style.bg(theme.bar_bg)));
     }
+    spans.push(sep);
+    spans.push(Span::styled(
+        s.database.to_string(),
+        theme.muted().bg(theme.bar_bg),
+    ));
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
 }

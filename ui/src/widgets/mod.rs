@@ -6,3 +6,4 @@ pub mod field;
 pub mod help;
 pub mod node_list;
 pub mod palette;
+pub mod window;

@@ -2,6 +2,7 @@
 //! more as the selection moves, so a million nodes cost what a screenful costs. `/` narrows it
 //! with a fuzzy filter over the most recent nodes.
 
+use super::window::Window;
 use crate::msg::Query;
 use crate::theme::Theme;
 use ratatui::Frame;
@@ -25,20 +26,13 @@ pub struct Filter {
     pub candidates_total: u64,
     /// Indices into `candidates`, best match first.
     pub matches: Vec<usize>,
+    selected: u64,
+    top: u64,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct NodeList {
-    /// Rows loaded: `page.offset .. page.offset + page.rows.len()` of `page.total`.
-    page: Page<NodeSummary>,
-    loaded: bool,
-    /// Absolute index of the selected row, and of the first visible row.
-    selected: u64,
-    top: u64,
-    /// A window request is in flight.
-    pub loading: bool,
-    /// Data changed since the last load; reload when the current one returns.
-    stale: bool,
+    win: Window<NodeSummary>,
     pub filter: Option<Filter>,
 }
 
@@ -46,68 +40,47 @@ impl NodeList {
     pub fn total(&self) -> u64 {
         match &self.filter {
             Some(f) if f.candidates.is_some() => f.matches.len() as u64,
-            _ => self.page.total,
+            _ => self.win.total(),
         }
     }
 
-    /// The query for the window needed to show `height` rows around the selection, if the
-    /// loaded rows do not cover it (with a margin of a screen either way).
+    /// The query for the window needed to show `height` rows, if the loaded rows do not cover
+    /// it. Nothing while a filter is on (the filter ranks its own candidates).
     pub fn window_query(&mut self, height: u16) -> Option<Query> {
-        if self.filter.is_some() || self.loading {
+        if self.filter.is_some() {
             return None;
         }
-        let h = u64::from(height.max(1));
-        let need_start = self.top;
-        let need_end = (self.top + h).min(self.page.total.max(h));
-        let have_start = self.page.offset;
-        let have_end = self.page.offset + self.page.rows.len() as u64;
-        let covered = self.loaded
-            && !self.stale
-            && need_start >= have_start
-            && (need_end <= have_end || have_end >= self.page.total);
-        if covered {
-            return None;
-        }
-        self.loading = true;
-        self.stale = false;
-        Some(Query::Nodes {
+        self.win.needs(height).map(|(offset, limit)| Query::Nodes {
             status: None,
             kind: None,
-            offset: self.top.saturating_sub(h),
-            limit: h * 3,
+            offset,
+            limit,
         })
     }
 
     /// Marks the rows out of date (something changed in the store).
     pub fn invalidate(&mut self) {
-        self.stale = true;
+        self.win.invalidate();
     }
 
     pub fn on_page(&mut self, page: Page<NodeSummary>) {
-        self.loading = false;
-        self.loaded = true;
-        self.page = page;
-        let total = self.page.total;
-        if total == 0 {
-            self.selected = 0;
-            self.top = 0;
-        } else if self.selected >= total {
-            self.selected = total - 1;
-        }
-        self.top = self.top.min(self.selected);
+        self.win.on_page(page);
     }
 
     pub fn on_load_failed(&mut self) {
-        self.loading = false;
+        self.win.on_failed();
     }
 
     pub fn selected_index(&self) -> u64 {
-        self.selected
+        match &self.filter {
+            Some(f) if f.candidates.is_some() => f.selected,
+            _ => self.win.selected_index(),
+        }
     }
 
     /// The selected row, if it is loaded.
     pub fn selected(&self) -> Option<&NodeSummary> {
-        self.row(self.selected)
+        self.row(self.selected_index())
     }
 
     fn row(&self, index: u64) -> Option<&NodeSummary> {
@@ -116,31 +89,38 @@ impl NodeList {
         {
             return f.matches.get(index as usize).and_then(|i| c.get(*i));
         }
-        let i = index.checked_sub(self.page.offset)?;
-        self.page.rows.get(i as usize)
+        self.win.row(index)
     }
 
     /// Moves the selection by `delta` rows (clamped) and scrolls so it stays visible.
     pub fn move_by(&mut self, delta: i64, height: u16) {
         let total = self.total();
-        if total == 0 {
-            return;
-        }
-        let next = (self.selected as i64 + delta).clamp(0, total as i64 - 1) as u64;
+        let next = (self.selected_index() as i64)
+            .saturating_add(delta)
+            .clamp(0, (total as i64 - 1).max(0)) as u64;
         self.select(next, height);
     }
 
     pub fn select(&mut self, index: u64, height: u16) {
-        let total = self.total();
-        if total == 0 {
-            return;
+        match &mut self.filter {
+            Some(f) if f.candidates.is_some() => {
+                let total = f.matches.len() as u64;
+                f.selected = index.min(total.saturating_sub(1));
+                let h = u64::from(height.max(1));
+                if f.selected < f.top {
+                    f.top = f.selected;
+                } else if f.selected >= f.top + h {
+                    f.top = f.selected + 1 - h;
+                }
+            }
+            _ => self.win.select(index, height),
         }
-        self.selected = index.min(total - 1);
-        let h = u64::from(height.max(1));
-        if self.selected < self.top {
-            self.top = self.selected;
-        } else if self.selected >= self.top + h {
-            self.top = self.selected + 1 - h;
+    }
+
+    fn top(&self) -> u64 {
+        match &self.filter {
+            Some(f) if f.candidates.is_some() => f.top,
+            _ => self.win.top(),
         }
     }
 
@@ -176,15 +156,13 @@ impl NodeList {
             && let Some(c) = &f.candidates
         {
             f.matches = crate::fuzzy::rank(&f.query, c, |n| n.title.as_str());
+            f.selected = 0;
+            f.top = 0;
         }
-        self.selected = 0;
-        self.top = 0;
     }
 
     pub fn clear_filter(&mut self) {
         self.filter = None;
-        self.selected = 0;
-        self.top = 0;
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool, title: &str) {
@@ -204,7 +182,7 @@ impl NodeList {
             .border_style(theme.border(focused))
             .title(Line::from(block_title));
         let inner_height = area.height.saturating_sub(3);
-        if !self.loaded && self.filter.is_none() {
+        if !self.win.is_loaded() && self.filter.is_none() {
             frame.render_widget(
                 Paragraph::new("loading…").style(theme.muted()).block(block),
                 area,
@@ -221,7 +199,9 @@ impl NodeList {
             return;
         }
         let mut rows = Vec::with_capacity(inner_height as usize);
-        for i in self.top..(self.top + u64::from(inner_height)).min(total) {
+        let top = self.top();
+        let selected = self.selected_index();
+        for i in top..(top + u64::from(inner_height)).min(total) {
             let row = match self.row(i) {
                 Some(n) => {
                     let locales: Vec<String> = n.locales.iter().map(|l| l.to_string()).collect();
@@ -236,9 +216,9 @@ impl NodeList {
                 }
                 None => Row::new(vec![Cell::from("…").style(theme.muted())]),
             };
-            rows.push(if i == self.selected && focused {
+            rows.push(if i == selected && focused {
                 row.style(theme.selected())
-            } else if i == self.selected {
+            } else if i == selected {
                 row.style(Style::new().bg(theme.selection_bg))
             } else {
                 row
@@ -261,6 +241,13 @@ impl NodeList {
         .block(block);
         frame.render_widget(table, area);
     }
+}
+
+/// The last 8 hex digits of an id: UUIDv7 ids begin with their timestamp, so only the
+/// random tail tells ids of the same day apart.
+pub fn short_id(id: uuid::Uuid) -> String {
+    let hex = id.simple().to_string();
+    hex[hex.len() - 8..].to_string()
 }
 
 /// `part` as a whole percentage of `whole` (100 when `whole` is 0: nothing is missing).

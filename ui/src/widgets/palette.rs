@@ -10,6 +10,11 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 pub const COMMANDS: &[(&str, &str)] = &[
     ("tenant SLUG", "switch to another tenant"),
     ("node ID", "open a node by id"),
+    ("order ID", "open an order by id"),
+    (
+        "retry",
+        "put every dead letter of this tenant back in the queue",
+    ),
     ("new [KIND]", "write a new draft (article by default)"),
     (
         "theme NAME",

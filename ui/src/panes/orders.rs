@@ -1,0 +1,674 @@
+//! The order pipeline: a board with a column per status, forms that move an order along,
+//! the order's detail with its event timeline, the stock list, and a new-order form.
+
+use crate::theme::Theme;
+use crate::widgets::dialog::centered;
+use crate::widgets::field::Field;
+use crate::widgets::node_list::group;
+use crate::widgets::window::Window;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use rustok_domain::commerce::{Order, OrderDraft, OrderStatus};
+use rustok_domain::read::{OrderSummary, StockRow, StoredEvent};
+use rustok_domain::text::printable;
+use rustok_domain::{Command, OrderId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Board,
+    Products,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormKind {
+    Pay(OrderId),
+    Ship(OrderId),
+    Cancel(OrderId),
+    Adjust(String),
+    NewOrder,
+}
+
+/// A small modal form: fields, a submit, and an error line.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub kind: FormKind,
+    pub title: String,
+    pub hint: String,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    pub error: Option<String>,
+    pub danger: bool,
+}
+
+pub enum FormKey {
+    /// Still editing.
+    Editing,
+    Cancelled,
+    Submit(Command),
+}
+
+impl Form {
+    fn new(kind: FormKind, title: String, hint: &str, fields: Vec<Field>, danger: bool) -> Form {
+        Form {
+            kind,
+            title,
+            hint: hint.into(),
+            fields,
+            focus: 0,
+            error: None,
+            danger,
+        }
+    }
+
+    pub fn pay(order: &OrderSummary) -> Form {
+        Form::new(
+            FormKind::Pay(order.id),
+            format!("Pay order {} — {}", short(order.id), order.total),
+            "sandbox tokens: tok_visa, tok_mastercard succeed; tok_chargeDeclined is declined",
+            vec![Field::new("Token", "tok_visa", false)],
+            false,
+        )
+    }
+
+    pub fn ship(order: &OrderSummary) -> Form {
+        Form::new(
+            FormKind::Ship(order.id),
+            format!("Ship order {}", short(order.id)),
+            "both are required",
+            vec![
+                Field::new("Carrier", "", false),
+                Field::new("Tracking", "", false),
+            ],
+            false,
+        )
+    }
+
+    pub fn cancel(order: &OrderSummary) -> Form {
+        let refund = matches!(order.status, OrderStatus::Paid | OrderStatus::Shipped);
+        Form::new(
+            FormKind::Cancel(order.id),
+            format!("Cancel order {} ({})?", short(order.id), order.status),
+            if refund {
+                "Enter cancels it, restocks and refunds the payment · Esc keeps the order"
+            } else {
+                "Enter cancels it and releases its stock · Esc keeps the order"
+            },
+            vec![Field::new("Reason", "", false)],
+            true,
+        )
+    }
+
+    pub fn adjust(row: &StockRow) -> Form {
+        Form::new(
+            FormKind::Adjust(row.sku.clone()),
+            format!(
+                "Adjust stock of {} (on hand {})",
+                printable(&row.sku),
+                row.on_hand
+            ),
+            "By: a whole number, negative to remove units",
+            vec![Field::new("By", "", false), Field::new("Reason", "", false)],
+            false,
+        )
+    }
+
+    pub fn new_order() -> Form {
+        Form::new(
+            FormKind::NewOrder,
+            "New order".into(),
+            "Items: SKU:QTY separated by spaces or commas, e.g. MUG:2 TEE:1",
+            vec![
+                Field::new("Items", "", false),
+                Field::new("Customer", "", false),
+            ],
+            false,
+        )
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> FormKey {
+        match key.code {
+            KeyCode::Esc => FormKey::Cancelled,
+            KeyCode::Tab | KeyCode::Down => {
+                self.focus = (self.focus + 1) % self.fields.len();
+                FormKey::Editing
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
+                FormKey::Editing
+            }
+            KeyCode::Enter if self.focus + 1 < self.fields.len() => {
+                self.focus += 1;
+                FormKey::Editing
+            }
+            KeyCode::Enter => match self.command() {
+                Ok(c) => FormKey::Submit(c),
+                Err(e) => {
+                    self.error = Some(e);
+                    FormKey::Editing
+                }
+            },
+            _ => {
+                self.error = None;
+                self.fields[self.focus].input(key);
+                FormKey::Editing
+            }
+        }
+    }
+
+    pub fn paste(&mut self, text: &str) {
+        self.fields[self.focus].paste(text);
+    }
+
+    fn text(&self, i: usize) -> String {
+        self.fields
+            .get(i)
+            .map(|f| f.text().trim().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The command the form describes, or what to fix.
+    pub fn command(&self) -> Result<Command, String> {
+        Ok(match &self.kind {
+            FormKind::Pay(id) => Command::PayOrder {
+                id: *id,
+                card_token: self.text(0),
+            },
+            FormKind::Ship(id) => {
+                let (carrier, tracking) = (self.text(0), self.text(1));
+                if carrier.is_empty() || tracking.is_empty() {
+                    return Err("carrier and tracking number are both required".into());
+                }
+                Command::ShipOrder {
+                    id: *id,
+                    carrier,
+                    tracking,
+                }
+            }
+            FormKind::Cancel(id) => {
+                let reason = self.text(0);
+                Command::CancelOrder {
+                    id: *id,
+                    reason: (!reason.is_empty()).then_some(reason),
+                }
+            }
+            FormKind::Adjust(sku) => {
+                let by: i64 = self
+                    .text(0)
+                    .parse()
+                    .map_err(|_| format!("'{}' is not a whole number", printable(&self.text(0))))?;
+                Command::AdjustInventory {
+                    sku: sku.clone(),
+                    by,
+                    reason: self.text(1),
+                }
+            }
+            FormKind::NewOrder => {
+                let mut items = Vec::new();
+                for part in self.text(0).split([',', ' ']).filter(|p| !p.is_empty()) {
+                    let (sku, qty) = part
+                        .rsplit_once(':')
+                        .ok_or_else(|| format!("'{}' is not SKU:QTY", printable(part)))?;
+                    let qty: i64 = qty
+                        .parse()
+                        .map_err(|_| format!("'{}' is not a quantity", printable(qty)))?;
+                    items.push((sku.to_string(), qty));
+                }
+                if items.is_empty() {
+                    return Err("add at least one item, e.g. MUG:1".into());
+                }
+                let customer = self.text(1);
+                Command::CreateOrder(OrderDraft {
+                    id: OrderId::new_v7(),
+                    customer: (!customer.is_empty()).then_some(customer),
+                    items,
+                })
+            }
+        })
+    }
+
+    pub fn restyle(&mut self, theme: &Theme) {
+        let focus = self.focus;
+        for (i, f) in self.fields.iter_mut().enumerate() {
+            f.restyle(theme, i == focus);
+        }
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let height = self.fields.len() as u16 + 6;
+        let rect = centered(area, 76, height);
+        frame.render_widget(Clear, rect);
+        let border = if self.danger {
+            theme.error()
+        } else {
+            theme.border(true)
+        };
+        let block = Block::bordered()
+            .border_style(border)
+            .title(Span::styled(
+                format!(" {} ", printable(&self.title)),
+                theme.title(),
+            ))
+            .style(theme.base());
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let mut rows = vec![Constraint::Length(1); self.fields.len()];
+        rows.extend([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Length(1),
+        ]);
+        let areas = Layout::vertical(rows).split(inner);
+        for (i, f) in self.fields.iter().enumerate() {
+            f.draw(frame, areas[i], theme, i == self.focus);
+        }
+        let n = self.fields.len();
+        frame.render_widget(
+            Paragraph::new(self.hint.as_str()).style(theme.muted()),
+            areas[n + 1],
+        );
+        if let Some(e) = &self.error {
+            frame.render_widget(
+                Paragraph::new(format!("✗ {e}")).style(theme.error()),
+                areas[n + 2],
+            );
+        }
+        frame.render_widget(
+            Paragraph::new(Line::from(vec![
+                Span::styled(" Enter ", theme.key()),
+                Span::raw(if self.danger {
+                    "confirm   "
+                } else {
+                    "submit   "
+                }),
+                Span::styled(" Tab ", theme.key()),
+                Span::raw("next field   "),
+                Span::styled(" Esc ", theme.key()),
+                Span::raw("cancel"),
+            ])),
+            areas[n + 3],
+        );
+    }
+}
+
+pub fn short(id: OrderId) -> String {
+    crate::widgets::node_list::short_id(id.as_uuid())
+}
+
+#[derive(Debug, Clone)]
+pub struct OrdersPane {
+    pub view: View,
+    pub columns: Vec<(OrderStatus, Window<OrderSummary>)>,
+    pub col: usize,
+    pub products: Window<StockRow>,
+    pub detail: Option<(Order, Vec<StoredEvent>)>,
+    pub form: Option<Form>,
+}
+
+impl Default for OrdersPane {
+    fn default() -> Self {
+        OrdersPane {
+            view: View::Board,
+            columns: OrderStatus::ALL
+                .iter()
+                .map(|s| (*s, Window::default()))
+                .collect(),
+            col: 0,
+            products: Window::default(),
+            detail: None,
+            form: None,
+        }
+    }
+}
+
+impl OrdersPane {
+    pub fn selected(&self) -> Option<&OrderSummary> {
+        self.columns.get(self.col).and_then(|(_, w)| w.selected())
+    }
+
+    pub fn invalidate(&mut self) {
+        for (_, w) in &mut self.columns {
+            w.invalidate();
+        }
+        self.products.invalidate();
+    }
+
+    pub fn move_col(&mut self, delta: i64) {
+        let n = self.columns.len() as i64;
+        self.col = ((self.col as i64 + delta).rem_euclid(n)) as usize;
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        if let Some((order, events)) = &self.detail {
+            draw_detail(frame, area, theme, order, events);
+        } else {
+            match self.view {
+                View::Board => self.draw_board(frame, area, theme),
+                View::Products => self.draw_products(frame, area, theme),
+            }
+        }
+        if let Some(f) = &self.form {
+            f.draw(frame, area, theme);
+        }
+    }
+
+    fn draw_board(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, 6); 6]).split(area);
+        for (i, ((status, w), rect)) in self.columns.iter().zip(cols.iter()).enumerate() {
+            let focused = i == self.col;
+            let count = if w.is_loaded() {
+                group(w.total())
+            } else {
+                "…".into()
+            };
+            let block = Block::bordered()
+                .border_style(theme.border(focused))
+                .title(Line::from(vec![
+                    Span::styled(
+                        format!(" {status} "),
+                        if focused {
+                            theme.title()
+                        } else {
+                            theme.muted()
+                        },
+                    ),
+                    Span::styled(format!("{count} "), theme.muted()),
+                ]));
+            let height = rect.height.saturating_sub(2);
+            let mut lines = Vec::new();
+            for idx in w.visible(height) {
+                let line = match w.row(idx) {
+                    Some(o) => {
+                        let total = o.total.to_string();
+                        let width = usize::from(rect.width.saturating_sub(2));
+                        let pad = width.saturating_sub(9 + total.chars().count());
+                        Line::from(vec![
+                            Span::raw(short(o.id)),
+                            Span::raw(" ".repeat(pad.max(1))),
+                            Span::raw(total),
+                        ])
+                    }
+                    None => Line::styled("…", theme.muted()),
+                };
+                lines.push(if focused && idx == w.selected_index() {
+                    line.style(theme.selected())
+                } else {
+                    line
+                });
+            }
+            if lines.is_empty() && w.is_loaded() {
+                lines.push(Line::styled("—", theme.muted()));
+            }
+            frame.render_widget(Paragraph::new(lines).block(block), *rect);
+        }
+    }
+
+    fn draw_products(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let w = &self.products;
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Line::from(vec![
+                Span::styled(" Products and stock ", theme.title()),
+                Span::styled(
+                    format!(
+                        "{} SKUs · a adjusts · Esc back to the board ",
+                        group(w.total())
+                    ),
+                    theme.muted(),
+                ),
+            ]));
+        if w.is_loaded() && w.total() == 0 {
+            frame.render_widget(
+                Paragraph::new("no products yet — create one with: rustok product create --sku MUG --price 12.50 --currency USD --stock 10")
+                    .style(theme.muted())
+                    .wrap(Wrap { trim: false })
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let height = area.height.saturating_sub(3);
+        let rows: Vec<Row> = w
+            .visible(height)
+            .map(|i| match w.row(i) {
+                Some(r) => {
+                    let row = Row::new(vec![
+                        Cell::from(printable(&r.sku)),
+                        Cell::from(printable(&r.title)),
+                        Cell::from(r.price.to_string()),
+                        Cell::from(r.on_hand.to_string()),
+                        Cell::from(r.reserved.to_string()),
+                        Cell::from(r.available.to_string()).style(if r.low {
+                            theme.warning()
+                        } else {
+                            Style::new()
+                        }),
+                        Cell::from(format!("{:?}", r.inventory_policy).to_lowercase()),
+                        Cell::from(if r.low { "LOW" } else { "" }).style(theme.warning()),
+                    ]);
+                    if i == w.selected_index() {
+                        row.style(theme.selected())
+                    } else {
+                        row
+                    }
+                }
+                None => Row::new(vec![Cell::from("…")]),
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(14),
+                Constraint::Fill(1),
+                Constraint::Length(14),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(9),
+                Constraint::Length(4),
+            ],
+        )
+        .header(
+            Row::new([
+                "SKU",
+                "TITLE",
+                "PRICE",
+                "ON HAND",
+                "RESERVED",
+                "AVAILABLE",
+                "POLICY",
+                "",
+            ])
+            .style(theme.muted()),
+        )
+        .block(block);
+        frame.render_widget(table, area);
+    }
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: &[StoredEvent]) {
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or("-".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M:%S").to_string()
+        })
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("Status    ", theme.muted()),
+            Span::styled(o.status.to_string(), theme.title()),
+            Span::styled(format!("   version {}", o.version), theme.muted()),
+        ]),
+        Line::from(vec![
+            Span::styled("Customer  ", theme.muted()),
+            Span::raw(printable(o.customer.as_deref().unwrap_or("-"))),
+        ]),
+        Line::from(vec![
+            Span::styled("Placed    ", theme.muted()),
+            Span::raw(o.placed_at.format("%Y-%m-%d %H:%M:%S").to_string()),
+        ]),
+        Line::from(vec![
+            Span::styled("Confirmed ", theme.muted()),
+            Span::raw(time(&o.confirmed_at)),
+        ]),
+        Line::from(vec![
+            Span::styled("Paid      ", theme.muted()),
+            Span::raw(time(&o.paid_at)),
+        ]),
+        Line::from(vec![
+            Span::styled("Shipped   ", theme.muted()),
+            Span::raw(time(&o.shipped_at)),
+        ]),
+        Line::from(vec![
+            Span::styled("Delivered ", theme.muted()),
+            Span::raw(time(&o.delivered_at)),
+        ]),
+        Line::from(vec![
+            Span::styled("Cancelled ", theme.muted()),
+            Span::raw(time(&o.cancelled_at)),
+        ]),
+    ];
+    if let (Some(c), Some(t)) = (&o.carrier, &o.tracking_number) {
+        lines.push(Line::from(vec![
+            Span::styled("Carrier   ", theme.muted()),
+            Span::raw(format!("{} · {}", printable(c), printable(t))),
+        ]));
+    }
+    if let Some(r) = &o.payment_reference {
+        lines.push(Line::from(vec![
+            Span::styled("Payment   ", theme.muted()),
+            Span::raw(printable(r)),
+        ]));
+    }
+    if let Some(r) = &o.cancel_reason {
+        lines.push(Line::from(vec![
+            Span::styled("Reason    ", theme.muted()),
+            Span::raw(printable(r)),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    for item in &o.items {
+        let line_total = item
+            .line_total()
+            .map_or("overflow".to_string(), |m| m.to_string());
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{:<11}",
+                    crate::widgets::field::clip(&printable(&item.sku), 10)
+                ),
+                theme.key(),
+            ),
+            Span::raw(format!(
+                "{:<18} {:>3} × {:>11} {:>12}",
+                crate::widgets::field::clip(&printable(&item.title), 18),
+                item.quantity,
+                item.unit_price.to_string(),
+                line_total
+            )),
+        ]));
+    }
+    lines.push(
+        Line::styled(format!("Total {} ", o.total), theme.title())
+            .alignment(ratatui::layout::Alignment::Right),
+    );
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().border_style(theme.border(true)).title(
+            Line::from(vec![
+                Span::styled(format!(" Order {} ", o.id), theme.title()),
+                Span::styled("Esc back ", theme.muted()),
+            ]),
+        )),
+        left,
+    );
+    let timeline: Vec<Line> = if events.is_empty() {
+        vec![Line::styled("no events", theme.muted())]
+    } else {
+        events
+            .iter()
+            .map(|e| {
+                let p = &e.envelope.payload;
+                let detail = match (p.get("from"), p.get("to"), p.get("reason"), p.get("sku")) {
+                    (Some(f), Some(t), _, _) => format!(
+                        "{} → {}",
+                        f.as_str().unwrap_or("?"),
+                        t.as_str().unwrap_or("?")
+                    ),
+                    (_, _, Some(r), _) if !r.is_null() => printable(r.as_str().unwrap_or("")),
+                    (_, _, _, Some(s)) => printable(s.as_str().unwrap_or("")),
+                    _ => String::new(),
+                };
+                Line::from(vec![
+                    Span::styled(
+                        e.envelope.occurred_at.format("%H:%M:%S  ").to_string(),
+                        theme.muted(),
+                    ),
+                    Span::styled(format!("{:<22}", e.envelope.event_type), theme.key()),
+                    Span::raw(detail),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(
+        Paragraph::new(timeline).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .border_style(theme.border(false))
+                .title(Span::styled(" Timeline ", theme.title())),
+        ),
+        right,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::crossterm::event::KeyModifiers;
+
+    fn typed(form: &mut Form, text: &str) {
+        for c in text.chars() {
+            form.key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+    }
+
+    #[test]
+    fn forms_build_commands_or_say_what_to_fix() {
+        let mut f = Form::new_order();
+        assert!(matches!(
+            f.key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+            FormKey::Editing
+        ));
+        assert!(matches!(
+            f.key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            FormKey::Editing
+        ));
+        assert!(f.error.as_deref().unwrap().contains("at least one item"));
+        f.focus = 0;
+        typed(&mut f, "MUG:2, TEE:x");
+        assert!(f.command().unwrap_err().contains("'x' is not a quantity"));
+        f.fields[0].set_text("MUG:2 TEE:1");
+        match f.command().unwrap() {
+            Command::CreateOrder(d) => assert_eq!(
+                d.items,
+                vec![("MUG".to_string(), 2), ("TEE".to_string(), 1)]
+            ),
+            other => panic!("{other:?}"),
+        }
+        let mut adjust = Form::new(
+            FormKind::Adjust("MUG".into()),
+            "t".into(),
+            "",
+            vec![Field::new("By", "", false), Field::new("Reason", "", false)],
+            false,
+        );
+        typed(&mut adjust, "-3");
+        assert!(matches!(
+            adjust.command().unwrap(),
+            Command::AdjustInventory { by: -3, .. }
+        ));
+    }
+}

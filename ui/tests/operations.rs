@@ -1,0 +1,293 @@
+//! Snapshot and behaviour tests of the operations panes: the order board and its dialogs,
+//! order detail, stock, the live event stream, and the dashboard.
+
+mod support;
+
+use ratatui::crossterm::event::KeyCode;
+use rustok_domain::Command;
+use rustok_domain::DomainError;
+use rustok_domain::commerce::OrderStatus;
+use rustok_domain::read::Outcome;
+use rustok_ui::{Failure, Msg};
+use support::*;
+
+fn on_orders(h: &mut Harness) {
+    h.chars("4");
+}
+
+#[test]
+fn board_empty() {
+    let mut h = Harness::new(fixture_nodes());
+    on_orders(&mut h);
+    insta::assert_snapshot!(h.screen());
+}
+
+#[test]
+fn board_busy() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    let screen = h.screen();
+    assert!(screen.contains("pending 2"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn pay_dialog_then_a_declined_payment_leaves_the_card_where_it_was() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("l"); // confirmed
+    h.chars("p");
+    insta::assert_snapshot!("pay_dialog", h.screen());
+    for _ in 0.."tok_visa".len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.chars("tok_chargeDeclined");
+    h.key(KeyCode::Enter);
+    match &h.dispatched[0].1 {
+        Command::PayOrder { card_token, .. } => assert_eq!(card_token, "tok_chargeDeclined"),
+        other => panic!("expected a payment, got {other:?}"),
+    }
+    h.reply(Err(Failure::Domain(DomainError::PaymentDeclined {
+        code: "card_declined".into(),
+        reason: "card declined".into(),
+    })));
+    let screen = h.screen();
+    assert!(
+        screen.contains("payment declined: card declined — the order stays confirmed"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("confirmed 2"),
+        "the card is still in its column"
+    );
+    insta::assert_snapshot!("declined_payment", screen);
+}
+
+#[test]
+fn ship_dialog_requires_carrier_and_tracking() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("ll"); // paid
+    h.chars("s");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty());
+    let screen = h.screen();
+    assert!(screen.contains("carrier and tracking number are both required"));
+    insta::assert_snapshot!(screen);
+    h.key(KeyCode::Tab);
+    h.chars("DHL");
+    h.key(KeyCode::Tab);
+    h.chars("JD01");
+    h.key(KeyCode::Enter);
+    assert!(
+        matches!(&h.dispatched[0].1, Command::ShipOrder { carrier, tracking, .. } if carrier == "DHL" && tracking == "JD01")
+    );
+}
+
+#[test]
+fn cancel_asks_for_a_reason_and_confirmation() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("ll"); // paid: cancelling refunds
+    h.chars("x");
+    h.chars("Out of stock");
+    let screen = h.screen();
+    assert!(screen.contains("refunds the payment"));
+    insta::assert_snapshot!(screen);
+    h.key(KeyCode::Esc);
+    assert!(h.dispatched.is_empty(), "Esc keeps the order");
+    h.chars("x");
+    h.key(KeyCode::Enter);
+    assert!(matches!(
+        h.dispatched[0].1,
+        Command::CancelOrder { reason: None, .. }
+    ));
+}
+
+#[test]
+fn terminal_orders_refuse_transitions_on_the_spot() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("llll"); // delivered
+    h.chars("x");
+    assert!(h.dispatched.is_empty());
+    assert!(
+        h.screen()
+            .contains("cannot cancel order in status delivered")
+    );
+}
+
+#[test]
+fn new_order_form() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("o");
+    h.chars("MUG:2 BEANS-1KG:x");
+    h.key(KeyCode::Tab);
+    h.chars("ann@example.com");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("'x' is not a quantity"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn order_detail_with_timeline() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("l"); // confirmed: order 3 has a stored event
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("Timeline"));
+    assert!(screen.contains("pending → confirmed"));
+    assert!(screen.contains("Total 64.98 USD"));
+    insta::assert_snapshot!(screen);
+    // Confirming from the detail: the domain refuses (already confirmed) on the spot.
+    h.chars("c");
+    assert!(h.dispatched.is_empty());
+}
+
+#[test]
+fn stock_list_and_adjust_dialog() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("i");
+    insta::assert_snapshot!("stock_list", h.screen());
+    h.chars("ja");
+    h.chars("-2");
+    h.key(KeyCode::Tab);
+    h.chars("breakage");
+    insta::assert_snapshot!("adjust_dialog", h.screen());
+    h.key(KeyCode::Enter);
+    assert!(
+        matches!(&h.dispatched[0].1, Command::AdjustInventory { sku, by: -2, reason } if sku == "MUG" && reason == "breakage")
+    );
+}
+
+fn with_events(h: &mut Harness) {
+    h.send(Msg::Clock(at(40)));
+    for e in h.stored.clone() {
+        h.send(Msg::Event(arc(&e)));
+    }
+}
+
+#[test]
+fn events_following() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    with_events(&mut h);
+    let screen = h.screen();
+    assert!(screen.contains("following"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn events_paused_keeps_the_selection_and_counts_new_ones() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    with_events(&mut h);
+    h.chars("j"); // moving off the newest pauses
+    let o = h.orders[0].clone();
+    h.send(Msg::Event(arc(&order_event(
+        &o,
+        10,
+        "pending",
+        "confirmed",
+    ))));
+    h.send(Msg::Event(arc(&order_event(&o, 11, "confirmed", "paid"))));
+    let screen = h.screen();
+    assert!(screen.contains("paused · 2 new"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn events_filtered_and_inspected() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    with_events(&mut h);
+    h.chars("/paid");
+    h.key(KeyCode::Enter);
+    insta::assert_snapshot!("events_filtered", h.screen());
+    h.chars("i");
+    let screen = h.screen();
+    assert!(screen.contains("\"event_type\": \"order.status_changed\""));
+    insta::assert_snapshot!("events_inspecting", screen);
+}
+
+#[test]
+fn dead_letters_can_be_retried() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    h.chars("D");
+    let screen = h.screen();
+    assert!(screen.contains("search-index: connection refused"));
+    insta::assert_snapshot!(screen);
+    h.chars("R");
+    assert_eq!(h.retried, vec![Some(h.stored[2].envelope.id)]);
+    assert!(h.screen().contains("1 dead letter(s) back in the queue"));
+}
+
+#[test]
+fn history_pages_from_the_store() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    h.chars("H");
+    let screen = h.screen();
+    assert!(screen.contains("History"));
+    assert!(screen.contains("#3"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn enter_on_an_order_event_opens_that_order() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    with_events(&mut h);
+    // The newest event belongs to order 5 (shipped).
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    let order = h.orders[4].clone();
+    assert!(screen.contains(&format!("Order {}", order.id)), "{screen}");
+    assert!(screen.contains("shipped"));
+}
+
+#[test]
+fn an_order_walked_along_shows_up_in_the_events_pane() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("c"); // confirm the first pending order
+    let Command::ConfirmOrder { id, .. } = h.dispatched[0].1.clone() else {
+        panic!("confirm")
+    };
+    let mut confirmed = h.orders.iter().find(|o| o.id == id).cloned().unwrap();
+    confirmed.status = OrderStatus::Confirmed;
+    h.reply(Ok(rustok_domain::read::Applied {
+        command_id: rustok_domain::CommandId::new_v7(),
+        outcome: Outcome::Order(confirmed.clone()),
+        events: vec![],
+    }));
+    h.send(Msg::Event(arc(&order_event(
+        &confirmed,
+        20,
+        "pending",
+        "confirmed",
+    ))));
+    h.chars("5");
+    let screen = h.screen();
+    assert!(screen.contains("order.status_changed"));
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains(&format!("Order {id}")));
+}
+
+#[test]
+fn dashboard_busy() {
+    let mut h = Harness::shop();
+    with_events(&mut h);
+    h.send(Msg::Clock(at(41)));
+    h.chars("1");
+    let screen = h.screen();
+    assert!(screen.contains("orders today  8"));
+    assert!(screen.contains("TEE-M"), "low stock listed");
+    insta::assert_snapshot!(screen);
+}

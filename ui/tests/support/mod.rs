@@ -1,0 +1,536 @@
+//! The snapshot harness: drives `App` with messages as the runtime does and answers its
+//! queries from in-memory fixtures, so the view tests need no database.
+#![allow(dead_code)]
+
+use chrono::{TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rustok_domain::commerce::{InventoryPolicy, LineItem, Order, OrderStatus, ProductStatus};
+use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
+use rustok_domain::read::{
+    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Outcome, Page, StockRow,
+    StoredEvent,
+};
+use rustok_domain::{
+    Command, CommandId, Currency, EventId, Locale, Money, NodeId, OrderId, ProductId, Tenant,
+    TenantId, VariantId,
+};
+use rustok_ui::{
+    App, Config, Coverage, Effect, Failure, Keymap, Msg, Query, QueryResult, RequestId, Session,
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+pub const W: u16 = 120;
+pub const H: u16 = 40;
+
+pub fn at(minute: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 9, minute, 0)
+        .single()
+        .expect("valid time")
+}
+
+pub fn locale(s: &str) -> Locale {
+    s.parse().expect("locale")
+}
+
+pub fn tenant() -> Tenant {
+    Tenant {
+        id: TenantId::from_uuid(Uuid::from_u128(1)),
+        slug: "acme".into(),
+        name: "Acme Coffee".into(),
+        default_locale: locale("en"),
+        is_active: true,
+        created_at: at(0),
+    }
+}
+
+pub fn node(i: u128, title: &str, kind: NodeKind, status: NodeStatus, locales: &[&str]) -> Node {
+    let translations = locales
+        .iter()
+        .map(|l| Translation {
+            locale: locale(l),
+            title: if *l == "en" {
+                title.to_string()
+            } else {
+                format!("{title} ({l})")
+            },
+            slug: format!("node-{i}-{l}"),
+            excerpt: Some(format!("Excerpt of {title}")),
+            body: format!("# {title}\n\nFirst paragraph of the body.\n\n- a list item\n- another"),
+            format: BodyFormat::Markdown,
+            updated_at: at(i as u32),
+        })
+        .collect();
+    Node {
+        id: NodeId::from_uuid(Uuid::from_u128(0x1000 + i)),
+        tenant_id: tenant().id,
+        kind,
+        status,
+        version: 1 + i as i64 % 4,
+        source_locale: locale("en"),
+        author: "editor".into(),
+        created_at: at(0),
+        updated_at: at(i as u32),
+        published_at: (status != NodeStatus::Draft).then(|| at(i as u32)),
+        archived_at: (status == NodeStatus::Archived).then(|| at(i as u32)),
+        translations,
+    }
+}
+
+pub fn fixture_nodes() -> Vec<Node> {
+    use NodeKind::*;
+    use NodeStatus::*;
+    vec![
+        node(
+            1,
+            "Welcome to Acme",
+            Article,
+            Published,
+            &["en", "es", "de"],
+        ),
+        node(2, "About us", Page, Published, &["en", "es"]),
+        node(3, "Rust ownership explained", Article, Draft, &["en"]),
+        node(
+            4,
+            "Async Rust in practice",
+            BlogPost,
+            Published,
+            &["en", "de"],
+        ),
+        node(5, "Shipping and returns", Page, Published, &["en"]),
+        node(6, "Winter blend (retired)", BlogPost, Archived, &["en"]),
+        node(7, "Evil \x1b[2J title", Post, Draft, &["en"]),
+        node(8, "Brewing", Tag, Published, &["en", "es"]),
+    ]
+}
+
+pub struct Harness {
+    pub app: App,
+    pub nodes: Vec<Node>,
+    pub orders: Vec<Order>,
+    pub stock: Vec<StockRow>,
+    pub stored: Vec<StoredEvent>,
+    term: Terminal<TestBackend>,
+    /// Commands the app dispatched and nobody answered yet.
+    pub dispatched: Vec<(RequestId, Command)>,
+    /// Dead letters the app asked to retry.
+    pub retried: Vec<Option<EventId>>,
+}
+
+impl Harness {
+    pub fn with(nodes: Vec<Node>, config: Config, read_only: bool) -> Harness {
+        let session = Session {
+            tenant: tenant(),
+            actor: "editor".into(),
+            role: "editor".into(),
+            database: "sqlite:///var/lib/rustok/rustok.db".into(),
+            read_only,
+        };
+        let app = App::new(
+            session,
+            &config,
+            Keymap::default(),
+            rustok_ui::theme::builtin(),
+            (W, H),
+        );
+        let mut h = Harness {
+            app,
+            nodes,
+            orders: Vec::new(),
+            stock: Vec::new(),
+            stored: Vec::new(),
+            term: Terminal::new(TestBackend::new(W, H)).expect("terminal"),
+            dispatched: Vec::new(),
+            retried: Vec::new(),
+        };
+        let fx = h.app.init();
+        h.run(fx);
+        h
+    }
+
+    pub fn new(nodes: Vec<Node>) -> Harness {
+        Harness::with(nodes, Config::default(), false)
+    }
+
+    pub fn summary(n: &Node) -> NodeSummary {
+        NodeSummary {
+            id: n.id,
+            kind: n.kind,
+            status: n.status,
+            version: n.version,
+            title: n.source().title.clone(),
+            source_locale: n.source_locale.clone(),
+            locales: n.locales(),
+            updated_at: n.updated_at,
+            published_at: n.published_at,
+        }
+    }
+
+    pub fn answer(&self, q: &Query) -> QueryResult {
+        match q {
+            Query::Nodes {
+                status,
+                kind,
+                offset,
+                limit,
+            } => {
+                let mut rows: Vec<&Node> = self
+                    .nodes
+                    .iter()
+                    .filter(|n| {
+                        status.is_none_or(|s| n.status == s) && kind.is_none_or(|k| n.kind == k)
+                    })
+                    .collect();
+                rows.sort_by_key(|n| std::cmp::Reverse(n.updated_at));
+                QueryResult::Nodes(Page {
+                    total: rows.len() as u64,
+                    offset: *offset,
+                    rows: rows
+                        .iter()
+                        .skip(*offset as usize)
+                        .take(*limit as usize)
+                        .map(|n| Self::summary(n))
+                        .collect(),
+                })
+            }
+            Query::Node(id) => QueryResult::Node(self.nodes.iter().find(|n| n.id == *id).cloned()),
+            Query::LocaleCoverage => {
+                let mut locales: Vec<(Locale, u64)> = Vec::new();
+                for n in &self.nodes {
+                    for l in n.locales() {
+                        match locales.iter_mut().find(|(x, _)| *x == l) {
+                            Some((_, c)) => *c += 1,
+                            None => locales.push((l, 1)),
+                        }
+                    }
+                }
+                locales.sort();
+                QueryResult::LocaleCoverage(Coverage {
+                    total_nodes: self.nodes.len() as u64,
+                    locales,
+                })
+            }
+            Query::OutboxCounts => QueryResult::OutboxCounts(
+                OutboxCounts {
+                    pending: 2,
+                    dispatched: 1_234,
+                    failed: 1,
+                },
+                Some(at(0)),
+            ),
+            Query::Orders {
+                status,
+                offset,
+                limit,
+            } => {
+                let rows: Vec<OrderSummary> = self
+                    .orders
+                    .iter()
+                    .filter(|o| o.status == *status)
+                    .map(OrderSummary::of)
+                    .collect();
+                QueryResult::Orders(Page {
+                    total: rows.len() as u64,
+                    offset: *offset,
+                    rows: rows
+                        .into_iter()
+                        .skip(*offset as usize)
+                        .take(*limit as usize)
+                        .collect(),
+                })
+            }
+            Query::Order(id) => {
+                let order = self.orders.iter().find(|o| o.id == *id).cloned();
+                let events = self
+                    .stored
+                    .iter()
+                    .filter(|e| e.envelope.aggregate_id == id.as_uuid())
+                    .cloned()
+                    .collect();
+                QueryResult::Order(order, events)
+            }
+            Query::Products {
+                low_only,
+                offset,
+                limit,
+            } => {
+                let rows: Vec<StockRow> = self
+                    .stock
+                    .iter()
+                    .filter(|r| !low_only || r.low)
+                    .cloned()
+                    .collect();
+                QueryResult::Products(Page {
+                    total: rows.len() as u64,
+                    offset: *offset,
+                    rows: rows
+                        .into_iter()
+                        .skip(*offset as usize)
+                        .take(*limit as usize)
+                        .collect(),
+                })
+            }
+            Query::EventHistory { before_seq, limit } => QueryResult::Events(
+                self.stored
+                    .iter()
+                    .rev()
+                    .filter(|e| before_seq.is_none_or(|b| e.seq < b))
+                    .take(*limit as usize)
+                    .cloned()
+                    .collect(),
+            ),
+            Query::DeadLetters => QueryResult::Events(
+                self.stored
+                    .iter()
+                    .filter(|e| e.status == "failed")
+                    .cloned()
+                    .collect(),
+            ),
+            Query::OrderStats => {
+                let by_status = OrderStatus::ALL
+                    .iter()
+                    .map(|s| {
+                        (
+                            *s,
+                            self.orders.iter().filter(|o| o.status == *s).count() as u64,
+                        )
+                    })
+                    .collect();
+                QueryResult::OrderStats(OrderStats {
+                    by_status,
+                    today_orders: self.orders.len() as u64,
+                    today_revenue: vec![Money::new(
+                        self.orders.iter().map(|o| o.total.amount).sum(),
+                        Currency::USD,
+                    )],
+                })
+            }
+            Query::Tenants => QueryResult::Tenants(vec![tenant()]),
+            Query::Search { .. } => QueryResult::Search(vec![]),
+        }
+    }
+
+    /// Answers queries at once (repeatedly, as answers cause new queries); keeps commands.
+    pub fn run(&mut self, mut fx: Vec<Effect>) {
+        while !fx.is_empty() {
+            let mut next = Vec::new();
+            for e in fx {
+                match e {
+                    Effect::Load(id, q) => {
+                        let r = self.answer(&q);
+                        next.extend(self.app.update(Msg::Loaded(id, Ok(r))));
+                    }
+                    Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
+                    Effect::RetryDeadLetters(id, event) => {
+                        self.retried.push(event);
+                        next.extend(
+                            self.app
+                                .update(Msg::Loaded(id, Ok(QueryResult::Retried(1)))),
+                        );
+                    }
+                    Effect::SwitchTenant(_) | Effect::Quit => {}
+                }
+            }
+            fx = next;
+        }
+    }
+
+    pub fn send(&mut self, msg: Msg) {
+        let fx = self.app.update(msg);
+        self.run(fx);
+    }
+
+    pub fn key(&mut self, code: KeyCode) {
+        self.send(Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    }
+
+    pub fn ctrl(&mut self, c: char) {
+        self.send(Msg::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::CONTROL,
+        )));
+    }
+
+    pub fn chars(&mut self, s: &str) {
+        for c in s.chars() {
+            let mods = if c.is_uppercase() {
+                KeyModifiers::SHIFT
+            } else {
+                KeyModifiers::NONE
+            };
+            self.send(Msg::Key(KeyEvent::new(KeyCode::Char(c), mods)));
+        }
+    }
+
+    /// Answers the oldest dispatched command.
+    pub fn reply(&mut self, result: Result<Applied, Failure>) {
+        let (id, _) = self.dispatched.remove(0);
+        self.send(Msg::Outcome(id, result));
+    }
+
+    pub fn screen(&mut self) -> String {
+        self.term.draw(|f| self.app.draw(f)).expect("draw");
+        self.term.backend().to_string()
+    }
+
+    /// Text plus colours, for theme snapshots.
+    pub fn styled_screen(&mut self) -> String {
+        self.term.draw(|f| self.app.draw(f)).expect("draw");
+        format!("{:?}", self.term.backend().buffer())
+    }
+}
+
+pub fn applied(node: Node) -> Applied {
+    Applied {
+        command_id: CommandId::from_uuid(Uuid::from_u128(99)),
+        outcome: Outcome::Node(node),
+        events: vec![],
+    }
+}
+
+pub fn usd(cents: i64) -> Money {
+    Money::new(cents, Currency::USD)
+}
+
+pub fn order(i: u128, status: OrderStatus, cents: i64) -> Order {
+    use OrderStatus::*;
+    let t = at(10 + i as u32);
+    let rank = |s: OrderStatus| {
+        [Pending, Confirmed, Paid, Shipped, Delivered]
+            .iter()
+            .position(|x| *x == s)
+    };
+    let reached = |s: OrderStatus| match (rank(status), rank(s)) {
+        (Some(a), Some(b)) if a >= b => Some(t),
+        _ => None,
+    };
+    Order {
+        id: OrderId::from_uuid(Uuid::from_u128(0x5000 + i)),
+        tenant_id: tenant().id,
+        customer: Some(format!("customer{i}@example.com")),
+        items: vec![
+            LineItem {
+                sku: "MUG".into(),
+                title: "Coffee mug".into(),
+                unit_price: usd(1250),
+                quantity: 2,
+            },
+            LineItem {
+                sku: "BEANS-1KG".into(),
+                title: "Beans 1 kg".into(),
+                unit_price: usd(cents - 2500),
+                quantity: 1,
+            },
+        ],
+        total: usd(cents),
+        status,
+        version: 1 + rank(status).unwrap_or(1) as i64,
+        placed_at: t,
+        updated_at: t,
+        confirmed_at: reached(Confirmed),
+        paid_at: reached(Paid),
+        shipped_at: reached(Shipped),
+        delivered_at: reached(Delivered),
+        cancelled_at: (status == Cancelled).then_some(t),
+        carrier: reached(Shipped).map(|_| "DHL".into()),
+        tracking_number: reached(Shipped).map(|_| "JD0146000".into()),
+        cancel_reason: (status == Cancelled).then(|| "customer changed their mind".into()),
+        payment_reference: reached(Paid).map(|_| format!("ch_sandbox_{i}")),
+    }
+}
+
+pub fn fixture_orders() -> Vec<Order> {
+    use OrderStatus::*;
+    vec![
+        order(1, Pending, 4990),
+        order(2, Pending, 3750),
+        order(3, Confirmed, 6498),
+        order(4, Paid, 2999),
+        order(5, Shipped, 8800),
+        order(6, Delivered, 4500),
+        order(7, Cancelled, 3100),
+        order(8, Confirmed, 2700),
+    ]
+}
+
+pub fn stock_row(sku: &str, on_hand: i64, reserved: i64) -> StockRow {
+    StockRow {
+        product_id: ProductId::from_uuid(Uuid::from_u128(0x6000 + on_hand as u128)),
+        variant_id: VariantId::from_uuid(Uuid::from_u128(0x7000 + on_hand as u128)),
+        sku: sku.into(),
+        title: format!("Product {sku}"),
+        status: ProductStatus::Active,
+        price: usd(1250),
+        inventory_policy: InventoryPolicy::Deny,
+        on_hand,
+        reserved,
+        available: on_hand - reserved,
+        low_stock_threshold: 5,
+        low: on_hand - reserved <= 5,
+    }
+}
+
+pub fn fixture_stock() -> Vec<StockRow> {
+    vec![
+        stock_row("BEANS-1KG", 40, 3),
+        stock_row("MUG", 7, 3),
+        stock_row("TEE-M", 2, 0),
+    ]
+}
+
+/// An `order.status_changed` event of an order, stored at a fixed time.
+pub fn order_event(order: &Order, seq: i64, from: &str, to: &str) -> StoredEvent {
+    let payload = serde_json::json!({ "from": from, "to": to, "version": seq });
+    let event = DomainEvent::from_parts("order.status_changed", &payload).expect("valid payload");
+    let envelope = EventEnvelope::new(
+        &event,
+        EnvelopeMeta {
+            id: EventId::from_uuid(Uuid::from_u128(0x9000 + seq as u128)),
+            tenant_id: tenant().id,
+            aggregate_id: order.id.as_uuid(),
+            actor: "clerk".into(),
+            occurred_at: at(30 + seq as u32),
+            correlation_id: None,
+            causation_id: None,
+        },
+    );
+    StoredEvent {
+        seq,
+        envelope,
+        status: "dispatched".into(),
+        attempts: 0,
+        last_error: None,
+        dispatched_at: Some(at(31)),
+    }
+}
+
+pub fn arc(e: &StoredEvent) -> Arc<EventEnvelope> {
+    Arc::new(e.envelope.clone())
+}
+
+impl Harness {
+    /// A harness with nodes, orders, stock and stored events (one of them a dead letter).
+    pub fn shop() -> Harness {
+        let mut h = Harness::new(fixture_nodes());
+        h.orders = fixture_orders();
+        h.stock = fixture_stock();
+        let (o3, o4, o5) = (
+            h.orders[2].clone(),
+            h.orders[3].clone(),
+            h.orders[4].clone(),
+        );
+        h.stored = vec![
+            order_event(&o3, 1, "pending", "confirmed"),
+            order_event(&o4, 2, "confirmed", "paid"),
+        ];
+        let mut dead = order_event(&o5, 3, "paid", "shipped");
+        dead.status = "failed".into();
+        dead.attempts = 5;
+        dead.last_error = Some("search-index: connection refused".into());
+        h.stored.push(dead);
+        h
+    }
+}
