@@ -6,4 +6,5 @@ pub mod config;
 pub mod demo;
 pub mod logging;
 pub mod runtime;
+pub mod security;
 pub mod tui;

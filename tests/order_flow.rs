@@ -6,7 +6,7 @@ mod support;
 
 use chrono::Utc;
 use rustok_domain::commerce::RefundOutcome;
-use rustok_domain::{Actor, Command, CommandEnvelope, Currency, DomainError, Money, OrderStatus};
+use rustok_domain::{Command, CommandEnvelope, Currency, DomainError, Money, OrderStatus};
 use rustok_store::{OrderFilter, Store, StoredEvent};
 use serde_json::json;
 use support::TestApp;
@@ -980,7 +980,7 @@ async fn test_inventory_adjust_and_low_stock(app: TestApp) {
 async fn test_last_unit_race_between_two_stores(app: TestApp) {
     let a = Store::connect(&app.db.url).await.expect("first handle");
     let b = Store::connect(&app.db.url).await.expect("second handle");
-    let actor = Actor::new("racer");
+    let actor = app.actor.clone();
     for round in 0..5 {
         let sku = format!("LAST-{round}");
         app.create_product(product(&sku, "5.00", 1)).await.unwrap();

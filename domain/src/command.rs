@@ -10,17 +10,30 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Who is acting.
+/// Who is acting: the staff member's handle, the role as the caller resolved it (for
+/// display; the store resolves the role again inside the command's transaction and never
+/// trusts this one) and whether the session is read-only (every command refused).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
     pub handle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<crate::rbac::Role>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
 }
 
 impl Actor {
     pub fn new(handle: impl Into<String>) -> Self {
         Self {
             handle: handle.into(),
+            role: None,
+            read_only: false,
         }
+    }
+
+    /// The same actor in a read-only session (or not).
+    pub fn read_only(self, read_only: bool) -> Self {
+        Self { read_only, ..self }
     }
 }
 
@@ -89,6 +102,25 @@ pub enum Command {
         id: OrderId,
         reason: Option<String>,
     },
+    /// Staff accounts are deployment-wide (not per tenant).
+    AddStaff(crate::staff::StaffDraft),
+    ChangeStaffRole {
+        handle: String,
+        role: crate::rbac::Role,
+    },
+    SetStaffMfa {
+        handle: String,
+        enabled: bool,
+    },
+    /// `password_hash` is an argon2 PHC string computed by the caller.
+    SetStaffPassword {
+        handle: String,
+        password_hash: String,
+    },
+    SetStaffActive {
+        handle: String,
+        active: bool,
+    },
 }
 
 impl Command {
@@ -114,6 +146,28 @@ impl Command {
             Command::ShipOrder { .. } => "ship_order",
             Command::DeliverOrder { .. } => "deliver_order",
             Command::CancelOrder { .. } => "cancel_order",
+            Command::AddStaff(_) => "add_staff",
+            Command::ChangeStaffRole { .. } => "change_staff_role",
+            Command::SetStaffMfa { .. } => "set_staff_mfa",
+            Command::SetStaffPassword { .. } => "set_staff_password",
+            Command::SetStaffActive { .. } => "set_staff_active",
+        }
+    }
+
+    /// Is this a staff account command (executed by the store's staff module)?
+    pub fn is_staff(&self) -> bool {
+        self.staff_handle().is_some()
+    }
+
+    /// The staff member a staff command targets.
+    pub fn staff_handle(&self) -> Option<&str> {
+        match self {
+            Command::AddStaff(d) => Some(&d.handle),
+            Command::ChangeStaffRole { handle, .. }
+            | Command::SetStaffMfa { handle, .. }
+            | Command::SetStaffPassword { handle, .. }
+            | Command::SetStaffActive { handle, .. } => Some(handle),
+            _ => None,
         }
     }
 

@@ -54,6 +54,11 @@ pub enum DomainError {
     /// there first); nothing was written.
     #[error("the stock of {sku} changed while the command ran; nothing was written, try again")]
     StockConflict { sku: String },
+
+    /// RBAC refused the command (role lacks the permission, unknown or inactive staff
+    /// member, read-only session). Checked before deciding; nothing was written.
+    #[error("permission denied: {reason}")]
+    PermissionDenied { reason: String },
 }
 
 impl DomainError {
@@ -71,6 +76,12 @@ impl DomainError {
         }
     }
 
+    pub fn denied(reason: impl Into<String>) -> Self {
+        Self::PermissionDenied {
+            reason: reason.into(),
+        }
+    }
+
     /// A short, stable machine-readable kind for JSON error output and tests.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -83,6 +94,7 @@ impl DomainError {
             Self::PaymentDeclined { .. } => "payment_declined",
             Self::RefundFailed { .. } => "refund_failed",
             Self::StockConflict { .. } => "conflict",
+            Self::PermissionDenied { .. } => "permission",
         }
     }
 

@@ -87,3 +87,7 @@ typed_id!(
     /// A customer order.
     OrderId
 );
+typed_id!(
+    /// A staff member (an account of the back-office).
+    StaffId
+);

@@ -4,6 +4,7 @@
 //! decision: callers pass `now` and freshly generated ids in, so every decision is
 //! deterministic and property-testable.
 
+pub mod audit;
 pub mod command;
 pub mod commerce;
 pub mod content;
@@ -12,7 +13,9 @@ pub mod event;
 pub mod id;
 pub mod locale;
 pub mod money;
+pub mod rbac;
 pub mod read;
+pub mod staff;
 pub mod tenant;
 pub mod text;
 
@@ -22,7 +25,9 @@ pub use commerce::{
     Product, ProductDraft, ProductStatus, StockMove, StockMoveKind, Variant,
 };
 pub use error::DomainError;
-pub use id::{CommandId, EventId, NodeId, OrderId, ProductId, TenantId, VariantId};
+pub use id::{CommandId, EventId, NodeId, OrderId, ProductId, StaffId, TenantId, VariantId};
 pub use locale::Locale;
 pub use money::{Currency, Money};
+pub use rbac::{Permission, Role};
+pub use staff::Staff;
 pub use tenant::{Tenant, TenantCache, TenantCacheStats};

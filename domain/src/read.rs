@@ -89,6 +89,8 @@ pub enum Outcome {
     Product(Product),
     /// An order after the command (unchanged after a failed payment).
     Order(Order),
+    /// A staff member after a staff command.
+    Staff(crate::staff::Staff),
 }
 
 /// A committed command: its outcome and the events written with it.

@@ -1,10 +1,12 @@
 //! The headless command contract of CLI.md: every console action as a subcommand, `--json`
 //! for scripts, exit code 0 on success, 1 on a refused command, 2 on a usage error.
 
+mod audit;
 mod commerce;
 mod events;
 mod node;
 pub mod output;
+mod staff;
 mod tenant;
 
 use crate::runtime::{ActionQueue, QueueError, QueueOptions};
@@ -80,6 +82,12 @@ pub enum Cmd {
     /// Outbox delivery state, relay and dead letters
     #[command(subcommand)]
     Outbox(events::OutboxCmd),
+    /// Staff accounts: add, list, change roles, MFA, deactivate
+    #[command(subcommand)]
+    Staff(staff::StaffCmd),
+    /// The security audit and the audit log of staff actions
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
 }
 
 /// Why a command failed, and with which exit code.
@@ -130,6 +138,9 @@ pub struct Ctx {
     pub queue: ActionQueue,
     pub actor: Actor,
     pub json: bool,
+    /// The database URL connected to (the audit reads it; shown redacted).
+    pub db_url: String,
+    pub read_only: bool,
     tenant_slug: String,
 }
 
@@ -141,12 +152,23 @@ impl Ctx {
                 .map_err(|e| CliError::Input(format!("cannot create the data directory: {e}")))?,
         };
         let store = Store::connect(&url).await?;
-        let (queue, _worker) = ActionQueue::spawn(store.clone(), None, QueueOptions::default());
+        // One CLI process is one session in the audit log.
+        let options = QueueOptions {
+            session: Some(format!("cli-{}", uuid::Uuid::now_v7())),
+            audit_log: crate::security::audit_log_enabled(),
+            ..QueueOptions::default()
+        };
+        let (queue, _worker) = ActionQueue::spawn(store.clone(), None, options);
+        let mut actor = Actor::new(cli.actor.clone()).read_only(cli.read_only);
+        // For display only: the store resolves the role again in every transaction.
+        actor.role = store.staff_by_handle(&actor.handle).await?.map(|s| s.role);
         Ok(Ctx {
             store,
             queue,
-            actor: Actor::new(cli.actor.clone()),
+            actor,
             json: cli.json,
+            db_url: url,
+            read_only: cli.read_only,
             tenant_slug: cli.tenant.clone(),
         })
     }
@@ -181,6 +203,30 @@ impl Ctx {
             .tenant_by_slug(DEFAULT_TENANT)
             .await?
             .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT).into())
+    }
+
+    /// Refuses a read that needs `permission` unless the acting staff member's role grants
+    /// it. On an installation with no staff yet, the acting handle becomes the owner first
+    /// (as any first command would make it).
+    pub async fn require(
+        &self,
+        permission: rustok_domain::Permission,
+        what: &str,
+    ) -> Result<(), CliError> {
+        self.store.bootstrap_owner(&self.actor.handle).await?;
+        let denied = |reason: String| CliError::Domain(DomainError::denied(reason));
+        match self.store.staff_by_handle(&self.actor.handle).await? {
+            None => Err(denied(format!(
+                "unknown staff member '{}'",
+                rustok_domain::text::printable(&self.actor.handle)
+            ))),
+            Some(s) if !s.active => Err(denied(format!("staff member '{}' is inactive", s.handle))),
+            Some(s) if !s.role.allows(permission) => Err(denied(format!(
+                "{} cannot {what} (needs {permission})",
+                s.role
+            ))),
+            Some(_) => Ok(()),
+        }
     }
 
     /// Sends a command through the action queue and waits for the outcome.
@@ -222,5 +268,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Product(c) => commerce::run_product(&ctx, c).await,
         Cmd::Inventory(c) => commerce::run_inventory(&ctx, c).await,
         Cmd::Order(c) => commerce::run_order(&ctx, c).await,
+        Cmd::Staff(c) => staff::run(&ctx, c).await,
+        Cmd::Audit(c) => audit::run(&ctx, c).await,
     }
 }

@@ -16,6 +16,7 @@
 //!   refuses the cancel and changes nothing.
 
 use chrono::Utc;
+use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::command::decide_order;
 use rustok_domain::commerce::{
     ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRequest, SandboxGateway,
@@ -62,6 +63,12 @@ pub struct QueueOptions {
     pub delay: Option<Duration>,
     /// The payment gateway charges and refunds go through (the built-in sandbox by default).
     pub gateway: Arc<dyn PaymentGateway>,
+    /// The session every command of this queue belongs to, as the audit log records it (a CLI
+    /// process, a console, an SSH session). Defaults to a fresh id per queue.
+    pub session: Option<String>,
+    /// Record every command's outcome in the audit log (`RUSTOK_AUDIT_LOG=off` disables it;
+    /// the security audit reports that).
+    pub audit_log: bool,
 }
 
 impl std::fmt::Debug for QueueOptions {
@@ -80,6 +87,8 @@ impl Default for QueueOptions {
             capacity: 1024,
             delay: None,
             gateway: Arc::new(SandboxGateway::new()),
+            session: Some(format!("session-{}", Uuid::now_v7())),
+            audit_log: true,
         }
     }
 }
@@ -121,6 +130,11 @@ impl ActionQueue {
                 }
                 if committed && let Some(w) = &relay_wake {
                     w.notify_one();
+                }
+                if options.audit_log {
+                    worker
+                        .record_audit(&job.env, &result, options.session.as_deref())
+                        .await;
                 }
                 worker_depth.fetch_sub(1, Ordering::Relaxed);
                 let _ = job.reply.send(result);
@@ -177,6 +191,38 @@ fn compensation_key(command_id: Uuid) -> Uuid {
 }
 
 impl Worker {
+    /// Appends the command's outcome to the audit log (append-only). A failure to write it is
+    /// logged, never turned into the command's failure: the command's own outcome stands.
+    async fn record_audit(
+        &self,
+        env: &CommandEnvelope,
+        result: &Result<Applied, StoreError>,
+        session: Option<&str>,
+    ) {
+        let (outcome, reason) = match result {
+            Ok(_) => (AuditOutcome::Ok, None),
+            Err(StoreError::Domain(DomainError::PermissionDenied { reason })) => {
+                (AuditOutcome::Denied, Some(reason.clone()))
+            }
+            Err(StoreError::Domain(d)) => (AuditOutcome::Refused, Some(d.to_string())),
+            Err(e) => (AuditOutcome::Error, Some(e.to_string())),
+        };
+        let entry = AuditLogEntry {
+            seq: 0,
+            at: Utc::now(),
+            actor: env.actor.handle.clone(),
+            command: env.command.name().to_string(),
+            command_id: env.id,
+            tenant_id: env.tenant_id,
+            session: session.map(str::to_string),
+            outcome,
+            reason,
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::error!(command = env.command.name(), id = %env.id, error = %e, "cannot write the audit log");
+        }
+    }
+
     /// Runs one command; also says whether anything was committed (to wake the relay).
     async fn run(&self, env: &CommandEnvelope) -> (Result<Applied, StoreError>, bool) {
         match &env.command {
@@ -226,6 +272,10 @@ impl Worker {
         id: OrderId,
         card_token: &str,
     ) -> (Result<Applied, StoreError>, bool) {
+        // RBAC first: a denied payment must never reach the gateway.
+        if let Err(e) = self.store.authorize(env).await {
+            return (Err(e), false);
+        }
         // Step 1, no transaction open: is the order payable, and what does the gateway say?
         let order = match self.store.order(env.tenant_id, id).await {
             Ok(Some(o)) => o,
@@ -280,6 +330,8 @@ impl Worker {
     }
 
     async fn cancel(&self, env: &CommandEnvelope, id: OrderId) -> Result<Applied, StoreError> {
+        // RBAC first: a denied cancel must never refund.
+        self.store.authorize(env).await?;
         let order = self.store.order(env.tenant_id, id).await?;
         if let Some(order) = order.filter(|o| o.needs_refund()) {
             // Decide first: a cancel the domain refuses must not refund anything.

@@ -3,6 +3,7 @@
 //! commands in one transaction each (state change + outbox events together), and answers the
 //! queries the CLI and the console need — always filtered by tenant.
 
+mod audit;
 mod commerce;
 pub mod entity;
 mod error;
@@ -10,6 +11,7 @@ pub mod migration;
 mod outbox;
 mod repo;
 mod search;
+mod staff;
 mod uow;
 
 pub use commerce::{OrderFilter, ProductFilter};

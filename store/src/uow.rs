@@ -63,7 +63,10 @@ async fn execute_in(
     env: &CommandEnvelope,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
+    // RBAC before deciding: a denial is a DomainError and the transaction writes nothing.
+    let role = crate::staff::authorize_in(txn, env, now).await?;
     match &env.command {
+        command if command.is_staff() => crate::staff::execute(txn, env, role, now).await,
         Command::CreateTenant {
             id,
             slug,

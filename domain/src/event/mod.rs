@@ -71,6 +71,11 @@ events! {
     PaymentSucceeded(PaymentSucceeded) => "payment.succeeded", "order", v = 1;
     PaymentFailed(PaymentFailed) => "payment.failed", "order", v = 1;
     PaymentRefunded(PaymentRefunded) => "payment.refunded", "order", v = 1;
+    StaffAdded(crate::staff::StaffAdded) => "staff.added", "staff", v = 1;
+    StaffRoleChanged(crate::staff::StaffRoleChanged) => "staff.role_changed", "staff", v = 1;
+    StaffMfaChanged(crate::staff::StaffMfaChanged) => "staff.mfa_changed", "staff", v = 1;
+    StaffPasswordChanged(crate::staff::StaffPasswordChanged) => "staff.password_changed", "staff", v = 1;
+    StaffActiveChanged(crate::staff::StaffActiveChanged) => "staff.active_changed", "staff", v = 1;
 }
 
 /// Looks up a registered event type.

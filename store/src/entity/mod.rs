@@ -1,5 +1,6 @@
 //! sea-orm entities, one per table. Rows are converted to domain types in `repo`.
 
+pub mod audit_log;
 pub mod node;
 pub mod node_translation;
 pub mod order;
@@ -7,5 +8,7 @@ pub mod order_item;
 pub mod outbox;
 pub mod product;
 pub mod product_translation;
+pub mod staff;
+pub mod staff_key;
 pub mod tenant;
 pub mod variant;

@@ -1,0 +1,160 @@
+//! `rustok staff ...`: add staff members, list them, change roles, MFA and activation.
+
+use super::output::{cell, emit, table, time};
+use super::{CliError, Ctx};
+use clap::Subcommand;
+use rustok_domain::rbac::{Permission, Role};
+use rustok_domain::staff::{Staff, StaffDraft};
+use rustok_domain::{Command, StaffId};
+use rustok_store::Outcome;
+
+#[derive(Debug, Subcommand)]
+pub enum StaffCmd {
+    /// Add a staff member
+    Add {
+        /// Lowercase letters, digits and '-', up to 63 characters
+        handle: String,
+        /// owner, admin, manager, editor or support
+        #[arg(long)]
+        role: String,
+        /// Display name [default: the handle]
+        #[arg(long)]
+        name: Option<String>,
+        /// OpenSSH public key file (one key per line; repeat for more files)
+        #[arg(long = "ssh-key", value_name = "FILE")]
+        ssh_keys: Vec<std::path::PathBuf>,
+        /// The member has multi-factor authentication set up
+        #[arg(long)]
+        mfa: bool,
+    },
+    /// List staff members
+    List,
+    /// Change a staff member's role
+    Role {
+        handle: String,
+        /// owner, admin, manager, editor or support
+        role: String,
+    },
+    /// Turn multi-factor authentication on or off for a staff member
+    Mfa {
+        handle: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+    /// Deactivate a staff member (every command they send is then denied)
+    Deactivate { handle: String },
+    /// Re-activate a staff member
+    Activate { handle: String },
+}
+
+fn summary(s: &Staff) -> String {
+    format!(
+        "{} ({}) {}, MFA {}, {} SSH key(s){}",
+        cell(&s.handle, 63),
+        cell(&s.display_name, 60),
+        s.role,
+        if s.mfa_enabled { "on" } else { "off" },
+        s.ssh_keys.len(),
+        if s.active { "" } else { ", inactive" }
+    )
+}
+
+fn read_keys(files: &[std::path::PathBuf]) -> Result<Vec<String>, CliError> {
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            CliError::Input(format!("cannot read SSH key file {}: {e}", f.display()))
+        })?;
+        out.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
+    }
+    Ok(out)
+}
+
+pub async fn run(ctx: &Ctx, cmd: &StaffCmd) -> Result<(), CliError> {
+    let tenant = ctx.tenant().await?;
+    let (command, verb) = match cmd {
+        StaffCmd::List => {
+            ctx.require(Permission::new("staff", "read"), "list staff")
+                .await?;
+            let staff = ctx.store.staff_list().await?;
+            emit(ctx.json, &staff, || {
+                let rows: Vec<Vec<String>> = staff
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            cell(&s.handle, 63),
+                            cell(&s.display_name, 30),
+                            s.role.to_string(),
+                            if s.mfa_enabled { "on" } else { "off" }.into(),
+                            s.ssh_keys.len().to_string(),
+                            if s.active { "active" } else { "inactive" }.into(),
+                            time(&s.created_at),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &["HANDLE", "NAME", "ROLE", "MFA", "KEYS", "STATE", "CREATED"],
+                    &rows,
+                )
+            });
+            return Ok(());
+        }
+        StaffCmd::Add {
+            handle,
+            role,
+            name,
+            ssh_keys,
+            mfa,
+        } => (
+            Command::AddStaff(StaffDraft {
+                id: StaffId::new_v7(),
+                handle: handle.clone(),
+                display_name: name.clone(),
+                role: role.parse::<Role>()?,
+                ssh_keys: read_keys(ssh_keys)?,
+                mfa_enabled: *mfa,
+            }),
+            "added",
+        ),
+        StaffCmd::Role { handle, role } => (
+            Command::ChangeStaffRole {
+                handle: handle.clone(),
+                role: role.parse::<Role>()?,
+            },
+            "changed",
+        ),
+        StaffCmd::Mfa { handle, state } => (
+            Command::SetStaffMfa {
+                handle: handle.clone(),
+                enabled: state == "on",
+            },
+            "changed",
+        ),
+        StaffCmd::Deactivate { handle } => (
+            Command::SetStaffActive {
+                handle: handle.clone(),
+                active: false,
+            },
+            "deactivated",
+        ),
+        StaffCmd::Activate { handle } => (
+            Command::SetStaffActive {
+                handle: handle.clone(),
+                active: true,
+            },
+            "activated",
+        ),
+    };
+    let applied = ctx.execute(&tenant, command).await?;
+    if let Outcome::Staff(s) = applied.outcome {
+        emit(ctx.json, &s, || {
+            format!("{verb} staff member {}", summary(&s))
+        });
+    }
+    Ok(())
+}
