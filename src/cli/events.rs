@@ -1,11 +1,10 @@
 use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
-use crate::runtime::{Bus, Relay, RelayConfig};
+use crate::runtime::{Bus, FeedConfig, FeedStream, Relay, RelayConfig};
 use clap::Subcommand;
 use rustok_domain::DomainError;
 use rustok_store::{EventFilter, StoredEvent};
 use std::io::Write;
-use std::time::Duration;
 use uuid::Uuid;
 
 #[derive(Debug, Subcommand)]
@@ -113,25 +112,24 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
             Ok(())
         }
         EventsCmd::Tail { last } => {
-            let mut cursor = ctx.store.latest_seq().await?;
-            if *last > 0 {
-                cursor = (cursor - i64::try_from(*last).unwrap_or(i64::MAX)).max(0);
-            }
+            // The live feed: every event any process commits (LISTEN/NOTIFY on PostgreSQL,
+            // polling on SQLite), in commit order, each exactly once.
+            let mut feed = FeedStream::start(
+                ctx.store.clone(),
+                Some(tenant.id),
+                *last,
+                FeedConfig::default(),
+            )
+            .await?;
             let stop = tokio::signal::ctrl_c();
             tokio::pin!(stop);
             loop {
-                let batch = ctx
-                    .store
-                    .list_events(&EventFilter {
-                        tenant_id: Some(tenant.id),
-                        after_seq: Some(cursor),
-                        limit: 1000,
-                        ..Default::default()
-                    })
-                    .await?;
+                let batch = tokio::select! {
+                    _ = &mut stop => return Ok(()),
+                    batch = feed.next() => batch,
+                };
                 let mut out = std::io::stdout().lock();
                 for e in &batch {
-                    cursor = cursor.max(e.seq);
                     let text = if ctx.json {
                         serde_json::to_string(e).unwrap_or_default()
                     } else {
@@ -141,14 +139,8 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
                         return Ok(()); // stdout closed (e.g. piped into head)
                     }
                 }
-                let _ = out.flush();
-                drop(out);
-                if batch.len() == 1000 {
-                    continue;
-                }
-                tokio::select! {
-                    _ = &mut stop => return Ok(()),
-                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                if out.flush().is_err() {
+                    return Ok(());
                 }
             }
         }
@@ -182,11 +174,12 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 "delivered": pass.delivered,
                 "retried": pass.retried,
                 "dead_lettered": pass.dead_lettered,
+                "duplicates": pass.duplicates,
             });
             emit(ctx.json, &summary, || {
                 format!(
-                    "delivered {}, retried {}, dead-lettered {}",
-                    pass.delivered, pass.retried, pass.dead_lettered
+                    "delivered {}, retried {}, dead-lettered {}, duplicates {}",
+                    pass.delivered, pass.retried, pass.dead_lettered, pass.duplicates
                 )
             });
             Ok(())

@@ -63,6 +63,10 @@ pub struct QueueOptions {
     pub delay: Option<Duration>,
     /// The payment gateway charges and refunds go through (the built-in sandbox by default).
     pub gateway: Arc<dyn PaymentGateway>,
+    /// How long a command that failed because the database was unreachable is retried (with
+    /// backoff) before it is reported failed. Retrying is safe: a command whose first commit's
+    /// answer was lost finds its id in the command log and is not applied again.
+    pub retry_unavailable_for: Duration,
     /// The session every command of this queue belongs to, as the audit log records it (a CLI
     /// process, a console, an SSH session). Defaults to a fresh id per queue.
     pub session: Option<String>,
@@ -87,6 +91,7 @@ impl Default for QueueOptions {
             capacity: 1024,
             delay: None,
             gateway: Arc::new(SandboxGateway::new()),
+            retry_unavailable_for: Duration::from_secs(120),
             session: Some(format!("session-{}", Uuid::now_v7())),
             audit_log: true,
         }
@@ -119,7 +124,9 @@ impl ActionQueue {
                 if let Some(d) = options.delay {
                     tokio::time::sleep(d).await;
                 }
-                let (result, committed) = worker.run(&job.env).await;
+                let (result, committed) = worker
+                    .run_retrying(&job.env, options.retry_unavailable_for)
+                    .await;
                 match &result {
                     Ok(applied) => {
                         tracing::info!(command = job.env.command.name(), id = %job.env.id, events = applied.events.len(), "command applied");
@@ -223,6 +230,52 @@ impl Worker {
         }
     }
 
+    /// Runs one command, retrying it with backoff (200 ms doubling, up to 5 s apart) while the
+    /// database is unreachable, for at most `give_up_after`. A domain refusal is never retried.
+    /// Before each retry the command log is asked whether an earlier attempt committed after
+    /// all (its answer lost with the connection): then that outcome is the answer.
+    async fn run_retrying(
+        &self,
+        env: &CommandEnvelope,
+        give_up_after: Duration,
+    ) -> (Result<Applied, StoreError>, bool) {
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(200);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            if attempt > 1
+                && let Ok(Some(applied)) = self.store.command_outcome(env).await
+            {
+                return (Ok(applied), true);
+            }
+            let (result, committed) = self.run(env).await;
+            match &result {
+                Err(e) if e.is_unavailable() && started.elapsed() < give_up_after => {
+                    tracing::warn!(command = env.command.name(), id = %env.id, attempt, error = %e, "database unavailable; the command will be retried");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(e) if e.is_unavailable() => {
+                    let reason = match e {
+                        StoreError::Unavailable(m) => m.clone(),
+                        other => other.to_string(),
+                    };
+                    return (
+                        Err(StoreError::Unavailable(format!(
+                            "{reason}; gave up after {} s and {attempt} attempts (command {}: \
+                             submitting it again with the same id is safe)",
+                            give_up_after.as_secs(),
+                            env.id
+                        ))),
+                        committed,
+                    );
+                }
+                _ => return (result, committed),
+            }
+        }
+    }
+
     /// Runs one command; also says whether anything was committed (to wake the relay).
     async fn run(&self, env: &CommandEnvelope) -> (Result<Applied, StoreError>, bool) {
         match &env.command {
@@ -308,7 +361,11 @@ impl Worker {
                 ),
             },
             Err(e) => {
-                if let PaymentOutcome::Succeeded { reference, amount } = outcome {
+                // Unreachable database: whether the payment was recorded is unknown; the
+                // worker retries the command (same id: the gateway charges nothing twice).
+                if let PaymentOutcome::Succeeded { reference, amount } = outcome
+                    && !e.is_unavailable()
+                {
                     // The money was taken but the order could not record it: give it back.
                     let refund = self
                         .refund(RefundRequest {

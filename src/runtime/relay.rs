@@ -4,8 +4,9 @@
 
 use super::bus::Bus;
 use chrono::Utc;
+use rustok_domain::EventId;
 use rustok_domain::event::EventEnvelope;
-use rustok_store::{Store, StoreError};
+use rustok_store::{Receipt, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -58,7 +59,14 @@ pub struct RelayPass {
     pub delivered: usize,
     pub retried: usize,
     pub dead_lettered: usize,
+    /// Hand-overs whose receipt already existed: another relay delivered the same event to
+    /// the same consumer (only possible when a claim outlived its lease). Zero means exactly
+    /// once.
+    pub duplicates: u64,
 }
+
+/// The receipt name of the relay's own hand-over of an event to its bus.
+pub const BUS_CONSUMER: &str = "bus";
 
 impl RelayPass {
     pub fn claimed(&self) -> usize {
@@ -104,17 +112,48 @@ impl Relay {
             .claim_batch(self.cfg.batch, now_ms, lease_ms)
             .await?;
         let mut pass = RelayPass::default();
+        if batch.events.is_empty() {
+            return Ok(pass);
+        }
+        // Receipts make delivery durable per consumer: whoever already had an event (from an
+        // earlier relay whose claim expired) is not handed it again.
+        let mut names: Vec<&str> = self.consumers.iter().map(|c| c.name()).collect();
+        names.push(BUS_CONSUMER);
+        let ids: Vec<EventId> = batch.events.iter().map(|e| e.envelope.id).collect();
+        let had = self.store.receipts_for(&names, &ids).await?;
+        let had = |consumer: &str, id: EventId| had.contains(&(consumer.to_string(), id));
+        let mut receipts = Vec::new();
         let mut delivered = Vec::with_capacity(batch.events.len());
         for stored in batch.events {
-            let failure = self.consumers.iter().find_map(|c| {
-                c.handle(&stored.envelope)
-                    .err()
-                    .map(|e| format!("{}: {e}", c.name()))
-            });
+            let id = stored.envelope.id;
+            let mut failure = None;
+            for c in &self.consumers {
+                if had(c.name(), id) {
+                    continue;
+                }
+                match c.handle(&stored.envelope) {
+                    Ok(()) => receipts.push(Receipt {
+                        consumer: c.name().to_string(),
+                        event_id: id,
+                        seq: stored.seq,
+                    }),
+                    Err(e) => {
+                        failure = Some(format!("{}: {e}", c.name()));
+                        break;
+                    }
+                }
+            }
             match failure {
                 None => {
                     delivered.push(stored.seq);
-                    self.bus.publish(Arc::new(stored.envelope));
+                    if !had(BUS_CONSUMER, id) {
+                        receipts.push(Receipt {
+                            consumer: BUS_CONSUMER.to_string(),
+                            event_id: id,
+                            seq: stored.seq,
+                        });
+                        self.bus.publish(Arc::new(stored.envelope));
+                    }
                     pass.delivered += 1;
                 }
                 Some(error) => {
@@ -134,9 +173,18 @@ impl Relay {
                 }
             }
         }
-        self.store
-            .mark_dispatched(batch.token, &delivered, Utc::now())
+        // Receipts and the dispatched mark commit together.
+        let report = self
+            .store
+            .complete_batch(batch.token, &receipts, &delivered, Utc::now())
             .await?;
+        if report.duplicates > 0 {
+            tracing::warn!(
+                duplicates = report.duplicates,
+                "events were delivered by another relay too (a claim outlived its lease)"
+            );
+        }
+        pass.duplicates = report.duplicates;
         Ok(pass)
     }
 
@@ -148,6 +196,7 @@ impl Relay {
             total.delivered += p.delivered;
             total.retried += p.retried;
             total.dead_lettered += p.dead_lettered;
+            total.duplicates += p.duplicates;
             if p.claimed() == 0 {
                 return Ok(total);
             }

@@ -133,6 +133,15 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     let actor = Actor::new(opts.actor.clone());
     let tenant = open_tenant(&store, &queue, &opts.tenant, &actor).await?;
     let (stop_relay, stop_rx) = watch::channel(false);
+    // What every process commits (other consoles included) reaches this console's bus through
+    // the live feed (LISTEN/NOTIFY on PostgreSQL, polling on SQLite). The local relay publishes
+    // this process's events too; subscriptions drop the second copy of an event id.
+    let _feed = crate::runtime::feed::spawn_to_bus(
+        store.clone(),
+        bus.clone(),
+        crate::runtime::FeedConfig::default(),
+        stop_relay.subscribe(),
+    );
     let relay_task = {
         let relay = relay.clone();
         tokio::spawn(async move { relay.run(stop_rx).await })
@@ -158,6 +167,19 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         app.warn(w);
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    // The status bar says when the database stops answering, and when it is back.
+    let _health = {
+        let tx = tx.clone();
+        tokio::spawn(crate::runtime::health::watch_database(
+            store.clone(),
+            Duration::from_secs(2),
+            Duration::from_secs(3),
+            move |status| {
+                let _ = tx.send(Msg::DatabaseStatus(status));
+            },
+            stop_relay.subscribe(),
+        ))
+    };
     let mut exec = Executor {
         store: store.clone(),
         queue,

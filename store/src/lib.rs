@@ -4,11 +4,14 @@
 //! queries the CLI and the console need — always filtered by tenant.
 
 mod audit;
+mod command_log;
 mod commerce;
 pub mod entity;
 mod error;
+mod feed;
 pub mod migration;
 mod outbox;
+mod pool;
 mod repo;
 mod search;
 mod staff;
@@ -16,7 +19,9 @@ mod uow;
 
 pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
-pub use outbox::RelayBatch;
+pub use feed::{CHANNEL as OUTBOX_CHANNEL, FeedCursor, Follower, Listener};
+pub use outbox::{DeliveryReport, Receipt, RelayBatch};
+pub use pool::PoolSettings;
 pub use repo::{EventFilter, NodeFilter};
 pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
@@ -80,16 +85,28 @@ impl Store {
                 redact_url(url)
             )));
         };
-        let mut opts = ConnectOptions::new(url.to_string());
+        // Pool parameters (`?max_connections=…`, or RUSTOK_DB_* variables) are ours; every
+        // other URL parameter (`sslmode=…`) goes to the driver untouched.
+        let (driver_url, pool) = PoolSettings::from_url(url, |v| std::env::var(v).ok())?;
+        let mut opts = ConnectOptions::new(driver_url);
         opts.sqlx_logging(false)
-            .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(30));
+            .connect_timeout(pool.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .acquire_timeout(pool.acquire_timeout.unwrap_or(Duration::from_secs(30)));
+        if let Some(idle) = pool.idle_timeout {
+            opts.idle_timeout(idle);
+        }
+        let min = pool.min_connections.unwrap_or(1);
         match backend {
             Backend::Sqlite => {
                 // One writer at a time is SQLite's rule; a small pool serves concurrent reads
                 // (WAL) while writes queue on BEGIN IMMEDIATE + busy_timeout.
-                opts.max_connections(if url.contains(":memory:") { 1 } else { 4 })
-                    .min_connections(1)
+                let max = if url.contains(":memory:") {
+                    1
+                } else {
+                    pool.max_connections.unwrap_or(4)
+                };
+                opts.max_connections(max)
+                    .min_connections(min.min(max))
                     .map_sqlx_sqlite_opts(|o| {
                         o.create_if_missing(true)
                             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -99,7 +116,8 @@ impl Store {
                     });
             }
             Backend::Postgres => {
-                opts.max_connections(10).min_connections(1);
+                let max = pool.max_connections.unwrap_or(10);
+                opts.max_connections(max).min_connections(min.min(max));
             }
         }
         let db = Database::connect(opts)

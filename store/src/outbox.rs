@@ -11,8 +11,10 @@ use rustok_domain::read::{OutboxCounts, StoredEvent};
 use rustok_domain::{EventId, TenantId};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionOptions,
+    TransactionTrait, Value,
 };
+use std::collections::HashSet;
 use uuid::Uuid;
 
 pub const PENDING: &str = "pending";
@@ -81,7 +83,37 @@ pub(crate) async fn append(
         dispatched_at: Set(None),
     });
     outbox::Entity::insert_many(rows).exec(c).await?;
+    if backend_of(c) == Backend::Postgres {
+        // Delivered when (and only if) the command's transaction commits: every listening
+        // console's feed looks at the outbox at once instead of at its next poll.
+        c.execute_raw(stmt(
+            Backend::Postgres,
+            "SELECT pg_notify($1, '')",
+            vec![Value::from(crate::feed::CHANNEL)],
+        ))
+        .await?;
+    }
     Ok(())
+}
+
+/// What completing a relay batch recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Rows this claim marked dispatched.
+    pub dispatched: u64,
+    /// Receipts written (one per consumer and event).
+    pub receipts: u64,
+    /// Receipts that already existed: an event some consumer had already been handed (the
+    /// claim expired and another relay delivered it too). Zero when delivery is exactly once.
+    pub duplicates: u64,
+}
+
+/// One consumer's receipt for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Receipt {
+    pub consumer: String,
+    pub event_id: EventId,
+    pub seq: i64,
 }
 
 impl Store {
@@ -155,6 +187,137 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(r.rows_affected)
+    }
+
+    /// The receipts that already exist among `event_ids` × `consumers` (so a relay never hands
+    /// an event to a consumer that has had it).
+    pub async fn receipts_for(
+        &self,
+        consumers: &[&str],
+        event_ids: &[EventId],
+    ) -> Result<HashSet<(String, EventId)>, StoreError> {
+        if consumers.is_empty() || event_ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut values: Vec<Value> = Vec::new();
+        let list = |vals: &mut Vec<Value>, items: Vec<Value>| {
+            let start = vals.len();
+            let names: Vec<String> = (1..=items.len())
+                .map(|i| format!("${}", start + i))
+                .collect();
+            vals.extend(items);
+            names.join(", ")
+        };
+        let c = list(
+            &mut values,
+            consumers
+                .iter()
+                .map(|c| Value::from(c.to_string()))
+                .collect(),
+        );
+        let e = list(
+            &mut values,
+            event_ids.iter().map(|e| Value::from(e.as_uuid())).collect(),
+        );
+        let sql = format!(
+            "SELECT consumer, event_id FROM consumer_receipts \
+             WHERE consumer IN ({c}) AND event_id IN ({e})"
+        );
+        let rows = self.db.query_all_raw(self.stmt(&sql, values)).await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String>("", "consumer")?,
+                    EventId::from_uuid(r.try_get::<Uuid>("", "event_id")?),
+                ))
+            })
+            .collect()
+    }
+
+    /// Completes a claimed batch in one transaction: writes the consumers' receipts (a receipt
+    /// that already exists is counted as a duplicate, never written twice) and marks the
+    /// delivered rows dispatched — so "delivered" and "dispatched" commit together.
+    pub async fn complete_batch(
+        &self,
+        token: Uuid,
+        receipts: &[Receipt],
+        delivered: &[i64],
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryReport, StoreError> {
+        if receipts.is_empty() && delivered.is_empty() {
+            return Ok(DeliveryReport::default());
+        }
+        let options = TransactionOptions {
+            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
+                .then_some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        };
+        let txn = self.db.begin_with_options(options).await?;
+        let mut report = DeliveryReport::default();
+        // 200 rows × 5 values per statement stays far below both backends' parameter limits.
+        for chunk in receipts.chunks(200) {
+            let mut values = Vec::with_capacity(chunk.len() * 5);
+            let mut tuples = Vec::with_capacity(chunk.len());
+            for (i, r) in chunk.iter().enumerate() {
+                let b = i * 5;
+                tuples.push(format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
+                values.extend([
+                    Value::from(r.consumer.clone()),
+                    Value::from(r.event_id.as_uuid()),
+                    Value::from(r.seq),
+                    Value::from(token),
+                    Value::from(now),
+                ]);
+            }
+            let sql = format!(
+                "INSERT INTO consumer_receipts (consumer, event_id, seq, claim_token, delivered_at) \
+                 VALUES {} ON CONFLICT DO NOTHING",
+                tuples.join(", ")
+            );
+            let written = txn
+                .execute_raw(self.stmt(&sql, values))
+                .await?
+                .rows_affected();
+            report.receipts += written;
+            report.duplicates += chunk.len() as u64 - written;
+        }
+        if !delivered.is_empty() {
+            report.dispatched = outbox::Entity::update_many()
+                .col_expr(outbox::Column::Status, DISPATCHED.into())
+                .col_expr(outbox::Column::DispatchedAt, now.into())
+                .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
+                .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
+                .filter(outbox::Column::ClaimToken.eq(token))
+                .filter(outbox::Column::Seq.is_in(delivered.iter().copied()))
+                .exec(&txn)
+                .await?
+                .rows_affected;
+        }
+        txn.commit().await?;
+        Ok(report)
+    }
+
+    /// How many receipts are stored (per consumer, or all).
+    pub async fn receipt_count(&self, consumer: Option<&str>) -> Result<u64, StoreError> {
+        let (sql, values) = match consumer {
+            Some(c) => (
+                "SELECT COUNT(*) AS n FROM consumer_receipts WHERE consumer = $1",
+                vec![Value::from(c.to_string())],
+            ),
+            None => ("SELECT COUNT(*) AS n FROM consumer_receipts", vec![]),
+        };
+        let row = self.db.query_one_raw(self.stmt(sql, values)).await?;
+        Ok(match row {
+            Some(r) => u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0),
+            None => 0,
+        })
     }
 
     /// Records a failed delivery: the row goes back to pending with a later attempt time, or

@@ -45,8 +45,15 @@ impl Store {
             ..Default::default()
         };
         let txn = self.db.begin_with_options(options).await?;
+        // A retry of a command that already committed (its first COMMIT's answer was lost)
+        // gets the recorded outcome; nothing is applied twice.
+        if let Some(applied) = crate::command_log::recorded(&txn, env).await? {
+            let _ = txn.rollback().await;
+            return Ok(applied);
+        }
         match execute_in(&txn, env, now).await {
             Ok(applied) => {
+                crate::command_log::record(&txn, env, &applied, now).await?;
                 txn.commit().await?;
                 Ok(applied)
             }
