@@ -354,15 +354,22 @@ impl Staff {
 mod tests {
     use super::*;
 
-    pub const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl alice@laptop";
+    pub const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHgiZPlMpwusZJHGccg3sfLIXCj4Og2G8s7+LltunsoQ alice@laptop";
+    const RSA1024: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQC+uyKxcAoyRUt3FleG0NcF5exiN5VfennzVfIR7pL3e9e8IZEh6vPdhQR6pdQTyvyZ2SdygXRCsxrHM3U360o9Qub2kYDE5TmJR9fF0R4Cqo49J/uzzZqG+kaAEF5T6HwZUssmQc0RO2OuIQxhhouz8qDNa9HrLfHPepg/k+uFUQ== old@box";
 
     #[test]
     fn parses_and_fingerprints_keys() {
         let k = SshKey::parse(ED25519).unwrap();
         assert_eq!(k.algorithm, "ssh-ed25519");
         assert_eq!(k.comment.as_deref(), Some("alice@laptop"));
-        assert!(k.fingerprint.starts_with("SHA256:"), "{}", k.fingerprint);
-        assert_eq!(k.fingerprint.len(), 7 + 43);
+        // What `ssh-keygen -lf` prints for this key.
+        assert_eq!(
+            k.fingerprint,
+            "SHA256:VqRsdOqe89LsIIVRW8TUNthMDE8gsLYWCU0i9IT6pTc"
+        );
+        assert_eq!(k.bits, None);
+        let rsa = SshKey::parse(RSA1024).unwrap();
+        assert_eq!((rsa.algorithm.as_str(), rsa.bits), ("ssh-rsa", Some(1024)));
         assert_eq!(k.line(), ED25519);
         for bad in [
             "",

@@ -64,7 +64,12 @@ fn auth_mfa(i: &AuditInput) -> Vec<Hit> {
         severity,
         without
             .iter()
-            .map(|s| format!("{} ({}) has no MFA", s.handle, s.role))
+            .map(|s| {
+                format!(
+                    "{} \"{}\" ({}) has no MFA",
+                    s.handle, s.display_name, s.role
+                )
+            })
             .collect(),
     )
 }
@@ -600,7 +605,7 @@ pub const CHECKS: &[CheckInfo] = &[
         title: "Weak password hashing",
         category: Category::Authentication,
         description: "Passwords are stored with a scheme other than argon2id, which makes offline cracking cheaper.",
-        remediation: "Reset the listed passwords so they are re-hashed with argon2id: `rustok staff password HANDLE`.",
+        remediation: "Reset the listed passwords so they are re-hashed with argon2id (SetStaffPassword with an argon2id hash).",
         effort: Effort::Hours,
         cwe: Some("CWE-916"),
         cvss: Some(7.5),

@@ -1,0 +1,462 @@
+//! RBAC: every mutating command × every role, on SQLite and PostgreSQL. Each command is
+//! allowed or denied exactly as the table below says (written out here, independently of
+//! `rbac::MATRIX`); a denial changes nothing (state and event count unchanged) and the audit
+//! log records it.
+
+mod support;
+
+use rustok_domain::audit::AuditOutcome;
+use rustok_domain::commerce::PaymentOutcome;
+use rustok_domain::content::{NodeAction, NodePatch};
+use rustok_domain::rbac::Role;
+use rustok_domain::staff::StaffDraft;
+use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, StaffId};
+use rustok_store::{NodeFilter, OrderFilter};
+use support::TestApp;
+use support::fixtures::{create_tenant, draft, order, product, translation};
+
+/// Who may run what: owner, admin, manager, editor, support.
+const EXPECTED: &[(&str, [bool; 5])] = &[
+    ("create_tenant", [true, true, false, false, false]),
+    ("create_node", [true, true, false, true, false]),
+    ("update_node", [true, true, false, true, false]),
+    ("translate_node", [true, true, false, true, false]),
+    ("publish_node", [true, true, false, true, false]),
+    ("unpublish_node", [true, true, false, true, false]),
+    ("archive_node", [true, true, false, true, false]),
+    ("restore_node", [true, true, false, true, false]),
+    ("create_product", [true, true, true, false, false]),
+    ("adjust_inventory", [true, true, true, false, false]),
+    ("create_order", [true, true, true, false, false]),
+    ("confirm_order", [true, true, true, false, false]),
+    ("charge_order", [true, true, true, false, false]),
+    ("pay_order", [true, true, true, false, false]),
+    ("ship_order", [true, true, true, false, false]),
+    ("deliver_order", [true, true, true, false, false]),
+    ("cancel_order", [true, true, true, false, false]),
+    ("add_staff", [true, true, false, false, false]),
+    ("add_owner", [true, false, false, false, false]),
+    ("change_staff_role", [true, true, false, false, false]),
+    ("grant_owner", [true, false, false, false, false]),
+    ("set_staff_mfa", [true, true, false, false, false]),
+    ("set_staff_password", [true, true, false, false, false]),
+    ("set_staff_active", [true, true, false, false, false]),
+];
+
+const ARGON: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+
+/// Sets up what the command needs (as the owner `tester`) and returns the command.
+async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
+    let sku = format!("SKU-{case}-{n}");
+    let order_in = |status: &'static str| {
+        let sku = sku.clone();
+        async move {
+            app.create_product(product(&sku, "5.00", 10)).await.unwrap();
+            let o = app.create_order(order(&[(&sku, 1)], None)).await.unwrap();
+            if matches!(status, "confirmed" | "paid" | "shipped") {
+                app.confirm_order(o.id).await.unwrap();
+            }
+            if matches!(status, "paid" | "shipped") {
+                app.pay_order(o.id, "tok_visa").await.unwrap();
+            }
+            if status == "shipped" {
+                app.ship_order(o.id, "UPS", "1Z").await.unwrap();
+            }
+            app.get_order(o.id).await.unwrap()
+        }
+    };
+    let node = |action: Option<NodeAction>| async move {
+        let nd = app
+            .create_node(draft(&format!("Node {case} {n}")))
+            .await
+            .unwrap();
+        if matches!(
+            action,
+            Some(NodeAction::Unpublish | NodeAction::Archive | NodeAction::Restore)
+        ) {
+            app.publish_node(nd.id).await.unwrap();
+        }
+        if action == Some(NodeAction::Restore) {
+            app.transition(nd.id, NodeAction::Archive).await.unwrap();
+        }
+        nd.id
+    };
+    let target = |role: Role| async move {
+        let handle = format!("target-{n}");
+        app.exec(Command::AddStaff(StaffDraft {
+            id: StaffId::new_v7(),
+            handle: handle.clone(),
+            display_name: None,
+            role,
+            ssh_keys: vec![],
+            mfa_enabled: false,
+        }))
+        .await
+        .unwrap();
+        handle
+    };
+    let status = |id, action| Command::ChangeNodeStatus {
+        id,
+        action,
+        expected_version: None,
+    };
+    match case {
+        "create_tenant" => create_tenant(&format!("t-{n}")),
+        "create_node" => Command::CreateNode(draft(&format!("New {n}"))),
+        "update_node" => Command::UpdateNode {
+            id: node(None).await,
+            patch: NodePatch {
+                title: Some(format!("Changed {n}")),
+                ..NodePatch::default()
+            },
+            expected_version: None,
+        },
+        "translate_node" => Command::TranslateNode {
+            id: node(None).await,
+            input: translation("de", &format!("Titel {n}")),
+            expected_version: None,
+        },
+        "publish_node" => status(node(None).await, NodeAction::Publish),
+        "unpublish_node" => status(
+            node(Some(NodeAction::Unpublish)).await,
+            NodeAction::Unpublish,
+        ),
+        "archive_node" => status(node(Some(NodeAction::Archive)).await, NodeAction::Archive),
+        "restore_node" => status(node(Some(NodeAction::Restore)).await, NodeAction::Restore),
+        "create_product" => Command::CreateProduct(product(&sku, "3.00", 2)),
+        "adjust_inventory" => {
+            app.create_product(product(&sku, "3.00", 2)).await.unwrap();
+            Command::AdjustInventory {
+                sku,
+                by: 3,
+                reason: "count".into(),
+            }
+        }
+        "create_order" => {
+            app.create_product(product(&sku, "3.00", 2)).await.unwrap();
+            Command::CreateOrder(order(&[(&sku, 1)], None))
+        }
+        "confirm_order" => Command::ConfirmOrder {
+            id: order_in("pending").await.id,
+            expected_version: None,
+        },
+        "charge_order" => Command::PayOrder {
+            id: order_in("confirmed").await.id,
+            card_token: "tok_visa".into(),
+        },
+        "pay_order" => {
+            let o = order_in("confirmed").await;
+            Command::RecordPayment {
+                id: o.id,
+                outcome: PaymentOutcome::Succeeded {
+                    reference: format!("ch_test_{n}"),
+                    amount: o.total,
+                },
+            }
+        }
+        "ship_order" => Command::ShipOrder {
+            id: order_in("paid").await.id,
+            carrier: "UPS".into(),
+            tracking: "1Z999".into(),
+        },
+        "deliver_order" => Command::DeliverOrder {
+            id: order_in("shipped").await.id,
+        },
+        "cancel_order" => Command::CancelOrder {
+            id: order_in("pending").await.id,
+            reason: None,
+        },
+        "add_staff" | "add_owner" => Command::AddStaff(StaffDraft {
+            id: StaffId::new_v7(),
+            handle: format!("new-{n}"),
+            display_name: Some(format!("New {n}")),
+            role: if case == "add_owner" {
+                Role::Owner
+            } else {
+                Role::Editor
+            },
+            ssh_keys: vec![],
+            mfa_enabled: false,
+        }),
+        "change_staff_role" => Command::ChangeStaffRole {
+            handle: target(Role::Editor).await,
+            role: Role::Manager,
+        },
+        "grant_owner" => Command::ChangeStaffRole {
+            handle: target(Role::Editor).await,
+            role: Role::Owner,
+        },
+        "set_staff_mfa" => Command::SetStaffMfa {
+            handle: target(Role::Editor).await,
+            enabled: true,
+        },
+        "set_staff_password" => Command::SetStaffPassword {
+            handle: target(Role::Editor).await,
+            password_hash: ARGON.into(),
+        },
+        "set_staff_active" => Command::SetStaffActive {
+            handle: target(Role::Editor).await,
+            active: false,
+        },
+        other => panic!("no setup for {other}"),
+    }
+}
+
+/// Everything a command could change, as JSON.
+async fn snapshot(app: &TestApp) -> serde_json::Value {
+    let nodes = app
+        .store
+        .list_nodes(
+            app.tenant.id,
+            &NodeFilter {
+                limit: 10_000,
+                ..NodeFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    let orders = app
+        .orders(OrderFilter {
+            limit: 10_000,
+            ..OrderFilter::default()
+        })
+        .await;
+    serde_json::json!({
+        "events": app.last_seq().await,
+        "event_count": app.outbox_events().await.len(),
+        "tenants": app.store.tenants().await.unwrap(),
+        "staff": app.store.staff_list().await.unwrap(),
+        "nodes": nodes.rows,
+        "orders": orders,
+        "stock": app.product_rows().await,
+    })
+}
+
+async fn test_every_command_against_every_role(app: TestApp) {
+    for role in Role::ALL {
+        app.exec(Command::AddStaff(StaffDraft {
+            id: StaffId::new_v7(),
+            handle: format!("as-{role}"),
+            display_name: None,
+            role,
+            ssh_keys: vec![],
+            mfa_enabled: true,
+        }))
+        .await
+        .unwrap();
+    }
+    let mut n = 0;
+    for (case, allowed) in EXPECTED {
+        for (ri, role) in Role::ALL.into_iter().enumerate() {
+            n += 1;
+            let command = prepare(&app, case, n).await;
+            assert_eq!(
+                rustok_domain::rbac::check(role, &command).is_ok(),
+                allowed[ri],
+                "rbac::MATRIX disagrees with this table for {case} as {role}"
+            );
+            let before = snapshot(&app).await;
+            let charges = app.gateway.request_count();
+            let actor = Actor::new(format!("as-{role}"));
+            let env = CommandEnvelope::new(app.tenant.id, actor, command.clone());
+            let result = app.queue.execute(env.clone()).await;
+            let last = app.store.audit_log(0, 1).await.unwrap().rows.remove(0);
+            assert_eq!(
+                (last.command_id, last.actor.as_str(), last.command.as_str()),
+                (env.id, format!("as-{role}").as_str(), command.name()),
+                "{case} as {role}: the audit log records the command"
+            );
+            if allowed[ri] {
+                assert!(
+                    result.is_ok(),
+                    "{case} as {role} should succeed: {:?}",
+                    result.err()
+                );
+                assert_eq!(last.outcome, AuditOutcome::Ok);
+            } else {
+                let err = result.expect_err(&format!("{case} as {role} should be denied"));
+                let d = err.domain().cloned();
+                assert!(
+                    matches!(d, Some(DomainError::PermissionDenied { .. })),
+                    "{case} as {role}: {err}"
+                );
+                let msg = err.to_string();
+                assert!(
+                    msg.starts_with(&format!("permission denied: {role} cannot ")),
+                    "{msg}"
+                );
+                assert_eq!(
+                    snapshot(&app).await,
+                    before,
+                    "{case} as {role} changed something"
+                );
+                assert_eq!(
+                    app.gateway.request_count(),
+                    charges,
+                    "{case} as {role} reached the gateway"
+                );
+                assert_eq!(last.outcome, AuditOutcome::Denied);
+                assert_eq!(
+                    last.reason.as_deref(),
+                    Some(msg.trim_start_matches("permission denied: "))
+                );
+                assert!(last.session.is_some());
+            }
+        }
+    }
+}
+
+async fn test_unknown_inactive_and_read_only_actors_are_denied(app: TestApp) {
+    let before = snapshot(&app).await;
+    let run = |actor: Actor| {
+        let env = CommandEnvelope::new(app.tenant.id, actor, Command::CreateNode(draft("Nope")));
+        app.queue.execute(env)
+    };
+    let e = run(Actor::new("mallory")).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "permission denied: unknown staff member 'mallory'"
+    );
+    let e = run(app.actor.clone().read_only(true)).await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("read-only session cannot create content"),
+        "{e}"
+    );
+    app.exec(Command::AddStaff(StaffDraft {
+        id: StaffId::new_v7(),
+        handle: "leaver".into(),
+        display_name: None,
+        role: Role::Editor,
+        ssh_keys: vec![],
+        mfa_enabled: false,
+    }))
+    .await
+    .unwrap();
+    app.exec(Command::SetStaffActive {
+        handle: "leaver".into(),
+        active: false,
+    })
+    .await
+    .unwrap();
+    let mid = snapshot(&app).await;
+    let e = run(Actor::new("leaver")).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "permission denied: staff member 'leaver' is inactive"
+    );
+    assert_eq!(snapshot(&app).await, mid);
+    assert_eq!(before["nodes"], mid["nodes"]);
+    let log = app.store.audit_log(0, 10).await.unwrap();
+    let denied: Vec<&str> = log
+        .rows
+        .iter()
+        .filter(|e| e.outcome == AuditOutcome::Denied)
+        .map(|e| e.actor.as_str())
+        .collect();
+    assert_eq!(denied, ["leaver", "tester", "mallory"], "newest first");
+}
+
+async fn test_the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners(app: TestApp) {
+    let e = app
+        .exec(Command::ChangeStaffRole {
+            handle: "tester".into(),
+            role: Role::Admin,
+        })
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("last active owner"), "{e}");
+    app.exec(Command::AddStaff(StaffDraft {
+        id: StaffId::new_v7(),
+        handle: "boss".into(),
+        display_name: None,
+        role: Role::Admin,
+        ssh_keys: vec![],
+        mfa_enabled: false,
+    }))
+    .await
+    .unwrap();
+    let as_admin = CommandEnvelope::new(
+        app.tenant.id,
+        Actor::new("boss"),
+        Command::SetStaffActive {
+            handle: "tester".into(),
+            active: false,
+        },
+    );
+    let e = app.queue.execute(as_admin).await.unwrap_err();
+    assert!(
+        e.to_string().starts_with(
+            "permission denied: admin cannot activate or deactivate staff of an owner"
+        ),
+        "{e}"
+    );
+    assert!(
+        app.store
+            .staff_by_handle("tester")
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
+}
+
+async fn test_audit_log_is_append_only(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+    app.create_node(draft("Logged")).await.unwrap();
+    let total = app.store.audit_log(0, 1).await.unwrap().total;
+    assert!(total >= 2);
+    for sql in [
+        "UPDATE audit_log SET outcome = 'ok'",
+        "DELETE FROM audit_log",
+    ] {
+        let r = app.store.connection().execute_unprepared(sql).await;
+        assert!(r.is_err(), "{sql} must be refused");
+        assert!(r.unwrap_err().to_string().contains("append-only"));
+    }
+    assert_eq!(app.store.audit_log(0, 1).await.unwrap().total, total);
+}
+
+async fn test_the_audit_snapshot_reflects_the_database(app: TestApp) {
+    app.create_node(draft("Hello")).await.unwrap();
+    let input = app
+        .store
+        .audit_input(&app.db.url, Default::default(), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(input.staff.len(), 1, "the bootstrapped owner");
+    assert_eq!(input.staff[0].role, Role::Owner);
+    assert_eq!(input.tenants[0].slug, "acme");
+    assert_eq!(input.tenants[0].active_staff, 1);
+    assert!(input.tenants[0].isolation_checked);
+    assert_eq!(input.tenants[0].cross_tenant_rows, 0);
+    assert_eq!(input.invalid_events, 0);
+    assert_eq!(input.events_by_unknown_actor, 0);
+    assert!(input.events_total >= 2 && input.audit_log.entries >= 2);
+    let report = rustok_domain::audit::AuditReport::run(&input, Some("acme"), chrono::Utc::now());
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["AUTH-001"], "only the owner's missing MFA");
+    app.exec(Command::SetStaffMfa {
+        handle: "tester".into(),
+        enabled: true,
+    })
+    .await
+    .unwrap();
+    let input2 = app
+        .store
+        .audit_input(&app.db.url, Default::default(), chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_ne!(input.fingerprint(), input2.fingerprint());
+    let report = rustok_domain::audit::AuditReport::run(&input2, Some("acme"), chrono::Utc::now());
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(report.score, 100);
+}
+
+on_both_backends!(
+    test_every_command_against_every_role,
+    test_unknown_inactive_and_read_only_actors_are_denied,
+    test_the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners,
+    test_audit_log_is_append_only,
+    test_the_audit_snapshot_reflects_the_database,
+);
