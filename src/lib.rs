@@ -7,4 +7,5 @@ pub mod demo;
 pub mod logging;
 pub mod runtime;
 pub mod security;
+pub mod ssh;
 pub mod tui;

@@ -6,6 +6,7 @@ mod commerce;
 mod events;
 mod node;
 pub mod output;
+mod serve;
 mod staff;
 mod tenant;
 
@@ -88,6 +89,8 @@ pub enum Cmd {
     /// The security audit and the audit log of staff actions
     #[command(subcommand)]
     Audit(audit::AuditCmd),
+    /// Serve the console over SSH to many staff members at once
+    Serve(serve::ServeArgs),
 }
 
 /// Why a command failed, and with which exit code.
@@ -259,6 +262,9 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             "no command given: run `rustok --help` to see the commands".into(),
         ));
     };
+    if let Cmd::Serve(args) = command {
+        return serve::run(&cli, args).await;
+    }
     let ctx = Ctx::open(&cli).await?;
     match command {
         Cmd::Tenant(c) => tenant::run(&ctx, c).await,
@@ -270,5 +276,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Order(c) => commerce::run_order(&ctx, c).await,
         Cmd::Staff(c) => staff::run(&ctx, c).await,
         Cmd::Audit(c) => audit::run(&ctx, c).await,
+        Cmd::Serve(args) => serve::run(&cli, args).await,
     }
 }

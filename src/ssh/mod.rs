@@ -1,0 +1,381 @@
+//! `rustok serve --ssh ADDR`: the console served to many staff members at once over SSH.
+//!
+//! One process, one [`Store`], one [`ActionQueue`], one [`Bus`] and one [`Relay`]; every SSH
+//! session runs its own `ui::App` in its own tokio task with its own terminal size, colour
+//! depth and input parser, and carries out its effects through its own `Executor` — so an
+//! order paid in one session reaches every other session's Events pane through the shared bus.
+//!
+//! - `server.rs` — the russh handler: public-key authentication mapped to staff members
+//!   (everything else refused and written to the audit log), pty / window-change / shell
+//!   requests, the session limit and the per-session input rate cap.
+//! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
+//! - `input.rs` — bytes from the client into key events and pastes.
+
+pub mod input;
+mod server;
+mod session;
+
+use crate::cli::CliError;
+use crate::runtime::{ActionQueue, Bus, QueueOptions, Relay, RelayConfig};
+use russh::keys::{Algorithm, HashAlg, PrivateKey};
+use rustok_domain::Tenant;
+use rustok_store::Store;
+use rustok_ui::{Config, Keymap, Theme};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinHandle;
+
+/// File name of the host key in the data directory.
+pub const HOST_KEY_FILE: &str = "ssh_host_ed25519_key";
+
+/// The host key's default place: the platform data directory.
+pub fn default_host_key_path() -> PathBuf {
+    crate::config::data_dir().join(HOST_KEY_FILE)
+}
+
+/// Per-server limits.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Concurrent console sessions; one more is told to come back later.
+    pub max_sessions: usize,
+    /// A session with no input for this long is closed.
+    pub idle_timeout: Duration,
+    /// Input bytes per second a session may send on average...
+    pub input_rate: u32,
+    /// ...and in one burst (a paste). Excess input is dropped and the user told so.
+    pub input_burst: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_sessions: 64,
+            idle_timeout: Duration::from_secs(30 * 60),
+            input_rate: 16 * 1024,
+            input_burst: 16 * 16 * 1024,
+        }
+    }
+}
+
+pub struct ServeOptions {
+    /// Address to listen on (`127.0.0.1:2222`, `[::]:2222`, port 0 for any free port).
+    pub addr: String,
+    /// The ed25519 host key; created (mode 0600) when missing.
+    pub host_key: PathBuf,
+    pub db_url: String,
+    /// The tenant every session opens in (it must exist).
+    pub tenant: String,
+    /// Every session read-only, whatever the staff member's role.
+    pub read_only: bool,
+    pub limits: Limits,
+    /// Test-only: a session that receives exactly these bytes panics (to prove a panic ends
+    /// that session only). Not settable from the command line.
+    #[doc(hidden)]
+    pub panic_on_input: Option<Vec<u8>>,
+}
+
+/// What every session shares.
+pub(crate) struct Shared {
+    pub store: Store,
+    pub queue: ActionQueue,
+    pub bus: Bus,
+    pub tenant: Tenant,
+    pub config: Config,
+    pub keymap: Keymap,
+    pub themes: Vec<(String, Theme)>,
+    pub warnings: Vec<String>,
+    pub limits: Limits,
+    pub read_only: bool,
+    /// The database URL as the status bar shows it (no password).
+    pub database: String,
+    pub sessions: Arc<Semaphore>,
+    /// The latest database health report (None = reachable).
+    pub health: watch::Receiver<Option<String>>,
+    pub panic_on_input: Option<Vec<u8>>,
+}
+
+/// Loads the host key at `path`, or creates a new ed25519 key there (mode 0600).
+pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
+    if path.exists() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                return Err(CliError::Input(format!(
+                    "host key {} is readable by others (mode {:o}); run: chmod 600 {}",
+                    path.display(),
+                    meta.permissions().mode() & 0o777,
+                    path.display()
+                )));
+            }
+        }
+        return russh::keys::load_secret_key(path, None)
+            .map_err(|e| CliError::Input(format!("cannot read host key {}: {e}", path.display())));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            CliError::Input(format!("cannot create directory {}: {e}", dir.display()))
+        })?;
+    }
+    let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+        .map_err(|e| CliError::Input(format!("cannot generate a host key: {e}")))?;
+    key.write_openssh_file(path, russh::keys::ssh_key::LineEnding::LF)
+        .map_err(|e| CliError::Input(format!("cannot write host key {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
+            CliError::Input(format!("cannot restrict host key {}: {e}", path.display()))
+        })?;
+    }
+    tracing::info!(path = %path.display(), "created SSH host key");
+    Ok(key)
+}
+
+/// Config, keymap and themes from the server's config directory (problems become warnings
+/// shown in every session).
+fn load_settings() -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
+    let dir = crate::config::config_dir();
+    let mut warnings = Vec::new();
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
+    let config = read("config.toml")
+        .map(|t| {
+            Config::parse(&t).unwrap_or_else(|e| {
+                warnings.push(e);
+                Config::default()
+            })
+        })
+        .unwrap_or_default();
+    let keymap = read("keymap.toml")
+        .map(|t| {
+            Keymap::with_overrides(&t).unwrap_or_else(|e| {
+                warnings.push(format!("keymap.toml: {e}"));
+                Keymap::default()
+            })
+        })
+        .unwrap_or_default();
+    let mut themes = rustok_ui::theme::builtin();
+    if let Ok(entries) = std::fs::read_dir(dir.join("themes")) {
+        for path in entries.flatten().map(|e| e.path()) {
+            if path.extension().is_some_and(|e| e == "toml")
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                match rustok_ui::theme::parse(&text) {
+                    Ok((name, theme)) => {
+                        themes.retain(|(n, _)| *n != name);
+                        themes.push((name, theme));
+                    }
+                    Err(e) => warnings.push(format!("{}: {e}", path.display())),
+                }
+            }
+        }
+    }
+    (config, keymap, themes, warnings)
+}
+
+/// A running SSH server.
+pub struct SshServer {
+    addr: SocketAddr,
+    fingerprint: String,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl SshServer {
+    /// Opens the database, loads (or creates) the host key, binds `opts.addr` and starts
+    /// accepting connections.
+    pub async fn start(opts: ServeOptions) -> Result<SshServer, CliError> {
+        let host_key = load_or_create_host_key(&opts.host_key)?;
+        let fingerprint = host_key
+            .public_key()
+            .fingerprint(HashAlg::Sha256)
+            .to_string();
+        let store = Store::connect(&opts.db_url).await?;
+        let tenant = store.tenant_by_slug(&opts.tenant).await?.ok_or_else(|| {
+            CliError::Input(format!(
+                "no tenant '{}': create it first (rustok tenant create {} --name NAME)",
+                rustok_domain::text::printable(&opts.tenant),
+                rustok_domain::text::printable(&opts.tenant)
+            ))
+        })?;
+        let (config, keymap, themes, warnings) = load_settings();
+        let bus = Bus::new(config.event_buffer.max(1024));
+        let relay = Arc::new(Relay::new(
+            store.clone(),
+            bus.clone(),
+            RelayConfig::default(),
+        ));
+        let (queue, _worker) = ActionQueue::spawn(
+            store.clone(),
+            Some(relay.waker()),
+            QueueOptions {
+                session: Some(format!("ssh-server-{}", uuid::Uuid::now_v7())),
+                audit_log: crate::security::audit_log_enabled(),
+                ..QueueOptions::default()
+            },
+        );
+        let (stop, stop_rx) = watch::channel(false);
+        let mut background = Vec::new();
+        background.push({
+            let relay = relay.clone();
+            let stop_rx = stop_rx.clone();
+            tokio::spawn(async move { relay.run(stop_rx).await })
+        });
+        // Other processes' commits (CLI, other consoles) reach the sessions too.
+        background.push(crate::runtime::feed::spawn_to_bus(
+            store.clone(),
+            bus.clone(),
+            crate::runtime::FeedConfig::default(),
+            stop_rx.clone(),
+        ));
+        let (health_tx, health) = watch::channel(None);
+        background.push(tokio::spawn(crate::runtime::health::watch_database(
+            store.clone(),
+            Duration::from_secs(2),
+            Duration::from_secs(3),
+            move |status| {
+                let _ = health_tx.send(status);
+            },
+            stop_rx.clone(),
+        )));
+
+        let listener = tokio::net::TcpListener::bind(&opts.addr)
+            .await
+            .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
+        let shared = Arc::new(Shared {
+            database: rustok_store::redact_url(store.url()),
+            store,
+            queue,
+            bus,
+            tenant,
+            read_only: opts.read_only || config.read_only,
+            config,
+            keymap,
+            themes,
+            warnings,
+            sessions: Arc::new(Semaphore::new(opts.limits.max_sessions.max(1))),
+            limits: opts.limits,
+            health,
+            panic_on_input: opts.panic_on_input,
+        });
+        let task = tokio::spawn(server::run(
+            listener,
+            server::russh_config(host_key, &shared.limits),
+            shared.clone(),
+            stop_rx,
+        ));
+        tracing::info!(%addr, %fingerprint, "SSH server listening");
+        Ok(SshServer {
+            addr,
+            fingerprint,
+            shared,
+            stop,
+            task,
+            background,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The host key's SHA256 fingerprint, as `ssh` shows it on first connection.
+    pub fn host_key_fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Console sessions open right now.
+    pub fn active_sessions(&self) -> usize {
+        self.shared.limits.max_sessions.max(1) - self.shared.sessions.available_permits()
+    }
+
+    /// Whether the accept loop is still running.
+    pub fn is_running(&self) -> bool {
+        !self.task.is_finished()
+    }
+
+    /// Stops accepting, disconnects every client, stops the relay.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.task).await;
+        for t in self.background {
+            let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+        }
+    }
+
+    /// Runs until the accept loop fails or a stop signal (SIGINT, SIGTERM) arrives.
+    pub async fn run_until_signal(mut self) -> Result<(), CliError> {
+        let result = tokio::select! {
+            r = &mut self.task => match r {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
+                Err(e) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
+            },
+            _ = stop_signal() => Ok(()),
+        };
+        self.shutdown().await;
+        result
+    }
+}
+
+#[cfg(unix)]
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut a), Ok(mut b)) => {
+            tokio::select! {
+                _ = a.recv() => {}
+                _ = b.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn stop_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// `rustok serve --ssh ADDR`: serves until interrupted.
+pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
+    let host_key = opts.host_key.clone();
+    let server = SshServer::start(opts).await?;
+    let keys = server
+        .shared
+        .store
+        .staff_list()
+        .await?
+        .iter()
+        .filter(|s| s.active)
+        .map(|s| s.ssh_keys.len())
+        .sum::<usize>();
+    println!(
+        "serving the console over SSH on {} (host key {} at {}; {} staff key(s) registered)",
+        server.local_addr(),
+        server.host_key_fingerprint(),
+        host_key.display(),
+        keys
+    );
+    if keys == 0 {
+        println!(
+            "no staff member has an SSH key yet: add one with `rustok staff add HANDLE --role editor --ssh-key ~/.ssh/id_ed25519.pub`"
+        );
+    }
+    server.run_until_signal().await
+}

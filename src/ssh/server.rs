@@ -1,0 +1,505 @@
+//! The russh side: one [`Conn`] per TCP connection. Authentication is by public key only,
+//! and a key is accepted only for the active staff member it is registered to (the SSH user
+//! name is the staff handle). Unknown keys, password and keyboard-interactive attempts are
+//! refused and written to the audit log. An authenticated connection gets one console
+//! session on its first session channel once the client asks for a shell.
+
+use super::Shared;
+use super::session::{self, SessionInput, SessionSpec};
+use russh::keys::{HashAlg, PrivateKey, PublicKey};
+use russh::server::{Auth, ChannelOpenHandle, Handler, Msg, Session};
+use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
+use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
+use rustok_domain::rbac::Role;
+use rustok_domain::{CommandId, text::printable};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+/// How many input messages wait for a busy session before more input is dropped.
+const INPUT_QUEUE: usize = 1024;
+
+pub(crate) fn russh_config(key: PrivateKey, limits: &super::Limits) -> russh::server::Config {
+    russh::server::Config {
+        server_id: russh::SshId::Standard("SSH-2.0-rustok".into()),
+        methods: MethodSet::from(&[MethodKind::PublicKey][..]),
+        keys: vec![key],
+        auth_rejection_time: Duration::from_millis(300),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        max_auth_attempts: 6,
+        // Our own idle timeout closes quiet sessions; keepalives find dead clients.
+        inactivity_timeout: Some(limits.idle_timeout + Duration::from_secs(120)),
+        keepalive_interval: Some(Duration::from_secs(30)),
+        keepalive_max: 4,
+        nodelay: true,
+        ..Default::default()
+    }
+}
+
+fn publickey_only() -> Auth {
+    Auth::Reject {
+        proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+        partial_success: false,
+    }
+}
+
+/// Accepts connections until `stop` turns true.
+pub(crate) async fn run(
+    listener: TcpListener,
+    config: russh::server::Config,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    use russh::server::Server as _;
+    let mut factory = Factory { shared };
+    let running = factory.run_on_socket(Arc::new(config), &listener);
+    let handle = running.handle();
+    tokio::select! {
+        r = running => r,
+        _ = stop.wait_for(|s| *s) => {
+            handle.shutdown("the server is shutting down".into());
+            Ok(())
+        }
+    }
+}
+
+struct Factory {
+    shared: Arc<Shared>,
+}
+
+impl russh::server::Server for Factory {
+    type Handler = Conn;
+
+    fn new_client(&mut self, peer: Option<SocketAddr>) -> Conn {
+        Conn {
+            shared: self.shared.clone(),
+            peer,
+            staff: None,
+            channel: None,
+            term: None,
+            colorterm: None,
+            size: (80, 24),
+            input: None,
+            bucket: TokenBucket::new(
+                self.shared.limits.input_rate,
+                self.shared.limits.input_burst,
+            ),
+            dropped: 0,
+        }
+    }
+
+    fn handle_session_error(&mut self, error: russh::Error) {
+        tracing::debug!(%error, "SSH connection ended with an error");
+    }
+}
+
+/// A token bucket over input bytes.
+struct TokenBucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32, burst: u32) -> Self {
+        let burst = f64::from(burst.max(rate).max(1));
+        TokenBucket {
+            rate: f64::from(rate.max(1)),
+            burst,
+            tokens: burst,
+            at: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, n: usize) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
+        self.at = now;
+        if self.tokens >= n as f64 {
+            self.tokens -= n as f64;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+pub(crate) struct Conn {
+    shared: Arc<Shared>,
+    peer: Option<SocketAddr>,
+    /// Who authenticated.
+    staff: Option<(String, Role)>,
+    channel: Option<ChannelId>,
+    term: Option<String>,
+    colorterm: Option<String>,
+    size: (u16, u16),
+    /// To the running console session.
+    input: Option<mpsc::Sender<SessionInput>>,
+    bucket: TokenBucket,
+    /// Input bytes dropped since the session was last told.
+    dropped: usize,
+}
+
+/// The client's size in cells; 0 (a client that does not know, such as `ssh -tt` without a
+/// local terminal) means the classic 80×24.
+fn clamp_size(cols: u32, rows: u32) -> (u16, u16) {
+    let or = |v: u32, default: u32| if v == 0 { default } else { v.min(1000) };
+    (or(cols, 80) as u16, or(rows, 24) as u16)
+}
+
+impl Conn {
+    fn peer(&self) -> String {
+        self.peer
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// Writes a refused login to the audit log (and the log file).
+    async fn audit_denied(&self, user: &str, reason: String) {
+        tracing::warn!(user = %printable(user), peer = %self.peer(), %reason, "SSH login refused");
+        self.audit(user, AuditOutcome::Denied, Some(reason)).await;
+    }
+
+    async fn audit(&self, user: &str, outcome: AuditOutcome, reason: Option<String>) {
+        if !crate::security::audit_log_enabled() {
+            return;
+        }
+        let entry = AuditLogEntry {
+            seq: 0,
+            at: chrono::Utc::now(),
+            actor: printable(user).chars().take(64).collect(),
+            command: "ssh_login".into(),
+            command_id: CommandId::new_v7(),
+            tenant_id: self.shared.tenant.id,
+            session: Some(format!("ssh {}", self.peer())),
+            outcome,
+            reason,
+        };
+        if let Err(e) = self.shared.store.append_audit(&entry).await {
+            tracing::error!(error = %e, "cannot write the audit log");
+        }
+    }
+
+    /// The active staff member `user` whose registered keys include `key`.
+    async fn staff_for(&self, user: &str, key: &PublicKey) -> Result<Role, String> {
+        let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        let holders = self
+            .shared
+            .store
+            .staff_by_key(&fingerprint)
+            .await
+            .map_err(|e| format!("cannot read staff: {e}"))?;
+        match holders.into_iter().find(|s| s.handle == user) {
+            Some(s) if s.active => Ok(s.role),
+            Some(_) => Err(format!("staff member '{}' is inactive", printable(user))),
+            None => Err(format!(
+                "key {fingerprint} is not registered for staff member '{}'",
+                printable(user)
+            )),
+        }
+    }
+
+    fn send(&mut self, msg: SessionInput) {
+        if let Some(tx) = &self.input {
+            // A session too busy to keep up loses input rather than stalling the connection.
+            let _ = tx.try_send(msg);
+        }
+    }
+
+    /// Starts the console on `channel`.
+    fn start_session(&mut self, channel: ChannelId, session: &mut Session) {
+        let Some((handle, role)) = self.staff.clone() else {
+            return;
+        };
+        let permit = match self.shared.sessions.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                let msg = format!(
+                    "the console is full ({} sessions); try again later\r\n",
+                    self.shared.limits.max_sessions
+                );
+                tracing::warn!(user = %handle, "SSH session refused: too many sessions");
+                let _ = session.data(channel, msg.into_bytes());
+                let _ = session.exit_status_request(channel, 1);
+                let _ = session.eof(channel);
+                let _ = session.close(channel);
+                return;
+            }
+        };
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        self.input = Some(tx);
+        let spec = SessionSpec {
+            shared: self.shared.clone(),
+            handle: session.handle(),
+            channel,
+            staff: handle,
+            role,
+            term: self.term.clone().unwrap_or_else(|| "xterm".into()),
+            colorterm: self.colorterm.clone(),
+            size: self.size,
+            id: format!("ssh {}", self.peer()),
+        };
+        tokio::spawn(session::supervise(spec, rx, permit));
+    }
+}
+
+impl Handler for Conn {
+    type Error = russh::Error;
+
+    async fn auth_none(&mut self, _user: &str) -> Result<Auth, Self::Error> {
+        Ok(publickey_only())
+    }
+
+    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
+        self.audit_denied(user, "password authentication is disabled".into())
+            .await;
+        Ok(publickey_only())
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        _response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        self.audit_denied(
+            user,
+            "keyboard-interactive authentication is disabled".into(),
+        )
+        .await;
+        Ok(publickey_only())
+    }
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: russh::server::PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        match self.staff_for(user, offer.public_key).await {
+            Ok(_) => Ok(Auth::Accept),
+            Err(reason) => {
+                self.audit_denied(user, reason).await;
+                Ok(publickey_only())
+            }
+        }
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        match self.staff_for(user, key.public_key).await {
+            Ok(role) => {
+                tracing::info!(user = %user, role = %role, peer = %self.peer(), "SSH login");
+                self.audit(user, AuditOutcome::Ok, None).await;
+                self.staff = Some((user.to_string(), role));
+                Ok(Auth::Accept)
+            }
+            Err(reason) => {
+                self.audit_denied(user, reason).await;
+                Ok(publickey_only())
+            }
+        }
+    }
+
+    async fn auth_openssh_certificate(
+        &mut self,
+        user: &str,
+        _certificate: &russh::keys::Certificate,
+    ) -> Result<Auth, Self::Error> {
+        self.audit_denied(user, "certificate authentication is not supported".into())
+            .await;
+        Ok(publickey_only())
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.channel.is_some() || self.staff.is_none() {
+            reply
+                .reject(russh::ChannelOpenFailure::AdministrativelyProhibited)
+                .await;
+            return Ok(());
+        }
+        // Everything arrives through the handler's callbacks; the channel object itself is
+        // dropped so its bounded buffer can never hold up the connection.
+        self.channel = Some(channel.id());
+        drop(channel);
+        reply.accept().await;
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) != self.channel {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        self.term = Some(term.chars().take(64).collect());
+        self.size = clamp_size(col_width, row_height);
+        self.send(SessionInput::Resize(self.size.0, self.size.1));
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        variable_name: &str,
+        variable_value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) == self.channel && variable_name == "COLORTERM" {
+            self.colorterm = Some(variable_value.chars().take(32).collect());
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) != self.channel || self.input.is_some() {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        session.channel_success(channel)?;
+        self.start_session(channel, session);
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        _data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        session.data(
+            channel,
+            b"this server serves the console only: connect without a command (ssh -t)\r\n".to_vec(),
+        )?;
+        session.exit_status_request(channel, 2)?;
+        session.eof(channel)?;
+        session.close(channel)?;
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        channel: ChannelId,
+        col_width: u32,
+        row_height: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) == self.channel {
+            self.size = clamp_size(col_width, row_height);
+            self.send(SessionInput::Resize(self.size.0, self.size.1));
+        }
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) != self.channel || self.input.is_none() {
+            return Ok(());
+        }
+        if !self.bucket.take(data.len()) {
+            // Tell the session once per burst of dropped input, not once per packet.
+            if self.dropped == 0 {
+                self.send(SessionInput::Dropped);
+            }
+            self.dropped += data.len();
+            return Ok(());
+        }
+        if self.dropped > 0 {
+            tracing::info!(user = ?self.staff.as_ref().map(|s| &s.0), bytes = self.dropped, "SSH input over the rate cap dropped");
+            self.dropped = 0;
+        }
+        self.send(SessionInput::Data(data.to_vec()));
+        Ok(())
+    }
+
+    async fn channel_eof(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) == self.channel {
+            self.send(SessionInput::Closed);
+        }
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if Some(channel) == self.channel {
+            self.send(SessionInput::Closed);
+            self.input = None;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bucket_allows_a_burst_then_the_rate() {
+        let mut b = TokenBucket::new(100, 1000);
+        assert!(b.take(1000));
+        assert!(!b.take(50));
+        b.at -= Duration::from_secs(1);
+        assert!(b.take(90));
+        assert!(!b.take(50));
+    }
+
+    #[test]
+    fn sizes_are_clamped() {
+        assert_eq!(clamp_size(0, 0), (80, 24));
+        assert_eq!(clamp_size(1, 1), (1, 1));
+        assert_eq!(clamp_size(120, 40), (120, 40));
+        assert_eq!(clamp_size(u32::MAX, 5000), (1000, 1000));
+    }
+}

@@ -1,0 +1,583 @@
+//! The console over SSH (issue 7), through an in-process russh client whose screen is read
+//! back through a vt100 parser: authentication by staff key (unknown keys and passwords
+//! refused and audited), the console's content, window changes, two sessions seeing each
+//! other's events, a panicking session leaving the others running, the session limit, the
+//! host key, and one end-to-end run through the system `ssh` client when it is installed.
+
+mod support;
+
+use russh::ChannelMsg;
+use russh::client::{self, Handle};
+use russh::keys::{Algorithm, PrivateKey, PrivateKeyWithHashAlg, PublicKeyOrCertificate};
+use rustok::ssh::{Limits, ServeOptions, SshServer};
+use rustok_domain::audit::AuditOutcome;
+use rustok_domain::rbac::Role;
+use rustok_domain::staff::StaffDraft;
+use rustok_domain::{Command, StaffId};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use support::{TestApp, TestDb, fixtures};
+
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("non-zero size")
+}
+
+const PANIC: &[u8] = b"\x1b[99;99~panic-now";
+
+struct Fixture {
+    app: TestApp,
+    server: SshServer,
+    alice: Arc<PrivateKey>,
+    bob: Arc<PrivateKey>,
+    _dir: tempfile::TempDir,
+}
+
+fn new_key() -> PrivateKey {
+    PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519).expect("key")
+}
+
+async fn add_staff(app: &TestApp, handle: &str, role: Role, key: &PrivateKey) {
+    let line = key.public_key().to_openssh().expect("openssh line");
+    app.exec(Command::AddStaff(StaffDraft {
+        id: StaffId::new_v7(),
+        handle: handle.into(),
+        display_name: None,
+        role,
+        ssh_keys: vec![line],
+        mfa_enabled: false,
+    }))
+    .await
+    .expect("add staff");
+}
+
+async fn fixture_with(limits: Limits) -> Fixture {
+    let app = TestApp::start(TestDb::sqlite()).await;
+    app.create_node(fixtures::draft("Hello from the SSH console"))
+        .await
+        .expect("node");
+    let alice = new_key();
+    let bob = new_key();
+    add_staff(&app, "alice", Role::Editor, &alice).await;
+    add_staff(&app, "bob", Role::Support, &bob).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let server = SshServer::start(ServeOptions {
+        addr: "127.0.0.1:0".into(),
+        host_key: dir.path().join("host_key"),
+        db_url: app.db.url.clone(),
+        tenant: app.tenant.slug.clone(),
+        read_only: false,
+        limits,
+        panic_on_input: Some(PANIC.to_vec()),
+    })
+    .await
+    .expect("server starts");
+    Fixture {
+        app,
+        server,
+        alice: Arc::new(alice),
+        bob: Arc::new(bob),
+        _dir: dir,
+    }
+}
+
+async fn fixture() -> Fixture {
+    fixture_with(Limits::default()).await
+}
+
+struct Client;
+
+impl client::Handler for Client {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        _key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        Ok(true)
+    }
+}
+
+async fn connect(server: &SshServer) -> Handle<Client> {
+    let config = Arc::new(client::Config::default());
+    client::connect(config, server.local_addr(), Client)
+        .await
+        .expect("connect")
+}
+
+async fn login(server: &SshServer, user: &str, key: &Arc<PrivateKey>) -> Handle<Client> {
+    let mut h = connect(server).await;
+    let ok = h
+        .authenticate_publickey(user, PrivateKeyWithHashAlg::new(key.clone(), None))
+        .await
+        .expect("auth exchange");
+    assert!(ok.success(), "{user} should be let in");
+    h
+}
+
+/// A console session seen through a vt100 parser.
+struct Term {
+    screen: Arc<Mutex<vt100::Parser>>,
+    closed: Arc<Mutex<Option<u32>>>,
+    writer: russh::ChannelWriteHalf<client::Msg>,
+    _handle: Handle<Client>,
+}
+
+impl Term {
+    async fn open(handle: Handle<Client>, cols: u16, rows: u16) -> Term {
+        let channel = handle
+            .channel_open_session()
+            .await
+            .expect("session channel");
+        channel
+            .request_pty(true, "xterm-256color", cols.into(), rows.into(), 0, 0, &[])
+            .await
+            .expect("pty");
+        channel.request_shell(true).await.expect("shell");
+        let (mut read, writer) = channel.split();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
+        let closed = Arc::new(Mutex::new(None));
+        {
+            let screen = screen.clone();
+            let closed = closed.clone();
+            tokio::spawn(async move {
+                let mut status = 0;
+                while let Some(msg) = read.wait().await {
+                    match msg {
+                        ChannelMsg::Data { data } => screen.lock().unwrap().process(&data),
+                        ChannelMsg::ExitStatus { exit_status } => status = exit_status,
+                        ChannelMsg::Close => break,
+                        _ => {}
+                    }
+                }
+                *closed.lock().unwrap() = Some(status);
+            });
+        }
+        Term {
+            screen,
+            closed,
+            writer,
+            _handle: handle,
+        }
+    }
+
+    async fn type_bytes(&self, bytes: &[u8]) {
+        self.writer.data(bytes).await.expect("send input");
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    fn row(&self, n: u16) -> String {
+        let p = self.screen.lock().unwrap();
+        let cols = p.screen().size().1.get();
+        p.screen().rows(0, cols).nth(n as usize).unwrap_or_default()
+    }
+
+    /// Waits until the screen shows `text`; returns how long that took.
+    async fn wait_for(&self, text: &str, within: Duration) -> Duration {
+        let start = Instant::now();
+        loop {
+            if self.contents().contains(text) {
+                return start.elapsed();
+            }
+            if start.elapsed() > within {
+                panic!(
+                    "'{text}' did not appear within {within:?}; the screen:\n{}",
+                    self.contents()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn wait_closed(&self, within: Duration) -> u32 {
+        let start = Instant::now();
+        loop {
+            if let Some(s) = *self.closed.lock().unwrap() {
+                return s;
+            }
+            assert!(start.elapsed() < within, "the session did not close");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn window_change(&self, cols: u16, rows: u16) {
+        self.screen
+            .lock()
+            .unwrap()
+            .screen_mut()
+            .set_size(nz(rows), nz(cols));
+        self.writer
+            .window_change(cols.into(), rows.into(), 0, 0)
+            .await
+            .expect("window change");
+    }
+}
+
+async fn denied_logins(app: &TestApp) -> Vec<(String, String)> {
+    app.store
+        .audit_log(0, 100)
+        .await
+        .expect("audit log")
+        .rows
+        .into_iter()
+        .filter(|e| e.command == "ssh_login" && e.outcome == AuditOutcome::Denied)
+        .map(|e| (e.actor, e.reason.unwrap_or_default()))
+        .collect()
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_staff_key_opens_the_console_with_the_members_role() {
+    let f = fixture().await;
+    let term = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    term.wait_for("1 Dashboard", WAIT).await;
+    term.wait_for("5 Events", WAIT).await;
+    term.type_bytes(b"2").await;
+    term.wait_for("Hello from the SSH console", WAIT).await;
+    assert!(term.contents().contains("alice"), "{}", term.contents());
+    {
+        let p = term.screen.lock().unwrap();
+        assert!(
+            p.screen().alternate_screen(),
+            "the console draws on the alternate screen"
+        );
+        assert!(p.screen().hide_cursor());
+        assert!(p.screen().bracketed_paste());
+    }
+    assert_eq!(f.server.active_sessions(), 1);
+    // 'q' quits and restores the client's terminal.
+    term.type_bytes(b"q").await;
+    assert_eq!(term.wait_closed(WAIT).await, 0);
+    let p = term.screen.lock().unwrap();
+    assert!(!p.screen().alternate_screen(), "alternate screen left");
+    assert!(!p.screen().hide_cursor(), "cursor shown again");
+    assert!(!p.screen().bracketed_paste());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_support_member_gets_a_read_only_session() {
+    let f = fixture().await;
+    let term = Term::open(login(&f.server, "bob", &f.bob).await, 120, 40).await;
+    term.wait_for("read-only", WAIT).await;
+    // Publishing is refused for the support role; nothing changes.
+    term.type_bytes(b"2").await;
+    term.wait_for("Hello from the SSH console", WAIT).await;
+    let before = f.app.last_seq().await;
+    term.type_bytes(b"p").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        f.app.last_seq().await,
+        before,
+        "a read-only session changed data"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unknown_keys_and_wrong_users_are_rejected_and_audited() {
+    let f = fixture().await;
+    let stranger = Arc::new(new_key());
+    let mut h = connect(&f.server).await;
+    let r = h
+        .authenticate_publickey("alice", PrivateKeyWithHashAlg::new(stranger, None))
+        .await
+        .expect("auth exchange");
+    assert!(!r.success(), "an unknown key must not get in");
+    // Alice's key is not Bob's.
+    let r = h
+        .authenticate_publickey("bob", PrivateKeyWithHashAlg::new(f.alice.clone(), None))
+        .await
+        .expect("auth exchange");
+    assert!(
+        !r.success(),
+        "a key registered to alice must not log in as bob"
+    );
+    let denied = denied_logins(&f.app).await;
+    assert!(
+        denied
+            .iter()
+            .any(|(who, why)| who == "alice" && why.contains("is not registered")),
+        "{denied:?}"
+    );
+    assert!(denied.iter().any(|(who, _)| who == "bob"), "{denied:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn password_attempts_are_rejected_and_audited() {
+    let f = fixture().await;
+    let mut h = connect(&f.server).await;
+    let r = h
+        .authenticate_password("alice", "hunter2")
+        .await
+        .expect("auth exchange");
+    assert!(!r.success(), "passwords are never accepted");
+    if let russh::client::AuthResult::Failure {
+        remaining_methods, ..
+    } = r
+    {
+        assert_eq!(
+            remaining_methods.iter().collect::<Vec<_>>(),
+            vec![&russh::MethodKind::PublicKey],
+            "only publickey is offered"
+        );
+    }
+    let denied = denied_logins(&f.app).await;
+    assert!(
+        denied
+            .iter()
+            .any(|(who, why)| who == "alice" && why.contains("password")),
+        "{denied:?}"
+    );
+    assert!(
+        !f.app
+            .store
+            .audit_log(0, 100)
+            .await
+            .unwrap()
+            .rows
+            .iter()
+            .any(|e| format!("{e:?}").contains("hunter2")),
+        "the password is never logged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_sessions_see_each_others_events_within_a_second() {
+    let f = fixture().await;
+    let a = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    let b = Term::open(login(&f.server, "bob", &f.bob).await, 120, 40).await;
+    b.wait_for("1 Dashboard", WAIT).await;
+    b.type_bytes(b"5").await;
+    b.wait_for("Events", WAIT).await;
+    a.type_bytes(b"2").await;
+    a.wait_for("Hello from the SSH console", WAIT).await;
+    assert!(!b.contents().contains("node.published"));
+    a.type_bytes(b"p").await;
+    let took = b.wait_for("node.published", Duration::from_secs(1)).await;
+    eprintln!("session B saw session A's node.published after {took:?}");
+    assert_eq!(f.server.active_sessions(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_window_change_relayouts_the_screen() {
+    let f = fixture().await;
+    let term = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    let name = f.app.tenant.name.clone();
+    term.wait_for(&name, WAIT).await;
+    let end_of_name = |row: &str| {
+        row.find(&name)
+            .map(|i| row[..i].chars().count() + name.chars().count())
+    };
+    let wide = end_of_name(&term.row(0)).expect("tenant name on the tab bar");
+    assert!(
+        wide > 100,
+        "the tenant name is right-aligned at 120 columns: {}",
+        term.row(0)
+    );
+    term.window_change(100, 30).await;
+    let start = Instant::now();
+    loop {
+        if let Some(end) = end_of_name(&term.row(0))
+            && end <= 100
+            && end + (120 - wide) >= 100
+            && end != wide
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the tab bar did not re-lay out at 100 columns:\n{}",
+            term.contents()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The bottom row moved up: the status bar is drawn on row 30 of 30.
+    assert!(!term.row(29).trim().is_empty(), "{}", term.contents());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_panicking_session_leaves_the_others_running() {
+    let f = fixture().await;
+    let a = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    let b = Term::open(login(&f.server, "bob", &f.bob).await, 120, 40).await;
+    a.wait_for("1 Dashboard", WAIT).await;
+    b.wait_for("1 Dashboard", WAIT).await;
+    a.type_bytes(PANIC).await;
+    assert_eq!(
+        a.wait_closed(WAIT).await,
+        1,
+        "the panicking session ends with status 1"
+    );
+    assert!(
+        a.contents().contains("ended unexpectedly"),
+        "{}",
+        a.contents()
+    );
+    assert!(!a.screen.lock().unwrap().screen().alternate_screen());
+    // B still works, the server still accepts, and the panicked session's slot is free.
+    b.type_bytes(b"2").await;
+    b.wait_for("Hello from the SSH console", WAIT).await;
+    assert!(f.server.is_running());
+    let c = Term::open(login(&f.server, "alice", &f.alice).await, 80, 24).await;
+    c.wait_for("1 Dashboard", WAIT).await;
+    assert_eq!(f.server.active_sessions(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sessions_beyond_the_limit_are_told_to_come_back() {
+    let f = fixture_with(Limits {
+        max_sessions: 1,
+        ..Limits::default()
+    })
+    .await;
+    let a = Term::open(login(&f.server, "alice", &f.alice).await, 80, 24).await;
+    a.wait_for("1 Dashboard", WAIT).await;
+    let b = Term::open(login(&f.server, "bob", &f.bob).await, 80, 24).await;
+    assert_eq!(b.wait_closed(WAIT).await, 1);
+    assert!(
+        b.contents().contains("the console is full"),
+        "{}",
+        b.contents()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idle_sessions_are_closed() {
+    let f = fixture_with(Limits {
+        idle_timeout: Duration::from_millis(600),
+        ..Limits::default()
+    })
+    .await;
+    let a = Term::open(login(&f.server, "alice", &f.alice).await, 80, 24).await;
+    a.wait_for("1 Dashboard", WAIT).await;
+    assert_eq!(a.wait_closed(WAIT).await, 0);
+    assert!(a.contents().contains("without input"), "{}", a.contents());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn input_over_the_rate_cap_is_dropped_with_a_message() {
+    let f = fixture_with(Limits {
+        input_rate: 64,
+        input_burst: 64,
+        ..Limits::default()
+    })
+    .await;
+    let a = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    a.wait_for("1 Dashboard", WAIT).await;
+    a.type_bytes(&[b'j'; 200]).await;
+    a.wait_for("typing too fast", WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_host_key_is_created_private_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("keys").join("host");
+    let first = rustok::ssh::load_or_create_host_key(&path).expect("created");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let again = rustok::ssh::load_or_create_host_key(&path).expect("loaded");
+    assert_eq!(
+        first.public_key(),
+        again.public_key(),
+        "the same key on the next start"
+    );
+    assert_eq!(first.algorithm(), Algorithm::Ed25519);
+}
+
+/// End to end through the system `ssh` client, when it is installed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn system_ssh_client_end_to_end() {
+    if std::process::Command::new("ssh")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no ssh client installed");
+        return;
+    }
+    let f = fixture().await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("id_ed25519");
+    f.alice
+        .write_openssh_file(&key_path, russh::keys::ssh_key::LineEnding::LF)
+        .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let mut child = tokio::process::Command::new("ssh")
+        .args(["-tt", "-F", "/dev/null"])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+        ])
+        .args([
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "LogLevel=ERROR",
+        ])
+        .arg("-i")
+        .arg(&key_path)
+        .args(["-p", &f.server.local_addr().port().to_string()])
+        .arg("alice@127.0.0.1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("ssh runs");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Without a local terminal, ssh -tt asks for a pty of unknown size: the console uses 80x24.
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(24), nz(80), 0)));
+    let reader = {
+        let screen = screen.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = stdout.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                screen.lock().unwrap().process(&buf[..n]);
+            }
+        })
+    };
+    let wait_for = |text: &'static str| {
+        let screen = screen.clone();
+        async move {
+            let start = Instant::now();
+            while !screen.lock().unwrap().screen().contents().contains(text) {
+                assert!(
+                    start.elapsed() < WAIT,
+                    "'{text}' not shown through ssh:\n{}",
+                    screen.lock().unwrap().screen().contents()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for("1 Dashboard").await;
+    stdin.write_all(b"2").await.unwrap();
+    wait_for("Hello from the SSH con").await; // the title column is narrower at 80 columns
+    stdin.write_all(b"q").await.unwrap();
+    let status = tokio::time::timeout(WAIT, child.wait())
+        .await
+        .expect("ssh exits after q")
+        .unwrap();
+    let _ = reader.await;
+    assert!(status.success(), "ssh exit status {status:?}");
+    assert!(!screen.lock().unwrap().screen().alternate_screen());
+}
