@@ -2,9 +2,11 @@
 //! posts in several states, some translated.
 
 use crate::runtime::{ActionQueue, QueueError};
+use rustok_domain::commerce::{InventoryPolicy, OrderDraft, ProductDraft};
 use rustok_domain::content::{BodyFormat, NodeAction, NodeDraft, NodeKind, TranslationInput};
 use rustok_domain::read::Outcome;
-use rustok_domain::{Actor, Command, CommandEnvelope, NodeId, Tenant};
+use rustok_domain::{Actor, Command, CommandEnvelope, Currency, Money, NodeId, OrderId, Tenant};
+use rustok_store::Store;
 
 struct DemoNode {
     kind: NodeKind,
@@ -149,4 +151,110 @@ pub async fn seed(
         }
     }
     Ok(NODES.len())
+}
+
+/// The demo shop's products: (sku, title, price in cents, stock).
+const PRODUCTS: &[(&str, &str, i64, i64)] = &[
+    ("MUG", "Enamel mug", 1250, 40),
+    ("BEANS-1KG", "House blend, 1 kg", 2890, 120),
+    ("TEE-M", "Logo tee, size M", 2200, 4),
+    ("GRINDER", "Hand grinder", 8900, 12),
+];
+
+/// Creates the demo products that do not exist yet; returns every demo SKU.
+pub async fn ensure_products(
+    queue: &ActionQueue,
+    store: &Store,
+    tenant: &Tenant,
+    actor: &Actor,
+) -> Result<Vec<String>, crate::cli::CliError> {
+    for (sku, title, cents, stock) in PRODUCTS {
+        if store.product_by_sku(tenant.id, sku).await?.is_some() {
+            continue;
+        }
+        let draft = ProductDraft {
+            id: rustok_domain::ProductId::new_v7(),
+            variant_id: rustok_domain::VariantId::new_v7(),
+            locale: tenant.default_locale.clone(),
+            title: (*title).into(),
+            handle: None,
+            status: None,
+            sku: (*sku).into(),
+            variant_title: None,
+            price: Money::new(*cents, Currency::USD),
+            stock: *stock,
+            inventory_policy: InventoryPolicy::Deny,
+            low_stock_threshold: None,
+        };
+        queue
+            .execute(CommandEnvelope::new(
+                tenant.id,
+                actor.clone(),
+                Command::CreateProduct(draft),
+            ))
+            .await?;
+    }
+    Ok(PRODUCTS.iter().map(|(s, ..)| s.to_string()).collect())
+}
+
+/// A few orders in every state, walked through the real pipeline (stock, payment, events).
+pub async fn seed_orders(
+    queue: &ActionQueue,
+    tenant: &Tenant,
+    actor: &Actor,
+) -> Result<usize, QueueError> {
+    let run = |command| queue.execute(CommandEnvelope::new(tenant.id, actor.clone(), command));
+    // How far each order goes: 0 pending, 1 confirmed, 2 paid, 3 shipped, 4 delivered, 5 cancelled.
+    let plan: &[(&[(&str, i64)], usize)] = &[
+        (&[("MUG", 2)], 0),
+        (&[("BEANS-1KG", 1), ("MUG", 1)], 1),
+        (&[("GRINDER", 1)], 2),
+        (&[("BEANS-1KG", 3)], 3),
+        (&[("MUG", 4)], 4),
+        (&[("TEE-M", 1)], 5),
+        (&[("BEANS-1KG", 2)], 0),
+    ];
+    for (i, (items, steps)) in plan.iter().enumerate() {
+        let id = OrderId::new_v7();
+        run(Command::CreateOrder(OrderDraft {
+            id,
+            customer: Some(format!("customer{}@example.com", i + 1)),
+            items: items.iter().map(|(s, q)| (s.to_string(), *q)).collect(),
+        }))
+        .await?;
+        if *steps == 5 {
+            run(Command::CancelOrder {
+                id,
+                reason: Some("customer changed their mind".into()),
+            })
+            .await?;
+            continue;
+        }
+        if *steps >= 1 {
+            run(Command::ConfirmOrder {
+                id,
+                expected_version: None,
+            })
+            .await?;
+        }
+        if *steps >= 2 {
+            run(Command::PayOrder {
+                id,
+                card_token: "tok_visa".into(),
+            })
+            .await?;
+        }
+        if *steps >= 3 {
+            run(Command::ShipOrder {
+                id,
+                carrier: "DHL".into(),
+                tracking: format!("JD01460{i}"),
+            })
+            .await?;
+        }
+        if *steps >= 4 {
+            run(Command::DeliverOrder { id }).await?;
+        }
+    }
+    Ok(plan.len())
 }

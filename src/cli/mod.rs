@@ -6,6 +6,7 @@ mod commerce;
 mod events;
 mod node;
 pub mod output;
+mod seed;
 mod serve;
 mod staff;
 mod tenant;
@@ -91,6 +92,15 @@ pub enum Cmd {
     Audit(audit::AuditCmd),
     /// Serve the console over SSH to many staff members at once
     Serve(serve::ServeArgs),
+    /// Demo data: content and a small shop, or --scale N nodes and orders for load tests
+    Seed {
+        /// Demo content and shop (required)
+        #[arg(long)]
+        demo: bool,
+        /// N nodes and N orders with their events, written in bulk
+        #[arg(long, value_name = "N")]
+        scale: Option<u64>,
+    },
 }
 
 /// Why a command failed, and with which exit code.
@@ -271,6 +281,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Node(c) => node::run(&ctx, c).await,
         Cmd::Events(c) => events::run_events(&ctx, c).await,
         Cmd::Outbox(c) => events::run_outbox(&ctx, c).await,
+        Cmd::Seed { demo, scale } => seed::run(&ctx, *demo, *scale).await,
         Cmd::Product(c) => commerce::run_product(&ctx, c).await,
         Cmd::Inventory(c) => commerce::run_inventory(&ctx, c).await,
         Cmd::Order(c) => commerce::run_order(&ctx, c).await,

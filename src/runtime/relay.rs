@@ -210,7 +210,14 @@ impl Relay {
             if *shutdown.borrow() {
                 return;
             }
-            match self.drain().await {
+            // One batch at a time, so a stop request is seen between batches even when a large
+            // backlog is pending (a full drain here would hold shutdown for the whole backlog).
+            match self.run_once().await {
+                Ok(pass) if pass.claimed() > 0 => {
+                    error_backoff = Duration::from_millis(250);
+                    tokio::task::yield_now().await;
+                    continue;
+                }
                 Ok(_) => error_backoff = Duration::from_millis(250),
                 Err(e) => {
                     tracing::error!(error = %e, "relay pass failed; retrying");

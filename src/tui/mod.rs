@@ -105,6 +105,8 @@ async fn open_tenant(
         .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT))?;
     if fresh {
         crate::demo::seed(queue, &tenant, actor).await?;
+        crate::demo::ensure_products(queue, store, &tenant, actor).await?;
+        crate::demo::seed_orders(queue, &tenant, actor).await?;
     }
     Ok(tenant)
 }
@@ -155,12 +157,17 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         .size()
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
+    // The role shown is the staff member's as stored (the store checks it on every command);
+    // the support role is read-only.
+    let role = store.staff_by_handle(&opts.actor).await?.map(|s| s.role);
     let session = Session {
         tenant: tenant.clone(),
         actor: opts.actor.clone(),
-        role: "owner".into(),
+        role: role.map_or_else(|| "unknown".to_string(), |r| r.to_string()),
         database: store.url().to_string(),
-        read_only: opts.read_only || config.read_only,
+        read_only: opts.read_only
+            || config.read_only
+            || role == Some(rustok_domain::rbac::Role::Support),
     };
     let mut app = App::new(session, &config, keymap, themes, size);
     for w in warnings {

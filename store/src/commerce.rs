@@ -140,7 +140,20 @@ fn order_from_rows(
     })
 }
 
-fn order_row(o: &Order) -> order::ActiveModel {
+pub(crate) fn item_row(o: &Order, position: usize, i: &LineItem) -> order_item::ActiveModel {
+    order_item::ActiveModel {
+        order_id: Set(o.id.as_uuid()),
+        position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+        tenant_id: Set(o.tenant_id.as_uuid()),
+        sku: Set(i.sku.clone()),
+        title: Set(i.title.clone()),
+        unit_amount: Set(i.unit_price.amount),
+        currency: Set(i.unit_price.currency.code().to_string()),
+        quantity: Set(i.quantity),
+    }
+}
+
+pub(crate) fn order_row(o: &Order) -> order::ActiveModel {
     order::ActiveModel {
         id: Set(o.id.as_uuid()),
         tenant_id: Set(o.tenant_id.as_uuid()),
@@ -213,7 +226,7 @@ pub(crate) async fn load_product(
 }
 
 /// The tenant's products holding any of `skus` (the catalog an order is placed against).
-async fn products_with_skus(
+pub(crate) async fn products_with_skus(
     c: &impl ConnectionTrait,
     tenant_id: TenantId,
     skus: &[String],
@@ -539,16 +552,7 @@ async fn insert_order(txn: &DatabaseTransaction, o: &Order) -> Result<(), StoreE
         .items
         .iter()
         .enumerate()
-        .map(|(position, i)| order_item::ActiveModel {
-            order_id: Set(o.id.as_uuid()),
-            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-            tenant_id: Set(o.tenant_id.as_uuid()),
-            sku: Set(i.sku.clone()),
-            title: Set(i.title.clone()),
-            unit_amount: Set(i.unit_price.amount),
-            currency: Set(i.unit_price.currency.code().to_string()),
-            quantity: Set(i.quantity),
-        });
+        .map(|(position, i)| item_row(o, position, i));
     order_item::Entity::insert_many(items).exec(txn).await?;
     Ok(())
 }

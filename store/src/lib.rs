@@ -4,6 +4,7 @@
 //! queries the CLI and the console need — always filtered by tenant.
 
 mod audit;
+mod bulk;
 mod command_log;
 mod commerce;
 pub mod entity;
@@ -17,6 +18,7 @@ mod search;
 mod staff;
 mod uow;
 
+pub use bulk::BulkReport;
 pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
 pub use feed::{CHANNEL as OUTBOX_CHANNEL, FeedCursor, Follower, Listener};

@@ -1,0 +1,313 @@
+//! Store benchmarks, measured side by side in one run:
+//! - command throughput: the order lifecycle (create, confirm, pay — each its own transaction
+//!   with its outbox rows) through the action queue, against a plain rusqlite loop running the
+//!   equivalent SQL with the same durability (WAL, synchronous=FULL, BEGIN IMMEDIATE);
+//! - node search over 100,000 nodes, against the same raw FTS5 query.
+//!
+//! Run: `cargo bench --bench store`.
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use rusqlite::{Connection, params};
+use rustok::runtime::{ActionQueue, QueueOptions};
+use rustok_domain::commerce::{InventoryPolicy, OrderDraft, ProductDraft};
+use rustok_domain::read::Outcome;
+use rustok_domain::{
+    Actor, Command, CommandEnvelope, Currency, Money, OrderId, ProductId, Tenant, TenantId,
+    VariantId,
+};
+use rustok_store::Store;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    store: Store,
+    queue: ActionQueue,
+    tenant: Tenant,
+    actor: Actor,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bench.db");
+    let store = Store::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    let (queue, _) = ActionQueue::spawn(store.clone(), None, QueueOptions::default());
+    let actor = Actor::new("owner");
+    let id = TenantId::new_v7();
+    let cmd = Command::CreateTenant {
+        id,
+        slug: "bench".into(),
+        name: "Bench".into(),
+        default_locale: "en".parse().unwrap(),
+    };
+    queue
+        .execute(CommandEnvelope::new(id, actor.clone(), cmd))
+        .await
+        .unwrap();
+    let tenant = store.tenant_by_slug("bench").await.unwrap().unwrap();
+    let product = ProductDraft {
+        id: ProductId::new_v7(),
+        variant_id: VariantId::new_v7(),
+        locale: "en".parse().unwrap(),
+        title: "Mug".into(),
+        handle: None,
+        status: None,
+        sku: "MUG".into(),
+        variant_title: None,
+        price: Money::new(1250, Currency::USD),
+        inventory_policy: InventoryPolicy::Deny,
+        stock: 1_000_000_000,
+        low_stock_threshold: None,
+    };
+    queue
+        .execute(CommandEnvelope::new(
+            tenant.id,
+            actor.clone(),
+            Command::CreateProduct(product),
+        ))
+        .await
+        .unwrap();
+    Fixture {
+        _dir: dir,
+        path,
+        store,
+        queue,
+        tenant,
+        actor,
+    }
+}
+
+async fn lifecycle(f: &Fixture) {
+    let run = |c| {
+        f.queue
+            .execute(CommandEnvelope::new(f.tenant.id, f.actor.clone(), c))
+    };
+    let id = OrderId::new_v7();
+    run(Command::CreateOrder(OrderDraft {
+        id,
+        customer: None,
+        items: vec![("MUG".into(), 1)],
+    }))
+    .await
+    .unwrap();
+    run(Command::ConfirmOrder {
+        id,
+        expected_version: None,
+    })
+    .await
+    .unwrap();
+    let paid = run(Command::PayOrder {
+        id,
+        card_token: "tok_visa".into(),
+    })
+    .await
+    .unwrap();
+    assert!(matches!(paid.outcome, Outcome::Order(_)));
+}
+
+fn outbox(
+    tx: &rusqlite::Transaction<'_>,
+    tenant: &[u8],
+    aggregate: &[u8],
+    kind: &str,
+    payload: &str,
+) {
+    let id = Uuid::now_v7();
+    tx.execute(
+        "INSERT INTO outbox (id, tenant_id, event_type, schema_version, aggregate_type, aggregate_id,
+            correlation_id, causation_id, actor, occurred_at, payload, status, attempts, next_attempt_ms)
+         VALUES (?1, ?2, ?3, 1, 'order', ?4, ?1, NULL, 'owner', ?5, ?6, 'pending', 0, 0)",
+        params![id.as_bytes().as_slice(), tenant, kind, aggregate, Utc::now().to_rfc3339(), payload],
+    )
+    .unwrap();
+}
+
+/// The same three commands as plain SQL: what the action queue's transactions write, without
+/// the queue, the ORM or the domain.
+fn raw_lifecycle(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
+    let order = Uuid::now_v7();
+    let o = order.as_bytes().as_slice();
+    let now = Utc::now().to_rfc3339();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    tx.execute(
+        "INSERT INTO orders (id, tenant_id, status, total_amount, currency, version, placed_at, updated_at)
+         VALUES (?1, ?2, 'pending', 1250, 'USD', 1, ?3, ?3)",
+        params![o, tenant, now],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO order_items (order_id, position, tenant_id, sku, title, unit_amount, currency, quantity)
+         VALUES (?1, 0, ?2, 'MUG', 'Mug', 1250, 'USD', 1)",
+        params![o, tenant],
+    )
+    .unwrap();
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "order.placed",
+        r#"{"items":[],"total":{"amount":1250,"currency":"USD"},"version":1}"#,
+    );
+    tx.commit().unwrap();
+
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let (on_hand, reserved): (i64, i64) = tx
+        .query_row(
+            "SELECT on_hand, reserved FROM variants WHERE id = ?1",
+            params![variant],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    tx.execute(
+        "UPDATE variants SET reserved = reserved + 1 WHERE id = ?1 AND on_hand = ?2 AND reserved = ?3",
+        params![variant, on_hand, reserved],
+    )
+    .unwrap();
+    tx.execute("UPDATE orders SET status = 'confirmed', version = 2, confirmed_at = ?2 WHERE id = ?1 AND version = 1", params![o, now])
+        .unwrap();
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "order.status_changed",
+        r#"{"from":"pending","to":"confirmed","version":2}"#,
+    );
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "inventory.updated",
+        r#"{"sku":"MUG","delta":0}"#,
+    );
+    tx.commit().unwrap();
+
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let (on_hand, reserved): (i64, i64) = tx
+        .query_row(
+            "SELECT on_hand, reserved FROM variants WHERE id = ?1",
+            params![variant],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    tx.execute(
+        "UPDATE variants SET on_hand = on_hand - 1, reserved = reserved - 1 WHERE id = ?1 AND on_hand = ?2 AND reserved = ?3",
+        params![variant, on_hand, reserved],
+    )
+    .unwrap();
+    tx.execute("UPDATE orders SET status = 'paid', version = 3, paid_at = ?2 WHERE id = ?1 AND version = 2", params![o, now]).unwrap();
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "payment.succeeded",
+        r#"{"amount":{"amount":1250,"currency":"USD"},"reference":"ch"}"#,
+    );
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "order.status_changed",
+        r#"{"from":"confirmed","to":"paid","version":3}"#,
+    );
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "inventory.updated",
+        r#"{"sku":"MUG","delta":-1}"#,
+    );
+    tx.commit().unwrap();
+}
+
+fn raw_connection(path: &std::path::Path) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    conn.busy_timeout(Duration::from_secs(10)).unwrap();
+    conn
+}
+
+fn throughput(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ours = rt.block_on(fixture());
+    let raw = rt.block_on(fixture());
+    let mut conn = raw_connection(&raw.path);
+    let tenant = raw.tenant.id.as_uuid();
+    let variant: Vec<u8> = conn
+        .query_row("SELECT id FROM variants LIMIT 1", [], |r| r.get(0))
+        .unwrap();
+    let mut g = c.benchmark_group("order_lifecycle_3_commands");
+    g.sample_size(20);
+    g.bench_function("action_queue", |b| b.iter(|| rt.block_on(lifecycle(&ours))));
+    g.bench_function("raw_rusqlite", |b| {
+        b.iter(|| raw_lifecycle(&mut conn, tenant.as_bytes(), &variant))
+    });
+    g.finish();
+}
+
+fn search(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let f = rt.block_on(fixture());
+    let started = Instant::now();
+    let report = rt
+        .block_on(
+            f.store
+                .seed_bulk(f.tenant.id, 100_000, &["MUG".to_string()], |_, _| {}),
+        )
+        .unwrap();
+    eprintln!(
+        "seeded {} nodes for the search bench in {:?}",
+        report.nodes,
+        started.elapsed()
+    );
+    let conn = raw_connection(&f.path);
+    let tenant = f.tenant.id.to_string();
+    let query = "\"espresso\" \"grind\"*";
+    let mut g = c.benchmark_group("search_100k_nodes");
+    g.sample_size(20);
+    g.bench_function("store_search_nodes", |b| {
+        b.iter(|| {
+            let hits = rt
+                .block_on(
+                    f.store
+                        .search_nodes(f.tenant.id, "espresso grind", None, 50),
+                )
+                .unwrap();
+            assert!(!hits.is_empty());
+        })
+    });
+    g.bench_function("raw_fts5", |b| {
+        b.iter(|| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT node_id, locale, snippet(node_search, -1, '', '', '…', 12) FROM node_search
+                     WHERE node_search MATCH ?1 AND tenant_id = ?2 ORDER BY rank LIMIT 50",
+                )
+                .unwrap();
+            let n = stmt
+                .query_map(params![query, tenant], |r| r.get::<_, String>(0))
+                .unwrap()
+                .count();
+            assert!(n > 0);
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(1));
+    targets = throughput, search
+}
+criterion_main!(benches);
