@@ -26,7 +26,34 @@ impl Tmux {
     /// Starts `rustok` (plus `after`, a shell command run when it exits, where `{dir}` is the
     /// test's directory) in a 120×40 pane.
     fn start(name: &str, env: &[(&str, &str)], after: &str) -> Tmux {
+        Tmux::launch(name, env, after, false)
+    }
+
+    /// Like `start`, on a database that already has its tenant (so no demo data is added).
+    fn start_without_demo(name: &str) -> Tmux {
+        Tmux::launch(name, &[], "true", true)
+    }
+
+    /// Starts on a database prepared with these CLI commands (no demo data is added).
+    fn launch_with(name: &str, env: &[(&str, &str)], prepare: &[&[&str]]) -> Tmux {
+        Tmux::launch_prepared(name, env, "true", prepare)
+    }
+
+    fn launch(name: &str, env: &[(&str, &str)], after: &str, existing: bool) -> Tmux {
+        let prepare: &[&[&str]] = if existing {
+            &[&["tenant", "list"]]
+        } else {
+            &[]
+        };
+        Tmux::launch_prepared(name, env, after, prepare)
+    }
+
+    fn launch_prepared(name: &str, env: &[(&str, &str)], after: &str, prepare: &[&[&str]]) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("e2e.db").display());
+        for args in prepare {
+            cli(&url, dir.path(), args);
+        }
         let session = format!("rustok-e2e-{name}-{}", std::process::id());
         let mut envs = format!(
             "RUSTOK_DATA_DIR={d} RUSTOK_CONFIG_DIR={d}/config TERM=xterm-256color ",
@@ -204,10 +231,20 @@ fn a_slow_command_shows_a_spinner_while_other_panes_keep_working() {
     if !have_tmux() {
         return;
     }
-    let t = Tmux::start("slow", &[("RUSTOK_TEST_COMMAND_DELAY_MS", "2000")], "true");
-    // Demo seeding goes through the (slow) queue too; wait until the list is there.
-    t.wait_for("Draft: espresso dial-in checklist", Duration::from_secs(90));
-    t.keys(&["j", "p"]); // the second row is a draft
+    let t = Tmux::launch_with(
+        "slow",
+        &[("RUSTOK_TEST_COMMAND_DELAY_MS", "2000")],
+        &[&[
+            "node",
+            "create",
+            "--kind",
+            "article",
+            "--title",
+            "Draft: espresso dial-in checklist",
+        ]],
+    );
+    t.wait_for("Draft: espresso dial-in checklist", Duration::from_secs(20));
+    t.keys(&["p"]);
     let busy = t.wait_for("publishing…", Duration::from_secs(2));
     assert!(busy.contains("Draft: espresso"), "{busy}");
     let started = Instant::now();
@@ -295,8 +332,8 @@ fn an_order_walked_to_delivered_on_the_board_shows_in_the_events_pane() {
     if !have_tmux() {
         return;
     }
-    let t = Tmux::start("orders", &[], "true");
-    t.wait_for("Welcome to RusToK", Duration::from_secs(20));
+    let t = Tmux::start_without_demo("orders");
+    t.wait_for("no nodes yet", Duration::from_secs(20));
     let data = t.dir.path();
     cli(
         &t.db_url(),
@@ -368,8 +405,8 @@ fn a_declined_payment_on_the_board_keeps_the_card_and_records_payment_failed() {
     if !have_tmux() {
         return;
     }
-    let t = Tmux::start("declined", &[], "true");
-    t.wait_for("Welcome to RusToK", Duration::from_secs(20));
+    let t = Tmux::start_without_demo("declined");
+    t.wait_for("no nodes yet", Duration::from_secs(20));
     let data = t.dir.path();
     cli(
         &t.db_url(),
