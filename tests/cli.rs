@@ -3,73 +3,9 @@
 mod support;
 
 use serde_json::Value;
-use std::process::{Command, Output};
-use support::TestDb;
-
-struct Cli {
-    db: TestDb,
-    data: tempfile::TempDir,
-}
+use support::cli::Cli;
 
 impl Cli {
-    fn new() -> Cli {
-        Cli {
-            db: TestDb::sqlite(),
-            data: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
-        c.args(["--db", &self.db.url])
-            .args(args)
-            .env("RUSTOK_DATA_DIR", self.data.path())
-            .env_remove("RUSTOK_DATABASE_URL")
-            .env_remove("RUSTOK_TENANT")
-            .env_remove("RUSTOK_STAFF");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("run rustok")
-    }
-
-    /// Runs a command that must succeed and returns its JSON output.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not one JSON value ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
-    /// Runs a command that must be refused with exit code 1 and one `error:` line.
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?} should exit 1");
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?} printed to stdout on failure"
-        );
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(
-            err.lines().count(),
-            1,
-            "{args:?}: one line on stderr, got {err:?}"
-        );
-        assert!(err.starts_with("error: "), "{err}");
-        err
-    }
-
     fn counts(&self, tenant: &str) -> (usize, usize) {
         let nodes = self.json(&["--tenant", tenant, "node", "list", "--limit", "10000"]);
         let events = self.json(&["--tenant", tenant, "events", "list", "--limit", "100000"]);

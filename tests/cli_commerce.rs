@@ -4,78 +4,9 @@
 mod support;
 
 use serde_json::Value;
-use std::process::{Command, Output};
-use support::TestDb;
-
-struct Cli {
-    db: TestDb,
-    data: tempfile::TempDir,
-}
+use support::cli::Cli;
 
 impl Cli {
-    fn new() -> Cli {
-        Cli {
-            db: TestDb::sqlite(),
-            data: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
-        c.args(["--db", &self.db.url])
-            .args(args)
-            .env("RUSTOK_DATA_DIR", self.data.path())
-            .env_remove("RUSTOK_DATABASE_URL")
-            .env_remove("RUSTOK_TENANT")
-            .env_remove("RUSTOK_STAFF");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("run rustok")
-    }
-
-    /// Runs a command that must succeed and returns its JSON output.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not one JSON value ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
-    /// Runs a command that must be refused with exit code 1 and one `error:` line.
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{args:?} should exit 1: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?} printed to stdout on failure"
-        );
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(
-            err.lines().count(),
-            1,
-            "{args:?}: one line on stderr, got {err:?}"
-        );
-        assert!(err.starts_with("error: "), "{err}");
-        err
-    }
-
     fn usage(&self, args: &[&str]) {
         assert_eq!(
             self.run(args).status.code(),

@@ -4,76 +4,17 @@
 mod support;
 
 use serde_json::Value;
-use std::process::{Command, Output};
-use support::TestDb;
+use support::cli::Cli;
 
-struct Cli {
-    db: TestDb,
-    data: tempfile::TempDir,
+/// The audit's other settings fixed, so each test sees only the finding it is about.
+fn security_cli() -> Cli {
+    Cli::with_env(&[
+        ("RUSTOK_RATE_LIMITS", "on"),
+        ("RUSTOK_SSH_HOST_KEY_POLICY", "strict"),
+    ])
 }
 
 impl Cli {
-    fn new() -> Cli {
-        Cli {
-            db: TestDb::sqlite(),
-            data: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
-        c.args(["--db", &self.db.url])
-            .args(args)
-            .env("RUSTOK_DATA_DIR", self.data.path())
-            .env("RUSTOK_RATE_LIMITS", "on")
-            .env("RUSTOK_SSH_HOST_KEY_POLICY", "strict");
-        for v in [
-            "RUSTOK_DATABASE_URL",
-            "RUSTOK_TENANT",
-            "RUSTOK_STAFF",
-            "RUSTOK_SSH_PASSWORD_AUTH",
-            "RUSTOK_AUDIT_LOG",
-            "RUSTOK_SESSION_TIMEOUT_MINUTES",
-        ] {
-            c.env_remove(v);
-        }
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().expect("run rustok")
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?}: not JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-
-    fn refused(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?} should exit 1");
-        assert!(
-            out.stdout.is_empty(),
-            "{args:?} printed to stdout on failure"
-        );
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(err.lines().count(), 1, "{args:?}: one line, got {err:?}");
-        assert!(err.starts_with("error: "), "{err}");
-        err
-    }
-
     fn audit(&self) -> Value {
         self.json(&["audit", "run", "--format", "json"])
     }
@@ -90,7 +31,7 @@ fn finding_ids(report: &Value) -> Vec<String> {
 
 #[test]
 fn an_editor_cannot_pay_an_order_and_a_manager_can() {
-    let cli = Cli::new();
+    let cli = security_cli();
     cli.json(&["staff", "add", "an-editor", "--role", "editor"]);
     cli.json(&[
         "staff",
@@ -186,7 +127,7 @@ fn an_editor_cannot_pay_an_order_and_a_manager_can() {
 
 #[test]
 fn a_read_only_session_changes_nothing() {
-    let cli = Cli::new();
+    let cli = security_cli();
     cli.json(&["tenant", "list"]);
     let err = cli.refused(&[
         "--read-only",
@@ -214,7 +155,7 @@ fn a_read_only_session_changes_nothing() {
 
 #[test]
 fn audit_run_on_a_fresh_install_and_fixing_a_finding() {
-    let cli = Cli::new();
+    let cli = security_cli();
     let report = cli.audit();
     assert!(report["score"].as_u64().unwrap() <= 100);
     assert!(report["passed"].is_boolean());
@@ -291,7 +232,7 @@ fn audit_run_on_a_fresh_install_and_fixing_a_finding() {
 
 #[test]
 fn staff_add_with_an_ssh_key_and_list() {
-    let cli = Cli::new();
+    let cli = security_cli();
     let key = cli.data.path().join("id.pub");
     std::fs::write(
         &key,

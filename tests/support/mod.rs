@@ -4,11 +4,13 @@
 #![allow(dead_code)]
 
 pub mod app;
+pub mod cli;
 pub mod db;
 pub mod fixtures;
 
 #[allow(unused_imports)]
 pub use app::TestApp;
+#[allow(unused_imports)]
 pub use db::TestDb;
 
 /// Generates `NAME::sqlite` and `NAME::postgres` tests from `async fn NAME(app: TestApp)`.

@@ -1,0 +1,99 @@
+//! Running the real `rustok` binary against a fresh database, as a script would.
+
+use super::db::TestDb;
+use serde_json::Value;
+use std::process::{Command, Output};
+
+/// Environment variables a developer's shell may set that would change what a test sees.
+const SCRUBBED: &[&str] = &[
+    "RUSTOK_DATABASE_URL",
+    "RUSTOK_TENANT",
+    "RUSTOK_STAFF",
+    "RUSTOK_SSH_PASSWORD_AUTH",
+    "RUSTOK_AUDIT_LOG",
+    "RUSTOK_SESSION_TIMEOUT_MINUTES",
+];
+
+pub struct Cli {
+    pub db: TestDb,
+    pub data: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Cli {
+    pub fn new() -> Cli {
+        Cli::with_env(&[])
+    }
+
+    /// A CLI whose every run also sets these environment variables.
+    pub fn with_env(env: &[(&str, &str)]) -> Cli {
+        Cli {
+            db: TestDb::sqlite(),
+            data: tempfile::tempdir().expect("temp dir"),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
+        c.args(["--db", &self.db.url])
+            .args(args)
+            .env("RUSTOK_DATA_DIR", self.data.path());
+        for v in SCRUBBED {
+            c.env_remove(v);
+        }
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run rustok")
+    }
+
+    /// Runs a command that must succeed and returns its JSON output.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?}: not one JSON value ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs a command that must be refused: exit code 1, nothing on stdout, one `error:` line
+    /// on stderr. Returns that line.
+    pub fn refused(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?} should exit 1: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?} printed to stdout on failure"
+        );
+        let err = String::from_utf8(out.stderr).expect("utf-8 stderr");
+        assert_eq!(
+            err.lines().count(),
+            1,
+            "{args:?}: one line on stderr, got {err:?}"
+        );
+        assert!(err.starts_with("error: "), "{err}");
+        err
+    }
+}
