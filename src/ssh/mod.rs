@@ -137,47 +137,6 @@ pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
     Ok(key)
 }
 
-/// Config, keymap and themes from the server's config directory (problems become warnings
-/// shown in every session).
-fn load_settings() -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
-    let dir = crate::config::config_dir();
-    let mut warnings = Vec::new();
-    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok();
-    let config = read("config.toml")
-        .map(|t| {
-            Config::parse(&t).unwrap_or_else(|e| {
-                warnings.push(e);
-                Config::default()
-            })
-        })
-        .unwrap_or_default();
-    let keymap = read("keymap.toml")
-        .map(|t| {
-            Keymap::with_overrides(&t).unwrap_or_else(|e| {
-                warnings.push(format!("keymap.toml: {e}"));
-                Keymap::default()
-            })
-        })
-        .unwrap_or_default();
-    let mut themes = rustok_ui::theme::builtin();
-    if let Ok(entries) = std::fs::read_dir(dir.join("themes")) {
-        for path in entries.flatten().map(|e| e.path()) {
-            if path.extension().is_some_and(|e| e == "toml")
-                && let Ok(text) = std::fs::read_to_string(&path)
-            {
-                match rustok_ui::theme::parse(&text) {
-                    Ok((name, theme)) => {
-                        themes.retain(|(n, _)| *n != name);
-                        themes.push((name, theme));
-                    }
-                    Err(e) => warnings.push(format!("{}: {e}", path.display())),
-                }
-            }
-        }
-    }
-    (config, keymap, themes, warnings)
-}
-
 /// A running SSH server.
 pub struct SshServer {
     addr: SocketAddr,
@@ -205,7 +164,7 @@ impl SshServer {
                 rustok_domain::text::printable(&opts.tenant)
             ))
         })?;
-        let (config, keymap, themes, warnings) = load_settings();
+        let (config, keymap, themes, warnings) = crate::tui::load_settings();
         let bus = Bus::new(config.event_buffer.max(1024));
         let relay = Arc::new(Relay::new(
             store.clone(),

@@ -34,7 +34,7 @@ pub struct ConsoleOptions {
 
 /// Config, keymap and themes from the config directory; problems become warnings on screen
 /// (the console still opens, with defaults).
-fn load_settings() -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
+pub(crate) fn load_settings() -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
     let dir = crate::config::config_dir();
     let mut warnings = Vec::new();
     let read = |name: &str| -> Option<(PathBuf, String)> {
