@@ -46,7 +46,7 @@ macro_rules! typed_id {
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Uuid::parse_str(s.trim()).map(Self).map_err(|_| crate::DomainError::Validation {
                     field: "id",
-                    message: format!("'{}' is not a valid id (expected a UUID)", crate::text::printable(s)),
+                    message: format!("'{}' is not a valid id (expected a UUID)", crate::text::excerpt(s, crate::text::EXCERPT_CHARS)),
                 })
             }
         }

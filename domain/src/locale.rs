@@ -24,7 +24,7 @@ impl FromStr for Locale {
                 "locale",
                 format!(
                     "'{}' is not a locale (expected e.g. en, en-US, es-419)",
-                    crate::text::printable(s)
+                    crate::text::excerpt(s, crate::text::EXCERPT_CHARS)
                 ),
             )
         };

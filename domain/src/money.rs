@@ -94,7 +94,7 @@ impl FromStr for Currency {
                 "currency",
                 format!(
                     "'{}' is not a supported ISO 4217 currency code",
-                    crate::text::printable(s)
+                    crate::text::excerpt(s, crate::text::EXCERPT_CHARS)
                 ),
             )),
         }
@@ -152,7 +152,7 @@ impl Money {
                 "price",
                 format!(
                     "'{}' is not a valid amount in {} (use digits with at most {} decimals, e.g. 12.50)",
-                    crate::text::printable(text),
+                    crate::text::excerpt(text, crate::text::EXCERPT_CHARS),
                     currency,
                     currency.exponent()
                 ),
@@ -172,7 +172,15 @@ impl Money {
         if frac.len() > exp {
             return Err(bad());
         }
-        let overflow = || DomainError::validation("price", format!("'{}' is too large", t));
+        let overflow = || {
+            DomainError::validation(
+                "price",
+                format!(
+                    "'{}' is too large",
+                    crate::text::excerpt(t, crate::text::EXCERPT_CHARS)
+                ),
+            )
+        };
         let mut amount: i64 = 0;
         for b in whole.bytes() {
             amount = amount

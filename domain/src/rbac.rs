@@ -13,7 +13,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A staff member's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Everything, including granting the owner role.
@@ -75,6 +75,14 @@ impl fmt::Display for Role {
     }
 }
 
+/// Through `FromStr`, so a bad value's message is escaped (serde's own quotes it raw).
+impl<'de> Deserialize<'de> for Role {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for Role {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -86,7 +94,7 @@ impl FromStr for Role {
                     "role",
                     format!(
                         "'{}' is not a role (owner, admin, manager, editor, support)",
-                        crate::text::printable(s)
+                        crate::text::excerpt(s, crate::text::EXCERPT_CHARS)
                     ),
                 )
             })

@@ -79,7 +79,7 @@ impl SshKey {
         if !KEY_ALGORITHMS.contains(&algorithm) {
             return Err(bad(&format!(
                 "unknown key type '{}'",
-                crate::text::printable(algorithm)
+                crate::text::excerpt(algorithm, crate::text::EXCERPT_CHARS)
             )));
         }
         if comment.as_deref().is_some_and(crate::text::has_control) {
@@ -134,7 +134,7 @@ pub fn validate_handle(handle: &str) -> Result<(), DomainError> {
             "handle",
             format!(
                 "'{}' is not a valid staff handle (1-63 chars of a-z, 0-9 and '-', starting with a letter or digit, not a reserved word)",
-                crate::text::printable(handle)
+                crate::text::excerpt(handle, crate::text::EXCERPT_CHARS)
             ),
         )
     })

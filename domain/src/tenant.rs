@@ -61,7 +61,7 @@ pub fn validate_slug(slug: &str) -> Result<(), DomainError> {
             "slug",
             format!(
                 "'{}' is not a valid tenant slug (1-63 chars of a-z, 0-9 and '-', starting with a letter or digit)",
-                crate::text::printable(slug)
+                crate::text::excerpt(slug, crate::text::EXCERPT_CHARS)
             ),
         ));
     }

@@ -21,6 +21,27 @@ pub fn printable(s: &str) -> String {
     out
 }
 
+/// How much of a rejected input an error message quotes (see [`excerpt`]).
+pub const EXCERPT_CHARS: usize = 60;
+
+/// [`printable`] text of at most about `max` characters: what an error message quotes of a
+/// rejected input, so a megabyte of garbage gives a one-line message of a sane length. The
+/// cut is made between input characters (never inside an escape) and marked with `…`.
+pub fn excerpt(s: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut shown = 0;
+    for (i, c) in s.char_indices() {
+        if shown >= max {
+            out.push('…');
+            break;
+        }
+        let p = printable(&s[i..i + c.len_utf8()]);
+        shown += p.chars().count();
+        out.push_str(&p);
+    }
+    out
+}
+
 /// Bidirectional overrides can make text render differently from what it is.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -43,5 +64,16 @@ mod tests {
         assert!(!printable("\u{9b}x").contains('\u{9b}'));
         assert!(has_control("\x07"));
         assert!(!has_control("plain"));
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_escaped() {
+        assert_eq!(excerpt("short", 60), "short");
+        assert_eq!(excerpt("", 60), "");
+        let long = excerpt(&"a".repeat(1_000_000), EXCERPT_CHARS);
+        assert_eq!(long, format!("{}…", "a".repeat(60)));
+        let esc = excerpt(&"\x1b[2J".repeat(100), 10);
+        assert!(!has_control(&esc) && esc.ends_with('…') && esc.chars().count() <= 20);
+        assert_eq!(excerpt(&"é".repeat(60), 60), "é".repeat(60));
     }
 }

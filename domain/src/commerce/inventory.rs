@@ -60,7 +60,7 @@ fn overflow(sku: &str) -> DomainError {
         "quantity",
         format!(
             "stock of {} would overflow; the quantity is too large",
-            crate::text::printable(sku)
+            crate::text::excerpt(sku, crate::text::EXCERPT_CHARS)
         ),
     )
 }
@@ -117,7 +117,7 @@ impl Variant {
             .checked_add(by)
             .ok_or_else(|| overflow(&self.sku))?;
         if by < 0 {
-            let sku = crate::text::printable(&self.sku);
+            let sku = crate::text::excerpt(&self.sku, crate::text::EXCERPT_CHARS);
             let removed = by.unsigned_abs();
             if on_hand < 0 {
                 return Err(DomainError::validation(
@@ -152,7 +152,7 @@ impl Variant {
                 format!(
                     "only {} of {} available, {qty} requested",
                     available.max(0),
-                    crate::text::printable(&self.sku)
+                    crate::text::excerpt(&self.sku, crate::text::EXCERPT_CHARS)
                 ),
             ));
         }
@@ -218,8 +218,8 @@ impl Variant {
                 "sku",
                 format!(
                     "stock move for {} applied to variant {}",
-                    crate::text::printable(&mv.sku),
-                    crate::text::printable(&self.sku)
+                    crate::text::excerpt(&mv.sku, crate::text::EXCERPT_CHARS),
+                    crate::text::excerpt(&self.sku, crate::text::EXCERPT_CHARS)
                 ),
             ));
         }
@@ -237,7 +237,7 @@ impl Variant {
                 "quantity",
                 format!(
                     "cannot {action} {qty} of {}: only {} reserved",
-                    crate::text::printable(&self.sku),
+                    crate::text::excerpt(&self.sku, crate::text::EXCERPT_CHARS),
                     self.reserved.max(0)
                 ),
             ));
@@ -290,7 +290,10 @@ pub fn apply_moves(
         let Some(v) = current.iter_mut().find(|v| v.sku == mv.sku) else {
             return Err(DomainError::not_found(
                 "product",
-                format!("with sku {}", crate::text::printable(&mv.sku)),
+                format!(
+                    "with sku {}",
+                    crate::text::excerpt(&mv.sku, crate::text::EXCERPT_CHARS)
+                ),
             ));
         };
         let (next, events) = v.apply_move(mv)?;

@@ -148,7 +148,7 @@ pub fn validate_email(email: &str) -> Result<String, DomainError> {
             "customer",
             format!(
                 "'{}' is not a valid email address",
-                crate::text::printable(email)
+                crate::text::excerpt(email, crate::text::EXCERPT_CHARS)
             ),
         )
     };
@@ -215,7 +215,10 @@ fn short_text(field: &'static str, value: &str, max: usize) -> Result<String, Do
 fn sku_not_found(sku: &str) -> DomainError {
     DomainError::not_found(
         "product",
-        format!("with sku {}", crate::text::printable(sku)),
+        format!(
+            "with sku {}",
+            crate::text::excerpt(sku, crate::text::EXCERPT_CHARS)
+        ),
     )
 }
 
@@ -252,7 +255,7 @@ impl Order {
                     "quantity",
                     format!(
                         "quantity of {} must be at least 1, got {qty}",
-                        crate::text::printable(&sku)
+                        crate::text::excerpt(&sku, crate::text::EXCERPT_CHARS)
                     ),
                 ));
             }

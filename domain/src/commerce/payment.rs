@@ -97,7 +97,7 @@ pub fn gateway_by_name(name: &str) -> Result<Box<dyn PaymentGateway>, DomainErro
             "gateway",
             format!(
                 "'{}' is not a known payment gateway (available: sandbox)",
-                crate::text::printable(other)
+                crate::text::excerpt(other, crate::text::EXCERPT_CHARS)
             ),
         )),
     }
@@ -274,7 +274,7 @@ impl PaymentGateway for SandboxGateway {
                 "unknown_charge",
                 format!(
                     "no sandbox charge with reference {}",
-                    crate::text::printable(&req.payment_reference)
+                    crate::text::excerpt(&req.payment_reference, crate::text::EXCERPT_CHARS)
                 ),
             ),
             Some(_) if req.amount.amount <= 0 => {

@@ -131,7 +131,7 @@ pub fn validate_sku(sku: &str) -> Result<(), DomainError> {
             "sku",
             format!(
                 "'{}' may only contain A-Z, a-z, 0-9, '-', '_' and '.'",
-                crate::text::printable(sku)
+                crate::text::excerpt(sku, crate::text::EXCERPT_CHARS)
             ),
         ));
     }

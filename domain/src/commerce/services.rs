@@ -87,7 +87,7 @@ fn validate_key(key: &str) -> Result<(), ServiceError> {
     } else {
         Err(ServiceError(format!(
             "'{}' is not a valid storage key (relative path segments, no '..')",
-            crate::text::printable(key)
+            crate::text::excerpt(key, crate::text::EXCERPT_CHARS)
         )))
     }
 }

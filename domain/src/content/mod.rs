@@ -17,9 +17,18 @@ pub use validate::{
 macro_rules! string_enum {
     ($(#[$doc:meta])* $name:ident, $field:literal, { $($variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($variant),+ }
+
+        /// Through `FromStr`, so a bad value's message is escaped (serde's own quotes the
+        /// value raw, control characters included).
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                s.parse().map_err(::serde::de::Error::custom)
+            }
+        }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -43,7 +52,7 @@ macro_rules! string_enum {
                         $field,
                         format!(
                             "'{}' is not one of: {}",
-                            crate::text::printable(s),
+                            crate::text::excerpt(s, crate::text::EXCERPT_CHARS),
                             [$($s),+].join(", ")
                         ),
                     )),

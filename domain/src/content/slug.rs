@@ -6,7 +6,10 @@ pub fn validate_slug(slug: &str) -> Result<(), DomainError> {
     let err = |m: &str| {
         Err(DomainError::validation(
             "slug",
-            format!("'{}' {m}", crate::text::printable(slug)),
+            format!(
+                "'{}' {m}",
+                crate::text::excerpt(slug, crate::text::EXCERPT_CHARS)
+            ),
         ))
     };
     if slug.is_empty() {

@@ -80,7 +80,7 @@ impl EventEnvelope {
         let Some(info) = registered(&self.event_type) else {
             return bad(format!(
                 "event type '{}' is not registered",
-                crate::text::printable(&self.event_type)
+                crate::text::excerpt(&self.event_type, crate::text::EXCERPT_CHARS)
             ));
         };
         if self.schema_version == 0 {
@@ -97,7 +97,7 @@ impl EventEnvelope {
                 "{} belongs to aggregate type {}, got '{}'",
                 info.event_type,
                 info.aggregate_type,
-                crate::text::printable(&self.aggregate_type)
+                crate::text::excerpt(&self.aggregate_type, crate::text::EXCERPT_CHARS)
             ));
         }
         self.decode().map(|_| ())

@@ -99,7 +99,7 @@ impl DomainEvent {
         if registered(event_type).is_none() {
             return Err(DomainError::InvalidEvent(format!(
                 "event type '{}' is not registered",
-                crate::text::printable(event_type)
+                crate::text::excerpt(event_type, crate::text::EXCERPT_CHARS)
             )));
         }
         // Every payload is a struct: only a JSON object is the right shape (serde would
@@ -113,7 +113,7 @@ impl DomainEvent {
         serde_json::from_value(tagged).map_err(|e| {
             DomainError::InvalidEvent(format!(
                 "payload of {event_type} does not match its schema: {}",
-                crate::text::printable(&e.to_string())
+                crate::text::excerpt(&e.to_string(), 200)
             ))
         })
     }
