@@ -35,44 +35,80 @@ pub struct ConsoleOptions {
 /// Config, keymap and themes from the config directory; problems become warnings on screen
 /// (the console still opens, with defaults).
 pub(crate) fn load_settings() -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
-    let dir = crate::config::config_dir();
+    load_settings_from(&crate::config::config_dir())
+}
+
+/// The settings in `dir`; every file that is present but unusable gives a warning naming the
+/// file and the reason, and its defaults apply.
+fn load_settings_from(
+    dir: &std::path::Path,
+) -> (Config, Keymap, Vec<(String, Theme)>, Vec<String>) {
     let mut warnings = Vec::new();
-    let read = |name: &str| -> Option<(PathBuf, String)> {
-        let p = dir.join(name);
-        std::fs::read_to_string(&p).ok().map(|s| (p, s))
-    };
-    let config = match read("config.toml") {
+    let config = match read_setting(&dir.join("config.toml"), &mut warnings) {
         Some((p, text)) => Config::parse(&text).unwrap_or_else(|e| {
-            warnings.push(format!("{}: {e}", p.display()));
+            warnings.push(format!("{p}: {e}"));
             Config::default()
         }),
         None => Config::default(),
     };
-    let keymap = match read("keymap.toml") {
+    let keymap = match read_setting(&dir.join("keymap.toml"), &mut warnings) {
         Some((p, text)) => Keymap::with_overrides(&text).unwrap_or_else(|e| {
-            warnings.push(format!("{}: {e}", p.display()));
+            warnings.push(format!("{p}: {e}"));
             Keymap::default()
         }),
         None => Keymap::default(),
     };
     let mut themes = rustok_ui::theme::builtin();
     if let Ok(entries) = std::fs::read_dir(dir.join("themes")) {
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "toml")
-                && let Ok(text) = std::fs::read_to_string(&path)
-            {
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            if let Some((p, text)) = read_setting(&path, &mut warnings) {
                 match rustok_ui::theme::parse(&text) {
                     Ok((name, theme)) => {
                         themes.retain(|(n, _)| *n != name);
                         themes.push((name, theme));
                     }
-                    Err(e) => warnings.push(format!("{}: {e}", path.display())),
+                    Err(e) => warnings.push(format!("{p}: {e}")),
                 }
             }
         }
     }
     (config, keymap, themes, warnings)
+}
+
+/// Reads a settings file: `None` when it does not exist (defaults apply silently), or when it
+/// cannot be used (unreadable, not UTF-8, larger than 1 MB) — then with a warning that names
+/// the file and the reason. The path comes back terminal-safe for the caller's messages.
+fn read_setting(path: &std::path::Path, warnings: &mut Vec<String>) -> Option<(String, String)> {
+    const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+    let shown = rustok_domain::text::printable(&path.display().to_string());
+    let bytes = match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Ok(m) if m.len() > MAX_SETTINGS_BYTES => {
+            warnings.push(format!(
+                "{shown}: ignored, {} bytes is more than a settings file needs (limit 1 MB)",
+                m.len()
+            ));
+            return None;
+        }
+        _ => std::fs::read(path),
+    };
+    let reason = match bytes {
+        Ok(b) => match String::from_utf8(b) {
+            Ok(text) => return Some((shown, text)),
+            Err(e) => format!(
+                "not UTF-8 text (bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        },
+        Err(e) => format!("cannot read it: {e}"),
+    };
+    warnings.push(format!("{shown}: ignored, {reason}"));
+    None
 }
 
 /// The tenant the console opens in; on an empty database, the default tenant with demo data.
@@ -295,5 +331,58 @@ async fn recv_signal(s: &mut Option<Signal>) {
             s.recv().await;
         }
         None => std::future::pending::<()>().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unusable_settings_files_are_named_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("config.toml"),
+            b"theme = \"nord\"\nevent_buffer = -1\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("keymap.toml"), b"\xff\xfe garbage").unwrap();
+        std::fs::create_dir(d.join("themes")).unwrap();
+        std::fs::write(d.join("themes/evil.toml"), "name = \"evil\x1b[2J\"\n").unwrap();
+        std::fs::write(d.join("themes/big.toml"), vec![b'#'; 2 << 20]).unwrap();
+        std::fs::write(d.join("themes/notes.txt"), b"\xff").unwrap();
+        let (config, keymap, themes, warnings) = load_settings_from(d);
+        assert_eq!(config, Config::default());
+        assert_eq!(keymap, Keymap::default());
+        assert_eq!(themes.len(), rustok_ui::theme::builtin().len());
+        assert_eq!(warnings.len(), 4, "{warnings:#?}");
+        let find = |name: &str| {
+            warnings
+                .iter()
+                .find(|w| w.contains(name))
+                .unwrap_or_else(|| panic!("no warning for {name}: {warnings:#?}"))
+                .clone()
+        };
+        assert!(
+            find("config.toml").ends_with(
+                "config.toml: config: line 2: invalid value: integer `-1`, expected usize"
+            ),
+            "{}",
+            find("config.toml")
+        );
+        assert!(
+            find("keymap.toml")
+                .ends_with("keymap.toml: ignored, not UTF-8 text (bad byte at offset 0)")
+        );
+        assert!(
+            find("big.toml").contains("ignored, 2097152 bytes is more than a settings file needs")
+        );
+        assert!(find("evil.toml").contains("theme: "));
+        for w in &warnings {
+            assert!(!rustok_domain::text::has_control(w), "{w:?}");
+        }
+        let missing = tempfile::tempdir().unwrap();
+        assert!(load_settings_from(missing.path()).3.is_empty());
     }
 }

@@ -26,8 +26,25 @@ impl Default for Config {
 
 impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
-        toml::from_str(text)
-            .map_err(|e| format!("config: {}", rustok_domain::text::printable(e.message())))
+        toml::from_str(text).map_err(|e| format!("config: {}", toml_error(text, &e)))
+    }
+}
+
+/// One line for a TOML error: where (`line N`) and why, terminal-safe and of bounded length
+/// (toml's own `Display` is several lines and quotes the offending source line raw).
+pub(crate) fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let why = rustok_domain::text::excerpt(e.message().trim(), 300);
+    match e.span() {
+        Some(span) => {
+            let at = span.start.min(text.len());
+            let line = text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            format!("line {line}: {why}")
+        }
+        None => why,
     }
 }
 
@@ -43,6 +60,14 @@ mod tests {
             (c.theme.as_str(), c.read_only, c.event_buffer),
             ("nord", true, 10_000)
         );
-        assert!(Config::parse("thme = \"x\"").is_err());
+        assert_eq!(
+            Config::parse("theme = \"x\"\nthme = \"x\"").unwrap_err(),
+            "config: line 2: unknown field `thme`, expected one of `theme`, `read_only`, `event_buffer`"
+        );
+        let e = Config::parse("event_buffer = \"\x1b[2J\"").unwrap_err();
+        assert!(
+            e.starts_with("config: line 1: ") && !e.contains('\x1b'),
+            "{e}"
+        );
     }
 }

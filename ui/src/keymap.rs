@@ -56,7 +56,7 @@ impl Key {
     }
 
     pub fn parse(s: &str) -> Result<Key, KeymapError> {
-        let bad = || KeymapError::Key(s.to_string());
+        let bad = || KeymapError::Key(rustok_domain::text::excerpt(s, 40));
         let mut mods = KeyModifiers::NONE;
         let mut rest = s;
         loop {
@@ -103,7 +103,7 @@ impl Key {
             _ => {
                 let mut chars = rest.chars();
                 match (chars.next(), chars.next()) {
-                    (Some(c), None) if !c.is_control() => {
+                    (Some(c), None) if !rustok_domain::text::has_control(rest) => {
                         if mods.contains(KeyModifiers::CONTROL) {
                             KeyCode::Char(c.to_ascii_lowercase())
                         } else {
@@ -157,6 +157,7 @@ impl fmt::Display for Key {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum KeymapError {
+    /// The key as written, escaped and shortened.
     #[error("keymap: '{0}' is not a key (try e.g. \"ctrl-s\", \"?\", \"enter\", \"f5\")")]
     Key(String),
     #[error("keymap: {0}")]
@@ -188,8 +189,8 @@ struct RawBinding {
 }
 
 fn parse_file(text: &str) -> Result<Vec<Binding>, KeymapError> {
-    let raw: RawFile = toml::from_str(text)
-        .map_err(|e| KeymapError::Toml(rustok_domain::text::printable(e.message())))?;
+    let raw: RawFile =
+        toml::from_str(text).map_err(|e| KeymapError::Toml(crate::config::toml_error(text, &e)))?;
     raw.bindings
         .into_iter()
         .map(|b| {
@@ -201,9 +202,11 @@ fn parse_file(text: &str) -> Result<Vec<Binding>, KeymapError> {
                     .map(|k| Key::parse(k))
                     .collect::<Result<_, _>>()?,
                 action: b.action,
-                desc: b
-                    .desc
-                    .unwrap_or_else(|| format!("{:?}", b.action).to_lowercase()),
+                // Shown in the help screen and the command bar: terminal-safe, one short line.
+                desc: match b.desc {
+                    Some(d) => rustok_domain::text::excerpt(d.trim(), 60),
+                    None => format!("{:?}", b.action).to_lowercase(),
+                },
             })
         })
         .collect()

@@ -17,6 +17,8 @@ pub enum ThemeError {
         field: &'static str,
         value: String,
     },
+    #[error("theme: name '{0}' must be 1-40 characters without control characters")]
+    Name(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,9 +77,9 @@ raw_theme!(
 
 fn color(theme: &str, field: &'static str, value: &str) -> Result<Color, ThemeError> {
     let bad = || ThemeError::Color {
-        theme: rustok_domain::text::printable(theme),
+        theme: rustok_domain::text::excerpt(theme, 40),
         field,
-        value: rustok_domain::text::printable(value),
+        value: rustok_domain::text::excerpt(value, 40),
     };
     if let Some(hex) = value.strip_prefix('#') {
         if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -104,8 +106,14 @@ fn color(theme: &str, field: &'static str, value: &str) -> Result<Color, ThemeEr
 
 /// Parses a theme file; returns its name and the theme.
 pub fn parse(text: &str) -> Result<(String, Theme), ThemeError> {
-    let raw: RawTheme = toml::from_str(text)
-        .map_err(|e| ThemeError::Toml(rustok_domain::text::printable(e.message())))?;
+    let raw: RawTheme =
+        toml::from_str(text).map_err(|e| ThemeError::Toml(crate::config::toml_error(text, &e)))?;
+    let n = raw.name.trim().chars().count();
+    if n == 0 || n > 40 || rustok_domain::text::has_control(&raw.name) {
+        return Err(ThemeError::Name(rustok_domain::text::excerpt(
+            &raw.name, 40,
+        )));
+    }
     build(raw)
 }
 
