@@ -1,5 +1,5 @@
 use clap::Parser;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -11,14 +11,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            report(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
     let result = if cli.command.is_none() {
         if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-            eprintln!(
-                "error: the console needs a terminal; for scripts use a subcommand (rustok --help)"
+            report(
+                "error: the console needs a terminal; for scripts use a subcommand (rustok --help)",
             );
             return ExitCode::from(2);
         }
@@ -30,8 +30,17 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::info!(error = %e, "command failed");
-            eprintln!("error: {}", rustok_domain::text::printable(&e.to_string()));
+            report(&format!(
+                "error: {}",
+                rustok_domain::text::printable(&e.to_string())
+            ));
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// One line on stderr. Unlike eprintln!, never panics: after a hang-up stderr may be a
+/// terminal that is gone.
+fn report(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

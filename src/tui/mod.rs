@@ -234,6 +234,9 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         exec.run(fx);
     }
 
+    // A deliberate panic after the first frame, to check from outside that a panic restores
+    // the terminal (tests/terminal_restore.rs; docs/RELIABILITY.md). Off unless set.
+    let debug_panic = std::env::var("RUSTOK_DEBUG_PANIC").ok();
     let mut input = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate());
     let mut sighup = signal(SignalKind::hangup());
@@ -254,6 +257,9 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
                 next_frame = Instant::now() + FRAME;
                 if opts.exit_after_first_frame {
                     break 'run Ok(());
+                }
+                if debug_panic.as_deref() == Some("after-first-frame") {
+                    panic!("RUSTOK_DEBUG_PANIC=after-first-frame: a deliberate panic, to check that the terminal is restored");
                 }
                 continue;
             }

@@ -9,12 +9,23 @@ use ratatui::crossterm::terminal::{
 };
 use ratatui::crossterm::{cursor, execute};
 use std::io::{self, Stdout};
+use std::mem::ManuallyDrop;
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
-/// Puts the terminal back in its normal state. Safe to call more than once.
+/// Whether the terminal is in the console's state (raw, alternate screen) right now.
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
+/// Puts the terminal back in its normal state. Safe to call more than once: only the first
+/// call after [`Guard::enter`] writes anything. (A second "leave the alternate screen" would
+/// restore the cursor saved on entry and let the shell prompt overwrite a panic message.)
+/// Errors are ignored — after a hang-up there is no terminal left to restore.
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
@@ -40,13 +51,14 @@ fn install_panic_hook() {
 
 /// Owns the terminal while the console runs; dropping it restores the terminal.
 pub struct Guard {
-    pub terminal: Term,
+    pub terminal: ManuallyDrop<Term>,
 }
 
 impl Guard {
     pub fn enter() -> io::Result<Guard> {
         install_panic_hook();
         enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
         let mut stdout = io::stdout();
         if let Err(e) = execute!(
             stdout,
@@ -58,7 +70,9 @@ impl Guard {
             return Err(e);
         }
         match Terminal::new(CrosstermBackend::new(stdout)) {
-            Ok(terminal) => Ok(Guard { terminal }),
+            Ok(terminal) => Ok(Guard {
+                terminal: ManuallyDrop::new(terminal),
+            }),
             Err(e) => {
                 restore();
                 Err(e)
@@ -70,5 +84,13 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         restore();
+        // ratatui's own Drop shows the cursor and, if that fails, reports it with eprintln!,
+        // which panics when stderr is a terminal that hung up (a closed SSH connection or
+        // terminal window). Show it here instead; when the terminal is gone, skip that Drop
+        // (the process is exiting; nothing but the write buffer is left behind).
+        if self.terminal.show_cursor().is_ok() {
+            // SAFETY: dropped exactly once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.terminal) };
+        }
     }
 }
