@@ -3,7 +3,18 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = rustok::cli::Cli::parse();
+    let cli = match rustok::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let (to_stdout, text, code) = rustok::cli::parse_error_output(&e);
+            if to_stdout {
+                let _ = write!(std::io::stdout(), "{text}");
+            } else {
+                report(&text);
+            }
+            return ExitCode::from(code);
+        }
+    };
     let _log = rustok::logging::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -103,6 +103,26 @@ pub enum Cmd {
     },
 }
 
+/// What to print for an argument error (or `--help` / `--version`), and the exit code.
+/// Errors quote the offending argument, which may hold control characters
+/// (`rustok $'\e[2J'`): every line is made terminal-safe, and the text is plain (no colour
+/// codes). `--help` and `--version` go to stdout unchanged (they hold no user input).
+pub fn parse_error_output(e: &clap::Error) -> (bool, String, u8) {
+    use clap::error::ErrorKind;
+    let text = e.render().to_string();
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => (true, text, 0),
+        _ => {
+            let safe: Vec<String> = text
+                .trim_end()
+                .lines()
+                .map(rustok_domain::text::printable)
+                .collect();
+            (false, safe.join("\n"), 2)
+        }
+    }
+}
+
 /// Why a command failed, and with which exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
