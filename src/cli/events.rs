@@ -131,7 +131,7 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
                 let mut out = std::io::stdout().lock();
                 for e in &batch {
                     let text = if ctx.json {
-                        serde_json::to_string(e).unwrap_or_default()
+                        super::output::json_safe(&serde_json::to_string(e).unwrap_or_default())
                     } else {
                         line(e)
                     };

@@ -9,7 +9,7 @@ use serde::Serialize;
 pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
         match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => println!("{}", json_safe(&s)),
             Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
         }
     } else {
@@ -18,6 +18,22 @@ pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String)
             println!("{}", text.trim_end_matches('\n'));
         }
     }
+}
+
+/// JSON text that is also terminal-safe: serde_json escapes only C0 controls inside strings;
+/// this also writes DEL, C1 controls (U+0080–U+009F, e.g. the one-byte CSI U+009B) and bidi
+/// overrides as `\uXXXX` escapes. The JSON value is unchanged. (Outside strings the JSON
+/// holds no such character, only spaces and newlines, which are kept.)
+pub fn json_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c != '\n' && rustok_domain::text::has_control(c.encode_utf8(&mut [0; 4])) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Terminal-safe text, cut to `max` characters with an ellipsis.
@@ -75,6 +91,16 @@ pub fn opt_time(t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_output_is_terminal_safe_and_the_same_value() {
+        let v = serde_json::json!({ "t": "a\x1b[2J\u{9b}31m\u{7f}\u{202e}b\n", "n": [1, 2] });
+        let text = json_safe(&serde_json::to_string_pretty(&v).unwrap());
+        assert!(!text.chars().any(|c| c != '\n' && c.is_control()), "{text}");
+        assert!(text.contains("\\u009b31m\\u007f\\u202eb"), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
 
     #[test]
     fn cells_are_safe_and_bounded() {

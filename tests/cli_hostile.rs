@@ -1,0 +1,357 @@
+//! Hostile input to the CLI (issue 10, item 4).
+//!
+//! - `Cli::try_parse_from` with arbitrary argv (any OS strings, invalid UTF-8 included, mixed
+//!   with real subcommands and flags) never panics, and what an error prints is terminal-safe
+//!   (256 cases; `PROPTEST_CASES=5000` for more).
+//! - The real binary on nasty inputs: invalid UTF-8 arguments, control characters and escape
+//!   sequences in arguments and in stored titles, a 1 MB body from a file and from stdin,
+//!   a body just over the limit, a body file that is not UTF-8: exit 0, 1 or 2 as CLI.md
+//!   says, with one clear line, and nothing raw on the terminal.
+
+mod support;
+
+use clap::{CommandFactory, Parser};
+use proptest::prelude::*;
+use rustok::cli::{Cli, parse_error_output};
+use rustok_domain::text::has_control;
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::ffi::OsStringExt;
+use std::process::{Output, Stdio};
+use support::cli::Cli as Run;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
+    ProptestConfig::with_cases(cases)
+}
+
+/// Words the parser knows, so arbitrary argv reaches deep into the subcommands.
+const WORDS: &[&str] = &[
+    "node",
+    "create",
+    "update",
+    "list",
+    "show",
+    "search",
+    "translate",
+    "publish",
+    "tenant",
+    "order",
+    "pay",
+    "ship",
+    "cancel",
+    "product",
+    "inventory",
+    "adjust",
+    "events",
+    "tail",
+    "outbox",
+    "staff",
+    "add",
+    "role",
+    "audit",
+    "run",
+    "serve",
+    "seed",
+    "--demo",
+    "--scale",
+    "--json",
+    "--db",
+    "--tenant",
+    "--as",
+    "--title",
+    "--kind",
+    "--body",
+    "--body-file",
+    "--locale",
+    "--format",
+    "--card-token",
+    "--price",
+    "--sku",
+    "--qty",
+    "--by",
+    "--read-only",
+    "--help",
+    "-h",
+    "--version",
+    "--",
+    "-",
+    "article",
+    "en",
+    "1",
+];
+
+fn arg() -> impl Strategy<Value = OsString> {
+    prop_oneof![
+        3 => prop::sample::select(WORDS).prop_map(OsString::from),
+        2 => any::<String>().prop_map(OsString::from),
+        1 => prop::collection::vec(any::<u8>(), 0..20).prop_map(OsString::from_vec),
+        1 => Just(OsString::from("\x1b[2J\u{9b}31m\r\x07")),
+    ]
+}
+
+fn assert_safe_output(text: &str, to_stdout: bool) -> Result<(), TestCaseError> {
+    if to_stdout {
+        return Ok(()); // help and version: no user input in them
+    }
+    for line in text.lines() {
+        prop_assert!(!has_control(line), "raw control character in {line:?}");
+    }
+    // An error, or the usage of a subcommand given without its command (exit 2 too).
+    prop_assert!(
+        text.starts_with("error: ") || text.contains("Usage: rustok"),
+        "{text}"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_argv_parses_or_is_a_clear_usage_error(args in prop::collection::vec(arg(), 0..8)) {
+        let argv = std::iter::once(OsString::from("rustok")).chain(args);
+        match Cli::try_parse_from(argv) {
+            Ok(_) => {}
+            Err(e) => {
+                let (to_stdout, text, code) = parse_error_output(&e);
+                assert_safe_output(&text, to_stdout)?;
+                prop_assert_eq!(code, if to_stdout { 0 } else { 2 });
+            }
+        }
+    }
+}
+
+#[test]
+fn the_clap_definitions_are_consistent() {
+    Cli::command().debug_assert();
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Nothing the process wrote holds a raw control character other than newlines.
+fn assert_no_raw_controls(out: &Output, what: &str) {
+    for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && has_control(&c.to_string())),
+            "{what}: raw control character on {name}: {text:?}"
+        );
+    }
+}
+
+#[test]
+fn invalid_utf8_and_control_characters_in_arguments() {
+    let cli = Run::new();
+    let bad = OsString::from_vec(b"caf\xe9 \xff\xfe".to_vec());
+    let out = cli
+        .cmd(&["node", "create", "--kind", "article", "--title"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).starts_with("error: invalid UTF-8 was detected"));
+    assert!(out.stdout.is_empty());
+
+    // An unknown subcommand holding a C1 CSI and a carriage return is named, escaped.
+    let out = cli.run(&["\u{9b}31mred\rover"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'\\x9b31mred\\rover'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_raw_controls(&out, "unknown subcommand");
+
+    // A tenant that does not exist, named with an escape sequence: exit 1, one line.
+    let out = cli.run(&["--tenant", "\x1b[2J\x07", "node", "list"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("\\x1b[2J\\x07"), "{err}");
+    assert_no_raw_controls(&out, "unknown tenant");
+
+    // Values that must be numbers, ids or known words.
+    for args in [
+        &["node", "show", "\x1b[2J"][..],
+        &["order", "pay", "\x1b]0;x\x07", "--card-token", "tok_visa"][..],
+        &[
+            "node",
+            "create",
+            "--kind",
+            "\u{202e}article",
+            "--title",
+            "t",
+        ][..],
+        &["seed", "--demo", "--scale", "\x1b[2J"][..],
+    ] {
+        let out = cli.run(args);
+        let code = out.status.code();
+        assert!(code == Some(1) || code == Some(2), "{args:?}: {code:?}");
+        assert!(
+            stderr(&out).starts_with("error: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert_no_raw_controls(&out, &format!("{args:?}"));
+    }
+}
+
+#[test]
+fn titles_with_control_characters_are_stored_and_printed_escaped() {
+    let cli = Run::new();
+    // (No NUL: an argument cannot hold one.)
+    let title = "Evil \x1b[2J\u{9b}31m\x07\r\u{202e}title\x7fend";
+    let created = cli.json(&["node", "create", "--kind", "article", "--title", title]);
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        created["translations"][0]["title"], title,
+        "stored as given"
+    );
+    for args in [
+        &["node", "list"][..],
+        &["node", "show", &id][..],
+        &["node", "search", "Evil"][..],
+        &["events", "list"][..],
+    ] {
+        let out = cli.run(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert_no_raw_controls(&out, &format!("{args:?}"));
+        let mut json = args.to_vec();
+        json.push("--json");
+        let out = cli.run(&json);
+        assert!(out.status.success());
+        assert_no_raw_controls(&out, &format!("{json:?}"));
+    }
+    let shown = String::from_utf8(cli.run(&["node", "show", &id]).stdout).unwrap();
+    assert!(
+        shown.contains("Evil \\x1b[2J\\x9b31m\\x07\\r\\u{202e}title\\x7fend"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn megabyte_bodies_from_a_file_and_from_stdin() {
+    let cli = Run::new();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Exactly the limit (1,000,000 characters, escape sequences included): accepted whole.
+    let body = "\x1b[2J".repeat(250_000);
+    let file = dir.path().join("body.txt");
+    std::fs::write(&file, &body).unwrap();
+    let created = cli.json(&[
+        "node",
+        "create",
+        "--kind",
+        "article",
+        "--title",
+        "Big",
+        "--body-file",
+        file.to_str().unwrap(),
+    ]);
+    let id = created["id"].as_str().unwrap().to_string();
+    let stored = created["translations"][0]["body"].as_str().unwrap();
+    assert_eq!(stored.chars().count(), 1_000_000);
+    let out = cli.run(&["node", "show", &id]);
+    assert!(out.status.success());
+    assert_no_raw_controls(&out, "node show of a 1 MB body");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1000000 chars"));
+
+    // From stdin (a pipe), one megabyte of plain text.
+    let mut child = cli
+        .cmd(&[
+            "node",
+            "create",
+            "--kind",
+            "article",
+            "--title",
+            "From stdin",
+            "--body-file",
+            "/dev/stdin",
+            "--json",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all("é".repeat(1_000_000).as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["translations"][0]["body"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        1_000_000
+    );
+
+    // One character over (a 1 MiB file): refused with the numbers, nothing stored.
+    let over = dir.path().join("over.txt");
+    std::fs::write(&over, "x".repeat(1 << 20)).unwrap();
+    let before = cli.json(&["node", "list"]).as_array().unwrap().len();
+    let out = cli.run(&[
+        "node",
+        "create",
+        "--kind",
+        "article",
+        "--title",
+        "Too big",
+        "--body-file",
+        over.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: body: is 1048576 characters long; the limit is 1000000"
+    );
+    assert_eq!(
+        cli.json(&["node", "list"]).as_array().unwrap().len(),
+        before
+    );
+
+    // Not UTF-8: refused, saying where.
+    let latin1 = dir.path().join("latin1.txt");
+    std::fs::write(&latin1, b"caf\xe9\n").unwrap();
+    let out = cli.run(&[
+        "node",
+        "create",
+        "--kind",
+        "article",
+        "--title",
+        "Latin-1",
+        "--body-file",
+        latin1.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is not valid UTF-8 (first bad byte at offset 3)"),
+        "{}",
+        stderr(&out)
+    );
+    // A file that does not exist, its name holding an escape sequence.
+    let out = cli.run(&[
+        "node",
+        "create",
+        "--kind",
+        "article",
+        "--title",
+        "Missing",
+        "--body-file",
+        "/nonexistent/\x1b[2J.txt",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("cannot read /nonexistent/\\x1b[2J.txt"));
+    assert_no_raw_controls(&out, "missing body file");
+}
