@@ -364,6 +364,43 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Bytes biased towards what confuses a terminal parser: sequence starts and ends,
+    /// paste markers, UTF-8 lead and continuation bytes, C1 controls, arbitrary bytes.
+    fn hostile_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            any::<u8>().prop_map(|b| vec![b]),
+            Just(b"\x1b".to_vec()),
+            Just(b"\x1b[".to_vec()),
+            Just(b"\x1bO".to_vec()),
+            Just(b"\x1b[1;5".to_vec()),
+            Just(b"A".to_vec()),
+            Just(b"~".to_vec()),
+            Just(PASTE_START.to_vec()),
+            Just(PASTE_END.to_vec()),
+            Just("é€🦀".as_bytes().to_vec()),
+            Just(b"\xc2\x9b".to_vec()),
+            Just(b"\xe2\x82".to_vec()),
+            Just(b"\r\n\t\x7f\x00".to_vec()),
+        ];
+        proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn an_oversized_paste_is_cut_at_the_limit() {
+        let mut p = Parser::new();
+        let mut out = p.feed(PASTE_START);
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..40 {
+            out.extend(p.feed(&chunk)); // 2.5 MB in 64 KB packets
+        }
+        out.extend(p.feed(PASTE_END));
+        out.extend(p.feed(b"q"));
+        assert_eq!(out.len(), 2, "the paste, then the key after it");
+        assert!(matches!(&out[0], Input::Paste(t) if t.len() == MAX_PASTE));
+        assert!(p.paste_truncated());
+        assert_eq!(out[1], k(KeyCode::Char('q'), KeyModifiers::NONE));
+    }
+
     fn keys(bytes: &[u8]) -> Vec<Input> {
         let mut p = Parser::new();
         let mut out = p.feed(bytes);
@@ -528,6 +565,36 @@ mod tests {
                 prop_assert!(p.pending.len() <= MAX_SEQUENCE || p.paste.is_some());
             }
             let _ = p.flush();
+        }
+
+        /// Bytes cut into packets anywhere mean what they mean whole (escape sequences,
+        /// UTF-8 characters and paste markers split across packets included), and no key is
+        /// a raw control character that a text field would insert.
+        #[test]
+        fn packets_split_anywhere_mean_the_same(bytes in hostile_bytes(), cuts in proptest::collection::vec(any::<proptest::sample::Index>(), 0..6)) {
+            let mut whole = Parser::new();
+            let mut expected = whole.feed(&bytes);
+            expected.extend(whole.flush());
+            let mut at: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            at.sort_unstable();
+            let mut split = Parser::new();
+            let mut got = Vec::new();
+            let mut from = 0;
+            for to in at.into_iter().chain([bytes.len()]) {
+                got.extend(split.feed(&bytes[from..to]));
+                from = to;
+            }
+            got.extend(split.flush());
+            prop_assert_eq!(&got, &expected);
+            for input in &got {
+                match input {
+                    Input::Key(KeyEvent { code: KeyCode::Char(c), .. }) => {
+                        prop_assert!(!c.is_control(), "a control character as a Char key: {:?}", c);
+                    }
+                    Input::Paste(p) => prop_assert!(p.len() <= MAX_PASTE),
+                    _ => {}
+                }
+            }
         }
 
         #[test]
