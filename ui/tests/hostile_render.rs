@@ -254,3 +254,40 @@ fn megabyte_bodies_stay_editable() {
         assert!(saved.starts_with(&body[..1000]));
     }
 }
+
+/// Measures (prints, asserts nothing about time) what a 1 MB body costs in the editor: open,
+/// a keystroke, a frame, a 1 MB paste. Numbers in docs/RELIABILITY.md, from
+/// `cargo test --release -p rustok-ui --test hostile_render -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run it in release"]
+fn measure_megabyte_editor() {
+    use std::time::Instant;
+    for (name, body) in [
+        (
+            "66,666 lines of 15 bytes",
+            "a line of text\n".repeat(1_000_000 / 15),
+        ),
+        ("one line of 1,000,000 bytes", "x".repeat(1_000_000)),
+    ] {
+        let mut h = Harness::new(hostile_nodes("Big", &body));
+        let t = Instant::now();
+        h.key(KeyCode::Enter);
+        let open = t.elapsed();
+        let t = Instant::now();
+        for _ in 0..10 {
+            h.chars("y");
+        }
+        let key = t.elapsed() / 10;
+        let t = Instant::now();
+        for _ in 0..10 {
+            h.screen();
+        }
+        let frame = t.elapsed() / 10;
+        let t = Instant::now();
+        h.send(Msg::Paste("z".repeat(1_000_000)));
+        let paste = t.elapsed();
+        println!(
+            "{name}: open {open:.1?}, keystroke {key:.1?}, frame {frame:.1?}, 1 MB paste {paste:.1?}"
+        );
+    }
+}
