@@ -264,9 +264,14 @@ fn measure_megabyte_editor() {
     use std::time::Instant;
     for (name, body) in [
         (
+            "6,666 lines of 15 bytes",
+            "a line of text\n".repeat(100_000 / 15),
+        ),
+        (
             "66,666 lines of 15 bytes",
             "a line of text\n".repeat(1_000_000 / 15),
         ),
+        ("one line of 100,000 bytes", "x".repeat(100_000)),
         ("one line of 1,000,000 bytes", "x".repeat(1_000_000)),
     ] {
         let mut h = Harness::new(hostile_nodes("Big", &body));
