@@ -55,6 +55,12 @@ pub enum Action {
     DeadLetters,
     Retry,
     History,
+    AuditFindings,
+    AuditLog,
+    AuditStaff,
+    RerunAudit,
+    ExportAudit,
+    CycleSeverity,
 }
 
 impl Action {
