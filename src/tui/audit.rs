@@ -211,3 +211,149 @@ impl AuditMonitor {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustok_domain::rbac::Role;
+    use rustok_domain::staff::StaffDraft;
+    use rustok_domain::{Command, CommandEnvelope, StaffId, TenantId};
+    use tokio::sync::mpsc;
+
+    async fn store() -> (Store, TenantId, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("m.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let id = TenantId::new_v7();
+        let cmd = Command::CreateTenant {
+            id,
+            slug: "acme".into(),
+            name: "Acme".into(),
+            default_locale: "en".parse().unwrap(),
+        };
+        store
+            .execute(
+                &CommandEnvelope::new(id, Actor::new("owner"), cmd),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        (store, id, dir)
+    }
+
+    async fn run(store: &Store, tenant: TenantId, cmd: Command) {
+        store
+            .execute(
+                &CommandEnvelope::new(tenant, Actor::new("owner"), cmd),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn next(rx: &mut mpsc::UnboundedReceiver<Msg>) -> Msg {
+        tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("a message within a minute")
+            .expect("channel open")
+    }
+
+    fn mfa_finding(r: &AuditReport) -> bool {
+        r.findings.iter().any(|f| f.id == "AUTH-001")
+    }
+
+    #[tokio::test]
+    async fn monitoring_re_runs_when_the_input_changes_and_only_then() {
+        let (store, tenant, _dir) = store().await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let m = AuditMonitor::start(
+            store.clone(),
+            Actor::new("owner"),
+            tx,
+            true,
+            Duration::from_millis(200),
+        );
+        m.run_now("acme".into());
+        let Msg::Audit(AuditTrigger::Manual, Ok(first)) = next(&mut rx).await else {
+            panic!("the manual run answers first");
+        };
+        assert!(mfa_finding(&first), "the owner has no MFA yet");
+        // Several periodic checks pass without a change: nothing is sent.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert!(rx.try_recv().is_err(), "no re-run without a change");
+        run(
+            &store,
+            tenant,
+            Command::SetStaffMfa {
+                handle: "owner".into(),
+                enabled: true,
+            },
+        )
+        .await;
+        let Msg::Audit(AuditTrigger::Automatic, Ok(second)) = next(&mut rx).await else {
+            panic!("monitoring re-runs after the change");
+        };
+        assert!(!mfa_finding(&second), "the fixed finding is gone");
+        assert_ne!(first.fingerprint, second.fingerprint);
+    }
+
+    #[tokio::test]
+    async fn runs_need_audit_run_and_monitoring_stops_when_it_is_taken_away() {
+        let (store, tenant, _dir) = store().await;
+        run(
+            &store,
+            tenant,
+            Command::AddStaff(StaffDraft {
+                id: StaffId::new_v7(),
+                handle: "ann".into(),
+                display_name: None,
+                role: Role::Admin,
+                ssh_keys: vec![],
+                mfa_enabled: false,
+            }),
+        )
+        .await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let m = AuditMonitor::start(
+            store.clone(),
+            Actor::new("ann"),
+            tx.clone(),
+            true,
+            Duration::from_secs(3600),
+        );
+        m.run_now("acme".into());
+        assert!(matches!(
+            next(&mut rx).await,
+            Msg::Audit(AuditTrigger::Manual, Ok(_))
+        ));
+        run(
+            &store,
+            tenant,
+            Command::ChangeStaffRole {
+                handle: "ann".into(),
+                role: Role::Editor,
+            },
+        )
+        .await;
+        m.check_now();
+        match next(&mut rx).await {
+            Msg::Audit(AuditTrigger::Automatic, Err(Failure::Domain(d))) => {
+                assert!(d.to_string().contains("needs audit:run"), "{d}")
+            }
+            other => panic!("expected a denial, got {other:?}"),
+        }
+        m.run_now("acme".into());
+        assert!(matches!(
+            next(&mut rx).await,
+            Msg::Audit(AuditTrigger::Manual, Err(Failure::Domain(_)))
+        ));
+        // An editor's export of a report is still written only where files are allowed.
+        let ssh = AuditMonitor::start(store, Actor::new("ann"), tx, false, DEFAULT_INTERVAL);
+        ssh.export(
+            AuditReport::run(&Default::default(), Some("acme"), chrono::Utc::now()),
+            ReportFormat::Html,
+            "/tmp/never-written.html".into(),
+        );
+        assert!(matches!(next(&mut rx).await, Msg::Exported(Err(_))));
+    }
+}
