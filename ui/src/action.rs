@@ -61,6 +61,8 @@ pub enum Action {
     RerunAudit,
     ExportAudit,
     CycleSeverity,
+    ToggleMfa,
+    ToggleActive,
 }
 
 impl Action {
@@ -83,6 +85,8 @@ impl Action {
                 | Action::NewOrder
                 | Action::AdjustStock
                 | Action::Retry
+                | Action::ToggleMfa
+                | Action::ToggleActive
         )
     }
 }

@@ -130,6 +130,7 @@ enum Pending {
     Order(String),
     AuditLog,
     Staff,
+    StaffChange(String),
 }
 
 impl Pending {
@@ -141,6 +142,7 @@ impl Pending {
             Pending::Translate => "saving translation…".into(),
             Pending::Order(label) => format!("{label}…"),
             Pending::Retry => "re-queueing…".into(),
+            Pending::StaffChange(label) => format!("{label}…"),
             Pending::OpenEditor
             | Pending::OpenTranslation
             | Pending::ReloadEditor
@@ -437,6 +439,19 @@ impl App {
                     }
                 }
                 AuditIntent::Info(text) => self.info(text),
+                AuditIntent::Confirm {
+                    title,
+                    message,
+                    command,
+                    label,
+                } => {
+                    self.overlay = Some(Overlay::Confirm {
+                        title,
+                        message,
+                        on_yes: OnConfirm::Dispatch(command, Pending::StaffChange(label)),
+                        danger: true,
+                    });
+                }
             }
         }
         fx
@@ -1777,6 +1792,10 @@ impl App {
                     _ => None,
                 };
                 match (p, node) {
+                    (Pending::StaffChange(label), _) => {
+                        self.audit.invalidate_staff();
+                        self.info(label);
+                    }
                     (Pending::Save { .. }, Some(n)) => {
                         if let Some(e) = &mut self.editor {
                             e.saved(&n);
@@ -1909,7 +1928,10 @@ impl App {
         self.events.push(e, own);
         // Every command is in the audit log; staff and tenant changes are what the security
         // audit reads, so continuous monitoring checks at once instead of at its next tick.
-        self.audit.invalidate();
+        self.audit.invalidate_log();
+        if aggregate.0 == "staff" {
+            self.audit.invalidate_staff();
+        }
         let mut audit_fx = Vec::new();
         if matches!(aggregate.0.as_str(), "staff" | "tenant") && self.audit.watching() {
             audit_fx.push(Effect::CheckAudit);
@@ -2294,7 +2316,12 @@ impl App {
                         (Audit, A::RerunAudit),
                         (Audit, A::ExportAudit),
                     ]),
-                    AuditView::Staff => v.extend([(Audit, A::Open), (Audit, A::Filter)]),
+                    AuditView::Staff => v.extend([
+                        (Audit, A::Open),
+                        (Audit, A::Filter),
+                        (Audit, A::ToggleMfa),
+                        (Audit, A::ToggleActive),
+                    ]),
                     AuditView::Log => v.push((Global, A::Refresh)),
                 }
                 v.extend([(Global, A::Help), (Global, A::Quit)]);

@@ -282,17 +282,76 @@ fn monitoring_losing_the_permission_says_so() {
 }
 
 #[test]
-fn read_only_sessions_see_the_pane_without_dangerous_keys() {
+fn staff_changes_ask_first_then_go_through_the_queue() {
+    let mut h = Harness::audited();
+    h.chars("s");
+    h.key(KeyCode::Down); // bob, an admin without MFA
+    h.chars("m");
+    let dialog = h.screen();
+    assert!(dialog.contains("Turn MFA on for bob?"));
+    insta::assert_snapshot!("staff_mfa_confirm", dialog);
+    h.chars("n");
+    assert!(h.dispatched.is_empty(), "cancelled: nothing is sent");
+    h.chars("m");
+    h.chars("y");
+    assert_eq!(
+        h.dispatched
+            .iter()
+            .map(|(_, c)| c.clone())
+            .collect::<Vec<_>>(),
+        vec![rustok_domain::Command::SetStaffMfa {
+            handle: "bob".into(),
+            enabled: true,
+        }]
+    );
+    let mut bob = h.staff[1].clone();
+    bob.mfa_enabled = true;
+    h.staff[1] = bob.clone();
+    h.reply(Ok(rustok_domain::read::Applied {
+        command_id: rustok_domain::CommandId::from_uuid(uuid::Uuid::from_u128(7)),
+        outcome: rustok_domain::read::Outcome::Staff(bob),
+        events: vec![],
+    }));
+    let screen = h.screen();
+    assert!(
+        screen.contains("MFA on for bob"),
+        "the status bar says it is done"
+    );
+    let bob_row = screen.lines().find(|l| l.contains("Bob Admin")).unwrap();
+    assert!(bob_row.contains("yes"), "the list reloaded: {bob_row}");
+    // The selection stayed on bob through the reload.
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("bob  Bob Admin"));
+    // Deactivating asks too.
+    h.chars("x");
+    assert!(h.screen().contains("Deactivate bob?"));
+    h.key(KeyCode::Esc);
+}
+
+#[test]
+fn a_denied_staff_change_is_shown() {
+    let mut h = Harness::audited();
+    h.chars("s");
+    h.chars("my");
+    h.reply(Err(Failure::Domain(DomainError::denied(
+        "admin cannot change MFA of an owner (needs staff:grant_owner)",
+    ))));
+    assert!(h.screen().contains("needs staff:grant_owner"));
+}
+
+#[test]
+fn read_only_sessions_cannot_change_staff() {
     let mut h = Harness::with(fixture_nodes(), rustok_ui::Config::default(), true);
     h.staff = fixture_staff();
     h.report = Some(fixture_report(h.staff.clone()));
     h.key(KeyCode::Char('6'));
+    h.chars("s");
     let screen = h.screen();
-    assert!(screen.contains("AUTH-001"));
-    let bar = screen.lines().nth(38).unwrap_or_default();
-    assert!(bar.contains("re-run"), "{bar}");
-    // No role in this pane is a mutation, so nothing is hidden; but nothing dispatches.
-    h.chars("rse");
-    h.key(KeyCode::Esc);
+    assert!(screen.contains("Bob Admin"), "the staff list is visible");
+    assert!(!screen.contains("MFA on/off"), "the key is hidden");
+    assert!(!screen.contains("activate/deactivate"));
+    h.chars("m");
+    assert!(!h.screen().contains("Turn MFA"), "no dialog");
+    h.chars("y");
     assert!(h.dispatched.is_empty());
 }

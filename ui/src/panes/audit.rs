@@ -21,7 +21,7 @@ use rustok_domain::audit::{AuditLogEntry, AuditOutcome, AuditReport, Finding, Se
 use rustok_domain::rbac::{MATRIX, Role};
 use rustok_domain::read::Page;
 use rustok_domain::text::printable;
-use rustok_domain::{DomainError, Staff, TenantId};
+use rustok_domain::{Command, DomainError, Staff, TenantId};
 use std::collections::HashMap;
 
 /// Rows of the audit log asked for at a time.
@@ -42,10 +42,24 @@ pub enum View {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
     RunAudit,
-    LoadLog { offset: u64, limit: u64 },
+    LoadLog {
+        offset: u64,
+        limit: u64,
+    },
     LoadStaff,
-    Export { format: ReportFormat, path: String },
+    Export {
+        format: ReportFormat,
+        path: String,
+    },
     Info(String),
+    /// A staff change to confirm, then dispatch (through the action queue and RBAC).
+    Confirm {
+        title: String,
+        message: String,
+        command: Box<Command>,
+        /// What the status bar says while it runs and when it is done.
+        label: String,
+    },
 }
 
 /// Loaded, refused or failed.
@@ -185,6 +199,8 @@ pub struct AuditPane {
     pub staff_loading: bool,
     pub staff_access: Access,
     pub staff_list: Filtered,
+    /// The member selected before the list reloaded.
+    selected_handle: Option<String>,
     pub export: Option<ExportDialog>,
 }
 
@@ -327,14 +343,23 @@ impl AuditPane {
     }
 
     fn refilter_staff(&mut self, height: u16) {
+        let keep = self.selected_handle.take();
         let Some(staff) = &self.staff else {
             self.staff_list.order.clear();
             return;
         };
         let keys: Vec<String> = staff.iter().map(staff_key).collect();
         self.staff_list.order = crate::fuzzy::rank(&self.staff_list.query, &keys, |s| s.as_str());
+        let pos = keep
+            .and_then(|h| {
+                self.staff_list
+                    .order
+                    .iter()
+                    .position(|&i| staff[i].handle == h)
+            })
+            .unwrap_or(0);
         self.staff_list.top = 0;
-        self.staff_list.select(0, height);
+        self.staff_list.select(pos, height);
         if self.staff_list.order.is_empty() {
             self.staff_list.detail = false;
         }
@@ -414,6 +439,9 @@ impl AuditPane {
     }
 
     pub fn on_staff(&mut self, staff: Vec<Staff>, body: u16) {
+        if self.selected_handle.is_none() {
+            self.selected_handle = self.selected_staff().map(|s| s.handle.clone());
+        }
         self.staff_loading = false;
         self.staff_access = Access::Allowed;
         self.staff = Some(staff);
@@ -425,10 +453,16 @@ impl AuditPane {
         self.staff_access = Access::of(f);
     }
 
-    /// Something was written: the log and staff list reload when next shown.
-    pub fn invalidate(&mut self) {
+    /// A command ran: the audit log reloads when next shown.
+    pub fn invalidate_log(&mut self) {
         self.log.invalidate();
+    }
+
+    /// A staff member changed: the staff list reloads when next shown (keeping the
+    /// selected member selected).
+    pub fn invalidate_staff(&mut self) {
         if !self.staff_loading && self.staff.is_some() {
+            self.selected_handle = self.selected_staff().map(|s| s.handle.clone());
             self.staff = None;
         }
     }
@@ -612,6 +646,57 @@ impl AuditPane {
                     self.view = View::Findings;
                 }
                 vec![]
+            }
+            Action::ToggleMfa | Action::ToggleActive => {
+                let target = match self.view {
+                    View::Staff => self.selected_staff().cloned(),
+                    _ => None,
+                };
+                let Some(s) = target else {
+                    return Some(vec![Intent::Info(
+                        "select a staff member in the Staff view (s) first".into(),
+                    )]);
+                };
+                let handle = printable(&s.handle);
+                vec![if action == Action::ToggleMfa {
+                    let on = !s.mfa_enabled;
+                    Intent::Confirm {
+                        title: format!("Turn MFA {} for {handle}?", if on { "on" } else { "off" }),
+                        message: if on {
+                            format!("{handle} will be required to use multi-factor authentication.")
+                        } else {
+                            format!(
+                                "{handle} will sign in with a single factor (the audit reports it)."
+                            )
+                        },
+                        command: Box::new(Command::SetStaffMfa {
+                            handle: s.handle.clone(),
+                            enabled: on,
+                        }),
+                        label: format!("MFA {} for {handle}", if on { "on" } else { "off" }),
+                    }
+                } else {
+                    let active = !s.active;
+                    Intent::Confirm {
+                        title: format!(
+                            "{} {handle}?",
+                            if active { "Activate" } else { "Deactivate" }
+                        ),
+                        message: if active {
+                            format!("{handle} will be able to sign in and act again.")
+                        } else {
+                            format!("{handle} will be refused on every command and login.")
+                        },
+                        command: Box::new(Command::SetStaffActive {
+                            handle: s.handle.clone(),
+                            active,
+                        }),
+                        label: format!(
+                            "{handle} {}",
+                            if active { "activated" } else { "deactivated" }
+                        ),
+                    }
+                }]
             }
             Action::Refresh => {
                 self.log.invalidate();
