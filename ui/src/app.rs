@@ -589,8 +589,16 @@ impl App {
                     self.dashboard = Dashboard::default();
                     self.orders = OrdersPane::default();
                     self.events = EventsPane::new(self.events.capacity());
+                    // A watched audit follows the session to the new tenant (monitoring
+                    // then watches that one).
+                    let watched = self.audit.watching();
                     self.audit = AuditPane::default();
-                    self.init()
+                    let mut fx = self.init();
+                    if watched && !self.audit.running {
+                        self.audit.running = true;
+                        fx.push(Effect::RunAudit);
+                    }
+                    fx
                 }
                 Err(f) => {
                     self.error(f.to_string());

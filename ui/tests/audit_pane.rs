@@ -355,3 +355,31 @@ fn read_only_sessions_cannot_change_staff() {
     h.chars("y");
     assert!(h.dispatched.is_empty());
 }
+
+#[test]
+fn a_tenant_switch_re_runs_a_watched_audit_for_the_new_tenant() {
+    let mut h = Harness::audited();
+    h.key(KeyCode::Char('2'));
+    let mut other = tenant();
+    other.slug = "beans".into();
+    let fx = h.app.update(Msg::TenantSwitched(Ok(other)));
+    assert_eq!(
+        fx.iter().filter(|e| **e == Effect::RunAudit).count(),
+        1,
+        "{fx:?}"
+    );
+    h.report.as_mut().unwrap().tenant = Some("beans".into());
+    h.run(fx);
+    h.key(KeyCode::Char('6'));
+    let screen = h.screen();
+    assert!(screen.contains("tenant beans"), "{screen}");
+    assert_eq!(
+        h.audit_runs, 2,
+        "opening the tab does not run it a second time"
+    );
+    // A late report of the old tenant is dropped.
+    let mut late = fixture_report(fixture_staff());
+    late.score = 1;
+    h.send(Msg::Audit(AuditTrigger::Automatic, Ok(Box::new(late))));
+    assert!(h.screen().contains("tenant beans") && !h.screen().contains(" 1/100"));
+}
