@@ -4,7 +4,7 @@
 use crate::action::Action;
 use crate::config::Config;
 use crate::keymap::{Context, Keymap};
-use crate::msg::{AuditTrigger, Coverage, Effect, Failure, Msg, Query, QueryResult, RequestId};
+use crate::msg::{Coverage, Effect, Failure, Msg, Query, QueryResult, RequestId};
 use crate::panes::audit::{AuditPane, Intent as AuditIntent, View as AuditView};
 use crate::panes::dashboard::Dashboard;
 use crate::panes::editor::NodeEditor;
@@ -561,12 +561,10 @@ impl App {
             Msg::Audit(trigger, result) => {
                 let tenant = self.session.tenant.slug.clone();
                 let body = self.body_height();
-                if let Some(line) = self.audit.on_report(trigger, result, &tenant, body) {
-                    if trigger == AuditTrigger::Automatic || !line.starts_with("the audit could") {
-                        self.info(line);
-                    } else {
-                        self.error(line);
-                    }
+                match self.audit.on_report(trigger, result, &tenant, body) {
+                    Some(Ok(line)) => self.info(line),
+                    Some(Err(line)) => self.error(line),
+                    None => {}
                 }
                 vec![]
             }

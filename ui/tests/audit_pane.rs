@@ -383,3 +383,27 @@ fn a_tenant_switch_re_runs_a_watched_audit_for_the_new_tenant() {
     h.send(Msg::Audit(AuditTrigger::Automatic, Ok(Box::new(late))));
     assert!(h.screen().contains("tenant beans") && !h.screen().contains(" 1/100"));
 }
+
+#[test]
+fn a_failed_run_says_why_and_r_tries_again() {
+    let mut h = Harness::shop();
+    h.report = Some(fixture_report(fixture_staff()));
+    h.key(KeyCode::Char('2'));
+    let fx = h
+        .app
+        .update(Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+            KeyCode::Char('6'),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )));
+    assert_eq!(fx, vec![Effect::RunAudit]);
+    h.send(Msg::Audit(
+        AuditTrigger::Manual,
+        Err(Failure::Other("database is locked".into())),
+    ));
+    let screen = h.screen();
+    assert!(screen.contains("The audit could not run: database is locked"));
+    assert!(screen.contains("the audit could not run: database is locked"));
+    h.chars("r");
+    assert_eq!(h.audit_runs, 1);
+    assert!(h.screen().contains("AUTH-001"));
+}

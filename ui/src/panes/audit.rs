@@ -367,14 +367,14 @@ impl AuditPane {
 
     /// A report arrived (asked for, or re-run by monitoring). Reports of another tenant (a
     /// run that started before a tenant switch) are dropped. Returns a line for the status
-    /// bar when the automatic re-run changed the findings.
+    /// bar when the automatic re-run changed the findings (`Ok`) or the run failed (`Err`).
     pub fn on_report(
         &mut self,
         trigger: AuditTrigger,
         result: Result<Box<AuditReport>, Failure>,
         tenant: &str,
         body: u16,
-    ) -> Option<String> {
+    ) -> Option<Result<String, String>> {
         if trigger == AuditTrigger::Manual {
             self.running = false;
         }
@@ -386,8 +386,8 @@ impl AuditPane {
                     self.report = None;
                     self.findings = Filtered::default();
                 }
-                return match (&self.access, trigger) {
-                    (Access::Failed(why), _) => Some(format!("the audit could not run: {why}")),
+                return match &self.access {
+                    Access::Failed(why) => Some(Err(format!("the audit could not run: {why}"))),
                     _ => None,
                 };
             }
@@ -419,9 +419,9 @@ impl AuditPane {
             (AuditTrigger::Automatic, Some((ids, old_score))) if ids != after_ids => {
                 let gone = ids.iter().filter(|i| !after_ids.contains(i)).count();
                 let new = after_ids.iter().filter(|i| !ids.contains(i)).count();
-                Some(format!(
+                Some(Ok(format!(
                     "the audit re-ran automatically after a change: {gone} resolved, {new} new, score {old_score} → {score}"
-                ))
+                )))
             }
             _ => None,
         }
