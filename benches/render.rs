@@ -56,6 +56,20 @@ fn order(i: u64, status: OrderStatus) -> OrderSummary {
     }
 }
 
+fn log_entry(i: u64) -> rustok_domain::audit::AuditLogEntry {
+    rustok_domain::audit::AuditLogEntry {
+        seq: i as i64,
+        at: Utc::now(),
+        actor: "bench".into(),
+        command: "pay_order".into(),
+        command_id: rustok_domain::CommandId::new_v7(),
+        tenant_id: TenantId::new_v7(),
+        session: None,
+        outcome: rustok_domain::audit::AuditOutcome::Ok,
+        reason: None,
+    }
+}
+
 fn window<T>(total: u64, offset: u64, limit: u64, make: impl Fn(u64) -> T) -> Page<T> {
     let end = (offset + limit).min(total);
     Page {
@@ -97,6 +111,10 @@ fn answer(n: u64, q: &Query) -> QueryResult {
         Query::EventHistory { .. } | Query::DeadLetters => QueryResult::Events(vec![]),
         Query::Search { .. } => QueryResult::Search(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),
+        Query::AuditLog { offset, limit } => {
+            QueryResult::AuditLog(window(n, *offset, *limit, log_entry), vec![])
+        }
+        Query::Staff => QueryResult::Staff(vec![]),
     }
 }
 
@@ -154,6 +172,11 @@ fn app(n: u64, tab: char) -> App {
     key(&mut app, n, KeyCode::Char(tab));
     match tab {
         '2' | '3' | '4' => key(&mut app, n, KeyCode::End),
+        // The Audit pane's audit log: `n` entries, paged from the store.
+        '6' => {
+            key(&mut app, n, KeyCode::Char('l'));
+            key(&mut app, n, KeyCode::End);
+        }
         '5' => {
             for i in 0..n {
                 let fx = app.update(Msg::Event(event(tenant.id, i)));

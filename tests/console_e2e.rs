@@ -452,3 +452,88 @@ fn a_declined_payment_on_the_board_keeps_the_card_and_records_payment_failed() {
             .any(|e| e["event_type"] == "payment.failed")
     );
 }
+
+#[test]
+fn the_audit_pane_re_runs_on_its_own_when_a_finding_is_fixed_elsewhere_and_exports_html() {
+    if !have_tmux() {
+        return;
+    }
+    // Monitoring's periodic check is pushed out of the way: the re-run below comes from the
+    // staff event reaching the console through the live feed.
+    let t = Tmux::launch_with(
+        "audit",
+        &[("RUSTOK_AUDIT_INTERVAL_SECS", "3600")],
+        &[
+            &["tenant", "list"],
+            &[
+                "staff",
+                "add",
+                "bob",
+                "--role",
+                "editor",
+                "--name",
+                "Bob Editor",
+            ],
+            &["staff", "mfa", "owner", "on"],
+        ],
+    );
+    t.wait_for("Content", Duration::from_secs(20));
+    t.keys(&["6"]);
+    t.wait_for("AUTH-001", Duration::from_secs(30));
+    t.wait_for("ran just now by you", Duration::from_secs(10));
+    // The finding's detail names the staff member.
+    t.keys(&["/"]);
+    t.text("AUTH-001");
+    t.keys(&["Enter"]);
+    t.keys(&["Enter"]);
+    t.wait_for(
+        "bob \"Bob Editor\" (editor) has no MFA",
+        Duration::from_secs(5),
+    );
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+
+    // Another process fixes it.
+    cli(&t.db_url(), t.dir.path(), &["staff", "mfa", "bob", "on"]);
+    let start = Instant::now();
+    loop {
+        let s = t.screen();
+        if !s.contains("AUTH-001") && s.contains("automatically after a change") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the audit did not re-run on its own; screen:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The audit log and the staff views.
+    t.keys(&["l"]);
+    t.wait_for("set_staff_mfa", Duration::from_secs(10));
+    t.keys(&["s"]);
+    t.wait_for("Bob Editor", Duration::from_secs(10));
+    t.keys(&["f"]);
+
+    // Export as HTML to a file in the test's directory.
+    let out = t.path("report.html");
+    t.keys(&["e"]);
+    t.wait_for("Export the audit report", Duration::from_secs(5));
+    t.keys(&["-N", "120", "BSpace"]);
+    t.text(&out.display().to_string());
+    t.keys(&["Enter"]);
+    t.wait_for("wrote the HTML audit report", Duration::from_secs(10));
+    let html = std::fs::read_to_string(&out).expect("the report was written");
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..80.min(html.len())]
+    );
+    assert!(html.contains("Security audit"));
+    assert!(html.trim_end().ends_with("</html>"));
+    assert!(
+        !html.contains("AUTH-001"),
+        "the fixed finding is not in the export"
+    );
+    t.keys(&["q"]);
+}

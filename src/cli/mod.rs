@@ -247,19 +247,10 @@ impl Ctx {
         what: &str,
     ) -> Result<(), CliError> {
         self.store.bootstrap_owner(&self.actor.handle).await?;
-        let denied = |reason: String| CliError::Domain(DomainError::denied(reason));
-        match self.store.staff_by_handle(&self.actor.handle).await? {
-            None => Err(denied(format!(
-                "unknown staff member '{}'",
-                rustok_domain::text::printable(&self.actor.handle)
-            ))),
-            Some(s) if !s.active => Err(denied(format!("staff member '{}' is inactive", s.handle))),
-            Some(s) if !s.role.allows(permission) => Err(denied(format!(
-                "{} cannot {what} (needs {permission})",
-                s.role
-            ))),
-            Some(_) => Ok(()),
-        }
+        self.store
+            .authorize_read(&self.actor.handle, permission, what)
+            .await?;
+        Ok(())
     }
 
     /// Sends a command through the action queue and waits for the outcome.

@@ -260,12 +260,22 @@ async fn run(
     let (tx, mut replies) = mpsc::unbounded_channel::<Msg>();
     let mut actor = Actor::new(spec.staff.clone()).read_only(read_only);
     actor.role = Some(spec.role);
+    // Over SSH the audit runs and monitors as in a local console, but exports are refused
+    // (they would write files on the server).
+    let audit = crate::tui::audit::AuditMonitor::start(
+        shared.store.clone(),
+        actor.clone(),
+        tx.clone(),
+        false,
+        crate::tui::audit::interval(),
+    );
     let mut exec = Executor {
         store: shared.store.clone(),
         queue: shared.queue.clone(),
         actor,
         tenant: shared.tenant.clone(),
         tx,
+        audit,
     };
     for fx in app.init() {
         exec.run(fx);

@@ -1,8 +1,9 @@
 //! Carries out the app's effects: queries against the store and commands through the action
 //! queue, each in its own task, answering with a `Msg` on the app's channel.
 
+use super::audit::AuditMonitor;
 use crate::runtime::{ActionQueue, QueueError};
-use rustok_domain::{Actor, CommandEnvelope, Tenant};
+use rustok_domain::{Actor, CommandEnvelope, Permission, Tenant};
 use rustok_store::{EventFilter, NodeFilter, OrderFilter, ProductFilter, Store, StoreError};
 use rustok_ui::{Coverage, Effect, Failure, Msg, Query, QueryResult};
 use tokio::sync::mpsc::UnboundedSender;
@@ -15,6 +16,8 @@ pub struct Executor {
     pub actor: Actor,
     pub tenant: Tenant,
     pub tx: UnboundedSender<Msg>,
+    /// Runs, exports and monitors the security audit for this session.
+    pub audit: AuditMonitor,
 }
 
 fn failure(e: StoreError) -> Failure {
@@ -40,8 +43,11 @@ impl Executor {
                 let store = self.store.clone();
                 let tenant = self.tenant.id;
                 let tx = self.tx.clone();
+                let actor = self.actor.handle.clone();
                 tokio::spawn(async move {
-                    let result = query_store(&store, tenant, query).await.map_err(failure);
+                    let result = query_store(&store, tenant, &actor, query)
+                        .await
+                        .map_err(failure);
                     let _ = tx.send(Msg::Loaded(id, result));
                 });
             }
@@ -75,6 +81,13 @@ impl Executor {
                     let _ = tx.send(Msg::Loaded(id, result.map(QueryResult::Retried)));
                 });
             }
+            Effect::RunAudit => self.audit.run_now(self.tenant.slug.clone()),
+            Effect::CheckAudit => self.audit.check_now(),
+            Effect::ExportAudit {
+                report,
+                format,
+                path,
+            } => self.audit.export(*report, format, path),
             Effect::SwitchTenant(slug) => {
                 let store = self.store.clone();
                 let tx = self.tx.clone();
@@ -96,9 +109,12 @@ impl Executor {
     }
 }
 
+/// Answers a query of the app. `actor` is the session's staff member: the staff list and the
+/// audit log are permission-checked in the store (`staff:read`, `audit:read`).
 pub async fn query_store(
     store: &Store,
     tenant: rustok_domain::TenantId,
+    actor: &str,
     query: Query,
 ) -> Result<QueryResult, StoreError> {
     Ok(match query {
@@ -207,6 +223,34 @@ pub async fn query_store(
                 .map(|t| t.and_utc())
                 .unwrap_or_else(chrono::Utc::now);
             QueryResult::OrderStats(store.order_stats(tenant, midnight).await?)
+        }
+        Query::AuditLog { offset, limit } => {
+            store
+                .authorize_read(
+                    actor,
+                    Permission::new("audit", "read"),
+                    "read the audit log",
+                )
+                .await?;
+            let page = store.audit_log(offset, limit.clamp(1, 1_000)).await?;
+            let tenants = store
+                .tenants()
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t.slug))
+                .collect();
+            QueryResult::AuditLog(page, tenants)
+        }
+        Query::Staff => {
+            store
+                .authorize_read(actor, Permission::new("staff", "read"), "list staff")
+                .await?;
+            let mut staff = store.staff_list().await?;
+            // The console never needs a password hash.
+            for s in &mut staff {
+                s.password_hash = None;
+            }
+            QueryResult::Staff(staff)
         }
     })
 }

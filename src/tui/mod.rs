@@ -2,6 +2,7 @@
 //! action queue and store, and events from the bus. Every pending message is applied before
 //! drawing, frames are at most 60 per second, and nothing is drawn when nothing changed.
 
+pub mod audit;
 mod effects;
 pub mod terminal;
 
@@ -205,6 +206,7 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
             || config.read_only
             || role == Some(rustok_domain::rbac::Role::Support),
     };
+    let session_read_only = session.read_only;
     let mut app = App::new(session, &config, keymap, themes, size);
     for w in warnings {
         app.warn(w);
@@ -223,12 +225,20 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
             stop_relay.subscribe(),
         ))
     };
+    let audit = audit::AuditMonitor::start(
+        store.clone(),
+        actor.clone().read_only(session_read_only),
+        tx.clone(),
+        true,
+        audit::interval(),
+    );
     let mut exec = Executor {
         store: store.clone(),
         queue,
         actor,
         tenant,
         tx,
+        audit,
     };
     for fx in app.init() {
         exec.run(fx);

@@ -255,6 +255,30 @@ impl Store {
         }
     }
 
+    /// May `handle` read what `permission` guards (the staff list, the audit log, the
+    /// security audit)? Returns the staff member's role, or a one-line denial naming the
+    /// permission, e.g. `editor cannot read the audit log (needs audit:read)`. Unlike
+    /// commands, reads do not bootstrap an owner: an unknown handle is denied.
+    pub async fn authorize_read(
+        &self,
+        handle: &str,
+        permission: rbac::Permission,
+        what: &str,
+    ) -> Result<Role, StoreError> {
+        match load_staff(&self.db, handle).await? {
+            None => Err(unknown(handle).into()),
+            Some(s) if !s.active => {
+                Err(DomainError::denied(format!("staff member '{}' is inactive", s.handle)).into())
+            }
+            Some(s) if !s.role.allows(permission) => Err(DomainError::denied(format!(
+                "{} cannot {what} (needs {permission})",
+                s.role
+            ))
+            .into()),
+            Some(s) => Ok(s.role),
+        }
+    }
+
     /// All staff members, by handle.
     pub async fn staff_list(&self) -> Result<Vec<Staff>, StoreError> {
         let rows = staff::Entity::find()

@@ -55,6 +55,14 @@ pub enum Action {
     DeadLetters,
     Retry,
     History,
+    AuditFindings,
+    AuditLog,
+    AuditStaff,
+    RerunAudit,
+    ExportAudit,
+    CycleSeverity,
+    ToggleMfa,
+    ToggleActive,
 }
 
 impl Action {
@@ -77,6 +85,8 @@ impl Action {
                 | Action::NewOrder
                 | Action::AdjustStock
                 | Action::Retry
+                | Action::ToggleMfa
+                | Action::ToggleActive
         )
     }
 }

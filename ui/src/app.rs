@@ -5,6 +5,7 @@ use crate::action::Action;
 use crate::config::Config;
 use crate::keymap::{Context, Keymap};
 use crate::msg::{Coverage, Effect, Failure, Msg, Query, QueryResult, RequestId};
+use crate::panes::audit::{AuditPane, Intent as AuditIntent, View as AuditView};
 use crate::panes::dashboard::Dashboard;
 use crate::panes::editor::NodeEditor;
 use crate::panes::events::{EventsPane, HISTORY_PAGE, Mode as EventsMode};
@@ -18,7 +19,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 use rustok_domain::content::{NodeAction, NodeKind, NodeStatus};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{Applied, Outcome};
@@ -127,6 +128,9 @@ enum Pending {
     LowStock,
     Retry,
     Order(String),
+    AuditLog,
+    Staff,
+    StaffChange(String),
 }
 
 impl Pending {
@@ -138,6 +142,7 @@ impl Pending {
             Pending::Translate => "saving translation…".into(),
             Pending::Order(label) => format!("{label}…"),
             Pending::Retry => "re-queueing…".into(),
+            Pending::StaffChange(label) => format!("{label}…"),
             Pending::OpenEditor
             | Pending::OpenTranslation
             | Pending::ReloadEditor
@@ -176,6 +181,7 @@ pub struct App {
     flash: Option<Flash>,
     orders: OrdersPane,
     events: EventsPane,
+    audit: AuditPane,
     /// Wall-clock time from the runtime's once-a-second clock.
     now: Option<chrono::DateTime<chrono::Utc>>,
     /// Why the database is unreachable, while it is.
@@ -224,6 +230,7 @@ impl App {
             flash: None,
             orders: OrdersPane::default(),
             events: EventsPane::new(config.event_buffer),
+            audit: AuditPane::default(),
             now: None,
             db_down: None,
             quit: false,
@@ -397,7 +404,55 @@ impl App {
                     ));
                 }
             }
+            Tab::Audit => {
+                let intents = self.audit.needs(self.body_height());
+                fx.extend(self.audit_effects(intents));
+            }
             _ => {}
+        }
+        fx
+    }
+
+    /// The body's height (the screen minus the tab line, command bar and status bar).
+    fn body_height(&self) -> u16 {
+        self.size.1.saturating_sub(3)
+    }
+
+    /// Turns what the Audit pane needs into effects.
+    fn audit_effects(&mut self, intents: Vec<AuditIntent>) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        for i in intents {
+            match i {
+                AuditIntent::RunAudit => fx.push(Effect::RunAudit),
+                AuditIntent::LoadLog { offset, limit } => {
+                    fx.extend(self.load(Pending::AuditLog, Query::AuditLog { offset, limit }))
+                }
+                AuditIntent::LoadStaff => fx.extend(self.load(Pending::Staff, Query::Staff)),
+                AuditIntent::Export { format, path } => {
+                    if let Some(r) = self.audit.report.clone() {
+                        self.info(format!("writing {}…", printable(&path)));
+                        fx.push(Effect::ExportAudit {
+                            report: Box::new(r),
+                            format,
+                            path,
+                        });
+                    }
+                }
+                AuditIntent::Info(text) => self.info(text),
+                AuditIntent::Confirm {
+                    title,
+                    message,
+                    command,
+                    label,
+                } => {
+                    self.overlay = Some(Overlay::Confirm {
+                        title,
+                        message,
+                        on_yes: OnConfirm::Dispatch(command, Pending::StaffChange(label)),
+                        danger: true,
+                    });
+                }
+            }
         }
         fx
     }
@@ -503,6 +558,23 @@ impl App {
                 }
                 vec![]
             }
+            Msg::Audit(trigger, result) => {
+                let tenant = self.session.tenant.slug.clone();
+                let body = self.body_height();
+                match self.audit.on_report(trigger, result, &tenant, body) {
+                    Some(Ok(line)) => self.info(line),
+                    Some(Err(line)) => self.error(line),
+                    None => {}
+                }
+                vec![]
+            }
+            Msg::Exported(result) => {
+                match result {
+                    Ok(line) => self.info(line),
+                    Err(f) => self.error(format!("export failed: {f}")),
+                }
+                vec![]
+            }
             Msg::TenantSwitched(result) => match result {
                 Ok(t) => {
                     self.info(format!("now in tenant {}", printable(&t.slug)));
@@ -515,7 +587,16 @@ impl App {
                     self.dashboard = Dashboard::default();
                     self.orders = OrdersPane::default();
                     self.events = EventsPane::new(self.events.capacity());
-                    self.init()
+                    // A watched audit follows the session to the new tenant (monitoring
+                    // then watches that one).
+                    let watched = self.audit.watching();
+                    self.audit = AuditPane::default();
+                    let mut fx = self.init();
+                    if watched && !self.audit.running {
+                        self.audit.running = true;
+                        fx.push(Effect::RunAudit);
+                    }
+                    fx
                 }
                 Err(f) => {
                     self.error(f.to_string());
@@ -578,6 +659,10 @@ impl App {
         if self.tab == Tab::Events && self.events.filter_editing {
             return self.on_events_filter_key(key);
         }
+        if self.tab == Tab::Audit && self.audit.captures_text() {
+            let intents = self.audit.on_text_key(key, self.body_height());
+            return self.audit_effects(intents);
+        }
         if let Some(list) = self.focused_list_mut()
             && list.filter.as_ref().is_some_and(|f| f.editing)
         {
@@ -587,6 +672,7 @@ impl App {
             Tab::Content | Tab::Translations => self.keymap.lookup(Context::List, &key),
             Tab::Orders => self.keymap.lookup(Context::Orders, &key),
             Tab::Events => self.keymap.lookup(Context::Events, &key),
+            Tab::Audit => self.keymap.lookup(Context::Audit, &key),
             _ => None,
         }
         .or_else(|| self.keymap.lookup(Context::Global, &key));
@@ -644,6 +730,17 @@ impl App {
         let pane = match self.tab {
             Tab::Orders => self.on_orders_action(action),
             Tab::Events => self.on_events_action(action),
+            Tab::Audit => {
+                let tenant = self.session.tenant.slug.clone();
+                let body = self.body_height();
+                self.audit
+                    .on_action(action, body, &tenant, self.now)
+                    .map(|intents| {
+                        let mut fx = self.audit_effects(intents);
+                        fx.extend(self.reload_visible());
+                        fx
+                    })
+            }
             _ => None,
         };
         if let Some(fx) = pane {
@@ -1535,6 +1632,15 @@ impl App {
                     }
                     Pending::Products => self.orders.products.on_failed(),
                     Pending::History => self.events.history_loading = false,
+                    // The pane says why (a denial is not an error of the console).
+                    Pending::AuditLog => {
+                        self.audit.on_log_failed(&f);
+                        return vec![];
+                    }
+                    Pending::Staff => {
+                        self.audit.on_staff_failed(&f);
+                        return vec![];
+                    }
                     Pending::OrderStats | Pending::LowStock => {
                         self.dashboard.loading = self.dashboard.loading.saturating_sub(1)
                     }
@@ -1612,6 +1718,15 @@ impl App {
                 self.events.dead = None;
                 self.load(Pending::DeadLetters, Query::DeadLetters)
             }
+            (Pending::AuditLog, QueryResult::AuditLog(page, tenants)) => {
+                self.audit.on_log(page, tenants);
+                self.reload_visible()
+            }
+            (Pending::Staff, QueryResult::Staff(staff)) => {
+                let body = self.body_height();
+                self.audit.on_staff(staff, body);
+                vec![]
+            }
             (Pending::Coverage, QueryResult::LocaleCoverage(c)) => {
                 self.coverage = Some(c);
                 vec![]
@@ -1683,6 +1798,10 @@ impl App {
                     _ => None,
                 };
                 match (p, node) {
+                    (Pending::StaffChange(label), _) => {
+                        self.audit.invalidate_staff();
+                        self.info(label);
+                    }
                     (Pending::Save { .. }, Some(n)) => {
                         if let Some(e) = &mut self.editor {
                             e.saved(&n);
@@ -1813,8 +1932,21 @@ impl App {
         let mine = e.tenant_id == own;
         let aggregate = (e.aggregate_type.clone(), e.aggregate_id);
         self.events.push(e, own);
+        // Every command is in the audit log; staff and tenant changes are what the security
+        // audit reads, so continuous monitoring checks at once instead of at its next tick.
+        self.audit.invalidate_log();
+        if aggregate.0 == "staff" {
+            self.audit.invalidate_staff();
+        }
+        let mut audit_fx = Vec::new();
+        if matches!(aggregate.0.as_str(), "staff" | "tenant") && self.audit.watching() {
+            audit_fx.push(Effect::CheckAudit);
+        }
+        if self.tab == Tab::Audit {
+            audit_fx.extend(self.reload_visible());
+        }
         if !mine {
-            return vec![];
+            return audit_fx;
         }
         match aggregate.0.as_str() {
             "node" => {
@@ -1825,7 +1957,10 @@ impl App {
             _ => {}
         }
         self.dashboard.stale = true;
-        let mut fx = self.reload_visible();
+        let mut fx = audit_fx;
+        if self.tab != Tab::Audit {
+            fx.extend(self.reload_visible());
+        }
         if aggregate.0 == "order"
             && let Some((o, _)) = &self.orders.detail
             && o.id.as_uuid() == aggregate.1
@@ -1969,27 +2104,9 @@ impl App {
                     self.draw_coverage(frame, side);
                 }
             },
-            Tab::Audit => {
-                let text = vec![
-                    Line::styled("The security audit pane is not built yet.", theme.title()),
-                    Line::raw(""),
-                    Line::raw(
-                        "It arrives with the staff, roles and security audit work. Until then:",
-                    ),
-                    Line::styled("  rustok audit run --format markdown", theme.key()),
-                ];
-                frame.render_widget(
-                    Paragraph::new(text).wrap(Wrap { trim: false }).block(
-                        Block::bordered()
-                            .border_style(theme.border(false))
-                            .title(Span::styled(
-                                format!(" {} ", self.tab.title()),
-                                theme.title(),
-                            )),
-                    ),
-                    area,
-                );
-            }
+            Tab::Audit => self
+                .audit
+                .draw(frame, area, theme, &self.session.tenant.slug, self.now),
         }
     }
 
@@ -2073,6 +2190,25 @@ impl App {
                 &self.events.filter_text,
                 "type:PREFIX agg:ID|TYPE tenant:* words · Enter keep · Esc clear",
             );
+            return;
+        }
+        if self.tab == Tab::Audit && self.audit.export.is_some() {
+            bars::input_line(
+                frame,
+                area,
+                theme,
+                "file: ",
+                self.audit.export.as_ref().map_or("", |d| d.path.as_str()),
+                "Tab format · Enter write · Esc cancel",
+            );
+            return;
+        }
+        if self.tab == Tab::Audit && self.audit.captures_text() {
+            let q = match self.audit.view {
+                AuditView::Staff => &self.audit.staff_list.query,
+                _ => &self.audit.findings.query,
+            };
+            bars::input_line(frame, area, theme, "/", q, "Enter keep · Esc clear");
             return;
         }
         if let Some(f) = list.and_then(|l| l.filter.as_ref())
@@ -2161,6 +2297,38 @@ impl App {
                 ];
                 if self.events.mode == EventsMode::DeadLetters {
                     v.push((Context::Events, A::Retry));
+                }
+                v.extend([(Global, A::Help), (Global, A::Quit)]);
+                v
+            }
+            (None, Tab::Audit) => {
+                use crate::keymap::Context::Audit;
+                let detail = match self.audit.view {
+                    AuditView::Findings => self.audit.findings.detail,
+                    AuditView::Staff => self.audit.staff_list.detail,
+                    AuditView::Log => false,
+                };
+                let mut v = vec![
+                    (Audit, A::AuditFindings),
+                    (Audit, A::AuditLog),
+                    (Audit, A::AuditStaff),
+                ];
+                match self.audit.view {
+                    _ if detail => v.push((Audit, A::Back)),
+                    AuditView::Findings => v.extend([
+                        (Audit, A::Open),
+                        (Audit, A::Filter),
+                        (Audit, A::CycleSeverity),
+                        (Audit, A::RerunAudit),
+                        (Audit, A::ExportAudit),
+                    ]),
+                    AuditView::Staff => v.extend([
+                        (Audit, A::Open),
+                        (Audit, A::Filter),
+                        (Audit, A::ToggleMfa),
+                        (Audit, A::ToggleActive),
+                    ]),
+                    AuditView::Log => v.push((Global, A::Refresh)),
                 }
                 v.extend([(Global, A::Help), (Global, A::Quit)]);
                 v

@@ -14,6 +14,7 @@ pub enum Context {
     List,
     Orders,
     Events,
+    Audit,
     Editor,
     Dialog,
 }
@@ -25,6 +26,7 @@ impl Context {
             Context::List => "Content and translation lists",
             Context::Orders => "Orders",
             Context::Events => "Events",
+            Context::Audit => "Audit",
             Context::Editor => "Editor",
             Context::Dialog => "Dialogs",
         }

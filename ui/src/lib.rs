@@ -16,5 +16,7 @@ pub use action::Action;
 pub use app::{App, Session, Tab};
 pub use config::Config;
 pub use keymap::Keymap;
-pub use msg::{Coverage, Effect, Failure, Msg, Query, QueryResult, RequestId};
+pub use msg::{
+    AuditTrigger, Coverage, Effect, Failure, Msg, Query, QueryResult, ReportFormat, RequestId,
+};
 pub use theme::Theme;

@@ -2,6 +2,7 @@
 //! `App` runs in a local terminal, in an SSH session and in snapshot tests.
 
 use ratatui::crossterm::event::KeyEvent;
+use rustok_domain::audit::{AuditLogEntry, AuditReport};
 use rustok_domain::commerce::{Order, OrderStatus};
 use rustok_domain::content::{Node, NodeKind, NodeStatus};
 use rustok_domain::event::EventEnvelope;
@@ -9,7 +10,9 @@ use rustok_domain::read::{
     Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
     StoredEvent,
 };
-use rustok_domain::{Command, DomainError, EventId, Locale, NodeId, OrderId, Tenant};
+use rustok_domain::{
+    Command, DomainError, EventId, Locale, NodeId, OrderId, Staff, Tenant, TenantId,
+};
 use std::sync::Arc;
 
 /// Identifies one request so its reply finds the place that asked.
@@ -57,6 +60,14 @@ pub enum Query {
     /// The tenant's dead letters.
     DeadLetters,
     OrderStats,
+    /// One page of the audit log of staff actions (all tenants), newest first. Needs
+    /// `audit:read`; the store refuses otherwise.
+    AuditLog {
+        offset: u64,
+        limit: u64,
+    },
+    /// Every staff member. Needs `staff:read`.
+    Staff,
 }
 
 /// The answer to a [`Query`].
@@ -75,6 +86,59 @@ pub enum QueryResult {
     OrderStats(OrderStats),
     /// How many dead letters went back in the queue.
     Retried(u64),
+    /// A page of the audit log with the slugs of the tenants it mentions.
+    AuditLog(Page<AuditLogEntry>, Vec<(TenantId, String)>),
+    Staff(Vec<Staff>),
+}
+
+/// Who started an audit run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditTrigger {
+    /// The staff member asked (opening the pane, the re-run key).
+    Manual,
+    /// Continuous monitoring: what the audit reads changed since the last run.
+    Automatic,
+}
+
+/// The formats a report can be exported in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    Markdown,
+    Html,
+}
+
+impl ReportFormat {
+    pub const ALL: [ReportFormat; 3] = [
+        ReportFormat::Html,
+        ReportFormat::Markdown,
+        ReportFormat::Json,
+    ];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ReportFormat::Json => "json",
+            ReportFormat::Markdown => "md",
+            ReportFormat::Html => "html",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportFormat::Json => "JSON",
+            ReportFormat::Markdown => "Markdown",
+            ReportFormat::Html => "HTML",
+        }
+    }
+
+    /// The report as text in this format.
+    pub fn render(self, report: &AuditReport) -> String {
+        match self {
+            ReportFormat::Json => report.to_json(),
+            ReportFormat::Markdown => report.to_markdown(),
+            ReportFormat::Html => report.to_html(),
+        }
+    }
 }
 
 /// Translation completeness of a tenant.
@@ -123,6 +187,11 @@ pub enum Msg {
     TenantSwitched(Result<Tenant, Failure>),
     /// The database became unreachable (`Some(reason)`) or reachable again (`None`).
     DatabaseStatus(Option<String>),
+    /// A security audit report of the session's tenant (the answer to `Effect::RunAudit`,
+    /// or continuous monitoring re-running it after a change), or why it could not run.
+    Audit(AuditTrigger, Result<Box<AuditReport>, Failure>),
+    /// The answer to `Effect::ExportAudit`: the line for the status bar.
+    Exported(Result<String, Failure>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,5 +204,17 @@ pub enum Effect {
     /// Put dead letters back in the outbox queue (one, or all of the tenant's); answered
     /// with `QueryResult::Retried`.
     RetryDeadLetters(RequestId, Option<EventId>),
+    /// Run the security audit of the session's tenant now (answered with `Msg::Audit`);
+    /// from then on the runtime keeps watching for changes and re-runs it on its own.
+    RunAudit,
+    /// Something the audit reads may have changed (a staff or tenant event): re-collect the
+    /// audit input now, and re-run the audit if its fingerprint changed.
+    CheckAudit,
+    /// Write the report to `path` in `format` (answered with `Msg::Exported`).
+    ExportAudit {
+        report: Box<AuditReport>,
+        format: ReportFormat,
+        path: String,
+    },
     Quit,
 }

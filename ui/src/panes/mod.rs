@@ -1,5 +1,6 @@
 //! The panes: each holds its state, turns keys into changes, and draws itself.
 
+pub mod audit;
 pub mod dashboard;
 pub mod editor;
 pub mod events;

@@ -14,6 +14,9 @@ pub fn lines(keymap: &Keymap, read_only: bool) -> Vec<(Context, String, String)>
         Context::List,
         Context::Editor,
         Context::Dialog,
+        Context::Orders,
+        Context::Events,
+        Context::Audit,
     ] {
         for b in keymap.bindings().iter().filter(|b| b.context == ctx) {
             if read_only && b.action.is_mutation() {

@@ -6,19 +6,27 @@ use chrono::{TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use rustok_domain::audit::{
+    AuditInput, AuditLogEntry, AuditOutcome, AuditReport, DatabaseFacts, OutboxFacts,
+    SecurityConfig, TenantFacts,
+};
 use rustok_domain::commerce::{InventoryPolicy, LineItem, Order, OrderStatus, ProductStatus};
 use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
 use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
+use rustok_domain::rbac::Role;
 use rustok_domain::read::{
     Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Outcome, Page, StockRow,
     StoredEvent,
 };
+use rustok_domain::staff::{SshKey, Staff};
 use rustok_domain::{
     Command, CommandId, Currency, EventId, Locale, Money, NodeId, OrderId, ProductId, Tenant,
     TenantId, VariantId,
 };
+use rustok_domain::{DomainError, StaffId};
 use rustok_ui::{
-    App, Config, Coverage, Effect, Failure, Keymap, Msg, Query, QueryResult, RequestId, Session,
+    App, AuditTrigger, Config, Coverage, Effect, Failure, Keymap, Msg, Query, QueryResult,
+    ReportFormat, RequestId, Session,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -118,6 +126,17 @@ pub struct Harness {
     pub dispatched: Vec<(RequestId, Command)>,
     /// Dead letters the app asked to retry.
     pub retried: Vec<Option<EventId>>,
+    pub staff: Vec<Staff>,
+    pub audit_log: Vec<AuditLogEntry>,
+    /// The report `Effect::RunAudit` is answered with (`None`: the run is denied as for an
+    /// editor).
+    pub report: Option<AuditReport>,
+    /// Reads refused as the store refuses them for an editor (`staff`, `audit log`).
+    pub deny_reads: bool,
+    /// How many times the app asked to run the audit / to check for changes.
+    pub audit_runs: usize,
+    pub audit_checks: usize,
+    pub exports: Vec<(ReportFormat, String, u32)>,
 }
 
 impl Harness {
@@ -145,6 +164,13 @@ impl Harness {
             term: Terminal::new(TestBackend::new(W, H)).expect("terminal"),
             dispatched: Vec::new(),
             retried: Vec::new(),
+            staff: Vec::new(),
+            audit_log: Vec::new(),
+            report: None,
+            deny_reads: false,
+            audit_runs: 0,
+            audit_checks: 0,
+            exports: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -310,6 +336,37 @@ impl Harness {
             }
             Query::Tenants => QueryResult::Tenants(vec![tenant()]),
             Query::Search { .. } => QueryResult::Search(vec![]),
+            Query::AuditLog { offset, limit } => QueryResult::AuditLog(
+                Page {
+                    total: self.audit_log.len() as u64,
+                    offset: *offset,
+                    rows: self
+                        .audit_log
+                        .iter()
+                        .rev()
+                        .skip(*offset as usize)
+                        .take(*limit as usize)
+                        .cloned()
+                        .collect(),
+                },
+                vec![(tenant().id, tenant().slug)],
+            ),
+            Query::Staff => QueryResult::Staff(self.staff.clone()),
+        }
+    }
+
+    /// Like the store: reads of staff and the audit log need a permission.
+    pub fn answer_checked(&self, q: &Query) -> Result<QueryResult, Failure> {
+        let what = match q {
+            Query::AuditLog { .. } => Some("read the audit log (needs audit:read)"),
+            Query::Staff => Some("list staff (needs staff:read)"),
+            _ => None,
+        };
+        match what {
+            Some(w) if self.deny_reads => Err(Failure::Domain(DomainError::denied(format!(
+                "editor cannot {w}"
+            )))),
+            _ => Ok(self.answer(q)),
         }
     }
 
@@ -320,8 +377,30 @@ impl Harness {
             for e in fx {
                 match e {
                     Effect::Load(id, q) => {
-                        let r = self.answer(&q);
-                        next.extend(self.app.update(Msg::Loaded(id, Ok(r))));
+                        let r = self.answer_checked(&q);
+                        next.extend(self.app.update(Msg::Loaded(id, r)));
+                    }
+                    Effect::RunAudit => {
+                        self.audit_runs += 1;
+                        let result = match &self.report {
+                            Some(r) => Ok(Box::new(r.clone())),
+                            None => Err(Failure::Domain(DomainError::denied(
+                                "editor cannot run the security audit (needs audit:run)",
+                            ))),
+                        };
+                        next.extend(self.app.update(Msg::Audit(AuditTrigger::Manual, result)));
+                    }
+                    Effect::CheckAudit => self.audit_checks += 1,
+                    Effect::ExportAudit {
+                        report,
+                        format,
+                        path,
+                    } => {
+                        self.exports.push((format, path.clone(), report.score));
+                        next.extend(self.app.update(Msg::Exported(Ok(format!(
+                            "wrote the {} audit report to {path}",
+                            format.label()
+                        )))));
                     }
                     Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
                     Effect::RetryDeadLetters(id, event) => {
@@ -531,6 +610,126 @@ impl Harness {
         dead.attempts = 5;
         dead.last_error = Some("search-index: connection refused".into());
         h.stored.push(dead);
+        h
+    }
+}
+
+pub const KEY_ALICE: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHgiZPlMpwusZJHGccg3sfLIXCj4Og2G8s7+LltunsoQ alice@laptop";
+pub const KEY_BOB: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIIf97d1YOEoHVhbsokfN0gA9+IbPDd9c8ORH3msVxMEF bob@desk";
+
+pub fn staff_member(
+    i: u128,
+    handle: &str,
+    name: &str,
+    role: Role,
+    mfa: bool,
+    keys: &[&str],
+) -> Staff {
+    Staff {
+        id: StaffId::from_uuid(Uuid::from_u128(0xa000 + i)),
+        handle: handle.into(),
+        display_name: name.into(),
+        role,
+        ssh_keys: keys
+            .iter()
+            .map(|k| SshKey::parse(k).expect("valid key"))
+            .collect(),
+        mfa_enabled: mfa,
+        password_hash: None,
+        has_password: i.is_multiple_of(2),
+        active: i != 4,
+        created_at: at(1),
+        updated_at: at(2 + i as u32),
+    }
+}
+
+pub fn fixture_staff() -> Vec<Staff> {
+    vec![
+        staff_member(1, "alice", "Alice Owner", Role::Owner, true, &[KEY_ALICE]),
+        staff_member(2, "bob", "Bob Admin", Role::Admin, false, &[KEY_BOB]),
+        staff_member(3, "carol", "Carol Manager", Role::Manager, true, &[]),
+        staff_member(4, "dave", "Dave (left)", Role::Editor, false, &[KEY_ALICE]),
+        staff_member(5, "erin", "Erin Support", Role::Support, true, &[]),
+    ]
+}
+
+/// What the real checks read, for a deployment with a few problems.
+pub fn audit_input(staff: Vec<Staff>) -> AuditInput {
+    AuditInput {
+        staff,
+        tenants: vec![TenantFacts {
+            slug: "acme".into(),
+            name: "Acme Coffee".into(),
+            is_active: true,
+            active_staff: 2,
+            cross_tenant_rows: 0,
+            isolation_checked: true,
+        }],
+        database: DatabaseFacts {
+            file_mode: Some(0o644),
+            dir_mode: Some(0o755),
+            ..DatabaseFacts::from_url("sqlite:///var/lib/rustok/rustok.db")
+        },
+        config: SecurityConfig {
+            rate_limits_enabled: false,
+            ..SecurityConfig::default()
+        },
+        outbox: OutboxFacts {
+            pending: 2,
+            failed: 1,
+            stale_pending: 0,
+        },
+        events_total: 1_234,
+        ..AuditInput::default()
+    }
+}
+
+/// The report of [`audit_input`] for tenant acme, generated at 09:30.
+pub fn fixture_report(staff: Vec<Staff>) -> AuditReport {
+    AuditReport::run(&audit_input(staff), Some("acme"), at(30))
+}
+
+pub fn log_entry(seq: i64, actor: &str, command: &str, outcome: AuditOutcome) -> AuditLogEntry {
+    AuditLogEntry {
+        seq,
+        at: at(0) + chrono::Duration::minutes(seq),
+        actor: actor.into(),
+        command: command.into(),
+        command_id: CommandId::from_uuid(Uuid::from_u128(0xc000 + seq as u128)),
+        tenant_id: tenant().id,
+        session: (seq.rem_euclid(3) == 0).then(|| format!("ssh-{seq}")),
+        outcome,
+        reason: (outcome == AuditOutcome::Denied)
+            .then(|| "editor cannot pay orders (needs order:pay)".into()),
+    }
+}
+
+pub fn fixture_log(n: i64) -> Vec<AuditLogEntry> {
+    (1..=n)
+        .map(|i| {
+            let (actor, cmd, outcome) = match i % 5 {
+                0 => ("dave", "pay_order", AuditOutcome::Denied),
+                1 => ("alice", "set_staff_mfa", AuditOutcome::Ok),
+                2 => ("carol", "confirm_order", AuditOutcome::Ok),
+                3 => ("bob", "publish_node", AuditOutcome::Refused),
+                _ => ("alice", "create_order", AuditOutcome::Ok),
+            };
+            log_entry(i, actor, cmd, outcome)
+        })
+        .collect()
+}
+
+impl Harness {
+    /// The shop with staff, an audit log and a report, on the Audit tab.
+    pub fn audited() -> Harness {
+        let mut h = Harness::shop();
+        h.staff = fixture_staff();
+        h.audit_log = fixture_log(60);
+        h.report = Some(fixture_report(h.staff.clone()));
+        h.send(Msg::Clock(at(33)));
+        h.key(KeyCode::Char('6'));
         h
     }
 }

@@ -1,0 +1,1412 @@
+//! The Audit pane: the security audit of the session's tenant (score, counts by severity,
+//! findings with a `/` filter, a severity filter and a detail), the audit log of staff
+//! actions (paged from the store, newest first) and the staff list with a detail.
+//!
+//! The pane holds state only. What it needs from the runtime it returns as [`Intent`]s; the
+//! app turns them into effects (so request ids and pending requests stay in one place).
+
+use crate::action::Action;
+use crate::msg::{AuditTrigger, Failure, ReportFormat};
+use crate::theme::Theme;
+use crate::widgets::node_list::group;
+use crate::widgets::window::Window;
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use rustok_domain::audit::{AuditLogEntry, AuditOutcome, AuditReport, Finding, Severity};
+use rustok_domain::rbac::{MATRIX, Role};
+use rustok_domain::read::Page;
+use rustok_domain::text::printable;
+use rustok_domain::{Command, DomainError, Staff, TenantId};
+use std::collections::HashMap;
+
+/// Rows of the audit log asked for at a time.
+pub const LOG_PAGE: u64 = 100;
+/// Lines the header takes (with its border).
+const HEADER: u16 = 5;
+
+/// Which part of the pane is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    Findings,
+    Log,
+    Staff,
+}
+
+/// What the pane needs the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    RunAudit,
+    LoadLog {
+        offset: u64,
+        limit: u64,
+    },
+    LoadStaff,
+    Export {
+        format: ReportFormat,
+        path: String,
+    },
+    Info(String),
+    /// A staff change to confirm, then dispatch (through the action queue and RBAC).
+    Confirm {
+        title: String,
+        message: String,
+        command: Box<Command>,
+        /// What the status bar says while it runs and when it is done.
+        label: String,
+    },
+}
+
+/// Loaded, refused or failed.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Access {
+    #[default]
+    Unknown,
+    Allowed,
+    /// The store refused: the one-line reason (names the permission).
+    Denied(String),
+    Failed(String),
+}
+
+impl Access {
+    fn of(f: &Failure) -> Access {
+        match f {
+            Failure::Domain(DomainError::PermissionDenied { reason }) => {
+                Access::Denied(reason.clone())
+            }
+            other => Access::Failed(other.to_string()),
+        }
+    }
+}
+
+/// A list held in memory, shown through a filter: the selection and the first visible row
+/// are positions in `order` (the matching items, best first).
+#[derive(Debug, Clone, Default)]
+pub struct Filtered {
+    pub order: Vec<usize>,
+    pub selected: usize,
+    pub top: usize,
+    pub query: String,
+    pub editing: bool,
+    pub detail: bool,
+}
+
+impl Filtered {
+    fn move_by(&mut self, delta: i64, height: u16) {
+        if self.order.is_empty() {
+            return;
+        }
+        let last = self.order.len() as i64 - 1;
+        let next = (self.selected as i64).saturating_add(delta).clamp(0, last) as usize;
+        self.select(next, height);
+    }
+
+    fn select(&mut self, i: usize, height: u16) {
+        if self.order.is_empty() {
+            self.selected = 0;
+            self.top = 0;
+            return;
+        }
+        self.selected = i.min(self.order.len() - 1);
+        let h = usize::from(height.max(1));
+        if self.selected < self.top {
+            self.top = self.selected;
+        } else if self.selected >= self.top + h {
+            self.top = self.selected + 1 - h;
+        }
+    }
+
+    /// The positions to draw for a view `height` rows tall.
+    fn visible(&self, height: u16) -> std::ops::Range<usize> {
+        self.top..(self.top + usize::from(height)).min(self.order.len())
+    }
+
+    fn current(&self) -> Option<usize> {
+        self.order.get(self.selected).copied()
+    }
+}
+
+/// The export dialog: a format and an editable path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportDialog {
+    pub format: ReportFormat,
+    pub path: String,
+}
+
+impl ExportDialog {
+    /// `./rustok-audit-<tenant>-<yyyymmdd-hhmm>.html`
+    pub fn new(tenant: &str, at: DateTime<Utc>) -> ExportDialog {
+        let safe: String = tenant
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let format = ReportFormat::Html;
+        ExportDialog {
+            format,
+            path: format!(
+                "./rustok-audit-{safe}-{}.{}",
+                at.format("%Y%m%d-%H%M"),
+                format.extension()
+            ),
+        }
+    }
+
+    /// The next format; the path's extension follows it when it was the old format's.
+    fn cycle(&mut self, forward: bool) {
+        let all = ReportFormat::ALL;
+        let i = all.iter().position(|f| *f == self.format).unwrap_or(0);
+        let next = if forward {
+            all[(i + 1) % all.len()]
+        } else {
+            all[(i + all.len() - 1) % all.len()]
+        };
+        let old = format!(".{}", self.format.extension());
+        if let Some(stem) = self.path.strip_suffix(&old) {
+            self.path = format!("{stem}.{}", next.extension());
+        }
+        self.format = next;
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditPane {
+    pub view: View,
+    /// The latest report of the session's tenant.
+    pub report: Option<AuditReport>,
+    /// Who started the run that produced `report`.
+    pub trigger: Option<AuditTrigger>,
+    /// A run was asked for and has not answered yet.
+    pub running: bool,
+    pub access: Access,
+    pub findings: Filtered,
+    /// Show only findings at or above this severity.
+    pub min_severity: Option<Severity>,
+    pub log: Window<AuditLogEntry>,
+    pub log_access: Access,
+    pub tenants: HashMap<TenantId, String>,
+    pub staff: Option<Vec<Staff>>,
+    pub staff_loading: bool,
+    pub staff_access: Access,
+    pub staff_list: Filtered,
+    /// The member selected before the list reloaded.
+    selected_handle: Option<String>,
+    pub export: Option<ExportDialog>,
+}
+
+fn severity_style(theme: &Theme, s: Severity) -> Style {
+    match s {
+        Severity::Critical | Severity::High => theme.error(),
+        Severity::Medium | Severity::Warning => theme.warning(),
+        Severity::Low => theme.key(),
+        Severity::Info => theme.muted(),
+    }
+}
+
+/// "just now", "42 s ago", "3 min ago", "2 h ago", or the date.
+pub fn ago(then: DateTime<Utc>, now: Option<DateTime<Utc>>) -> String {
+    let Some(now) = now else {
+        return format!("at {} UTC", then.format("%H:%M:%S"));
+    };
+    let s = (now - then).num_seconds().max(0);
+    match s {
+        0..=4 => "just now".into(),
+        5..=59 => format!("{s} s ago"),
+        60..=3599 => format!("{} min ago", s / 60),
+        3600..=86_399 => format!("{} h ago", s / 3600),
+        _ => format!("on {}", then.format("%Y-%m-%d %H:%M UTC")),
+    }
+}
+
+fn finding_key(f: &Finding) -> String {
+    format!(
+        "{} {} {} {} {} {}",
+        f.id,
+        f.title,
+        f.category.label(),
+        f.severity,
+        f.tenant.as_deref().unwrap_or(""),
+        f.evidence.join(" ")
+    )
+}
+
+fn staff_key(s: &Staff) -> String {
+    format!("{} {} {}", s.handle, s.display_name, s.role)
+}
+
+impl AuditPane {
+    /// True while typed characters belong to the pane (filter line, export path).
+    pub fn captures_text(&self) -> bool {
+        self.export.is_some()
+            || match self.view {
+                View::Findings => self.findings.editing,
+                View::Staff => self.staff_list.editing,
+                View::Log => false,
+            }
+    }
+
+    /// A report is shown, so continuous monitoring is worth poking on changes.
+    pub fn watching(&self) -> bool {
+        self.report.is_some()
+    }
+
+    fn list_height(body: u16) -> u16 {
+        body.saturating_sub(HEADER + 3)
+    }
+
+    /// What the visible view is missing (`body` is the pane's height).
+    pub fn needs(&mut self, body: u16) -> Vec<Intent> {
+        let mut out = Vec::new();
+        match self.view {
+            View::Findings => {
+                if self.report.is_none() && !self.running && self.access == Access::Unknown {
+                    self.running = true;
+                    out.push(Intent::RunAudit);
+                }
+            }
+            View::Log => {
+                if !matches!(self.log_access, Access::Denied(_))
+                    && let Some((offset, _)) = self.log.needs(Self::list_height(body))
+                {
+                    out.push(Intent::LoadLog {
+                        offset,
+                        limit: LOG_PAGE,
+                    });
+                }
+            }
+            View::Staff => {
+                if self.staff.is_none()
+                    && !self.staff_loading
+                    && !matches!(self.staff_access, Access::Denied(_))
+                {
+                    self.staff_loading = true;
+                    out.push(Intent::LoadStaff);
+                }
+            }
+        }
+        out
+    }
+
+    /// Recomputes which findings show (filter, severity), most severe first, keeping the
+    /// selected finding selected when it still shows.
+    fn refilter_findings(&mut self, height: u16) {
+        let keep = self
+            .findings
+            .current()
+            .and_then(|i| self.report.as_ref()?.findings.get(i).map(|f| f.id.clone()));
+        let Some(report) = &self.report else {
+            self.findings.order.clear();
+            return;
+        };
+        let min = self.min_severity;
+        let mut order: Vec<usize> = if self.findings.query.trim().is_empty() {
+            (0..report.findings.len()).collect()
+        } else {
+            let keys: Vec<String> = report.findings.iter().map(finding_key).collect();
+            crate::fuzzy::rank(&self.findings.query, &keys, |s| s.as_str())
+        };
+        order.retain(|&i| min.is_none_or(|m| report.findings[i].severity >= m));
+        if self.findings.query.trim().is_empty() {
+            order.sort_by(|&a, &b| {
+                let (fa, fb) = (&report.findings[a], &report.findings[b]);
+                fb.severity
+                    .cmp(&fa.severity)
+                    .then(fa.category.cmp(&fb.category))
+                    .then(fa.id.cmp(&fb.id))
+                    .then(fa.tenant.cmp(&fb.tenant))
+            });
+        }
+        self.findings.order = order;
+        let pos = keep
+            .and_then(|id| {
+                self.findings
+                    .order
+                    .iter()
+                    .position(|&i| report.findings[i].id == id)
+            })
+            .unwrap_or(0);
+        self.findings.top = 0;
+        self.findings.select(pos, height);
+        if self.findings.order.is_empty() {
+            self.findings.detail = false;
+        }
+    }
+
+    fn refilter_staff(&mut self, height: u16) {
+        let keep = self.selected_handle.take();
+        let Some(staff) = &self.staff else {
+            self.staff_list.order.clear();
+            return;
+        };
+        let keys: Vec<String> = staff.iter().map(staff_key).collect();
+        self.staff_list.order = crate::fuzzy::rank(&self.staff_list.query, &keys, |s| s.as_str());
+        let pos = keep
+            .and_then(|h| {
+                self.staff_list
+                    .order
+                    .iter()
+                    .position(|&i| staff[i].handle == h)
+            })
+            .unwrap_or(0);
+        self.staff_list.top = 0;
+        self.staff_list.select(pos, height);
+        if self.staff_list.order.is_empty() {
+            self.staff_list.detail = false;
+        }
+    }
+
+    /// A report arrived (asked for, or re-run by monitoring). Reports of another tenant (a
+    /// run that started before a tenant switch) are dropped. Returns a line for the status
+    /// bar when the automatic re-run changed the findings (`Ok`) or the run failed (`Err`).
+    pub fn on_report(
+        &mut self,
+        trigger: AuditTrigger,
+        result: Result<Box<AuditReport>, Failure>,
+        tenant: &str,
+        body: u16,
+    ) -> Option<Result<String, String>> {
+        if trigger == AuditTrigger::Manual {
+            self.running = false;
+        }
+        let report = match result {
+            Ok(r) => r,
+            Err(f) => {
+                self.access = Access::of(&f);
+                if matches!(self.access, Access::Denied(_)) {
+                    self.report = None;
+                    self.findings = Filtered::default();
+                }
+                return match &self.access {
+                    Access::Failed(why) => Some(Err(format!("the audit could not run: {why}"))),
+                    _ => None,
+                };
+            }
+        };
+        if report.tenant.as_deref().is_some_and(|t| t != tenant) {
+            return None;
+        }
+        self.access = Access::Allowed;
+        let before = self.report.as_ref().map(|r| {
+            let mut ids: Vec<(String, Option<String>)> = r
+                .findings
+                .iter()
+                .map(|f| (f.id.clone(), f.tenant.clone()))
+                .collect();
+            ids.sort();
+            (ids, r.score)
+        });
+        let mut after_ids: Vec<(String, Option<String>)> = report
+            .findings
+            .iter()
+            .map(|f| (f.id.clone(), f.tenant.clone()))
+            .collect();
+        after_ids.sort();
+        let score = report.score;
+        self.report = Some(*report);
+        self.trigger = Some(trigger);
+        self.refilter_findings(Self::list_height(body));
+        match (trigger, before) {
+            (AuditTrigger::Automatic, Some((ids, old_score))) if ids != after_ids => {
+                let gone = ids.iter().filter(|i| !after_ids.contains(i)).count();
+                let new = after_ids.iter().filter(|i| !ids.contains(i)).count();
+                Some(Ok(format!(
+                    "the audit re-ran automatically after a change: {gone} resolved, {new} new, score {old_score} → {score}"
+                )))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn on_log(&mut self, page: Page<AuditLogEntry>, tenants: Vec<(TenantId, String)>) {
+        self.log_access = Access::Allowed;
+        self.tenants.extend(tenants);
+        self.log.on_page(page);
+    }
+
+    pub fn on_log_failed(&mut self, f: &Failure) {
+        self.log.on_failed();
+        self.log_access = Access::of(f);
+    }
+
+    pub fn on_staff(&mut self, staff: Vec<Staff>, body: u16) {
+        if self.selected_handle.is_none() {
+            self.selected_handle = self.selected_staff().map(|s| s.handle.clone());
+        }
+        self.staff_loading = false;
+        self.staff_access = Access::Allowed;
+        self.staff = Some(staff);
+        self.refilter_staff(Self::list_height(body));
+    }
+
+    pub fn on_staff_failed(&mut self, f: &Failure) {
+        self.staff_loading = false;
+        self.staff_access = Access::of(f);
+    }
+
+    /// A command ran: the audit log reloads when next shown.
+    pub fn invalidate_log(&mut self) {
+        self.log.invalidate();
+    }
+
+    /// A staff member changed: the staff list reloads when next shown (keeping the
+    /// selected member selected).
+    pub fn invalidate_staff(&mut self) {
+        if !self.staff_loading && self.staff.is_some() {
+            self.selected_handle = self.selected_staff().map(|s| s.handle.clone());
+            self.staff = None;
+        }
+    }
+
+    /// Keys while the filter line or the export dialog is open.
+    pub fn on_text_key(&mut self, key: KeyEvent, body: u16) -> Vec<Intent> {
+        let h = Self::list_height(body);
+        if let Some(d) = &mut self.export {
+            match key.code {
+                KeyCode::Esc => self.export = None,
+                KeyCode::Enter => {
+                    let d = d.clone();
+                    self.export = None;
+                    if d.path.trim().is_empty() {
+                        return vec![Intent::Info("no file name: export cancelled".into())];
+                    }
+                    return vec![Intent::Export {
+                        format: d.format,
+                        path: d.path.trim().to_string(),
+                    }];
+                }
+                KeyCode::Tab | KeyCode::Right => d.cycle(true),
+                KeyCode::BackTab | KeyCode::Left => d.cycle(false),
+                KeyCode::Backspace => {
+                    d.path.pop();
+                }
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    d.path.push(c)
+                }
+                _ => {}
+            }
+            return vec![];
+        }
+        let list = match self.view {
+            View::Findings => &mut self.findings,
+            View::Staff => &mut self.staff_list,
+            View::Log => return vec![],
+        };
+        match key.code {
+            KeyCode::Esc => {
+                list.editing = false;
+                list.query.clear();
+            }
+            KeyCode::Enter => {
+                list.editing = false;
+                return vec![];
+            }
+            KeyCode::Backspace => {
+                list.query.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                list.query.push(c)
+            }
+            _ => return vec![],
+        }
+        match self.view {
+            View::Findings => self.refilter_findings(h),
+            _ => self.refilter_staff(h),
+        }
+        vec![]
+    }
+
+    /// The pane's keys; `None` leaves the action to the global bindings.
+    pub fn on_action(
+        &mut self,
+        action: Action,
+        body: u16,
+        tenant: &str,
+        now: Option<DateTime<Utc>>,
+    ) -> Option<Vec<Intent>> {
+        let h = Self::list_height(body);
+        let page = i64::from(h.max(1));
+        Some(match action {
+            Action::AuditFindings => {
+                self.view = View::Findings;
+                vec![]
+            }
+            Action::AuditLog => {
+                self.view = View::Log;
+                vec![]
+            }
+            Action::AuditStaff => {
+                self.view = View::Staff;
+                vec![]
+            }
+            Action::RerunAudit => {
+                self.running = true;
+                self.view = View::Findings;
+                vec![Intent::RunAudit]
+            }
+            Action::ExportAudit => match &self.report {
+                Some(r) => {
+                    let at = now.unwrap_or(r.generated_at);
+                    self.export = Some(ExportDialog::new(tenant, at));
+                    vec![]
+                }
+                None => vec![Intent::Info(
+                    "no report to export yet (r runs the audit)".into(),
+                )],
+            },
+            Action::CycleSeverity if self.view == View::Findings => {
+                let order = Severity::DESCENDING;
+                self.min_severity = match self.min_severity {
+                    None => Some(order[0]),
+                    Some(Severity::Low) | Some(Severity::Info) => None,
+                    Some(s) => order.iter().position(|x| *x == s).map(|i| order[i + 1]),
+                };
+                self.refilter_findings(h);
+                vec![]
+            }
+            Action::Filter => {
+                match self.view {
+                    View::Findings => self.findings.editing = true,
+                    View::Staff => self.staff_list.editing = true,
+                    View::Log => {
+                        return Some(vec![Intent::Info(
+                            "the audit log is not filtered here; try: rustok audit log --json | jq"
+                                .into(),
+                        )]);
+                    }
+                }
+                vec![]
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                let delta = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::PageUp => -page,
+                    Action::PageDown => page,
+                    Action::Top => i64::MIN / 2,
+                    _ => i64::MAX / 2,
+                };
+                match self.view {
+                    View::Findings => self.findings.move_by(delta, h),
+                    View::Staff => self.staff_list.move_by(delta, h),
+                    View::Log => match action {
+                        Action::Top => self.log.select(0, h),
+                        Action::Bottom => self.log.select(u64::MAX, h),
+                        _ => self.log.move_by(delta, h),
+                    },
+                }
+                vec![]
+            }
+            Action::Open => {
+                match self.view {
+                    View::Findings if self.findings.current().is_some() => {
+                        self.findings.detail = true
+                    }
+                    View::Staff if self.staff_list.current().is_some() => {
+                        self.staff_list.detail = true
+                    }
+                    _ => {}
+                }
+                vec![]
+            }
+            Action::Back => {
+                let list = match self.view {
+                    View::Findings => Some(&mut self.findings),
+                    View::Staff => Some(&mut self.staff_list),
+                    View::Log => None,
+                };
+                if let Some(l) = list {
+                    if l.detail {
+                        l.detail = false;
+                    } else if !l.query.is_empty() {
+                        l.query.clear();
+                        match self.view {
+                            View::Findings => self.refilter_findings(h),
+                            _ => self.refilter_staff(h),
+                        }
+                    } else if self.view == View::Findings && self.min_severity.is_some() {
+                        self.min_severity = None;
+                        self.refilter_findings(h);
+                    }
+                } else {
+                    self.view = View::Findings;
+                }
+                vec![]
+            }
+            Action::ToggleMfa | Action::ToggleActive => {
+                let target = match self.view {
+                    View::Staff => self.selected_staff().cloned(),
+                    _ => None,
+                };
+                let Some(s) = target else {
+                    return Some(vec![Intent::Info(
+                        "select a staff member in the Staff view (s) first".into(),
+                    )]);
+                };
+                let handle = printable(&s.handle);
+                vec![if action == Action::ToggleMfa {
+                    let on = !s.mfa_enabled;
+                    Intent::Confirm {
+                        title: format!("Turn MFA {} for {handle}?", if on { "on" } else { "off" }),
+                        message: if on {
+                            format!("{handle} will be required to use multi-factor authentication.")
+                        } else {
+                            format!(
+                                "{handle} will sign in with a single factor (the audit reports it)."
+                            )
+                        },
+                        command: Box::new(Command::SetStaffMfa {
+                            handle: s.handle.clone(),
+                            enabled: on,
+                        }),
+                        label: format!("MFA {} for {handle}", if on { "on" } else { "off" }),
+                    }
+                } else {
+                    let active = !s.active;
+                    Intent::Confirm {
+                        title: format!(
+                            "{} {handle}?",
+                            if active { "Activate" } else { "Deactivate" }
+                        ),
+                        message: if active {
+                            format!("{handle} will be able to sign in and act again.")
+                        } else {
+                            format!("{handle} will be refused on every command and login.")
+                        },
+                        command: Box::new(Command::SetStaffActive {
+                            handle: s.handle.clone(),
+                            active,
+                        }),
+                        label: format!(
+                            "{handle} {}",
+                            if active { "activated" } else { "deactivated" }
+                        ),
+                    }
+                }]
+            }
+            Action::Refresh => {
+                self.log.invalidate();
+                self.staff = None;
+                self.staff_access = Access::Unknown;
+                self.log_access = Access::Unknown;
+                if self.view == View::Findings {
+                    self.running = true;
+                    return Some(vec![Intent::RunAudit]);
+                }
+                vec![]
+            }
+            _ => return None,
+        })
+    }
+
+    pub fn selected_finding(&self) -> Option<&Finding> {
+        let i = self.findings.current()?;
+        self.report.as_ref()?.findings.get(i)
+    }
+
+    pub fn selected_staff(&self) -> Option<&Staff> {
+        let i = self.staff_list.current()?;
+        self.staff.as_ref()?.get(i)
+    }
+
+    // ----- draw -------------------------------------------------------------------------
+
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        tenant: &str,
+        now: Option<DateTime<Utc>>,
+    ) {
+        let [header, body] =
+            Layout::vertical([Constraint::Length(HEADER), Constraint::Fill(1)]).areas(area);
+        self.draw_header(frame, header, theme, tenant, now);
+        match self.view {
+            View::Findings => match &self.access {
+                Access::Denied(why) => denied(frame, body, theme, "Findings", why),
+                _ if self.findings.detail => self.draw_finding(frame, body, theme),
+                _ => self.draw_findings(frame, body, theme),
+            },
+            View::Log => match &self.log_access {
+                Access::Denied(why) => denied(frame, body, theme, "Audit log", why),
+                _ => self.draw_log(frame, body, theme),
+            },
+            View::Staff => match &self.staff_access {
+                Access::Denied(why) => denied(frame, body, theme, "Staff", why),
+                _ if self.staff_list.detail => self.draw_staff_member(frame, body, theme),
+                _ => self.draw_staff(frame, body, theme),
+            },
+        }
+        if let Some(d) = &self.export {
+            draw_export(frame, area, theme, d);
+        }
+    }
+
+    fn draw_header(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        tenant: &str,
+        now: Option<DateTime<Utc>>,
+    ) {
+        let tab = |label: &str, key: &str, v: View| -> Vec<Span<'static>> {
+            let style = if self.view == v {
+                theme.tab_active()
+            } else {
+                theme.muted()
+            };
+            vec![
+                Span::styled(format!(" {label} "), style),
+                Span::styled(format!("({key}) "), theme.muted()),
+            ]
+        };
+        let mut views: Vec<Span> = Vec::new();
+        views.extend(tab("Findings", "f", View::Findings));
+        views.extend(tab("Audit log", "l", View::Log));
+        views.extend(tab("Staff", "s", View::Staff));
+        let mut lines: Vec<Line> = Vec::new();
+        match (&self.report, &self.access) {
+            (_, Access::Denied(_)) => {
+                lines.push(Line::styled(
+                    "The security audit is not available to you (see below).",
+                    theme.warning(),
+                ));
+                lines.push(Line::raw(""));
+            }
+            (None, Access::Failed(why)) => {
+                lines.push(Line::styled(
+                    format!("The audit could not run: {}", printable(why)),
+                    theme.error(),
+                ));
+                lines.push(Line::styled("r tries again", theme.muted()));
+            }
+            (None, _) => {
+                lines.push(Line::styled(
+                    format!(
+                        "Running the security audit of tenant {}…",
+                        printable(tenant)
+                    ),
+                    theme.muted(),
+                ));
+                lines.push(Line::raw(""));
+            }
+            (Some(r), _) => {
+                let verdict = if r.passed {
+                    Span::styled(" PASS ", theme.success())
+                } else {
+                    Span::styled(" FAIL ", theme.error())
+                };
+                lines.push(Line::from(vec![
+                    Span::styled("Score ", theme.muted()),
+                    Span::styled(format!("{}/100", r.score), theme.title()),
+                    verdict,
+                    Span::styled("(pass ≥ 80)   ", theme.muted()),
+                    Span::styled("tenant ", theme.muted()),
+                    Span::raw(printable(r.tenant.as_deref().unwrap_or("all"))),
+                    Span::styled(
+                        format!("   {} checks · {} findings", r.checks_run, r.findings.len()),
+                        theme.muted(),
+                    ),
+                ]));
+                let mut counts: Vec<Span> = Vec::new();
+                for s in Severity::DESCENDING {
+                    let n = r.counts.get(s);
+                    let style = if n == 0 {
+                        theme.muted()
+                    } else {
+                        severity_style(theme, s)
+                    };
+                    counts.push(Span::styled(format!("{n} {s}"), style));
+                    counts.push(Span::raw("  "));
+                }
+                let how = match (self.running, self.trigger) {
+                    (true, _) => "re-running now…".to_string(),
+                    (false, Some(AuditTrigger::Automatic)) => format!(
+                        "ran {}, automatically after a change",
+                        ago(r.generated_at, now)
+                    ),
+                    (false, _) => format!("ran {} by you", ago(r.generated_at, now)),
+                };
+                counts.push(Span::styled(format!("· {how}"), theme.muted()));
+                lines.push(Line::from(counts));
+            }
+        }
+        lines.push(Line::from(views));
+        frame.render_widget(
+            Paragraph::new(lines).block(
+                Block::bordered()
+                    .border_style(theme.border(false))
+                    .title(Span::styled(" Security audit ", theme.title())),
+            ),
+            area,
+        );
+    }
+
+    fn draw_findings(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let shown = self.findings.order.len();
+        let mut title = vec![Span::styled(" Findings ", theme.title())];
+        if let Some(r) = &self.report {
+            title.push(Span::styled(
+                format!("{shown} of {} ", r.findings.len()),
+                theme.muted(),
+            ));
+        }
+        if let Some(m) = self.min_severity {
+            title.push(Span::styled(
+                format!("· {m} and above "),
+                severity_style(theme, m),
+            ));
+        }
+        if !self.findings.query.is_empty() || self.findings.editing {
+            title.push(Span::styled(
+                format!("· /{} ", printable(&self.findings.query)),
+                theme.key(),
+            ));
+        }
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Line::from(title));
+        let Some(report) = &self.report else {
+            frame.render_widget(Paragraph::new("").block(block), area);
+            return;
+        };
+        if report.findings.is_empty() {
+            frame.render_widget(
+                Paragraph::new("No findings: every check passed.")
+                    .style(theme.success())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        if shown == 0 {
+            frame.render_widget(
+                Paragraph::new("No finding matches (Esc clears the filter).")
+                    .style(theme.muted())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let height = area.height.saturating_sub(3);
+        let rows: Vec<Row> = self
+            .findings
+            .visible(height)
+            .map(|pos| {
+                let f = &report.findings[self.findings.order[pos]];
+                let row = Row::new(vec![
+                    Cell::from(f.severity.as_str().to_uppercase())
+                        .style(severity_style(theme, f.severity)),
+                    Cell::from(f.id.clone()),
+                    Cell::from(f.category.label()),
+                    Cell::from(printable(&f.title)),
+                    Cell::from(printable(f.tenant.as_deref().unwrap_or("-"))),
+                ]);
+                if pos == self.findings.selected {
+                    row.style(theme.selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(17),
+                Constraint::Fill(1),
+                Constraint::Length(12),
+            ],
+        )
+        .header(
+            Row::new(["SEVERITY", "CHECK", "CATEGORY", "FINDING", "TENANT"]).style(theme.muted()),
+        )
+        .block(block);
+        frame.render_widget(table, area);
+    }
+
+    fn draw_finding(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let Some(f) = self.selected_finding() else {
+            return;
+        };
+        let label = |s: &str| Span::styled(format!("{s:<14}"), theme.muted());
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled(
+                    format!("{} ", f.severity.as_str().to_uppercase()),
+                    severity_style(theme, f.severity),
+                ),
+                Span::styled(format!("{} ", f.id), theme.key()),
+                Span::styled(printable(&f.title), theme.title()),
+            ]),
+            Line::raw(""),
+            Line::from(vec![label("Category"), Span::raw(f.category.label())]),
+            Line::from(vec![
+                label("Severity"),
+                Span::styled(f.severity.as_str(), severity_style(theme, f.severity)),
+                Span::styled(
+                    format!("  (−{} points)", f.severity.penalty()),
+                    theme.muted(),
+                ),
+            ]),
+            Line::from(vec![
+                label("CWE"),
+                Span::raw(f.cwe.clone().unwrap_or_else(|| "-".into())),
+                Span::styled("   CVSS ", theme.muted()),
+                Span::raw(f.cvss.map_or("-".into(), |c| format!("{c:.1}"))),
+            ]),
+            Line::from(vec![
+                label("Tenant"),
+                Span::raw(printable(f.tenant.as_deref().unwrap_or("deployment-wide"))),
+            ]),
+            Line::raw(""),
+            Line::styled("Description", theme.title()),
+            Line::raw(printable(&f.description)),
+            Line::raw(""),
+            Line::styled("Evidence", theme.title()),
+        ];
+        if f.evidence.is_empty() {
+            lines.push(Line::styled("  (none recorded)", theme.muted()));
+        }
+        for e in &f.evidence {
+            lines.push(Line::raw(format!("  • {}", printable(e))));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled("Remediation", theme.title()),
+            Span::styled(
+                format!("  (effort: {})", f.remediation.effort.label()),
+                theme.muted(),
+            ),
+        ]));
+        lines.push(Line::raw(printable(&f.remediation.steps)));
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Compliance", theme.title()));
+        if f.compliance.is_empty() {
+            lines.push(Line::styled("  -", theme.muted()));
+        }
+        for c in &f.compliance {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<14}", c.framework.label()), theme.key()),
+                Span::raw(printable(&c.control)),
+            ]));
+        }
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                Block::bordered()
+                    .border_style(theme.border(true))
+                    .title(Line::from(vec![
+                        Span::styled(" Finding ", theme.title()),
+                        Span::styled(
+                            format!(
+                                "{} of {} · ↑/↓ previous/next · Esc back ",
+                                self.findings.selected + 1,
+                                self.findings.order.len()
+                            ),
+                            theme.muted(),
+                        ),
+                    ])),
+            ),
+            area,
+        );
+    }
+
+    fn draw_log(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let w = &self.log;
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Line::from(vec![
+                Span::styled(" Audit log ", theme.title()),
+                Span::styled(
+                    format!("{} entries, newest first ", group(w.total())),
+                    theme.muted(),
+                ),
+            ]));
+        if let Access::Failed(why) = &self.log_access {
+            frame.render_widget(
+                Paragraph::new(format!("could not load the audit log: {}", printable(why)))
+                    .style(theme.error())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        if !w.is_loaded() {
+            frame.render_widget(
+                Paragraph::new("loading…").style(theme.muted()).block(block),
+                area,
+            );
+            return;
+        }
+        if w.total() == 0 {
+            frame.render_widget(
+                Paragraph::new("The audit log is empty: no staff action was recorded yet.")
+                    .style(theme.muted())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let height = area.height.saturating_sub(3);
+        let rows: Vec<Row> = w
+            .visible(height)
+            .map(|i| match w.row(i) {
+                Some(e) => {
+                    let tenant = self
+                        .tenants
+                        .get(&e.tenant_id)
+                        .map(|s| printable(s))
+                        .unwrap_or_else(|| {
+                            crate::widgets::node_list::short_id(e.tenant_id.as_uuid())
+                        });
+                    let outcome_style = match e.outcome {
+                        AuditOutcome::Ok => theme.success(),
+                        AuditOutcome::Denied => theme.error(),
+                        AuditOutcome::Refused | AuditOutcome::Error => theme.warning(),
+                    };
+                    let row = Row::new(vec![
+                        Cell::from(e.at.format("%Y-%m-%d %H:%M:%S").to_string()),
+                        Cell::from(printable(&e.actor)),
+                        Cell::from(e.command.clone()),
+                        Cell::from(tenant),
+                        Cell::from(printable(e.session.as_deref().unwrap_or("-"))),
+                        Cell::from(e.outcome.as_str()).style(outcome_style),
+                        Cell::from(printable(e.reason.as_deref().unwrap_or(""))),
+                    ]);
+                    if i == w.selected_index() {
+                        row.style(theme.selected())
+                    } else {
+                        row
+                    }
+                }
+                None => Row::new(vec![Cell::from("…")]),
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(19),
+                Constraint::Length(12),
+                Constraint::Length(18),
+                Constraint::Length(10),
+                Constraint::Length(14),
+                Constraint::Length(7),
+                Constraint::Fill(1),
+            ],
+        )
+        .header(
+            Row::new([
+                "WHEN (UTC)",
+                "WHO",
+                "ACTION",
+                "TENANT",
+                "SESSION",
+                "OUTCOME",
+                "REASON",
+            ])
+            .style(theme.muted()),
+        )
+        .block(block);
+        frame.render_widget(table, area);
+    }
+
+    fn draw_staff(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let mut title = vec![Span::styled(" Staff ", theme.title())];
+        if let Some(s) = &self.staff {
+            title.push(Span::styled(
+                format!("{} of {} ", self.staff_list.order.len(), s.len()),
+                theme.muted(),
+            ));
+        }
+        if !self.staff_list.query.is_empty() || self.staff_list.editing {
+            title.push(Span::styled(
+                format!("· /{} ", printable(&self.staff_list.query)),
+                theme.key(),
+            ));
+        }
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Line::from(title));
+        if let Access::Failed(why) = &self.staff_access {
+            frame.render_widget(
+                Paragraph::new(format!("could not load the staff: {}", printable(why)))
+                    .style(theme.error())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let Some(staff) = &self.staff else {
+            frame.render_widget(
+                Paragraph::new("loading…").style(theme.muted()).block(block),
+                area,
+            );
+            return;
+        };
+        let height = area.height.saturating_sub(3);
+        let on_off = |b: bool, good: bool| {
+            let style = if b == good {
+                theme.success()
+            } else {
+                theme.warning()
+            };
+            Cell::from(if b { "yes" } else { "no" }).style(style)
+        };
+        let rows: Vec<Row> = self
+            .staff_list
+            .visible(height)
+            .map(|pos| {
+                let s = &staff[self.staff_list.order[pos]];
+                let row = Row::new(vec![
+                    Cell::from(printable(&s.handle)),
+                    Cell::from(printable(&s.display_name)),
+                    Cell::from(s.role.as_str()),
+                    on_off(s.mfa_enabled, true),
+                    Cell::from(s.ssh_keys.len().to_string()),
+                    Cell::from(if s.has_password { "set" } else { "-" }),
+                    Cell::from(if s.active { "active" } else { "inactive" }).style(if s.active {
+                        Style::new()
+                    } else {
+                        theme.muted()
+                    }),
+                ]);
+                if pos == self.staff_list.selected {
+                    row.style(theme.selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let table = Table::new(
+            rows,
+            [
+                Constraint::Length(20),
+                Constraint::Fill(1),
+                Constraint::Length(9),
+                Constraint::Length(5),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(9),
+            ],
+        )
+        .header(
+            Row::new([
+                "HANDLE", "NAME", "ROLE", "MFA", "SSH KEYS", "PASSWORD", "STATE",
+            ])
+            .style(theme.muted()),
+        )
+        .block(block);
+        frame.render_widget(table, area);
+    }
+
+    fn draw_staff_member(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let Some(s) = self.selected_staff() else {
+            return;
+        };
+        let label = |t: &str| Span::styled(format!("{t:<14}"), theme.muted());
+        let yes_no = |b: bool, good: bool| {
+            Span::styled(
+                if b { "yes" } else { "no" },
+                if b == good {
+                    theme.success()
+                } else {
+                    theme.warning()
+                },
+            )
+        };
+        let grants: Vec<&str> = MATRIX
+            .iter()
+            .find(|(r, _)| *r == s.role)
+            .map(|(_, g)| g.to_vec())
+            .unwrap_or_default();
+        let mut lines = vec![
+            Line::from(vec![
+                Span::styled(printable(&s.handle), theme.title()),
+                Span::raw(format!("  {}", printable(&s.display_name))),
+            ]),
+            Line::raw(""),
+            Line::from(vec![
+                label("Role"),
+                Span::styled(s.role.as_str(), theme.key()),
+            ]),
+            Line::from(vec![label("Permissions"), Span::raw(grants.join(", "))]),
+            Line::from(vec![label("MFA"), yes_no(s.mfa_enabled, true)]),
+            Line::from(vec![
+                label("Password"),
+                Span::raw(if s.has_password {
+                    "set (argon2 hash stored)"
+                } else {
+                    "not set"
+                }),
+            ]),
+            Line::from(vec![label("Active"), yes_no(s.active, true)]),
+            Line::from(vec![
+                label("Created"),
+                Span::raw(s.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+                Span::styled("   updated ", theme.muted()),
+                Span::raw(s.updated_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            ]),
+            Line::raw(""),
+            Line::styled(format!("SSH keys ({})", s.ssh_keys.len()), theme.title()),
+        ];
+        if s.ssh_keys.is_empty() {
+            lines.push(Line::styled(
+                "  none: this staff member cannot log in over SSH",
+                theme.muted(),
+            ));
+        }
+        for k in &s.ssh_keys {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<12}", k.algorithm), theme.key()),
+                Span::raw(k.fingerprint.clone()),
+                Span::styled(
+                    format!(
+                        "  {}{}",
+                        k.bits.map(|b| format!("{b} bits ")).unwrap_or_default(),
+                        printable(k.comment.as_deref().unwrap_or(""))
+                    ),
+                    theme.muted(),
+                ),
+            ]));
+        }
+        if s.role == Role::Owner {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                "Owners can only be changed by another owner.",
+                theme.muted(),
+            ));
+        }
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "Change with: rustok staff role|mfa|activate|deactivate {}",
+                printable(&s.handle)
+            ),
+            theme.muted(),
+        ));
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                Block::bordered()
+                    .border_style(theme.border(true))
+                    .title(Line::from(vec![
+                        Span::styled(" Staff member ", theme.title()),
+                        Span::styled("↑/↓ previous/next · Esc back ", theme.muted()),
+                    ])),
+            ),
+            area,
+        );
+    }
+}
+
+/// The clear message for a view the staff member may not see.
+fn denied(frame: &mut Frame, area: Rect, theme: &Theme, what: &str, why: &str) {
+    let lines = vec![
+        Line::styled(format!("{what}: not permitted"), theme.error()),
+        Line::raw(""),
+        Line::raw(printable(why)),
+        Line::raw(""),
+        Line::styled(
+            "Your role does not grant this. An owner or admin can change roles with:",
+            theme.muted(),
+        ),
+        Line::styled("  rustok staff role HANDLE admin", theme.key()),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .border_style(theme.error())
+                .title(Span::styled(format!(" {what} "), theme.title())),
+        ),
+        area,
+    );
+}
+
+fn draw_export(frame: &mut Frame, area: Rect, theme: &Theme, d: &ExportDialog) {
+    let rect = crate::widgets::dialog::centered(area, 76, 7);
+    frame.render_widget(Clear, rect);
+    let mut formats: Vec<Span> = vec![Span::styled("Format  ", theme.muted())];
+    for f in ReportFormat::ALL {
+        let style = if f == d.format {
+            theme.tab_active()
+        } else {
+            theme.muted()
+        };
+        formats.push(Span::styled(format!(" {} ", f.label()), style));
+        formats.push(Span::raw(" "));
+    }
+    let lines = vec![
+        Line::from(formats),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("File    ", theme.muted()),
+            Span::raw(printable(&d.path)),
+            Span::styled("█", theme.key()),
+        ]),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled(" Enter ", theme.key()),
+            Span::raw("write   "),
+            Span::styled(" Tab ", theme.key()),
+            Span::raw("format   "),
+            Span::styled(" Esc ", theme.key()),
+            Span::raw("cancel"),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .border_style(theme.border(true))
+                .title(Span::styled(" Export the audit report ", theme.title()))
+                .style(theme.base()),
+        ),
+        rect,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn export_paths_follow_the_format() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 4, 5, 0).unwrap();
+        let mut d = ExportDialog::new("acme shop", at);
+        assert_eq!(d.path, "./rustok-audit-acme_shop-20261124-0405.html");
+        d.cycle(true);
+        assert_eq!(d.format, ReportFormat::Markdown);
+        assert!(d.path.ends_with(".md"));
+        d.path = "/tmp/custom.txt".into();
+        d.cycle(true);
+        assert_eq!(
+            (d.format, d.path.as_str()),
+            (ReportFormat::Json, "/tmp/custom.txt")
+        );
+    }
+
+    #[test]
+    fn ago_reads_naturally() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 24, 4, 0, 0).unwrap();
+        assert_eq!(ago(t, Some(t)), "just now");
+        assert_eq!(ago(t, Some(t + chrono::Duration::seconds(42))), "42 s ago");
+        assert_eq!(ago(t, Some(t + chrono::Duration::minutes(3))), "3 min ago");
+        assert_eq!(ago(t, None), "at 04:00:00 UTC");
+    }
+}
