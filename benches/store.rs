@@ -274,6 +274,34 @@ fn search(c: &mut Criterion) {
     let conn = raw_connection(&f.path);
     let tenant = f.tenant.id.to_string();
     let query = "\"espresso\" \"grind\"*";
+    let raw_sql =
+        "SELECT node_id, locale, snippet(node_search, -1, '', '', '…', 12) FROM node_search
+                   WHERE node_search MATCH ?1 AND tenant_id = ?2 ORDER BY rank LIMIT 50";
+    // Both sides must find the same hits with the same snippets.
+    let ours: Vec<(String, String, Option<String>)> = rt
+        .block_on(
+            f.store
+                .search_nodes(f.tenant.id, "espresso grind", None, 50),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.node_id.to_string(), h.locale.to_string(), h.snippet))
+        .collect();
+    let raw: Vec<(String, String, Option<String>)> = conn
+        .prepare(raw_sql)
+        .unwrap()
+        .query_map(params![query, tenant], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ours.len(), 50);
+    // (Equal ranks may come back in either order; the hits themselves must be the same.)
+    let (mut ours, mut raw) = (ours, raw);
+    ours.sort();
+    raw.sort();
+    assert_eq!(ours, raw, "the store and the raw FTS5 query disagree");
     let mut g = c.benchmark_group("search_100k_nodes");
     g.sample_size(20);
     g.bench_function("store_search_nodes", |b| {
@@ -289,12 +317,7 @@ fn search(c: &mut Criterion) {
     });
     g.bench_function("raw_fts5", |b| {
         b.iter(|| {
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT node_id, locale, snippet(node_search, -1, '', '', '…', 12) FROM node_search
-                     WHERE node_search MATCH ?1 AND tenant_id = ?2 ORDER BY rank LIMIT 50",
-                )
-                .unwrap();
+            let mut stmt = conn.prepare_cached(raw_sql).unwrap();
             let n = stmt
                 .query_map(params![query, tenant], |r| r.get::<_, String>(0))
                 .unwrap()

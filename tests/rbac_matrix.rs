@@ -453,7 +453,98 @@ async fn test_the_audit_snapshot_reflects_the_database(app: TestApp) {
     assert_eq!(report.score, 100);
 }
 
+/// A committed command's audit row is written in the command's own transaction: exactly one
+/// row, stamped with the command's time and session; a retry answered from the command log
+/// writes nothing through the store; a refused command (rolled back) writes no row there
+/// either (the queue records the refusal separately); a declined payment commits its event
+/// and its `refused` row together.
+async fn test_the_audit_row_commits_with_the_command(app: TestApp) {
+    use rustok_store::AuditStamp;
+    let stamp = AuditStamp {
+        session: Some("session-test".into()),
+        outcome: AuditOutcome::Ok,
+        reason: None,
+    };
+    // Through the queue: the owner exists and the tenant is created.
+    app.create_node(draft("Before")).await.unwrap();
+    let before = app.store.audit_log(0, 1).await.unwrap().total;
+    let d = draft("Audited");
+    let env = CommandEnvelope::new(app.tenant.id, app.actor.clone(), Command::CreateNode(d));
+    let now = chrono::Utc::now();
+    let (_, audited) = app
+        .store
+        .execute_audited(&env, now, Some(&stamp))
+        .await
+        .unwrap();
+    assert!(audited);
+    let log = app.store.audit_log(0, 5).await.unwrap();
+    assert_eq!(log.total, before + 1);
+    let row = &log.rows[0];
+    assert_eq!(row.command_id, env.id);
+    assert_eq!(row.outcome, AuditOutcome::Ok);
+    assert_eq!(row.session.as_deref(), Some("session-test"));
+    assert_eq!(row.command, "create_node");
+    // The retry is answered from the command log: nothing applied, nothing recorded.
+    let (_, audited) = app
+        .store
+        .execute_audited(&env, chrono::Utc::now(), Some(&stamp))
+        .await
+        .unwrap();
+    assert!(!audited);
+    assert_eq!(app.store.audit_log(0, 1).await.unwrap().total, before + 1);
+    // A refused command rolls back, audit row included.
+    let dup = CommandEnvelope::new(
+        app.tenant.id,
+        app.actor.clone(),
+        Command::CreateNode(draft("Audited")),
+    );
+    let err = app
+        .store
+        .execute_audited(&dup, chrono::Utc::now(), Some(&stamp))
+        .await
+        .unwrap_err();
+    assert!(err.domain().is_some(), "{err}");
+    assert_eq!(app.store.audit_log(0, 1).await.unwrap().total, before + 1);
+    // Through the queue, a refusal still gets its row (written after the rollback)...
+    let refused = app.exec(Command::CreateNode(draft("Audited"))).await;
+    assert!(refused.is_err());
+    let last = app.store.audit_log(0, 1).await.unwrap();
+    assert_eq!(last.total, before + 2);
+    assert_eq!(last.rows[0].outcome, AuditOutcome::Refused);
+    // ...and a declined payment commits `payment.failed` with its `refused` row, once.
+    app.create_product(product("AUD-1", "5.00", 10))
+        .await
+        .unwrap();
+    let o = app
+        .create_order(order(&[("AUD-1", 1)], None))
+        .await
+        .unwrap();
+    app.confirm_order(o.id).await.unwrap();
+    let total = app.store.audit_log(0, 1).await.unwrap().total;
+    let declined = app.pay_order(o.id, "tok_chargeDeclined").await.unwrap_err();
+    assert!(
+        matches!(declined.domain(), Some(DomainError::PaymentDeclined { .. })),
+        "{declined}"
+    );
+    let log = app.store.audit_log(0, 2).await.unwrap();
+    assert_eq!(log.total, total + 1, "one row for the declined payment");
+    assert_eq!(log.rows[0].command, "pay_order");
+    assert_eq!(log.rows[0].outcome, AuditOutcome::Refused);
+    assert_eq!(
+        log.rows[0].reason.as_deref(),
+        Some(declined.domain().unwrap().to_string().as_str())
+    );
+    let events = app.events_for(o.id.as_uuid()).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.envelope.event_type == "payment.failed"),
+        "the decline's event committed with its row"
+    );
+}
+
 on_both_backends!(
+    test_the_audit_row_commits_with_the_command,
     test_every_command_against_every_role,
     test_unknown_inactive_and_read_only_actors_are_denied,
     test_the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners,

@@ -22,7 +22,7 @@ use rustok_domain::commerce::{
     ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRequest, SandboxGateway,
 };
 use rustok_domain::{Command, CommandEnvelope, DomainError, OrderId};
-use rustok_store::{Applied, Store, StoreError};
+use rustok_store::{Applied, AuditStamp, Store, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -119,12 +119,14 @@ impl ActionQueue {
             let worker = Worker {
                 store,
                 gateway: options.gateway.clone(),
+                audit_log: options.audit_log,
+                session: options.session.clone(),
             };
             while let Some(job) = rx.recv().await {
                 if let Some(d) = options.delay {
                     tokio::time::sleep(d).await;
                 }
-                let (result, committed) = worker
+                let (result, committed, audited) = worker
                     .run_retrying(&job.env, options.retry_unavailable_for)
                     .await;
                 match &result {
@@ -138,7 +140,9 @@ impl ActionQueue {
                 if committed && let Some(w) = &relay_wake {
                     w.notify_one();
                 }
-                if options.audit_log {
+                // A committed command wrote its audit row in its own transaction; a refusal
+                // (rolled back) or an answer from the command log gets its row here.
+                if options.audit_log && !audited {
                     worker
                         .record_audit(&job.env, &result, options.session.as_deref())
                         .await;
@@ -188,7 +192,13 @@ impl ActionQueue {
 struct Worker {
     store: Store,
     gateway: Arc<dyn PaymentGateway>,
+    audit_log: bool,
+    session: Option<String>,
 }
+
+/// What running one command gave: its result, whether anything was committed (to wake the
+/// relay), and whether its audit-log row was written in the committing transaction.
+type Ran = (Result<Applied, StoreError>, bool, bool);
 
 /// The idempotency key of the refund that gives back a charge the store refused: derived
 /// from the paying command's id, so asking again refunds nothing twice.
@@ -198,6 +208,23 @@ fn compensation_key(command_id: Uuid) -> Uuid {
 }
 
 impl Worker {
+    /// The audit row a committing transaction writes (none when the audit log is off).
+    fn stamp(&self, outcome: AuditOutcome, reason: Option<String>) -> Option<AuditStamp> {
+        self.audit_log.then(|| AuditStamp {
+            session: self.session.clone(),
+            outcome,
+            reason,
+        })
+    }
+
+    /// Executes `env` in one transaction with its audit row (outcome `ok`).
+    async fn execute(&self, env: &CommandEnvelope) -> Result<(Applied, bool), StoreError> {
+        let stamp = self.stamp(AuditOutcome::Ok, None);
+        self.store
+            .execute_audited(env, Utc::now(), stamp.as_ref())
+            .await
+    }
+
     /// Appends the command's outcome to the audit log (append-only). A failure to write it is
     /// logged, never turned into the command's failure: the command's own outcome stands.
     async fn record_audit(
@@ -234,11 +261,7 @@ impl Worker {
     /// database is unreachable, for at most `give_up_after`. A domain refusal is never retried.
     /// Before each retry the command log is asked whether an earlier attempt committed after
     /// all (its answer lost with the connection): then that outcome is the answer.
-    async fn run_retrying(
-        &self,
-        env: &CommandEnvelope,
-        give_up_after: Duration,
-    ) -> (Result<Applied, StoreError>, bool) {
+    async fn run_retrying(&self, env: &CommandEnvelope, give_up_after: Duration) -> Ran {
         let started = std::time::Instant::now();
         let mut wait = Duration::from_millis(200);
         let mut attempt = 0u32;
@@ -247,9 +270,9 @@ impl Worker {
             if attempt > 1
                 && let Ok(Some(applied)) = self.store.command_outcome(env).await
             {
-                return (Ok(applied), true);
+                return (Ok(applied), true, false);
             }
-            let (result, committed) = self.run(env).await;
+            let (result, committed, audited) = self.run(env).await;
             match &result {
                 Err(e) if e.is_unavailable() && started.elapsed() < give_up_after => {
                     tracing::warn!(command = env.command.name(), id = %env.id, attempt, error = %e, "database unavailable; the command will be retried");
@@ -269,27 +292,25 @@ impl Worker {
                             env.id
                         ))),
                         committed,
+                        audited,
                     );
                 }
-                _ => return (result, committed),
+                _ => return (result, committed, audited),
             }
         }
     }
 
-    /// Runs one command; also says whether anything was committed (to wake the relay).
-    async fn run(&self, env: &CommandEnvelope) -> (Result<Applied, StoreError>, bool) {
-        match &env.command {
-            Command::PayOrder { id, card_token } => self.pay(env, *id, card_token).await,
-            Command::CancelOrder { id, .. } => {
-                let r = self.cancel(env, *id).await;
-                let committed = r.is_ok();
-                (r, committed)
-            }
-            _ => {
-                let r = self.store.execute(env, Utc::now()).await;
-                let committed = r.is_ok();
-                (r, committed)
-            }
+    /// Runs one command; also says whether anything was committed (to wake the relay) and
+    /// whether the audit row was written with it.
+    async fn run(&self, env: &CommandEnvelope) -> Ran {
+        let r = match &env.command {
+            Command::PayOrder { id, card_token } => return self.pay(env, *id, card_token).await,
+            Command::CancelOrder { id, .. } => self.cancel(env, *id).await,
+            _ => self.execute(env).await,
+        };
+        match r {
+            Ok((applied, audited)) => (Ok(applied), true, audited),
+            Err(e) => (Err(e), false, false),
         }
     }
 
@@ -319,29 +340,30 @@ impl Worker {
         })
     }
 
-    async fn pay(
-        &self,
-        env: &CommandEnvelope,
-        id: OrderId,
-        card_token: &str,
-    ) -> (Result<Applied, StoreError>, bool) {
+    async fn pay(&self, env: &CommandEnvelope, id: OrderId, card_token: &str) -> Ran {
         // RBAC first: a denied payment must never reach the gateway.
         if let Err(e) = self.store.authorize(env).await {
-            return (Err(e), false);
+            return (Err(e), false, false);
         }
         // Step 1, no transaction open: is the order payable, and what does the gateway say?
         let order = match self.store.order(env.tenant_id, id).await {
             Ok(Some(o)) => o,
-            Ok(None) => return (Err(DomainError::not_found("order", id).into()), false),
-            Err(e) => return (Err(e), false),
+            Ok(None) => {
+                return (
+                    Err(DomainError::not_found("order", id).into()),
+                    false,
+                    false,
+                );
+            }
+            Err(e) => return (Err(e), false, false),
         };
         let request = match order.charge_request(env.id.as_uuid(), card_token) {
             Ok(r) => r,
-            Err(e) => return (Err(e.into()), false),
+            Err(e) => return (Err(e.into()), false, false),
         };
         let outcome = match self.charge(request).await {
             Ok(o) => o,
-            Err(e) => return (Err(e), false),
+            Err(e) => return (Err(e), false, false),
         };
         // Step 2: record the outcome in one transaction, under the paying command's id.
         let record = CommandEnvelope {
@@ -351,14 +373,28 @@ impl Worker {
             },
             ..env.clone()
         };
-        match self.store.execute(&record, Utc::now()).await {
-            Ok(applied) => match outcome {
-                PaymentOutcome::Succeeded { .. } => (Ok(applied), true),
-                PaymentOutcome::Declined { code, reason }
-                | PaymentOutcome::Invalid { code, reason } => (
-                    Err(DomainError::PaymentDeclined { code, reason }.into()),
-                    true,
-                ),
+        // A decline commits its `payment.failed` event but answers the caller with an error:
+        // its audit row (written with the event) says refused, as the queue would record it.
+        let declined = match &outcome {
+            PaymentOutcome::Succeeded { .. } => None,
+            PaymentOutcome::Declined { code, reason }
+            | PaymentOutcome::Invalid { code, reason } => Some(DomainError::PaymentDeclined {
+                code: code.clone(),
+                reason: reason.clone(),
+            }),
+        };
+        let stamp = match &declined {
+            None => self.stamp(AuditOutcome::Ok, None),
+            Some(d) => self.stamp(AuditOutcome::Refused, Some(d.to_string())),
+        };
+        match self
+            .store
+            .execute_audited(&record, Utc::now(), stamp.as_ref())
+            .await
+        {
+            Ok((applied, audited)) => match declined {
+                None => (Ok(applied), true, audited),
+                Some(d) => (Err(d.into()), true, audited),
             },
             Err(e) => {
                 // Unreachable database: whether the payment was recorded is unknown; the
@@ -381,12 +417,16 @@ impl Worker {
                         tracing::error!(order = %id, %reference, error = %e, ?refund, "payment refused after charging and the refund failed");
                     }
                 }
-                (Err(e), false)
+                (Err(e), false, false)
             }
         }
     }
 
-    async fn cancel(&self, env: &CommandEnvelope, id: OrderId) -> Result<Applied, StoreError> {
+    async fn cancel(
+        &self,
+        env: &CommandEnvelope,
+        id: OrderId,
+    ) -> Result<(Applied, bool), StoreError> {
         // RBAC first: a denied cancel must never refund.
         self.store.authorize(env).await?;
         let order = self.store.order(env.tenant_id, id).await?;
@@ -402,13 +442,13 @@ impl Worker {
             if let RefundOutcome::Failed { code, reason } = self.refund(request).await {
                 return Err(DomainError::RefundFailed { code, reason }.into());
             }
-            let result = self.store.execute(env, Utc::now()).await;
+            let result = self.execute(env).await;
             if let Err(e) = &result {
                 tracing::error!(order = %id, error = %e, "refunded, but the cancel was refused; asking again with the same command id refunds nothing twice");
             }
             return result;
         }
-        self.store.execute(env, Utc::now()).await
+        self.execute(env).await
     }
 }
 

@@ -29,6 +29,7 @@ pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,
 };
+pub use uow::AuditStamp;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, Value,

@@ -1,14 +1,13 @@
 //! Full-text search over titles, excerpts and bodies, per tenant. SQLite uses an FTS5 table
 //! kept in step inside each command's transaction; PostgreSQL uses a GIN expression index.
 
-use crate::entity::{node, node_translation};
 use crate::outbox::backend_stmt;
 use crate::repo::parse;
 use crate::{Backend, Store, StoreError, backend_of};
 use rustok_domain::content::Translation;
 use rustok_domain::read::SearchHit;
 use rustok_domain::{Locale, NodeId, TenantId};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Value};
+use sea_orm::{ConnectionTrait, Value};
 use uuid::Uuid;
 
 /// Keeps the search index of one translation in step (inside the command's transaction).
@@ -71,7 +70,9 @@ fn fts5_query(input: &str) -> Option<String> {
 }
 
 impl Store {
-    /// Searches a tenant's nodes; best matches first.
+    /// Searches a tenant's nodes; best matches first. One query per search: the hit's title,
+    /// slug, kind and status come from a join on the (at most `limit`) best matches, so the
+    /// cost is the full-text query's plus `limit` primary-key lookups.
     pub async fn search_nodes(
         &self,
         tenant_id: TenantId,
@@ -80,41 +81,46 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<SearchHit>, StoreError> {
         let limit = i64::try_from(if limit == 0 { 50 } else { limit }).unwrap_or(50);
-        let mut hits: Vec<(Uuid, String, Option<String>)> = Vec::new();
-        match self.backend {
+        let rows = match self.backend {
             Backend::Sqlite => {
                 let Some(q) = fts5_query(query) else {
                     return Ok(Vec::new());
                 };
-                let mut values: Vec<Value> = vec![q.into(), tenant_id.to_string().into()];
+                let mut values: Vec<Value> = vec![
+                    q.into(),
+                    tenant_id.to_string().into(),
+                    limit.into(),
+                    tenant_id.as_uuid().into(),
+                ];
                 let locale_clause = match locale {
                     Some(l) => {
                         values.push(l.as_str().into());
-                        "AND locale = $4"
+                        "AND locale = $5"
                     }
                     None => "",
                 };
-                values.insert(2, limit.into());
+                // The FTS table keeps ids as text; nodes and translations as 16-byte blobs.
+                // The inner query is exactly the plain FTS query (best `limit` matches); the
+                // joins only look up those rows by primary key.
                 let sql = format!(
-                    "SELECT node_id, locale, snippet(node_search, -1, '', '', '…', 12) AS snip
-                     FROM node_search WHERE node_search MATCH $1 AND tenant_id = $2 {locale_clause}
-                     ORDER BY rank LIMIT $3"
+                    "SELECT h.node_id AS node_id, h.locale AS locale, h.snip AS snip,
+                            t.title AS title, t.slug AS slug, n.kind AS kind, n.status AS status
+                     FROM (SELECT node_id, locale, rank AS r,
+                                  snippet(node_search, -1, '', '', '…', 12) AS snip
+                           FROM node_search
+                           WHERE node_search MATCH $1 AND tenant_id = $2 {locale_clause}
+                           ORDER BY rank LIMIT $3) AS h
+                     JOIN nodes n ON n.id = unhex(replace(h.node_id, '-', '')) AND n.tenant_id = $4
+                     JOIN node_translations t ON t.node_id = n.id AND t.locale = h.locale
+                     ORDER BY h.r"
                 );
-                for r in self.db.query_all_raw(self.stmt(&sql, values)).await? {
-                    let id: String = r.try_get("", "node_id")?;
-                    hits.push((
-                        parse::<Uuid>("search node id", &id)?,
-                        r.try_get("", "locale")?,
-                        r.try_get::<Option<String>>("", "snip")?,
-                    ));
-                }
+                self.db.query_all_raw(self.stmt(&sql, values)).await?
             }
             Backend::Postgres => {
                 if query.trim().is_empty() {
                     return Ok(Vec::new());
                 }
-                let doc =
-                    "to_tsvector('simple', title || ' ' || coalesce(excerpt, '') || ' ' || body)";
+                let doc = "to_tsvector('simple', t.title || ' ' || coalesce(t.excerpt, '') || ' ' || t.body)";
                 let mut values: Vec<Value> = vec![
                     tenant_id.as_uuid().into(),
                     query.to_string().into(),
@@ -123,64 +129,38 @@ impl Store {
                 let locale_clause = match locale {
                     Some(l) => {
                         values.push(l.as_str().into());
-                        "AND locale = $4"
+                        "AND t.locale = $4"
                     }
                     None => "",
                 };
                 let sql = format!(
-                    "SELECT node_id, locale FROM node_translations
-                     WHERE tenant_id = $1 AND {doc} @@ plainto_tsquery('simple', $2) {locale_clause}
+                    "SELECT t.node_id::text AS node_id, t.locale AS locale, NULL::text AS snip,
+                            t.title AS title, t.slug AS slug, n.kind AS kind, n.status AS status
+                     FROM node_translations t
+                     JOIN nodes n ON n.id = t.node_id AND n.tenant_id = t.tenant_id
+                     WHERE t.tenant_id = $1 AND {doc} @@ plainto_tsquery('simple', $2) {locale_clause}
                      ORDER BY ts_rank({doc}, plainto_tsquery('simple', $2)) DESC LIMIT $3"
                 );
-                for r in self.db.query_all_raw(self.stmt(&sql, values)).await? {
-                    hits.push((r.try_get("", "node_id")?, r.try_get("", "locale")?, None));
-                }
+                self.db.query_all_raw(self.stmt(&sql, values)).await?
             }
-        }
-        if hits.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ids: Vec<Uuid> = hits.iter().map(|h| h.0).collect();
-        let nodes = node::Entity::find()
-            .filter(node::Column::TenantId.eq(tenant_id.as_uuid()))
-            .filter(node::Column::Id.is_in(ids.clone()))
-            .all(&self.db)
-            .await?;
-        let translations: Vec<(Uuid, String, String, String)> = {
-            use sea_orm::QuerySelect;
-            node_translation::Entity::find()
-                .select_only()
-                .column(node_translation::Column::NodeId)
-                .column(node_translation::Column::Locale)
-                .column(node_translation::Column::Title)
-                .column(node_translation::Column::Slug)
-                .filter(node_translation::Column::NodeId.is_in(ids))
-                .into_tuple()
-                .all(&self.db)
-                .await?
         };
-        let mut out = Vec::with_capacity(hits.len());
-        for (id, locale, snippet) in hits {
-            let Some(n) = nodes.iter().find(|n| n.id == id) else {
-                continue;
-            };
-            let Some((_, _, title, slug)) = translations
-                .iter()
-                .find(|(nid, l, _, _)| *nid == id && *l == locale)
-            else {
-                continue;
-            };
-            out.push(SearchHit {
-                node_id: NodeId::from_uuid(id),
-                locale: parse("locale", &locale)?,
-                title: title.clone(),
-                slug: slug.clone(),
-                kind: parse("node kind", &n.kind)?,
-                status: parse("node status", &n.status)?,
-                snippet,
-            });
-        }
-        Ok(out)
+        rows.into_iter()
+            .map(|r| {
+                let id: String = r.try_get("", "node_id")?;
+                let locale: String = r.try_get("", "locale")?;
+                let kind: String = r.try_get("", "kind")?;
+                let status: String = r.try_get("", "status")?;
+                Ok(SearchHit {
+                    node_id: NodeId::from_uuid(parse::<Uuid>("search node id", &id)?),
+                    locale: parse("locale", &locale)?,
+                    title: r.try_get("", "title")?,
+                    slug: r.try_get("", "slug")?,
+                    kind: parse("node kind", &kind)?,
+                    status: parse("node status", &status)?,
+                    snippet: r.try_get::<Option<String>>("", "snip")?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -122,6 +122,48 @@ async fn update_staff(c: &impl ConnectionTrait, s: &Staff) -> Result<(), StoreEr
     Ok(())
 }
 
+/// The role and active flag of the staff member with this handle: the one row RBAC needs
+/// (one query; the SSH keys are not needed to authorize a command).
+async fn access_of(
+    c: &impl ConnectionTrait,
+    handle: &str,
+) -> Result<Option<(Role, bool)>, StoreError> {
+    let row: Option<(String, bool)> = staff::Entity::find()
+        .select_only()
+        .column(staff::Column::Role)
+        .column(staff::Column::Active)
+        .filter(staff::Column::Handle.eq(handle))
+        .into_tuple()
+        .one(c)
+        .await?;
+    row.map(|(role, active)| {
+        let role = role.parse::<Role>().map_err(|e| corrupt("staff role", e))?;
+        Ok((role, active))
+    })
+    .transpose()
+}
+
+/// Appends one audit-log entry on `c` (the pool, or a command's transaction).
+pub(crate) async fn insert_audit(
+    c: &impl ConnectionTrait,
+    e: &AuditLogEntry,
+) -> Result<(), StoreError> {
+    audit_log::Entity::insert(audit_log::ActiveModel {
+        at: Set(e.at),
+        actor: Set(e.actor.clone()),
+        command: Set(e.command.clone()),
+        command_id: Set(e.command_id.as_uuid()),
+        tenant_id: Set(e.tenant_id.as_uuid()),
+        session: Set(e.session.clone()),
+        outcome: Set(e.outcome.as_str().to_string()),
+        reason: Set(e.reason.clone()),
+        ..Default::default()
+    })
+    .exec_without_returning(c)
+    .await?;
+    Ok(())
+}
+
 /// The acting staff member's role, checked against the command. Inside the command's
 /// transaction; bootstraps the first owner on an empty staff table.
 pub(crate) async fn authorize_in(
@@ -132,8 +174,8 @@ pub(crate) async fn authorize_in(
     if env.actor.read_only {
         return Err(rbac::read_only_denial(&env.command).into());
     }
-    match load_staff(txn, &env.actor.handle).await? {
-        Some(s) => check_member(&s, &env.command),
+    match access_of(txn, &env.actor.handle).await? {
+        Some((role, active)) => check_member(&env.actor.handle, role, active, &env.command),
         None if staff_count(txn).await? == 0 => {
             let owner =
                 Staff::bootstrap_owner(StaffId::new_v7(), &env.actor.handle, now).map_err(|e| {
@@ -154,12 +196,17 @@ fn unknown(handle: &str) -> DomainError {
     ))
 }
 
-fn check_member(s: &Staff, command: &Command) -> Result<Role, StoreError> {
-    if !s.active {
-        return Err(DomainError::denied(format!("staff member '{}' is inactive", s.handle)).into());
+fn check_member(
+    handle: &str,
+    role: Role,
+    active: bool,
+    command: &Command,
+) -> Result<Role, StoreError> {
+    if !active {
+        return Err(DomainError::denied(format!("staff member '{handle}' is inactive")).into());
     }
-    rbac::check(s.role, command)?;
-    Ok(s.role)
+    rbac::check(role, command)?;
+    Ok(role)
 }
 
 /// Executes a staff command (after [`authorize_in`] allowed it) in the open transaction.
@@ -248,8 +295,10 @@ impl Store {
         if env.actor.read_only {
             return Err(rbac::read_only_denial(&env.command).into());
         }
-        match load_staff(&self.db, &env.actor.handle).await? {
-            Some(s) => check_member(&s, &env.command).map(Some),
+        match access_of(&self.db, &env.actor.handle).await? {
+            Some((role, active)) => {
+                check_member(&env.actor.handle, role, active, &env.command).map(Some)
+            }
             None if staff_count(&self.db).await? == 0 => Ok(None),
             None => Err(unknown(&env.actor.handle).into()),
         }
@@ -338,20 +387,7 @@ impl Store {
 
     /// Appends one entry to the audit log.
     pub async fn append_audit(&self, e: &AuditLogEntry) -> Result<(), StoreError> {
-        audit_log::Entity::insert(audit_log::ActiveModel {
-            at: Set(e.at),
-            actor: Set(e.actor.clone()),
-            command: Set(e.command.clone()),
-            command_id: Set(e.command_id.as_uuid()),
-            tenant_id: Set(e.tenant_id.as_uuid()),
-            session: Set(e.session.clone()),
-            outcome: Set(e.outcome.as_str().to_string()),
-            reason: Set(e.reason.clone()),
-            ..Default::default()
-        })
-        .exec(&self.db)
-        .await?;
-        Ok(())
+        insert_audit(&self.db, e).await
     }
 
     /// A page of the audit log, newest first.

@@ -7,6 +7,7 @@ use crate::repo::{load_node, load_tenant};
 use crate::search::index_translation;
 use crate::{Backend, Store, StoreError, outbox};
 use chrono::{DateTime, SubsecRound, Utc};
+use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::command::decide_node;
 use rustok_domain::content::{Node, Translation};
 use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
@@ -28,6 +29,20 @@ pub(crate) fn map_unique(e: sea_orm::DbErr, what: impl FnOnce() -> String) -> St
     }
 }
 
+/// The audit-log row a command's own transaction writes when it commits: who and what come
+/// from the command envelope, the rest from here. Written in the same transaction as the
+/// state change, so a crash can never keep the command and lose its audit row (or the
+/// reverse). A command that rolls back writes nothing; its caller records the refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditStamp {
+    /// The session the command belongs to (a CLI process, a console, an SSH session).
+    pub session: Option<String>,
+    /// The outcome to record if the transaction commits (normally `ok`; a declined payment
+    /// commits its `payment.failed` event and is recorded as refused).
+    pub outcome: AuditOutcome,
+    pub reason: Option<String>,
+}
+
 impl Store {
     /// Executes one command in one transaction. On any error nothing is written.
     pub async fn execute(
@@ -35,6 +50,19 @@ impl Store {
         env: &CommandEnvelope,
         now: DateTime<Utc>,
     ) -> Result<Applied, StoreError> {
+        self.execute_audited(env, now, None).await.map(|(a, _)| a)
+    }
+
+    /// [`Store::execute`], also appending `audit`'s row to the audit log inside the command's
+    /// transaction. Returns whether that row was written: `false` when no stamp was given or
+    /// when the command had already committed (a retry answered from the command log, which
+    /// applies and records nothing).
+    pub async fn execute_audited(
+        &self,
+        env: &CommandEnvelope,
+        now: DateTime<Utc>,
+        audit: Option<&AuditStamp>,
+    ) -> Result<(Applied, bool), StoreError> {
         // Both backends keep microseconds: decide with the time as it will be stored, so the
         // outcome returned equals what a later read gives back.
         let now = now.trunc_subsecs(6);
@@ -49,13 +77,27 @@ impl Store {
         // gets the recorded outcome; nothing is applied twice.
         if let Some(applied) = crate::command_log::recorded(&txn, env).await? {
             let _ = txn.rollback().await;
-            return Ok(applied);
+            return Ok((applied, false));
         }
         match execute_in(&txn, env, now).await {
             Ok(applied) => {
                 crate::command_log::record(&txn, env, &applied, now).await?;
+                if let Some(stamp) = audit {
+                    let entry = AuditLogEntry {
+                        seq: 0,
+                        at: now,
+                        actor: env.actor.handle.clone(),
+                        command: env.command.name().to_string(),
+                        command_id: env.id,
+                        tenant_id: env.tenant_id,
+                        session: stamp.session.clone(),
+                        outcome: stamp.outcome,
+                        reason: stamp.reason.clone(),
+                    };
+                    crate::staff::insert_audit(&txn, &entry).await?;
+                }
                 txn.commit().await?;
-                Ok(applied)
+                Ok((applied, audit.is_some()))
             }
             Err(e) => {
                 let _ = txn.rollback().await;
