@@ -26,7 +26,73 @@ on_both_backends!(
     test_sku_unique_per_tenant,
     test_inventory_adjust_and_low_stock,
     test_last_unit_race_between_two_stores,
+    test_bulk_seed_writes_what_the_commands_would,
 );
+
+/// The bulk path (`rustok seed --demo --scale N`) writes through the driver directly; what it
+/// writes must read back through the store exactly as rows written by commands do: nodes with
+/// their translations (and searchable), orders with their items, valid pending events.
+async fn test_bulk_seed_writes_what_the_commands_would(app: TestApp) {
+    app.create_product(product("BULK-1", "2.50", 1_000))
+        .await
+        .unwrap();
+    let nodes_before = app.node_count().await;
+    let events_before = app.outbox_events().await.len();
+    let report = app
+        .store
+        .seed_bulk(app.tenant.id, 45, &["BULK-1".to_string()], |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((report.nodes, report.orders, report.events), (45, 45, 90));
+    assert_eq!(app.node_count().await, nodes_before + 45);
+    let orders = app.orders(OrderFilter::default()).await;
+    assert_eq!(orders.len(), 45);
+    // Every order reads back whole: status, items, total (1 + i % 3 units of 2.50).
+    for summary in &orders {
+        let o = app.get_order(summary.id).await.expect("seeded order");
+        assert_eq!(o.status, OrderStatus::Pending);
+        assert_eq!(o.items.len(), 1);
+        assert_eq!(o.items[0].sku, "BULK-1");
+        assert!((1..=3).contains(&o.items[0].quantity));
+        assert_eq!(
+            o.total,
+            Money::new(250 * o.items[0].quantity, Currency::USD)
+        );
+        assert_eq!(
+            o.customer.as_deref().map(|c| c.ends_with("@example.com")),
+            Some(true)
+        );
+    }
+    // Every event is stored pending, parses and validates; one per node and one per order.
+    let events = app.outbox_events().await;
+    let seeded = &events[events_before..];
+    assert_eq!(seeded.len(), 90);
+    assert!(
+        seeded
+            .iter()
+            .all(|e| e.status == "pending" && e.attempts == 0)
+    );
+    for e in seeded {
+        e.envelope.validate().unwrap();
+    }
+    assert_eq!(
+        seeded
+            .iter()
+            .filter(|e| e.envelope.event_type == "order.placed")
+            .count(),
+        45
+    );
+    // The nodes are searchable and read back with their translations.
+    let hits = app.search_nodes("seeded body").await;
+    assert_eq!(hits.len(), 45);
+    let node = app.get_node(hits[0].node_id).await.expect("seeded node");
+    assert_eq!(node.translations.len(), 1);
+    assert_eq!(node.translations[0].title, hits[0].title);
+    assert_eq!(node.translations[0].slug, hits[0].slug);
+    // The relay delivers them like any other events.
+    let delivered = app.relay_and_capture().await;
+    assert!(delivered.len() >= 90, "{}", delivered.len());
+}
 
 fn domain(e: &rustok::runtime::QueueError) -> &DomainError {
     e.domain()

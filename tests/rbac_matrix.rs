@@ -464,6 +464,7 @@ async fn test_the_audit_row_commits_with_the_command(app: TestApp) {
         session: Some("session-test".into()),
         outcome: AuditOutcome::Ok,
         reason: None,
+        command: None,
     };
     // Through the queue: the owner exists and the tenant is created.
     app.create_node(draft("Before")).await.unwrap();
@@ -528,7 +529,10 @@ async fn test_the_audit_row_commits_with_the_command(app: TestApp) {
     );
     let log = app.store.audit_log(0, 2).await.unwrap();
     assert_eq!(log.total, total + 1, "one row for the declined payment");
-    assert_eq!(log.rows[0].command, "pay_order");
+    assert_eq!(
+        log.rows[0].command, "charge_order",
+        "the paying command's name"
+    );
     assert_eq!(log.rows[0].outcome, AuditOutcome::Refused);
     assert_eq!(
         log.rows[0].reason.as_deref(),

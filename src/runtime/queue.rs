@@ -214,6 +214,7 @@ impl Worker {
             session: self.session.clone(),
             outcome,
             reason,
+            command: None,
         })
     }
 
@@ -386,7 +387,11 @@ impl Worker {
         let stamp = match &declined {
             None => self.stamp(AuditOutcome::Ok, None),
             Some(d) => self.stamp(AuditOutcome::Refused, Some(d.to_string())),
-        };
+        }
+        .map(|s| AuditStamp {
+            command: Some(env.command.name()),
+            ..s
+        });
         match self
             .store
             .execute_audited(&record, Utc::now(), stamp.as_ref())

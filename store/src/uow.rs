@@ -41,6 +41,9 @@ pub struct AuditStamp {
     /// commits its `payment.failed` event and is recorded as refused).
     pub outcome: AuditOutcome,
     pub reason: Option<String>,
+    /// The command name to record when the transaction runs a step of another command (a
+    /// `charge_order` records its outcome with `record_payment`); the executed one otherwise.
+    pub command: Option<&'static str>,
 }
 
 impl Store {
@@ -87,7 +90,7 @@ impl Store {
                         seq: 0,
                         at: now,
                         actor: env.actor.handle.clone(),
-                        command: env.command.name().to_string(),
+                        command: stamp.command.unwrap_or(env.command.name()).to_string(),
                         command_id: env.id,
                         tenant_id: env.tenant_id,
                         session: stamp.session.clone(),
