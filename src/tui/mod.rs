@@ -9,8 +9,11 @@ pub mod terminal;
 pub use effects::{Executor, query_store};
 
 use crate::cli::{CliError, DEFAULT_TENANT};
+use crate::runtime::bus::Subscription;
 use crate::runtime::{ActionQueue, Bus, BusMsg, QueueOptions, Relay, RelayConfig};
 use futures_util::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
 use ratatui::crossterm::event::{Event, EventStream};
 use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, Tenant, TenantId};
 use rustok_store::Store;
@@ -113,7 +116,8 @@ fn read_setting(path: &std::path::Path, warnings: &mut Vec<String>) -> Option<(S
 }
 
 /// The tenant the console opens in; on an empty database, the default tenant with demo data.
-async fn open_tenant(
+/// (Public for the live-ingest bench, which opens the console the same way.)
+pub async fn open_tenant(
     store: &Store,
     queue: &ActionQueue,
     slug: &str,
@@ -149,6 +153,7 @@ async fn open_tenant(
 }
 
 pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
+    let started = std::time::Instant::now();
     let store = Store::connect(&opts.db_url).await?;
     let (config, keymap, themes, warnings) = load_settings();
     let bus = Bus::new(config.event_buffer.max(1024));
@@ -170,22 +175,11 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         },
     );
     let actor = Actor::new(opts.actor.clone());
+    // Two indexed lookups (tenant by slug, staff by handle): the only queries before the first
+    // frame, and neither grows with the data.
     let tenant = open_tenant(&store, &queue, &opts.tenant, &actor).await?;
-    let (stop_relay, stop_rx) = watch::channel(false);
-    // What every process commits (other consoles included) reaches this console's bus through
-    // the live feed (LISTEN/NOTIFY on PostgreSQL, polling on SQLite). The local relay publishes
-    // this process's events too; subscriptions drop the second copy of an event id.
-    let _feed = crate::runtime::feed::spawn_to_bus(
-        store.clone(),
-        bus.clone(),
-        crate::runtime::FeedConfig::default(),
-        stop_relay.subscribe(),
-    );
-    let relay_task = {
-        let relay = relay.clone();
-        tokio::spawn(async move { relay.run(stop_rx).await })
-    };
-    let mut sub = bus.subscribe();
+    let role = store.staff_by_handle(&opts.actor).await?.map(|s| s.role);
+    let sub = bus.subscribe();
 
     let mut guard = terminal::Guard::enter()
         .map_err(|e| CliError::Input(format!("cannot open the terminal: {e}")))?;
@@ -196,7 +190,6 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         .unwrap_or((80, 24));
     // The role shown is the staff member's as stored (the store checks it on every command);
     // the support role is read-only.
-    let role = store.staff_by_handle(&opts.actor).await?.map(|s| s.role);
     let session = Session {
         tenant: tenant.clone(),
         actor: opts.actor.clone(),
@@ -211,9 +204,48 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     for w in warnings {
         app.warn(w);
     }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    // The status bar says when the database stops answering, and when it is back.
-    let _health = {
+    let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+    // Monitoring waits for its first interval or a change before it reads anything.
+    let audit = audit::AuditMonitor::start(
+        store.clone(),
+        actor.clone().read_only(session_read_only),
+        tx.clone(),
+        true,
+        audit::interval(),
+    );
+    let exec = Executor {
+        store: store.clone(),
+        queue,
+        actor,
+        tenant,
+        tx: tx.clone(),
+        audit,
+    };
+    // A deliberate panic after the first frame, to check from outside that a panic restores
+    // the terminal (tests/terminal_restore.rs; docs/RELIABILITY.md). Off unless set.
+    let debug_panic = std::env::var("RUSTOK_DEBUG_PANIC").ok();
+    let (stop_relay, stop_rx) = watch::channel(false);
+    let mut relay_task = None;
+    let mut first_frame = None;
+    // Everything that reads the data starts once the first frame is on screen: the opening
+    // pane's queries (App::init), the relay (which may have a backlog to deliver), the live
+    // feed and the health check. The first frame shows the layout with "…" where numbers go.
+    let background = |exec: &mut Executor, app: &mut App| {
+        first_frame = Some(started.elapsed());
+        // What every process commits (other consoles included) reaches this console's bus
+        // through the live feed (LISTEN/NOTIFY on PostgreSQL, polling on SQLite). The local
+        // relay publishes this process's events too; subscriptions drop the second copy.
+        crate::runtime::feed::spawn_to_bus(
+            store.clone(),
+            bus.clone(),
+            crate::runtime::FeedConfig::default(),
+            stop_relay.subscribe(),
+        );
+        relay_task = Some({
+            let relay = relay.clone();
+            tokio::spawn(async move { relay.run(stop_rx).await })
+        });
+        // The status bar says when the database stops answering, and when it is back.
         let tx = tx.clone();
         tokio::spawn(crate::runtime::health::watch_database(
             store.clone(),
@@ -223,63 +255,153 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
                 let _ = tx.send(Msg::DatabaseStatus(status));
             },
             stop_relay.subscribe(),
-        ))
+        ));
+        for fx in app.init() {
+            exec.run(fx);
+        }
+        if debug_panic.as_deref() == Some("after-first-frame") && !opts.exit_after_first_frame {
+            panic!(
+                "RUSTOK_DEBUG_PANIC=after-first-frame: a deliberate panic, to check that the terminal is restored"
+            );
+        }
     };
-    let audit = audit::AuditMonitor::start(
-        store.clone(),
-        actor.clone().read_only(session_read_only),
-        tx.clone(),
-        true,
-        audit::interval(),
-    );
-    let mut exec = Executor {
-        store: store.clone(),
-        queue,
-        actor,
-        tenant,
-        tx,
-        audit,
-    };
-    for fx in app.init() {
-        exec.run(fx);
-    }
-
-    // A deliberate panic after the first frame, to check from outside that a panic restores
-    // the terminal (tests/terminal_restore.rs; docs/RELIABILITY.md). Off unless set.
-    let debug_panic = std::env::var("RUSTOK_DEBUG_PANIC").ok();
-    let mut input = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate());
     let mut sighup = signal(SignalKind::hangup());
     let mut sigint = signal(SignalKind::interrupt());
+    let stop = async {
+        tokio::select! {
+            _ = recv_signal(&mut sigterm) => {}
+            _ = recv_signal(&mut sighup) => {}
+            _ = recv_signal(&mut sigint) => {}
+        }
+    };
+    let result = console_loop(
+        Console {
+            app: &mut app,
+            exec,
+            terminal: &mut guard.terminal,
+            input: EventStream::new(),
+            rx,
+            sub,
+        },
+        LoopOptions {
+            exit_after_first_frame: opts.exit_after_first_frame,
+        },
+        stop,
+        background,
+        |_| {},
+    )
+    .await;
+    drop(guard); // restore the terminal before anything else is printed
+    let _ = stop_relay.send(true);
+    if let Some(task) = relay_task {
+        let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+    }
+    if opts.exit_after_first_frame
+        && let Some(t) = first_frame
+    {
+        // For scripts/startup.sh: the console's own clock, from the start of `run` (after
+        // argument parsing and the runtime) to the end of the first frame's write.
+        eprintln!("first frame after {:.1} ms", t.as_secs_f64() * 1000.0);
+    }
+    result
+}
+
+/// What the select loop drives: the app, its effects, a terminal, input events, the app's
+/// reply channel and a bus subscription.
+pub struct Console<'a, B: Backend, I> {
+    pub app: &'a mut App,
+    pub exec: Executor,
+    pub terminal: &'a mut Terminal<B>,
+    pub input: I,
+    pub rx: mpsc::UnboundedReceiver<Msg>,
+    pub sub: Subscription,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoopOptions {
+    /// Stop after the first frame.
+    pub exit_after_first_frame: bool,
+}
+
+/// One frame, as reported to the loop's observer.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameReport {
+    /// When the frame's write to the terminal finished.
+    pub done: Instant,
+    /// Key events applied to the app before this frame, since the loop started.
+    pub keys: u64,
+    /// Bus events applied to the app before this frame, since the loop started.
+    pub events: u64,
+    /// How long drawing (render and write) took.
+    pub draw: Duration,
+}
+
+/// The console's select loop. Every message that is ready is applied before drawing; a
+/// frame that follows input is drawn at once, while frames that only show bus events, query
+/// replies or ticks are at most one per [`FRAME`]; nothing is drawn when nothing changed.
+/// `first_frame` runs once, right after the first frame is written; `on_frame` after every
+/// frame. Returns when the app quits, `stop` resolves, input ends, or drawing fails.
+pub async fn console_loop<B, I>(
+    c: Console<'_, B, I>,
+    opts: LoopOptions,
+    stop: impl std::future::Future<Output = ()>,
+    first_frame: impl FnOnce(&mut Executor, &mut App),
+    mut on_frame: impl FnMut(&FrameReport),
+) -> Result<(), CliError>
+where
+    B: Backend,
+    I: futures_util::Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    let Console {
+        app,
+        mut exec,
+        terminal,
+        mut input,
+        mut rx,
+        mut sub,
+    } = c;
+    let mut first_frame = Some(first_frame);
+    tokio::pin!(stop);
     let mut dirty = true;
     let mut next_frame = Instant::now();
+    let mut keys = 0u64;
+    let mut events = 0u64;
     let mut ticker = tokio::time::interval(TICK);
     let mut clock = tokio::time::interval(Duration::from_secs(1));
-    let result: Result<(), CliError> = 'run: loop {
-        let mut msgs: Vec<Msg> = Vec::new();
+    let mut msgs: Vec<Msg> = Vec::new();
+    loop {
         tokio::select! {
             biased;
             _ = sleep_until(next_frame), if dirty => {
-                if let Err(e) = guard.terminal.draw(|f| app.draw(f)) {
-                    break 'run Err(CliError::Input(format!("cannot draw: {e}")));
+                let began = Instant::now();
+                if let Err(e) = terminal.draw(|f| app.draw(f)) {
+                    return Err(CliError::Input(format!("cannot draw: {e}")));
                 }
+                let done = Instant::now();
                 dirty = false;
-                next_frame = Instant::now() + FRAME;
-                if opts.exit_after_first_frame {
-                    break 'run Ok(());
+                next_frame = done + FRAME;
+                if let Some(start) = first_frame.take() {
+                    start(&mut exec, app);
+                    if opts.exit_after_first_frame {
+                        return Ok(());
+                    }
                 }
-                if debug_panic.as_deref() == Some("after-first-frame") {
-                    panic!("RUSTOK_DEBUG_PANIC=after-first-frame: a deliberate panic, to check that the terminal is restored");
-                }
+                on_frame(&FrameReport { done, keys, events, draw: done - began });
                 continue;
             }
-            _ = recv_signal(&mut sigterm) => break 'run Ok(()),
-            _ = recv_signal(&mut sighup) => break 'run Ok(()),
-            _ = recv_signal(&mut sigint) => break 'run Ok(()),
+            _ = &mut stop => return Ok(()),
             ev = input.next() => match ev {
-                Some(Ok(e)) => msgs.extend(to_msg(e)),
-                Some(Err(e)) => break 'run Err(CliError::Input(format!("terminal input failed: {e}"))),
-                None => break 'run Ok(()),
+                Some(Ok(e)) => {
+                    if let Some(m) = to_msg(e) {
+                        // Input is answered with the next frame at once, not at the next
+                        // frame slot: keystroke-to-frame latency is one draw.
+                        next_frame = Instant::now();
+                        msgs.push(m);
+                    }
+                }
+                Some(Err(e)) => return Err(CliError::Input(format!("terminal input failed: {e}"))),
+                None => return Ok(()),
             },
             Some(m) = rx.recv() => msgs.push(m),
             Some(m) = sub.recv() => msgs.push(bus_to_msg(m)),
@@ -295,25 +417,24 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         while let Some(m) = sub.try_recv() {
             msgs.push(bus_to_msg(m));
         }
-        for m in msgs {
-            if let Msg::TenantSwitched(Ok(t)) = &m {
-                exec.tenant = t.clone();
+        for m in msgs.drain(..) {
+            match &m {
+                Msg::TenantSwitched(Ok(t)) => exec.tenant = t.clone(),
+                Msg::Key(_) | Msg::Paste(_) => keys += 1,
+                Msg::Event(_) => events += 1,
+                _ => {}
             }
             for fx in app.update(m) {
                 if !exec.run(fx) {
-                    break 'run Ok(());
+                    return Ok(());
                 }
             }
             dirty = true;
         }
         if app.should_quit() {
-            break 'run Ok(());
+            return Ok(());
         }
-    };
-    drop(guard); // restore the terminal before anything else is printed
-    let _ = stop_relay.send(true);
-    let _ = tokio::time::timeout(Duration::from_secs(2), relay_task).await;
-    result
+    }
 }
 
 fn to_msg(e: Event) -> Option<Msg> {

@@ -7,6 +7,7 @@ use crate::widgets::field::Field;
 use crate::widgets::node_list::group;
 use crate::widgets::window::Window;
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -295,6 +296,47 @@ impl Form {
     }
 }
 
+/// One card of the board on row `y` of `inner`: the short id on the left, the total right-
+/// aligned one cell before the border (the same cells a `Paragraph` line would fill).
+fn draw_card(
+    buf: &mut Buffer,
+    inner: Rect,
+    y: u16,
+    o: &OrderSummary,
+    total: &mut String,
+    selected: bool,
+    theme: &Theme,
+) {
+    use std::fmt::Write as _;
+    total.clear();
+    let _ = write!(total, "{}", o.total);
+    let mut hex = [0u8; uuid::fmt::Simple::LENGTH];
+    let hex = o.id.as_uuid().simple().encode_lower(&mut hex);
+    let id = &hex[hex.len() - 8..];
+    let width = inner.width;
+    let (x, _) = buf.set_stringn(inner.x, y, id, usize::from(width), Style::new());
+    let total_width = u16::try_from(total.chars().count()).unwrap_or(u16::MAX);
+    let pad = width
+        .saturating_sub(9u16.saturating_add(total_width))
+        .max(1);
+    let mut end = x;
+    if let Some(tx) = x.checked_add(pad)
+        && tx < inner.right()
+    {
+        let (e, _) = buf.set_stringn(
+            tx,
+            y,
+            total.as_str(),
+            usize::from(inner.right() - tx),
+            Style::new(),
+        );
+        end = e;
+    }
+    if selected {
+        buf.set_style(Rect::new(inner.x, y, end - inner.x, 1), theme.selected());
+    }
+}
+
 pub fn short(id: OrderId) -> String {
     crate::widgets::node_list::short_id(id.as_uuid())
 }
@@ -358,6 +400,7 @@ impl OrdersPane {
 
     fn draw_board(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let cols = Layout::horizontal(vec![Constraint::Ratio(1, 6); 6]).split(area);
+        let mut total = String::with_capacity(32);
         for (i, ((status, w), rect)) in self.columns.iter().zip(cols.iter()).enumerate() {
             let focused = i == self.col;
             let count = if w.is_loaded() {
@@ -378,32 +421,31 @@ impl OrdersPane {
                     ),
                     Span::styled(format!("{count} "), theme.muted()),
                 ]));
-            let height = rect.height.saturating_sub(2);
-            let mut lines = Vec::new();
-            for idx in w.visible(height) {
-                let line = match w.row(idx) {
-                    Some(o) => {
-                        let total = o.total.to_string();
-                        let width = usize::from(rect.width.saturating_sub(2));
-                        let pad = width.saturating_sub(9 + total.chars().count());
-                        Line::from(vec![
-                            Span::raw(short(o.id)),
-                            Span::raw(" ".repeat(pad.max(1))),
-                            Span::raw(total),
-                        ])
+            let inner = block.inner(*rect);
+            frame.render_widget(block, *rect);
+            let buf = frame.buffer_mut();
+            let mut y = inner.y;
+            // Cards are written straight into the buffer: one short id and one amount per
+            // card, no per-card allocation, so a full column costs little more than a sparse
+            // one (the frame's fixed cost dominates; see docs/PERFORMANCE.md).
+            for idx in w.visible(inner.height) {
+                let selected = focused && idx == w.selected_index();
+                match w.row(idx) {
+                    Some(o) => draw_card(buf, inner, y, o, &mut total, selected, theme),
+                    None => {
+                        let style = if selected {
+                            theme.selected()
+                        } else {
+                            theme.muted()
+                        };
+                        buf.set_stringn(inner.x, y, "…", usize::from(inner.width), style);
                     }
-                    None => Line::styled("…", theme.muted()),
-                };
-                lines.push(if focused && idx == w.selected_index() {
-                    line.style(theme.selected())
-                } else {
-                    line
-                });
+                }
+                y += 1;
             }
-            if lines.is_empty() && w.is_loaded() {
-                lines.push(Line::styled("—", theme.muted()));
+            if y == inner.y && w.is_loaded() && inner.height > 0 {
+                buf.set_stringn(inner.x, y, "—", usize::from(inner.width), theme.muted());
             }
-            frame.render_widget(Paragraph::new(lines).block(block), *rect);
         }
     }
 
@@ -628,6 +670,48 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
 mod tests {
     use super::*;
     use ratatui::crossterm::event::KeyModifiers;
+
+    #[test]
+    fn cards_are_id_then_amount_and_only_the_selected_card_is_highlighted() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        use rustok_domain::read::Page;
+        use rustok_domain::{Currency, Money};
+        let theme = Theme::default();
+        let card = |i: u128| OrderSummary {
+            id: OrderId::from_uuid(uuid::Uuid::from_u128(0x5000 + i)),
+            status: OrderStatus::Pending,
+            customer: None,
+            total: Money::new(4990, Currency::USD),
+            lines: 1,
+            units: 1,
+            version: 1,
+            placed_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let mut pane = OrdersPane::default();
+        pane.columns[0].1.on_page(Page {
+            total: 2,
+            offset: 0,
+            rows: vec![card(1), card(2)],
+        });
+        pane.columns[1].1.on_page(Page::empty());
+        let mut term = Terminal::new(TestBackend::new(120, 6)).unwrap();
+        term.draw(|f| pane.draw(f, f.area(), &theme)).unwrap();
+        let buf = term.backend().buffer();
+        let row = |y: u16| (1..19).map(|x| buf[(x, y)].symbol()).collect::<String>();
+        assert_eq!(row(1), "00005001 49.90 USD");
+        assert_eq!(row(2), "00005002 49.90 USD");
+        // The selected card (first of the focused column) is highlighted from its first cell
+        // to the end of its amount; the other card is not.
+        let selected = theme.selected();
+        for x in 1..19 {
+            assert_eq!(buf[(x, 1)].bg, selected.bg.unwrap_or_default(), "x = {x}");
+            assert_ne!(buf[(x, 2)].bg, selected.bg.unwrap_or_default(), "x = {x}");
+        }
+        // A loaded empty column shows a dash.
+        assert_eq!(buf[(21, 1)].symbol(), "—");
+    }
 
     fn typed(form: &mut Form, text: &str) {
         for c in text.chars() {
