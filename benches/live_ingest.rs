@@ -46,7 +46,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 
 /// A node or order event of `tenant` (what the demo shop's traffic looks like).
 fn event(tenant: TenantId, i: u64) -> Arc<EventEnvelope> {
-    let domain = if i % 2 == 0 {
+    let domain = if i.is_multiple_of(2) {
         DomainEvent::NodeRestored(NodeVersion { version: i as i64 })
     } else {
         DomainEvent::OrderStatusChanged(OrderStatusChanged {

@@ -116,6 +116,13 @@ impl Store {
                             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                             .busy_timeout(Duration::from_secs(10))
                             .foreign_keys(true)
+                            // 512 KiB of page cache per connection instead of SQLite's 2 MiB:
+                            // with a large database every pooled connection would fill its
+                            // cache, 8 MiB for the 4 (docs/PERFORMANCE.md, peak RSS). Scans
+                            // of big tables do not fit either way and point lookups keep
+                            // their B-tree's upper pages; the file's pages stay in the OS
+                            // cache.
+                            .pragma("cache_size", "-512")
                     });
             }
             Backend::Postgres => {
