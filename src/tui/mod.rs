@@ -1,6 +1,7 @@
 //! The console in the local terminal: one select loop over terminal input, replies from the
 //! action queue and store, and events from the bus. Every pending message is applied before
-//! drawing, frames are at most 60 per second, and nothing is drawn when nothing changed.
+//! drawing, frames that only show events or replies are at most 60 per second (a frame that
+//! follows input is drawn at once), and nothing is drawn when nothing changed.
 
 pub mod audit;
 mod effects;
