@@ -6,6 +6,7 @@ mod commerce;
 mod events;
 mod node;
 pub mod output;
+mod script;
 mod seed;
 mod serve;
 mod staff;
@@ -101,6 +102,9 @@ pub enum Cmd {
         #[arg(long, value_name = "N")]
         scale: Option<u64>,
     },
+    /// Read commands from stdin, acknowledge each after it committed (the crash driver's mode)
+    #[command(hide = true)]
+    Script(script::ScriptArgs),
 }
 
 /// What to print for an argument error (or `--help` / `--version`), and the exit code.
@@ -298,6 +302,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Order(c) => commerce::run_order(&ctx, c).await,
         Cmd::Staff(c) => staff::run(&ctx, c).await,
         Cmd::Audit(c) => audit::run(&ctx, c).await,
+        Cmd::Script(args) => script::run(&ctx, args).await,
         Cmd::Serve(args) => serve::run(&cli, args).await,
     }
 }
