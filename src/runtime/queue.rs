@@ -141,8 +141,11 @@ impl ActionQueue {
                     w.notify_one();
                 }
                 // A committed command wrote its audit row in its own transaction; a refusal
-                // (rolled back) or an answer from the command log gets its row here.
-                if options.audit_log && !audited {
+                // (rolled back) or an answer from the command log gets its row here. A command
+                // that failed because the database is unreachable cannot have its row written
+                // either; trying would hold the reply for another pool acquire timeout.
+                let unreachable = matches!(&result, Err(e) if e.is_unavailable());
+                if options.audit_log && !audited && !unreachable {
                     worker
                         .record_audit(&job.env, &result, options.session.as_deref())
                         .await;

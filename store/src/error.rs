@@ -20,6 +20,13 @@ pub enum StoreError {
     Unavailable(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The database refused to write: a read-only file, file system or server. Nothing the
+    /// statement tried to change was written.
+    #[error("the database is read-only ({0})")]
+    ReadOnly(String),
+    /// The disk (or the database's size limit) is full. The transaction rolled back.
+    #[error("the database's disk is full ({0})")]
+    Full(String),
 }
 
 impl StoreError {
@@ -47,10 +54,35 @@ pub(crate) fn one_line(s: &str) -> String {
 impl From<DbErr> for StoreError {
     fn from(e: DbErr) -> Self {
         if connection_level(&e) {
-            StoreError::Unavailable(one_line(&e.to_string()))
-        } else {
-            StoreError::Db(one_line(&e.to_string()))
+            return StoreError::Unavailable(one_line(&e.to_string()));
         }
+        match storage_fault(&e) {
+            Some(fault) => fault,
+            None => StoreError::Db(one_line(&e.to_string())),
+        }
+    }
+}
+
+/// A read-only database or a full disk, told apart from other refusals so the user reads what
+/// to fix: SQLite's SQLITE_READONLY (8, with its extended codes) and SQLITE_FULL (13);
+/// PostgreSQL's read_only_sql_transaction (25006), disk_full (53100) and
+/// insufficient_resources (53000).
+pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as E;
+    let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
+        return None;
+    };
+    let E::Database(d) = &**s else {
+        return None;
+    };
+    let code = d.code()?;
+    let message = one_line(d.message());
+    let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
+    match (sqlite, &*code) {
+        (Some(8), _) | (None, "25006") => Some(StoreError::ReadOnly(message)),
+        (Some(13), _) | (None, "53100" | "53000") => Some(StoreError::Full(message)),
+        _ => None,
     }
 }
 
@@ -79,6 +111,31 @@ pub(crate) fn sqlx_connection_level(e: &sea_orm::sqlx::Error) -> bool {
             .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
         _ => false,
     }
+}
+
+/// Why an SQLite file (or its `-wal`/`-shm` companions) cannot be opened for writing, when the
+/// file system says so: read-only, no space left, or no permission. Probes by creating and
+/// writing a small file next to the database (then removing it).
+pub(crate) fn diagnose_file(db: &std::path::Path) -> Option<String> {
+    use std::io::{ErrorKind, Write};
+    let dir = match db.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let probe = dir.join(format!(".rustok-probe-{}", std::process::id()));
+    let result = std::fs::File::create(&probe).and_then(|mut f| {
+        f.write_all(&[0u8; 64 * 1024])?;
+        f.sync_all()
+    });
+    let _ = std::fs::remove_file(&probe);
+    let e = result.err()?;
+    let place = dir.display();
+    Some(match e.kind() {
+        ErrorKind::ReadOnlyFilesystem => format!("the file system holding {place} is read-only"),
+        ErrorKind::StorageFull => format!("no space left on the disk holding {place}"),
+        ErrorKind::PermissionDenied => format!("no permission to write in {place}"),
+        _ => format!("cannot write in {place}: {e}"),
+    })
 }
 
 pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {

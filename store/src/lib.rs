@@ -74,6 +74,35 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Opens and closes one connection to a PostgreSQL server, within `timeout`.
+async fn probe_postgres(driver_url: &str, timeout: Duration) -> Result<(), String> {
+    use sea_orm::sqlx::Connection;
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
+    let opts: PgConnectOptions = driver_url
+        .parse()
+        .map_err(|e: sea_orm::sqlx::Error| error::one_line(&e.to_string()))?;
+    match tokio::time::timeout(timeout, PgConnection::connect_with(&opts)).await {
+        Ok(Ok(c)) => {
+            let _ = c.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(error::one_line(&e.to_string())),
+        Err(_) => Err(format!(
+            "the server did not answer within {} s",
+            timeout.as_secs()
+        )),
+    }
+}
+
+/// The file an `sqlite://PATH[?…]` URL names (none for an in-memory database).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or(url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://...`), creating an
     /// SQLite file if it does not exist, and applies pending migrations.
@@ -91,6 +120,19 @@ impl Store {
         // Pool parameters (`?max_connections=…`, or RUSTOK_DB_* variables) are ours; every
         // other URL parameter (`sslmode=…`) goes to the driver untouched.
         let (driver_url, pool) = PoolSettings::from_url(url, |v| std::env::var(v).ok())?;
+        if backend == Backend::Postgres {
+            // One plain connection first: a server that is down is reported at once, instead
+            // of after the pool has retried for its whole acquire timeout.
+            probe_postgres(
+                &driver_url,
+                pool.connect_timeout.unwrap_or(Duration::from_secs(10)),
+            )
+            .await
+            .map_err(|reason| StoreError::Connect {
+                url: redact_url(url),
+                reason,
+            })?;
+        }
         let mut opts = ConnectOptions::new(driver_url);
         opts.sqlx_logging(false)
             .connect_timeout(pool.connect_timeout.unwrap_or(Duration::from_secs(10)))
@@ -130,12 +172,19 @@ impl Store {
                 opts.max_connections(max).min_connections(min.min(max));
             }
         }
-        let db = Database::connect(opts)
-            .await
-            .map_err(|e| StoreError::Connect {
+        let db = Database::connect(opts).await.map_err(|e| {
+            let reason = error::one_line(&e.to_string());
+            StoreError::Connect {
                 url: redact_url(url),
-                reason: error::one_line(&e.to_string()),
-            })?;
+                reason: match (backend, sqlite_path(url)) {
+                    (Backend::Sqlite, Some(path)) => match error::diagnose_file(&path) {
+                        Some(why) => format!("{why} ({reason})"),
+                        None => reason,
+                    },
+                    _ => reason,
+                },
+            }
+        })?;
         let store = Store {
             db,
             backend,

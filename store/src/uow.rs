@@ -60,7 +60,50 @@ impl Store {
     /// transaction. Returns whether that row was written: `false` when no stamp was given or
     /// when the command had already committed (a retry answered from the command log, which
     /// applies and records nothing).
+    ///
+    /// SQLite opens a file it cannot write read-only and the connection stays so. When a
+    /// command meets a read-only database, the idle connections are closed and the command
+    /// tried again on fresh ones (six tries in all): if the file has become writable
+    /// meanwhile, it commits; if not, the caller gets `StoreError::ReadOnly`.
     pub async fn execute_audited(
+        &self,
+        env: &CommandEnvelope,
+        now: DateTime<Utc>,
+        audit: Option<&AuditStamp>,
+    ) -> Result<(Applied, bool), StoreError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.execute_audited_once(env, now, audit).await {
+                // Connections busy elsewhere (relay, health check) come back later: wait a
+                // moment for them when none was idle. Six tries outnumber the pool (4).
+                Err(StoreError::ReadOnly(_)) if self.backend == Backend::Sqlite && tries < 6 => {
+                    if self.close_idle_sqlite_connections().await == 0 {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Closes the SQLite pool's idle connections (new ones are opened on demand); returns how
+    /// many were closed. Callers that met `StoreError::ReadOnly` use it so that a file made
+    /// writable again is written through fresh connections. Does nothing on PostgreSQL.
+    pub async fn close_idle_sqlite_connections(&self) -> usize {
+        if self.backend != Backend::Sqlite {
+            return 0;
+        }
+        let pool = self.db.get_sqlite_connection_pool();
+        let mut closed = 0;
+        while let Some(c) = pool.try_acquire() {
+            let _ = c.close().await;
+            closed += 1;
+        }
+        closed
+    }
+
+    async fn execute_audited_once(
         &self,
         env: &CommandEnvelope,
         now: DateTime<Utc>,

@@ -1879,6 +1879,11 @@ impl App {
                             });
                         }
                     }
+                    // The database failed (read-only, disk full, unreachable): the editor keeps
+                    // the text, so saving again once it is fixed loses nothing.
+                    (Pending::Save { .. } | Pending::SaveCopy | Pending::Translate, f) => {
+                        self.error(format!("not saved, your text is kept: {f}"))
+                    }
                     (_, f) => self.error(f.to_string()),
                 }
                 vec![]
