@@ -21,7 +21,7 @@ mod support;
 use rustok_domain::content::{BodyFormat, NodeAction, NodeDraft, NodeKind, NodePatch};
 use rustok_domain::{Command, CommandId, NodeId};
 use rustok_store::Store;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead, Write};
 use std::process::{Child, Stdio};
@@ -224,17 +224,27 @@ impl Tally {
     }
 }
 
-async fn rows(store: &Store, sql: &str) -> Vec<sea_orm::QueryResult> {
-    let backend = store.connection().get_database_backend();
-    store
-        .connection()
-        .query_all_raw(Statement::from_string(backend, sql))
+async fn rows(c: &impl ConnectionTrait, sql: &str) -> Vec<sea_orm::QueryResult> {
+    let backend = c.get_database_backend();
+    c.query_all_raw(Statement::from_string(backend, sql))
         .await
         .expect(sql)
 }
 
-/// State and events agree, and every acknowledged command is in both.
+/// State and events agree, and every acknowledged command is in both. All reads see one
+/// snapshot: a killed client's last COMMIT may still be completing on the PostgreSQL server,
+/// and separate reads could see its events but not its state.
 async fn check_store(store: &Store, model: &Model, final_check: bool, t: &mut Tally) {
+    let snapshot = store
+        .connection()
+        .begin_with_config(
+            (store.backend() == rustok_store::Backend::Postgres)
+                .then_some(sea_orm::IsolationLevel::RepeatableRead),
+            None,
+        )
+        .await
+        .unwrap();
+    let store = &snapshot;
     let mut nodes: HashMap<Uuid, (i64, String)> = HashMap::new();
     for r in rows(store, "SELECT id, version, status FROM nodes").await {
         nodes.insert(
@@ -341,7 +351,7 @@ async fn check_store(store: &Store, model: &Model, final_check: bool, t: &mut Ta
 /// After the final drain: one receipt per event and consumer, and the consumers' hand-over logs
 /// show every event handed before its receipt committed and never after it.
 async fn check_delivery(store: &Store, logs: &std::path::Path, t: &mut Tally) -> (u64, u64) {
-    let events: HashSet<Uuid> = rows(store, "SELECT id FROM outbox")
+    let events: HashSet<Uuid> = rows(store.connection(), "SELECT id FROM outbox")
         .await
         .iter()
         .map(|r| r.try_get("", "id").unwrap())
@@ -354,7 +364,7 @@ async fn check_delivery(store: &Store, logs: &std::path::Path, t: &mut Tally) ->
     );
     let mut receipts: HashMap<(String, Uuid), i64> = HashMap::new();
     for r in rows(
-        store,
+        store.connection(),
         "SELECT consumer, event_id, delivered_at FROM consumer_receipts",
     )
     .await
@@ -577,7 +587,9 @@ fn run(db: TestDb) {
     rt.block_on(check_store(&store, &model, true, &mut tally));
     let (handovers, rehanded) = rt.block_on(check_delivery(&store, logs.path(), &mut tally));
     let elapsed = started.elapsed();
-    let events = rt.block_on(rows(&store, "SELECT id FROM outbox")).len();
+    let events = rt
+        .block_on(rows(store.connection(), "SELECT id FROM outbox"))
+        .len();
     println!(
         "{backend}: {kills} kills, {} lost, {} duplicated ({} commands acknowledged, {} resent \
          after a kill, {events} events each delivered to crash-a, crash-b and the bus; \

@@ -670,10 +670,6 @@ fn postgres_stopped_mid_session_is_retried_then_reported_and_nothing_is_lost() {
         line.contains("cannot open database") && line.contains("127.0.0.1"),
         "{line}"
     );
-    assert!(
-        !line.contains("***") || !line.contains("password"),
-        "{line}"
-    );
 
     pg.ctl_start();
     mark("started again");
