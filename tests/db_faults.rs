@@ -466,6 +466,15 @@ fn a_read_only_database_file_is_reported_and_nothing_is_lost() {
         "the database is read-only",
         || ro.clear(),
     );
+    // The console's relay, which failed while the file was read-only, delivers again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ok_json(&db, data, &["outbox", "status"])["pending"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the relay is stuck after the fault"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     console.keys(&["Escape"]);
     console.keys(&["q"]);
     drop(console);

@@ -221,6 +221,11 @@ impl Relay {
                 Ok(_) => error_backoff = Duration::from_millis(250),
                 Err(e) => {
                     tracing::error!(error = %e, "relay pass failed; retrying");
+                    if matches!(e, StoreError::ReadOnly(_)) {
+                        // SQLite keeps a connection opened read-only so: take fresh ones, or
+                        // the relay would stay stuck after the file is writable again.
+                        self.store.close_idle_sqlite_connections().await;
+                    }
                     tokio::time::sleep(error_backoff).await;
                     error_backoff = (error_backoff * 2).min(Duration::from_secs(10));
                     continue;
