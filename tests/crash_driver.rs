@@ -590,7 +590,9 @@ fn run(db: TestDb) {
     let events = rt
         .block_on(rows(store.connection(), "SELECT id FROM outbox"))
         .len();
-    println!(
+    // Written to the process's stdout directly, not through `println!`, so that the test
+    // harness does not capture it: CI's log shows the report without `--nocapture`.
+    let report = format!(
         "{backend}: {kills} kills, {} lost, {} duplicated ({} commands acknowledged, {} resent \
          after a kill, {events} events each delivered to crash-a, crash-b and the bus; \
          {handovers} hand-overs, {rehanded} repeated because a kill came between hand-over and \
@@ -601,6 +603,12 @@ fn run(db: TestDb) {
         model.resent,
         elapsed.as_secs_f64()
     );
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{report}");
+        let _ = out.flush();
+    }
     assert!(
         tally.problems.is_empty(),
         "{backend}: {:#?}",
