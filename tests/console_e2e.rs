@@ -6,20 +6,29 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::tmux::Pane;
+
+/// A console in tmux on its own database in a temporary directory.
 struct Tmux {
-    session: String,
+    pane: Pane,
     dir: tempfile::TempDir,
 }
 
 fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let ok = support::tmux::available();
     if !ok {
         eprintln!("skipped: tmux is not installed");
     }
     ok
+}
+
+impl std::ops::Deref for Tmux {
+    type Target = Pane;
+    fn deref(&self) -> &Pane {
+        &self.pane
+    }
 }
 
 impl Tmux {
@@ -54,37 +63,9 @@ impl Tmux {
         for args in prepare {
             cli(&url, dir.path(), args);
         }
-        let session = format!("rustok-e2e-{name}-{}", std::process::id());
-        let mut envs = format!(
-            "RUSTOK_DATA_DIR={d} RUSTOK_CONFIG_DIR={d}/config TERM=xterm-256color ",
-            d = dir.path().display()
-        );
-        for (k, v) in env {
-            envs.push_str(&format!("{k}={v} "));
-        }
         let after = after.replace("{dir}", &dir.path().display().to_string());
-        let cmd = format!(
-            "{envs} {bin} --db sqlite://{db}; {after}; sleep 60",
-            bin = env!("CARGO_BIN_EXE_rustok"),
-            db = dir.path().join("e2e.db").display(),
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "120",
-                "-y",
-                "40",
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Tmux { session, dir }
+        let pane = Pane::console(&format!("e2e-{name}"), &url, dir.path(), env, &after);
+        Tmux { pane, dir }
     }
 
     fn db_url(&self) -> String {
@@ -93,54 +74,6 @@ impl Tmux {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            if start.elapsed() > timeout {
-                panic!("'{text}' did not appear within {timeout:?}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session.as_str()];
-        args.extend(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn text(&self, text: &str) {
-        assert!(
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, "-l", text])
-                .status()
-                .unwrap()
-                .success()
-        );
-        std::thread::sleep(Duration::from_millis(150));
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
     }
 }
 

@@ -16,10 +16,13 @@
 //! which the CI container (running as root) has. Not running as root, each test prints that it
 //! was skipped; as root, a missing capability fails the test with the reason.
 
+mod support;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use support::tmux::Pane;
 
 fn rustok(db: &str, data: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
@@ -283,83 +286,25 @@ impl Drop for PrivatePg {
 // ----- the console in tmux ---------------------------------------------------------------
 
 struct Console {
-    session: String,
+    pane: Pane,
 }
 
-fn have_tmux() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+impl std::ops::Deref for Console {
+    type Target = Pane;
+    fn deref(&self) -> &Pane {
+        &self.pane
+    }
 }
 
 impl Console {
     fn start(name: &str, db: &str, data: &Path) -> Console {
-        assert!(have_tmux(), "tmux is needed (.ci/run installs it)");
-        let session = format!("rustok-fault-{name}-{}", std::process::id());
-        let cmd = format!(
-            "RUSTOK_DATA_DIR={d} RUSTOK_CONFIG_DIR={d}/config TERM=xterm-256color {bin} --db {db}; sleep 60",
-            d = data.display(),
-            bin = env!("CARGO_BIN_EXE_rustok"),
-        );
-        let ok = Command::new("tmux")
-            .args([
-                "new-session",
-                "-d",
-                "-s",
-                &session,
-                "-x",
-                "120",
-                "-y",
-                "40",
-                &cmd,
-            ])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "tmux new-session failed");
-        Console { session }
-    }
-
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["capture-pane", "-p", "-t", &self.session])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str, timeout: Duration) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen();
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "'{text}' did not appear within {timeout:?}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", self.session.as_str()];
-        args.extend(keys);
-        assert!(Command::new("tmux").args(&args).status().unwrap().success());
-        std::thread::sleep(Duration::from_millis(150));
-    }
-
-    fn text(&self, text: &str) {
         assert!(
-            Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, "-l", text])
-                .status()
-                .unwrap()
-                .success()
+            support::tmux::available(),
+            "tmux is needed (.ci/run installs it)"
         );
-        std::thread::sleep(Duration::from_millis(150));
+        Console {
+            pane: Pane::console(&format!("fault-{name}"), db, data, &[], "true"),
+        }
     }
 
     /// Opens the editor on a new article and types a title and a body.
@@ -381,14 +326,6 @@ impl Console {
             .find(|l| !l.trim().is_empty())
             .unwrap_or_default()
             .to_string()
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .status();
     }
 }
 

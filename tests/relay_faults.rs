@@ -16,6 +16,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::TestDb;
+use support::tmux::Pane;
 
 struct Failing;
 
@@ -196,40 +197,6 @@ async fn cli_retries_dead_letters_postgres() {
     dead_letters_are_listed_and_retried_from_the_cli(db).await;
 }
 
-fn tmux(args: &[&str]) -> std::process::Output {
-    Command::new("tmux")
-        .args(args)
-        .output()
-        .expect("tmux (.ci/run installs it)")
-}
-
-fn screen(session: &str) -> String {
-    String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", session]).stdout).into_owned()
-}
-
-fn wait_for(session: &str, text: &str, timeout: Duration) -> String {
-    let start = Instant::now();
-    loop {
-        let s = screen(session);
-        if s.contains(text) {
-            return s;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "'{text}' did not appear within {timeout:?}; screen:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = tmux(&["kill-session", "-t", &self.0]);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_retries_a_dead_letter_and_delivers_it() {
     let db = TestDb::sqlite();
@@ -238,41 +205,18 @@ async fn the_console_retries_a_dead_letter_and_delivers_it() {
     dead_letters(&db.url, data).await;
     assert_eq!(rustok(&db.url, data, &["outbox", "status"])["failed"], 2);
 
-    let session = Session(format!("rustok-relay-faults-{}", std::process::id()));
-    let cmd = format!(
-        "RUSTOK_DATA_DIR={d} RUSTOK_CONFIG_DIR={d}/config TERM=xterm-256color {bin} --db {db}; sleep 60",
-        d = data.display(),
-        bin = env!("CARGO_BIN_EXE_rustok"),
-        db = db.url,
-    );
-    let out = tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session.0,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &cmd,
-    ]);
-    assert!(out.status.success(), "tmux new-session failed");
+    let pane = Pane::console("relay-faults", &db.url, data, &[], "true");
     let keys = |k: &str| {
-        assert!(tmux(&["send-keys", "-t", &session.0, k]).status.success());
-        std::thread::sleep(Duration::from_millis(200));
+        pane.keys(&[k]);
+        std::thread::sleep(Duration::from_millis(50));
     };
-    wait_for(&session.0, "Content", Duration::from_secs(20));
+    pane.wait_for("Content", Duration::from_secs(20));
     keys("5");
     keys("D");
-    let s = wait_for(
-        &session.0,
-        "search-index: connection refused",
-        Duration::from_secs(10),
-    );
+    let s = pane.wait_for("search-index: connection refused", Duration::from_secs(10));
     assert!(s.contains("node.created"), "{s}");
     keys("R");
-    wait_for(
-        &session.0,
+    pane.wait_for(
         "1 dead letter(s) back in the queue",
         Duration::from_secs(10),
     );

@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod db;
 pub mod fixtures;
+pub mod tmux;
 
 #[allow(unused_imports)]
 pub use app::TestApp;
