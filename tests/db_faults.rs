@@ -100,7 +100,7 @@ fn truncate_wal(path: &Path) {
     assert_eq!(busy, 0, "the checkpoint was blocked");
 }
 
-/// The faults need root (chattr +i, mount, runuser); say so and skip otherwise.
+/// The faults need root (chattr +i, mount, runuser) and tmux; say so and skip otherwise.
 fn root_or_skip() -> bool {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let root = status
@@ -110,8 +110,14 @@ fn root_or_skip() -> bool {
         == Some("0");
     if !root {
         eprintln!("skipped: injecting database faults needs root (chattr, mount, runuser)");
+        return false;
     }
-    root
+    // Each fault is also checked in the console, driven in tmux.
+    if !support::tmux::available() {
+        eprintln!("skipped: the database-fault tests drive the console in tmux, not installed");
+        return false;
+    }
+    true
 }
 
 // ----- fault injection -------------------------------------------------------------------

@@ -199,6 +199,10 @@ async fn cli_retries_dead_letters_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_retries_a_dead_letter_and_delivers_it() {
+    if !support::tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
     let db = TestDb::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
