@@ -1,8 +1,12 @@
 //! The bulk path for large data sets (`rustok seed --demo --scale N`): the same domain
 //! decisions as the action queue — every node and order is created by the domain and every
-//! event envelope validated — but written with multi-row inserts (SQLite) or column arrays
-//! (PostgreSQL) in large transactions straight through the driver, so a million events take
-//! seconds instead of a million round trips.
+//! event envelope validated — but written in large transactions straight through the
+//! database's own interface, so a million events take seconds instead of a million round
+//! trips. On SQLite, prepared single-row INSERTs through SQLite's C API on the pooled
+//! connection's own handle, while another thread decides the next batch (`bulk/sqlite.rs`);
+//! on PostgreSQL, one `INSERT … SELECT FROM UNNEST(column arrays)` per table through sqlx.
+
+mod sqlite;
 
 use crate::commerce::products_with_skus;
 use crate::{Backend, Store, StoreError, outbox};
@@ -18,6 +22,9 @@ use uuid::Uuid;
 /// Nodes or orders per transaction.
 const TX_ROWS: u64 = 20_000;
 
+/// Nodes and orders the PostgreSQL path decides at a time before turning them into cells.
+const PG_DECIDE_ROWS: u64 = 250;
+
 const WORDS: &[&str] = &[
     "coffee", "roast", "origin", "brew", "espresso", "filter", "grind", "bean", "harvest",
     "tasting", "notes", "acidity", "body", "sweet", "washed", "natural", "kettle", "guide",
@@ -31,6 +38,15 @@ pub struct BulkReport {
     pub events: u64,
     /// Every row written: entities, translations, items, search rows and events.
     pub rows: u64,
+}
+
+impl BulkReport {
+    fn add(&mut self, other: BulkReport) {
+        self.nodes += other.nodes;
+        self.orders += other.orders;
+        self.events += other.events;
+        self.rows += other.rows;
+    }
 }
 
 fn title(i: u64) -> String {
@@ -60,14 +76,104 @@ fn envelope(
     Ok(env)
 }
 
-/// One cell of a bulk row. Rows are kept as flat vectors of cells per table and handed to
-/// the driver directly (sqlx), without the ORM's per-cell `Value`s and per-statement SQL
-/// building: the multi-row statement text is built once per shape and prepared once.
+/// What the seed decides from: the same for every batch, so batches can be decided on a
+/// thread of their own.
+struct Plan {
+    tenant: TenantId,
+    /// Row `i` (its node, its order and their events) happens at `start + i` seconds.
+    start: DateTime<Utc>,
+    en: Locale,
+    catalog: Vec<Product>,
+}
+
+/// The domain's decisions for one transaction: the nodes and orders `Node::create` and
+/// `Order::create` made, and their events (envelopes validated) in the order they were
+/// decided, which is their order in the outbox.
+struct Batch {
+    nodes: Vec<Node>,
+    orders: Vec<Order>,
+    events: Vec<EventEnvelope>,
+}
+
+impl Batch {
+    /// What writing this batch adds: each node is a node row, its translation and its search
+    /// entry; each order an order row and its items; each event an outbox row.
+    fn report(&self) -> BulkReport {
+        let items: usize = self.orders.iter().map(|o| o.items.len()).sum();
+        let (nodes, orders, events) = (self.nodes.len(), self.orders.len(), self.events.len());
+        BulkReport {
+            nodes: nodes as u64,
+            orders: orders as u64,
+            events: events as u64,
+            rows: (nodes * 3 + orders + items + events) as u64,
+        }
+    }
+}
+
+impl Plan {
+    /// Rows `from..to`: node `i` and order `i` with their events, decided by the domain as the
+    /// action queue's commands would decide them.
+    fn decide(&self, from: u64, to: u64) -> Result<Batch, StoreError> {
+        let rows = (to - from) as usize;
+        let mut batch = Batch {
+            nodes: Vec::with_capacity(rows),
+            orders: Vec::with_capacity(rows),
+            events: Vec::with_capacity(2 * rows),
+        };
+        let tenant = self.tenant;
+        for i in from..to {
+            let at = self.start + Duration::seconds(i as i64);
+            let title = title(i);
+            let body = format!("# {title}\n\nSeeded body {i}.");
+            let (node, ev) = Node::create(
+                tenant,
+                NodeDraft {
+                    id: NodeId::new_v7(),
+                    kind: [NodeKind::Article, NodeKind::Post, NodeKind::Page][(i % 3) as usize],
+                    locale: self.en.clone(),
+                    title,
+                    slug: Some(format!("n-{i}")),
+                    excerpt: None,
+                    body,
+                    format: BodyFormat::Markdown,
+                },
+                "seed",
+                at,
+            )?;
+            for e in &ev {
+                batch
+                    .events
+                    .push(envelope(e, tenant, node.id.as_uuid(), at)?);
+            }
+            batch.nodes.push(node);
+            let product = &self.catalog[(i % self.catalog.len() as u64) as usize];
+            let sku = product.variants[0].sku.clone();
+            let (order, ev): (Order, Vec<DomainEvent>) = Order::create(
+                tenant,
+                OrderDraft {
+                    id: OrderId::new_v7(),
+                    customer: Some(format!("customer{}@example.com", i % 997)),
+                    items: vec![(sku, 1 + (i % 3) as i64)],
+                },
+                &self.catalog,
+                at,
+            )?;
+            for e in &ev {
+                batch
+                    .events
+                    .push(envelope(e, tenant, order.id.as_uuid(), at)?);
+            }
+            batch.orders.push(order);
+        }
+        Ok(batch)
+    }
+}
+
+/// One cell of a PostgreSQL bulk row. Rows are kept as flat vectors of cells per table and
+/// turned into one array per column.
 enum Cell {
     Uuid(Uuid),
     OptUuid(Option<Uuid>),
-    /// A text shared by many rows (a tenant id, a locale): bound without copying on SQLite.
-    Shared(Arc<str>),
     Text(String),
     OptText(Option<String>),
     I64(i64),
@@ -174,65 +280,137 @@ const OUTBOX_COLS: &[&str] = &[
 ];
 const SEARCH_COLS: &[&str] = &["title", "excerpt", "body", "tenant_id", "node_id", "locale"];
 
-/// Bound parameters per SQLite statement (its limit is 32,766).
-const SQLITE_PARAMS: usize = 32_000;
+/// One transaction's PostgreSQL rows: nodes, translations, orders, items and events (the
+/// search index there is an expression index on the translations).
+struct PgTables {
+    nodes: Table,
+    translations: Table,
+    orders: Table,
+    items: Table,
+    events: Table,
+}
+
+impl PgTables {
+    fn new(rows: usize) -> PgTables {
+        PgTables {
+            nodes: Table::new("nodes", NODE_COLS, rows),
+            translations: Table::new("node_translations", TRANSLATION_COLS, rows),
+            orders: Table::new("orders", ORDER_COLS, rows),
+            items: Table::new("order_items", ITEM_COLS, rows),
+            events: Table::new("outbox", OUTBOX_COLS, 2 * rows),
+        }
+    }
+
+    fn into_vec(self) -> Vec<Table> {
+        vec![
+            self.nodes,
+            self.translations,
+            self.orders,
+            self.items,
+            self.events,
+        ]
+    }
+
+    /// Appends a batch's rows (a small batch, still in the cache).
+    fn push(&mut self, batch: Batch) {
+        let PgTables {
+            nodes,
+            translations,
+            orders,
+            items,
+            events,
+        } = self;
+        for node in batch.nodes {
+            let src = node.source().clone();
+            nodes.push([
+                Cell::Uuid(node.id.as_uuid()),
+                Cell::Uuid(node.tenant_id.as_uuid()),
+                Cell::Text(node.kind.as_str().into()),
+                Cell::Text(node.status.as_str().into()),
+                Cell::I64(node.version),
+                Cell::Text(node.source_locale.to_string()),
+                Cell::Text(node.author),
+                Cell::At(node.created_at),
+                Cell::At(node.updated_at),
+                Cell::OptAt(node.published_at),
+                Cell::OptAt(node.archived_at),
+            ]);
+            translations.push([
+                Cell::Uuid(node.id.as_uuid()),
+                Cell::Text(src.locale.to_string()),
+                Cell::Uuid(node.tenant_id.as_uuid()),
+                Cell::Text(src.title),
+                Cell::Text(src.slug),
+                Cell::OptText(src.excerpt),
+                Cell::Text(src.body),
+                Cell::Text(src.format.as_str().into()),
+                Cell::At(src.updated_at),
+            ]);
+        }
+        for order in batch.orders {
+            for (p, it) in order.items.into_iter().enumerate() {
+                items.push([
+                    Cell::Uuid(order.id.as_uuid()),
+                    Cell::I32(i32::try_from(p).unwrap_or(i32::MAX)),
+                    Cell::Uuid(order.tenant_id.as_uuid()),
+                    Cell::Text(it.sku),
+                    Cell::Text(it.title),
+                    Cell::I64(it.unit_price.amount),
+                    Cell::Text(it.unit_price.currency.code().into()),
+                    Cell::I64(it.quantity),
+                ]);
+            }
+            orders.push([
+                Cell::Uuid(order.id.as_uuid()),
+                Cell::Uuid(order.tenant_id.as_uuid()),
+                Cell::OptText(order.customer),
+                Cell::Text(order.status.as_str().into()),
+                Cell::I64(order.total.amount),
+                Cell::Text(order.total.currency.code().into()),
+                Cell::I64(order.version),
+                Cell::At(order.placed_at),
+                Cell::At(order.updated_at),
+                Cell::OptAt(order.confirmed_at),
+                Cell::OptAt(order.paid_at),
+                Cell::OptAt(order.shipped_at),
+                Cell::OptAt(order.delivered_at),
+                Cell::OptAt(order.cancelled_at),
+                Cell::OptText(order.carrier),
+                Cell::OptText(order.tracking_number),
+                Cell::OptText(order.cancel_reason),
+                Cell::OptText(order.payment_reference),
+            ]);
+        }
+        for e in batch.events {
+            events.push([
+                Cell::Uuid(e.id.as_uuid()),
+                Cell::Uuid(e.tenant_id.as_uuid()),
+                Cell::Text(e.event_type),
+                Cell::I32(i32::from(e.schema_version)),
+                Cell::Text(e.aggregate_type),
+                Cell::Uuid(e.aggregate_id),
+                Cell::Uuid(e.correlation_id),
+                Cell::OptUuid(e.causation_id),
+                Cell::Text(e.actor),
+                Cell::At(e.occurred_at),
+                Cell::Text(e.payload.to_string()),
+                Cell::Text(outbox::PENDING.into()),
+                Cell::I32(0),
+                Cell::I64(0),
+            ]);
+        }
+    }
+}
 
 fn sqlx_err(e: sqlx::Error) -> StoreError {
     sea_orm::DbErr::Exec(sea_orm::RuntimeErr::SqlxError(Arc::new(e))).into()
-}
-
-/// Writes the tables on SQLite: one multi-row INSERT per up to [`SQLITE_PARAMS`] parameters,
-/// all in one `BEGIN IMMEDIATE` transaction on one connection.
-async fn write_sqlite(
-    conn: &mut sqlx::SqliteConnection,
-    tables: Vec<Table>,
-) -> Result<(), sqlx::Error> {
-    use sqlx::Connection;
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-    for table in tables {
-        let width = table.cols.len();
-        let per_stmt = (SQLITE_PARAMS / width).max(1);
-        let mut left = table.rows();
-        let mut cells = table.cells.into_iter();
-        let mut sql = (0, String::new());
-        while left > 0 {
-            let n = left.min(per_stmt);
-            left -= n;
-            if sql.0 != n {
-                let row = format!("({})", vec!["?"; width].join(","));
-                let text = format!(
-                    "INSERT INTO {} ({}) VALUES {}",
-                    table.name,
-                    table.cols.join(", "),
-                    vec![row; n].join(",")
-                );
-                sql = (n, text);
-            }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.1.as_str()));
-            for cell in cells.by_ref().take(n * width) {
-                q = match cell {
-                    Cell::Uuid(v) => q.bind(v),
-                    Cell::OptUuid(v) => q.bind(v),
-                    Cell::Shared(v) => q.bind(v),
-                    Cell::Text(v) => q.bind(v),
-                    Cell::OptText(v) => q.bind(v),
-                    Cell::I64(v) => q.bind(v),
-                    Cell::I32(v) => q.bind(v),
-                    Cell::At(v) => q.bind(v),
-                    Cell::OptAt(v) => q.bind(v),
-                };
-            }
-            q.execute(&mut *tx).await?;
-        }
-    }
-    tx.commit().await
 }
 
 /// The PostgreSQL array type of a column, from its first cell.
 fn pg_array_type(c: &Cell) -> &'static str {
     match c {
         Cell::Uuid(_) | Cell::OptUuid(_) => "uuid[]",
-        Cell::Shared(_) | Cell::Text(_) | Cell::OptText(_) => "text[]",
+        Cell::Text(_) | Cell::OptText(_) => "text[]",
         Cell::I64(_) => "int8[]",
         Cell::I32(_) => "int4[]",
         Cell::At(_) | Cell::OptAt(_) => "timestamptz[]",
@@ -282,7 +460,6 @@ async fn write_postgres(pool: &sqlx::PgPool, tables: Vec<Table>) -> Result<(), s
                     column
                         .into_iter()
                         .map(|c| match c {
-                            Cell::Shared(v) => Some(v.to_string()),
                             Cell::Text(v) => Some(v),
                             Cell::OptText(v) => v,
                             _ => None,
@@ -334,10 +511,10 @@ impl Store {
     /// events. `progress(done, n)` is called after each transaction.
     ///
     /// Every node, order and event is decided by the domain and every envelope validated, as
-    /// on the action queue's path; the rows are then written through the driver directly,
-    /// in transactions of [`TX_ROWS`] nodes and orders: multi-row INSERTs of up to 32,000
-    /// parameters on SQLite (prepared once per shape, on one connection), one `UNNEST` of
-    /// column arrays per table on PostgreSQL. The store's durability settings are kept.
+    /// on the action queue's path; the rows are then written in transactions of [`TX_ROWS`]
+    /// nodes and orders: on SQLite through SQLite's C API on one pooled connection while the
+    /// next batch is decided on another thread (`bulk/sqlite.rs`), on PostgreSQL one `UNNEST`
+    /// of column arrays per table. The store's durability settings are kept.
     pub async fn seed_bulk(
         &self,
         tenant: TenantId,
@@ -349,215 +526,46 @@ impl Store {
         if catalog.is_empty() {
             return Err(StoreError::Config("seed: no products to order".into()));
         }
-        // One connection for the whole seed on SQLite (the statements stay prepared on it).
-        let mut sqlite = match self.backend {
-            Backend::Sqlite => Some(
-                self.db
-                    .get_sqlite_connection_pool()
-                    .acquire()
-                    .await
-                    .map_err(sqlx_err)?,
-            ),
-            Backend::Postgres => None,
+        let plan = Plan {
+            tenant,
+            start: Utc::now().trunc_subsecs(6) - Duration::seconds(n as i64),
+            en: "en".parse()?,
+            catalog,
         };
-        // A page cache big enough for a whole transaction on this connection only (SQLite's
-        // default of 2 MB spills dirty pages to the WAL mid-transaction); put back afterwards.
-        // A cache size is memory, not durability: synchronous and journal mode are unchanged.
-        let default_cache = match sqlite.as_mut() {
-            Some(conn) => {
-                let (size,): (i64,) = sqlx::query_as("PRAGMA cache_size")
-                    .fetch_one(&mut **conn)
-                    .await
-                    .map_err(sqlx_err)?;
-                sqlx::query("PRAGMA cache_size = -131072")
-                    .execute(&mut **conn)
-                    .await
-                    .map_err(sqlx_err)?;
-                Some(size)
+        match self.backend {
+            Backend::Sqlite => {
+                sqlite::seed(self.db.get_sqlite_connection_pool(), plan, n, &mut progress).await
             }
-            None => None,
-        };
-        let result = self
-            .seed_batches(tenant, n, &catalog, sqlite.as_deref_mut(), &mut progress)
-            .await;
-        if let (Some(conn), Some(size)) = (sqlite.as_mut(), default_cache) {
-            let restore = format!("PRAGMA cache_size = {size}");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(restore))
-                .execute(&mut **conn)
-                .await;
+            Backend::Postgres => self.seed_postgres(plan, n, &mut progress).await,
         }
-        result
     }
 
-    async fn seed_batches(
+    async fn seed_postgres(
         &self,
-        tenant: TenantId,
+        plan: Plan,
         n: u64,
-        catalog: &[Product],
-        mut sqlite: Option<&mut sqlx::SqliteConnection>,
         progress: &mut impl FnMut(u64, u64),
     ) -> Result<BulkReport, StoreError> {
-        let start = Utc::now().trunc_subsecs(6) - Duration::seconds(n as i64);
-        let en: Locale = "en".parse()?;
-        let tenant_uuid = tenant.as_uuid();
-        let tenant_text: Arc<str> = Arc::from(tenant.to_string());
-        let shared = |s: &str| -> Arc<str> { Arc::from(s) };
-        let s_en = shared("en");
-        let s_pending = shared(outbox::PENDING);
+        let pool = self.db.get_postgres_connection_pool();
         let mut report = BulkReport::default();
         let mut done = 0;
         while done < n {
-            let batch = TX_ROWS.min(n - done);
-            let rows = batch as usize;
-            let mut nodes = Table::new("nodes", NODE_COLS, rows);
-            let mut translations = Table::new("node_translations", TRANSLATION_COLS, rows);
-            let mut orders = Table::new("orders", ORDER_COLS, rows);
-            let mut items = Table::new("order_items", ITEM_COLS, rows);
-            let mut search = Table::new("node_search", SEARCH_COLS, rows);
-            let mut events = Table::new("outbox", OUTBOX_COLS, 2 * rows);
-            let mut event = |e: &DomainEvent, aggregate: Uuid, at| -> Result<(), StoreError> {
-                let e = envelope(e, tenant, aggregate, at)?;
-                events.push([
-                    Cell::Uuid(e.id.as_uuid()),
-                    Cell::Uuid(e.tenant_id.as_uuid()),
-                    Cell::Text(e.event_type),
-                    Cell::I32(i32::from(e.schema_version)),
-                    Cell::Text(e.aggregate_type),
-                    Cell::Uuid(e.aggregate_id),
-                    Cell::Uuid(e.correlation_id),
-                    Cell::OptUuid(e.causation_id),
-                    Cell::Text(e.actor),
-                    Cell::At(e.occurred_at),
-                    Cell::Text(e.payload.to_string()),
-                    Cell::Shared(s_pending.clone()),
-                    Cell::I32(0),
-                    Cell::I64(0),
-                ]);
-                Ok(())
-            };
-            for i in done..done + batch {
-                let at = start + Duration::seconds(i as i64);
-                let t = title(i);
-                let (node, ev) = Node::create(
-                    tenant,
-                    NodeDraft {
-                        id: NodeId::new_v7(),
-                        kind: [NodeKind::Article, NodeKind::Post, NodeKind::Page][(i % 3) as usize],
-                        locale: en.clone(),
-                        title: t.clone(),
-                        slug: Some(format!("n-{i}")),
-                        excerpt: None,
-                        body: format!("# {t}\n\nSeeded body {i}."),
-                        format: BodyFormat::Markdown,
-                    },
-                    "seed",
-                    at,
-                )?;
-                for e in &ev {
-                    event(e, node.id.as_uuid(), at)?;
-                }
-                nodes.push([
-                    Cell::Uuid(node.id.as_uuid()),
-                    Cell::Uuid(tenant_uuid),
-                    Cell::Shared(shared(node.kind.as_str())),
-                    Cell::Shared(shared(node.status.as_str())),
-                    Cell::I64(node.version),
-                    Cell::Text(node.source_locale.to_string()),
-                    Cell::Text(node.author.clone()),
-                    Cell::At(node.created_at),
-                    Cell::At(node.updated_at),
-                    Cell::OptAt(node.published_at),
-                    Cell::OptAt(node.archived_at),
-                ]);
-                let src = node.source().clone();
-                let locale: Arc<str> = if src.locale == en {
-                    s_en.clone()
-                } else {
-                    shared(src.locale.as_str())
-                };
-                if self.backend == Backend::Sqlite {
-                    search.push([
-                        Cell::Text(src.title.clone()),
-                        Cell::Text(src.excerpt.clone().unwrap_or_default()),
-                        Cell::Text(src.body.clone()),
-                        Cell::Shared(tenant_text.clone()),
-                        Cell::Text(node.id.to_string()),
-                        Cell::Shared(locale.clone()),
-                    ]);
-                }
-                translations.push([
-                    Cell::Uuid(node.id.as_uuid()),
-                    Cell::Shared(locale),
-                    Cell::Uuid(tenant_uuid),
-                    Cell::Text(src.title),
-                    Cell::Text(src.slug),
-                    Cell::OptText(src.excerpt),
-                    Cell::Text(src.body),
-                    Cell::Shared(shared(src.format.as_str())),
-                    Cell::At(src.updated_at),
-                ]);
-                let product = &catalog[(i % catalog.len() as u64) as usize];
-                let sku = product.variants[0].sku.clone();
-                let (order, ev): (Order, Vec<DomainEvent>) = Order::create(
-                    tenant,
-                    OrderDraft {
-                        id: OrderId::new_v7(),
-                        customer: Some(format!("customer{}@example.com", i % 997)),
-                        items: vec![(sku, 1 + (i % 3) as i64)],
-                    },
-                    catalog,
-                    at,
-                )?;
-                for e in &ev {
-                    event(e, order.id.as_uuid(), at)?;
-                }
-                for (p, it) in order.items.iter().enumerate() {
-                    items.push([
-                        Cell::Uuid(order.id.as_uuid()),
-                        Cell::I32(i32::try_from(p).unwrap_or(i32::MAX)),
-                        Cell::Uuid(tenant_uuid),
-                        Cell::Text(it.sku.clone()),
-                        Cell::Text(it.title.clone()),
-                        Cell::I64(it.unit_price.amount),
-                        Cell::Shared(shared(it.unit_price.currency.code())),
-                        Cell::I64(it.quantity),
-                    ]);
-                }
-                orders.push([
-                    Cell::Uuid(order.id.as_uuid()),
-                    Cell::Uuid(tenant_uuid),
-                    Cell::OptText(order.customer.clone()),
-                    Cell::Shared(shared(order.status.as_str())),
-                    Cell::I64(order.total.amount),
-                    Cell::Shared(shared(order.total.currency.code())),
-                    Cell::I64(order.version),
-                    Cell::At(order.placed_at),
-                    Cell::At(order.updated_at),
-                    Cell::OptAt(order.confirmed_at),
-                    Cell::OptAt(order.paid_at),
-                    Cell::OptAt(order.shipped_at),
-                    Cell::OptAt(order.delivered_at),
-                    Cell::OptAt(order.cancelled_at),
-                    Cell::OptText(order.carrier.clone()),
-                    Cell::OptText(order.tracking_number.clone()),
-                    Cell::OptText(order.cancel_reason.clone()),
-                    Cell::OptText(order.payment_reference.clone()),
-                ]);
+            let to = done + TX_ROWS.min(n - done);
+            // Decided a few hundred rows at a time, each turned into cells while it is still
+            // in the cache.
+            let mut tables = PgTables::new((to - done) as usize);
+            let mut from = done;
+            while from < to {
+                let until = (from + PG_DECIDE_ROWS).min(to);
+                let batch = plan.decide(from, until)?;
+                report.add(batch.report());
+                tables.push(batch);
+                from = until;
             }
-            report.rows += (nodes.rows() * 3 + orders.rows() + items.rows() + events.rows()) as u64;
-            report.nodes += nodes.rows() as u64;
-            report.orders += orders.rows() as u64;
-            report.events += events.rows() as u64;
-            let mut tables = vec![nodes, translations, orders, items, events];
-            if self.backend == Backend::Sqlite {
-                tables.push(search);
-            }
-            match sqlite.as_deref_mut() {
-                Some(conn) => write_sqlite(conn, tables).await,
-                None => write_postgres(self.db.get_postgres_connection_pool(), tables).await,
-            }
-            .map_err(sqlx_err)?;
-            done += batch;
+            write_postgres(pool, tables.into_vec())
+                .await
+                .map_err(sqlx_err)?;
+            done = to;
             progress(done, n);
         }
         Ok(report)
