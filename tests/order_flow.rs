@@ -7,7 +7,7 @@ mod support;
 use chrono::Utc;
 use rustok_domain::commerce::RefundOutcome;
 use rustok_domain::{Command, CommandEnvelope, Currency, DomainError, Money, OrderStatus};
-use rustok_store::{OrderFilter, Store, StoredEvent};
+use rustok_store::{Backend, OrderFilter, Store, StoredEvent};
 use serde_json::json;
 use support::TestApp;
 use support::fixtures::{order, product};
@@ -27,6 +27,8 @@ on_both_backends!(
     test_inventory_adjust_and_low_stock,
     test_last_unit_race_between_two_stores,
     test_bulk_seed_writes_what_the_commands_would,
+    test_retried_commerce_commands_are_applied_once,
+    test_bulk_seed_dropped_keeps_whole_transactions,
 );
 
 /// The bulk path (`rustok seed --demo --scale N`) writes through the driver directly; what it
@@ -89,9 +91,132 @@ async fn test_bulk_seed_writes_what_the_commands_would(app: TestApp) {
     assert_eq!(node.translations.len(), 1);
     assert_eq!(node.translations[0].title, hits[0].title);
     assert_eq!(node.translations[0].slug, hits[0].slug);
+    // Stored byte for byte as commands store them: on SQLite the seed writes through SQLite's
+    // C API, not sea-orm, so each row must be found by the values the store read back, bound
+    // the way sea-orm binds them (UUIDs as 16-byte BLOBs, timestamps as sqlx's text, payloads
+    // as compact JSON). Text comparison in SQL is exact; on PostgreSQL the same checks compare
+    // typed values.
+    for summary in &orders {
+        let o = app.get_order(summary.id).await.expect("seeded order");
+        let id = o.id.as_uuid();
+        let tenant = app.tenant.id.as_uuid();
+        let sql = "SELECT COUNT(*) FROM orders WHERE id = $1 AND tenant_id = $2 \
+                   AND placed_at = $3 AND updated_at = $4";
+        let values = vec![
+            id.into(),
+            tenant.into(),
+            o.placed_at.into(),
+            o.updated_at.into(),
+        ];
+        assert_eq!(count(&app.store, sql, values).await, 1, "order {id}");
+        let sql = "SELECT COUNT(*) FROM order_items WHERE order_id = $1 AND tenant_id = $2";
+        assert_eq!(
+            count(&app.store, sql, vec![id.into(), tenant.into()]).await,
+            1
+        );
+    }
+    for hit in &hits {
+        let node = app.get_node(hit.node_id).await.expect("seeded node");
+        let id = node.id.as_uuid();
+        let sql = "SELECT COUNT(*) FROM nodes WHERE id = $1 AND tenant_id = $2 \
+                   AND created_at = $3 AND updated_at = $4";
+        let values = vec![
+            id.into(),
+            app.tenant.id.as_uuid().into(),
+            node.created_at.into(),
+            node.updated_at.into(),
+        ];
+        assert_eq!(count(&app.store, sql, values).await, 1, "node {id}");
+        let t = &node.translations[0];
+        let sql = "SELECT COUNT(*) FROM node_translations WHERE node_id = $1 AND locale = $2 \
+                   AND updated_at = $3";
+        let values = vec![id.into(), t.locale.as_str().into(), t.updated_at.into()];
+        assert_eq!(count(&app.store, sql, values).await, 1, "translation {id}");
+        if app.store.backend() == Backend::Sqlite {
+            // The search index keys rows by the ids' text, as `search::index_translation` does.
+            let sql = "SELECT COUNT(*) FROM node_search WHERE node_id = $1 AND tenant_id = $2";
+            let values = vec![node.id.to_string().into(), app.tenant.id.to_string().into()];
+            assert_eq!(count(&app.store, sql, values).await, 1, "search row {id}");
+        }
+    }
+    for e in seeded {
+        let env = &e.envelope;
+        let sql = "SELECT COUNT(*) FROM outbox WHERE id = $1 AND tenant_id = $2 \
+                   AND aggregate_id = $3 AND correlation_id = $4 AND occurred_at = $5 \
+                   AND payload = $6 AND causation_id IS NULL";
+        let values = vec![
+            env.id.as_uuid().into(),
+            env.tenant_id.as_uuid().into(),
+            env.aggregate_id.into(),
+            env.correlation_id.into(),
+            env.occurred_at.into(),
+            env.payload.to_string().into(),
+        ];
+        assert_eq!(count(&app.store, sql, values).await, 1, "event {}", env.id);
+    }
     // The relay delivers them like any other events.
     let delivered = app.relay_and_capture().await;
     assert!(delivered.len() >= 90, "{}", delivered.len());
+}
+
+/// A bulk seed whose future is dropped (a timeout, a closing console) stops at a transaction
+/// boundary: what it committed stays, whole; the open transaction rolls back; and the store
+/// works afterwards (on SQLite the writer had borrowed a pooled connection's own handle, which
+/// must be back in the pool, unlocked, with no transaction left open).
+async fn test_bulk_seed_dropped_keeps_whole_transactions(app: TestApp) {
+    app.create_product(product("BULK-2", "1.00", 1_000))
+        .await
+        .unwrap();
+    let nodes_before = app.node_count().await;
+    let orders_before = app.order_count().await;
+    let events_before = app.outbox_events().await.len();
+    let skus = ["BULK-2".to_string()];
+    let (first_tx, first_commit) = tokio::sync::oneshot::channel();
+    let mut first_tx = Some(first_tx);
+    let seed = app
+        .store
+        .seed_bulk(app.tenant.id, 40_000, &skus, |done, _| {
+            if let Some(tx) = first_tx.take() {
+                let _ = tx.send(done);
+            }
+        });
+    tokio::select! {
+        r = seed => panic!("the seed ended before it was dropped: {r:?}"),
+        done = first_commit => assert_eq!(done.unwrap(), 20_000),
+    }
+    // A command needs the write lock: it waits for the dropped seed's rollback.
+    app.create_order(order(&[("BULK-2", 1)], None))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.node_count().await, nodes_before + 20_000);
+    assert_eq!(app.order_count().await, orders_before + 20_001);
+    let events = app.outbox_events().await;
+    assert_eq!(
+        events[events_before..]
+            .iter()
+            .filter(|e| e.envelope.actor == "seed")
+            .count(),
+        40_000
+    );
+}
+
+/// `SELECT COUNT(*) …` with `$n` parameters, bound by sea-orm as the store binds them.
+async fn count(store: &Store, sql: &str, values: Vec<sea_orm::Value>) -> i64 {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let stmt = match store.backend() {
+        Backend::Postgres => Statement::from_sql_and_values(DbBackend::Postgres, sql, values),
+        Backend::Sqlite => {
+            Statement::from_sql_and_values(DbBackend::Sqlite, sql.replace('$', "?"), values)
+        }
+    };
+    let row = store
+        .connection()
+        .query_one_raw(stmt)
+        .await
+        .expect("count query")
+        .expect("one row");
+    row.try_get_by_index::<i64>(0).expect("a count")
 }
 
 fn domain(e: &rustok::runtime::QueueError) -> &DomainError {
@@ -1108,4 +1233,85 @@ async fn test_last_unit_race_between_two_stores(app: TestApp) {
     }
     a.close().await.ok();
     b.close().await.ok();
+}
+
+/// A command is executed without looking its id up in the command log first; a retry of one
+/// that already committed (its answer lost with the connection) must still be answered from
+/// the log and applied once — whether running it again is refused (the order exists, the
+/// transition is done) or would succeed (a stock adjustment), in which case only its own
+/// command-log row stops it. An order id that exists is a duplicate, also another tenant's.
+async fn test_retried_commerce_commands_are_applied_once(app: TestApp) {
+    app.create_product(product("MUG", "12.50", 10))
+        .await
+        .unwrap();
+    let send = |command: Command| CommandEnvelope::new(app.tenant.id, app.actor.clone(), command);
+    let draft = order(&[("MUG", 2)], None);
+    let id = draft.id;
+    let create = send(Command::CreateOrder(draft.clone()));
+    let first = app.store.execute(&create, Utc::now()).await.unwrap();
+    let written = app.outbox_events().await.len();
+    let again = app.store.execute(&create, Utc::now()).await.unwrap();
+    assert_eq!(first, again, "answered from the command log");
+    assert_eq!(
+        app.outbox_events().await.len(),
+        written,
+        "no second order.placed"
+    );
+
+    let confirm = send(Command::ConfirmOrder {
+        id,
+        expected_version: None,
+    });
+    let first = app.store.execute(&confirm, Utc::now()).await.unwrap();
+    assert_eq!(
+        app.store.execute(&confirm, Utc::now()).await.unwrap(),
+        first
+    );
+
+    let adjust = send(Command::AdjustInventory {
+        sku: "MUG".into(),
+        by: 5,
+        reason: "restock".into(),
+    });
+    let first = app.store.execute(&adjust, Utc::now()).await.unwrap();
+    assert_eq!(app.store.execute(&adjust, Utc::now()).await.unwrap(), first);
+    let stock = app.stock("MUG").await;
+    assert_eq!(
+        (stock.on_hand, stock.reserved),
+        (15, 2),
+        "adjusted once, reserved once"
+    );
+    let events = app.outbox_events().await;
+    let count = |t: &str| events.iter().filter(|e| e.envelope.event_type == t).count();
+    assert_eq!(count("order.placed"), 1);
+    assert_eq!(count("order.status_changed"), 1);
+    let adjusted = events
+        .iter()
+        .filter(|e| e.envelope.event_type == "inventory.updated")
+        .filter(|e| e.envelope.payload["reason"] == "restock")
+        .count();
+    assert_eq!(adjusted, 1);
+
+    // The same order id under a new command id: a duplicate, nothing written — in this
+    // tenant, and in another one that cannot see the order (nor take its id).
+    let other = app.create_tenant("other-shop").await;
+    app.exec_in(&other, Command::CreateProduct(product("MUG", "1.00", 5)))
+        .await
+        .unwrap();
+    let before = app.outbox_events().await.len();
+    let err = app
+        .exec(Command::CreateOrder(draft.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        domain(&err).to_string(),
+        format!("order {id} already exists")
+    );
+    let err = app
+        .exec_in(&other, Command::CreateOrder(draft))
+        .await
+        .unwrap_err();
+    assert_eq!(domain(&err).kind(), "duplicate");
+    assert_eq!(app.outbox_events().await.len(), before);
+    assert_eq!(app.order_count().await, 1);
 }

@@ -345,12 +345,9 @@ impl Worker {
     }
 
     async fn pay(&self, env: &CommandEnvelope, id: OrderId, card_token: &str) -> Ran {
-        // RBAC first: a denied payment must never reach the gateway.
-        if let Err(e) = self.store.authorize(env).await {
-            return (Err(e), false, false);
-        }
-        // Step 1, no transaction open: is the order payable, and what does the gateway say?
-        let order = match self.store.order(env.tenant_id, id).await {
+        // RBAC first: a denied payment must never reach the gateway. Step 1, no transaction
+        // open: is the order payable, and what does the gateway say?
+        let order = match self.store.order_to_pay(env, id).await {
             Ok(Some(o)) => o,
             Ok(None) => {
                 return (

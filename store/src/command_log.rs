@@ -4,6 +4,7 @@
 //! committed: the recorded outcome is returned, nothing is applied again) or does not (it
 //! rolled back: the command runs now). Either way it is applied exactly once.
 
+use crate::writes::Writes;
 use crate::{StoreError, backend_of, stmt};
 use chrono::{DateTime, Utc};
 use rustok_domain::CommandEnvelope;
@@ -35,15 +36,15 @@ pub(crate) async fn recorded(
 
 /// Records a command's outcome in the caller's transaction.
 pub(crate) async fn record(
-    c: &impl ConnectionTrait,
+    w: &mut Writes<'_>,
     env: &CommandEnvelope,
     applied: &Applied,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let text =
         serde_json::to_string(applied).map_err(|e| crate::error::corrupt("command log", e))?;
-    c.execute_raw(stmt(
-        backend_of(c),
+    let insert = stmt(
+        backend_of(w.txn()),
         "INSERT INTO command_log (command_id, command, applied, committed_at) \
          VALUES ($1, $2, $3, $4)",
         vec![
@@ -52,9 +53,8 @@ pub(crate) async fn record(
             Value::from(text),
             Value::from(now),
         ],
-    ))
-    .await?;
-    Ok(())
+    );
+    w.write(insert, || format!("command {}", env.id)).await
 }
 
 impl crate::Store {

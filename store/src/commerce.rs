@@ -17,8 +17,9 @@ use crate::entity::{
     order, order_item, outbox as outbox_row, product, product_translation, variant,
 };
 use crate::error::corrupt;
-use crate::repo::{load_tenant, parse};
-use crate::uow::{map_unique, wrap};
+use crate::repo::parse;
+use crate::uow::{build, map_unique, wrap};
+use crate::writes::Writes;
 use crate::{Store, StoreError, outbox};
 use chrono::{DateTime, Utc};
 use rustok_domain::command::decide_order;
@@ -29,12 +30,13 @@ use rustok_domain::commerce::{
 use rustok_domain::event::DomainEvent;
 use rustok_domain::read::{Applied, OrderSummary, Outcome, Page, StockRow};
 use rustok_domain::{
-    Command, CommandEnvelope, Currency, DomainError, Money, OrderId, ProductId, TenantId, VariantId,
+    Command, CommandEnvelope, Currency, DomainError, Money, OrderId, ProductId, Tenant, TenantId,
+    VariantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, sea_query::LockType,
 };
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -279,19 +281,24 @@ pub(crate) async fn load_order(
     id: OrderId,
     lock: bool,
 ) -> Result<Option<Order>, StoreError> {
+    // The order and its lines in one query (one round trip to the database).
     let mut q = order::Entity::find_by_id(id.as_uuid())
-        .filter(order::Column::TenantId.eq(tenant_id.as_uuid()));
+        .filter(order::Column::TenantId.eq(tenant_id.as_uuid()))
+        .find_with_related(order_item::Entity)
+        .filter(
+            Condition::any()
+                .add(order_item::Column::TenantId.is_null())
+                .add(order_item::Column::TenantId.eq(tenant_id.as_uuid())),
+        )
+        .order_by_asc(order_item::Column::Position);
     if lock {
-        q = q.lock_exclusive();
+        // Only the order's row: PostgreSQL refuses to lock the nullable side of an outer
+        // join, and the lines never change once the order is placed.
+        QuerySelect::query(&mut q).lock_with_tables(LockType::Update, [order::Entity]);
     }
-    let Some(row) = q.one(c).await? else {
+    let Some((row, items)) = q.all(c).await?.pop() else {
         return Ok(None);
     };
-    let items = order_item::Entity::find()
-        .filter(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
-        .filter(order_item::Column::OrderId.eq(id.as_uuid()))
-        .all(c)
-        .await?;
     order_from_rows(row, items).map(Some)
 }
 
@@ -306,24 +313,16 @@ fn sku_not_found(sku: &str) -> DomainError {
 // Executing
 
 pub(crate) async fn execute(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     env: &CommandEnvelope,
+    tenant: &Tenant,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    let tenant = load_tenant(txn, env.tenant_id)
-        .await?
-        .ok_or_else(|| DomainError::not_found("tenant", env.tenant_id))?;
-    if !tenant.is_active {
-        return Err(DomainError::validation(
-            "tenant",
-            format!("tenant '{}' is not active", tenant.slug),
-        )
-        .into());
-    }
+    let txn = w.conn().await?;
     let tenant_id = tenant.id;
     let (outcome, envelopes) = match &env.command {
         Command::CreateProduct(draft) => {
-            let (product, events) = create_product(txn, tenant_id, draft, now).await?;
+            let (product, events) = create_product(w, tenant_id, draft, now).await?;
             let envelopes = wrap(env, tenant_id, product.id.as_uuid(), &events, now)?;
             (Outcome::Product(product), envelopes)
         }
@@ -334,15 +333,17 @@ pub(crate) async fn execute(
                 .pop()
                 .ok_or_else(|| sku_not_found(sku))?;
             let (after, events) = before.adjust(*by, reason)?;
-            write_stock(txn, tenant_id, &before, &after).await?;
+            write_stock(w, tenant_id, &before, &after).await?;
             let envelopes = wrap(env, tenant_id, after.product_id.as_uuid(), &events, now)?;
-            let product = load_product(txn, tenant_id, after.product_id)
+            // (Reads the stock just written: the held-back writes go first.)
+            let product = load_product(w.conn().await?, tenant_id, after.product_id)
                 .await?
                 .ok_or_else(|| corrupt("variant", format!("{} has no product", after.id)))?;
             (Outcome::Product(product), envelopes)
         }
         Command::CreateOrder(draft) => {
-            let current = load_order(txn, tenant_id, draft.id, false).await?;
+            // No lookup of the id first: an order that exists already makes the insert below
+            // fail on its primary key, reported as the same duplicate.
             let skus: Vec<String> = draft
                 .items
                 .iter()
@@ -351,9 +352,8 @@ pub(crate) async fn execute(
                 .into_iter()
                 .collect();
             let catalog = products_with_skus(txn, tenant_id, &skus).await?;
-            let (order, events, _) =
-                decide_order(tenant_id, current.as_ref(), &env.command, &catalog, now)?;
-            insert_order(txn, &order).await?;
+            let (order, events, _) = decide_order(tenant_id, None, &env.command, &catalog, now)?;
+            insert_order(w, &order).await?;
             let envelopes = wrap(env, tenant_id, order.id.as_uuid(), &events, now)?;
             (Outcome::Order(order), envelopes)
         }
@@ -374,11 +374,11 @@ pub(crate) async fn execute(
             // Write each moved variant's final state, guarded by the state it was read in.
             for before in &variants {
                 if let Some(last) = changes.iter().rev().find(|c| c.variant.id == before.id) {
-                    write_stock(txn, tenant_id, before, &last.variant).await?;
+                    write_stock(w, tenant_id, before, &last.variant).await?;
                 }
             }
             if next != current {
-                update_order(txn, &current, &next).await?;
+                update_order(w, &current, &next).await?;
             }
             // The order's events first, then the stock events (on the product aggregates),
             // all sharing one correlation id.
@@ -394,7 +394,7 @@ pub(crate) async fn execute(
             (Outcome::Order(next), envelopes)
         }
     };
-    outbox::append(txn, &envelopes).await?;
+    outbox::append(w, &envelopes).await?;
     Ok(Applied {
         command_id: env.id,
         outcome,
@@ -403,11 +403,12 @@ pub(crate) async fn execute(
 }
 
 async fn create_product(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     tenant_id: TenantId,
     draft: &rustok_domain::ProductDraft,
     now: DateTime<Utc>,
 ) -> Result<(Product, Vec<DomainEvent>), StoreError> {
+    let txn = w.conn().await?;
     if product::Entity::find_by_id(draft.id.as_uuid())
         .one(txn)
         .await?
@@ -520,21 +521,19 @@ async fn create_product(
 
 /// Writes a variant's stock, only if it still holds what it held when it was read.
 async fn write_stock(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     tenant_id: TenantId,
     before: &Variant,
     after: &Variant,
 ) -> Result<(), StoreError> {
-    let r = variant::Entity::update_many()
+    let update = variant::Entity::update_many()
         .col_expr(variant::Column::OnHand, Expr::value(after.on_hand))
         .col_expr(variant::Column::Reserved, Expr::value(after.reserved))
         .filter(variant::Column::Id.eq(after.id.as_uuid()))
         .filter(variant::Column::TenantId.eq(tenant_id.as_uuid()))
         .filter(variant::Column::OnHand.eq(before.on_hand))
-        .filter(variant::Column::Reserved.eq(before.reserved))
-        .exec(txn)
-        .await?;
-    if r.rows_affected != 1 {
+        .filter(variant::Column::Reserved.eq(before.reserved));
+    if !w.update_one(build(w.txn(), update)).await? {
         return Err(DomainError::StockConflict {
             sku: after.sku.clone(),
         }
@@ -543,36 +542,34 @@ async fn write_stock(
     Ok(())
 }
 
-async fn insert_order(txn: &DatabaseTransaction, o: &Order) -> Result<(), StoreError> {
-    order::Entity::insert(order_row(o))
-        .exec(txn)
-        .await
-        .map_err(|e| map_unique(e, || format!("order {}", o.id)))?;
+async fn insert_order(w: &mut Writes<'_>, o: &Order) -> Result<(), StoreError> {
+    let c = w.txn();
+    w.write(build(c, order::Entity::insert(order_row(o))), || {
+        format!("order {}", o.id)
+    })
+    .await?;
     let items = o
         .items
         .iter()
         .enumerate()
         .map(|(position, i)| item_row(o, position, i));
-    order_item::Entity::insert_many(items).exec(txn).await?;
-    Ok(())
+    w.write(build(c, order_item::Entity::insert_many(items)), || {
+        format!("line of order {}", o.id)
+    })
+    .await
 }
 
 /// Optimistic lock: only the version the decision was made on may be replaced. Line items
 /// never change after the order is placed.
-async fn update_order(
-    txn: &DatabaseTransaction,
-    before: &Order,
-    next: &Order,
-) -> Result<(), StoreError> {
-    let r = order::Entity::update_many()
+async fn update_order(w: &mut Writes<'_>, before: &Order, next: &Order) -> Result<(), StoreError> {
+    let c = w.txn();
+    let update = order::Entity::update_many()
         .set(order_row(next))
         .filter(order::Column::Id.eq(next.id.as_uuid()))
         .filter(order::Column::TenantId.eq(next.tenant_id.as_uuid()))
-        .filter(order::Column::Version.eq(before.version))
-        .exec(txn)
-        .await?;
-    if r.rows_affected != 1 {
-        let actual = load_order(txn, next.tenant_id, next.id, false)
+        .filter(order::Column::Version.eq(before.version));
+    if !w.update_one(build(c, update)).await? {
+        let actual = load_order(c, next.tenant_id, next.id, false)
             .await?
             .map_or(before.version, |o| o.version);
         return Err(DomainError::VersionConflict {
@@ -692,6 +689,18 @@ impl Store {
         id: OrderId,
     ) -> Result<Option<Order>, StoreError> {
         load_order(&self.db, tenant_id, id, false).await
+    }
+
+    /// The order a payment command is about to charge, after checking (as [`Store::authorize`]
+    /// does) that the envelope's actor may run it. Read where commands are executed: the
+    /// connection that just wrote the order has its pages in its cache.
+    pub async fn order_to_pay(
+        &self,
+        env: &CommandEnvelope,
+        id: OrderId,
+    ) -> Result<Option<Order>, StoreError> {
+        crate::staff::authorize_on(&self.writer, env).await?;
+        load_order(&self.writer, env.tenant_id, id, false).await
     }
 
     /// A window of the tenant's orders, newest first, with the total count: all of them, or

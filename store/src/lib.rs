@@ -17,6 +17,7 @@ mod repo;
 mod search;
 mod staff;
 mod uow;
+mod writes;
 
 pub use bulk::BulkReport;
 pub use commerce::{OrderFilter, ProductFilter};
@@ -48,6 +49,12 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where commands are executed. On an SQLite file, a pool of its own with one connection:
+    /// SQLite admits one writer at a time anyway, and a connection that does all the writing
+    /// keeps its page cache valid from one command to the next (a pooled connection's cache
+    /// is thrown away whenever another connection has written). Elsewhere the same pool as
+    /// `db`.
+    writer: DatabaseConnection,
     backend: Backend,
     url_display: String,
 }
@@ -152,6 +159,7 @@ impl Store {
                 };
                 opts.max_connections(max)
                     .min_connections(min.min(max))
+                    .test_before_acquire(false)
                     .map_sqlx_sqlite_opts(|o| {
                         o.create_if_missing(true)
                             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -172,7 +180,7 @@ impl Store {
                 opts.max_connections(max).min_connections(min.min(max));
             }
         }
-        let db = Database::connect(opts).await.map_err(|e| {
+        let connect_error = |e: sea_orm::DbErr| {
             let reason = error::one_line(&e.to_string());
             StoreError::Connect {
                 url: redact_url(url),
@@ -184,9 +192,20 @@ impl Store {
                     _ => reason,
                 },
             }
-        })?;
+        };
+        let writer_opts = (backend == Backend::Sqlite && sqlite_path(url).is_some()).then(|| {
+            let mut w = opts.clone();
+            w.max_connections(1).min_connections(0);
+            w
+        });
+        let db = Database::connect(opts).await.map_err(connect_error)?;
+        let writer = match writer_opts {
+            Some(w) => Database::connect(w).await.map_err(connect_error)?,
+            None => db.clone(),
+        };
         let store = Store {
             db,
+            writer,
             backend,
             url_display: redact_url(url),
         };
@@ -215,6 +234,9 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
+        if self.backend == Backend::Sqlite && sqlite_path(&self.url_display).is_some() {
+            self.writer.close().await?;
+        }
         self.db.close().await?;
         Ok(())
     }

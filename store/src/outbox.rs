@@ -4,6 +4,7 @@
 
 use crate::entity::outbox;
 use crate::error::corrupt;
+use crate::writes::Writes;
 use crate::{Backend, Store, StoreError, backend_of, stmt};
 use chrono::{DateTime, Utc};
 use rustok_domain::event::EventEnvelope;
@@ -55,7 +56,7 @@ pub struct RelayBatch {
 
 /// Appends envelopes to the outbox inside the caller's transaction.
 pub(crate) async fn append(
-    c: &impl ConnectionTrait,
+    w: &mut Writes<'_>,
     envelopes: &[EventEnvelope],
 ) -> Result<(), StoreError> {
     if envelopes.is_empty() {
@@ -82,15 +83,20 @@ pub(crate) async fn append(
         claimed_until_ms: Set(None),
         dispatched_at: Set(None),
     });
-    outbox::Entity::insert_many(rows).exec(c).await?;
+    let c = w.txn();
+    let insert = crate::uow::build(c, outbox::Entity::insert_many(rows));
+    w.write(insert, || "event id".to_string()).await?;
     if backend_of(c) == Backend::Postgres {
         // Delivered when (and only if) the command's transaction commits: every listening
         // console's feed looks at the outbox at once instead of at its next poll.
-        c.execute_raw(stmt(
-            Backend::Postgres,
-            "SELECT pg_notify($1, '')",
-            vec![Value::from(crate::feed::CHANNEL)],
-        ))
+        w.write(
+            stmt(
+                Backend::Postgres,
+                "SELECT pg_notify($1, '')",
+                vec![Value::from(crate::feed::CHANNEL)],
+            ),
+            String::new,
+        )
         .await?;
     }
     Ok(())

@@ -3,6 +3,7 @@
 
 use crate::outbox::backend_stmt;
 use crate::repo::parse;
+use crate::writes::Writes;
 use crate::{Backend, Store, StoreError, backend_of};
 use rustok_domain::content::Translation;
 use rustok_domain::read::SearchHit;
@@ -12,34 +13,42 @@ use uuid::Uuid;
 
 /// Keeps the search index of one translation in step (inside the command's transaction).
 pub(crate) async fn index_translation(
-    c: &impl ConnectionTrait,
+    w: &mut Writes<'_>,
     tenant_id: TenantId,
     node_id: NodeId,
     t: &Translation,
 ) -> Result<(), StoreError> {
+    let c = w.txn();
     if backend_of(c) != Backend::Sqlite {
         return Ok(()); // the PostgreSQL index is an expression index on the table itself
     }
     let node = node_id.to_string();
-    c.execute_raw(backend_stmt(
-        c,
-        "DELETE FROM node_search WHERE node_id = $1 AND locale = $2",
-        vec![node.clone().into(), t.locale.as_str().into()],
-    ))
+    let what = || format!("search entry of node {node_id}");
+    w.write(
+        backend_stmt(
+            c,
+            "DELETE FROM node_search WHERE node_id = $1 AND locale = $2",
+            vec![node.clone().into(), t.locale.as_str().into()],
+        ),
+        what,
+    )
     .await?;
-    c.execute_raw(backend_stmt(
-        c,
-        "INSERT INTO node_search (title, excerpt, body, tenant_id, node_id, locale)
+    w.write(
+        backend_stmt(
+            c,
+            "INSERT INTO node_search (title, excerpt, body, tenant_id, node_id, locale)
          VALUES ($1, $2, $3, $4, $5, $6)",
-        vec![
-            t.title.clone().into(),
-            t.excerpt.clone().unwrap_or_default().into(),
-            t.body.clone().into(),
-            tenant_id.to_string().into(),
-            node.into(),
-            t.locale.as_str().into(),
-        ],
-    ))
+            vec![
+                t.title.clone().into(),
+                t.excerpt.clone().unwrap_or_default().into(),
+                t.body.clone().into(),
+                tenant_id.to_string().into(),
+                node.into(),
+                t.locale.as_str().into(),
+            ],
+        ),
+        what,
+    )
     .await?;
     Ok(())
 }

@@ -5,19 +5,21 @@
 //! before anything is decided. An empty staff table is bootstrapped on first use: the first
 //! actor becomes the owner (as the `default` tenant is created on first use).
 
-use crate::entity::{audit_log, staff, staff_key};
+use crate::entity::{audit_log, staff, staff_key, tenant};
 use crate::error::corrupt;
+use crate::repo::{load_tenant, tenant_from_row};
 use crate::uow::{map_unique, wrap};
-use crate::{Store, StoreError, outbox};
+use crate::writes::Writes;
+use crate::{Store, StoreError, backend_of, outbox, stmt};
 use chrono::{DateTime, Utc};
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::rbac::{self, Role};
 use rustok_domain::read::{Applied, Outcome, Page};
 use rustok_domain::staff::{SshKey, Staff};
-use rustok_domain::{Command, CommandEnvelope, CommandId, DomainError, StaffId, TenantId};
+use rustok_domain::{Command, CommandEnvelope, CommandId, DomainError, StaffId, Tenant, TenantId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
 };
 
 fn staff_from_rows(m: staff::Model, keys: Vec<staff_key::Model>) -> Result<Staff, StoreError> {
@@ -143,12 +145,8 @@ async fn access_of(
     .transpose()
 }
 
-/// Appends one audit-log entry on `c` (the pool, or a command's transaction).
-pub(crate) async fn insert_audit(
-    c: &impl ConnectionTrait,
-    e: &AuditLogEntry,
-) -> Result<(), StoreError> {
-    audit_log::Entity::insert(audit_log::ActiveModel {
+fn audit_row(e: &AuditLogEntry) -> audit_log::ActiveModel {
+    audit_log::ActiveModel {
         at: Set(e.at),
         actor: Set(e.actor.clone()),
         command: Set(e.command.clone()),
@@ -158,10 +156,30 @@ pub(crate) async fn insert_audit(
         outcome: Set(e.outcome.as_str().to_string()),
         reason: Set(e.reason.clone()),
         ..Default::default()
-    })
-    .exec_without_returning(c)
-    .await?;
+    }
+}
+
+/// Appends one audit-log entry on `c` (the pool).
+pub(crate) async fn insert_audit(
+    c: &impl ConnectionTrait,
+    e: &AuditLogEntry,
+) -> Result<(), StoreError> {
+    audit_log::Entity::insert(audit_row(e))
+        .exec_without_returning(c)
+        .await?;
     Ok(())
+}
+
+/// Appends one audit-log entry with a command's writes.
+pub(crate) async fn insert_audit_in(
+    w: &mut Writes<'_>,
+    e: &AuditLogEntry,
+) -> Result<(), StoreError> {
+    let insert = crate::uow::build(w.txn(), audit_log::Entity::insert(audit_row(e)));
+    w.write(insert, || {
+        format!("audit entry of command {}", e.command_id)
+    })
+    .await
 }
 
 /// The acting staff member's role, checked against the command. Inside the command's
@@ -171,20 +189,69 @@ pub(crate) async fn authorize_in(
     env: &CommandEnvelope,
     now: DateTime<Utc>,
 ) -> Result<Role, StoreError> {
+    if let Some(role) = authorize_on(txn, env).await? {
+        return Ok(role);
+    }
+    // An empty staff table (`authorize_on` refused anyone else): the first actor becomes
+    // the owner.
+    let owner = Staff::bootstrap_owner(StaffId::new_v7(), &env.actor.handle, now)
+        .map_err(|e| DomainError::denied(format!("cannot bootstrap the first owner: {e}")))?;
+    insert_staff(txn, &owner).await?;
+    tracing::info!(handle = %owner.handle, "first use: bootstrapped the owner");
+    Ok(Role::Owner)
+}
+
+/// [`authorize_in`] and the command's tenant (`None` if there is no such tenant): one query
+/// when the actor is on the staff and the tenant exists, as for nearly every command.
+pub(crate) async fn authorize_with_tenant(
+    txn: &DatabaseTransaction,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+) -> Result<(Role, Option<Tenant>), StoreError> {
     if env.actor.read_only {
         return Err(rbac::read_only_denial(&env.command).into());
     }
-    match access_of(txn, &env.actor.handle).await? {
-        Some((role, active)) => check_member(&env.actor.handle, role, active, &env.command),
-        None if staff_count(txn).await? == 0 => {
-            let owner =
-                Staff::bootstrap_owner(StaffId::new_v7(), &env.actor.handle, now).map_err(|e| {
-                    DomainError::denied(format!("cannot bootstrap the first owner: {e}"))
-                })?;
-            insert_staff(txn, &owner).await?;
-            tracing::info!(handle = %owner.handle, "first use: bootstrapped the owner");
-            Ok(Role::Owner)
+    let row = txn
+        .query_one_raw(stmt(
+            backend_of(txn),
+            "SELECT tenants.*, staff.role AS staff_role, staff.active AS staff_active \
+             FROM tenants LEFT JOIN staff ON staff.handle = $1 WHERE tenants.id = $2",
+            vec![
+                Value::from(env.actor.handle.as_str()),
+                Value::from(env.tenant_id.as_uuid()),
+            ],
+        ))
+        .await?;
+    if let Some(r) = row {
+        let role: Option<String> = r.try_get("", "staff_role")?;
+        let active: Option<bool> = r.try_get("", "staff_active")?;
+        if let (Some(role), Some(active)) = (role, active) {
+            let role = role.parse::<Role>().map_err(|e| corrupt("staff role", e))?;
+            let role = check_member(&env.actor.handle, role, active, &env.command)?;
+            let tenant = tenant_from_row(tenant::Model::from_query_result(&r, "")?)?;
+            return Ok((role, Some(tenant)));
         }
+    }
+    // Not on the staff (unknown, or the first use of an empty staff table), or no such
+    // tenant: the same answers as the two questions asked one by one.
+    let role = authorize_in(txn, env, now).await?;
+    Ok((role, load_tenant(txn, env.tenant_id).await?))
+}
+
+/// [`Store::authorize`] on `c`: the actor's role if they may run the command, `None` when the
+/// staff table is empty (the command's transaction bootstraps the owner), a denial otherwise.
+pub(crate) async fn authorize_on(
+    c: &impl ConnectionTrait,
+    env: &CommandEnvelope,
+) -> Result<Option<Role>, StoreError> {
+    if env.actor.read_only {
+        return Err(rbac::read_only_denial(&env.command).into());
+    }
+    match access_of(c, &env.actor.handle).await? {
+        Some((role, active)) => {
+            check_member(&env.actor.handle, role, active, &env.command).map(Some)
+        }
+        None if staff_count(c).await? == 0 => Ok(None),
         None => Err(unknown(&env.actor.handle).into()),
     }
 }
@@ -211,11 +278,12 @@ fn check_member(
 
 /// Executes a staff command (after [`authorize_in`] allowed it) in the open transaction.
 pub(crate) async fn execute(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     env: &CommandEnvelope,
     actor_role: Role,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
+    let txn = w.conn().await?;
     let (next, events, before) = match &env.command {
         Command::AddStaff(draft) => {
             if load_staff(txn, &draft.handle).await?.is_some() {
@@ -278,7 +346,7 @@ pub(crate) async fn execute(
         Some(_) => update_staff(txn, &next).await?,
     }
     let envelopes = wrap(env, env.tenant_id, next.id.as_uuid(), &events, now)?;
-    outbox::append(txn, &envelopes).await?;
+    outbox::append(w, &envelopes).await?;
     Ok(Applied {
         command_id: env.id,
         outcome: Outcome::Staff(next),
@@ -292,16 +360,7 @@ impl Store {
     /// asking the payment gateway). An empty staff table allows (the command's transaction
     /// bootstraps the owner).
     pub async fn authorize(&self, env: &CommandEnvelope) -> Result<Option<Role>, StoreError> {
-        if env.actor.read_only {
-            return Err(rbac::read_only_denial(&env.command).into());
-        }
-        match access_of(&self.db, &env.actor.handle).await? {
-            Some((role, active)) => {
-                check_member(&env.actor.handle, role, active, &env.command).map(Some)
-            }
-            None if staff_count(&self.db).await? == 0 => Ok(None),
-            None => Err(unknown(&env.actor.handle).into()),
-        }
+        authorize_on(&self.db, env).await
     }
 
     /// May `handle` read what `permission` guards (the staff list, the audit log, the
@@ -387,7 +446,7 @@ impl Store {
 
     /// Appends one entry to the audit log.
     pub async fn append_audit(&self, e: &AuditLogEntry) -> Result<(), StoreError> {
-        insert_audit(&self.db, e).await
+        insert_audit(&self.writer, e).await
     }
 
     /// A page of the audit log, newest first.

@@ -3,8 +3,9 @@
 //! in step, appends the events to the outbox, and commits — or changes nothing.
 
 use crate::entity::{node, node_translation, tenant};
-use crate::repo::{load_node, load_tenant};
+use crate::repo::load_node;
 use crate::search::index_translation;
+use crate::writes::Writes;
 use crate::{Backend, Store, StoreError, outbox};
 use chrono::{DateTime, SubsecRound, Utc};
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
@@ -15,8 +16,8 @@ use rustok_domain::read::{Applied, Outcome};
 use rustok_domain::{Command, CommandEnvelope, DomainError, EventId, NodeId, Tenant, TenantId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, SqlErr,
-    TransactionOptions, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, SqlErr,
+    Statement, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -94,11 +95,13 @@ impl Store {
         if self.backend != Backend::Sqlite {
             return 0;
         }
-        let pool = self.db.get_sqlite_connection_pool();
         let mut closed = 0;
-        while let Some(c) = pool.try_acquire() {
-            let _ = c.close().await;
-            closed += 1;
+        for db in [&self.db, &self.writer] {
+            let pool = db.get_sqlite_connection_pool();
+            while let Some(c) = pool.try_acquire() {
+                let _ = c.close().await;
+                closed += 1;
+            }
         }
         closed
     }
@@ -109,6 +112,34 @@ impl Store {
         now: DateTime<Utc>,
         audit: Option<&AuditStamp>,
     ) -> Result<(Applied, bool), StoreError> {
+        match self.attempt(env, now, audit, true).await {
+            // The held-back writes were refused (a key taken, a guard that matched nothing):
+            // run the command again writing statement by statement, for the precise error (or,
+            // if what failed has changed meanwhile, the outcome). A database that cannot be
+            // reached or written would only fail the same way again.
+            Err(Attempt::BatchFailed(e))
+                if !e.is_unavailable()
+                    && !matches!(e, StoreError::ReadOnly(_) | StoreError::Full(_)) =>
+            {
+                tracing::debug!(command = env.command.name(), id = %env.id, error = %e,
+                    "the held-back writes failed; running the command again statement by statement");
+                match self.attempt(env, now, audit, false).await {
+                    Ok(done) => Ok(done),
+                    Err(Attempt::Failed(e) | Attempt::BatchFailed(e)) => Err(e),
+                }
+            }
+            Err(Attempt::Failed(e) | Attempt::BatchFailed(e)) => Err(e),
+            Ok(done) => Ok(done),
+        }
+    }
+
+    async fn attempt(
+        &self,
+        env: &CommandEnvelope,
+        now: DateTime<Utc>,
+        audit: Option<&AuditStamp>,
+        batch: bool,
+    ) -> Result<(Applied, bool), Attempt> {
         // Both backends keep microseconds: decide with the time as it will be stored, so the
         // outcome returned equals what a later read gives back.
         let now = now.trunc_subsecs(6);
@@ -118,56 +149,91 @@ impl Store {
                 .then_some(sea_orm::SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        let txn = self.db.begin_with_options(options).await?;
-        // A retry of a command that already committed (its first COMMIT's answer was lost)
-        // gets the recorded outcome; nothing is applied twice.
-        if let Some(applied) = crate::command_log::recorded(&txn, env).await? {
-            let _ = txn.rollback().await;
-            return Ok((applied, false));
-        }
-        match execute_in(&txn, env, now).await {
-            Ok(applied) => {
-                crate::command_log::record(&txn, env, &applied, now).await?;
-                if let Some(stamp) = audit {
-                    let entry = AuditLogEntry {
-                        seq: 0,
-                        at: now,
-                        actor: env.actor.handle.clone(),
-                        command: stamp.command.unwrap_or(env.command.name()).to_string(),
-                        command_id: env.id,
-                        tenant_id: env.tenant_id,
-                        session: stamp.session.clone(),
-                        outcome: stamp.outcome,
-                        reason: stamp.reason.clone(),
-                    };
-                    crate::staff::insert_audit(&txn, &entry).await?;
-                }
-                txn.commit().await?;
-                Ok((applied, audit.is_some()))
+        let txn = self
+            .writer
+            .begin_with_options(options)
+            .await
+            .map_err(|e| Attempt::Failed(e.into()))?;
+        let mut w = if batch {
+            Writes::batched(&txn)
+        } else {
+            Writes::immediate(&txn)
+        };
+        let done = async {
+            let applied = execute_in(&mut w, env, now).await?;
+            crate::command_log::record(&mut w, env, &applied, now).await?;
+            if let Some(stamp) = audit {
+                let entry = AuditLogEntry {
+                    seq: 0,
+                    at: now,
+                    actor: env.actor.handle.clone(),
+                    command: stamp.command.unwrap_or(env.command.name()).to_string(),
+                    command_id: env.id,
+                    tenant_id: env.tenant_id,
+                    session: stamp.session.clone(),
+                    outcome: stamp.outcome,
+                    reason: stamp.reason.clone(),
+                };
+                crate::staff::insert_audit_in(&mut w, &entry).await?;
             }
+            w.flush().await?;
+            Ok::<_, StoreError>(applied)
+        }
+        .await;
+        let applied = match done {
+            Ok(applied) => applied,
             Err(e) => {
+                let batch_failed = w.batch_failed();
                 let _ = txn.rollback().await;
-                Err(e)
+                // A retry of a command that already committed (its first COMMIT's answer was
+                // lost) gets the recorded outcome and nothing is applied twice. The command
+                // log is not looked up first: a command that committed before is refused now
+                // (its order exists, its transition is done) or collides with its own
+                // command-log row, and both roll back — only then is the log asked. A fresh
+                // command pays no lookup.
+                if let Ok(Some(applied)) = crate::command_log::recorded(&self.writer, env).await {
+                    return Ok((applied, false));
+                }
+                return Err(if batch_failed {
+                    Attempt::BatchFailed(e)
+                } else {
+                    Attempt::Failed(e)
+                });
             }
-        }
+        };
+        txn.commit().await.map_err(|e| Attempt::Failed(e.into()))?;
+        Ok((applied, audit.is_some()))
     }
 }
 
+/// Why an attempt at a command failed.
+enum Attempt {
+    /// The command's own error.
+    Failed(StoreError),
+    /// Its held-back writes failed; the error may not say which one, or why.
+    BatchFailed(StoreError),
+}
+
 async fn execute_in(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     env: &CommandEnvelope,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    // RBAC before deciding: a denial is a DomainError and the transaction writes nothing.
-    let role = crate::staff::authorize_in(txn, env, now).await?;
+    let txn = w.conn().await?;
     match &env.command {
-        command if command.is_staff() => crate::staff::execute(txn, env, role, now).await,
+        command if command.is_staff() => {
+            // RBAC before deciding: a denial is a DomainError and the transaction writes
+            // nothing.
+            let role = crate::staff::authorize_in(txn, env, now).await?;
+            crate::staff::execute(w, env, role, now).await
+        }
         Command::CreateTenant {
             id,
             slug,
             name,
             default_locale,
         } => {
+            crate::staff::authorize_in(txn, env, now).await?;
             let (t, events) = Tenant::create(*id, slug, name, default_locale.clone(), now)?;
             if tenant::Entity::find()
                 .filter(tenant::Column::Slug.eq(t.slug.as_str()))
@@ -180,30 +246,28 @@ async fn execute_in(
                 }
                 .into());
             }
-            tenant::Entity::insert(tenant::ActiveModel {
+            let row = tenant::Entity::insert(tenant::ActiveModel {
                 id: Set(t.id.as_uuid()),
                 slug: Set(t.slug.clone()),
                 name: Set(t.name.clone()),
                 default_locale: Set(t.default_locale.to_string()),
                 is_active: Set(t.is_active),
                 created_at: Set(t.created_at),
-            })
-            .exec(txn)
-            .await
-            .map_err(|e| map_unique(e, || format!("tenant '{}'", t.slug)))?;
+            });
+            w.write(build(txn, row), || format!("tenant '{}'", t.slug))
+                .await?;
             let envelopes = wrap(env, t.id, t.id.as_uuid(), &events, now)?;
-            outbox::append(txn, &envelopes).await?;
+            outbox::append(w, &envelopes).await?;
             Ok(Applied {
                 command_id: env.id,
                 outcome: Outcome::Tenant(t),
                 events: envelopes,
             })
         }
-        command if command.is_commerce() => crate::commerce::execute(txn, env, now).await,
         command => {
-            let tenant = load_tenant(txn, env.tenant_id)
-                .await?
-                .ok_or_else(|| DomainError::not_found("tenant", env.tenant_id))?;
+            // RBAC and the tenant in one query.
+            let (_, tenant) = crate::staff::authorize_with_tenant(txn, env, now).await?;
+            let tenant = tenant.ok_or_else(|| DomainError::not_found("tenant", env.tenant_id))?;
             if !tenant.is_active {
                 return Err(DomainError::validation(
                     "tenant",
@@ -211,15 +275,18 @@ async fn execute_in(
                 )
                 .into());
             }
+            if command.is_commerce() {
+                return crate::commerce::execute(w, env, &tenant, now).await;
+            }
             let id = command
                 .node_id()
                 .ok_or_else(|| DomainError::validation("command", "not a node command"))?;
             let current = load_node(txn, env.tenant_id, id).await?;
             let (next, events) =
                 decide_node(env.tenant_id, current.as_ref(), command, &env.actor, now)?;
-            save_node(txn, current.as_ref(), &next).await?;
+            save_node(w, current.as_ref(), &next).await?;
             let envelopes = wrap(env, env.tenant_id, next.id.as_uuid(), &events, now)?;
-            outbox::append(txn, &envelopes).await?;
+            outbox::append(w, &envelopes).await?;
             Ok(Applied {
                 command_id: env.id,
                 outcome: Outcome::Node(next),
@@ -227,6 +294,11 @@ async fn execute_in(
             })
         }
     }
+}
+
+/// The statement a query builder makes, for the transaction's backend.
+pub(crate) fn build(c: &impl ConnectionTrait, q: impl QueryTrait) -> Statement {
+    q.build(c.get_database_backend())
 }
 
 /// Wraps decided events into validated envelopes. All events of one command share a
@@ -262,7 +334,7 @@ pub(crate) fn wrap(
 }
 
 async fn save_node(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     before: Option<&Node>,
     next: &Node,
 ) -> Result<(), StoreError> {
@@ -279,20 +351,21 @@ async fn save_node(
         published_at: Set(next.published_at),
         archived_at: Set(next.archived_at),
     };
+    let txn = w.txn();
     match before {
         None => {
-            node::Entity::insert(row).exec(txn).await?;
+            let insert = node::Entity::insert(row);
+            w.write(build(txn, insert), || format!("node {}", next.id))
+                .await?;
         }
         Some(prev) => {
             // Optimistic lock: only the version we decided on may be replaced.
-            let r = node::Entity::update_many()
+            let update = node::Entity::update_many()
                 .set(row)
                 .filter(node::Column::Id.eq(next.id.as_uuid()))
                 .filter(node::Column::TenantId.eq(next.tenant_id.as_uuid()))
-                .filter(node::Column::Version.eq(prev.version))
-                .exec(txn)
-                .await?;
-            if r.rows_affected != 1 {
+                .filter(node::Column::Version.eq(prev.version));
+            if !w.update_one(build(txn, update)).await? {
                 let actual = load_node(txn, next.tenant_id, next.id)
                     .await?
                     .map_or(prev.version, |n| n.version);
@@ -305,35 +378,49 @@ async fn save_node(
             }
         }
     }
-    for t in &next.translations {
-        let unchanged = before
-            .and_then(|p| p.translation(&t.locale))
-            .is_some_and(|old| old == t);
-        if !unchanged {
-            save_translation(txn, next.tenant_id, next.id, t).await?;
+    // Slugs already taken by other nodes, checked for every changed translation before any
+    // of them is written.
+    let changed: Vec<&Translation> = next
+        .translations
+        .iter()
+        .filter(|t| {
+            !before
+                .and_then(|p| p.translation(&t.locale))
+                .is_some_and(|old| old == *t)
+        })
+        .collect();
+    for t in &changed {
+        let taken = node_translation::Entity::find()
+            .filter(node_translation::Column::TenantId.eq(next.tenant_id.as_uuid()))
+            .filter(node_translation::Column::Locale.eq(t.locale.as_str()))
+            .filter(node_translation::Column::Slug.eq(t.slug.as_str()))
+            .filter(node_translation::Column::NodeId.ne(next.id.as_uuid()))
+            .one(txn)
+            .await?;
+        if taken.is_some() {
+            return Err(DomainError::Duplicate {
+                what: slug_taken(t),
+            }
+            .into());
         }
+    }
+    for t in changed {
+        save_translation(w, next.tenant_id, next.id, t).await?;
     }
     Ok(())
 }
 
+fn slug_taken(t: &Translation) -> String {
+    format!("slug '{}' in locale {}", t.slug, t.locale)
+}
+
 async fn save_translation(
-    txn: &DatabaseTransaction,
+    w: &mut Writes<'_>,
     tenant_id: TenantId,
     node_id: NodeId,
     t: &Translation,
 ) -> Result<(), StoreError> {
-    let taken = node_translation::Entity::find()
-        .filter(node_translation::Column::TenantId.eq(tenant_id.as_uuid()))
-        .filter(node_translation::Column::Locale.eq(t.locale.as_str()))
-        .filter(node_translation::Column::Slug.eq(t.slug.as_str()))
-        .filter(node_translation::Column::NodeId.ne(node_id.as_uuid()))
-        .one(txn)
-        .await?;
-    let dup = || format!("slug '{}' in locale {}", t.slug, t.locale);
-    if taken.is_some() {
-        return Err(DomainError::Duplicate { what: dup() }.into());
-    }
-    node_translation::Entity::insert(node_translation::ActiveModel {
+    let upsert = node_translation::Entity::insert(node_translation::ActiveModel {
         node_id: Set(node_id.as_uuid()),
         locale: Set(t.locale.to_string()),
         tenant_id: Set(tenant_id.as_uuid()),
@@ -358,9 +445,8 @@ async fn save_translation(
             node_translation::Column::UpdatedAt,
         ])
         .to_owned(),
-    )
-    .exec(txn)
-    .await
-    .map_err(|e| map_unique(e, dup))?;
-    index_translation(txn, tenant_id, node_id, t).await
+    );
+    let stmt = build(w.txn(), upsert);
+    w.write(stmt, || slug_taken(t)).await?;
+    index_translation(w, tenant_id, node_id, t).await
 }
