@@ -212,7 +212,18 @@ impl Relay {
             }
             // One batch at a time, so a stop request is seen between batches even when a large
             // backlog is pending (a full drain here would hold shutdown for the whole backlog).
-            match self.run_once().await {
+            let pass = match self.run_once().await {
+                // SQLite keeps a connection opened read-only so: forget every connection
+                // opened until now and try once more on a fresh one, which is writable if the
+                // file is again (the first pass after a fix may meet a connection opened
+                // while the fault lasted).
+                Err(StoreError::ReadOnly(_)) => {
+                    self.store.forget_read_only_connections().await;
+                    self.run_once().await
+                }
+                other => other,
+            };
+            match pass {
                 Ok(pass) if pass.claimed() > 0 => {
                     error_backoff = Duration::from_millis(250);
                     tokio::task::yield_now().await;
@@ -222,11 +233,14 @@ impl Relay {
                 Err(e) => {
                     tracing::error!(error = %e, "relay pass failed; retrying");
                     if matches!(e, StoreError::ReadOnly(_)) {
-                        // SQLite keeps a connection opened read-only so: take fresh ones, or
-                        // the relay would stay stuck after the file is writable again.
-                        self.store.close_idle_sqlite_connections().await;
+                        self.store.forget_read_only_connections().await;
                     }
-                    tokio::time::sleep(error_backoff).await;
+                    // A commit meanwhile (the wake) says the database is back: try at once.
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(error_backoff) => {}
+                        _ = shutdown.changed() => {}
+                    }
                     error_backoff = (error_backoff * 2).min(Duration::from_secs(10));
                     continue;
                 }

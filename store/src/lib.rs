@@ -10,6 +10,7 @@ mod commerce;
 pub mod entity;
 mod error;
 mod feed;
+mod fence;
 pub mod migration;
 mod outbox;
 mod pool;
@@ -49,12 +50,14 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Where commands are executed. On an SQLite file, a pool of its own with one connection:
-    /// SQLite admits one writer at a time anyway, and a connection that does all the writing
-    /// keeps its page cache valid from one command to the next (a pooled connection's cache
-    /// is thrown away whenever another connection has written). Elsewhere the same pool as
-    /// `db`.
+    /// Where commands are executed and the relay's claims and delivery marks written. On an
+    /// SQLite file, a pool of its own with one connection: SQLite admits one writer at a time
+    /// anyway, and a connection that does all the writing keeps its page cache valid from one
+    /// command to the next (a pooled connection's cache is thrown away whenever another
+    /// connection has written). Elsewhere the same pool as `db`.
     writer: DatabaseConnection,
+    /// Keeps connections opened read-only from being used again (SQLite; see `fence.rs`).
+    fence: fence::ReadOnlyFence,
     backend: Backend,
     url_display: String,
 }
@@ -148,6 +151,7 @@ impl Store {
             opts.idle_timeout(idle);
         }
         let min = pool.min_connections.unwrap_or(1);
+        let fence = fence::ReadOnlyFence::new();
         match backend {
             Backend::Sqlite => {
                 // One writer at a time is SQLite's rule; a small pool serves concurrent reads
@@ -160,6 +164,13 @@ impl Store {
                 opts.max_connections(max)
                     .min_connections(min.min(max))
                     .test_before_acquire(false)
+                    .map_sqlx_sqlite_before_acquire({
+                        let fence = fence.clone();
+                        move |_, meta| {
+                            let admit = fence.admits(meta.age);
+                            Box::pin(async move { Ok(admit) })
+                        }
+                    })
                     .map_sqlx_sqlite_opts(|o| {
                         o.create_if_missing(true)
                             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -206,6 +217,7 @@ impl Store {
         let store = Store {
             db,
             writer,
+            fence,
             backend,
             url_display: redact_url(url),
         };

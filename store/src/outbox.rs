@@ -144,7 +144,7 @@ impl Store {
                 ORDER BY seq LIMIT $4{lock})"
         );
         let claimed = self
-            .db
+            .writer
             .execute_raw(self.stmt(
                 &sql,
                 vec![
@@ -164,7 +164,7 @@ impl Store {
         }
         let mut events = outbox::Entity::find()
             .filter(outbox::Column::ClaimToken.eq(token))
-            .all(&self.db)
+            .all(&self.writer)
             .await?
             .into_iter()
             .map(stored_event_from_row)
@@ -190,7 +190,7 @@ impl Store {
             .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
             .filter(outbox::Column::ClaimToken.eq(token))
             .filter(outbox::Column::Seq.is_in(seqs.iter().copied()))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(r.rows_affected)
     }
@@ -258,7 +258,7 @@ impl Store {
                 .then_some(sea_orm::SqliteTransactionMode::Immediate),
             ..Default::default()
         };
-        let txn = self.db.begin_with_options(options).await?;
+        let txn = self.writer.begin_with_options(options).await?;
         let mut report = DeliveryReport::default();
         // 200 rows × 5 values per statement stays far below both backends' parameter limits.
         for chunk in receipts.chunks(200) {
@@ -349,7 +349,7 @@ impl Store {
             .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
             .filter(outbox::Column::ClaimToken.eq(token))
             .filter(outbox::Column::Seq.eq(seq))
-            .exec(&self.db)
+            .exec(&self.writer)
             .await?;
         Ok(())
     }
@@ -364,7 +364,7 @@ impl Store {
         if let Some(ids) = ids {
             q = q.filter(outbox::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())));
         }
-        Ok(q.exec(&self.db).await?.rows_affected)
+        Ok(q.exec(&self.writer).await?.rows_affected)
     }
 
     /// Pending / dispatched / failed counts.

@@ -437,7 +437,7 @@ impl Store {
             return Ok(false);
         }
         let owner = Staff::bootstrap_owner(StaffId::new_v7(), handle, Utc::now())?;
-        match insert_staff(&self.db, &owner).await {
+        match insert_staff(&self.writer, &owner).await {
             Ok(()) => Ok(true),
             Err(StoreError::Domain(DomainError::Duplicate { .. })) => Ok(false),
             Err(e) => Err(e),

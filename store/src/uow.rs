@@ -63,8 +63,8 @@ impl Store {
     /// applies and records nothing).
     ///
     /// SQLite opens a file it cannot write read-only and the connection stays so. When a
-    /// command meets a read-only database, the idle connections are closed and the command
-    /// tried again on fresh ones (six tries in all): if the file has become writable
+    /// command meets a read-only database, every connection opened until then is forgotten
+    /// and the command tried once more on a fresh one: if the file has become writable
     /// meanwhile, it commits; if not, the caller gets `StoreError::ReadOnly`.
     pub async fn execute_audited(
         &self,
@@ -72,38 +72,35 @@ impl Store {
         now: DateTime<Utc>,
         audit: Option<&AuditStamp>,
     ) -> Result<(Applied, bool), StoreError> {
-        let mut tries = 0;
-        loop {
-            tries += 1;
-            match self.execute_audited_once(env, now, audit).await {
-                // Connections busy elsewhere (relay, health check) come back later: wait a
-                // moment for them when none was idle. Six tries outnumber the pool (4).
-                Err(StoreError::ReadOnly(_)) if self.backend == Backend::Sqlite && tries < 6 => {
-                    if self.close_idle_sqlite_connections().await == 0 {
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    }
+        match self.execute_audited_once(env, now, audit).await {
+            Err(StoreError::ReadOnly(_)) if self.backend == Backend::Sqlite => {
+                self.forget_read_only_connections().await;
+                let again = self.execute_audited_once(env, now, audit).await;
+                if matches!(again, Err(StoreError::ReadOnly(_))) {
+                    self.forget_read_only_connections().await;
                 }
-                other => return other,
+                again
             }
+            other => other,
         }
     }
 
-    /// Closes the SQLite pool's idle connections (new ones are opened on demand); returns how
-    /// many were closed. Callers that met `StoreError::ReadOnly` use it so that a file made
-    /// writable again is written through fresh connections. Does nothing on PostgreSQL.
-    pub async fn close_idle_sqlite_connections(&self) -> usize {
+    /// After a write met a read-only SQLite database: no connection opened before now is
+    /// handed out again (each is closed when next taken from its pool, see `fence.rs`), and
+    /// the idle ones are closed at once. New connections are opened on demand, writable if
+    /// the file is. Callers that meet `StoreError::ReadOnly` use it so that a file made
+    /// writable again is written. Does nothing on PostgreSQL.
+    pub async fn forget_read_only_connections(&self) {
         if self.backend != Backend::Sqlite {
-            return 0;
+            return;
         }
-        let mut closed = 0;
+        self.fence.raise();
         for db in [&self.db, &self.writer] {
             let pool = db.get_sqlite_connection_pool();
             while let Some(c) = pool.try_acquire() {
                 let _ = c.close().await;
-                closed += 1;
             }
         }
-        closed
     }
 
     async fn execute_audited_once(
