@@ -214,10 +214,12 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         true,
         audit::interval(),
     );
+    // A read-only session's commands are refused by the store too, not only by the keys the
+    // console offers (as over SSH).
     let exec = Executor {
         store: store.clone(),
         queue,
-        actor,
+        actor: actor.read_only(session_read_only),
         tenant,
         tx: tx.clone(),
         audit,
