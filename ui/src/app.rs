@@ -732,7 +732,7 @@ impl App {
             Tab::Events => self.on_events_action(action),
             Tab::Audit => {
                 let tenant = self.session.tenant.slug.clone();
-                let body = self.body_height();
+                let body = (self.size.0, self.body_height());
                 self.audit
                     .on_action(action, body, &tenant, self.now)
                     .map(|intents| {

@@ -66,6 +66,74 @@ fn finding_detail() {
     insta::assert_snapshot!(screen);
 }
 
+/// A detail longer than the screen scrolls with PgUp/PgDn and Home/End, says which lines it
+/// shows, stops at its last line, and starts at the top again for the next item.
+#[test]
+fn a_long_detail_scrolls() {
+    // Thirty staff without MFA: the finding's evidence alone is longer than the screen.
+    let mut h = Harness::shop();
+    h.staff = (0..30)
+        .map(|i| {
+            staff_member(
+                10 + i,
+                &format!("staff{i:02}"),
+                &format!("Staff {i}"),
+                rustok_domain::rbac::Role::Editor,
+                false,
+                &[],
+            )
+        })
+        .collect();
+    h.audit_log = fixture_log(60);
+    h.report = Some(fixture_report(h.staff.clone()));
+    h.send(Msg::Clock(at(33)));
+    h.key(KeyCode::Char('6'));
+    h.chars("/AUTH-001");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let top = h.screen();
+    assert!(top.contains("Category") && top.contains("staff00"), "{top}");
+    assert!(
+        !top.contains("Compliance"),
+        "the end is below the screen:\n{top}"
+    );
+    assert!(
+        top.contains("· lines 1–"),
+        "the title says it scrolls:\n{top}"
+    );
+    assert!(top.contains("PgUp/PgDn scroll"), "{top}");
+
+    h.key(KeyCode::PageDown);
+    let end = h.screen();
+    for want in ["staff29", "Remediation", "Compliance", "PCI DSS"] {
+        assert!(end.contains(want), "{want} is reached:\n{end}");
+    }
+    assert!(!end.contains("Category"), "the top scrolled away:\n{end}");
+    insta::assert_snapshot!(end);
+
+    // It stops at the last line: further pages change nothing, End shows the same.
+    h.key(KeyCode::PageDown);
+    assert_eq!(h.screen(), end, "no scrolling past the end");
+    h.key(KeyCode::End);
+    assert_eq!(h.screen(), end);
+    // PgUp goes back up at once (no hidden overshoot to climb back from); Home is the top.
+    h.key(KeyCode::PageUp);
+    assert!(h.screen().contains("staff00") || h.screen().contains("Evidence"));
+    assert_ne!(h.screen(), end);
+    h.key(KeyCode::Home);
+    assert_eq!(h.screen(), top);
+
+    // ↓ opens the next finding at its top.
+    h.key(KeyCode::PageDown);
+    h.key(KeyCode::Up);
+    h.key(KeyCode::Down);
+    assert_eq!(
+        h.screen(),
+        top,
+        "the same finding again, from its first line"
+    );
+}
+
 #[test]
 fn findings_filtered_and_by_severity() {
     let mut h = Harness::audited();

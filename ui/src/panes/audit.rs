@@ -94,6 +94,8 @@ pub struct Filtered {
     pub query: String,
     pub editing: bool,
     pub detail: bool,
+    /// The first line of the open detail that is shown (PgUp/PgDn, Home/End scroll it).
+    pub scroll: u16,
 }
 
 impl Filtered {
@@ -529,7 +531,7 @@ impl AuditPane {
     pub fn on_action(
         &mut self,
         action: Action,
-        body: u16,
+        (width, body): (u16, u16),
         tenant: &str,
         now: Option<DateTime<Utc>>,
     ) -> Option<Vec<Intent>> {
@@ -586,6 +588,25 @@ impl AuditPane {
                 }
                 vec![]
             }
+            // An open detail longer than the screen scrolls; ↑/↓ still go to the previous or
+            // next item.
+            Action::PageUp | Action::PageDown | Action::Top | Action::Bottom
+                if self.detail_open() =>
+            {
+                let (rows, max) = self.detail_extent(width, body);
+                let list = match self.view {
+                    View::Staff => &mut self.staff_list,
+                    _ => &mut self.findings,
+                };
+                let page = rows.saturating_sub(1).max(1);
+                list.scroll = match action {
+                    Action::PageUp => list.scroll.saturating_sub(page),
+                    Action::PageDown => list.scroll.saturating_add(page).min(max),
+                    Action::Top => 0,
+                    _ => max,
+                };
+                vec![]
+            }
             Action::Up
             | Action::Down
             | Action::PageUp
@@ -601,8 +622,14 @@ impl AuditPane {
                     _ => i64::MAX / 2,
                 };
                 match self.view {
-                    View::Findings => self.findings.move_by(delta, h),
-                    View::Staff => self.staff_list.move_by(delta, h),
+                    View::Findings => {
+                        self.findings.move_by(delta, h);
+                        self.findings.scroll = 0;
+                    }
+                    View::Staff => {
+                        self.staff_list.move_by(delta, h);
+                        self.staff_list.scroll = 0;
+                    }
                     View::Log => match action {
                         Action::Top => self.log.select(0, h),
                         Action::Bottom => self.log.select(u64::MAX, h),
@@ -614,10 +641,12 @@ impl AuditPane {
             Action::Open => {
                 match self.view {
                     View::Findings if self.findings.current().is_some() => {
-                        self.findings.detail = true
+                        self.findings.detail = true;
+                        self.findings.scroll = 0;
                     }
                     View::Staff if self.staff_list.current().is_some() => {
-                        self.staff_list.detail = true
+                        self.staff_list.detail = true;
+                        self.staff_list.scroll = 0;
                     }
                     _ => {}
                 }
@@ -721,6 +750,78 @@ impl AuditPane {
     pub fn selected_staff(&self) -> Option<&Staff> {
         let i = self.staff_list.current()?;
         self.staff.as_ref()?.get(i)
+    }
+
+    /// Whether a finding's or a staff member's detail is open in the visible view.
+    fn detail_open(&self) -> bool {
+        match self.view {
+            View::Findings => self.findings.detail,
+            View::Staff => self.staff_list.detail,
+            View::Log => false,
+        }
+    }
+
+    /// The open detail's lines (styled with `theme`), if one is open.
+    fn detail_lines(&self, theme: &Theme) -> Option<Vec<Line<'static>>> {
+        match self.view {
+            View::Findings if self.findings.detail => {
+                self.selected_finding().map(|f| finding_lines(f, theme))
+            }
+            View::Staff if self.staff_list.detail => {
+                self.selected_staff().map(|s| staff_lines(s, theme))
+            }
+            _ => None,
+        }
+    }
+
+    /// For the open detail in a pane `width` × `body`: the rows it has on screen and the
+    /// furthest it can scroll (0 when it fits).
+    fn detail_extent(&self, width: u16, body: u16) -> (u16, u16) {
+        let area = Rect::new(0, 0, width, body.saturating_sub(HEADER));
+        let inner = Block::bordered().inner(area);
+        let total = self.detail_lines(&Theme::default()).map_or(0, |lines| {
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .line_count(inner.width)
+        });
+        let total = u16::try_from(total).unwrap_or(u16::MAX);
+        (inner.height, total.saturating_sub(inner.height))
+    }
+
+    /// Draws the open detail with its title; scrolled to `scroll` (clamped to the text), and
+    /// when it does not fit, the title says which lines are shown and how to see the rest.
+    fn draw_detail(&self, frame: &mut Frame, area: Rect, theme: &Theme, mut title: Vec<Span>) {
+        let Some(lines) = self.detail_lines(theme) else {
+            return;
+        };
+        let scroll = match self.view {
+            View::Staff => self.staff_list.scroll,
+            _ => self.findings.scroll,
+        };
+        let (rows, max) = self.detail_extent(area.width, area.height + HEADER);
+        let scroll = scroll.min(max);
+        if max > 0 {
+            let total = u32::from(rows) + u32::from(max);
+            let last = u32::from(scroll) + u32::from(rows);
+            title.push(Span::styled(
+                format!(
+                    "· lines {}–{last} of {total} · PgUp/PgDn scroll ",
+                    u32::from(scroll) + 1
+                ),
+                theme.key(),
+            ));
+        }
+        frame.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .scroll((scroll, 0))
+                .block(
+                    Block::bordered()
+                        .border_style(theme.border(true))
+                        .title(Line::from(title)),
+                ),
+            area,
+        );
     }
 
     // ----- draw -------------------------------------------------------------------------
@@ -943,89 +1044,18 @@ impl AuditPane {
     }
 
     fn draw_finding(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let Some(f) = self.selected_finding() else {
-            return;
-        };
-        let label = |s: &str| Span::styled(format!("{s:<14}"), theme.muted());
-        let mut lines = vec![
-            Line::from(vec![
-                Span::styled(
-                    format!("{} ", f.severity.as_str().to_uppercase()),
-                    severity_style(theme, f.severity),
-                ),
-                Span::styled(format!("{} ", f.id), theme.key()),
-                Span::styled(printable(&f.title), theme.title()),
-            ]),
-            Line::raw(""),
-            Line::from(vec![label("Category"), Span::raw(f.category.label())]),
-            Line::from(vec![
-                label("Severity"),
-                Span::styled(f.severity.as_str(), severity_style(theme, f.severity)),
-                Span::styled(
-                    format!("  (−{} points)", f.severity.penalty()),
-                    theme.muted(),
-                ),
-            ]),
-            Line::from(vec![
-                label("CWE"),
-                Span::raw(f.cwe.clone().unwrap_or_else(|| "-".into())),
-                Span::styled("   CVSS ", theme.muted()),
-                Span::raw(f.cvss.map_or("-".into(), |c| format!("{c:.1}"))),
-            ]),
-            Line::from(vec![
-                label("Tenant"),
-                Span::raw(printable(f.tenant.as_deref().unwrap_or("deployment-wide"))),
-            ]),
-            Line::raw(""),
-            Line::styled("Description", theme.title()),
-            Line::raw(printable(&f.description)),
-            Line::raw(""),
-            Line::styled("Evidence", theme.title()),
-        ];
-        if f.evidence.is_empty() {
-            lines.push(Line::styled("  (none recorded)", theme.muted()));
-        }
-        for e in &f.evidence {
-            lines.push(Line::raw(format!("  • {}", printable(e))));
-        }
-        lines.push(Line::raw(""));
-        lines.push(Line::from(vec![
-            Span::styled("Remediation", theme.title()),
+        let title = vec![
+            Span::styled(" Finding ", theme.title()),
             Span::styled(
-                format!("  (effort: {})", f.remediation.effort.label()),
+                format!(
+                    "{} of {} · ↑/↓ previous/next · Esc back ",
+                    self.findings.selected + 1,
+                    self.findings.order.len()
+                ),
                 theme.muted(),
             ),
-        ]));
-        lines.push(Line::raw(printable(&f.remediation.steps)));
-        lines.push(Line::raw(""));
-        lines.push(Line::styled("Compliance", theme.title()));
-        if f.compliance.is_empty() {
-            lines.push(Line::styled("  -", theme.muted()));
-        }
-        for c in &f.compliance {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<14}", c.framework.label()), theme.key()),
-                Span::raw(printable(&c.control)),
-            ]));
-        }
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                Block::bordered()
-                    .border_style(theme.border(true))
-                    .title(Line::from(vec![
-                        Span::styled(" Finding ", theme.title()),
-                        Span::styled(
-                            format!(
-                                "{} of {} · ↑/↓ previous/next · Esc back ",
-                                self.findings.selected + 1,
-                                self.findings.order.len()
-                            ),
-                            theme.muted(),
-                        ),
-                    ])),
-            ),
-            area,
-        );
+        ];
+        self.draw_detail(frame, area, theme, title);
     }
 
     fn draw_log(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -1217,102 +1247,165 @@ impl AuditPane {
     }
 
     fn draw_staff_member(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let Some(s) = self.selected_staff() else {
-            return;
-        };
-        let label = |t: &str| Span::styled(format!("{t:<14}"), theme.muted());
-        let yes_no = |b: bool, good: bool| {
-            Span::styled(
-                if b { "yes" } else { "no" },
-                if b == good {
-                    theme.success()
-                } else {
-                    theme.warning()
-                },
-            )
-        };
-        let grants: Vec<&str> = MATRIX
-            .iter()
-            .find(|(r, _)| *r == s.role)
-            .map(|(_, g)| g.to_vec())
-            .unwrap_or_default();
-        let mut lines = vec![
-            Line::from(vec![
-                Span::styled(printable(&s.handle), theme.title()),
-                Span::raw(format!("  {}", printable(&s.display_name))),
-            ]),
-            Line::raw(""),
-            Line::from(vec![
-                label("Role"),
-                Span::styled(s.role.as_str(), theme.key()),
-            ]),
-            Line::from(vec![label("Permissions"), Span::raw(grants.join(", "))]),
-            Line::from(vec![label("MFA"), yes_no(s.mfa_enabled, true)]),
-            Line::from(vec![
-                label("Password"),
-                Span::raw(if s.has_password {
-                    "set (argon2 hash stored)"
-                } else {
-                    "not set"
-                }),
-            ]),
-            Line::from(vec![label("Active"), yes_no(s.active, true)]),
-            Line::from(vec![
-                label("Created"),
-                Span::raw(s.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-                Span::styled("   updated ", theme.muted()),
-                Span::raw(s.updated_at.format("%Y-%m-%d %H:%M UTC").to_string()),
-            ]),
-            Line::raw(""),
-            Line::styled(format!("SSH keys ({})", s.ssh_keys.len()), theme.title()),
+        let title = vec![
+            Span::styled(" Staff member ", theme.title()),
+            Span::styled("↑/↓ previous/next · Esc back ", theme.muted()),
         ];
-        if s.ssh_keys.is_empty() {
-            lines.push(Line::styled(
-                "  none: this staff member cannot log in over SSH",
-                theme.muted(),
-            ));
-        }
-        for k in &s.ssh_keys {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<12}", k.algorithm), theme.key()),
-                Span::raw(k.fingerprint.clone()),
-                Span::styled(
-                    format!(
-                        "  {}{}",
-                        k.bits.map(|b| format!("{b} bits ")).unwrap_or_default(),
-                        printable(k.comment.as_deref().unwrap_or(""))
-                    ),
-                    theme.muted(),
-                ),
-            ]));
-        }
-        if s.role == Role::Owner {
-            lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                "Owners can only be changed by another owner.",
-                theme.muted(),
-            ));
-        }
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            format!(
-                "Change with: rustok staff role|mfa|activate|deactivate {}",
-                printable(&s.handle)
+        self.draw_detail(frame, area, theme, title);
+    }
+}
+
+/// A finding's detail: what it is, the evidence, how to fix it, the controls it maps to.
+fn finding_lines(f: &Finding, theme: &Theme) -> Vec<Line<'static>> {
+    let label = |s: &str| Span::styled(format!("{s:<14}"), theme.muted());
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{} ", f.severity.as_str().to_uppercase()),
+                severity_style(theme, f.severity),
             ),
+            Span::styled(format!("{} ", f.id), theme.key()),
+            Span::styled(printable(&f.title), theme.title()),
+        ]),
+        Line::raw(""),
+        Line::from(vec![label("Category"), Span::raw(f.category.label())]),
+        Line::from(vec![
+            label("Severity"),
+            Span::styled(f.severity.as_str(), severity_style(theme, f.severity)),
+            Span::styled(
+                format!("  (−{} points)", f.severity.penalty()),
+                theme.muted(),
+            ),
+        ]),
+        Line::from(vec![
+            label("CWE"),
+            Span::raw(f.cwe.clone().unwrap_or_else(|| "-".into())),
+            Span::styled("   CVSS ", theme.muted()),
+            Span::raw(f.cvss.map_or("-".into(), |c| format!("{c:.1}"))),
+        ]),
+        Line::from(vec![
+            label("Tenant"),
+            Span::raw(printable(f.tenant.as_deref().unwrap_or("deployment-wide"))),
+        ]),
+        Line::raw(""),
+        Line::styled("Description", theme.title()),
+        Line::raw(printable(&f.description)),
+        Line::raw(""),
+        Line::styled("Evidence", theme.title()),
+    ];
+    if f.evidence.is_empty() {
+        lines.push(Line::styled("  (none recorded)", theme.muted()));
+    }
+    for e in &f.evidence {
+        lines.push(Line::raw(format!("  • {}", printable(e))));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::styled("Remediation", theme.title()),
+        Span::styled(
+            format!("  (effort: {})", f.remediation.effort.label()),
+            theme.muted(),
+        ),
+    ]));
+    lines.push(Line::raw(printable(&f.remediation.steps)));
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Compliance", theme.title()));
+    if f.compliance.is_empty() {
+        lines.push(Line::styled("  -", theme.muted()));
+    }
+    for c in &f.compliance {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<14}", c.framework.label()), theme.key()),
+            Span::raw(printable(&c.control)),
+        ]));
+    }
+    lines
+}
+
+/// A staff member's detail: role and what it grants, MFA, password, keys.
+fn staff_lines(s: &Staff, theme: &Theme) -> Vec<Line<'static>> {
+    let label = |t: &str| Span::styled(format!("{t:<14}"), theme.muted());
+    let yes_no = |b: bool, good: bool| {
+        Span::styled(
+            if b { "yes" } else { "no" },
+            if b == good {
+                theme.success()
+            } else {
+                theme.warning()
+            },
+        )
+    };
+    let grants: Vec<&str> = MATRIX
+        .iter()
+        .find(|(r, _)| *r == s.role)
+        .map(|(_, g)| g.to_vec())
+        .unwrap_or_default();
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(printable(&s.handle), theme.title()),
+            Span::raw(format!("  {}", printable(&s.display_name))),
+        ]),
+        Line::raw(""),
+        Line::from(vec![
+            label("Role"),
+            Span::styled(s.role.as_str(), theme.key()),
+        ]),
+        Line::from(vec![label("Permissions"), Span::raw(grants.join(", "))]),
+        Line::from(vec![label("MFA"), yes_no(s.mfa_enabled, true)]),
+        Line::from(vec![
+            label("Password"),
+            Span::raw(if s.has_password {
+                "set (argon2 hash stored)"
+            } else {
+                "not set"
+            }),
+        ]),
+        Line::from(vec![label("Active"), yes_no(s.active, true)]),
+        Line::from(vec![
+            label("Created"),
+            Span::raw(s.created_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+            Span::styled("   updated ", theme.muted()),
+            Span::raw(s.updated_at.format("%Y-%m-%d %H:%M UTC").to_string()),
+        ]),
+        Line::raw(""),
+        Line::styled(format!("SSH keys ({})", s.ssh_keys.len()), theme.title()),
+    ];
+    if s.ssh_keys.is_empty() {
+        lines.push(Line::styled(
+            "  none: this staff member cannot log in over SSH",
             theme.muted(),
         ));
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                Block::bordered()
-                    .border_style(theme.border(true))
-                    .title(Line::from(vec![
-                        Span::styled(" Staff member ", theme.title()),
-                        Span::styled("↑/↓ previous/next · Esc back ", theme.muted()),
-                    ])),
-            ),
-            area,
-        );
     }
+    for k in &s.ssh_keys {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<12}", k.algorithm), theme.key()),
+            Span::raw(k.fingerprint.clone()),
+            Span::styled(
+                format!(
+                    "  {}{}",
+                    k.bits.map(|b| format!("{b} bits ")).unwrap_or_default(),
+                    printable(k.comment.as_deref().unwrap_or(""))
+                ),
+                theme.muted(),
+            ),
+        ]));
+    }
+    if s.role == Role::Owner {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            "Owners can only be changed by another owner.",
+            theme.muted(),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            "Change with: rustok staff role|mfa|activate|deactivate {}",
+            printable(&s.handle)
+        ),
+        theme.muted(),
+    ));
+    lines
 }
 
 /// The clear message for a view the staff member may not see.
