@@ -316,6 +316,14 @@ fn outbox_status_and_relay() {
     );
     let r = cli.json(&["outbox", "relay"]);
     assert_eq!(r["delivered"], 2);
+    // Nothing is past the default retention (7 days) yet.
+    assert_eq!(
+        (
+            r["pruned_command_log"].as_u64(),
+            r["pruned_receipts"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
     let s = cli.json(&["outbox", "status"]);
     assert_eq!(
         (s["pending"].as_u64(), s["dispatched"].as_u64()),

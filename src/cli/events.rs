@@ -170,16 +170,26 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 return Ok(());
             }
             let pass = relay.drain().await?;
+            // What a running relay does every hour: forget the bookkeeping older than the
+            // retention (store/src/housekeeping.rs).
+            let pruned = relay.prune().await?;
             let summary = serde_json::json!({
                 "delivered": pass.delivered,
                 "retried": pass.retried,
                 "dead_lettered": pass.dead_lettered,
                 "duplicates": pass.duplicates,
+                "pruned_command_log": pruned.command_log,
+                "pruned_receipts": pruned.receipts,
             });
             emit(ctx.json, &summary, || {
                 format!(
-                    "delivered {}, retried {}, dead-lettered {}, duplicates {}",
-                    pass.delivered, pass.retried, pass.dead_lettered, pass.duplicates
+                    "delivered {}, retried {}, dead-lettered {}, duplicates {}; pruned {} command-log row(s) and {} receipt(s) past the retention",
+                    pass.delivered,
+                    pass.retried,
+                    pass.dead_lettered,
+                    pass.duplicates,
+                    pruned.command_log,
+                    pruned.receipts
                 )
             });
             Ok(())

@@ -3,10 +3,10 @@
 //! backoff (1 s doubling, capped at 60 s) and dead-lettered after 5 attempts.
 
 use super::bus::Bus;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rustok_domain::EventId;
 use rustok_domain::event::EventEnvelope;
-use rustok_store::{Receipt, Store, StoreError};
+use rustok_store::{Pruned, Receipt, Store, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
@@ -28,6 +28,11 @@ pub struct RelayConfig {
     pub max_attempts: i32,
     pub base_backoff: Duration,
     pub max_backoff: Duration,
+    /// How long the command log and the receipts of dispatched events are kept (`None`: for
+    /// ever). A command retried within it is applied at most once (store/src/housekeeping.rs).
+    pub retention: Option<Duration>,
+    /// How often a running relay deletes what is older than `retention`.
+    pub prune_every: Duration,
 }
 
 impl Default for RelayConfig {
@@ -39,8 +44,23 @@ impl Default for RelayConfig {
             max_attempts: 5,
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
+            retention: retention_from_env(),
+            prune_every: Duration::from_secs(3600),
         }
     }
+}
+
+/// Seven days, or `RUSTOK_RETENTION_DAYS` (0 keeps everything for ever).
+fn retention_from_env() -> Option<Duration> {
+    const DEFAULT_DAYS: u64 = 7;
+    let days = match std::env::var("RUSTOK_RETENTION_DAYS") {
+        Ok(v) => v.trim().parse::<u64>().unwrap_or_else(|_| {
+            tracing::warn!(value = %v, "RUSTOK_RETENTION_DAYS is not a number of days; using {DEFAULT_DAYS}");
+            DEFAULT_DAYS
+        }),
+        Err(_) => DEFAULT_DAYS,
+    };
+    (days > 0).then(|| Duration::from_secs(days.saturating_mul(86_400)))
 }
 
 /// Delay before attempt `attempts + 1`, after `attempts` failures: base × 2^(attempts−1),
@@ -101,6 +121,28 @@ impl Relay {
     /// Notify this to make the relay look at the outbox now.
     pub fn waker(&self) -> Arc<Notify> {
         self.wake.clone()
+    }
+
+    /// Deletes the command log and the receipts of dispatched events older than the retention
+    /// (nothing when it is unset).
+    pub async fn prune(&self) -> Result<Pruned, StoreError> {
+        let Some(keep) = self.cfg.retention else {
+            return Ok(Pruned::default());
+        };
+        let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+        let before = Utc::now()
+            .checked_sub_signed(keep)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let pruned = self.store.prune_history(before).await?;
+        if pruned != Pruned::default() {
+            tracing::info!(
+                command_log = pruned.command_log,
+                receipts = pruned.receipts,
+                %before,
+                "pruned the command log and the receipts of dispatched events"
+            );
+        }
+        Ok(pruned)
     }
 
     /// Claims and delivers one batch.
@@ -206,6 +248,8 @@ impl Relay {
     /// Runs until `shutdown` turns true: a pass whenever woken or every `poll`.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut error_backoff = Duration::from_millis(250);
+        // The first idle moment prunes, then every `prune_every`.
+        let mut next_prune = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -229,7 +273,15 @@ impl Relay {
                     tokio::task::yield_now().await;
                     continue;
                 }
-                Ok(_) => error_backoff = Duration::from_millis(250),
+                Ok(_) => {
+                    error_backoff = Duration::from_millis(250);
+                    if tokio::time::Instant::now() >= next_prune {
+                        next_prune = tokio::time::Instant::now() + self.cfg.prune_every;
+                        if let Err(e) = self.prune().await {
+                            tracing::warn!(error = %e, "pruning the command log and receipts failed; trying again later");
+                        }
+                    }
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "relay pass failed; retrying");
                     if matches!(e, StoreError::ReadOnly(_)) {
