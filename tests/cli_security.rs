@@ -123,6 +123,28 @@ fn an_editor_cannot_pay_an_order_and_a_manager_can() {
     );
     let err = cli.refused(&["--as", "an-editor", "staff", "add", "x", "--role", "owner"]);
     assert!(err.contains("editor cannot grant the owner role"), "{err}");
+    // An editor reads content and products, not orders (and the customers in them).
+    for args in [
+        vec!["order", "list"],
+        vec!["order", "show", &id],
+        vec!["order", "search", "--sku", "MUG"],
+        vec!["order", "events", &id],
+    ] {
+        let mut all = vec!["--as", "an-editor"];
+        all.extend(args.iter().copied());
+        let err = cli.refused(&all);
+        assert_eq!(
+            err.trim_end(),
+            "error: permission denied: editor cannot read orders (needs order:read)",
+            "{args:?}"
+        );
+    }
+    assert_eq!(
+        cli.json(&["--as", "an-editor", "product", "show", "MUG"])["variants"][0]["sku"],
+        "MUG"
+    );
+    let orders = cli.json(&["--as", "a-manager", "order", "list"]);
+    assert_eq!(orders.as_array().map(Vec::len), Some(1), "{orders}");
 }
 
 #[test]

@@ -12,8 +12,8 @@ use rustok_domain::commerce::{InventoryPolicy, Order, OrderDraft, OrderStatus, P
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
-    Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
-    Tenant, VariantId,
+    Command, Currency, DomainError, Locale, Money, OrderId, Permission, Product, ProductId,
+    ProductStatus, Tenant, VariantId,
 };
 use rustok_store::{OrderFilter, Outcome, ProductFilter};
 
@@ -331,6 +331,8 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             reason: reason.clone(),
         },
         OrderCmd::Show { id } => {
+            ctx.require(Permission::new("order", "read"), "read orders")
+                .await?;
             let id: OrderId = id.parse()?;
             let order = ctx
                 .store
@@ -345,6 +347,8 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             limit,
             offset,
         } => {
+            ctx.require(Permission::new("order", "read"), "read orders")
+                .await?;
             let filter = OrderFilter {
                 status: opt::<OrderStatus>(status)?,
                 offset: *offset,
@@ -359,6 +363,8 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             status,
             limit,
         } => {
+            ctx.require(Permission::new("order", "read"), "read orders")
+                .await?;
             let filter = OrderFilter {
                 status: opt::<OrderStatus>(status)?,
                 sku: sku.as_deref().map(|s| s.trim().to_string()),
@@ -369,6 +375,8 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             return list_orders(ctx, &tenant, &filter).await;
         }
         OrderCmd::Events { id } => {
+            ctx.require(Permission::new("order", "read"), "read orders")
+                .await?;
             let id: OrderId = id.parse()?;
             if ctx.store.order(tenant.id, id).await?.is_none() {
                 return Err(DomainError::not_found("order", id).into());

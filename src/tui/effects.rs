@@ -109,14 +109,24 @@ impl Executor {
     }
 }
 
-/// Answers a query of the app. `actor` is the session's staff member: the staff list and the
-/// audit log are permission-checked in the store (`staff:read`, `audit:read`).
+/// Answers a query of the app. `actor` is the session's staff member: orders (`order:read`),
+/// the staff list (`staff:read`) and the audit log (`audit:read`) are permission-checked in
+/// the store, so an editor's session (local or over SSH) is refused the orders and the
+/// customers in them.
 pub async fn query_store(
     store: &Store,
     tenant: rustok_domain::TenantId,
     actor: &str,
     query: Query,
 ) -> Result<QueryResult, StoreError> {
+    if matches!(
+        query,
+        Query::Orders { .. } | Query::Order(_) | Query::OrderStats
+    ) {
+        store
+            .authorize_read(actor, Permission::new("order", "read"), "read orders")
+            .await?;
+    }
     Ok(match query {
         Query::Nodes {
             status,
@@ -279,4 +289,79 @@ async fn retry(
         return Ok(0);
     }
     store.retry_dead_letters(Some(&ids)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustok_domain::commerce::OrderStatus;
+    use rustok_domain::rbac::Role;
+    use rustok_domain::staff::StaffDraft;
+    use rustok_domain::{Command, DomainError, Locale, OrderId, StaffId, TenantId};
+
+    /// Orders are the store's to refuse: a session (local or over SSH, both answer queries
+    /// here) as an editor is denied them and the order figures; a manager is not; the stock
+    /// list stays readable to both.
+    #[tokio::test]
+    async fn orders_are_read_only_with_order_read() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let tenant = TenantId::new_v7();
+        let owner = Actor::new("owner");
+        let run = |command: Command| CommandEnvelope::new(tenant, owner.clone(), command);
+        store
+            .execute(
+                &run(Command::CreateTenant {
+                    id: tenant,
+                    slug: "acme".into(),
+                    name: "Acme".into(),
+                    default_locale: "en".parse::<Locale>().unwrap(),
+                }),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        for (handle, role) in [("ed", Role::Editor), ("mo", Role::Manager)] {
+            let draft = StaffDraft {
+                id: StaffId::new_v7(),
+                handle: handle.into(),
+                display_name: None,
+                role,
+                ssh_keys: vec![],
+                mfa_enabled: false,
+            };
+            store
+                .execute(&run(Command::AddStaff(draft)), chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        let order_queries = || {
+            [
+                Query::Orders {
+                    status: OrderStatus::Pending,
+                    offset: 0,
+                    limit: 10,
+                },
+                Query::Order(OrderId::new_v7()),
+                Query::OrderStats,
+            ]
+        };
+        for q in order_queries() {
+            match query_store(&store, tenant, "ed", q.clone()).await {
+                Err(StoreError::Domain(DomainError::PermissionDenied { reason })) => {
+                    assert_eq!(reason, "editor cannot read orders (needs order:read)")
+                }
+                other => panic!("{q:?} as an editor: {other:?}"),
+            }
+            assert!(
+                query_store(&store, tenant, "mo", q.clone()).await.is_ok(),
+                "{q:?} as a manager"
+            );
+        }
+        let stock = Query::Products {
+            low_only: false,
+            offset: 0,
+            limit: 10,
+        };
+        assert!(query_store(&store, tenant, "ed", stock).await.is_ok());
+    }
 }

@@ -346,9 +346,13 @@ impl App {
                             },
                         ));
                     }
-                    self.dashboard.loading += 3;
+                    self.dashboard.loading += 2;
                     fx.extend(self.load(Pending::Outbox, Query::OutboxCounts));
-                    fx.extend(self.load(Pending::OrderStats, Query::OrderStats));
+                    // A role without `order:read` was refused once: ask no more.
+                    if self.dashboard.orders_denied.is_none() {
+                        self.dashboard.loading += 1;
+                        fx.extend(self.load(Pending::OrderStats, Query::OrderStats));
+                    }
                     fx.extend(self.load(
                         Pending::LowStock,
                         Query::Products {
@@ -363,6 +367,8 @@ impl App {
                 }
             }
             Tab::Orders if self.orders.detail.is_none() => match self.orders.view {
+                // Refused once (no `order:read`): the board says so and asks no more.
+                OrdersView::Board if self.orders.denied.is_some() => {}
                 OrdersView::Board => {
                     let h = self.size.1.saturating_sub(5);
                     for i in 0..self.orders.columns.len() {
@@ -1629,6 +1635,12 @@ impl App {
                         if let Some((_, w)) = self.orders.columns.get_mut(i) {
                             w.on_failed();
                         }
+                        // A denial is the role's, not an error of the console: the board
+                        // says why.
+                        if let Failure::Domain(DomainError::PermissionDenied { reason }) = &f {
+                            self.orders.denied = Some(reason.clone());
+                            return vec![];
+                        }
                     }
                     Pending::Products => self.orders.products.on_failed(),
                     Pending::History => self.events.history_loading = false,
@@ -1642,7 +1654,15 @@ impl App {
                         return vec![];
                     }
                     Pending::OrderStats | Pending::LowStock => {
-                        self.dashboard.loading = self.dashboard.loading.saturating_sub(1)
+                        self.dashboard.loading = self.dashboard.loading.saturating_sub(1);
+                        if let (
+                            Pending::OrderStats,
+                            Failure::Domain(DomainError::PermissionDenied { reason }),
+                        ) = (&p, &f)
+                        {
+                            self.dashboard.orders_denied = Some(reason.clone());
+                            return vec![];
+                        }
                     }
                     Pending::Count(_) | Pending::Outbox => {
                         self.dashboard.loading = self.dashboard.loading.saturating_sub(1)

@@ -31,6 +31,51 @@ fn board_busy() {
     insta::assert_snapshot!(screen);
 }
 
+/// A role without `order:read` (an editor, say) is refused orders by the store: the board
+/// and the dashboard say so, not as an error of the console, and ask no more.
+#[test]
+fn without_order_read_the_board_and_the_dashboard_say_not_permitted() {
+    let mut h = Harness::with_orders_denied(fixture_nodes(), Default::default(), false, true);
+    h.chars("1");
+    let dashboard = h.screen();
+    assert!(dashboard.contains("orders: not permitted"), "{dashboard}");
+    assert!(
+        dashboard.contains("not permitted: editor cannot read orders (needs order:read)"),
+        "{dashboard}"
+    );
+    assert!(!dashboard.contains("could not load"), "{dashboard}");
+    insta::assert_snapshot!("dashboard_without_order_read", dashboard);
+
+    on_orders(&mut h);
+    let board = h.screen();
+    assert!(board.contains("Orders: not permitted"), "{board}");
+    assert!(
+        board.contains("editor cannot read orders (needs order:read)"),
+        "{board}"
+    );
+    assert!(
+        !board.contains("could not load"),
+        "a denial is not an error:\n{board}"
+    );
+    insta::assert_snapshot!("board_without_order_read", board);
+
+    // Refused once per view: going back and forth asks nothing more.
+    let asked = h.order_queries;
+    h.chars("1");
+    h.chars("4");
+    h.chars("1");
+    assert_eq!(
+        h.order_queries, asked,
+        "no more order queries after the denial"
+    );
+    // The stock list is the product's, which the role may read.
+    h.chars("4");
+    h.chars("i");
+    let stock = h.screen();
+    assert!(!stock.contains("not permitted"), "{stock}");
+    assert!(stock.contains("MUG") || stock.contains("SKU"), "{stock}");
+}
+
 #[test]
 fn pay_dialog_then_a_declined_payment_leaves_the_card_where_it_was() {
     let mut h = Harness::shop();

@@ -839,16 +839,22 @@ impl AuditPane {
         self.draw_header(frame, header, theme, tenant, now);
         match self.view {
             View::Findings => match &self.access {
-                Access::Denied(why) => denied(frame, body, theme, "Findings", why),
+                Access::Denied(why) => {
+                    crate::widgets::dialog::denied(frame, body, theme, "Findings", why)
+                }
                 _ if self.findings.detail => self.draw_finding(frame, body, theme),
                 _ => self.draw_findings(frame, body, theme),
             },
             View::Log => match &self.log_access {
-                Access::Denied(why) => denied(frame, body, theme, "Audit log", why),
+                Access::Denied(why) => {
+                    crate::widgets::dialog::denied(frame, body, theme, "Audit log", why)
+                }
                 _ => self.draw_log(frame, body, theme),
             },
             View::Staff => match &self.staff_access {
-                Access::Denied(why) => denied(frame, body, theme, "Staff", why),
+                Access::Denied(why) => {
+                    crate::widgets::dialog::denied(frame, body, theme, "Staff", why)
+                }
                 _ if self.staff_list.detail => self.draw_staff_member(frame, body, theme),
                 _ => self.draw_staff(frame, body, theme),
             },
@@ -1406,29 +1412,6 @@ fn staff_lines(s: &Staff, theme: &Theme) -> Vec<Line<'static>> {
         theme.muted(),
     ));
     lines
-}
-
-/// The clear message for a view the staff member may not see.
-fn denied(frame: &mut Frame, area: Rect, theme: &Theme, what: &str, why: &str) {
-    let lines = vec![
-        Line::styled(format!("{what}: not permitted"), theme.error()),
-        Line::raw(""),
-        Line::raw(printable(why)),
-        Line::raw(""),
-        Line::styled(
-            "Your role does not grant this. An owner or admin can change roles with:",
-            theme.muted(),
-        ),
-        Line::styled("  rustok staff role HANDLE admin", theme.key()),
-    ];
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .border_style(theme.error())
-                .title(Span::styled(format!(" {what} "), theme.title())),
-        ),
-        area,
-    );
 }
 
 fn draw_export(frame: &mut Frame, area: Rect, theme: &Theme, d: &ExportDialog) {

@@ -24,6 +24,8 @@ pub struct Dashboard {
     pub low_stock: Option<Vec<StockRow>>,
     pub loading: usize,
     pub stale: bool,
+    /// The store refused this staff member the order figures (the one-line reason).
+    pub orders_denied: Option<String>,
 }
 
 fn status_index(s: NodeStatus) -> usize {
@@ -106,6 +108,9 @@ impl Dashboard {
                     Span::styled("open orders   ", theme.muted()),
                     Span::raw(group(open)),
                 ]));
+            }
+            None if self.orders_denied.is_some() => {
+                lines.push(Line::styled("orders: not permitted", theme.muted()))
             }
             None => lines.push(Line::styled("loading…", theme.muted())),
         }
@@ -200,9 +205,13 @@ impl Dashboard {
                 );
             }
             None => frame.render_widget(
-                Paragraph::new("loading…")
-                    .style(theme.muted())
-                    .block(boxed("Order funnel")),
+                Paragraph::new(match &self.orders_denied {
+                    Some(why) => format!("not permitted: {}", rustok_domain::text::printable(why)),
+                    None => "loading…".into(),
+                })
+                .wrap(ratatui::widgets::Wrap { trim: false })
+                .style(theme.muted())
+                .block(boxed("Order funnel")),
                 funnel,
             ),
         }

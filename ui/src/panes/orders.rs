@@ -349,6 +349,9 @@ pub struct OrdersPane {
     pub products: Window<StockRow>,
     pub detail: Option<(Order, Vec<StoredEvent>)>,
     pub form: Option<Form>,
+    /// The store refused to list orders to this staff member (the one-line reason, naming
+    /// the permission): the board says so and asks for nothing more.
+    pub denied: Option<String>,
 }
 
 impl Default for OrdersPane {
@@ -363,6 +366,7 @@ impl Default for OrdersPane {
             products: Window::default(),
             detail: None,
             form: None,
+            denied: None,
         }
     }
 }
@@ -389,7 +393,10 @@ impl OrdersPane {
             draw_detail(frame, area, theme, order, events);
         } else {
             match self.view {
-                View::Board => self.draw_board(frame, area, theme),
+                View::Board => match &self.denied {
+                    Some(why) => crate::widgets::dialog::denied(frame, area, theme, "Orders", why),
+                    None => self.draw_board(frame, area, theme),
+                },
                 View::Products => self.draw_products(frame, area, theme),
             }
         }

@@ -5,6 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use rustok_domain::text::printable;
 
 /// A rectangle of `width` × `height` centred in `area` (clamped to it).
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -63,5 +64,28 @@ pub fn draw(
             .wrap(Wrap { trim: false })
             .block(block),
         rect,
+    );
+}
+
+/// The clear message for a view the staff member may not see.
+pub fn denied(frame: &mut Frame, area: Rect, theme: &Theme, what: &str, why: &str) {
+    let lines = vec![
+        Line::styled(format!("{what}: not permitted"), theme.error()),
+        Line::raw(""),
+        Line::raw(printable(why)),
+        Line::raw(""),
+        Line::styled(
+            "Your role does not grant this. An owner or admin can change roles with:",
+            theme.muted(),
+        ),
+        Line::styled("  rustok staff role HANDLE admin", theme.key()),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .border_style(theme.error())
+                .title(Span::styled(format!(" {what} "), theme.title())),
+        ),
+        area,
     );
 }

@@ -133,6 +133,10 @@ pub struct Harness {
     pub report: Option<AuditReport>,
     /// Reads refused as the store refuses them for an editor (`staff`, `audit log`).
     pub deny_reads: bool,
+    /// Refuse orders and order figures, as the store does for a role without `order:read`.
+    pub deny_orders: bool,
+    /// Order queries asked (orders, an order, the order figures).
+    pub order_queries: usize,
     /// How many times the app asked to run the audit / to check for changes.
     pub audit_runs: usize,
     pub audit_checks: usize,
@@ -141,6 +145,16 @@ pub struct Harness {
 
 impl Harness {
     pub fn with(nodes: Vec<Node>, config: Config, read_only: bool) -> Harness {
+        Harness::with_orders_denied(nodes, config, read_only, false)
+    }
+
+    /// [`Harness::with`], the store refusing orders from the start when `deny_orders`.
+    pub fn with_orders_denied(
+        nodes: Vec<Node>,
+        config: Config,
+        read_only: bool,
+        deny_orders: bool,
+    ) -> Harness {
         let session = Session {
             tenant: tenant(),
             actor: "editor".into(),
@@ -168,6 +182,8 @@ impl Harness {
             audit_log: Vec::new(),
             report: None,
             deny_reads: false,
+            deny_orders,
+            order_queries: 0,
             audit_runs: 0,
             audit_checks: 0,
             exports: Vec::new(),
@@ -356,16 +372,24 @@ impl Harness {
     }
 
     /// Like the store: reads of staff and the audit log need a permission.
-    pub fn answer_checked(&self, q: &Query) -> Result<QueryResult, Failure> {
+    pub fn answer_checked(&mut self, q: &Query) -> Result<QueryResult, Failure> {
         let what = match q {
             Query::AuditLog { .. } => Some("read the audit log (needs audit:read)"),
             Query::Staff => Some("list staff (needs staff:read)"),
             _ => None,
         };
+        let order = matches!(
+            q,
+            Query::Orders { .. } | Query::Order(_) | Query::OrderStats
+        );
+        self.order_queries += usize::from(order);
         match what {
             Some(w) if self.deny_reads => Err(Failure::Domain(DomainError::denied(format!(
                 "editor cannot {w}"
             )))),
+            _ if order && self.deny_orders => Err(Failure::Domain(DomainError::denied(
+                "editor cannot read orders (needs order:read)",
+            ))),
             _ => Ok(self.answer(q)),
         }
     }
