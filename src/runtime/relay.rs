@@ -31,7 +31,9 @@ pub struct RelayConfig {
     /// How long the command log and the receipts of dispatched events are kept (`None`: for
     /// ever). A command retried within it is applied at most once (store/src/housekeeping.rs).
     pub retention: Option<Duration>,
-    /// How often a running relay deletes what is older than `retention`.
+    /// How often a running relay deletes what is older than `retention`; the first time is
+    /// `prune_every` after it starts, or a minute if that is sooner (not while a console is
+    /// opening, nor delaying a short session's exit).
     pub prune_every: Duration,
 }
 
@@ -248,8 +250,10 @@ impl Relay {
     /// Runs until `shutdown` turns true: a pass whenever woken or every `poll`.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let mut error_backoff = Duration::from_millis(250);
-        // The first idle moment prunes, then every `prune_every`.
-        let mut next_prune = tokio::time::Instant::now();
+        // The first idle moment a minute (or `prune_every`) after start prunes, then every
+        // `prune_every`.
+        let mut next_prune =
+            tokio::time::Instant::now() + self.cfg.prune_every.min(Duration::from_secs(60));
         loop {
             if *shutdown.borrow() {
                 return;
@@ -277,8 +281,12 @@ impl Relay {
                     error_backoff = Duration::from_millis(250);
                     if tokio::time::Instant::now() >= next_prune {
                         next_prune = tokio::time::Instant::now() + self.cfg.prune_every;
-                        if let Err(e) = self.prune().await {
-                            tracing::warn!(error = %e, "pruning the command log and receipts failed; trying again later");
+                        // A stop request does not wait for housekeeping.
+                        tokio::select! {
+                            r = self.prune() => if let Err(e) = r {
+                                tracing::warn!(error = %e, "pruning the command log and receipts failed; trying again later");
+                            },
+                            _ = shutdown.changed() => return,
                         }
                     }
                 }

@@ -72,8 +72,9 @@ impl Store {
                 .db
                 .query_all_raw(self.stmt(
                     "SELECT r.consumer, r.event_id FROM consumer_receipts r
-                     JOIN outbox o ON o.seq = r.seq
-                     WHERE r.delivered_at < $1 AND o.status = 'dispatched' LIMIT $2",
+                     WHERE r.delivered_at < $1 AND EXISTS (
+                        SELECT 1 FROM outbox o WHERE o.seq = r.seq AND o.status = 'dispatched')
+                     LIMIT $2",
                     vec![Value::from(before), limit.clone()],
                 ))
                 .await?;
