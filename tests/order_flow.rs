@@ -5,6 +5,7 @@
 mod support;
 
 use chrono::Utc;
+use rustok_domain::audit::AuditOutcome;
 use rustok_domain::commerce::RefundOutcome;
 use rustok_domain::{Command, CommandEnvelope, Currency, DomainError, Money, OrderStatus};
 use rustok_store::{Backend, OrderFilter, Store, StoredEvent};
@@ -28,6 +29,7 @@ on_both_backends!(
     test_last_unit_race_between_two_stores,
     test_bulk_seed_writes_what_the_commands_would,
     test_retried_commerce_commands_are_applied_once,
+    test_a_command_sent_twice_through_the_queue_has_one_audit_row,
     test_bulk_seed_dropped_keeps_whole_transactions,
 );
 
@@ -1240,6 +1242,39 @@ async fn test_last_unit_race_between_two_stores(app: TestApp) {
 /// the log and applied once — whether running it again is refused (the order exists, the
 /// transition is done) or would succeed (a stock adjustment), in which case only its own
 /// command-log row stops it. An order id that exists is a duplicate, also another tenant's.
+/// A command sent again through the action queue after it committed (as a client does when
+/// the answer was lost) is answered from the command log, and the audit log keeps the one row
+/// its transaction wrote: one action, one row.
+async fn test_a_command_sent_twice_through_the_queue_has_one_audit_row(app: TestApp) {
+    app.create_product(product("MUG", "12.50", 10))
+        .await
+        .unwrap();
+    let env = CommandEnvelope::new(
+        app.tenant.id,
+        app.actor.clone(),
+        Command::CreateOrder(order(&[("MUG", 1)], None)),
+    );
+    let first = app.queue.execute(env.clone()).await.unwrap();
+    let again = app.queue.execute(env.clone()).await.unwrap();
+    assert_eq!(first, again, "answered from the command log");
+    let log = app.store.audit_log(0, 1_000).await.unwrap();
+    let rows: Vec<_> = log.rows.iter().filter(|r| r.command_id == env.id).collect();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0].outcome, AuditOutcome::Ok);
+    // A refusal is still recorded, each time it is sent.
+    let bad = CommandEnvelope::new(
+        app.tenant.id,
+        app.actor.clone(),
+        Command::CreateOrder(order(&[("NO-SUCH-SKU", 1)], None)),
+    );
+    for _ in 0..2 {
+        app.queue.execute(bad.clone()).await.unwrap_err();
+    }
+    let log = app.store.audit_log(0, 1_000).await.unwrap();
+    let refused = log.rows.iter().filter(|r| r.command_id == bad.id).count();
+    assert_eq!(refused, 2);
+}
+
 async fn test_retried_commerce_commands_are_applied_once(app: TestApp) {
     app.create_product(product("MUG", "12.50", 10))
         .await

@@ -140,12 +140,13 @@ impl ActionQueue {
                 if committed && let Some(w) = &relay_wake {
                     w.notify_one();
                 }
-                // A committed command wrote its audit row in its own transaction; a refusal
-                // (rolled back) or an answer from the command log gets its row here. A command
-                // that failed because the database is unreachable cannot have its row written
-                // either; trying would hold the reply for another pool acquire timeout.
+                // A committed command wrote its audit row in its own transaction, and so did
+                // the first run of a command answered from the command log now (a resend is
+                // the same action: one row). A refusal (rolled back) gets its row here. A
+                // command that failed because the database is unreachable cannot have its row
+                // written either; trying would hold the reply for another pool acquire timeout.
                 let unreachable = matches!(&result, Err(e) if e.is_unavailable());
-                if options.audit_log && !audited && !unreachable {
+                if options.audit_log && !audited && result.is_err() && !unreachable {
                     worker
                         .record_audit(&job.env, &result, options.session.as_deref())
                         .await;
