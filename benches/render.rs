@@ -111,7 +111,7 @@ fn answer(n: u64, q: &Query) -> QueryResult {
         Query::EventHistory { .. } | Query::DeadLetters => QueryResult::Events(vec![]),
         Query::Search { .. } => QueryResult::Search(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),
-        Query::AuditLog { offset, limit } => {
+        Query::AuditLog { offset, limit, .. } => {
             QueryResult::AuditLog(window(n, *offset, *limit, log_entry), vec![])
         }
         Query::Staff => QueryResult::Staff(vec![]),

@@ -112,6 +112,10 @@ fn an_editor_cannot_pay_an_order_and_a_manager_can() {
         "one CLI process, one session"
     );
     assert!(rows[1]["session"].as_str().unwrap().starts_with("cli-"));
+    // --filter: the entries containing the text, counted.
+    let denied = cli.json(&["audit", "log", "--filter", "DENIED"]);
+    assert_eq!(denied["total"], 1, "{denied}");
+    assert_eq!(denied["rows"][0]["actor"], "an-editor");
 
     // Unknown staff and reads above one's role are refused too.
     let err = cli.refused(&["--as", "nobody", "order", "cancel", &id]);

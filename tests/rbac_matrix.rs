@@ -554,4 +554,86 @@ on_both_backends!(
     test_the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners,
     test_audit_log_is_append_only,
     test_the_audit_snapshot_reflects_the_database,
+    test_the_audit_log_is_searched_in_the_store,
 );
+
+/// `audit log --filter` and the console's `/` in the audit log: entries whose actor, command,
+/// outcome, reason or session contains the text, ASCII case ignored, `%` and `_` taken
+/// literally, counted for paging.
+async fn test_the_audit_log_is_searched_in_the_store(app: TestApp) {
+    app.exec(Command::AddStaff(StaffDraft {
+        id: StaffId::new_v7(),
+        handle: "ed".into(),
+        display_name: None,
+        role: Role::Editor,
+        ssh_keys: vec![],
+        mfa_enabled: false,
+    }))
+    .await
+    .unwrap();
+    app.create_node(draft("Searchable")).await.unwrap();
+    let denied = CommandEnvelope::new(
+        app.tenant.id,
+        Actor::new("ed"),
+        Command::CreateTenant {
+            id: rustok_domain::TenantId::new_v7(),
+            slug: "nope".into(),
+            name: "Nope".into(),
+            default_locale: "en".parse().unwrap(),
+        },
+    );
+    app.queue.execute(denied).await.unwrap_err();
+    let all = app.store.audit_log(0, 100).await.unwrap();
+    assert!(all.total >= 3, "{all:?}");
+
+    let page = app
+        .store
+        .audit_log_matching(0, 100, "  CREATE_Node ")
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1);
+    assert_eq!(page.rows[0].command, "create_node");
+    let page = app
+        .store
+        .audit_log_matching(0, 100, "denied")
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.rows.len()), (1, 1));
+    assert_eq!(page.rows[0].actor, "ed");
+    let page = app
+        .store
+        .audit_log_matching(0, 100, "cannot create tenants")
+        .await
+        .unwrap();
+    assert_eq!(page.total, 1, "the reason is searched");
+    // Wildcards are plain characters: nothing has a '%', and '_' is not "any character".
+    assert_eq!(
+        app.store
+            .audit_log_matching(0, 100, "%")
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    assert_eq!(
+        app.store
+            .audit_log_matching(0, 100, "create_t_nant")
+            .await
+            .unwrap()
+            .total,
+        0
+    );
+    // Paging counts the matches, not the log.
+    let ok = app.store.audit_log_matching(0, 1, "ok").await.unwrap();
+    assert_eq!(ok.rows.len(), 1);
+    assert!(ok.total >= 2 && ok.total < all.total, "{ok:?}");
+    // Blank is everything.
+    assert_eq!(
+        app.store
+            .audit_log_matching(0, 100, " ")
+            .await
+            .unwrap()
+            .total,
+        all.total
+    );
+}

@@ -33,6 +33,10 @@ pub enum AuditCmd {
         limit: u64,
         #[arg(long, default_value_t = 0)]
         offset: u64,
+        /// Only entries whose actor, command, outcome, reason or session contains this text
+        /// (ASCII case ignored), as the console's `/` in the audit log
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        filter: String,
     },
 }
 
@@ -90,12 +94,16 @@ pub async fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<(), CliError> {
             }
             Ok(())
         }
-        AuditCmd::Log { limit, offset } => {
+        AuditCmd::Log {
+            limit,
+            offset,
+            filter,
+        } => {
             ctx.require(Permission::new("audit", "read"), "read the audit log")
                 .await?;
             let page = ctx
                 .store
-                .audit_log(*offset, (*limit).clamp(1, 10_000))
+                .audit_log_matching(*offset, (*limit).clamp(1, 10_000), filter)
                 .await?;
             emit(ctx.json, &page, || {
                 let rows: Vec<Vec<String>> = page

@@ -234,7 +234,11 @@ pub async fn query_store(
                 .unwrap_or_else(chrono::Utc::now);
             QueryResult::OrderStats(store.order_stats(tenant, midnight).await?)
         }
-        Query::AuditLog { offset, limit } => {
+        Query::AuditLog {
+            offset,
+            limit,
+            filter,
+        } => {
             store
                 .authorize_read(
                     actor,
@@ -242,7 +246,9 @@ pub async fn query_store(
                     "read the audit log",
                 )
                 .await?;
-            let page = store.audit_log(offset, limit.clamp(1, 1_000)).await?;
+            let page = store
+                .audit_log_matching(offset, limit.clamp(1, 1_000), &filter)
+                .await?;
             let tenants = store
                 .tenants()
                 .await?

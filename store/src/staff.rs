@@ -455,8 +455,25 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<Page<AuditLogEntry>, StoreError> {
-        let total = audit_log::Entity::find().count(&self.db).await?;
-        let rows = audit_log::Entity::find()
+        self.audit_log_matching(offset, limit, "").await
+    }
+
+    /// A page of the audit log entries whose actor, command, outcome, reason or session
+    /// contains `text` (ignoring ASCII case; `%` and `_` are plain characters), newest first;
+    /// every entry when `text` is blank. `total` counts the matching entries. Matching scans
+    /// the log (no index serves a substring), so it costs what the log's size costs.
+    pub async fn audit_log_matching(
+        &self,
+        offset: u64,
+        limit: u64,
+        text: &str,
+    ) -> Result<Page<AuditLogEntry>, StoreError> {
+        let mut find = audit_log::Entity::find();
+        if let Some(matching) = audit_text_filter(text) {
+            find = find.filter(matching);
+        }
+        let total = find.clone().count(&self.db).await?;
+        let rows = find
             .order_by_desc(audit_log::Column::Seq)
             .offset(offset)
             .limit(limit.max(1))
@@ -501,4 +518,36 @@ impl Store {
         }
         Ok(q.count(&self.db).await?)
     }
+}
+
+/// Entries whose actor, command, outcome, reason or session contains `text` (ASCII case
+/// ignored; `%`, `_` and the backslash match themselves); `None` for blank text.
+fn audit_text_filter(text: &str) -> Option<sea_orm::Condition> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let text = text.trim().to_ascii_lowercase();
+    if text.is_empty() {
+        return None;
+    }
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    let contains = |c: audit_log::Column| {
+        Expr::expr(Func::lower(Func::coalesce([Expr::col(c), Expr::val("")])))
+            .like(LikeExpr::new(pattern.clone()).escape('\\'))
+    };
+    use audit_log::Column as C;
+    Some(
+        sea_orm::Condition::any()
+            .add(contains(C::Actor))
+            .add(contains(C::Command))
+            .add(contains(C::Outcome))
+            .add(contains(C::Reason))
+            .add(contains(C::Session)),
+    )
 }

@@ -115,7 +115,9 @@ enum Pending {
     Coverage,
     Count(NodeStatus),
     Outbox,
-    Save { title: String },
+    Save {
+        title: String,
+    },
     SaveCopy,
     Transition(NodeAction),
     Translate,
@@ -128,7 +130,8 @@ enum Pending {
     LowStock,
     Retry,
     Order(String),
-    AuditLog,
+    /// A page of the audit log for this filter (a page for an older filter is dropped).
+    AuditLog(String),
     Staff,
     StaffChange(String),
 }
@@ -430,9 +433,18 @@ impl App {
         for i in intents {
             match i {
                 AuditIntent::RunAudit => fx.push(Effect::RunAudit),
-                AuditIntent::LoadLog { offset, limit } => {
-                    fx.extend(self.load(Pending::AuditLog, Query::AuditLog { offset, limit }))
-                }
+                AuditIntent::LoadLog {
+                    offset,
+                    limit,
+                    filter,
+                } => fx.extend(self.load(
+                    Pending::AuditLog(filter.clone()),
+                    Query::AuditLog {
+                        offset,
+                        limit,
+                        filter,
+                    },
+                )),
                 AuditIntent::LoadStaff => fx.extend(self.load(Pending::Staff, Query::Staff)),
                 AuditIntent::Export { format, path } => {
                     if let Some(r) = self.audit.report.clone() {
@@ -1645,7 +1657,7 @@ impl App {
                     Pending::Products => self.orders.products.on_failed(),
                     Pending::History => self.events.history_loading = false,
                     // The pane says why (a denial is not an error of the console).
-                    Pending::AuditLog => {
+                    Pending::AuditLog(_) => {
                         self.audit.on_log_failed(&f);
                         return vec![];
                     }
@@ -1738,7 +1750,10 @@ impl App {
                 self.events.dead = None;
                 self.load(Pending::DeadLetters, Query::DeadLetters)
             }
-            (Pending::AuditLog, QueryResult::AuditLog(page, tenants)) => {
+            (Pending::AuditLog(filter), QueryResult::AuditLog(page, tenants)) => {
+                if filter != self.audit.log_query {
+                    return vec![];
+                }
                 self.audit.on_log(page, tenants);
                 self.reload_visible()
             }
@@ -2231,7 +2246,8 @@ impl App {
         if self.tab == Tab::Audit && self.audit.captures_text() {
             let q = match self.audit.view {
                 AuditView::Staff => &self.audit.staff_list.query,
-                _ => &self.audit.findings.query,
+                AuditView::Log => &self.audit.log_query,
+                AuditView::Findings => &self.audit.findings.query,
             };
             bars::input_line(frame, area, theme, "/", q, "Enter keep · Esc clear");
             return;

@@ -65,6 +65,9 @@ pub enum Query {
     AuditLog {
         offset: u64,
         limit: u64,
+        /// Only entries whose actor, command, outcome, reason or session contains this text
+        /// (ASCII case ignored); all when empty.
+        filter: String,
     },
     /// Every staff member. Needs `staff:read`.
     Staff,

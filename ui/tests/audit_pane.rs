@@ -186,6 +186,60 @@ fn audit_log_view() {
     insta::assert_snapshot!(screen);
 }
 
+/// `/` in the audit log filters it in the store (every change asks for the first page again):
+/// only matching entries, their count in the title, the text on the input line; Esc clears.
+#[test]
+fn audit_log_filter() {
+    let mut h = Harness::audited();
+    h.chars("l");
+    h.chars("/DENIED");
+    let screen = h.screen();
+    assert!(screen.contains("12 matching, newest first"), "{screen}");
+    assert!(screen.contains("· /DENIED"), "{screen}");
+    let rows: Vec<&str> = screen
+        .lines()
+        .filter(|l| {
+            [
+                "pay_order",
+                "set_staff_mfa",
+                "confirm_order",
+                "publish_node",
+                "create_order",
+            ]
+            .iter()
+            .any(|c| l.contains(c))
+        })
+        .collect();
+    assert_eq!(rows.len(), 12, "{screen}");
+    assert!(
+        rows.iter()
+            .all(|l| l.contains("dave") && l.contains("denied")),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+
+    // Enter keeps the filter; the list keys work on the matching entries.
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("12 matching"));
+    // No match says so.
+    h.chars("/");
+    h.chars("zzz");
+    assert!(
+        h.screen()
+            .contains("No entry matches (Esc clears the filter).")
+    );
+    // Esc on the input line clears it: the whole log again.
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("60 entries, newest first"));
+    // Esc in the list clears a kept filter before it leaves the log.
+    h.chars("/carol");
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("12 matching"));
+    h.key(KeyCode::Esc);
+    let screen = h.screen();
+    assert!(screen.contains("60 entries, newest first"), "{screen}");
+}
+
 #[test]
 fn audit_log_pages_from_the_store() {
     let mut h = Harness::audited();

@@ -45,6 +45,7 @@ pub enum Intent {
     LoadLog {
         offset: u64,
         limit: u64,
+        filter: String,
     },
     LoadStaff,
     Export {
@@ -196,6 +197,9 @@ pub struct AuditPane {
     pub min_severity: Option<Severity>,
     pub log: Window<AuditLogEntry>,
     pub log_access: Access,
+    /// The audit log shows entries containing this text (the store filters; `/` edits it).
+    pub log_query: String,
+    pub log_editing: bool,
     pub tenants: HashMap<TenantId, String>,
     pub staff: Option<Vec<Staff>>,
     pub staff_loading: bool,
@@ -253,7 +257,7 @@ impl AuditPane {
             || match self.view {
                 View::Findings => self.findings.editing,
                 View::Staff => self.staff_list.editing,
-                View::Log => false,
+                View::Log => self.log_editing,
             }
     }
 
@@ -283,6 +287,7 @@ impl AuditPane {
                     out.push(Intent::LoadLog {
                         offset,
                         limit: LOG_PAGE,
+                        filter: self.log_query.clone(),
                     });
                 }
             }
@@ -501,7 +506,29 @@ impl AuditPane {
         let list = match self.view {
             View::Findings => &mut self.findings,
             View::Staff => &mut self.staff_list,
-            View::Log => return vec![],
+            View::Log => {
+                // The store filters the log: each change asks for the first page again.
+                let before = self.log_query.clone();
+                match key.code {
+                    KeyCode::Esc => {
+                        self.log_editing = false;
+                        self.log_query.clear();
+                    }
+                    KeyCode::Enter => self.log_editing = false,
+                    KeyCode::Backspace => {
+                        self.log_query.pop();
+                    }
+                    KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                        self.log_query.push(c)
+                    }
+                    _ => {}
+                }
+                if self.log_query != before {
+                    self.log = Window::default();
+                    return self.needs(body);
+                }
+                return vec![];
+            }
         };
         match key.code {
             KeyCode::Esc => {
@@ -579,12 +606,7 @@ impl AuditPane {
                 match self.view {
                     View::Findings => self.findings.editing = true,
                     View::Staff => self.staff_list.editing = true,
-                    View::Log => {
-                        return Some(vec![Intent::Info(
-                            "the audit log is not filtered here; try: rustok audit log --json | jq"
-                                .into(),
-                        )]);
-                    }
+                    View::Log => self.log_editing = true,
                 }
                 vec![]
             }
@@ -658,7 +680,10 @@ impl AuditPane {
                     View::Staff => Some(&mut self.staff_list),
                     View::Log => None,
                 };
-                if let Some(l) = list {
+                if self.view == View::Log && !self.log_query.is_empty() {
+                    self.log_query.clear();
+                    self.log = Window::default();
+                } else if let Some(l) = list {
                     if l.detail {
                         l.detail = false;
                     } else if !l.query.is_empty() {
@@ -1068,13 +1093,30 @@ impl AuditPane {
         let w = &self.log;
         let block = Block::bordered()
             .border_style(theme.border(true))
-            .title(Line::from(vec![
-                Span::styled(" Audit log ", theme.title()),
-                Span::styled(
-                    format!("{} entries, newest first ", group(w.total())),
-                    theme.muted(),
-                ),
-            ]));
+            .title(Line::from({
+                let mut title = vec![
+                    Span::styled(" Audit log ", theme.title()),
+                    Span::styled(
+                        format!(
+                            "{} {}, newest first ",
+                            group(w.total()),
+                            if self.log_query.is_empty() {
+                                "entries"
+                            } else {
+                                "matching"
+                            }
+                        ),
+                        theme.muted(),
+                    ),
+                ];
+                if !self.log_query.is_empty() || self.log_editing {
+                    title.push(Span::styled(
+                        format!("· /{} ", printable(&self.log_query)),
+                        theme.key(),
+                    ));
+                }
+                title
+            }));
         if let Access::Failed(why) = &self.log_access {
             frame.render_widget(
                 Paragraph::new(format!("could not load the audit log: {}", printable(why)))
@@ -1087,6 +1129,15 @@ impl AuditPane {
         if !w.is_loaded() {
             frame.render_widget(
                 Paragraph::new("loading…").style(theme.muted()).block(block),
+                area,
+            );
+            return;
+        }
+        if w.total() == 0 && !self.log_query.is_empty() {
+            frame.render_widget(
+                Paragraph::new("No entry matches (Esc clears the filter).")
+                    .style(theme.muted())
+                    .block(block),
                 area,
             );
             return;

@@ -352,21 +352,43 @@ impl Harness {
             }
             Query::Tenants => QueryResult::Tenants(vec![tenant()]),
             Query::Search { .. } => QueryResult::Search(vec![]),
-            Query::AuditLog { offset, limit } => QueryResult::AuditLog(
-                Page {
-                    total: self.audit_log.len() as u64,
-                    offset: *offset,
-                    rows: self
-                        .audit_log
+            Query::AuditLog {
+                offset,
+                limit,
+                filter,
+            } => {
+                // Like the store: a substring of actor, command, outcome, reason or session.
+                let f = filter.trim().to_ascii_lowercase();
+                let matching: Vec<&AuditLogEntry> = self
+                    .audit_log
+                    .iter()
+                    .rev()
+                    .filter(|e| {
+                        [
+                            e.actor.as_str(),
+                            e.command.as_str(),
+                            e.outcome.as_str(),
+                            e.reason.as_deref().unwrap_or(""),
+                            e.session.as_deref().unwrap_or(""),
+                        ]
                         .iter()
-                        .rev()
-                        .skip(*offset as usize)
-                        .take(*limit as usize)
-                        .cloned()
-                        .collect(),
-                },
-                vec![(tenant().id, tenant().slug)],
-            ),
+                        .any(|t| t.to_ascii_lowercase().contains(&f))
+                    })
+                    .collect();
+                QueryResult::AuditLog(
+                    Page {
+                        total: matching.len() as u64,
+                        offset: *offset,
+                        rows: matching
+                            .into_iter()
+                            .skip(*offset as usize)
+                            .take(*limit as usize)
+                            .cloned()
+                            .collect(),
+                    },
+                    vec![(tenant().id, tenant().slug)],
+                )
+            }
             Query::Staff => QueryResult::Staff(self.staff.clone()),
         }
     }
