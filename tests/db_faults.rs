@@ -1,5 +1,5 @@
-//! Issue 10, database faults, through the real binary: a read-only database file, a full disk
-//! and PostgreSQL stopped mid-session. Each must give one clear line — in the CLI (exit code 1,
+//! Issue 10, database faults, through the real binary: a read-only database file, a full disk,
+//! PostgreSQL stopped mid-session and a PostgreSQL database that refuses writes. Each must give one clear line — in the CLI (exit code 1,
 //! no panic) and in the console's status bar (driven in tmux) — the editor must keep the
 //! user's text, and queued commands are retried (unreachable server) or reported failed
 //! (read-only, full), never dropped: once the fault is gone, saving again works.
@@ -10,7 +10,9 @@
 //! - full disk: the database on its own 2 MB tmpfs (`mount -t tmpfs`), filled up with a file;
 //! - PostgreSQL: a private server (`initdb` + `pg_ctl` as user postgres, in a temp dir, on a
 //!   free port) stopped with `pg_ctl stop -m fast` and started again; the shared server on
-//!   5432 is never touched.
+//!   5432 is never touched;
+//! - read-only PostgreSQL: the private server's `postgres` database set
+//!   `default_transaction_read_only = on` (as a standby refuses writes), then `off`.
 //!
 //! `.ci/run` installs tmux, e2fsprogs (chattr) and the rest; mounting needs CAP_SYS_ADMIN,
 //! which the CI container (running as root) has. Not running as root, each test prints that it
@@ -440,6 +442,96 @@ fn a_read_only_database_file_is_reported_and_nothing_is_lost() {
         vec!["After", "Before", "Written while read-only"]
     );
     assert_eq!(count_events(&db, data, "node.created"), 3);
+}
+
+// ----- read-only PostgreSQL database ----------------------------------------------------------
+
+impl PrivatePg {
+    /// Runs `sql` as the superuser on `template1` (which stays writable whatever `postgres` is
+    /// set to).
+    fn psql(&self, sql: &str) {
+        run_ok(
+            Command::new(self.bin.join("psql"))
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .args([
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "template1",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-qc",
+                ])
+                .arg(sql)
+                .stdout(Stdio::null()),
+        );
+    }
+
+    /// New sessions of the `postgres` database refuse writes (as a standby's do), or not.
+    fn read_only(&self, on: bool) {
+        self.psql(&format!(
+            "ALTER DATABASE postgres SET default_transaction_read_only = {}",
+            if on { "on" } else { "off" }
+        ));
+    }
+}
+
+#[test]
+fn a_read_only_postgres_database_is_reported_and_nothing_is_lost() {
+    if !root_or_skip() {
+        return;
+    }
+    let pg = PrivatePg::start();
+    let data = tempfile::tempdir().unwrap();
+    let data = data.path();
+    let db = pg.url();
+    ok_json(
+        &db,
+        data,
+        &["node", "create", "--kind", "post", "--title", "Before"],
+    );
+
+    // CLI: a write is refused with one line; reads still work; nothing changed.
+    pg.read_only(true);
+    let out = rustok(
+        &db,
+        data,
+        &["node", "create", "--kind", "post", "--title", "During"],
+    )
+    .output()
+    .unwrap();
+    let line = one_line_failure(&out, "node create on a read-only PostgreSQL database");
+    assert!(line.contains("the database is read-only"), "{line}");
+    assert_eq!(node_titles(&db, data), vec!["Before"]);
+
+    // Console opened while the database refuses writes: its sessions are read-only. The save
+    // is refused with the reason and the text kept; once writes are allowed again, saving
+    // again stores it once, on fresh sessions.
+    let console = Console::start("pg-ro", &db, data);
+    console_save_fails_then_succeeds(
+        &console,
+        "Written while read-only",
+        "This text must survive.",
+        "the database is read-only",
+        || pg.read_only(false),
+    );
+    // The relay, refused too while it lasted, delivers again at once.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ok_json(&db, data, &["outbox", "status"])["pending"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the relay is stuck after the fault"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    console.keys(&["Escape"]);
+    console.keys(&["q"]);
+    drop(console);
+    assert_eq!(
+        node_titles(&db, data),
+        vec!["Before", "Written while read-only"]
+    );
+    assert_eq!(count_events(&db, data, "node.created"), 2);
 }
 
 // ----- full disk ---------------------------------------------------------------------------

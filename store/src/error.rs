@@ -78,10 +78,20 @@ pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
     };
     let code = d.code()?;
     let message = one_line(d.message());
-    let sqlite = code.parse::<i64>().ok().map(|c| c & 0xff);
-    match (sqlite, &*code) {
-        (Some(8), _) | (None, "25006") => Some(StoreError::ReadOnly(message)),
-        (Some(13), _) | (None, "53100" | "53000") => Some(StoreError::Full(message)),
+    // SQLite's codes are numbers (primary code in the low byte); PostgreSQL's SQLSTATEs are
+    // five characters, and most are digits too: tell them apart by the driver, not the text.
+    if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        return match code.parse::<i64>().ok()? & 0xff {
+            8 => Some(StoreError::ReadOnly(message)),
+            13 => Some(StoreError::Full(message)),
+            _ => None,
+        };
+    }
+    match &*code {
+        "25006" => Some(StoreError::ReadOnly(message)),
+        "53100" | "53000" => Some(StoreError::Full(message)),
         _ => None,
     }
 }

@@ -1,7 +1,9 @@
-//! Forgetting SQLite connections that were opened read-only.
+//! Forgetting connections that were opened read-only.
 //!
 //! SQLite opens a file it cannot write (mode bits, `chattr +i`, a read-only mount) read-only
-//! without saying so, and the connection stays read-only after the file is writable again.
+//! without saying so, and the connection stays read-only after the file is writable again. A
+//! PostgreSQL session takes `default_transaction_read_only` when it starts, so one opened while
+//! the database was set read-only keeps refusing writes after the setting is lifted.
 //! When a write meets a read-only database, [`ReadOnlyFence::raise`] records the moment; every
 //! pooled connection opened before it is then closed instead of handed out (the pools' acquire
 //! hook asks [`ReadOnlyFence::admits`]), so the next attempt runs on a freshly opened

@@ -190,7 +190,17 @@ impl Store {
             }
             Backend::Postgres => {
                 let max = pool.max_connections.unwrap_or(10);
-                opts.max_connections(max).min_connections(min.min(max));
+                opts.max_connections(max)
+                    .min_connections(min.min(max))
+                    // A session opened while the database refused writes (a database set
+                    // `default_transaction_read_only`, a standby) keeps refusing them.
+                    .map_sqlx_postgres_before_acquire({
+                        let fence = fence.clone();
+                        move |_, meta| {
+                            let admit = fence.admits(meta.age);
+                            Box::pin(async move { Ok(admit) })
+                        }
+                    });
             }
         }
         let connect_error = |e: sea_orm::DbErr| {
@@ -229,6 +239,15 @@ impl Store {
 
     /// Applies every pending migration.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        // Asked without writing first: `up` creates its bookkeeping table even when nothing is
+        // pending, which a database that refuses writes (a standby, a database set
+        // `default_transaction_read_only`) refuses, and then not even reads would work.
+        if migration::Migrator::get_pending_migrations_read_only(&self.db)
+            .await?
+            .is_empty()
+        {
+            return Ok(());
+        }
         migration::Migrator::up(&self.db, None).await?;
         Ok(())
     }

@@ -73,7 +73,7 @@ impl Store {
         audit: Option<&AuditStamp>,
     ) -> Result<(Applied, bool), StoreError> {
         match self.execute_audited_once(env, now, audit).await {
-            Err(StoreError::ReadOnly(_)) if self.backend == Backend::Sqlite => {
+            Err(StoreError::ReadOnly(_)) => {
                 self.forget_read_only_connections().await;
                 let again = self.execute_audited_once(env, now, audit).await;
                 if matches!(again, Err(StoreError::ReadOnly(_))) {
@@ -85,20 +85,27 @@ impl Store {
         }
     }
 
-    /// After a write met a read-only SQLite database: no connection opened before now is
-    /// handed out again (each is closed when next taken from its pool, see `fence.rs`), and
-    /// the idle ones are closed at once. New connections are opened on demand, writable if
-    /// the file is. Callers that meet `StoreError::ReadOnly` use it so that a file made
-    /// writable again is written. Does nothing on PostgreSQL.
+    /// After a write met a read-only database: no connection opened before now is handed out
+    /// again (each is closed when next taken from its pool, see `fence.rs`), and the idle ones
+    /// are closed at once. New connections are opened on demand, writable if the database is
+    /// (an SQLite file made writable again; a PostgreSQL database no longer
+    /// `default_transaction_read_only`). Callers that meet `StoreError::ReadOnly` use it.
     pub async fn forget_read_only_connections(&self) {
-        if self.backend != Backend::Sqlite {
-            return;
-        }
         self.fence.raise();
-        for db in [&self.db, &self.writer] {
-            let pool = db.get_sqlite_connection_pool();
-            while let Some(c) = pool.try_acquire() {
-                let _ = c.close().await;
+        match self.backend {
+            Backend::Sqlite => {
+                for db in [&self.db, &self.writer] {
+                    let pool = db.get_sqlite_connection_pool();
+                    while let Some(c) = pool.try_acquire() {
+                        let _ = c.close().await;
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                while let Some(c) = pool.try_acquire() {
+                    let _ = c.close().await;
+                }
             }
         }
     }
