@@ -3,9 +3,14 @@
 //! the same process), killed with SIGKILL at random points and restarted, on SQLite and on
 //! PostgreSQL (a database of its own per run).
 //!
+//! The stream creates, edits and publishes nodes and adjusts the stock of one SKU by small
+//! positive amounts — a command that would apply again if it ran twice, so a resend that the
+//! command log does not catch shows as too much stock.
+//!
 //! After every kill the database is checked: every acknowledged command's events are stored and
 //! its state is there; every node's events are exactly its versions 1..=version (no state
-//! change without its event, no event without its state, none twice). Commands whose
+//! change without its event, no event without its state, none twice); the SKU's stock is the
+//! sum of its events' deltas and at least the acknowledged adjustments (exactly, at the end). Commands whose
 //! acknowledgement never arrived are sent again, with the same command id, to the next
 //! process: the command log must answer them without applying them twice. After the last kill
 //! a final process drains the outbox and the delivery is checked per consumer: one receipt for
@@ -56,7 +61,12 @@ enum Effect {
     Create(NodeId),
     Update(NodeId),
     Publish(NodeId),
+    /// `AdjustInventory` of [`SKU`] by this much.
+    Adjust(i64),
 }
+
+/// The SKU whose stock the stream adjusts (created with no stock before the first process).
+const SKU: &str = "CRASH-1";
 
 #[derive(Clone)]
 struct Planned {
@@ -84,14 +94,33 @@ struct Model {
     publish_sent: HashSet<NodeId>,
     created: u64,
     resent: u64,
+    /// The stock the acknowledged adjustments add up to, and how many there were.
+    stock: i64,
+    adjusts: u64,
 }
 
 impl Model {
     fn plan(&mut self, rng: &mut Rng, round: usize) -> Planned {
         let roll = rng.below(100);
-        let effect_cmd = if roll < 55 || self.acked_nodes.is_empty() {
+        if roll >= 88 {
+            let by = 1 + rng.below(9) as i64;
+            let id = CommandId::new_v7();
+            let command = Command::AdjustInventory {
+                sku: SKU.into(),
+                by,
+                reason: format!("crash round {round}"),
+            };
+            let line = serde_json::json!({ "id": id, "command": command }).to_string();
+            return Planned {
+                id,
+                line,
+                effect: Effect::Adjust(by),
+                title: None,
+            };
+        }
+        let effect_cmd = if roll < 50 || self.acked_nodes.is_empty() {
             None
-        } else if roll < 85 {
+        } else if roll < 76 {
             let node = self.acked_nodes[rng.below(self.acked_nodes.len() as u64) as usize];
             Some((
                 Effect::Update(node),
@@ -203,6 +232,10 @@ impl Model {
                 e.version += 1;
                 e.published = true;
             }
+            Effect::Adjust(by) => {
+                self.stock += by;
+                self.adjusts += 1;
+            }
         }
     }
 }
@@ -264,21 +297,35 @@ async fn check_store(store: &Store, model: &Model, final_check: bool, t: &mut Ta
             );
         }
     }
+    let on_hand: i64 = rows(
+        store,
+        &format!("SELECT on_hand FROM variants WHERE sku = '{SKU}'"),
+    )
+    .await
+    .first()
+    .map(|r| r.try_get("", "on_hand").unwrap())
+    .expect("the SKU exists");
+    let mut deltas = 0i64;
     let mut event_ids = HashSet::new();
     let mut versions: HashMap<Uuid, Vec<i64>> = HashMap::new();
     for r in rows(
         store,
-        "SELECT id, aggregate_type, aggregate_id, payload FROM outbox",
+        "SELECT id, event_type, aggregate_type, aggregate_id, payload FROM outbox",
     )
     .await
     {
         let id: Uuid = r.try_get("", "id").unwrap();
         assert!(event_ids.insert(id), "event id {id} stored twice");
+        let payload: serde_json::Value =
+            serde_json::from_str(&r.try_get::<String>("", "payload").unwrap()).unwrap();
+        if r.try_get::<String>("", "event_type").unwrap() == "inventory.updated"
+            && payload["sku"] == SKU
+        {
+            deltas += payload["delta"].as_i64().expect("a delta");
+        }
         if r.try_get::<String>("", "aggregate_type").unwrap() != "node" {
             continue;
         }
-        let payload: serde_json::Value =
-            serde_json::from_str(&r.try_get::<String>("", "payload").unwrap()).unwrap();
         let v = payload["version"]
             .as_i64()
             .expect("node events carry a version");
@@ -294,6 +341,25 @@ async fn check_store(store: &Store, model: &Model, final_check: bool, t: &mut Ta
                 t.lost(format!("event {e} of acknowledged command {cmd}"));
             }
         }
+    }
+    // The stock and its events agree; every acknowledged adjustment is in it (unacknowledged
+    // ones may have committed too), and after the final run, nothing more.
+    if on_hand != deltas {
+        t.lost(format!(
+            "{SKU}: on hand {on_hand}, but its events add up to {deltas}"
+        ));
+    }
+    if on_hand < model.stock {
+        t.lost(format!(
+            "{SKU}: on hand {on_hand}, acknowledged adjustments add up to {}",
+            model.stock
+        ));
+    }
+    if final_check && on_hand > model.stock {
+        t.duplicated(format!(
+            "{SKU}: on hand {on_hand}, its adjustments add up to {}: one applied twice",
+            model.stock
+        ));
     }
     for (id, want) in &model.nodes {
         let Some((version, status)) = nodes.get(&id.as_uuid()) else {
@@ -494,6 +560,37 @@ fn run(db: TestDb) {
         .build()
         .unwrap();
     let store = rt.block_on(Store::connect(&db.url)).expect("connect");
+    // The SKU the stream adjusts, in the tenant and as the staff member `script` uses.
+    let made = std::process::Command::new(env!("CARGO_BIN_EXE_rustok"))
+        .args([
+            "--db",
+            &db.url,
+            "product",
+            "create",
+            "--title",
+            "Crash stock",
+        ])
+        .args([
+            "--sku",
+            SKU,
+            "--price",
+            "1.00",
+            "--currency",
+            "USD",
+            "--stock",
+            "0",
+        ])
+        .env("RUSTOK_DATA_DIR", data.path())
+        .env_remove("RUSTOK_STAFF")
+        .env_remove("RUSTOK_TENANT")
+        .env_remove("RUSTOK_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let mut model = Model::default();
     let mut tally = Tally {
         lost: 0,
@@ -593,13 +690,15 @@ fn run(db: TestDb) {
     // Written to the process's stdout directly, not through `println!`, so that the test
     // harness does not capture it: CI's log shows the report without `--nocapture`.
     let report = format!(
-        "{backend}: {kills} kills, {} lost, {} duplicated ({} commands acknowledged, {} resent \
-         after a kill, {events} events each delivered to crash-a, crash-b and the bus; \
+        "{backend}: {kills} kills, {} lost, {} duplicated ({} commands acknowledged ({} stock \
+         adjustments, {SKU} at {}), {} resent after a kill, {events} events each delivered to crash-a, crash-b and the bus; \
          {handovers} hand-overs, {rehanded} repeated because a kill came between hand-over and \
          receipt; {killed_before_first_ack} kills before the first acknowledgement) in {:.1} s",
         tally.lost,
         tally.duplicated,
         model.acked.len(),
+        model.adjusts,
+        model.stock,
         model.resent,
         elapsed.as_secs_f64()
     );
