@@ -369,6 +369,22 @@ fn console_save_fails_then_succeeds(
     console.wait_for(&format!("saved “{title}”"), Duration::from_secs(30));
 }
 
+/// The console's relay, which failed while writes were refused, delivers again at once (woken
+/// by the save's commit): within 10 s, where a claim left behind by a connection still
+/// read-only would hold the events for its whole 30 s lease. Then the console quits.
+fn relay_delivers_again_then_quit(console: Console, db: &str, data: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ok_json(db, data, &["outbox", "status"])["pending"] != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the relay is stuck after the fault"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    console.keys(&["Escape"]);
+    console.keys(&["q"]);
+}
+
 // ----- read-only database file ------------------------------------------------------------
 
 #[test]
@@ -422,20 +438,7 @@ fn a_read_only_database_file_is_reported_and_nothing_is_lost() {
         "the database is read-only",
         || ro.clear(),
     );
-    // The console's relay, which failed while the file was read-only, delivers again at once
-    // (woken by the save's commit). Within 10 s: a claim left behind by a connection still
-    // read-only would hold the events for its whole 30 s lease.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ok_json(&db, data, &["outbox", "status"])["pending"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the relay is stuck after the fault"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    console.keys(&["Escape"]);
-    console.keys(&["q"]);
-    drop(console);
+    relay_delivers_again_then_quit(console, &db, data);
     drop(ro);
     assert_eq!(
         node_titles(&db, data),
@@ -515,18 +518,7 @@ fn a_read_only_postgres_database_is_reported_and_nothing_is_lost() {
         "the database is read-only",
         || pg.read_only(false),
     );
-    // The relay, refused too while it lasted, delivers again at once.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ok_json(&db, data, &["outbox", "status"])["pending"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the relay is stuck after the fault"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    console.keys(&["Escape"]);
-    console.keys(&["q"]);
-    drop(console);
+    relay_delivers_again_then_quit(console, &db, data);
     assert_eq!(
         node_titles(&db, data),
         vec!["Before", "Written while read-only"]

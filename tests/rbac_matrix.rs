@@ -43,6 +43,20 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("set_staff_active", [true, true, false, false, false]),
 ];
 
+/// Adds a staff member (as the owner `tester`) with no keys and no MFA.
+async fn add_staff(app: &TestApp, handle: &str, role: Role) {
+    app.exec(Command::AddStaff(StaffDraft {
+        id: StaffId::new_v7(),
+        handle: handle.into(),
+        display_name: None,
+        role,
+        ssh_keys: vec![],
+        mfa_enabled: false,
+    }))
+    .await
+    .unwrap();
+}
+
 const ARGON: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
 /// Sets up what the command needs (as the owner `tester`) and returns the command.
@@ -83,16 +97,7 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
     };
     let target = |role: Role| async move {
         let handle = format!("target-{n}");
-        app.exec(Command::AddStaff(StaffDraft {
-            id: StaffId::new_v7(),
-            handle: handle.clone(),
-            display_name: None,
-            role,
-            ssh_keys: vec![],
-            mfa_enabled: false,
-        }))
-        .await
-        .unwrap();
+        add_staff(app, &handle, role).await;
         handle
     };
     let status = |id, action| Command::ChangeNodeStatus {
@@ -323,16 +328,7 @@ async fn test_unknown_inactive_and_read_only_actors_are_denied(app: TestApp) {
             .contains("read-only session cannot create content"),
         "{e}"
     );
-    app.exec(Command::AddStaff(StaffDraft {
-        id: StaffId::new_v7(),
-        handle: "leaver".into(),
-        display_name: None,
-        role: Role::Editor,
-        ssh_keys: vec![],
-        mfa_enabled: false,
-    }))
-    .await
-    .unwrap();
+    add_staff(&app, "leaver", Role::Editor).await;
     app.exec(Command::SetStaffActive {
         handle: "leaver".into(),
         active: false,
@@ -366,16 +362,7 @@ async fn test_the_last_owner_cannot_be_demoted_and_admins_cannot_touch_owners(ap
         .await
         .unwrap_err();
     assert!(e.to_string().contains("last active owner"), "{e}");
-    app.exec(Command::AddStaff(StaffDraft {
-        id: StaffId::new_v7(),
-        handle: "boss".into(),
-        display_name: None,
-        role: Role::Admin,
-        ssh_keys: vec![],
-        mfa_enabled: false,
-    }))
-    .await
-    .unwrap();
+    add_staff(&app, "boss", Role::Admin).await;
     let as_admin = CommandEnvelope::new(
         app.tenant.id,
         Actor::new("boss"),
@@ -561,16 +548,7 @@ on_both_backends!(
 /// outcome, reason or session contains the text, ASCII case ignored, `%` and `_` taken
 /// literally, counted for paging.
 async fn test_the_audit_log_is_searched_in_the_store(app: TestApp) {
-    app.exec(Command::AddStaff(StaffDraft {
-        id: StaffId::new_v7(),
-        handle: "ed".into(),
-        display_name: None,
-        role: Role::Editor,
-        ssh_keys: vec![],
-        mfa_enabled: false,
-    }))
-    .await
-    .unwrap();
+    add_staff(&app, "ed", Role::Editor).await;
     app.create_node(draft("Searchable")).await.unwrap();
     let denied = CommandEnvelope::new(
         app.tenant.id,
