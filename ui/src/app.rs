@@ -9,7 +9,7 @@ use crate::panes::audit::{AuditPane, Intent as AuditIntent, View as AuditView};
 use crate::panes::dashboard::Dashboard;
 use crate::panes::editor::NodeEditor;
 use crate::panes::events::{EventsPane, HISTORY_PAGE, Mode as EventsMode};
-use crate::panes::orders::{Form, FormKey, OrdersPane, View as OrdersView};
+use crate::panes::orders::{Card, Form, FormKey, OrdersPane, View as OrdersView};
 use crate::panes::translate::TranslationEditor;
 use crate::theme::Theme;
 use crate::widgets::node_list::NodeList;
@@ -1720,7 +1720,11 @@ impl App {
             }
             (Pending::OrdersColumn(i), QueryResult::Orders(page)) => {
                 if let Some((_, w)) = self.orders.columns.get_mut(i) {
-                    w.on_page(page);
+                    w.on_page(rustok_domain::read::Page {
+                        total: page.total,
+                        offset: page.offset,
+                        rows: page.rows.into_iter().map(Card::from).collect(),
+                    });
                 }
                 self.reload_visible()
             }

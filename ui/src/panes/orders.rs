@@ -298,23 +298,33 @@ impl Form {
 
 /// One card of the board on row `y` of `inner`: the short id on the left, the total right-
 /// aligned one cell before the border (the same cells a `Paragraph` line would fill).
-fn draw_card(
-    buf: &mut Buffer,
-    inner: Rect,
-    y: u16,
-    o: &OrderSummary,
-    total: &mut String,
-    selected: bool,
-    theme: &Theme,
-) {
-    use std::fmt::Write as _;
-    total.clear();
-    let _ = write!(total, "{}", o.total);
-    let mut hex = [0u8; uuid::fmt::Simple::LENGTH];
-    let hex = o.id.as_uuid().simple().encode_lower(&mut hex);
-    let id = &hex[hex.len() - 8..];
+/// An order on the board with its card's text, formatted once when its page loads, so that
+/// a frame only copies it into cells.
+#[derive(Debug, Clone)]
+pub struct Card {
+    pub order: OrderSummary,
+    /// The last 8 hex digits of the id.
+    id: [u8; 8],
+    /// The total, `49.90 USD`.
+    total: String,
+}
+
+impl From<OrderSummary> for Card {
+    fn from(order: OrderSummary) -> Card {
+        let mut hex = [0u8; uuid::fmt::Simple::LENGTH];
+        order.id.as_uuid().simple().encode_lower(&mut hex);
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&hex[hex.len() - 8..]);
+        let total = order.total.to_string();
+        Card { order, id, total }
+    }
+}
+
+fn draw_card(buf: &mut Buffer, inner: Rect, y: u16, card: &Card, selected: bool, theme: &Theme) {
+    let id = std::str::from_utf8(&card.id).unwrap_or("");
+    let total = &card.total;
     let width = inner.width;
-    let (x, _) = buf.set_stringn(inner.x, y, id, usize::from(width), Style::new());
+    let x = put(buf, inner.x, y, id, inner.right());
     let total_width = u16::try_from(total.chars().count()).unwrap_or(u16::MAX);
     let pad = width
         .saturating_sub(9u16.saturating_add(total_width))
@@ -323,18 +333,31 @@ fn draw_card(
     if let Some(tx) = x.checked_add(pad)
         && tx < inner.right()
     {
-        let (e, _) = buf.set_stringn(
-            tx,
-            y,
-            total.as_str(),
-            usize::from(inner.right() - tx),
-            Style::new(),
-        );
-        end = e;
+        end = put(buf, tx, y, total.as_str(), inner.right());
     }
     if selected {
         buf.set_style(Rect::new(inner.x, y, end - inner.x, 1), theme.selected());
     }
+}
+
+/// Writes `text` from `x` on row `y`, stopping before `right`; returns the column after it.
+/// A card's text (hex digits, an amount and a currency code) is ASCII, one cell per byte,
+/// so it is written cell by cell: `set_stringn`'s grapheme segmentation and width lookup
+/// were most of a card's cost. Anything else goes through `set_stringn`.
+fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, right: u16) -> u16 {
+    if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        let max = usize::from(right.saturating_sub(x));
+        return buf.set_stringn(x, y, text, max, Style::new()).0;
+    }
+    let mut at = x;
+    for b in text.bytes() {
+        if at >= right {
+            break;
+        }
+        buf[(at, y)].set_char(char::from(b));
+        at += 1;
+    }
+    at
 }
 
 pub fn short(id: OrderId) -> String {
@@ -344,7 +367,7 @@ pub fn short(id: OrderId) -> String {
 #[derive(Debug, Clone)]
 pub struct OrdersPane {
     pub view: View,
-    pub columns: Vec<(OrderStatus, Window<OrderSummary>)>,
+    pub columns: Vec<(OrderStatus, Window<Card>)>,
     pub col: usize,
     pub products: Window<StockRow>,
     pub detail: Option<(Order, Vec<StoredEvent>)>,
@@ -373,7 +396,10 @@ impl Default for OrdersPane {
 
 impl OrdersPane {
     pub fn selected(&self) -> Option<&OrderSummary> {
-        self.columns.get(self.col).and_then(|(_, w)| w.selected())
+        self.columns
+            .get(self.col)
+            .and_then(|(_, w)| w.selected())
+            .map(|c| &c.order)
     }
 
     pub fn invalidate(&mut self) {
@@ -407,7 +433,6 @@ impl OrdersPane {
 
     fn draw_board(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let cols = Layout::horizontal(vec![Constraint::Ratio(1, 6); 6]).split(area);
-        let mut total = String::with_capacity(32);
         for (i, ((status, w), rect)) in self.columns.iter().zip(cols.iter()).enumerate() {
             let focused = i == self.col;
             let count = if w.is_loaded() {
@@ -432,13 +457,13 @@ impl OrdersPane {
             frame.render_widget(block, *rect);
             let buf = frame.buffer_mut();
             let mut y = inner.y;
-            // Cards are written straight into the buffer: one short id and one amount per
-            // card, no per-card allocation, so a full column costs little more than a sparse
-            // one (the frame's fixed cost dominates; see docs/PERFORMANCE.md).
+            // Cards are written straight into the buffer from the text formatted when their
+            // page loaded, so a full column costs little more than a sparse one (the frame's
+            // fixed cost dominates; see docs/PERFORMANCE.md).
             for idx in w.visible(inner.height) {
                 let selected = focused && idx == w.selected_index();
                 match w.row(idx) {
-                    Some(o) => draw_card(buf, inner, y, o, &mut total, selected, theme),
+                    Some(card) => draw_card(buf, inner, y, card, selected, theme),
                     None => {
                         let style = if selected {
                             theme.selected()
@@ -700,7 +725,7 @@ mod tests {
         pane.columns[0].1.on_page(Page {
             total: 2,
             offset: 0,
-            rows: vec![card(1), card(2)],
+            rows: vec![card(1).into(), card(2).into()],
         });
         pane.columns[1].1.on_page(Page::empty());
         let mut term = Terminal::new(TestBackend::new(120, 6)).unwrap();
