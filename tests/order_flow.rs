@@ -1273,6 +1273,26 @@ async fn test_a_command_sent_twice_through_the_queue_has_one_audit_row(app: Test
     let log = app.store.audit_log(0, 1_000).await.unwrap();
     let refused = log.rows.iter().filter(|r| r.command_id == bad.id).count();
     assert_eq!(refused, 2);
+    // A declined payment commits its payment.failed event with its 'refused' row: sent again
+    // under the same id, it is answered from the log, declined again, and adds no row.
+    let order = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
+    app.confirm_order(order.id).await.unwrap();
+    let pay = CommandEnvelope::new(
+        app.tenant.id,
+        app.actor.clone(),
+        Command::PayOrder {
+            id: order.id,
+            card_token: "tok_chargeDeclined".into(),
+        },
+    );
+    for _ in 0..2 {
+        let e = app.queue.execute(pay.clone()).await.unwrap_err();
+        assert!(e.to_string().contains("declined"), "{e}");
+    }
+    let log = app.store.audit_log(0, 1_000).await.unwrap();
+    let rows: Vec<_> = log.rows.iter().filter(|r| r.command_id == pay.id).collect();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(rows[0].outcome, AuditOutcome::Refused);
 }
 
 async fn test_retried_commerce_commands_are_applied_once(app: TestApp) {

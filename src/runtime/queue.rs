@@ -142,11 +142,12 @@ impl ActionQueue {
                 }
                 // A committed command wrote its audit row in its own transaction, and so did
                 // the first run of a command answered from the command log now (a resend is
-                // the same action: one row). A refusal (rolled back) gets its row here. A
+                // the same action: one row) — a declined payment's included, which commits
+                // and answers with an error. A refusal (rolled back) gets its row here. A
                 // command that failed because the database is unreachable cannot have its row
                 // written either; trying would hold the reply for another pool acquire timeout.
                 let unreachable = matches!(&result, Err(e) if e.is_unavailable());
-                if options.audit_log && !audited && result.is_err() && !unreachable {
+                if options.audit_log && !audited && !committed && !unreachable {
                     worker
                         .record_audit(&job.env, &result, options.session.as_deref())
                         .await;
