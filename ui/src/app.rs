@@ -2319,6 +2319,16 @@ impl App {
                 (Global, A::Help),
                 (Global, A::Quit),
             ],
+            // Refused the orders: nothing on the board to act on, only the stock list.
+            (None, Tab::Orders)
+                if self.orders.denied.is_some() && self.orders.view == OrdersView::Board =>
+            {
+                vec![
+                    (Context::Orders, A::Products),
+                    (Global, A::Help),
+                    (Global, A::Quit),
+                ]
+            }
             (None, Tab::Orders) => vec![
                 (Context::Orders, A::Open),
                 (Context::Orders, A::OrderConfirm),

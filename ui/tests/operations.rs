@@ -57,6 +57,10 @@ fn without_order_read_the_board_and_the_dashboard_say_not_permitted() {
         !board.contains("could not load"),
         "a denial is not an error:\n{board}"
     );
+    assert!(
+        !board.contains("p pay") && board.contains("i stock"),
+        "the bar offers only what the role can see:\n{board}"
+    );
     insta::assert_snapshot!("board_without_order_read", board);
 
     // Refused once per view: going back and forth asks nothing more.
