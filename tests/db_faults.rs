@@ -385,6 +385,21 @@ fn relay_delivers_again_then_quit(console: Console, db: &str, data: &Path) {
     console.keys(&["q"]);
 }
 
+/// CLI, writes refused: `node create` fails with one line saying the database is read-only,
+/// reads still work, and nothing changed (the only node is "Before").
+fn a_write_is_refused_as_read_only(db: &str, data: &Path, what: &str) {
+    let out = rustok(
+        db,
+        data,
+        &["node", "create", "--kind", "post", "--title", "During"],
+    )
+    .output()
+    .unwrap();
+    let line = one_line_failure(&out, what);
+    assert!(line.contains("the database is read-only"), "{line}");
+    assert_eq!(node_titles(db, data), vec!["Before"]);
+}
+
 // ----- read-only database file ------------------------------------------------------------
 
 #[test]
@@ -404,16 +419,7 @@ fn a_read_only_database_file_is_reported_and_nothing_is_lost() {
 
     // CLI: a write is refused with one line; reads still work; nothing changed.
     let ro = Immutable::set(&db_path);
-    let out = rustok(
-        &db,
-        data,
-        &["node", "create", "--kind", "post", "--title", "During"],
-    )
-    .output()
-    .unwrap();
-    let line = one_line_failure(&out, "node create on a read-only file");
-    assert!(line.contains("the database is read-only"), "{line}");
-    assert_eq!(node_titles(&db, data), vec!["Before"]);
+    a_write_is_refused_as_read_only(&db, data, "node create on a read-only file");
     drop(ro);
     ok_json(
         &db,
@@ -496,16 +502,7 @@ fn a_read_only_postgres_database_is_reported_and_nothing_is_lost() {
 
     // CLI: a write is refused with one line; reads still work; nothing changed.
     pg.read_only(true);
-    let out = rustok(
-        &db,
-        data,
-        &["node", "create", "--kind", "post", "--title", "During"],
-    )
-    .output()
-    .unwrap();
-    let line = one_line_failure(&out, "node create on a read-only PostgreSQL database");
-    assert!(line.contains("the database is read-only"), "{line}");
-    assert_eq!(node_titles(&db, data), vec!["Before"]);
+    a_write_is_refused_as_read_only(&db, data, "node create on a read-only PostgreSQL database");
 
     // Console opened while the database refuses writes: its sessions are read-only. The save
     // is refused with the reason and the text kept; once writes are allowed again, saving

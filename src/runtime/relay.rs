@@ -261,10 +261,11 @@ impl Relay {
             // One batch at a time, so a stop request is seen between batches even when a large
             // backlog is pending (a full drain here would hold shutdown for the whole backlog).
             let pass = match self.run_once().await {
-                // SQLite keeps a connection opened read-only so: forget every connection
-                // opened until now and try once more on a fresh one, which is writable if the
-                // file is again (the first pass after a fix may meet a connection opened
-                // while the fault lasted).
+                // A connection opened while writes were refused keeps refusing them (an SQLite
+                // file opened read-only, a PostgreSQL session started read-only): forget every
+                // connection opened until now and try once more on a fresh one, which writes if
+                // the database does again (the first pass after a fix may meet a connection
+                // opened while the fault lasted).
                 Err(StoreError::ReadOnly(_)) => {
                     self.store.forget_read_only_connections().await;
                     self.run_once().await

@@ -13,9 +13,15 @@
 //! is usually still on its way back to the pool (sqlx returns it from a spawned task), and one
 //! in use elsewhere returns later, so either would be handed out again read-only.
 
+use sea_orm::sqlx::pool::PoolConnectionMetadata;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// What the acquire hook answers: whether to hand the connection out.
+type Admit<'c> = Pin<Box<dyn Future<Output = Result<bool, sea_orm::sqlx::Error>> + Send + 'c>>;
 
 /// Shared by a store's pools; cheap to clone.
 #[derive(Clone, Debug)]
@@ -48,6 +54,19 @@ impl ReadOnlyFence {
     pub(crate) fn raise(&self) {
         let now = self.since_base(Instant::now()).saturating_add(1);
         self.inner.raised.fetch_max(now, Ordering::AcqRel);
+    }
+
+    /// The pools' acquire hook: a connection opened before the last raise is closed instead
+    /// of handed out (a clock comparison, no round trip to the database).
+    pub(crate) fn acquire_hook<C: 'static>(
+        &self,
+    ) -> impl for<'c> Fn(&'c mut C, PoolConnectionMetadata) -> Admit<'c> + Send + Sync + 'static
+    {
+        let fence = self.clone();
+        move |_, meta| {
+            let admit = fence.admits(meta.age);
+            Box::pin(async move { Ok(admit) })
+        }
     }
 
     /// Whether a connection opened `age` ago may be handed out.

@@ -166,13 +166,7 @@ impl Store {
                 opts.max_connections(max)
                     .min_connections(min.min(max))
                     .test_before_acquire(false)
-                    .map_sqlx_sqlite_before_acquire({
-                        let fence = fence.clone();
-                        move |_, meta| {
-                            let admit = fence.admits(meta.age);
-                            Box::pin(async move { Ok(admit) })
-                        }
-                    })
+                    .map_sqlx_sqlite_before_acquire(fence.acquire_hook())
                     .map_sqlx_sqlite_opts(|o| {
                         o.create_if_missing(true)
                             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -194,13 +188,7 @@ impl Store {
                     .min_connections(min.min(max))
                     // A session opened while the database refused writes (a database set
                     // `default_transaction_read_only`, a standby) keeps refusing them.
-                    .map_sqlx_postgres_before_acquire({
-                        let fence = fence.clone();
-                        move |_, meta| {
-                            let admit = fence.admits(meta.age);
-                            Box::pin(async move { Ok(admit) })
-                        }
-                    });
+                    .map_sqlx_postgres_before_acquire(fence.acquire_hook());
             }
         }
         let connect_error = |e: sea_orm::DbErr| {
