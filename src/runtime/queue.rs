@@ -321,6 +321,9 @@ impl Worker {
     }
 
     async fn charge(&self, req: ChargeRequest) -> Result<PaymentOutcome, StoreError> {
+        if self.gateway.answers_at_once() {
+            return Ok(self.gateway.charge(&req));
+        }
         let gateway = self.gateway.clone();
         tokio::task::spawn_blocking(move || gateway.charge(&req))
             .await
@@ -334,6 +337,11 @@ impl Worker {
     }
 
     async fn refund(&self, req: RefundRequest) -> RefundOutcome {
+        if self.gateway.answers_at_once() {
+            self.gateway
+                .recall_charge(req.order_id, &req.payment_reference, req.amount);
+            return self.gateway.refund(&req);
+        }
         let gateway = self.gateway.clone();
         tokio::task::spawn_blocking(move || {
             gateway.recall_charge(req.order_id, &req.payment_reference, req.amount);

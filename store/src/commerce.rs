@@ -699,8 +699,11 @@ impl Store {
         env: &CommandEnvelope,
         id: OrderId,
     ) -> Result<Option<Order>, StoreError> {
-        crate::staff::authorize_on(&self.writer, env).await?;
-        load_order(&self.writer, env.tenant_id, id, false).await
+        self.writing(async |c: &crate::writes::Tx<'_>| {
+            crate::staff::authorize_on(c, env).await?;
+            load_order(c, env.tenant_id, id, false).await
+        })
+        .await
     }
 
     /// A window of the tenant's orders, newest first, with the total count: all of them, or

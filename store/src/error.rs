@@ -82,6 +82,7 @@ pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
     // five characters, and most are digits too: tell them apart by the driver, not the text.
     if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
         .is_some()
+        || d.try_downcast_ref::<crate::local::LocalError>().is_some()
     {
         return match code.parse::<i64>().ok()? & 0xff {
             8 => Some(StoreError::ReadOnly(message)),
@@ -94,6 +95,26 @@ pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
         "53100" | "53000" => Some(StoreError::Full(message)),
         _ => None,
     }
+}
+
+/// Whether an error of the in-thread SQLite path (`local.rs`) is a taken unique key (sea-orm's
+/// `sql_err` knows only sqlx's own errors).
+pub(crate) fn local_unique_violation(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as E;
+    let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
+        return false;
+    };
+    let E::Database(d) = &**s else {
+        return false;
+    };
+    d.try_downcast_ref::<crate::local::LocalError>()
+        .is_some_and(|l| matches!(l.code, 2067 | 1555))
+}
+
+/// A sqlx error (a pool's, a connection's) as the store reports it.
+pub(crate) fn sqlx_err(e: sea_orm::sqlx::Error) -> StoreError {
+    DbErr::Exec(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(e))).into()
 }
 
 /// Whether a database error means "could not talk to the server" rather than "the server

@@ -13,6 +13,7 @@
 //!   dead-lettered keeps its receipts, so a retried dead letter reaches only the consumers that
 //!   did not have it.
 
+use crate::writes::Tx;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, Value};
@@ -126,11 +127,10 @@ impl Store {
             all.extend(vs);
         }
         sql.push(')');
+        let stmt = self.stmt(&sql, all);
         let n = self
-            .writer
-            .execute_raw(self.stmt(&sql, all))
-            .await?
-            .rows_affected();
+            .writing(async |w: &Tx<'_>| Ok(w.execute_raw(stmt).await?.rows_affected()))
+            .await?;
         // Let a waiting command have the database between chunks.
         tokio::task::yield_now().await;
         Ok(n)

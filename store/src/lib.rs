@@ -12,6 +12,7 @@ mod error;
 mod feed;
 mod fence;
 mod housekeeping;
+mod local;
 pub mod migration;
 mod outbox;
 mod pool;
@@ -52,16 +53,27 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Where commands are executed and the relay's claims and delivery marks written. On an
-    /// SQLite file, a pool of its own with one connection: SQLite admits one writer at a time
-    /// anyway, and a connection that does all the writing keeps its page cache valid from one
-    /// command to the next (a pooled connection's cache is thrown away whenever another
-    /// connection has written). Elsewhere the same pool as `db`.
+    /// Where commands are executed and the relay's claims and delivery marks written, except
+    /// on an SQLite file (see `local`): the same pool as `db` (see `Store::writing`).
     writer: DatabaseConnection,
+    /// On an SQLite file, the one connection every write of the store goes through (commands,
+    /// the relay's claims and delivery marks, housekeeping), used on the writing task's
+    /// thread with its statements kept prepared (see `local.rs`); opened on first use. SQLite
+    /// admits one writer at a time anyway, and a connection that does all the writing keeps
+    /// its page cache valid from one command to the next (a pooled connection's cache is
+    /// thrown away whenever another connection has written).
+    local: Option<LocalWriter>,
     /// Keeps connections opened read-only from being used again (SQLite; see `fence.rs`).
     fence: fence::ReadOnlyFence,
     backend: Backend,
     url_display: String,
+}
+
+/// The SQLite file's writer connection (see `local.rs`), shared by the store's clones.
+#[derive(Clone)]
+pub(crate) struct LocalWriter {
+    path: std::path::PathBuf,
+    conn: std::sync::Arc<tokio::sync::Mutex<Option<local::Local>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -204,19 +216,19 @@ impl Store {
                 },
             }
         };
-        let writer_opts = (backend == Backend::Sqlite && sqlite_path(url).is_some()).then(|| {
-            let mut w = opts.clone();
-            w.max_connections(1).min_connections(0);
-            w
-        });
         let db = Database::connect(opts).await.map_err(connect_error)?;
-        let writer = match writer_opts {
-            Some(w) => Database::connect(w).await.map_err(connect_error)?,
-            None => db.clone(),
+        let writer = db.clone();
+        let local = match (backend, sqlite_path(url)) {
+            (Backend::Sqlite, Some(path)) => Some(LocalWriter {
+                path,
+                conn: std::sync::Arc::new(tokio::sync::Mutex::new(None)),
+            }),
+            _ => None,
         };
         let store = Store {
             db,
             writer,
+            local,
             fence,
             backend,
             url_display: redact_url(url),
@@ -255,8 +267,9 @@ impl Store {
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
-        if self.backend == Backend::Sqlite && sqlite_path(&self.url_display).is_some() {
-            self.writer.close().await?;
+        if let Some(writer) = &self.local {
+            // Closing the last connection checkpoints the write-ahead log into the file.
+            writer.conn.lock().await.take();
         }
         self.db.close().await?;
         Ok(())

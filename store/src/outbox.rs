@@ -4,7 +4,7 @@
 
 use crate::entity::outbox;
 use crate::error::corrupt;
-use crate::writes::Writes;
+use crate::writes::{Tx, Writes};
 use crate::{Backend, Store, StoreError, backend_of, stmt};
 use chrono::{DateTime, Utc};
 use rustok_domain::event::EventEnvelope;
@@ -12,8 +12,7 @@ use rustok_domain::read::{OutboxCounts, StoredEvent};
 use rustok_domain::{EventId, TenantId};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, TransactionOptions,
-    TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Value,
 };
 use std::collections::HashSet;
 use uuid::Uuid;
@@ -143,32 +142,29 @@ impl Store {
                   AND (claimed_until_ms IS NULL OR claimed_until_ms < $3)
                 ORDER BY seq LIMIT $4{lock})"
         );
-        let claimed = self
-            .writer
-            .execute_raw(self.stmt(
-                &sql,
-                vec![
-                    Value::from(token),
-                    Value::from(now_ms + lease_ms),
-                    Value::from(now_ms),
-                    Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
-                ],
-            ))
-            .await?
-            .rows_affected();
-        if claimed == 0 {
-            return Ok(RelayBatch {
-                token,
-                events: Vec::new(),
-            });
-        }
-        let mut events = outbox::Entity::find()
-            .filter(outbox::Column::ClaimToken.eq(token))
-            .all(&self.writer)
-            .await?
-            .into_iter()
-            .map(stored_event_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let claim = self.stmt(
+            &sql,
+            vec![
+                Value::from(token),
+                Value::from(now_ms + lease_ms),
+                Value::from(now_ms),
+                Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        );
+        let mut events = self
+            .writing(async |w: &Tx<'_>| {
+                if w.execute_raw(claim).await?.rows_affected() == 0 {
+                    return Ok(Vec::new());
+                }
+                outbox::Entity::find()
+                    .filter(outbox::Column::ClaimToken.eq(token))
+                    .all(w)
+                    .await?
+                    .into_iter()
+                    .map(stored_event_from_row)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await?;
         events.sort_by_key(|e| e.seq);
         Ok(RelayBatch { token, events })
     }
@@ -183,16 +179,15 @@ impl Store {
         if seqs.is_empty() {
             return Ok(0);
         }
-        let r = outbox::Entity::update_many()
+        let update = outbox::Entity::update_many()
             .col_expr(outbox::Column::Status, DISPATCHED.into())
             .col_expr(outbox::Column::DispatchedAt, now.into())
             .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
             .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
             .filter(outbox::Column::ClaimToken.eq(token))
-            .filter(outbox::Column::Seq.is_in(seqs.iter().copied()))
-            .exec(&self.writer)
-            .await?;
-        Ok(r.rows_affected)
+            .filter(outbox::Column::Seq.is_in(seqs.iter().copied()));
+        self.writing(async |w: &Tx<'_>| Ok(update.exec(w).await?.rows_affected))
+            .await
     }
 
     /// The receipts that already exist among `event_ids` × `consumers` (so a relay never hands
@@ -253,61 +248,58 @@ impl Store {
         if receipts.is_empty() && delivered.is_empty() {
             return Ok(DeliveryReport::default());
         }
-        let options = TransactionOptions {
-            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
-                .then_some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        let txn = self.writer.begin_with_options(options).await?;
-        let mut report = DeliveryReport::default();
-        // 200 rows × 5 values per statement stays far below both backends' parameter limits.
-        for chunk in receipts.chunks(200) {
-            let mut values = Vec::with_capacity(chunk.len() * 5);
-            let mut tuples = Vec::with_capacity(chunk.len());
-            for (i, r) in chunk.iter().enumerate() {
-                let b = i * 5;
-                tuples.push(format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-                values.extend([
-                    Value::from(r.consumer.clone()),
-                    Value::from(r.event_id.as_uuid()),
-                    Value::from(r.seq),
-                    Value::from(token),
-                    Value::from(now),
-                ]);
-            }
-            let sql = format!(
-                "INSERT INTO consumer_receipts (consumer, event_id, seq, claim_token, delivered_at) \
+        let complete = async |txn: &Tx<'_>| {
+            let mut report = DeliveryReport::default();
+            // 200 rows × 5 values per statement stays far below both backends' parameter limits.
+            for chunk in receipts.chunks(200) {
+                let mut values = Vec::with_capacity(chunk.len() * 5);
+                let mut tuples = Vec::with_capacity(chunk.len());
+                for (i, r) in chunk.iter().enumerate() {
+                    let b = i * 5;
+                    tuples.push(format!(
+                        "(${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5
+                    ));
+                    values.extend([
+                        Value::from(r.consumer.clone()),
+                        Value::from(r.event_id.as_uuid()),
+                        Value::from(r.seq),
+                        Value::from(token),
+                        Value::from(now),
+                    ]);
+                }
+                let sql = format!(
+                    "INSERT INTO consumer_receipts (consumer, event_id, seq, claim_token, delivered_at) \
                  VALUES {} ON CONFLICT DO NOTHING",
-                tuples.join(", ")
-            );
-            let written = txn
-                .execute_raw(self.stmt(&sql, values))
-                .await?
-                .rows_affected();
-            report.receipts += written;
-            report.duplicates += chunk.len() as u64 - written;
-        }
-        if !delivered.is_empty() {
-            report.dispatched = outbox::Entity::update_many()
-                .col_expr(outbox::Column::Status, DISPATCHED.into())
-                .col_expr(outbox::Column::DispatchedAt, now.into())
-                .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
-                .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
-                .filter(outbox::Column::ClaimToken.eq(token))
-                .filter(outbox::Column::Seq.is_in(delivered.iter().copied()))
-                .exec(&txn)
-                .await?
-                .rows_affected;
-        }
-        txn.commit().await?;
-        Ok(report)
+                    tuples.join(", ")
+                );
+                let written = txn
+                    .execute_raw(self.stmt(&sql, values))
+                    .await?
+                    .rows_affected();
+                report.receipts += written;
+                report.duplicates += chunk.len() as u64 - written;
+            }
+            if !delivered.is_empty() {
+                report.dispatched = outbox::Entity::update_many()
+                    .col_expr(outbox::Column::Status, DISPATCHED.into())
+                    .col_expr(outbox::Column::DispatchedAt, now.into())
+                    .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
+                    .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
+                    .filter(outbox::Column::ClaimToken.eq(token))
+                    .filter(outbox::Column::Seq.is_in(delivered.iter().copied()))
+                    .exec(txn)
+                    .await?
+                    .rows_affected;
+            }
+            Ok(report)
+        };
+        self.writing(async |w: &Tx<'_>| w.transaction(complete).await)
+            .await
     }
 
     /// How many receipts are stored (per consumer, or all).
@@ -337,7 +329,7 @@ impl Store {
         next_attempt_ms: i64,
         dead: bool,
     ) -> Result<(), StoreError> {
-        outbox::Entity::update_many()
+        let update = outbox::Entity::update_many()
             .col_expr(
                 outbox::Column::Status,
                 if dead { FAILED } else { PENDING }.into(),
@@ -348,10 +340,9 @@ impl Store {
             .col_expr(outbox::Column::ClaimToken, Option::<Uuid>::None.into())
             .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
             .filter(outbox::Column::ClaimToken.eq(token))
-            .filter(outbox::Column::Seq.eq(seq))
-            .exec(&self.writer)
-            .await?;
-        Ok(())
+            .filter(outbox::Column::Seq.eq(seq));
+        self.writing(async |w: &Tx<'_>| update.exec(w).await.map(|_| ()).map_err(Into::into))
+            .await
     }
 
     /// Puts dead letters back in the queue (all of them, or those with the given ids).
@@ -364,7 +355,8 @@ impl Store {
         if let Some(ids) = ids {
             q = q.filter(outbox::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())));
         }
-        Ok(q.exec(&self.writer).await?.rows_affected)
+        self.writing(async |w: &Tx<'_>| Ok(q.exec(w).await?.rows_affected))
+            .await
     }
 
     /// Pending / dispatched / failed counts.

@@ -9,7 +9,7 @@ use crate::entity::{audit_log, staff, staff_key, tenant};
 use crate::error::corrupt;
 use crate::repo::{load_tenant, tenant_from_row};
 use crate::uow::{map_unique, wrap};
-use crate::writes::Writes;
+use crate::writes::{Tx, Writes};
 use crate::{Store, StoreError, backend_of, outbox, stmt};
 use chrono::{DateTime, Utc};
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
@@ -18,8 +18,8 @@ use rustok_domain::read::{Applied, Outcome, Page};
 use rustok_domain::staff::{SshKey, Staff};
 use rustok_domain::{Command, CommandEnvelope, CommandId, DomainError, StaffId, Tenant, TenantId};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Value,
 };
 
 fn staff_from_rows(m: staff::Model, keys: Vec<staff_key::Model>) -> Result<Staff, StoreError> {
@@ -130,17 +130,17 @@ async fn access_of(
     c: &impl ConnectionTrait,
     handle: &str,
 ) -> Result<Option<(Role, bool)>, StoreError> {
-    let row: Option<(String, bool)> = staff::Entity::find()
-        .select_only()
-        .column(staff::Column::Role)
-        .column(staff::Column::Active)
+    // The whole row, read by column name (see `local.rs`: not a tuple read by position).
+    let row = staff::Entity::find()
         .filter(staff::Column::Handle.eq(handle))
-        .into_tuple()
         .one(c)
         .await?;
-    row.map(|(role, active)| {
-        let role = role.parse::<Role>().map_err(|e| corrupt("staff role", e))?;
-        Ok((role, active))
+    row.map(|m| {
+        let role = m
+            .role
+            .parse::<Role>()
+            .map_err(|e| corrupt("staff role", e))?;
+        Ok((role, m.active))
     })
     .transpose()
 }
@@ -185,7 +185,7 @@ pub(crate) async fn insert_audit_in(
 /// The acting staff member's role, checked against the command. Inside the command's
 /// transaction; bootstraps the first owner on an empty staff table.
 pub(crate) async fn authorize_in(
-    txn: &DatabaseTransaction,
+    txn: &Tx<'_>,
     env: &CommandEnvelope,
     now: DateTime<Utc>,
 ) -> Result<Role, StoreError> {
@@ -204,7 +204,7 @@ pub(crate) async fn authorize_in(
 /// [`authorize_in`] and the command's tenant (`None` if there is no such tenant): one query
 /// when the actor is on the staff and the tenant exists, as for nearly every command.
 pub(crate) async fn authorize_with_tenant(
-    txn: &DatabaseTransaction,
+    txn: &Tx<'_>,
     env: &CommandEnvelope,
     now: DateTime<Utc>,
 ) -> Result<(Role, Option<Tenant>), StoreError> {
@@ -437,7 +437,10 @@ impl Store {
             return Ok(false);
         }
         let owner = Staff::bootstrap_owner(StaffId::new_v7(), handle, Utc::now())?;
-        match insert_staff(&self.writer, &owner).await {
+        match self
+            .writing(async |w: &Tx<'_>| insert_staff(w, &owner).await)
+            .await
+        {
             Ok(()) => Ok(true),
             Err(StoreError::Domain(DomainError::Duplicate { .. })) => Ok(false),
             Err(e) => Err(e),
@@ -446,7 +449,8 @@ impl Store {
 
     /// Appends one entry to the audit log.
     pub async fn append_audit(&self, e: &AuditLogEntry) -> Result<(), StoreError> {
-        insert_audit(&self.writer, e).await
+        self.writing(async |w: &Tx<'_>| insert_audit(w, e).await)
+            .await
     }
 
     /// A page of the audit log, newest first.

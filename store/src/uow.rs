@@ -3,9 +3,10 @@
 //! in step, appends the events to the outbox, and commits — or changes nothing.
 
 use crate::entity::{node, node_translation, tenant};
+use crate::local::Local;
 use crate::repo::load_node;
 use crate::search::index_translation;
-use crate::writes::Writes;
+use crate::writes::{Tx, Writes};
 use crate::{Backend, Store, StoreError, outbox};
 use chrono::{DateTime, SubsecRound, Utc};
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
@@ -17,16 +18,17 @@ use rustok_domain::{Command, CommandEnvelope, DomainError, EventId, NodeId, Tena
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryTrait, SqlErr,
-    Statement, TransactionOptions, TransactionTrait,
+    Statement,
 };
 use uuid::Uuid;
 
 pub(crate) fn map_unique(e: sea_orm::DbErr, what: impl FnOnce() -> String) -> StoreError {
-    match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            StoreError::Domain(DomainError::Duplicate { what: what() })
-        }
-        _ => e.into(),
+    let taken = matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+        || crate::error::local_unique_violation(&e);
+    if taken {
+        StoreError::Domain(DomainError::Duplicate { what: what() })
+    } else {
+        e.into()
     }
 }
 
@@ -89,16 +91,15 @@ impl Store {
     /// again (each is closed when next taken from its pool, see `fence.rs`), and the idle ones
     /// are closed at once. New connections are opened on demand, writable if the database is
     /// (an SQLite file made writable again; a PostgreSQL database no longer
-    /// `default_transaction_read_only`). Callers that meet `StoreError::ReadOnly` use it.
+    /// `default_transaction_read_only`; an SQLite file's writer connection is opened again when
+    /// next used). Callers that meet `StoreError::ReadOnly` use it.
     pub async fn forget_read_only_connections(&self) {
         self.fence.raise();
         match self.backend {
             Backend::Sqlite => {
-                for db in [&self.db, &self.writer] {
-                    let pool = db.get_sqlite_connection_pool();
-                    while let Some(c) = pool.try_acquire() {
-                        let _ = c.close().await;
-                    }
+                let pool = self.db.get_sqlite_connection_pool();
+                while let Some(c) = pool.try_acquire() {
+                    let _ = c.close().await;
                 }
             }
             Backend::Postgres => {
@@ -116,106 +117,105 @@ impl Store {
         now: DateTime<Utc>,
         audit: Option<&AuditStamp>,
     ) -> Result<(Applied, bool), StoreError> {
-        match self.attempt(env, now, audit, true).await {
-            // The held-back writes were refused (a key taken, a guard that matched nothing):
-            // run the command again writing statement by statement, for the precise error (or,
-            // if what failed has changed meanwhile, the outcome). A database that cannot be
-            // reached or written would only fail the same way again.
-            Err(Attempt::BatchFailed(e))
-                if !e.is_unavailable()
-                    && !matches!(e, StoreError::ReadOnly(_) | StoreError::Full(_)) =>
-            {
-                tracing::debug!(command = env.command.name(), id = %env.id, error = %e,
-                    "the held-back writes failed; running the command again statement by statement");
-                match self.attempt(env, now, audit, false).await {
-                    Ok(done) => Ok(done),
-                    Err(Attempt::Failed(e) | Attempt::BatchFailed(e)) => Err(e),
-                }
-            }
-            Err(Attempt::Failed(e) | Attempt::BatchFailed(e)) => Err(e),
-            Ok(done) => Ok(done),
-        }
-    }
-
-    async fn attempt(
-        &self,
-        env: &CommandEnvelope,
-        now: DateTime<Utc>,
-        audit: Option<&AuditStamp>,
-        batch: bool,
-    ) -> Result<(Applied, bool), Attempt> {
         // Both backends keep microseconds: decide with the time as it will be stored, so the
         // outcome returned equals what a later read gives back.
         let now = now.trunc_subsecs(6);
-        let options = TransactionOptions {
-            // Take the write lock up front so two writers never deadlock on a lock upgrade.
-            sqlite_transaction_mode: (self.backend == Backend::Sqlite)
-                .then_some(sea_orm::SqliteTransactionMode::Immediate),
-            ..Default::default()
-        };
-        let txn = self
-            .writer
-            .begin_with_options(options)
-            .await
-            .map_err(|e| Attempt::Failed(e.into()))?;
-        let mut w = if batch {
-            Writes::batched(&txn)
-        } else {
-            Writes::immediate(&txn)
-        };
-        let done = async {
-            let applied = execute_in(&mut w, env, now).await?;
-            crate::command_log::record(&mut w, env, &applied, now).await?;
-            if let Some(stamp) = audit {
-                let entry = AuditLogEntry {
-                    seq: 0,
-                    at: now,
-                    actor: env.actor.handle.clone(),
-                    command: stamp.command.unwrap_or(env.command.name()).to_string(),
-                    command_id: env.id,
-                    tenant_id: env.tenant_id,
-                    session: stamp.session.clone(),
-                    outcome: stamp.outcome,
-                    reason: stamp.reason.clone(),
-                };
-                crate::staff::insert_audit_in(&mut w, &entry).await?;
+        self.writing(async |w: &Tx<'_>| {
+            match w
+                .transaction(async |tx: &Tx<'_>| run_in(tx, env, now, audit).await)
+                .await
+            {
+                Ok(applied) => Ok((applied, audit.is_some())),
+                Err(e) => answer_from_log(w, env, e).await,
             }
-            w.flush().await?;
-            Ok::<_, StoreError>(applied)
+        })
+        .await
+    }
+
+    /// Runs `f` where the store writes. On an SQLite file, that is the store's own writer
+    /// connection, used on this thread (see `local.rs`); on an in-memory SQLite database, the
+    /// pool's one connection, its handle taken out of sqlx's worker thread; on PostgreSQL, the
+    /// pool.
+    pub(crate) async fn writing<T>(
+        &self,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if let Some(writer) = &self.local {
+            let mut conn = writer.conn.lock().await;
+            // Opened on first use, and again after a read-only error met it (see `fence.rs`).
+            if conn.as_ref().is_none_or(|c| !self.fence.admits(c.age())) {
+                *conn = None;
+                *conn = Some(Local::open(&writer.path)?);
+            }
+            let local = conn
+                .as_mut()
+                .ok_or_else(|| StoreError::Db("the writer connection is closed".into()))?;
+            // (A caller dropped while its transaction was open leaves nothing behind.)
+            local.rollback();
+            return f(&Tx::Local(local)).await;
         }
-        .await;
-        let applied = match done {
-            Ok(applied) => applied,
-            Err(e) => {
-                let batch_failed = w.batch_failed();
-                let _ = txn.rollback().await;
-                // A retry of a command that already committed (its first COMMIT's answer was
-                // lost) gets the recorded outcome and nothing is applied twice. The command
-                // log is not looked up first: a command that committed before is refused now
-                // (its order exists, its transition is done) or collides with its own
-                // command-log row, and both roll back — only then is the log asked. A fresh
-                // command pays no lookup.
-                if let Ok(Some(applied)) = crate::command_log::recorded(&self.writer, env).await {
-                    return Ok((applied, false));
-                }
-                return Err(if batch_failed {
-                    Attempt::BatchFailed(e)
-                } else {
-                    Attempt::Failed(e)
-                });
-            }
-        };
-        txn.commit().await.map_err(|e| Attempt::Failed(e.into()))?;
-        Ok((applied, audit.is_some()))
+        if self.backend == Backend::Postgres {
+            return f(&Tx::Pool(&self.writer)).await;
+        }
+        let pool = self.writer.get_sqlite_connection_pool();
+        let mut conn = pool.acquire().await.map_err(crate::error::sqlx_err)?;
+        let mut handle = conn.lock_handle().await.map_err(crate::error::sqlx_err)?;
+        // SAFETY: the handle is the pooled connection's open `sqlite3*`; while `handle` (the
+        // lock taken from sqlx's worker thread) is held, that thread makes no call on it, so
+        // this one is its only user. `local` is declared after `handle` and so dropped before
+        // it: the lock outlives the rusqlite connection, which never closes the handle.
+        let local = unsafe { Local::new(handle.as_raw_handle().as_ptr()) }?;
+        if !local.is_autocommit() {
+            return Err(StoreError::Db(
+                "the writer connection is still inside a transaction".into(),
+            ));
+        }
+        f(&Tx::Local(&local)).await
     }
 }
 
-/// Why an attempt at a command failed.
-enum Attempt {
-    /// The command's own error.
-    Failed(StoreError),
-    /// Its held-back writes failed; the error may not say which one, or why.
-    BatchFailed(StoreError),
+/// A command's statements in the open transaction `tx`: its own, its command-log row and,
+/// given a stamp, its audit row.
+async fn run_in(
+    tx: &Tx<'_>,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+    audit: Option<&AuditStamp>,
+) -> Result<Applied, StoreError> {
+    let mut w = Writes::new(tx);
+    let applied = execute_in(&mut w, env, now).await?;
+    crate::command_log::record(&mut w, env, &applied, now).await?;
+    if let Some(stamp) = audit {
+        let entry = AuditLogEntry {
+            seq: 0,
+            at: now,
+            actor: env.actor.handle.clone(),
+            command: stamp.command.unwrap_or(env.command.name()).to_string(),
+            command_id: env.id,
+            tenant_id: env.tenant_id,
+            session: stamp.session.clone(),
+            outcome: stamp.outcome,
+            reason: stamp.reason.clone(),
+        };
+        crate::staff::insert_audit_in(&mut w, &entry).await?;
+    }
+    Ok(applied)
+}
+
+/// After a command rolled back with `e`: a retry of a command that already committed (its
+/// first COMMIT's answer was lost) gets the recorded outcome, and nothing is applied twice.
+/// The command log is not looked up first: a command that committed before is refused now
+/// (its order exists, its transition is done) or collides with its own command-log row, and
+/// both roll back — only then is the log asked. A fresh command pays no lookup.
+async fn answer_from_log(
+    c: &impl ConnectionTrait,
+    env: &CommandEnvelope,
+    e: StoreError,
+) -> Result<(Applied, bool), StoreError> {
+    match crate::command_log::recorded(c, env).await {
+        Ok(Some(applied)) => Ok((applied, false)),
+        _ => Err(e),
+    }
 }
 
 async fn execute_in(

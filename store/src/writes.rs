@@ -1,241 +1,148 @@
-//! The writes of one command's transaction.
+//! The writes of one command's transaction, and the transaction itself.
 //!
-//! On SQLite every statement is a round trip to the driver's worker thread, and a command's
-//! writes (its rows, its outbox events, its command-log and audit rows) are most of its
-//! statements. So on SQLite they are held back and sent together, as one multi-statement
-//! round trip, just before the transaction commits — or before the command next reads, so a
-//! read always sees the command's own writes. Guarded updates (the optimistic locks) carry
-//! `RETURNING 1`, and the batch must return one row per guard.
-//!
-//! When a held-back batch fails — a unique key taken, a guard that matched nothing — the
-//! transaction rolls back and the command is run again with every write executed at once
-//! ([`Writes::immediate`]), which reports the precise error (which key, which version). The
-//! same mode is used on PostgreSQL, whose prepared statements hold one statement each.
+//! A command's transaction is a sea-orm transaction on PostgreSQL and, on SQLite, the writer
+//! connection's handle run on the command's own thread ([`crate::local`]): [`Tx`] is either,
+//! and the store's command code is written once against it. Each write is executed at once
+//! and reports its own error (which key was taken, which version was stale).
 
+use crate::StoreError;
+use crate::local::Local;
 use crate::uow::map_unique;
-use crate::{Backend, StoreError, backend_of};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
+    QueryResult, Statement, TransactionOptions, TransactionTrait,
+};
 
-pub(crate) struct Writes<'t> {
-    txn: &'t DatabaseTransaction,
-    held: Option<Held>,
-    /// Set when a held-back batch failed: the caller runs the command again, immediately.
-    batch_failed: bool,
+/// Where the store writes: the writer pool (PostgreSQL), a transaction opened on it, or the
+/// SQLite connection used on this thread.
+#[derive(Clone, Copy)]
+pub(crate) enum Tx<'t> {
+    Pool(&'t DatabaseConnection),
+    Sea(&'t DatabaseTransaction),
+    Local(&'t Local),
 }
 
-#[derive(Default)]
-struct Held {
-    sql: String,
-    values: Vec<Value>,
-    /// Guarded updates in `sql`; each returns one row when its guard holds.
-    guards: usize,
+impl Tx<'_> {
+    /// Runs `f` in one transaction, committed if `f` succeeds and rolled back otherwise. On
+    /// SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so two writers never
+    /// deadlock on a lock upgrade.
+    pub(crate) async fn transaction<T>(
+        &self,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let txn = match self {
+            Tx::Local(l) => {
+                l.batch("BEGIN IMMEDIATE")?;
+                let done = match f(self).await {
+                    Ok(v) => l.batch("COMMIT").map(|()| v).map_err(StoreError::from),
+                    Err(e) => Err(e),
+                };
+                if done.is_err() {
+                    l.rollback();
+                }
+                return done;
+            }
+            Tx::Pool(db) => {
+                let options = TransactionOptions {
+                    sqlite_transaction_mode: (db.get_database_backend() == DbBackend::Sqlite)
+                        .then_some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                };
+                db.begin_with_options(options).await?
+            }
+            Tx::Sea(t) => t.begin().await?,
+        };
+        match f(&Tx::Sea(&txn)).await {
+            Ok(v) => {
+                txn.commit().await?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = txn.rollback().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Tx<'_> {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Tx::Pool(p) => p.get_database_backend(),
+            Tx::Sea(t) => t.get_database_backend(),
+            Tx::Local(l) => l.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Tx::Pool(p) => p.execute_raw(stmt).await,
+            Tx::Sea(t) => t.execute_raw(stmt).await,
+            Tx::Local(l) => l.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Tx::Pool(p) => p.execute_unprepared(sql).await,
+            Tx::Sea(t) => t.execute_unprepared(sql).await,
+            Tx::Local(l) => l.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Tx::Pool(p) => p.query_one_raw(stmt).await,
+            Tx::Sea(t) => t.query_one_raw(stmt).await,
+            Tx::Local(l) => l.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Tx::Pool(p) => p.query_all_raw(stmt).await,
+            Tx::Sea(t) => t.query_all_raw(stmt).await,
+            Tx::Local(l) => l.query_all_raw(stmt).await,
+        }
+    }
+}
+
+pub(crate) struct Writes<'t> {
+    txn: &'t Tx<'t>,
 }
 
 impl<'t> Writes<'t> {
-    /// Writes held back and sent together (SQLite), or executed at once (PostgreSQL).
-    pub(crate) fn batched(txn: &'t DatabaseTransaction) -> Self {
-        let batch = backend_of(txn) == Backend::Sqlite;
-        Writes {
-            txn,
-            held: batch.then(Held::default),
-            batch_failed: false,
-        }
+    pub(crate) fn new(txn: &'t Tx<'t>) -> Self {
+        Writes { txn }
     }
 
-    /// Every write executed at once, its own error reported as such.
-    pub(crate) fn immediate(txn: &'t DatabaseTransaction) -> Self {
-        Writes {
-            txn,
-            held: None,
-            batch_failed: false,
-        }
-    }
-
-    /// Whether a held-back batch failed (then the command's error is not precise: run it
-    /// again with [`Writes::immediate`]).
-    pub(crate) fn batch_failed(&self) -> bool {
-        self.batch_failed
-    }
-
-    /// The transaction, to build statements for (or to read from when nothing has been
-    /// written yet, or when what was written does not matter to the read).
-    pub(crate) fn txn(&self) -> &'t DatabaseTransaction {
+    /// The transaction, to build statements for and to read from.
+    pub(crate) fn txn(&self) -> &'t Tx<'t> {
         self.txn
     }
 
-    /// The transaction, for a read or a write not made through `Writes`: the held-back
-    /// writes are sent first, so it sees them.
-    pub(crate) async fn conn(&mut self) -> Result<&'t DatabaseTransaction, StoreError> {
-        self.flush().await?;
+    /// The transaction, for a read or a write not made through `Writes`.
+    pub(crate) async fn conn(&mut self) -> Result<&'t Tx<'t>, StoreError> {
         Ok(self.txn)
     }
 
     /// An insert, upsert or delete. `dup` names what a unique-key violation means (reported
-    /// as a duplicate when executed at once).
+    /// as a duplicate).
     pub(crate) async fn write(
         &mut self,
         stmt: Statement,
         dup: impl FnOnce() -> String,
     ) -> Result<(), StoreError> {
-        match &mut self.held {
-            Some(held) => {
-                held.push(stmt, false);
-                Ok(())
-            }
-            None => {
-                self.txn
-                    .execute_raw(stmt)
-                    .await
-                    .map_err(|e| map_unique(e, dup))?;
-                Ok(())
-            }
-        }
+        self.txn
+            .execute_raw(stmt)
+            .await
+            .map_err(|e| map_unique(e, dup))?;
+        Ok(())
     }
 
-    /// A guarded update that must change exactly one row. Returns whether it did when
-    /// executed at once; held back, it answers `true` and the batch checks the guard.
+    /// A guarded update that must change exactly one row. Returns whether it did.
     pub(crate) async fn update_one(&mut self, stmt: Statement) -> Result<bool, StoreError> {
-        match &mut self.held {
-            Some(held) => {
-                held.push(stmt, true);
-                Ok(true)
-            }
-            None => Ok(self.txn.execute_raw(stmt).await?.rows_affected() == 1),
-        }
-    }
-
-    /// Sends the held-back writes.
-    pub(crate) async fn flush(&mut self) -> Result<(), StoreError> {
-        let Some(held) = self.held.as_mut() else {
-            return Ok(());
-        };
-        if held.sql.is_empty() {
-            return Ok(());
-        }
-        let Held {
-            sql,
-            values,
-            guards,
-        } = std::mem::take(held);
-        let stmt = Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values);
-        match self.txn.query_all_raw(stmt).await {
-            Ok(rows) if rows.len() == guards => Ok(()),
-            Ok(rows) => {
-                self.batch_failed = true;
-                Err(StoreError::Db(format!(
-                    "{} of {guards} guarded updates matched",
-                    rows.len()
-                )))
-            }
-            Err(e) => {
-                self.batch_failed = true;
-                Err(e.into())
-            }
-        }
-    }
-}
-
-impl Held {
-    fn push(&mut self, stmt: Statement, guarded: bool) {
-        let values = stmt.values.map(|v| v.0).unwrap_or_default();
-        let (sql, values) = sequential(&stmt.sql, &values);
-        if !self.sql.is_empty() {
-            self.sql.push_str(";\n");
-        }
-        self.sql.push_str(&sql);
-        if guarded {
-            self.sql.push_str(" RETURNING 1");
-            self.guards += 1;
-        }
-        self.values.extend(values);
-    }
-}
-
-/// Rewrites one SQLite statement's parameters (`?` in order, or `?N`) as plain `?`s with the
-/// values in the order they appear, so statements can be joined into one text over one list
-/// of values (the driver binds each statement's `?`s from where the previous one stopped).
-/// Quoted strings and identifiers are copied untouched.
-fn sequential(sql: &str, values: &[Value]) -> (String, Vec<Value>) {
-    let mut out = String::with_capacity(sql.len());
-    let mut ordered = Vec::with_capacity(values.len());
-    let mut next = 0usize;
-    let mut chars = sql.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        if let Some(q) = quote {
-            out.push(c);
-            if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '\'' | '"' | '`' => {
-                quote = Some(c);
-                out.push(c);
-            }
-            '?' => {
-                let mut n = 0usize;
-                let mut numbered = false;
-                while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                    n = n.saturating_mul(10).saturating_add(d as usize);
-                    numbered = true;
-                    chars.next();
-                }
-                if !numbered {
-                    next += 1;
-                    n = next;
-                }
-                // (A number past the values binds NULL, as SQLite does for an unbound one.)
-                ordered.push(
-                    n.checked_sub(1)
-                        .and_then(|i| values.get(i))
-                        .cloned()
-                        .unwrap_or(Value::String(None)),
-                );
-                out.push('?');
-            }
-            c => out.push(c),
-        }
-    }
-    (out, ordered)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sequential;
-    use sea_orm::Value;
-
-    fn v(n: i64) -> Value {
-        Value::BigInt(Some(n))
-    }
-
-    #[test]
-    fn placeholders_become_plain_with_values_in_the_order_they_appear() {
-        assert_eq!(
-            sequential("INSERT INTO t (a, b) VALUES (?, ?)", &[v(1), v(2)]),
-            (
-                "INSERT INTO t (a, b) VALUES (?, ?)".to_string(),
-                vec![v(1), v(2)]
-            )
-        );
-        assert_eq!(
-            sequential("UPDATE t SET a = ?2, c = ?2 WHERE b = ?1", &[v(1), v(2)]),
-            (
-                "UPDATE t SET a = ?, c = ? WHERE b = ?".to_string(),
-                vec![v(2), v(2), v(1)]
-            )
-        );
-    }
-
-    #[test]
-    fn quoted_text_is_left_alone() {
-        assert_eq!(
-            sequential("SELECT '?1', \"a?\" FROM t WHERE x = ?1", &[v(7)]),
-            (
-                "SELECT '?1', \"a?\" FROM t WHERE x = ?".to_string(),
-                vec![v(7)]
-            )
-        );
+        Ok(self.txn.execute_raw(stmt).await?.rows_affected() == 1)
     }
 }

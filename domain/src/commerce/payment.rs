@@ -87,6 +87,12 @@ pub trait PaymentGateway: Send + Sync {
     /// the in-memory sandbox forgets everything when its process exits, so a refund asked
     /// by another process (`rustok order cancel` after `rustok order pay`) needs it.
     fn recall_charge(&self, _order_id: OrderId, _reference: &str, _amount: Money) {}
+    /// Whether a charge or refund returns at once, without waiting on anything outside the
+    /// process (the in-memory sandbox). A gateway that talks to a provider keeps the default:
+    /// its calls are made off the async runtime's threads.
+    fn answers_at_once(&self) -> bool {
+        false
+    }
 }
 
 /// The gateway registered under `name` (only `sandbox` is built in).
@@ -194,6 +200,10 @@ impl SandboxGateway {
 impl PaymentGateway for SandboxGateway {
     fn name(&self) -> &str {
         Self::NAME
+    }
+
+    fn answers_at_once(&self) -> bool {
+        true
     }
 
     fn charge(&self, req: &ChargeRequest) -> PaymentOutcome {
