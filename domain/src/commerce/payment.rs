@@ -12,6 +12,7 @@
 
 use crate::{DomainError, Money, OrderId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use uuid::Uuid;
 
@@ -127,9 +128,16 @@ pub struct RefundRecord {
 struct Ledger {
     charges: Vec<ChargeRecord>,
     refunds: Vec<RefundRecord>,
-    /// Charges made by an earlier process, as the platform recorded them: (reference, amount).
-    recalled: Vec<(String, Money)>,
+    /// Charges made by an earlier process, as the platform recorded them: reference → amount.
+    recalled: HashMap<String, Money>,
     requests: usize,
+    /// Lookups that stay as cheap with a million records as with one: position of the charge
+    /// (and the refund) under each idempotency key, the amount of each successful charge by
+    /// reference, and how much of it was refunded.
+    charge_by_key: HashMap<Uuid, usize>,
+    refund_by_key: HashMap<Uuid, usize>,
+    charged: HashMap<String, Money>,
+    refunded: HashMap<String, i64>,
 }
 
 /// The built-in test gateway. Tokens: `tok_visa`, `tok_mastercard` succeed;
@@ -210,9 +218,9 @@ impl PaymentGateway for SandboxGateway {
         let mut ledger = self.ledger();
         ledger.requests += 1;
         if let Some(seen) = ledger
-            .charges
-            .iter()
-            .find(|c| c.request.idempotency_key == req.idempotency_key)
+            .charge_by_key
+            .get(&req.idempotency_key)
+            .map(|&i| &ledger.charges[i])
         {
             return if seen.request == *req {
                 seen.outcome.clone()
@@ -224,6 +232,11 @@ impl PaymentGateway for SandboxGateway {
             };
         }
         let outcome = Self::decide_charge(req);
+        let at = ledger.charges.len();
+        ledger.charge_by_key.insert(req.idempotency_key, at);
+        if let PaymentOutcome::Succeeded { reference, amount } = &outcome {
+            ledger.charged.insert(reference.clone(), *amount);
+        }
         ledger.charges.push(ChargeRecord {
             request: req.clone(),
             outcome: outcome.clone(),
@@ -235,9 +248,9 @@ impl PaymentGateway for SandboxGateway {
         let mut ledger = self.ledger();
         ledger.requests += 1;
         if let Some(seen) = ledger
-            .refunds
-            .iter()
-            .find(|r| r.request.idempotency_key == req.idempotency_key)
+            .refund_by_key
+            .get(&req.idempotency_key)
+            .map(|&i| &ledger.refunds[i])
         {
             return if seen.request == *req {
                 seen.outcome.clone()
@@ -253,32 +266,15 @@ impl PaymentGateway for SandboxGateway {
             reason,
         };
         let charged = ledger
-            .charges
-            .iter()
-            .find_map(|c| match &c.outcome {
-                PaymentOutcome::Succeeded { reference, amount }
-                    if *reference == req.payment_reference =>
-                {
-                    Some(*amount)
-                }
-                _ => None,
-            })
-            .or_else(|| {
-                ledger
-                    .recalled
-                    .iter()
-                    .find(|(r, _)| *r == req.payment_reference)
-                    .map(|(_, a)| *a)
-            });
-        let refunded: i64 = ledger
-            .refunds
-            .iter()
-            .filter(|r| r.request.payment_reference == req.payment_reference)
-            .filter_map(|r| match &r.outcome {
-                RefundOutcome::Refunded { amount, .. } => Some(amount.amount),
-                RefundOutcome::Failed { .. } => None,
-            })
-            .fold(0i64, |a, b| a.saturating_add(b));
+            .charged
+            .get(&req.payment_reference)
+            .or_else(|| ledger.recalled.get(&req.payment_reference))
+            .copied();
+        let refunded = ledger
+            .refunded
+            .get(&req.payment_reference)
+            .copied()
+            .unwrap_or(0);
         let outcome = match charged {
             None => failed(
                 "unknown_charge",
@@ -309,6 +305,15 @@ impl PaymentGateway for SandboxGateway {
                 amount: req.amount,
             },
         };
+        if let RefundOutcome::Refunded { amount, .. } = &outcome {
+            let total = ledger
+                .refunded
+                .entry(req.payment_reference.clone())
+                .or_insert(0);
+            *total = total.saturating_add(amount.amount);
+        }
+        let at = ledger.refunds.len();
+        ledger.refund_by_key.insert(req.idempotency_key, at);
         ledger.refunds.push(RefundRecord {
             request: req.clone(),
             outcome: outcome.clone(),
@@ -323,11 +328,11 @@ impl PaymentGateway for SandboxGateway {
             return;
         }
         let mut ledger = self.ledger();
-        let known = ledger.charges.iter().any(|c| {
-            matches!(&c.outcome, PaymentOutcome::Succeeded { reference: r, .. } if r == reference)
-        }) || ledger.recalled.iter().any(|(r, _)| r == reference);
-        if !known {
-            ledger.recalled.push((reference.to_string(), amount));
+        if !ledger.charged.contains_key(reference) {
+            ledger
+                .recalled
+                .entry(reference.to_string())
+                .or_insert(amount);
         }
     }
 }
