@@ -1,7 +1,10 @@
 //! Store benchmarks, measured side by side in one run:
 //! - command throughput: the order lifecycle (create, confirm, pay — each its own transaction
 //!   with its outbox rows) through the action queue, against a plain rusqlite loop running the
-//!   equivalent SQL with the same durability (WAL, synchronous=FULL, BEGIN IMMEDIATE);
+//!   equivalent SQL with the same durability (WAL, synchronous=FULL, BEGIN IMMEDIATE): every
+//!   statement the queue's commands run, each as plain SQL (`raw_rusqlite`); and, for
+//!   reference, against the same loop with only the order, stock and outbox writes
+//!   (`raw_rusqlite_writes_only`: no role check, no reads, no command-log or audit rows);
 //! - node search over 100,000 nodes, against the same raw FTS5 query.
 //!
 //! Run: `cargo bench --bench store`.
@@ -109,6 +112,30 @@ async fn lifecycle(f: &Fixture) {
     assert!(matches!(paid.outcome, Outcome::Order(_)));
 }
 
+/// How long the command-log texts of the last create, confirm and pay are.
+async fn logged_lengths(store: &Store) -> [usize; 3] {
+    use sea_orm::{ConnectionTrait, Statement};
+    let mut out = [0; 3];
+    for (i, command) in ["create_order", "confirm_order", "pay_order"]
+        .iter()
+        .enumerate()
+    {
+        let row = store
+            .connection()
+            .query_one_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT length(applied) AS n FROM command_log WHERE command = ?1 \
+                 ORDER BY committed_at DESC LIMIT 1",
+                [(*command).into()],
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        out[i] = usize::try_from(row.try_get::<i64>("", "n").unwrap()).unwrap();
+    }
+    out
+}
+
 fn outbox(
     tx: &rusqlite::Transaction<'_>,
     tenant: &[u8],
@@ -126,9 +153,8 @@ fn outbox(
     .unwrap();
 }
 
-/// The same three commands as plain SQL: what the action queue's transactions write, without
-/// the queue, the ORM or the domain.
-fn raw_lifecycle(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
+/// The three commands' order, stock and outbox writes alone, as plain SQL.
+fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     let order = Uuid::now_v7();
     let o = order.as_bytes().as_slice();
     let now = Utc::now().to_rfc3339();
@@ -229,6 +255,212 @@ fn raw_lifecycle(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     tx.commit().unwrap();
 }
 
+/// What the raw loop needs to run the same statements as the action queue.
+struct Raw<'a> {
+    tenant: &'a [u8],
+    variant: &'a [u8],
+    /// The command-log texts, as long as the ones the store writes for these three commands
+    /// (the outcome with the order and its events, as JSON): made once, outside the loop.
+    logged: [String; 3],
+}
+
+fn logged_text(len: usize) -> String {
+    let mut s = String::from(r#"{"outcome":{"order":{"#);
+    while s.len() + 2 < len {
+        s.push_str(r#""k":"v","#);
+    }
+    s.truncate(len.saturating_sub(3));
+    s.push_str("}}}");
+    s
+}
+
+/// The role check and the tenant, as the store reads them in each command's transaction.
+fn raw_authorize(tx: &rusqlite::Transaction<'_>, tenant: &[u8]) {
+    let active: bool = tx
+        .query_row(
+            "SELECT tenants.*, staff.role AS staff_role, staff.active AS staff_active \
+             FROM tenants LEFT JOIN staff ON staff.handle = ?1 WHERE tenants.id = ?2",
+            params!["owner", tenant],
+            |r| r.get("staff_active"),
+        )
+        .unwrap();
+    assert!(active);
+}
+
+/// The order and its lines in one query, as the store loads an order.
+fn raw_load_order(c: &Connection, tenant: &[u8], order: &[u8]) -> i64 {
+    c.query_row(
+        "SELECT orders.*, order_items.* FROM orders LEFT JOIN order_items \
+         ON orders.id = order_items.order_id \
+         WHERE orders.id = ?1 AND orders.tenant_id = ?2 \
+           AND (order_items.tenant_id IS NULL OR order_items.tenant_id = ?2) \
+         ORDER BY order_items.position",
+        params![order, tenant],
+        |r| r.get("version"),
+    )
+    .unwrap()
+}
+
+/// The variants with the order's SKUs, as the store reads them before moving stock.
+fn raw_variants(tx: &rusqlite::Transaction<'_>, tenant: &[u8]) -> (Vec<u8>, i64, i64) {
+    tx.query_row(
+        "SELECT * FROM variants WHERE tenant_id = ?1 AND sku IN (?2) ORDER BY id",
+        params![tenant, "MUG"],
+        |r| Ok((r.get("id")?, r.get("on_hand")?, r.get("reserved")?)),
+    )
+    .unwrap()
+}
+
+/// The command-log and audit rows every command writes with its changes.
+fn raw_bookkeeping(tx: &rusqlite::Transaction<'_>, tenant: &[u8], command: &str, logged: &str) {
+    let id = Uuid::now_v7();
+    let now = Utc::now().to_rfc3339();
+    tx.execute(
+        "INSERT INTO command_log (command_id, command, applied, committed_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id.as_bytes().as_slice(), command, logged, now],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO audit_log (at, actor, command, command_id, tenant_id, session, outcome, reason) \
+         VALUES (?1, 'owner', ?2, ?3, ?4, 'session-bench', 'ok', NULL)",
+        params![now, command, id.as_bytes().as_slice(), tenant],
+    )
+    .unwrap();
+}
+
+/// The same three commands as plain SQL: every statement the action queue's commands run —
+/// the role check and tenant, the catalog or the order and its stock, the writes, the outbox,
+/// command-log and audit rows, and the payment's reads before the gateway — without the
+/// queue, the ORM or the domain.
+fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
+    let (tenant, variant) = (raw.tenant, raw.variant);
+    let order = Uuid::now_v7();
+    let o = order.as_bytes().as_slice();
+    let now = Utc::now().to_rfc3339();
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    raw_authorize(&tx, tenant);
+    // The catalog the order is placed against: products, their translations, their variants.
+    let product: Vec<u8> = tx
+        .query_row(
+            "SELECT * FROM products WHERE tenant_id = ?1 AND id IN \
+             (SELECT product_id FROM variants WHERE tenant_id = ?1 AND sku IN (?2)) ORDER BY id",
+            params![tenant, "MUG"],
+            |r| r.get("id"),
+        )
+        .unwrap();
+    tx.query_row(
+        "SELECT * FROM product_translations WHERE tenant_id = ?1 AND product_id IN (?2)",
+        params![tenant, product],
+        |r| r.get::<_, String>("title"),
+    )
+    .unwrap();
+    tx.query_row(
+        "SELECT * FROM variants WHERE tenant_id = ?1 AND product_id IN (?2)",
+        params![tenant, product],
+        |r| r.get::<_, i64>("on_hand"),
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO orders (id, tenant_id, status, total_amount, currency, version, placed_at, updated_at)
+         VALUES (?1, ?2, 'pending', 1250, 'USD', 1, ?3, ?3)",
+        params![o, tenant, now],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO order_items (order_id, position, tenant_id, sku, title, unit_amount, currency, quantity)
+         VALUES (?1, 0, ?2, 'MUG', 'Mug', 1250, 'USD', 1)",
+        params![o, tenant],
+    )
+    .unwrap();
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "order.placed",
+        r#"{"items":[],"total":{"amount":1250,"currency":"USD"},"version":1}"#,
+    );
+    raw_bookkeeping(&tx, tenant, "create_order", &raw.logged[0]);
+    tx.commit().unwrap();
+
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    raw_authorize(&tx, tenant);
+    let version = raw_load_order(&tx, tenant, o);
+    let (_, on_hand, reserved) = raw_variants(&tx, tenant);
+    tx.execute(
+        "UPDATE variants SET on_hand = ?2, reserved = ?3 WHERE id = ?1 AND tenant_id = ?4 AND on_hand = ?5 AND reserved = ?6",
+        params![variant, on_hand, reserved + 1, tenant, on_hand, reserved],
+    )
+    .unwrap();
+    tx.execute("UPDATE orders SET status = 'confirmed', version = ?3, confirmed_at = ?2, updated_at = ?2 WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version])
+        .unwrap();
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "order.status_changed",
+        r#"{"from":"pending","to":"confirmed","version":2}"#,
+    );
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "inventory.updated",
+        r#"{"sku":"MUG","delta":0}"#,
+    );
+    raw_bookkeeping(&tx, tenant, "confirm_order", &raw.logged[1]);
+    tx.commit().unwrap();
+
+    // Paying: the role and the order, read before the gateway is asked (no transaction).
+    let role: String = conn
+        .query_row(
+            "SELECT * FROM staff WHERE handle = ?1",
+            params!["owner"],
+            |r| r.get("role"),
+        )
+        .unwrap();
+    assert_eq!(role, "owner");
+    raw_load_order(conn, tenant, o);
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    raw_authorize(&tx, tenant);
+    let version = raw_load_order(&tx, tenant, o);
+    let (_, on_hand, reserved) = raw_variants(&tx, tenant);
+    tx.execute(
+        "UPDATE variants SET on_hand = ?2, reserved = ?3 WHERE id = ?1 AND tenant_id = ?4 AND on_hand = ?5 AND reserved = ?6",
+        params![variant, on_hand - 1, reserved - 1, tenant, on_hand, reserved],
+    )
+    .unwrap();
+    tx.execute("UPDATE orders SET status = 'paid', version = ?3, paid_at = ?2, updated_at = ?2, payment_reference = 'ch' WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version]).unwrap();
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "payment.succeeded",
+        r#"{"amount":{"amount":1250,"currency":"USD"},"reference":"ch"}"#,
+    );
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "order.status_changed",
+        r#"{"from":"confirmed","to":"paid","version":3}"#,
+    );
+    outbox(
+        &tx,
+        tenant,
+        o,
+        "inventory.updated",
+        r#"{"sku":"MUG","delta":-1}"#,
+    );
+    raw_bookkeeping(&tx, tenant, "pay_order", &raw.logged[2]);
+    tx.commit().unwrap();
+}
+
 fn raw_connection(path: &std::path::Path) -> Connection {
     let conn = Connection::open(path).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
@@ -250,8 +482,19 @@ fn throughput(c: &mut Criterion) {
     let mut g = c.benchmark_group("order_lifecycle_3_commands");
     g.sample_size(20);
     g.bench_function("action_queue", |b| b.iter(|| rt.block_on(lifecycle(&ours))));
+    // The command-log texts as long as ours: measured on our side's first lifecycle.
+    rt.block_on(lifecycle(&ours));
+    let logged = rt.block_on(logged_lengths(&ours.store)).map(logged_text);
+    let raw_args = Raw {
+        tenant: tenant.as_bytes(),
+        variant: &variant,
+        logged,
+    };
     g.bench_function("raw_rusqlite", |b| {
-        b.iter(|| raw_lifecycle(&mut conn, tenant.as_bytes(), &variant))
+        b.iter(|| raw_lifecycle(&mut conn, &raw_args))
+    });
+    g.bench_function("raw_rusqlite_writes_only", |b| {
+        b.iter(|| raw_writes_only(&mut conn, tenant.as_bytes(), &variant))
     });
     g.finish();
 }
