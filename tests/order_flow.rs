@@ -1370,3 +1370,54 @@ async fn test_retried_commerce_commands_are_applied_once(app: TestApp) {
     assert_eq!(app.outbox_events().await.len(), before);
     assert_eq!(app.order_count().await, 1);
 }
+
+/// Another process holding SQLite's write lock: a command waits for it without holding up the
+/// runtime's thread (on a one-thread runtime another task keeps running all along), then
+/// commits as soon as the lock is released.
+#[tokio::test(flavor = "current_thread")]
+async fn sqlite_a_command_waits_for_another_writer_without_blocking_the_runtime() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+    let app = TestApp::start(support::TestDb::sqlite()).await;
+    app.create_product(product("LOCK-1", "1.00", 10))
+        .await
+        .unwrap();
+    let path = app.db.dir().unwrap().join("rustok.db");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let ticker = tokio::spawn({
+        let ticks = ticks.clone();
+        async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    let hold = Duration::from_millis(300);
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(hold);
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let started = Instant::now();
+    let placed = app.create_order(order(&[("LOCK-1", 1)], None)).await;
+    let waited = started.elapsed();
+    release.join().unwrap();
+    ticker.abort();
+    let placed = placed.expect("the order is placed once the lock is released");
+    assert!(
+        waited >= hold - Duration::from_millis(50),
+        "the command waited for the other writer: {waited:?}"
+    );
+    let ticks = ticks.load(Ordering::Relaxed);
+    assert!(
+        ticks >= 20,
+        "another task ran while the command waited: {ticks} ticks of 5 ms in {waited:?}"
+    );
+    assert_eq!(
+        app.get_order(placed.id).await.unwrap().status,
+        OrderStatus::Pending
+    );
+}

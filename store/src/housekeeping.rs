@@ -129,7 +129,7 @@ impl Store {
         sql.push(')');
         let stmt = self.stmt(&sql, all);
         let n = self
-            .writing(async |w: &Tx<'_>| Ok(w.execute_raw(stmt).await?.rows_affected()))
+            .in_transaction(async |w: &Tx<'_>| Ok(w.execute_raw(stmt).await?.rows_affected()))
             .await?;
         // Let a waiting command have the database between chunks.
         tokio::task::yield_now().await;

@@ -47,6 +47,10 @@ pub(crate) struct Local {
     opened: std::time::Instant,
 }
 
+/// How long a statement waits for another connection's lock (SQLite's busy timeout, as on the
+/// store's pooled connections); [`Local::begin_immediate`] waits as long, asynchronously.
+pub(crate) const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Statements kept prepared on the writer connection: every statement a command runs, with
 /// room to spare (a command runs about ten different ones).
 const PREPARED: usize = 128;
@@ -62,8 +66,7 @@ impl Local {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(exec_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(exec_err)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(exec_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
              PRAGMA cache_size = -512;",
@@ -108,6 +111,33 @@ impl Local {
     /// Runs statements without parameters (`BEGIN IMMEDIATE`, `COMMIT`, `ROLLBACK`).
     pub(crate) fn batch(&self, sql: &str) -> Result<(), DbErr> {
         self.with(|c| c.execute_batch(sql))
+    }
+
+    /// Opens a write transaction (`BEGIN IMMEDIATE`: the write lock up front). While another
+    /// connection (another process) holds the lock, the wait is asynchronous — SQLite's own
+    /// busy handler would sleep on this thread, a thread of the async runtime — with SQLite's
+    /// back-off (1, 2, 5, ... 100 ms), for at most [`BUSY_TIMEOUT`]; then SQLite's "database is
+    /// locked" error is returned.
+    pub(crate) async fn begin_immediate(&self) -> Result<(), DbErr> {
+        const BACKOFF_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+        let started = std::time::Instant::now();
+        let mut attempt = 0usize;
+        loop {
+            let tried = self.with(|c| {
+                c.busy_timeout(std::time::Duration::ZERO)?;
+                let begun = c.execute_batch("BEGIN IMMEDIATE");
+                c.busy_timeout(BUSY_TIMEOUT)?;
+                begun
+            });
+            match tried {
+                Err(e) if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT => {
+                    let ms = BACKOFF_MS[attempt.min(BACKOFF_MS.len() - 1)];
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Rolls back the open transaction, if any (SQLite ends some on its own when a statement
@@ -473,6 +503,20 @@ impl DatabaseError for LocalError {
     }
 }
 
+/// Whether a database error is SQLite's "database is locked" (another connection holds the
+/// lock).
+fn is_busy(e: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as E;
+    let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
+        return false;
+    };
+    let E::Database(d) = &**s else {
+        return false;
+    };
+    d.try_downcast_ref::<LocalError>()
+        .is_some_and(|l| l.code & 0xff == 5)
+}
+
 pub(crate) fn exec_err(e: rusqlite::Error) -> DbErr {
     let local = match &e {
         rusqlite::Error::SqliteFailure(f, message) => LocalError {
@@ -530,6 +574,64 @@ mod tests {
                 _ => {}
             }
         }
+    }
+
+    /// Values written through `Local` read back as the types the models expect, by name, and
+    /// a taken key is reported as sea-orm reports sqlx's.
+    #[tokio::test]
+    async fn values_round_trip_with_the_types_the_models_expect() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE t (id uuid_text NOT NULL PRIMARY KEY, position integer NOT NULL, \
+                 version integer NOT NULL, active boolean NOT NULL, \
+                 at timestamp_with_timezone_text NOT NULL, note text NULL)",
+            )
+            .unwrap();
+        let local = Local::open(&path).unwrap();
+        let id = Uuid::now_v7();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:00.5Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let insert = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                Value::from(id),
+                Value::from(3i32),
+                Value::from(7i64),
+                Value::from(true),
+                Value::from(at),
+                Value::String(None),
+            ],
+        );
+        assert_eq!(
+            local
+                .execute_raw(insert.clone())
+                .await
+                .unwrap()
+                .rows_affected(),
+            1
+        );
+        let row = local
+            .query_one_raw(Statement::from_string(DbBackend::Sqlite, "SELECT * FROM t"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get::<Uuid>("", "id").unwrap(), id);
+        assert_eq!(row.try_get::<i32>("", "position").unwrap(), 3);
+        assert_eq!(row.try_get::<i64>("", "version").unwrap(), 7);
+        assert!(row.try_get::<bool>("", "active").unwrap());
+        assert_eq!(
+            row.try_get::<chrono::DateTime<chrono::Utc>>("", "at")
+                .unwrap(),
+            at
+        );
+        assert_eq!(row.try_get::<Option<String>>("", "note").unwrap(), None);
+        let taken = local.execute_raw(insert).await.unwrap_err();
+        assert!(crate::error::local_unique_violation(&taken), "{taken}");
     }
 
     #[test]

@@ -152,7 +152,7 @@ impl Store {
             ],
         );
         let mut events = self
-            .writing(async |w: &Tx<'_>| {
+            .in_transaction(async |w: &Tx<'_>| {
                 if w.execute_raw(claim).await?.rows_affected() == 0 {
                     return Ok(Vec::new());
                 }
@@ -186,7 +186,7 @@ impl Store {
             .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
             .filter(outbox::Column::ClaimToken.eq(token))
             .filter(outbox::Column::Seq.is_in(seqs.iter().copied()));
-        self.writing(async |w: &Tx<'_>| Ok(update.exec(w).await?.rows_affected))
+        self.in_transaction(async |w: &Tx<'_>| Ok(update.exec(w).await?.rows_affected))
             .await
     }
 
@@ -298,8 +298,7 @@ impl Store {
             }
             Ok(report)
         };
-        self.writing(async |w: &Tx<'_>| w.transaction(complete).await)
-            .await
+        self.in_transaction(complete).await
     }
 
     /// How many receipts are stored (per consumer, or all).
@@ -341,7 +340,7 @@ impl Store {
             .col_expr(outbox::Column::ClaimedUntilMs, Option::<i64>::None.into())
             .filter(outbox::Column::ClaimToken.eq(token))
             .filter(outbox::Column::Seq.eq(seq));
-        self.writing(async |w: &Tx<'_>| update.exec(w).await.map(|_| ()).map_err(Into::into))
+        self.in_transaction(async |w: &Tx<'_>| update.exec(w).await.map(|_| ()).map_err(Into::into))
             .await
     }
 
@@ -355,7 +354,7 @@ impl Store {
         if let Some(ids) = ids {
             q = q.filter(outbox::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())));
         }
-        self.writing(async |w: &Tx<'_>| Ok(q.exec(w).await?.rows_affected))
+        self.in_transaction(async |w: &Tx<'_>| Ok(q.exec(w).await?.rows_affected))
             .await
     }
 

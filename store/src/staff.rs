@@ -438,7 +438,7 @@ impl Store {
         }
         let owner = Staff::bootstrap_owner(StaffId::new_v7(), handle, Utc::now())?;
         match self
-            .writing(async |w: &Tx<'_>| insert_staff(w, &owner).await)
+            .in_transaction(async |w: &Tx<'_>| insert_staff(w, &owner).await)
             .await
         {
             Ok(()) => Ok(true),
@@ -449,7 +449,7 @@ impl Store {
 
     /// Appends one entry to the audit log.
     pub async fn append_audit(&self, e: &AuditLogEntry) -> Result<(), StoreError> {
-        self.writing(async |w: &Tx<'_>| insert_audit(w, e).await)
+        self.in_transaction(async |w: &Tx<'_>| insert_audit(w, e).await)
             .await
     }
 

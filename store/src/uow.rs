@@ -132,8 +132,18 @@ impl Store {
         .await
     }
 
+    /// Runs `f` in one transaction where the store writes (see [`Store::writing`]).
+    pub(crate) async fn in_transaction<T>(
+        &self,
+        f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.writing(async |w: &Tx<'_>| w.transaction(f).await)
+            .await
+    }
+
     /// Runs `f` where the store writes. On an SQLite file, that is the store's own writer
-    /// connection, used on this thread (see `local.rs`); on an in-memory SQLite database, the
+    /// connection, used on this thread (see `local.rs`; its writes are made in
+    /// [`Tx::transaction`]s, whose wait for another process's lock is asynchronous); on an in-memory SQLite database, the
     /// pool's one connection, its handle taken out of sqlx's worker thread; on PostgreSQL, the
     /// pool.
     pub(crate) async fn writing<T>(

@@ -25,14 +25,16 @@ pub(crate) enum Tx<'t> {
 impl Tx<'_> {
     /// Runs `f` in one transaction, committed if `f` succeeds and rolled back otherwise. On
     /// SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so two writers never
-    /// deadlock on a lock upgrade.
+    /// deadlock on a lock upgrade; on the store's own writer connection, waiting for that lock
+    /// while another process holds it does not hold up a thread (see
+    /// [`Local::begin_immediate`]).
     pub(crate) async fn transaction<T>(
         &self,
         f: impl AsyncFnOnce(&Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let txn = match self {
             Tx::Local(l) => {
-                l.batch("BEGIN IMMEDIATE")?;
+                l.begin_immediate().await?;
                 let done = match f(self).await {
                     Ok(v) => l.batch("COMMIT").map(|()| v).map_err(StoreError::from),
                     Err(e) => Err(e),
