@@ -137,14 +137,15 @@ async fn logged_lengths(store: &Store) -> [usize; 3] {
 }
 
 fn outbox(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &Connection,
+    cached: bool,
     tenant: &[u8],
     aggregate: &[u8],
     kind: &str,
     payload: &str,
 ) {
     let id = Uuid::now_v7();
-    tx.execute(
+    run(tx, cached,
         "INSERT INTO outbox (id, tenant_id, event_type, schema_version, aggregate_type, aggregate_id,
             correlation_id, causation_id, actor, occurred_at, payload, status, attempts, next_attempt_ms)
          VALUES (?1, ?2, ?3, 1, 'order', ?4, ?1, NULL, 'owner', ?5, ?6, 'pending', 0, 0)",
@@ -175,6 +176,7 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     .unwrap();
     outbox(
         &tx,
+        false,
         tenant,
         o,
         "order.placed",
@@ -201,6 +203,7 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
         .unwrap();
     outbox(
         &tx,
+        false,
         tenant,
         o,
         "order.status_changed",
@@ -208,6 +211,7 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     );
     outbox(
         &tx,
+        false,
         tenant,
         o,
         "inventory.updated",
@@ -233,6 +237,7 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     tx.execute("UPDATE orders SET status = 'paid', version = 3, paid_at = ?2 WHERE id = ?1 AND version = 2", params![o, now]).unwrap();
     outbox(
         &tx,
+        false,
         tenant,
         o,
         "payment.succeeded",
@@ -240,6 +245,7 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     );
     outbox(
         &tx,
+        false,
         tenant,
         o,
         "order.status_changed",
@@ -247,6 +253,7 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
     );
     outbox(
         &tx,
+        false,
         tenant,
         o,
         "inventory.updated",
@@ -257,6 +264,9 @@ fn raw_writes_only(conn: &mut Connection, tenant: &[u8], variant: &[u8]) {
 
 /// What the raw loop needs to run the same statements as the action queue.
 struct Raw<'a> {
+    /// Statements kept prepared (`prepare_cached`, as the store keeps its own), or prepared
+    /// for each call (`execute`, `query_row`: the plainest loop).
+    cached: bool,
     tenant: &'a [u8],
     variant: &'a [u8],
     /// The command-log texts, as long as the ones the store writes for these three commands
@@ -275,21 +285,24 @@ fn logged_text(len: usize) -> String {
 }
 
 /// The role check and the tenant, as the store reads them in each command's transaction.
-fn raw_authorize(tx: &rusqlite::Transaction<'_>, tenant: &[u8]) {
-    let active: bool = tx
-        .query_row(
-            "SELECT tenants.*, staff.role AS staff_role, staff.active AS staff_active \
+fn raw_authorize(tx: &Connection, cached: bool, tenant: &[u8]) {
+    let active: bool = one(
+        tx,
+        cached,
+        "SELECT tenants.*, staff.role AS staff_role, staff.active AS staff_active \
              FROM tenants LEFT JOIN staff ON staff.handle = ?1 WHERE tenants.id = ?2",
-            params!["owner", tenant],
-            |r| r.get("staff_active"),
-        )
-        .unwrap();
+        params!["owner", tenant],
+        |r| r.get("staff_active"),
+    )
+    .unwrap();
     assert!(active);
 }
 
 /// The order and its lines in one query, as the store loads an order.
-fn raw_load_order(c: &Connection, tenant: &[u8], order: &[u8]) -> i64 {
-    c.query_row(
+fn raw_load_order(c: &Connection, cached: bool, tenant: &[u8], order: &[u8]) -> i64 {
+    one(
+        c,
+        cached,
         "SELECT orders.*, order_items.* FROM orders LEFT JOIN order_items \
          ON orders.id = order_items.order_id \
          WHERE orders.id = ?1 AND orders.tenant_id = ?2 \
@@ -302,8 +315,10 @@ fn raw_load_order(c: &Connection, tenant: &[u8], order: &[u8]) -> i64 {
 }
 
 /// The variants with the order's SKUs, as the store reads them before moving stock.
-fn raw_variants(tx: &rusqlite::Transaction<'_>, tenant: &[u8]) -> (Vec<u8>, i64, i64) {
-    tx.query_row(
+fn raw_variants(tx: &Connection, cached: bool, tenant: &[u8]) -> (Vec<u8>, i64, i64) {
+    one(
+        tx,
+        cached,
         "SELECT * FROM variants WHERE tenant_id = ?1 AND sku IN (?2) ORDER BY id",
         params![tenant, "MUG"],
         |r| Ok((r.get("id")?, r.get("on_hand")?, r.get("reserved")?)),
@@ -312,15 +327,15 @@ fn raw_variants(tx: &rusqlite::Transaction<'_>, tenant: &[u8]) -> (Vec<u8>, i64,
 }
 
 /// The command-log and audit rows every command writes with its changes.
-fn raw_bookkeeping(tx: &rusqlite::Transaction<'_>, tenant: &[u8], command: &str, logged: &str) {
+fn raw_bookkeeping(tx: &Connection, cached: bool, tenant: &[u8], command: &str, logged: &str) {
     let id = Uuid::now_v7();
     let now = Utc::now().to_rfc3339();
-    tx.execute(
+    run(tx, cached,
         "INSERT INTO command_log (command_id, command, applied, committed_at) VALUES (?1, ?2, ?3, ?4)",
         params![id.as_bytes().as_slice(), command, logged, now],
     )
     .unwrap();
-    tx.execute(
+    run(tx, cached,
         "INSERT INTO audit_log (at, actor, command, command_id, tenant_id, session, outcome, reason) \
          VALUES (?1, 'owner', ?2, ?3, ?4, 'session-bench', 'ok', NULL)",
         params![now, command, id.as_bytes().as_slice(), tenant],
@@ -340,35 +355,40 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
-    raw_authorize(&tx, tenant);
+    raw_authorize(&tx, raw.cached, tenant);
     // The catalog the order is placed against: products, their translations, their variants.
-    let product: Vec<u8> = tx
-        .query_row(
-            "SELECT * FROM products WHERE tenant_id = ?1 AND id IN \
+    let product: Vec<u8> = one(
+        &tx,
+        raw.cached,
+        "SELECT * FROM products WHERE tenant_id = ?1 AND id IN \
              (SELECT product_id FROM variants WHERE tenant_id = ?1 AND sku IN (?2)) ORDER BY id",
-            params![tenant, "MUG"],
-            |r| r.get("id"),
-        )
-        .unwrap();
-    tx.query_row(
+        params![tenant, "MUG"],
+        |r| r.get("id"),
+    )
+    .unwrap();
+    one(
+        &tx,
+        raw.cached,
         "SELECT * FROM product_translations WHERE tenant_id = ?1 AND product_id IN (?2)",
         params![tenant, product],
         |r| r.get::<_, String>("title"),
     )
     .unwrap();
-    tx.query_row(
+    one(
+        &tx,
+        raw.cached,
         "SELECT * FROM variants WHERE tenant_id = ?1 AND product_id IN (?2)",
         params![tenant, product],
         |r| r.get::<_, i64>("on_hand"),
     )
     .unwrap();
-    tx.execute(
+    run(&tx, raw.cached,
         "INSERT INTO orders (id, tenant_id, status, total_amount, currency, version, placed_at, updated_at)
          VALUES (?1, ?2, 'pending', 1250, 'USD', 1, ?3, ?3)",
         params![o, tenant, now],
     )
     .unwrap();
-    tx.execute(
+    run(&tx, raw.cached,
         "INSERT INTO order_items (order_id, position, tenant_id, sku, title, unit_amount, currency, quantity)
          VALUES (?1, 0, ?2, 'MUG', 'Mug', 1250, 'USD', 1)",
         params![o, tenant],
@@ -376,29 +396,31 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     .unwrap();
     outbox(
         &tx,
+        raw.cached,
         tenant,
         o,
         "order.placed",
         r#"{"items":[],"total":{"amount":1250,"currency":"USD"},"version":1}"#,
     );
-    raw_bookkeeping(&tx, tenant, "create_order", &raw.logged[0]);
+    raw_bookkeeping(&tx, raw.cached, tenant, "create_order", &raw.logged[0]);
     tx.commit().unwrap();
 
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
-    raw_authorize(&tx, tenant);
-    let version = raw_load_order(&tx, tenant, o);
-    let (_, on_hand, reserved) = raw_variants(&tx, tenant);
-    tx.execute(
+    raw_authorize(&tx, raw.cached, tenant);
+    let version = raw_load_order(&tx, raw.cached, tenant, o);
+    let (_, on_hand, reserved) = raw_variants(&tx, raw.cached, tenant);
+    run(&tx, raw.cached,
         "UPDATE variants SET on_hand = ?2, reserved = ?3 WHERE id = ?1 AND tenant_id = ?4 AND on_hand = ?5 AND reserved = ?6",
         params![variant, on_hand, reserved + 1, tenant, on_hand, reserved],
     )
     .unwrap();
-    tx.execute("UPDATE orders SET status = 'confirmed', version = ?3, confirmed_at = ?2, updated_at = ?2 WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version])
+    run(&tx, raw.cached, "UPDATE orders SET status = 'confirmed', version = ?3, confirmed_at = ?2, updated_at = ?2 WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version])
         .unwrap();
     outbox(
         &tx,
+        raw.cached,
         tenant,
         o,
         "order.status_changed",
@@ -406,38 +428,41 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     );
     outbox(
         &tx,
+        raw.cached,
         tenant,
         o,
         "inventory.updated",
         r#"{"sku":"MUG","delta":0}"#,
     );
-    raw_bookkeeping(&tx, tenant, "confirm_order", &raw.logged[1]);
+    raw_bookkeeping(&tx, raw.cached, tenant, "confirm_order", &raw.logged[1]);
     tx.commit().unwrap();
 
     // Paying: the role and the order, read before the gateway is asked (no transaction).
-    let role: String = conn
-        .query_row(
-            "SELECT * FROM staff WHERE handle = ?1",
-            params!["owner"],
-            |r| r.get("role"),
-        )
-        .unwrap();
+    let role: String = one(
+        conn,
+        raw.cached,
+        "SELECT * FROM staff WHERE handle = ?1",
+        params!["owner"],
+        |r| r.get("role"),
+    )
+    .unwrap();
     assert_eq!(role, "owner");
-    raw_load_order(conn, tenant, o);
+    raw_load_order(conn, raw.cached, tenant, o);
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
-    raw_authorize(&tx, tenant);
-    let version = raw_load_order(&tx, tenant, o);
-    let (_, on_hand, reserved) = raw_variants(&tx, tenant);
-    tx.execute(
+    raw_authorize(&tx, raw.cached, tenant);
+    let version = raw_load_order(&tx, raw.cached, tenant, o);
+    let (_, on_hand, reserved) = raw_variants(&tx, raw.cached, tenant);
+    run(&tx, raw.cached,
         "UPDATE variants SET on_hand = ?2, reserved = ?3 WHERE id = ?1 AND tenant_id = ?4 AND on_hand = ?5 AND reserved = ?6",
         params![variant, on_hand - 1, reserved - 1, tenant, on_hand, reserved],
     )
     .unwrap();
-    tx.execute("UPDATE orders SET status = 'paid', version = ?3, paid_at = ?2, updated_at = ?2, payment_reference = 'ch' WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version]).unwrap();
+    run(&tx, raw.cached, "UPDATE orders SET status = 'paid', version = ?3, paid_at = ?2, updated_at = ?2, payment_reference = 'ch' WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version]).unwrap();
     outbox(
         &tx,
+        raw.cached,
         tenant,
         o,
         "payment.succeeded",
@@ -445,6 +470,7 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     );
     outbox(
         &tx,
+        raw.cached,
         tenant,
         o,
         "order.status_changed",
@@ -452,13 +478,43 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     );
     outbox(
         &tx,
+        raw.cached,
         tenant,
         o,
         "inventory.updated",
         r#"{"sku":"MUG","delta":-1}"#,
     );
-    raw_bookkeeping(&tx, tenant, "pay_order", &raw.logged[2]);
+    raw_bookkeeping(&tx, raw.cached, tenant, "pay_order", &raw.logged[2]);
     tx.commit().unwrap();
+}
+
+/// A statement, prepared for this call or taken from the connection's cache.
+fn run(
+    c: &Connection,
+    cached: bool,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    if cached {
+        c.prepare_cached(sql)?.execute(p)
+    } else {
+        c.execute(sql, p)
+    }
+}
+
+/// A one-row query, prepared for this call or taken from the connection's cache.
+fn one<T>(
+    c: &Connection,
+    cached: bool,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    if cached {
+        c.prepare_cached(sql)?.query_row(p, f)
+    } else {
+        c.query_row(sql, p, f)
+    }
 }
 
 fn raw_connection(path: &std::path::Path) -> Connection {
@@ -485,12 +541,17 @@ fn throughput(c: &mut Criterion) {
     // The command-log texts as long as ours: measured on our side's first lifecycle.
     rt.block_on(lifecycle(&ours));
     let logged = rt.block_on(logged_lengths(&ours.store)).map(logged_text);
-    let raw_args = Raw {
+    let mut raw_args = Raw {
+        cached: false,
         tenant: tenant.as_bytes(),
         variant: &variant,
         logged,
     };
     g.bench_function("raw_rusqlite", |b| {
+        b.iter(|| raw_lifecycle(&mut conn, &raw_args))
+    });
+    raw_args.cached = true;
+    g.bench_function("raw_rusqlite_cached", |b| {
         b.iter(|| raw_lifecycle(&mut conn, &raw_args))
     });
     g.bench_function("raw_rusqlite_writes_only", |b| {
