@@ -380,3 +380,50 @@ async fn test_large_bodies(app: TestApp) {
     );
     assert_eq!(err.field(), Some("body"));
 }
+
+/// The store's search returns its hits in the order of SQLite's own `ORDER BY rank` (best
+/// first): the same ids in the same order as the plain FTS5 query on the same file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_search_hits_come_in_rank_order() {
+    let app = TestApp::start(support::TestDb::sqlite()).await;
+    // Bodies of one length with the term 1 to 24 times: every node ranks differently.
+    for i in 1..=24usize {
+        let words: Vec<&str> = (0..24)
+            .map(|w| if w < i { "espresso" } else { "water" })
+            .collect();
+        let title = format!("Brew note {i:02}");
+        app.create_node(draft_with(
+            NodeKind::Article,
+            &title,
+            &words.join(" "),
+            BodyFormat::Markdown,
+        ))
+        .await
+        .unwrap();
+    }
+    let ours: Vec<String> = app
+        .store
+        .search_nodes(app.tenant.id, "espresso", None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.node_id.to_string())
+        .collect();
+    let path = app.db.dir().unwrap().join("rustok.db");
+    let raw: Vec<String> = rusqlite::Connection::open(&path)
+        .unwrap()
+        .prepare(
+            "SELECT node_id FROM node_search WHERE node_search MATCH ?1 AND tenant_id = ?2 \
+             ORDER BY rank LIMIT 10",
+        )
+        .unwrap()
+        .query_map(
+            rusqlite::params!["\"espresso\"*", app.tenant.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(ours.len(), 10);
+    assert_eq!(ours, raw, "the store's hits are not in rank order");
+}

@@ -109,19 +109,22 @@ impl Store {
                     None => "",
                 };
                 // The FTS table keeps ids as text; nodes and translations as 16-byte blobs.
-                // The inner query is exactly the plain FTS query (best `limit` matches); the
-                // joins only look up those rows by primary key.
+                // The inner query is exactly the plain FTS query (best `limit` matches, in
+                // rank order); the joins only look up those rows by primary key. CROSS JOIN
+                // keeps the matches as the outer loop, so the rows come out in the inner
+                // query's order (checked by `content_flow::sqlite_search_hits_come_in_rank_order`).
+                // No `ORDER BY rank` outside: selecting `rank` as a column of the inner query
+                // cost ~0.9 ms on 100,000 nodes, 10 % of the whole search.
                 let sql = format!(
                     "SELECT h.node_id AS node_id, h.locale AS locale, h.snip AS snip,
                             t.title AS title, t.slug AS slug, n.kind AS kind, n.status AS status
-                     FROM (SELECT node_id, locale, rank AS r,
+                     FROM (SELECT node_id, locale,
                                   snippet(node_search, -1, '', '', '…', 12) AS snip
                            FROM node_search
                            WHERE node_search MATCH $1 AND tenant_id = $2 {locale_clause}
                            ORDER BY rank LIMIT $3) AS h
-                     JOIN nodes n ON n.id = unhex(replace(h.node_id, '-', '')) AND n.tenant_id = $4
-                     JOIN node_translations t ON t.node_id = n.id AND t.locale = h.locale
-                     ORDER BY h.r"
+                     CROSS JOIN nodes n ON n.id = unhex(replace(h.node_id, '-', '')) AND n.tenant_id = $4
+                     CROSS JOIN node_translations t ON t.node_id = n.id AND t.locale = h.locale"
                 );
                 self.db.query_all_raw(self.stmt(&sql, values)).await?
             }
