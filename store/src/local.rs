@@ -1,17 +1,20 @@
-//! Commands on SQLite, run on the caller's thread.
+//! Writes on SQLite, run on the writing task's own thread.
 //!
 //! sqlx runs each SQLite connection on a worker thread of its own: every statement is a
 //! message there and an answer back, two thread switches, and a command is a dozen statements
 //! (BEGIN, the reads it decides on, its writes, its outbox, command-log and audit rows,
-//! COMMIT). Here a command takes the writer connection's handle out of that thread once
-//! (`lock_handle`, one round trip) and runs all its statements on it directly, through
-//! rusqlite, in the same order and with the same values the sea-orm path would send — the
-//! statements are still built by sea-orm's query builders, and the rows read are turned back
-//! into sea-orm's models, so the rest of the store does not know which path ran.
+//! COMMIT). On an SQLite file the store instead writes through one rusqlite connection of its
+//! own ([`Local::open`]), used directly on the thread of the task that writes, its statements
+//! kept prepared from one command to the next; on an in-memory database, through the handle of
+//! the pool's one connection, taken out of sqlx's worker for the time of the write
+//! (`lock_handle`, [`Local::new`]). Either way the statements are still built by sea-orm's query
+//! builders, in the same order and with the same values, and the rows read are turned back into
+//! sea-orm's models, so the rest of the store does not know which path ran.
 //!
-//! [`Local`] is a sea-orm [`ConnectionTrait`] over that handle. Its methods finish before they
-//! return (they never wait), so the command's code, written as async functions for both
-//! backends, runs straight through.
+//! [`Local`] is a sea-orm [`ConnectionTrait`] over that connection. Its methods finish before
+//! they return (they never wait), so the store's code, written as async functions for both
+//! backends, runs straight through; only [`Local::begin_immediate`] waits, asynchronously, for
+//! a lock another process holds.
 //!
 //! Values are bound as sqlx binds them (a `DateTime<Utc>` as RFC 3339 text, a UUID as a
 //! 16-byte blob, a bool as 0/1) so both paths write the same bytes. Read values become the
