@@ -348,7 +348,7 @@ fn raw_bookkeeping(tx: &Connection, cached: bool, tenant: &[u8], command: &str, 
 /// command-log and audit rows, and the payment's reads before the gateway — without the
 /// queue, the ORM or the domain.
 fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
-    let (tenant, variant) = (raw.tenant, raw.variant);
+    let tenant = raw.tenant;
     let order = Uuid::now_v7();
     let o = order.as_bytes().as_slice();
     let now = Utc::now().to_rfc3339();
@@ -405,37 +405,22 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     raw_bookkeeping(&tx, raw.cached, tenant, "create_order", &raw.logged[0]);
     tx.commit().unwrap();
 
-    let tx = conn
-        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .unwrap();
-    raw_authorize(&tx, raw.cached, tenant);
-    let version = raw_load_order(&tx, raw.cached, tenant, o);
-    let (_, on_hand, reserved) = raw_variants(&tx, raw.cached, tenant);
-    run(&tx, raw.cached,
-        "UPDATE variants SET on_hand = ?2, reserved = ?3 WHERE id = ?1 AND tenant_id = ?4 AND on_hand = ?5 AND reserved = ?6",
-        params![variant, on_hand, reserved + 1, tenant, on_hand, reserved],
-    )
-    .unwrap();
-    run(&tx, raw.cached, "UPDATE orders SET status = 'confirmed', version = ?3, confirmed_at = ?2, updated_at = ?2 WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version])
-        .unwrap();
-    outbox(
-        &tx,
-        raw.cached,
-        tenant,
+    raw_transition(
+        conn,
+        raw,
         o,
-        "order.status_changed",
-        r#"{"from":"pending","to":"confirmed","version":2}"#,
+        &now,
+        (0, 1),
+        "status = 'confirmed', confirmed_at = ?2",
+        &[
+            (
+                "order.status_changed",
+                r#"{"from":"pending","to":"confirmed","version":2}"#,
+            ),
+            ("inventory.updated", r#"{"sku":"MUG","delta":0}"#),
+        ],
+        ("confirm_order", &raw.logged[1]),
     );
-    outbox(
-        &tx,
-        raw.cached,
-        tenant,
-        o,
-        "inventory.updated",
-        r#"{"sku":"MUG","delta":0}"#,
-    );
-    raw_bookkeeping(&tx, raw.cached, tenant, "confirm_order", &raw.logged[1]);
-    tx.commit().unwrap();
 
     // Paying: the role and the order, read before the gateway is asked (no transaction).
     let role: String = one(
@@ -448,6 +433,43 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     .unwrap();
     assert_eq!(role, "owner");
     raw_load_order(conn, raw.cached, tenant, o);
+    raw_transition(
+        conn,
+        raw,
+        o,
+        &now,
+        (-1, -1),
+        "status = 'paid', paid_at = ?2, payment_reference = 'ch'",
+        &[
+            (
+                "payment.succeeded",
+                r#"{"amount":{"amount":1250,"currency":"USD"},"reference":"ch"}"#,
+            ),
+            (
+                "order.status_changed",
+                r#"{"from":"confirmed","to":"paid","version":3}"#,
+            ),
+            ("inventory.updated", r#"{"sku":"MUG","delta":-1}"#),
+        ],
+        ("pay_order", &raw.logged[2]),
+    );
+}
+
+/// One order transition in its own transaction, as the store runs confirm and pay: the role
+/// check, the order and its stock, the guarded stock and order updates (`set` names what the
+/// transition changes; `?2` is the time), the outbox rows, the command-log and audit rows.
+#[allow(clippy::too_many_arguments)]
+fn raw_transition(
+    conn: &mut Connection,
+    raw: &Raw<'_>,
+    o: &[u8],
+    now: &str,
+    (on_hand_by, reserved_by): (i64, i64),
+    set: &str,
+    events: &[(&str, &str)],
+    (command, logged): (&str, &str),
+) {
+    let (tenant, variant) = (raw.tenant, raw.variant);
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .unwrap();
@@ -456,35 +478,23 @@ fn raw_lifecycle(conn: &mut Connection, raw: &Raw<'_>) {
     let (_, on_hand, reserved) = raw_variants(&tx, raw.cached, tenant);
     run(&tx, raw.cached,
         "UPDATE variants SET on_hand = ?2, reserved = ?3 WHERE id = ?1 AND tenant_id = ?4 AND on_hand = ?5 AND reserved = ?6",
-        params![variant, on_hand - 1, reserved - 1, tenant, on_hand, reserved],
+        params![variant, on_hand + on_hand_by, reserved + reserved_by, tenant, on_hand, reserved],
     )
     .unwrap();
-    run(&tx, raw.cached, "UPDATE orders SET status = 'paid', version = ?3, paid_at = ?2, updated_at = ?2, payment_reference = 'ch' WHERE id = ?1 AND tenant_id = ?4 AND version = ?5", params![o, now, version + 1, tenant, version]).unwrap();
-    outbox(
+    run(
         &tx,
         raw.cached,
-        tenant,
-        o,
-        "payment.succeeded",
-        r#"{"amount":{"amount":1250,"currency":"USD"},"reference":"ch"}"#,
-    );
-    outbox(
-        &tx,
-        raw.cached,
-        tenant,
-        o,
-        "order.status_changed",
-        r#"{"from":"confirmed","to":"paid","version":3}"#,
-    );
-    outbox(
-        &tx,
-        raw.cached,
-        tenant,
-        o,
-        "inventory.updated",
-        r#"{"sku":"MUG","delta":-1}"#,
-    );
-    raw_bookkeeping(&tx, raw.cached, tenant, "pay_order", &raw.logged[2]);
+        &format!(
+            "UPDATE orders SET {set}, version = ?3, updated_at = ?2 \
+             WHERE id = ?1 AND tenant_id = ?4 AND version = ?5"
+        ),
+        params![o, now, version + 1, tenant, version],
+    )
+    .unwrap();
+    for (kind, payload) in events {
+        outbox(&tx, raw.cached, tenant, o, kind, payload);
+    }
+    raw_bookkeeping(&tx, raw.cached, tenant, command, logged);
     tx.commit().unwrap();
 }
 
