@@ -318,7 +318,7 @@ pub(crate) async fn execute(
     tenant: &Tenant,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    let txn = w.conn().await?;
+    let txn = w.txn();
     let tenant_id = tenant.id;
     let (outcome, envelopes) = match &env.command {
         Command::CreateProduct(draft) => {
@@ -336,7 +336,7 @@ pub(crate) async fn execute(
             write_stock(w, tenant_id, &before, &after).await?;
             let envelopes = wrap(env, tenant_id, after.product_id.as_uuid(), &events, now)?;
             // (Reads the stock just written: the held-back writes go first.)
-            let product = load_product(w.conn().await?, tenant_id, after.product_id)
+            let product = load_product(w.txn(), tenant_id, after.product_id)
                 .await?
                 .ok_or_else(|| corrupt("variant", format!("{} has no product", after.id)))?;
             (Outcome::Product(product), envelopes)
@@ -408,7 +408,7 @@ async fn create_product(
     draft: &rustok_domain::ProductDraft,
     now: DateTime<Utc>,
 ) -> Result<(Product, Vec<DomainEvent>), StoreError> {
-    let txn = w.conn().await?;
+    let txn = w.txn();
     if product::Entity::find_by_id(draft.id.as_uuid())
         .one(txn)
         .await?

@@ -97,19 +97,23 @@ pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
     }
 }
 
-/// Whether an error of the in-thread SQLite path (`local.rs`) is a taken unique key (sea-orm's
-/// `sql_err` knows only sqlx's own errors).
-pub(crate) fn local_unique_violation(e: &DbErr) -> bool {
+/// The SQLite error of the in-thread path (`local.rs`) inside a database error, if it is one.
+pub(crate) fn local_error(e: &DbErr) -> Option<&crate::local::LocalError> {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as E;
     let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
-        return false;
+        return None;
     };
     let E::Database(d) = &**s else {
-        return false;
+        return None;
     };
     d.try_downcast_ref::<crate::local::LocalError>()
-        .is_some_and(|l| matches!(l.code, 2067 | 1555))
+}
+
+/// Whether an error of the in-thread SQLite path is a taken unique key (sea-orm's `sql_err`
+/// knows only sqlx's own errors).
+pub(crate) fn local_unique_violation(e: &DbErr) -> bool {
+    local_error(e).is_some_and(|l| matches!(l.code, 2067 | 1555))
 }
 
 /// A sqlx error (a pool's, a connection's) as the store reports it.

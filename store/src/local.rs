@@ -185,7 +185,10 @@ impl Local {
         let mut failed = None;
         self.run(stmt, |columns, r| match columns.read(r) {
             Ok(row) => out.push(row),
-            Err(e) => failed = failed.take().or(Some(e)),
+            // (The first undecodable row is the one reported.)
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
         })?;
         if let Some(e) = failed {
             return Err(e);
@@ -509,15 +512,7 @@ impl DatabaseError for LocalError {
 /// Whether a database error is SQLite's "database is locked" (another connection holds the
 /// lock).
 fn is_busy(e: &DbErr) -> bool {
-    use sea_orm::sqlx::Error as E;
-    let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
-        return false;
-    };
-    let E::Database(d) = &**s else {
-        return false;
-    };
-    d.try_downcast_ref::<LocalError>()
-        .is_some_and(|l| l.code & 0xff == 5)
+    crate::error::local_error(e).is_some_and(|l| l.code & 0xff == 5)
 }
 
 pub(crate) fn exec_err(e: rusqlite::Error) -> DbErr {

@@ -283,7 +283,7 @@ pub(crate) async fn execute(
     actor_role: Role,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    let txn = w.conn().await?;
+    let txn = w.txn();
     let (next, events, before) = match &env.command {
         Command::AddStaff(draft) => {
             if load_staff(txn, &draft.handle).await?.is_some() {

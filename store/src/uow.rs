@@ -233,7 +233,7 @@ async fn execute_in(
     env: &CommandEnvelope,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
-    let txn = w.conn().await?;
+    let txn = w.txn();
     match &env.command {
         command if command.is_staff() => {
             // RBAC before deciding: a denial is a DomainError and the transaction writes

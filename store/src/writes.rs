@@ -124,11 +124,6 @@ impl<'t> Writes<'t> {
         self.txn
     }
 
-    /// The transaction, for a read or a write not made through `Writes`.
-    pub(crate) async fn conn(&mut self) -> Result<&'t Tx<'t>, StoreError> {
-        Ok(self.txn)
-    }
-
     /// An insert, upsert or delete. `dup` names what a unique-key violation means (reported
     /// as a duplicate).
     pub(crate) async fn write(
