@@ -149,14 +149,15 @@ async fn run(rate: u64, secs: u64, key_every: Duration) {
         true,
         rustok::tui::audit::interval(),
     );
-    let exec = Executor {
-        store: store.clone(),
+    let exec = Executor::new(
+        store.clone(),
         queue,
         actor,
-        tenant: tenant.clone(),
+        rustok_domain::rbac::Role::Owner,
+        tenant.clone(),
         tx,
         audit,
-    };
+    );
     let mut terminal = Terminal::with_options(
         CrosstermBackend::new(std::io::sink()),
         TerminalOptions {

@@ -422,7 +422,7 @@ async fn check_delivery(store: &Store, logs: &std::path::Path, t: &mut Tally) ->
         .iter()
         .map(|r| r.try_get("", "id").unwrap())
         .collect();
-    let counts = store.outbox_counts().await.unwrap();
+    let counts = store.outbox_counts(None).await.unwrap();
     assert_eq!(
         (counts.pending, counts.failed),
         (0, 0),

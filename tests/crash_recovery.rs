@@ -175,7 +175,7 @@ async fn a_killed_relay_process_leaves_nothing_behind() {
             .await
             .unwrap();
     }
-    let counts = store.outbox_counts().await.unwrap();
+    let counts = store.outbox_counts(None).await.unwrap();
     assert_eq!(counts.pending, 0);
     assert_eq!(counts.dispatched, 31, "30 nodes + the default tenant");
     eprintln!(

@@ -55,7 +55,7 @@ async fn test_event_outbox_persistence(app: TestApp) {
     let stored = app.events_for(node.id.as_uuid()).await;
     assert_eq!(stored[0].status, "dispatched");
     assert!(stored[0].dispatched_at.is_some());
-    let counts = app.store.outbox_counts().await.unwrap();
+    let counts = app.store.outbox_counts(None).await.unwrap();
     assert_eq!((counts.pending, counts.failed), (0, 0));
 }
 
@@ -228,11 +228,15 @@ async fn test_event_error_handling(app: TestApp) {
         0,
         "dead letters are not retried on their own"
     );
-    assert_eq!(app.store.outbox_counts().await.unwrap().failed, 1);
+    assert_eq!(app.store.outbox_counts(None).await.unwrap().failed, 1);
 
     // Retrying a dead letter after the consumer recovers delivers it.
     flaky.failures_left.store(0, Ordering::SeqCst);
-    assert_eq!(app.store.retry_dead_letters(None).await.unwrap(), 1);
+    let requeued = app
+        .exec(rustok_domain::Command::RetryDeadLetters { ids: vec![] })
+        .await
+        .unwrap();
+    assert_eq!(requeued.outcome, rustok_store::Outcome::Requeued(1));
     assert_eq!(relay.drain().await.unwrap().delivered, 1);
     let expected = vec![app.events_for(node.id.as_uuid()).await[0].envelope.id];
     assert_eq!(*flaky.handled.lock().unwrap(), expected);
@@ -507,5 +511,5 @@ async fn test_event_batching(app: TestApp) {
     for id in ids {
         assert!(got.iter().any(|e| e.aggregate_id == id.as_uuid()));
     }
-    assert_eq!(app.store.outbox_counts().await.unwrap().pending, 0);
+    assert_eq!(app.store.outbox_counts(None).await.unwrap().pending, 0);
 }

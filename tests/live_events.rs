@@ -27,7 +27,9 @@ type Arrivals = Arc<Mutex<Vec<(SystemTime, EventId)>>>;
 
 fn spawn_tail(url: &str, tenant: &str, data: &std::path::Path) -> (std::process::Child, Arrivals) {
     let mut child = Process::new(env!("CARGO_BIN_EXE_rustok"))
-        .args(["--db", url, "--tenant", tenant, "--json", "events", "tail"])
+        .args([
+            "--db", url, "--tenant", tenant, "--as", "tester", "--json", "events", "tail",
+        ])
         .env("RUSTOK_DATA_DIR", data)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -80,7 +80,7 @@ async fn four_relay_processes_deliver_each_event_exactly_once(db: TestDb) {
     }
     let elapsed = started.elapsed();
     let total: u64 = delivered.iter().sum();
-    let counts = store.outbox_counts().await.unwrap();
+    let counts = store.outbox_counts(None).await.unwrap();
     let receipts = store.receipt_count(Some("bus")).await.unwrap();
     eprintln!(
         "{}: {RELAYS} relay processes delivered {total} events in {:.2} s ({:.0} events/s); per relay {delivered:?}; duplicates {duplicates}",

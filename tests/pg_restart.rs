@@ -156,7 +156,7 @@ async fn a_console_survives_a_postgres_restart() {
     assert_eq!(seen.len(), want, "every node.created reached the bus");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let c = app.store.outbox_counts().await.unwrap();
+        let c = app.store.outbox_counts(None).await.unwrap();
         if c.pending == 0 {
             assert_eq!(c.failed, 0);
             break;

@@ -41,6 +41,7 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("set_staff_mfa", [true, true, false, false, false]),
     ("set_staff_password", [true, true, false, false, false]),
     ("set_staff_active", [true, true, false, false, false]),
+    ("retry_dead_letters", [true, true, false, false, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -203,6 +204,7 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             handle: target(Role::Editor).await,
             active: false,
         },
+        "retry_dead_letters" => Command::RetryDeadLetters { ids: vec![] },
         other => panic!("no setup for {other}"),
     }
 }
@@ -615,3 +617,381 @@ async fn test_the_audit_log_is_searched_in_the_store(app: TestApp) {
         all.total
     );
 }
+
+/// A consumer that never succeeds: after five attempts every event is a dead letter.
+struct Broken;
+
+impl rustok::runtime::Consumer for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+    fn handle(&self, _: &rustok_domain::event::EventEnvelope) -> Result<(), String> {
+        Err("downstream unavailable".into())
+    }
+}
+
+/// Makes every pending event of the outbox a dead letter.
+async fn dead_letter_everything(app: &TestApp) {
+    let cfg = rustok::runtime::RelayConfig {
+        base_backoff: std::time::Duration::ZERO,
+        ..support::app::test_relay_config()
+    };
+    let relay = rustok::runtime::Relay::new(app.store.clone(), rustok::runtime::Bus::new(16), cfg)
+        .with_consumer(std::sync::Arc::new(Broken));
+    for _ in 0..5 {
+        relay.drain().await.unwrap();
+    }
+    assert_eq!(app.store.outbox_counts(None).await.unwrap().pending, 0);
+}
+
+/// The reads: owner, admin, manager, editor, support. Written out here, independently of
+/// `rbac::MATRIX` and `runtime::reads`.
+const EXPECTED_READS: &[(&str, [bool; 5])] = &[
+    ("tenants", [true, true, true, true, true]),
+    ("nodes", [true, true, true, true, true]),
+    ("node", [true, true, true, true, true]),
+    ("search", [true, true, true, true, true]),
+    ("locale_coverage", [true, true, true, true, true]),
+    ("products", [true, true, true, true, true]),
+    ("product", [true, true, true, true, true]),
+    ("product_by_sku", [true, true, true, true, true]),
+    ("orders", [true, true, true, false, true]),
+    ("order", [true, true, true, false, true]),
+    ("order_events", [true, true, true, false, true]),
+    ("order_stats", [true, true, true, false, true]),
+    ("events", [true, true, true, true, true]),
+    ("dead_letters", [true, true, true, true, true]),
+    ("outbox_counts", [true, true, true, true, true]),
+    ("staff", [true, true, false, false, false]),
+    ("audit_log", [true, true, false, false, false]),
+];
+
+/// Which event types each role reads (in lists, history, dead letters, the live stream):
+/// owner, admin, manager, editor, support.
+fn reads_event(role: Role, event_type: &str) -> bool {
+    let family = event_type.split('.').next().unwrap_or("");
+    match (role, family) {
+        (Role::Owner | Role::Admin, _) => true,
+        (_, "staff") => false,
+        (Role::Editor, "order" | "payment" | "inventory") => false,
+        _ => true,
+    }
+}
+
+/// Item 1 of the defects issue: order and customer data reach no role refused `order:read`,
+/// by any read path — the CLI's, the console's and SSH's all go through `runtime::Reads`:
+/// every read × every role, events filtered by the rule of their aggregate (lists, history,
+/// dead letters, the live gate), and unknown or inactive members refused every read.
+async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app: TestApp) {
+    use rustok::runtime::{EventGate, Reads};
+    use rustok_store::{EventFilter, ProductFilter};
+    use rustok_ui::Query;
+    let t = app.tenant.id;
+    let p = app.create_product(product("MUG", "4.00", 6)).await.unwrap();
+    let o = app
+        .create_order(order(&[("MUG", 3)], Some("bob@b.com")))
+        .await
+        .unwrap();
+    app.confirm_order(o.id).await.unwrap(); // inventory.low: 3 left of a threshold of 5
+    app.pay_order(o.id, "tok_visa").await.unwrap();
+    let declined = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
+    app.confirm_order(declined.id).await.unwrap();
+    let _ = app.pay_order(declined.id, "tok_chargeDeclined").await;
+    let n = app.create_node(draft("Readable")).await.unwrap();
+    let roles = [
+        ("tester", Role::Owner),
+        ("ad", Role::Admin),
+        ("ma", Role::Manager),
+        ("ed", Role::Editor),
+        ("su", Role::Support),
+    ];
+    for (h, r) in &roles[1..] {
+        add_staff(&app, h, *r).await;
+    }
+    add_staff(&app, "gone", Role::Admin).await;
+    app.exec(Command::SetStaffActive {
+        handle: "gone".into(),
+        active: false,
+    })
+    .await
+    .unwrap();
+    let all_types: std::collections::BTreeSet<String> = app
+        .outbox_events()
+        .await
+        .into_iter()
+        .map(|e| e.envelope.event_type)
+        .collect();
+    for t in [
+        "order.placed",
+        "payment.failed",
+        "inventory.low",
+        "staff.added",
+    ] {
+        assert!(all_types.contains(t), "the setup emits {t}: {all_types:?}");
+    }
+    dead_letter_everything(&app).await;
+
+    let read = async |reads: &Reads, name: &str| -> Result<Vec<String>, rustok_store::StoreError> {
+        let types = |ev: Vec<rustok_store::StoredEvent>| {
+            ev.into_iter().map(|e| e.envelope.event_type).collect()
+        };
+        Ok(match name {
+            "tenants" => reads.tenants().await.map(|_| vec![])?,
+            "nodes" => reads
+                .nodes(t, &NodeFilter::default())
+                .await
+                .map(|_| vec![])?,
+            "node" => reads.node(t, n.id).await.map(|_| vec![])?,
+            "search" => reads
+                .search(t, "Readable", None, 10)
+                .await
+                .map(|_| vec![])?,
+            "locale_coverage" => reads.locale_coverage(t).await.map(|_| vec![])?,
+            "products" => reads
+                .products(t, &ProductFilter::default())
+                .await
+                .map(|_| vec![])?,
+            "product" => reads.product(t, p.id).await.map(|_| vec![])?,
+            "product_by_sku" => reads.product_by_sku(t, "MUG").await.map(|_| vec![])?,
+            "orders" => reads
+                .orders(t, &OrderFilter::default())
+                .await
+                .map(|_| vec![])?,
+            "order" => reads.order(t, o.id).await.map(|_| vec![])?,
+            "order_events" => types(reads.order_events(t, o.id).await?),
+            "order_stats" => reads.order_stats(t).await.map(|_| vec![])?,
+            "events" => types(reads.events(t, EventFilter::default()).await?),
+            "dead_letters" => types(reads.dead_letters(t, 1000).await?),
+            "outbox_counts" => reads.outbox_counts(t).await.map(|_| vec![])?,
+            "staff" => reads.staff().await.map(|_| vec![])?,
+            "audit_log" => reads.audit_log(0, 10, "").await.map(|_| vec![])?,
+            other => panic!("no read {other}"),
+        })
+    };
+    for (ri, (handle, role)) in roles.iter().enumerate() {
+        let reads = Reads::new(app.store.clone(), *handle);
+        let gate = EventGate::for_role(*role);
+        for (name, allowed) in EXPECTED_READS {
+            let result = read(&reads, name).await;
+            match (&result, allowed[ri]) {
+                (Ok(types), true) => {
+                    for ty in types {
+                        assert!(
+                            reads_event(*role, ty),
+                            "{name} as {role} shows a {ty} event"
+                        );
+                    }
+                    if matches!(*name, "events" | "dead_letters") {
+                        let seen: std::collections::BTreeSet<&String> = types.iter().collect();
+                        let expected: std::collections::BTreeSet<&String> =
+                            all_types.iter().filter(|t| reads_event(*role, t)).collect();
+                        assert_eq!(seen, expected, "{name} as {role}");
+                    }
+                }
+                (
+                    Err(rustok_store::StoreError::Domain(DomainError::PermissionDenied { .. })),
+                    false,
+                ) => {}
+                (other, allowed) => {
+                    panic!("{name} as {role}: expected allowed={allowed}, got {other:?}")
+                }
+            }
+        }
+        // A type the member may not read, asked for by name, is an empty list.
+        let placed = reads
+            .events(
+                t,
+                EventFilter {
+                    event_type: Some("order.placed".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            placed.is_empty(),
+            !reads_event(*role, "order.placed"),
+            "{role}"
+        );
+        // The live stream is gated by the same rule.
+        for e in app.outbox_events().await {
+            assert_eq!(
+                gate.admits(&e.envelope),
+                reads_event(*role, &e.envelope.event_type),
+                "live {} as {role}",
+                e.envelope.event_type
+            );
+        }
+        assert_eq!(reads.gate().await, gate, "{role}");
+        // The console's queries (local and SSH) go through the same service.
+        let q = reads.query(t, Query::Order(o.id)).await;
+        assert_eq!(q.is_ok(), *role != Role::Editor, "console order as {role}");
+        if let Ok(rustok_ui::QueryResult::Events(rows)) = reads
+            .query(
+                t,
+                Query::EventHistory {
+                    before_seq: None,
+                    limit: 1000,
+                },
+            )
+            .await
+        {
+            assert!(
+                rows.iter()
+                    .all(|e| reads_event(*role, &e.envelope.event_type))
+            );
+            assert!(
+                rows.windows(2).all(|w| w[0].seq > w[1].seq),
+                "history is newest first"
+            );
+        } else {
+            panic!("history as {role}");
+        }
+        let dead = reads.query(t, Query::DeadLetters).await.unwrap();
+        let rustok_ui::QueryResult::Events(rows) = dead else {
+            panic!("dead letters as {role}")
+        };
+        assert!(
+            rows.iter()
+                .all(|e| reads_event(*role, &e.envelope.event_type))
+        );
+    }
+    // Unknown and inactive members read nothing at all.
+    for (handle, why) in [
+        ("nosuchperson", "unknown staff member 'nosuchperson'"),
+        ("gone", "staff member 'gone' is inactive"),
+    ] {
+        let reads = Reads::new(app.store.clone(), handle);
+        for (name, _) in EXPECTED_READS {
+            match read(&reads, name).await {
+                Err(rustok_store::StoreError::Domain(DomainError::PermissionDenied { reason })) => {
+                    assert_eq!(reason, why, "{name}")
+                }
+                other => panic!("{name} as {handle}: {other:?}"),
+            }
+        }
+        assert_eq!(reads.gate().await, EventGate::CLOSED);
+    }
+}
+
+/// Item 2 of the defects issue: re-driving dead letters is a command — owners and admins
+/// only, refused read-only and for unknown or inactive members, scoped to the tenant, one
+/// audit row whether it is allowed or refused.
+async fn test_dead_letter_redrive_is_a_checked_audited_tenant_scoped_command(app: TestApp) {
+    let other = app.create_tenant("other").await;
+    app.exec_in(&other, Command::CreateNode(draft("Theirs")))
+        .await
+        .unwrap();
+    app.create_node(draft("Ours")).await.unwrap();
+    for (h, r) in [
+        ("ad", Role::Admin),
+        ("ma", Role::Manager),
+        ("ed", Role::Editor),
+        ("su", Role::Support),
+        ("gone", Role::Admin),
+    ] {
+        add_staff(&app, h, r).await;
+    }
+    app.exec(Command::SetStaffActive {
+        handle: "gone".into(),
+        active: false,
+    })
+    .await
+    .unwrap();
+    dead_letter_everything(&app).await;
+    let failed_of = async |tenant| app.store.outbox_counts(Some(tenant)).await.unwrap().failed;
+    let ours = failed_of(app.tenant.id).await;
+    let theirs = failed_of(other.id).await;
+    assert!(ours > 0 && theirs > 0);
+    let redrive = |actor: Actor| {
+        app.queue.execute(CommandEnvelope::new(
+            app.tenant.id,
+            actor,
+            Command::RetryDeadLetters { ids: vec![] },
+        ))
+    };
+    let audit_before = app.store.audit_log(0, 1).await.unwrap().total;
+    for (actor, reason) in [
+        (
+            Actor::new("ma"),
+            "manager cannot re-drive dead letters (needs outbox:retry)",
+        ),
+        (
+            Actor::new("ed"),
+            "editor cannot re-drive dead letters (needs outbox:retry)",
+        ),
+        (
+            Actor::new("su"),
+            "support cannot re-drive dead letters (needs outbox:retry)",
+        ),
+        (Actor::new("gone"), "staff member 'gone' is inactive"),
+        (
+            Actor::new("nosuchperson"),
+            "unknown staff member 'nosuchperson'",
+        ),
+        (
+            Actor::new("ad").read_only(true),
+            "read-only session cannot re-drive dead letters (needs outbox:retry; start without --read-only)",
+        ),
+    ] {
+        let handle = actor.handle.clone();
+        match redrive(actor).await.unwrap_err().domain() {
+            Some(DomainError::PermissionDenied { reason: r }) => assert_eq!(r, reason),
+            other => panic!("{handle}: {other:?}"),
+        }
+        assert_eq!(
+            failed_of(app.tenant.id).await,
+            ours,
+            "{handle} changed nothing"
+        );
+    }
+    let applied = redrive(Actor::new("ad")).await.unwrap();
+    assert_eq!(applied.outcome, rustok_store::Outcome::Requeued(ours));
+    assert_eq!(failed_of(app.tenant.id).await, 0);
+    assert_eq!(
+        failed_of(other.id).await,
+        theirs,
+        "another tenant's dead letters stay"
+    );
+    // One row per attempt: six refusals and the re-drive, newest first.
+    let log = app.store.audit_log(0, 7).await.unwrap();
+    assert_eq!(log.total, audit_before + 7);
+    let rows: Vec<(&str, &str, AuditOutcome)> = log
+        .rows
+        .iter()
+        .map(|e| (e.actor.as_str(), e.command.as_str(), e.outcome))
+        .collect();
+    assert_eq!(rows[0], ("ad", "retry_dead_letters", AuditOutcome::Ok));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r.1 == "retry_dead_letters" && r.2 == AuditOutcome::Denied),
+        "{rows:?}"
+    );
+    // Another tenant's dead letter, named by id, is not re-queued from this tenant.
+    let their_event = app
+        .store
+        .list_events(&rustok_store::EventFilter {
+            tenant_id: Some(other.id),
+            status: Some("failed".into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()[0]
+        .envelope
+        .id;
+    let applied = app
+        .exec(Command::RetryDeadLetters {
+            ids: vec![their_event],
+        })
+        .await
+        .unwrap();
+    assert_eq!(applied.outcome, rustok_store::Outcome::Requeued(0));
+    assert_eq!(failed_of(other.id).await, theirs);
+}
+
+on_both_backends!(
+    test_order_and_customer_data_do_not_reach_roles_without_order_read,
+    test_dead_letter_redrive_is_a_checked_audited_tenant_scoped_command,
+);

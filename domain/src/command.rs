@@ -121,6 +121,12 @@ pub enum Command {
         handle: String,
         active: bool,
     },
+    /// Puts the tenant's dead letters back in the outbox queue: those with these ids, or all
+    /// of them when `ids` is empty. Never another tenant's.
+    RetryDeadLetters {
+        #[serde(default)]
+        ids: Vec<crate::EventId>,
+    },
 }
 
 impl Command {
@@ -151,6 +157,7 @@ impl Command {
             Command::SetStaffMfa { .. } => "set_staff_mfa",
             Command::SetStaffPassword { .. } => "set_staff_password",
             Command::SetStaffActive { .. } => "set_staff_active",
+            Command::RetryDeadLetters { .. } => "retry_dead_letters",
         }
     }
 

@@ -144,6 +144,7 @@ impl fmt::Display for Permission {
 /// | staff     | create, update, read, grant_owner                              |
 /// | audit     | run, read                                                      |
 /// | event     | read                                                           |
+/// | outbox    | retry (re-drive dead letters), relay (deliver and prune by hand)  |
 pub const MATRIX: &[(Role, &[&str])] = &[
     (Role::Owner, &["*:manage"]),
     (
@@ -159,6 +160,7 @@ pub const MATRIX: &[(Role, &[&str])] = &[
             "staff:read",
             "audit:manage",
             "event:read",
+            "outbox:manage",
         ],
     ),
     (
@@ -228,6 +230,68 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::SetStaffMfa { .. } => (p("staff", "update"), "change staff MFA"),
         C::SetStaffPassword { .. } => (p("staff", "update"), "set staff passwords"),
         C::SetStaffActive { .. } => (p("staff", "update"), "activate or deactivate staff"),
+        C::RetryDeadLetters { .. } => (p("outbox", "retry"), "re-drive dead letters"),
+    }
+}
+
+/// Seeding demo data (it writes many rows at once, in bulk without each command's own check)
+/// is owner and admin work: `tenant:seed`.
+pub const SEED: Permission = Permission::new("tenant", "seed");
+
+/// Re-queueing dead letters by hand and running the relay by hand (`outbox relay`: it
+/// delivers and prunes) are owner and admin work.
+pub const OUTBOX_RELAY: Permission = Permission::new("outbox", "relay");
+
+/// The permission that reading an event of `event_type` needs: the read permission of the
+/// aggregate it belongs to, so an event never shows what its aggregate's own read would
+/// refuse. Stock events (`inventory.*`, on a product) need `inventory:read`; order and
+/// payment events `order:read`; staff events `staff:read`; node events `content:read`;
+/// product events `product:read`; tenant events `tenant:read`. A type the registry does not
+/// know is for owners only (`event:manage`).
+pub fn event_read_permission(event_type: &str) -> Permission {
+    let p = Permission::new;
+    if event_type.starts_with("inventory.") {
+        return p("inventory", "read");
+    }
+    match crate::event::registered(event_type).map(|i| i.aggregate_type) {
+        Some("node") => p("content", "read"),
+        Some("product") => p("product", "read"),
+        Some("order") => p("order", "read"),
+        Some("staff") => p("staff", "read"),
+        Some("tenant") => p("tenant", "read"),
+        _ => p("event", "manage"),
+    }
+}
+
+impl Role {
+    /// May this role read an event of `event_type` (its type, payload, aggregate)?
+    pub fn can_read_event(&self, event_type: &str) -> bool {
+        self.allows(Permission::new("event", "read"))
+            && self.allows(event_read_permission(event_type))
+    }
+
+    /// The registered event types this role may read: `None` when it may read every one (no
+    /// filter needed), else the list (possibly empty).
+    pub fn readable_event_types(&self) -> Option<Vec<&'static str>> {
+        let all = crate::event::REGISTRY;
+        let mine: Vec<&'static str> = all
+            .iter()
+            .map(|i| i.event_type)
+            .filter(|t| self.can_read_event(t))
+            .collect();
+        (mine.len() < all.len()).then_some(mine)
+    }
+}
+
+/// May `role` do what `permission` guards (a read, or an operation that is not a command,
+/// such as running the relay by hand)? The same one-line denial as a command's.
+pub fn check_permission(role: Role, permission: Permission, what: &str) -> Result<(), DomainError> {
+    if role.allows(permission) {
+        Ok(())
+    } else {
+        Err(DomainError::denied(format!(
+            "{role} cannot {what} (needs {permission})"
+        )))
     }
 }
 
@@ -304,6 +368,55 @@ mod tests {
         assert!(check(Role::Support, &pay).is_err());
         assert_eq!(required_permission(&pay).to_string(), "order:pay");
         assert!(read_only_denial(&pay).to_string().contains("read-only"));
+    }
+
+    #[test]
+    fn events_are_read_by_the_rule_of_their_aggregate() {
+        // Owners and admins read every event; nobody else reads staff events.
+        assert_eq!(Role::Owner.readable_event_types(), None);
+        assert_eq!(Role::Admin.readable_event_types(), None);
+        for r in [Role::Manager, Role::Editor, Role::Support] {
+            assert!(!r.can_read_event("staff.added"), "{r}");
+            assert!(r.can_read_event("node.published"), "{r}");
+            assert!(r.can_read_event("tenant.created"), "{r}");
+        }
+        // An editor sees no order, payment or stock payloads.
+        for t in [
+            "order.placed",
+            "order.status_changed",
+            "payment.failed",
+            "payment.refunded",
+            "inventory.low",
+            "inventory.updated",
+        ] {
+            assert!(!Role::Editor.can_read_event(t), "{t}");
+            assert!(Role::Support.can_read_event(t), "{t}");
+            assert!(Role::Manager.can_read_event(t), "{t}");
+        }
+        assert!(Role::Editor.can_read_event("product.created"));
+        let editor = Role::Editor.readable_event_types().unwrap();
+        assert!(editor.contains(&"node.created") && !editor.contains(&"order.placed"));
+        // Unknown types: owners only.
+        assert!(Role::Owner.can_read_event("made.up"));
+        assert!(!Role::Admin.can_read_event("made.up"));
+    }
+
+    #[test]
+    fn outbox_work_is_for_owners_and_admins() {
+        let retry = Command::RetryDeadLetters { ids: vec![] };
+        for r in Role::ALL {
+            let allowed = matches!(r, Role::Owner | Role::Admin);
+            assert_eq!(check(r, &retry).is_ok(), allowed, "{r}");
+            assert_eq!(
+                check_permission(r, OUTBOX_RELAY, "run the relay").is_ok(),
+                allowed,
+                "{r}"
+            );
+        }
+        assert_eq!(
+            check(Role::Support, &retry).unwrap_err().to_string(),
+            "permission denied: support cannot re-drive dead letters (needs outbox:retry)"
+        );
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub enum Outcome {
     Order(Order),
     /// A staff member after a staff command.
     Staff(crate::staff::Staff),
+    /// How many dead letters a re-drive put back in the queue.
+    Requeued(u64),
 }
 
 /// A committed command: its outcome and the events written with it.

@@ -4,7 +4,6 @@ use super::output::{cell, emit, table, time};
 use super::{CliError, Ctx};
 use clap::{Subcommand, ValueEnum};
 use rustok_domain::audit::{AuditReport, BatchReport};
-use rustok_domain::rbac::Permission;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -48,9 +47,7 @@ pub async fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<(), CliError> {
             output,
             all_tenants,
         } => {
-            ctx.require(Permission::new("audit", "run"), "run the security audit")
-                .await?;
-            let input = crate::security::collect(&ctx.store, &ctx.db_url, ctx.read_only).await?;
+            let input = ctx.reads.audit_input(&ctx.db_url, ctx.read_only).await?;
             let now = chrono::Utc::now();
             let format = format.unwrap_or(if ctx.json {
                 Format::Json
@@ -99,12 +96,7 @@ pub async fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<(), CliError> {
             offset,
             filter,
         } => {
-            ctx.require(Permission::new("audit", "read"), "read the audit log")
-                .await?;
-            let page = ctx
-                .store
-                .audit_log_matching(*offset, (*limit).clamp(1, 10_000), filter)
-                .await?;
+            let page = ctx.reads.audit_log(*offset, *limit, filter).await?;
             emit(ctx.json, &page, || {
                 let rows: Vec<Vec<String>> = page
                     .rows

@@ -12,8 +12,8 @@ use rustok_domain::commerce::{InventoryPolicy, Order, OrderDraft, OrderStatus, P
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
-    Command, Currency, DomainError, Locale, Money, OrderId, Permission, Product, ProductId,
-    ProductStatus, Tenant, VariantId,
+    Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
+    Tenant, VariantId,
 };
 use rustok_store::{OrderFilter, Outcome, ProductFilter};
 
@@ -222,7 +222,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                 offset: *offset,
                 limit: (*limit).max(1),
             };
-            let page = ctx.store.list_products(tenant.id, &filter).await?;
+            let page = ctx.reads.products(tenant.id, &filter).await?;
             emit(ctx.json, &page.rows, || {
                 if page.rows.is_empty() {
                     return "no products".into();
@@ -249,11 +249,11 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
 
 async fn find_product(ctx: &Ctx, tenant: &Tenant, id_or_sku: &str) -> Result<Product, CliError> {
     if let Ok(id) = id_or_sku.parse::<ProductId>()
-        && let Some(p) = ctx.store.product(tenant.id, id).await?
+        && let Some(p) = ctx.reads.product(tenant.id, id).await?
     {
         return Ok(p);
     }
-    ctx.store
+    ctx.reads
         .product_by_sku(tenant.id, id_or_sku.trim())
         .await?
         .ok_or_else(|| {
@@ -331,11 +331,9 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             reason: reason.clone(),
         },
         OrderCmd::Show { id } => {
-            ctx.require(Permission::new("order", "read"), "read orders")
-                .await?;
             let id: OrderId = id.parse()?;
             let order = ctx
-                .store
+                .reads
                 .order(tenant.id, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id))?;
@@ -347,8 +345,6 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             limit,
             offset,
         } => {
-            ctx.require(Permission::new("order", "read"), "read orders")
-                .await?;
             let filter = OrderFilter {
                 status: opt::<OrderStatus>(status)?,
                 offset: *offset,
@@ -363,8 +359,6 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             status,
             limit,
         } => {
-            ctx.require(Permission::new("order", "read"), "read orders")
-                .await?;
             let filter = OrderFilter {
                 status: opt::<OrderStatus>(status)?,
                 sku: sku.as_deref().map(|s| s.trim().to_string()),
@@ -375,13 +369,11 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             return list_orders(ctx, &tenant, &filter).await;
         }
         OrderCmd::Events { id } => {
-            ctx.require(Permission::new("order", "read"), "read orders")
-                .await?;
             let id: OrderId = id.parse()?;
-            if ctx.store.order(tenant.id, id).await?.is_none() {
+            if ctx.reads.order(tenant.id, id).await?.is_none() {
                 return Err(DomainError::not_found("order", id).into());
             }
-            let events = ctx.store.order_events(tenant.id, id).await?;
+            let events = ctx.reads.order_events(tenant.id, id).await?;
             emit(ctx.json, &events, || {
                 let rows: Vec<Vec<String>> = events
                     .iter()
@@ -421,7 +413,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
 }
 
 async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result<(), CliError> {
-    let page = ctx.store.list_orders(tenant.id, filter).await?;
+    let page = ctx.reads.orders(tenant.id, filter).await?;
     emit(ctx.json, &page.rows, || {
         if page.rows.is_empty() {
             return "no orders".into();

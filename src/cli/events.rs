@@ -1,9 +1,10 @@
 use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
-use crate::runtime::{Bus, FeedConfig, FeedStream, Relay, RelayConfig};
+use crate::runtime::{Bus, EventGate, FeedConfig, FeedStream, Relay, RelayConfig};
 use clap::Subcommand;
-use rustok_domain::DomainError;
-use rustok_store::{EventFilter, StoredEvent};
+use rustok_domain::rbac::{self, Permission};
+use rustok_domain::{Command, DomainError};
+use rustok_store::{EventFilter, Outcome, StoredEvent};
 use std::io::Write;
 use uuid::Uuid;
 
@@ -32,13 +33,14 @@ pub enum EventsCmd {
 pub enum OutboxCmd {
     /// Pending / dispatched / failed counts
     Status,
-    /// Deliver pending events now (the console does this continuously)
+    /// Deliver pending events now and prune old bookkeeping (owners and admins; audited;
+    /// the console does this continuously)
     Relay {
         /// Keep relaying until interrupted
         #[arg(long)]
         follow: bool,
     },
-    /// Put dead letters back in the queue
+    /// Put the tenant's dead letters back in the queue (owners and admins; audited)
     Retry {
         /// Only this event (default: all dead letters)
         #[arg(long, value_name = "EVENT_ID")]
@@ -99,19 +101,30 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
                 })
                 .transpose()?;
             let events = ctx
-                .store
-                .list_events(&EventFilter {
-                    tenant_id: Some(tenant.id),
-                    aggregate_id,
-                    event_type: event_type.clone(),
-                    limit: (*limit).max(1),
-                    ..Default::default()
-                })
+                .reads
+                .events(
+                    tenant.id,
+                    EventFilter {
+                        aggregate_id,
+                        event_type: event_type.clone(),
+                        limit: (*limit).max(1),
+                        ..Default::default()
+                    },
+                )
                 .await?;
             emit(ctx.json, &events, || rows(&events));
             Ok(())
         }
         EventsCmd::Tail { last } => {
+            // Only the events the member may read; the role is checked again after a staff
+            // event and every few seconds, and a member deactivated meanwhile is cut off.
+            let mut gate = EventGate::for_role(
+                ctx.reads
+                    .require(Permission::new("event", "read"), "read events")
+                    .await?,
+            );
+            let mut recheck = tokio::time::interval(std::time::Duration::from_secs(5));
+            recheck.tick().await;
             // The live feed: every event any process commits (LISTEN/NOTIFY on PostgreSQL,
             // polling on SQLite), in commit order, each exactly once.
             let mut feed = FeedStream::start(
@@ -126,10 +139,17 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
             loop {
                 let batch = tokio::select! {
                     _ = &mut stop => return Ok(()),
+                    _ = recheck.tick() => {
+                        gate = EventGate::for_role(ctx.reads.role().await?);
+                        continue;
+                    }
                     batch = feed.next() => batch,
                 };
+                if batch.iter().any(|e| EventGate::stale_after(&e.envelope)) {
+                    gate = EventGate::for_role(ctx.reads.role().await?);
+                }
                 let mut out = std::io::stdout().lock();
-                for e in &batch {
+                for e in batch.iter().filter(|e| gate.admits(&e.envelope)) {
                     let text = if ctx.json {
                         super::output::json_safe(&serde_json::to_string(e).unwrap_or_default())
                     } else {
@@ -150,7 +170,8 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
 pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
     match cmd {
         OutboxCmd::Status => {
-            let c = ctx.store.outbox_counts().await?;
+            let tenant = ctx.tenant().await?;
+            let c = ctx.reads.outbox_counts(tenant.id).await?;
             emit(ctx.json, &c, || {
                 format!(
                     "pending     {}\ndispatched  {}\nfailed      {}",
@@ -160,19 +181,49 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             Ok(())
         }
         OutboxCmd::Relay { follow } => {
+            // Delivering and pruning by hand is owner and admin work (audited, refused
+            // read-only); it delivers every tenant's events, as a console's relay does, so it
+            // creates no tenant (its audit row names the --tenant one if it exists).
+            let tenant = ctx.tenant_id_if_any().await?;
             let relay = Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default());
+            let what = "run the relay by hand";
             if *follow {
-                let (tx, rx) = tokio::sync::watch::channel(false);
-                let task = tokio::spawn(async move { relay.run(rx).await });
-                let _ = tokio::signal::ctrl_c().await;
-                let _ = tx.send(true);
-                let _ = task.await;
-                return Ok(());
+                return ctx
+                    .audited(
+                        tenant,
+                        "relay_outbox",
+                        rbac::OUTBOX_RELAY,
+                        what,
+                        async move || {
+                            let (tx, rx) = tokio::sync::watch::channel(false);
+                            let task = tokio::spawn(async move { relay.run(rx).await });
+                            let _ = tokio::signal::ctrl_c().await;
+                            let _ = tx.send(true);
+                            let _ = task.await;
+                            Ok(((), "relayed until interrupted".to_string()))
+                        },
+                    )
+                    .await;
             }
-            let pass = relay.drain().await?;
-            // What a running relay does every hour: forget the bookkeeping older than the
-            // retention (store/src/housekeeping.rs).
-            let pruned = relay.prune().await?;
+            let (pass, pruned) = ctx
+                .audited(
+                    tenant,
+                    "relay_outbox",
+                    rbac::OUTBOX_RELAY,
+                    what,
+                    async || {
+                        let pass = relay.drain().await?;
+                        // What a running relay does every hour: forget the bookkeeping older than
+                        // the retention (store/src/housekeeping.rs).
+                        let pruned = relay.prune().await?;
+                        let summary = format!(
+                            "delivered {}, dead-lettered {}, pruned {} + {}",
+                            pass.delivered, pass.dead_lettered, pruned.command_log, pruned.receipts
+                        );
+                        Ok(((pass, pruned), summary))
+                    },
+                )
+                .await?;
             let summary = serde_json::json!({
                 "delivered": pass.delivered,
                 "retried": pass.retried,
@@ -199,10 +250,16 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 .iter()
                 .map(|s| s.parse())
                 .collect::<Result<Vec<_>, DomainError>>()?;
-            let n = ctx
-                .store
-                .retry_dead_letters(if ids.is_empty() { None } else { Some(&ids) })
+            // A command like any other: permission outbox:retry (owners and admins), refused
+            // read-only, only this tenant's dead letters, one audit-log row either way.
+            let tenant = ctx.tenant().await?;
+            let applied = ctx
+                .execute(&tenant, Command::RetryDeadLetters { ids })
                 .await?;
+            let n = match applied.outcome {
+                Outcome::Requeued(n) => n,
+                _ => 0,
+            };
             emit(ctx.json, &serde_json::json!({ "requeued": n }), || {
                 format!("{n} dead letter(s) back in the queue")
             });
@@ -210,15 +267,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
         }
         OutboxCmd::Failed => {
             let tenant = ctx.tenant().await?;
-            let failed = ctx
-                .store
-                .list_events(&EventFilter {
-                    tenant_id: Some(tenant.id),
-                    status: Some("failed".into()),
-                    limit: 10_000,
-                    ..Default::default()
-                })
-                .await?;
+            let failed = ctx.reads.dead_letters(tenant.id, 10_000).await?;
             emit(ctx.json, &failed, || {
                 let rows: Vec<Vec<String>> = failed
                     .iter()

@@ -12,7 +12,7 @@ mod serve;
 mod staff;
 mod tenant;
 
-use crate::runtime::{ActionQueue, QueueError, QueueOptions};
+use crate::runtime::{ActionQueue, QueueError, QueueOptions, Reads};
 use clap::{Parser, Subcommand};
 use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, Tenant, TenantId};
 use rustok_store::{Applied, Store, StoreError};
@@ -172,12 +172,16 @@ impl CliError {
 /// What every command needs: the store, the action queue, the tenant and the actor.
 pub struct Ctx {
     pub store: Store,
+    /// Every read, authorized (`runtime::reads`): the CLI reads through nothing else.
+    pub reads: Reads,
     pub queue: ActionQueue,
     pub actor: Actor,
     pub json: bool,
     /// The database URL connected to (the audit reads it; shown redacted).
     pub db_url: String,
     pub read_only: bool,
+    /// This process's session in the audit log (`cli-<uuid>`).
+    pub session: String,
     tenant_slug: String,
 }
 
@@ -190,22 +194,30 @@ impl Ctx {
         };
         let store = Store::connect(&url).await?;
         // One CLI process is one session in the audit log.
+        let session = format!("cli-{}", uuid::Uuid::now_v7());
         let options = QueueOptions {
-            session: Some(format!("cli-{}", uuid::Uuid::now_v7())),
+            session: Some(session.clone()),
             audit_log: crate::security::audit_log_enabled(),
             ..QueueOptions::default()
         };
         let (queue, _worker) = ActionQueue::spawn(store.clone(), None, options);
         let mut actor = Actor::new(cli.actor.clone()).read_only(cli.read_only);
-        // For display only: the store resolves the role again in every transaction.
-        actor.role = store.staff_by_handle(&actor.handle).await?.map(|s| s.role);
+        // First use: on an installation with no staff yet, the acting handle becomes the
+        // owner (as its first command would make it). From then on an unknown or inactive
+        // handle is refused every command, reads included.
+        store.bootstrap_owner(&actor.handle).await?;
+        let reads = Reads::new(store.clone(), actor.handle.clone());
+        // For display only: the store resolves the role again in every transaction and read.
+        actor.role = Some(reads.role().await?);
         Ok(Ctx {
             store,
+            reads,
             queue,
             actor,
             json: cli.json,
             db_url: url,
             read_only: cli.read_only,
+            session,
             tenant_slug: cli.tenant.clone(),
         })
     }
@@ -242,19 +254,61 @@ impl Ctx {
             .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT).into())
     }
 
-    /// Refuses a read that needs `permission` unless the acting staff member's role grants
-    /// it. On an installation with no staff yet, the acting handle becomes the owner first
-    /// (as any first command would make it).
-    pub async fn require(
+    /// The tenant named by `--tenant` if it exists (never created): for deployment-wide work
+    /// such as relaying, whose audit row names it; the nil id when there is none.
+    pub async fn tenant_id_if_any(&self) -> Result<TenantId, CliError> {
+        Ok(self
+            .store
+            .tenant_by_slug(&self.tenant_slug)
+            .await?
+            .map_or(TenantId::from_uuid(uuid::Uuid::nil()), |t| t.id))
+    }
+
+    /// Runs `op` — work that is not a command but needs `permission` (running the relay by
+    /// hand, seeding in bulk) — after checking the acting member (refused in a read-only
+    /// session), with one audit-log row for the refusal or the outcome, as a command has.
+    pub async fn audited<T>(
         &self,
+        tenant: TenantId,
+        name: &str,
         permission: rustok_domain::Permission,
         what: &str,
-    ) -> Result<(), CliError> {
-        self.store.bootstrap_owner(&self.actor.handle).await?;
-        self.store
-            .authorize_read(&self.actor.handle, permission, what)
-            .await?;
-        Ok(())
+        op: impl AsyncFnOnce() -> Result<(T, String), CliError>,
+    ) -> Result<T, CliError> {
+        use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
+        let checked = self
+            .reads
+            .require_operation(permission, what, self.read_only)
+            .await;
+        let result = match checked {
+            Ok(_) => op().await,
+            Err(e) => Err(e.into()),
+        };
+        let (outcome, reason) = match &result {
+            Ok((_, summary)) => (AuditOutcome::Ok, Some(summary.clone())),
+            Err(CliError::Domain(d @ DomainError::PermissionDenied { .. })) => {
+                (AuditOutcome::Denied, Some(d.to_string()))
+            }
+            Err(CliError::Domain(d)) => (AuditOutcome::Refused, Some(d.to_string())),
+            Err(e) => (AuditOutcome::Error, Some(e.to_string())),
+        };
+        if crate::security::audit_log_enabled() {
+            let entry = AuditLogEntry {
+                seq: 0,
+                at: chrono::Utc::now(),
+                actor: self.actor.handle.clone(),
+                command: name.to_string(),
+                command_id: rustok_domain::CommandId::new_v7(),
+                tenant_id: tenant,
+                session: Some(self.session.clone()),
+                outcome,
+                reason,
+            };
+            if let Err(e) = self.store.append_audit(&entry).await {
+                tracing::warn!(error = %e, "cannot write the audit row of {name}");
+            }
+        }
+        result.map(|(t, _)| t)
     }
 
     /// Sends a command through the action queue and waits for the outcome.

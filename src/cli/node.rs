@@ -215,7 +215,7 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
         NodeCmd::Show { id } => {
             let id: NodeId = id.parse()?;
             let node = ctx
-                .store
+                .reads
                 .node(tenant.id, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("node", id))?;
@@ -236,7 +236,7 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
                 offset: *offset,
                 limit: (*limit).max(1),
             };
-            let page = ctx.store.list_nodes(tenant.id, &filter).await?;
+            let page = ctx.reads.nodes(tenant.id, &filter).await?;
             emit(ctx.json, &page.rows, || {
                 let rows: Vec<Vec<String>> = page
                     .rows
@@ -279,8 +279,8 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
         } => {
             let locale = opt::<Locale>(locale)?;
             let hits = ctx
-                .store
-                .search_nodes(tenant.id, query, locale.as_ref(), *limit)
+                .reads
+                .search(tenant.id, query, locale.as_ref(), *limit)
                 .await?;
             emit(ctx.json, &hits, || {
                 let rows: Vec<Vec<String>> = hits

@@ -163,7 +163,7 @@ pub async fn run(ctx: &Ctx, args: &ScriptArgs) -> Result<(), CliError> {
         let deadline = tokio::time::Instant::now() + Duration::from_millis(args.lease_ms) * 2;
         loop {
             r.drain().await?;
-            if ctx.store.outbox_counts().await?.pending == 0
+            if ctx.store.outbox_counts(None).await?.pending == 0
                 || tokio::time::Instant::now() > deadline
             {
                 break;

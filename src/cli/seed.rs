@@ -3,6 +3,7 @@
 
 use super::output::emit;
 use super::{CliError, Ctx};
+use rustok_domain::{Tenant, rbac};
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -13,45 +14,34 @@ pub async fn run(ctx: &Ctx, demo: bool, scale: Option<u64>) -> Result<(), CliErr
         ));
     }
     let tenant = ctx.tenant().await?;
-    let skus = crate::demo::ensure_products(&ctx.queue, &ctx.store, &tenant, &ctx.actor).await?;
+    // Seeding writes many rows at once (in bulk, without each command's own check), so the
+    // permission is checked before anything is written, and the run — or its refusal — is
+    // one audit-log row.
+    ctx.audited(
+        tenant.id,
+        "seed",
+        rbac::SEED,
+        "seed demo data",
+        async || seed(ctx, &tenant, scale).await,
+    )
+    .await
+}
+
+async fn seed(ctx: &Ctx, tenant: &Tenant, scale: Option<u64>) -> Result<((), String), CliError> {
+    let skus = crate::demo::ensure_products(&ctx.queue, &ctx.store, tenant, &ctx.actor).await?;
     let Some(n) = scale else {
-        let nodes = crate::demo::seed(&ctx.queue, &tenant, &ctx.actor).await?;
-        let orders = crate::demo::seed_orders(&ctx.queue, &tenant, &ctx.actor).await?;
+        let nodes = crate::demo::seed(&ctx.queue, tenant, &ctx.actor).await?;
+        let orders = crate::demo::seed_orders(&ctx.queue, tenant, &ctx.actor).await?;
         let summary =
             serde_json::json!({ "nodes": nodes, "orders": orders, "products": skus.len() });
-        emit(ctx.json, &summary, || {
-            format!(
-                "seeded {nodes} nodes, {} products and {orders} orders in tenant {}",
-                skus.len(),
-                tenant.slug
-            )
-        });
-        return Ok(());
+        let line = format!(
+            "seeded {nodes} nodes, {} products and {orders} orders in tenant {}",
+            skus.len(),
+            tenant.slug
+        );
+        emit(ctx.json, &summary, || line.clone());
+        return Ok(((), line));
     };
-    // The bulk path writes without going through each command's permission check, so it is
-    // allowed only to those who may do everything it does.
-    if ctx.actor.read_only {
-        return Err(CliError::Input(
-            "read-only session: seeding is disabled".into(),
-        ));
-    }
-    let staff = ctx.store.staff_by_handle(&ctx.actor.handle).await?;
-    match staff.as_ref().map(|s| (s.active, s.role)) {
-        Some((true, rustok_domain::rbac::Role::Owner | rustok_domain::rbac::Role::Admin)) => {}
-        _ => {
-            let who = staff.map_or_else(
-                || "an unknown staff member".to_string(),
-                |s| format!("{:?}", s.role).to_lowercase(),
-            );
-            return Err(rustok_domain::DomainError::PermissionDenied {
-                reason: format!(
-                    "{} ({who}) cannot seed data in bulk (owners and admins can)",
-                    ctx.actor.handle
-                ),
-            }
-            .into());
-        }
-    }
     let bar = std::io::stderr().is_terminal() && !ctx.json;
     let started = Instant::now();
     let report = ctx
@@ -84,16 +74,15 @@ pub async fn run(ctx: &Ctx, demo: bool, scale: Option<u64>) -> Result<(), CliErr
         "rows_per_second": (report.rows as f64 / secs.max(0.001)).round(),
         "events_per_second": (report.events as f64 / secs.max(0.001)).round(),
     });
-    emit(ctx.json, &summary, || {
-        format!(
-            "seeded {} nodes, {} orders and {} events ({} rows) in {secs:.1} s: {:.0} rows/s, {:.0} events/s",
-            report.nodes,
-            report.orders,
-            report.events,
-            report.rows,
-            report.rows as f64 / secs.max(0.001),
-            report.events as f64 / secs.max(0.001)
-        )
-    });
-    Ok(())
+    let line = format!(
+        "seeded {} nodes, {} orders and {} events ({} rows) in {secs:.1} s: {:.0} rows/s, {:.0} events/s",
+        report.nodes,
+        report.orders,
+        report.events,
+        report.rows,
+        report.rows as f64 / secs.max(0.001),
+        report.events as f64 / secs.max(0.001)
+    );
+    emit(ctx.json, &summary, || line.clone());
+    Ok(((), line))
 }

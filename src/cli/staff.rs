@@ -3,7 +3,7 @@
 use super::output::{cell, emit, table, time};
 use super::{CliError, Ctx};
 use clap::Subcommand;
-use rustok_domain::rbac::{Permission, Role};
+use rustok_domain::rbac::Role;
 use rustok_domain::staff::{Staff, StaffDraft};
 use rustok_domain::{Command, StaffId};
 use rustok_store::Outcome;
@@ -79,9 +79,7 @@ pub async fn run(ctx: &Ctx, cmd: &StaffCmd) -> Result<(), CliError> {
     let tenant = ctx.tenant().await?;
     let (command, verb) = match cmd {
         StaffCmd::List => {
-            ctx.require(Permission::new("staff", "read"), "list staff")
-                .await?;
-            let staff = ctx.store.staff_list().await?;
+            let staff = ctx.reads.staff().await?;
             emit(ctx.json, &staff, || {
                 let rows: Vec<Vec<String>> = staff
                     .iter()

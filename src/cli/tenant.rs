@@ -49,7 +49,7 @@ pub async fn run(ctx: &Ctx, cmd: &TenantCmd) -> Result<(), CliError> {
         }
         TenantCmd::List => {
             ctx.tenant().await.ok(); // make sure the default tenant exists on first use
-            let tenants = ctx.store.tenants().await?;
+            let tenants = ctx.reads.tenants().await?;
             emit(ctx.json, &tenants, || {
                 let rows: Vec<Vec<String>> = tenants
                     .iter()

@@ -8,7 +8,6 @@
 
 use super::Shared;
 use super::input::{Input, Parser};
-use crate::runtime::BusMsg;
 use crate::tui::Executor;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
@@ -194,13 +193,6 @@ pub(crate) async fn supervise(
     tracing::info!(session = %who, "SSH session ended");
 }
 
-fn bus_to_msg(m: BusMsg) -> Msg {
-    match m {
-        BusMsg::Event(e) => Msg::Event(e),
-        BusMsg::Lagged(n) => Msg::BusLagged(n),
-    }
-}
-
 fn to_msg(i: Input) -> Msg {
     match i {
         Input::Key(k) => Msg::Key(k),
@@ -269,14 +261,15 @@ async fn run(
         false,
         crate::tui::audit::interval(),
     );
-    let mut exec = Executor {
-        store: shared.store.clone(),
-        queue: shared.queue.clone(),
+    let mut exec = Executor::new(
+        shared.store.clone(),
+        shared.queue.clone(),
         actor,
-        tenant: shared.tenant.clone(),
+        spec.role,
+        shared.tenant.clone(),
         tx,
         audit,
-    };
+    );
     for fx in app.init() {
         exec.run(fx);
     }
@@ -350,7 +343,7 @@ async fn run(
                 )));
             }
             Some(m) = replies.recv() => msgs.push(m),
-            Some(m) = sub.recv() => msgs.push(bus_to_msg(m)),
+            Some(m) = sub.recv() => msgs.extend(exec.admit(m)),
             Ok(()) = health.changed() => msgs.push(Msg::DatabaseStatus(health.borrow_and_update().clone())),
             _ = ticker.tick(), if app.is_busy() => msgs.push(Msg::Tick),
             _ = clock.tick() => msgs.push(Msg::Clock(chrono::Utc::now())),
@@ -359,7 +352,7 @@ async fn run(
             msgs.push(m);
         }
         while let Some(m) = sub.try_recv() {
-            msgs.push(bus_to_msg(m));
+            msgs.extend(exec.admit(m));
         }
         for m in msgs {
             if let Msg::TenantSwitched(Ok(t)) = &m {

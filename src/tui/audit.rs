@@ -4,8 +4,9 @@
 //! staff or tenant change, and re-runs the audit when `AuditInput::fingerprint()` changed.
 //! Every run (manual or automatic) is permission-checked in the store (`audit:run`).
 
+use crate::runtime::Reads;
+use rustok_domain::Actor;
 use rustok_domain::audit::AuditReport;
-use rustok_domain::{Actor, Permission};
 use rustok_store::{Store, StoreError};
 use rustok_ui::{AuditTrigger, Failure, Msg, ReportFormat};
 use std::sync::{Arc, Mutex};
@@ -58,14 +59,9 @@ fn failure(e: StoreError) -> Failure {
 
 /// Checks the permission, collects the input and runs the audit of `tenant`.
 async fn audit(store: &Store, actor: &Actor, tenant: &str) -> Result<AuditReport, StoreError> {
-    store
-        .authorize_read(
-            &actor.handle,
-            Permission::new("audit", "run"),
-            "run the security audit",
-        )
+    let input = Reads::new(store.clone(), actor.handle.clone())
+        .audit_input(store.url(), actor.read_only)
         .await?;
-    let input = crate::security::collect(store, store.url(), actor.read_only).await?;
     Ok(AuditReport::run(&input, Some(tenant), chrono::Utc::now()))
 }
 
@@ -193,14 +189,9 @@ impl AuditMonitor {
     /// The new report if the audit input changed since `w`.
     async fn recheck(&self, w: &Watched) -> Result<Option<AuditReport>, StoreError> {
         let i = &self.inner;
-        i.store
-            .authorize_read(
-                &i.actor.handle,
-                Permission::new("audit", "run"),
-                "run the security audit",
-            )
+        let input = Reads::new(i.store.clone(), i.actor.handle.clone())
+            .audit_input(i.store.url(), i.actor.read_only)
             .await?;
-        let input = crate::security::collect(&i.store, i.store.url(), i.actor.read_only).await?;
         if input.fingerprint() == w.fingerprint {
             return Ok(None);
         }

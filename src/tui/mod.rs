@@ -7,11 +7,11 @@ pub mod audit;
 mod effects;
 pub mod terminal;
 
-pub use effects::{Executor, query_store};
+pub use effects::Executor;
 
 use crate::cli::{CliError, DEFAULT_TENANT};
 use crate::runtime::bus::Subscription;
-use crate::runtime::{ActionQueue, Bus, BusMsg, QueueOptions, Relay, RelayConfig};
+use crate::runtime::{ActionQueue, Bus, QueueOptions, Relay, RelayConfig};
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -179,7 +179,10 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     // Two indexed lookups (tenant by slug, staff by handle): the only queries before the first
     // frame, and neither grows with the data.
     let tenant = open_tenant(&store, &queue, &opts.tenant, &actor).await?;
-    let role = store.staff_by_handle(&opts.actor).await?.map(|s| s.role);
+    // Every read goes through the session's authorized reads; an unknown or inactive staff
+    // member gets no console at all (one line, exit 1).
+    let reads = crate::runtime::Reads::new(store.clone(), opts.actor.clone());
+    let role = reads.role().await?;
     let sub = bus.subscribe();
 
     let mut guard = terminal::Guard::enter()
@@ -194,11 +197,9 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     let session = Session {
         tenant: tenant.clone(),
         actor: opts.actor.clone(),
-        role: role.map_or_else(|| "unknown".to_string(), |r| r.to_string()),
+        role: role.to_string(),
         database: store.url().to_string(),
-        read_only: opts.read_only
-            || config.read_only
-            || role == Some(rustok_domain::rbac::Role::Support),
+        read_only: opts.read_only || config.read_only || role == rustok_domain::rbac::Role::Support,
     };
     let session_read_only = session.read_only;
     let mut app = App::new(session, &config, keymap, themes, size);
@@ -216,14 +217,15 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     );
     // A read-only session's commands are refused by the store too, not only by the keys the
     // console offers (as over SSH).
-    let exec = Executor {
-        store: store.clone(),
+    let exec = Executor::new(
+        store.clone(),
         queue,
-        actor: actor.read_only(session_read_only),
+        actor.read_only(session_read_only),
+        role,
         tenant,
-        tx: tx.clone(),
+        tx.clone(),
         audit,
-    };
+    );
     // A deliberate panic after the first frame, to check from outside that a panic restores
     // the terminal (tests/terminal_restore.rs; docs/RELIABILITY.md). Off unless set.
     let debug_panic = std::env::var("RUSTOK_DEBUG_PANIC").ok();
@@ -407,7 +409,7 @@ where
                 None => return Ok(()),
             },
             Some(m) = rx.recv() => msgs.push(m),
-            Some(m) = sub.recv() => msgs.push(bus_to_msg(m)),
+            Some(m) = sub.recv() => msgs.extend(exec.admit(m)),
             _ = ticker.tick(), if app.is_busy() => msgs.push(Msg::Tick),
             _ = clock.tick() => msgs.push(Msg::Clock(chrono::Utc::now())),
         }
@@ -418,7 +420,7 @@ where
             msgs.push(m);
         }
         while let Some(m) = sub.try_recv() {
-            msgs.push(bus_to_msg(m));
+            msgs.extend(exec.admit(m));
         }
         for m in msgs.drain(..) {
             match &m {
@@ -446,13 +448,6 @@ fn to_msg(e: Event) -> Option<Msg> {
         Event::Paste(s) => Some(Msg::Paste(s)),
         Event::Resize(w, h) => Some(Msg::Resize(w, h)),
         _ => None,
-    }
-}
-
-fn bus_to_msg(m: BusMsg) -> Msg {
-    match m {
-        BusMsg::Event(e) => Msg::Event(e),
-        BusMsg::Lagged(n) => Msg::BusLagged(n),
     }
 }
 

@@ -98,7 +98,7 @@ impl Store {
             })
             .collect();
 
-        let counts = self.outbox_counts().await?;
+        let counts = self.outbox_counts(None).await?;
         let stale_pending = outbox::Entity::find()
             .filter(outbox::Column::Status.eq("pending"))
             .filter(outbox::Column::OccurredAt.lt(now - Duration::minutes(5)))

@@ -344,26 +344,17 @@ impl Store {
             .await
     }
 
-    /// Puts dead letters back in the queue (all of them, or those with the given ids).
-    pub async fn retry_dead_letters(&self, ids: Option<&[EventId]>) -> Result<u64, StoreError> {
-        let mut q = outbox::Entity::update_many()
-            .col_expr(outbox::Column::Status, PENDING.into())
-            .col_expr(outbox::Column::Attempts, 0.into())
-            .col_expr(outbox::Column::NextAttemptMs, 0i64.into())
-            .filter(outbox::Column::Status.eq(FAILED));
-        if let Some(ids) = ids {
-            q = q.filter(outbox::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())));
-        }
-        self.in_transaction(async |w: &Tx<'_>| Ok(q.exec(w).await?.rows_affected))
-            .await
-    }
-
-    /// Pending / dispatched / failed counts.
-    pub async fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+    /// Pending / dispatched / failed counts: of one tenant's events, or of all.
+    pub async fn outbox_counts(
+        &self,
+        tenant: Option<rustok_domain::TenantId>,
+    ) -> Result<OutboxCounts, StoreError> {
         let count = |s: &'static str| {
-            outbox::Entity::find()
-                .filter(outbox::Column::Status.eq(s))
-                .count(&self.db)
+            let mut q = outbox::Entity::find().filter(outbox::Column::Status.eq(s));
+            if let Some(t) = tenant {
+                q = q.filter(outbox::Column::TenantId.eq(t.as_uuid()));
+            }
+            q.count(&self.db)
         };
         Ok(OutboxCounts {
             pending: count(PENDING).await?,
@@ -409,4 +400,23 @@ impl Store {
             .one(&self.db)
             .await?)
     }
+}
+
+/// Puts a tenant's dead letters back in the queue (all of them, or those with the given ids),
+/// inside a command's transaction (`Command::RetryDeadLetters`). Returns how many.
+pub(crate) async fn requeue_dead_letters_in(
+    txn: &impl ConnectionTrait,
+    tenant: rustok_domain::TenantId,
+    ids: &[EventId],
+) -> Result<u64, StoreError> {
+    let mut q = outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, PENDING.into())
+        .col_expr(outbox::Column::Attempts, 0.into())
+        .col_expr(outbox::Column::NextAttemptMs, 0i64.into())
+        .filter(outbox::Column::Status.eq(FAILED))
+        .filter(outbox::Column::TenantId.eq(tenant.as_uuid()));
+    if !ids.is_empty() {
+        q = q.filter(outbox::Column::Id.is_in(ids.iter().map(|i| i.as_uuid())));
+    }
+    Ok(q.exec(txn).await?.rows_affected)
 }

@@ -133,6 +133,9 @@ pub struct EventFilter {
     pub newest_first: bool,
     /// At most this many (oldest first); 0 means 1000.
     pub limit: u64,
+    /// Only events of these types (what the reader may see, `rbac::Role::readable_event_types`);
+    /// `None` for every type.
+    pub event_types: Option<Vec<&'static str>>,
 }
 
 impl Store {
@@ -246,7 +249,8 @@ impl Store {
         })
     }
 
-    /// Stored events, oldest first. Pass a tenant to see only that tenant's events.
+    /// Stored events, oldest first (newest first with `newest_first`). Pass a tenant to see only
+    /// that tenant's events, and the types the reader may see in `event_types`.
     pub async fn list_events(&self, filter: &EventFilter) -> Result<Vec<StoredEvent>, StoreError> {
         let mut q = outbox::Entity::find();
         if let Some(t) = filter.tenant_id {
@@ -264,13 +268,23 @@ impl Store {
         if let Some(s) = &filter.status {
             q = q.filter(outbox::Column::Status.eq(s.as_str()));
         }
+        if let Some(s) = filter.before_seq {
+            q = q.filter(outbox::Column::Seq.lt(s));
+        }
+        if let Some(types) = &filter.event_types {
+            q = q.filter(outbox::Column::EventType.is_in(types.iter().copied()));
+        }
         let limit = if filter.limit == 0 {
             1000
         } else {
-            filter.limit
+            filter.limit.min(i64::MAX as u64)
         };
-        q.order_by_asc(outbox::Column::Seq)
-            .limit(limit)
+        let q = if filter.newest_first {
+            q.order_by_desc(outbox::Column::Seq)
+        } else {
+            q.order_by_asc(outbox::Column::Seq)
+        };
+        q.limit(limit)
             .all(&self.db)
             .await?
             .into_iter()

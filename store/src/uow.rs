@@ -278,6 +278,16 @@ async fn execute_in(
                 events: envelopes,
             })
         }
+        Command::RetryDeadLetters { ids } => {
+            let (_, tenant) = crate::staff::authorize_with_tenant(txn, env, now).await?;
+            tenant.ok_or_else(|| DomainError::not_found("tenant", env.tenant_id))?;
+            let n = outbox::requeue_dead_letters_in(txn, env.tenant_id, ids).await?;
+            Ok(Applied {
+                command_id: env.id,
+                outcome: Outcome::Requeued(n),
+                events: Vec::new(),
+            })
+        }
         command => {
             // RBAC and the tenant in one query.
             let (_, tenant) = crate::staff::authorize_with_tenant(txn, env, now).await?;

@@ -37,6 +37,18 @@ impl Cli {
         }
     }
 
+    /// A CLI on a fresh PostgreSQL database, or `None` (after printing why) when no server is
+    /// set. For `#[test]` functions (it runs its own runtime to create the database).
+    pub fn postgres() -> Option<Cli> {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let db = rt.block_on(TestDb::postgres())?;
+        Some(Cli {
+            db,
+            data: tempfile::tempdir().expect("temp dir"),
+            env: Vec::new(),
+        })
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
         c.args(["--db", &self.db.url])

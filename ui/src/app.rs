@@ -1094,8 +1094,10 @@ impl App {
                 match (self.events.mode, self.events.selected_dead_letter()) {
                     (EventsMode::DeadLetters, Some(d)) => {
                         let event = d.envelope.id;
-                        let id = self.request(Pending::Retry);
-                        vec![Effect::RetryDeadLetters(id, Some(event))]
+                        self.dispatch(
+                            Pending::Retry,
+                            Command::RetryDeadLetters { ids: vec![event] },
+                        )
                     }
                     _ => {
                         self.info("open the dead letters (D) and select one to retry; :retry re-queues all");
@@ -1616,8 +1618,7 @@ impl App {
                 }
                 self.tab = Tab::Events;
                 self.events.mode = EventsMode::DeadLetters;
-                let id = self.request(Pending::Retry);
-                vec![Effect::RetryDeadLetters(id, None)]
+                self.dispatch(Pending::Retry, Command::RetryDeadLetters { ids: vec![] })
             }
             "publish" => self.on_action(Action::Publish),
             "unpublish" => self.on_action(Action::Unpublish),
@@ -1749,11 +1750,6 @@ impl App {
                 self.events.on_history(rows);
                 vec![]
             }
-            (Pending::Retry, QueryResult::Retried(n)) => {
-                self.info(format!("{n} dead letter(s) back in the queue"));
-                self.events.dead = None;
-                self.load(Pending::DeadLetters, Query::DeadLetters)
-            }
             (Pending::AuditLog(filter), QueryResult::AuditLog(page, tenants)) => {
                 if filter != self.audit.log_query {
                     return vec![];
@@ -1832,6 +1828,13 @@ impl App {
         }
         match result {
             Ok(applied) => {
+                if let (Pending::Retry, Outcome::Requeued(n)) = (&p, &applied.outcome) {
+                    self.info(format!("{n} dead letter(s) back in the queue"));
+                    self.events.dead = None;
+                    let mut fx = self.refresh_all();
+                    fx.extend(self.load(Pending::DeadLetters, Query::DeadLetters));
+                    return fx;
+                }
                 let node = match applied.outcome {
                     Outcome::Node(n) => Some(n),
                     _ => None,

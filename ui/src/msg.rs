@@ -10,9 +10,7 @@ use rustok_domain::read::{
     Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
     StoredEvent,
 };
-use rustok_domain::{
-    Command, DomainError, EventId, Locale, NodeId, OrderId, Staff, Tenant, TenantId,
-};
+use rustok_domain::{Command, DomainError, Locale, NodeId, OrderId, Staff, Tenant, TenantId};
 use std::sync::Arc;
 
 /// Identifies one request so its reply finds the place that asked.
@@ -87,8 +85,6 @@ pub enum QueryResult {
     Products(Page<StockRow>),
     Events(Vec<StoredEvent>),
     OrderStats(OrderStats),
-    /// How many dead letters went back in the queue.
-    Retried(u64),
     /// A page of the audit log with the slugs of the tenants it mentions.
     AuditLog(Page<AuditLogEntry>, Vec<(TenantId, String)>),
     Staff(Vec<Staff>),
@@ -204,9 +200,6 @@ pub enum Effect {
     Load(RequestId, Query),
     /// Switch the session to another tenant (the runtime resolves and confirms it).
     SwitchTenant(String),
-    /// Put dead letters back in the outbox queue (one, or all of the tenant's); answered
-    /// with `QueryResult::Retried`.
-    RetryDeadLetters(RequestId, Option<EventId>),
     /// Run the security audit of the session's tenant now (answered with `Msg::Audit`);
     /// from then on the runtime keeps watching for changes and re-runs it on its own.
     RunAudit,

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::KeyCode;
 use rustok_domain::Command;
 use rustok_domain::DomainError;
 use rustok_domain::commerce::OrderStatus;
-use rustok_domain::read::Outcome;
+use rustok_domain::read::{Applied, Outcome};
 use rustok_ui::{Failure, Msg};
 use support::*;
 
@@ -273,7 +273,26 @@ fn dead_letters_can_be_retried() {
     assert!(screen.contains("search-index: connection refused"));
     insta::assert_snapshot!(screen);
     h.chars("R");
-    assert_eq!(h.retried, vec![Some(h.stored[2].envelope.id)]);
+    // Re-driving is a command through the action queue (owners and admins, audited).
+    let (id, command) = h
+        .dispatched
+        .last()
+        .cloned()
+        .expect("a command was dispatched");
+    assert_eq!(
+        command,
+        Command::RetryDeadLetters {
+            ids: vec![h.stored[2].envelope.id]
+        }
+    );
+    h.send(Msg::Outcome(
+        id,
+        Ok(Applied {
+            command_id: rustok_domain::CommandId::new_v7(),
+            outcome: Outcome::Requeued(1),
+            events: vec![],
+        }),
+    ));
     assert!(h.screen().contains("1 dead letter(s) back in the queue"));
 }
 

@@ -125,7 +125,6 @@ pub struct Harness {
     /// Commands the app dispatched and nobody answered yet.
     pub dispatched: Vec<(RequestId, Command)>,
     /// Dead letters the app asked to retry.
-    pub retried: Vec<Option<EventId>>,
     pub staff: Vec<Staff>,
     pub audit_log: Vec<AuditLogEntry>,
     /// The report `Effect::RunAudit` is answered with (`None`: the run is denied as for an
@@ -177,7 +176,6 @@ impl Harness {
             stored: Vec::new(),
             term: Terminal::new(TestBackend::new(W, H)).expect("terminal"),
             dispatched: Vec::new(),
-            retried: Vec::new(),
             staff: Vec::new(),
             audit_log: Vec::new(),
             report: None,
@@ -449,13 +447,6 @@ impl Harness {
                         )))));
                     }
                     Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
-                    Effect::RetryDeadLetters(id, event) => {
-                        self.retried.push(event);
-                        next.extend(
-                            self.app
-                                .update(Msg::Loaded(id, Ok(QueryResult::Retried(1)))),
-                        );
-                    }
                     Effect::SwitchTenant(_) | Effect::Quit => {}
                 }
             }

@@ -1,0 +1,492 @@
+//! Every read, authorized in one place. The CLI, the console and each SSH session read a
+//! tenant's data only through [`Reads`]: each method checks the acting staff member (an
+//! unknown or inactive handle is refused everything) and the permission of what it reads, as
+//! a command is checked against the permission of what it changes. Events are read by the rule
+//! of the aggregate they belong to (`rbac::event_read_permission`): an editor, refused
+//! `order:read`, sees no order, payment or stock event in any list, tail, history, dead-letter
+//! view or inspector — the store filters them out of the query, and [`EventGate`] out of the
+//! live stream.
+//!
+//! The role is loaded again for every read (one primary-key lookup), so a role change or a
+//! deactivation takes effect at the next read, in every session.
+
+use rustok_domain::audit::AuditLogEntry;
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::rbac::{self, Permission, Role};
+use rustok_domain::read::{
+    NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
+};
+use rustok_domain::{Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId};
+use rustok_domain::{commerce::Order, commerce::Product, content::Node};
+use rustok_store::{
+    EventFilter, NodeFilter, OrderFilter, ProductFilter, Store, StoreError, StoredEvent,
+};
+use rustok_ui::{Coverage, Query, QueryResult};
+
+fn p(resource: &'static str, action: &'static str) -> Permission {
+    Permission::new(resource, action)
+}
+
+/// The read side of one session (a CLI process, a console, an SSH session): its staff member's
+/// reads, each authorized.
+#[derive(Clone)]
+pub struct Reads {
+    store: Store,
+    handle: String,
+}
+
+/// Which live events a session may see: those its role may read. Built from the role at one
+/// moment; sessions build it again when a staff event arrives (a role may have changed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventGate {
+    role: Option<Role>,
+}
+
+impl EventGate {
+    /// A gate that admits nothing (an unknown or deactivated member).
+    pub const CLOSED: EventGate = EventGate { role: None };
+
+    pub fn for_role(role: Role) -> EventGate {
+        EventGate { role: Some(role) }
+    }
+
+    pub fn admits(&self, e: &EventEnvelope) -> bool {
+        self.role.is_some_and(|r| r.can_read_event(&e.event_type))
+    }
+
+    /// Must the gate be built again after `e`? (Staff events may change the reader's role.)
+    pub fn stale_after(e: &EventEnvelope) -> bool {
+        e.aggregate_type == "staff"
+    }
+}
+
+impl Reads {
+    pub fn new(store: Store, handle: impl Into<String>) -> Reads {
+        Reads {
+            store,
+            handle: handle.into(),
+        }
+    }
+
+    pub fn handle(&self) -> &str {
+        &self.handle
+    }
+
+    /// The acting member's role; an unknown or inactive handle is refused (every read).
+    pub async fn role(&self) -> Result<Role, StoreError> {
+        self.require(p("tenant", "read"), "read").await
+    }
+
+    /// The acting member's role if it grants `permission`; a one-line denial otherwise, e.g.
+    /// `editor cannot read orders (needs order:read)`.
+    pub async fn require(&self, permission: Permission, what: &str) -> Result<Role, StoreError> {
+        self.store
+            .authorize_read(&self.handle, permission, what)
+            .await
+    }
+
+    /// The gate for this member's live events (closed if the member is unknown or inactive).
+    pub async fn gate(&self) -> EventGate {
+        match self.require(p("event", "read"), "read events").await {
+            Ok(role) => EventGate::for_role(role),
+            Err(_) => EventGate::CLOSED,
+        }
+    }
+
+    /// May the member do what `permission` guards? For operations that are not commands
+    /// (running the relay by hand): refused in a read-only session too.
+    pub async fn require_operation(
+        &self,
+        permission: Permission,
+        what: &str,
+        read_only: bool,
+    ) -> Result<Role, StoreError> {
+        let role = self.role().await?;
+        if read_only {
+            return Err(rustok_domain::DomainError::denied(format!(
+                "read-only session cannot {what} (needs {permission}; start without --read-only)"
+            ))
+            .into());
+        }
+        rbac::check_permission(role, permission, what)?;
+        Ok(role)
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        self.require(p("tenant", "read"), "read tenants").await?;
+        self.store.tenants().await
+    }
+
+    pub async fn nodes(
+        &self,
+        tenant: TenantId,
+        filter: &NodeFilter,
+    ) -> Result<Page<NodeSummary>, StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        self.store.list_nodes(tenant, filter).await
+    }
+
+    pub async fn node(&self, tenant: TenantId, id: NodeId) -> Result<Option<Node>, StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        self.store.node(tenant, id).await
+    }
+
+    pub async fn search(
+        &self,
+        tenant: TenantId,
+        text: &str,
+        locale: Option<&Locale>,
+        limit: u64,
+    ) -> Result<Vec<SearchHit>, StoreError> {
+        self.require(p("content", "read"), "search content").await?;
+        self.store.search_nodes(tenant, text, locale, limit).await
+    }
+
+    pub async fn locale_coverage(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(u64, Vec<(Locale, u64)>), StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        self.store.locale_coverage(tenant).await
+    }
+
+    pub async fn products(
+        &self,
+        tenant: TenantId,
+        filter: &ProductFilter,
+    ) -> Result<Page<StockRow>, StoreError> {
+        self.require(p("product", "read"), "read products").await?;
+        self.store.list_products(tenant, filter).await
+    }
+
+    pub async fn product(
+        &self,
+        tenant: TenantId,
+        id: ProductId,
+    ) -> Result<Option<Product>, StoreError> {
+        self.require(p("product", "read"), "read products").await?;
+        self.store.product(tenant, id).await
+    }
+
+    pub async fn product_by_sku(
+        &self,
+        tenant: TenantId,
+        sku: &str,
+    ) -> Result<Option<Product>, StoreError> {
+        self.require(p("product", "read"), "read products").await?;
+        self.store.product_by_sku(tenant, sku).await
+    }
+
+    pub async fn orders(
+        &self,
+        tenant: TenantId,
+        filter: &OrderFilter,
+    ) -> Result<Page<OrderSummary>, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        self.store.list_orders(tenant, filter).await
+    }
+
+    pub async fn order(&self, tenant: TenantId, id: OrderId) -> Result<Option<Order>, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        self.store.order(tenant, id).await
+    }
+
+    /// An order's events, oldest first (every one of them is an order or payment event).
+    pub async fn order_events(
+        &self,
+        tenant: TenantId,
+        id: OrderId,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        self.store.order_events(tenant, id).await
+    }
+
+    pub async fn order_stats(&self, tenant: TenantId) -> Result<OrderStats, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        let midnight = chrono::Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_else(chrono::Utc::now);
+        self.store.order_stats(tenant, midnight).await
+    }
+
+    /// Stored events of one tenant that the member may read: `filter.tenant_id` is set to
+    /// `tenant` and `filter.event_types` to the member's readable types (intersected with any
+    /// types the caller asked for).
+    pub async fn events(
+        &self,
+        tenant: TenantId,
+        mut filter: EventFilter,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let role = self.require(p("event", "read"), "read events").await?;
+        filter.tenant_id = Some(tenant);
+        if let Some(readable) = role.readable_event_types() {
+            filter.event_types = Some(match filter.event_types.take() {
+                Some(asked) => asked.into_iter().filter(|t| readable.contains(t)).collect(),
+                None => readable,
+            });
+        }
+        // Asking for one type the member may not read is asking for nothing.
+        if let Some(t) = &filter.event_type
+            && !role.can_read_event(t)
+        {
+            return Ok(Vec::new());
+        }
+        self.store.list_events(&filter).await
+    }
+
+    /// The tenant's dead letters the member may read.
+    pub async fn dead_letters(
+        &self,
+        tenant: TenantId,
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.events(
+            tenant,
+            EventFilter {
+                status: Some("failed".into()),
+                limit,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// Delivery counts of one tenant's events.
+    pub async fn outbox_counts(&self, tenant: TenantId) -> Result<OutboxCounts, StoreError> {
+        self.require(p("event", "read"), "read events").await?;
+        self.store.outbox_counts(Some(tenant)).await
+    }
+
+    /// Staff members, without password hashes.
+    pub async fn staff(&self) -> Result<Vec<Staff>, StoreError> {
+        self.require(p("staff", "read"), "list staff").await?;
+        let mut staff = self.store.staff_list().await?;
+        for s in &mut staff {
+            s.password_hash = None;
+        }
+        Ok(staff)
+    }
+
+    pub async fn audit_log(
+        &self,
+        offset: u64,
+        limit: u64,
+        filter: &str,
+    ) -> Result<Page<AuditLogEntry>, StoreError> {
+        self.require(p("audit", "read"), "read the audit log")
+            .await?;
+        self.store
+            .audit_log_matching(offset, limit.clamp(1, 10_000), filter)
+            .await
+    }
+
+    /// What the security audit reads (`audit:run`): the store's facts, the database URL
+    /// (`url`, shown redacted), file modes and settings.
+    pub async fn audit_input(
+        &self,
+        url: &str,
+        read_only: bool,
+    ) -> Result<rustok_domain::audit::AuditInput, StoreError> {
+        self.require(p("audit", "run"), "run the security audit")
+            .await?;
+        crate::security::collect(&self.store, url, read_only).await
+    }
+
+    /// Answers one of the console's queries (local and SSH alike).
+    pub async fn query(&self, tenant: TenantId, query: Query) -> Result<QueryResult, StoreError> {
+        Ok(match query {
+            Query::Nodes {
+                status,
+                kind,
+                offset,
+                limit,
+            } => QueryResult::Nodes(
+                self.nodes(
+                    tenant,
+                    &NodeFilter {
+                        status,
+                        kind,
+                        locale: None,
+                        offset,
+                        limit,
+                    },
+                )
+                .await?,
+            ),
+            Query::Node(id) => QueryResult::Node(self.node(tenant, id).await?),
+            Query::Search { text, limit } => {
+                QueryResult::Search(self.search(tenant, &text, None, limit).await?)
+            }
+            Query::Tenants => QueryResult::Tenants(self.tenants().await?),
+            Query::LocaleCoverage => {
+                let (total_nodes, locales) = self.locale_coverage(tenant).await?;
+                QueryResult::LocaleCoverage(Coverage {
+                    total_nodes,
+                    locales,
+                })
+            }
+            Query::OutboxCounts => QueryResult::OutboxCounts(
+                self.outbox_counts(tenant).await?,
+                self.store.oldest_pending_at().await?,
+            ),
+            Query::Orders {
+                status,
+                offset,
+                limit,
+            } => QueryResult::Orders(
+                self.orders(
+                    tenant,
+                    &OrderFilter {
+                        status: Some(status),
+                        offset,
+                        limit,
+                        ..Default::default()
+                    },
+                )
+                .await?,
+            ),
+            Query::Order(id) => {
+                let order = self.order(tenant, id).await?;
+                let events = if order.is_some() {
+                    self.order_events(tenant, id).await?
+                } else {
+                    Vec::new()
+                };
+                QueryResult::Order(order, events)
+            }
+            Query::Products {
+                low_only,
+                offset,
+                limit,
+            } => QueryResult::Products(
+                self.products(
+                    tenant,
+                    &ProductFilter {
+                        low_only,
+                        offset,
+                        limit,
+                    },
+                )
+                .await?,
+            ),
+            Query::EventHistory { before_seq, limit } => QueryResult::Events(
+                self.events(
+                    tenant,
+                    EventFilter {
+                        before_seq,
+                        newest_first: true,
+                        limit,
+                        ..Default::default()
+                    },
+                )
+                .await?,
+            ),
+            Query::DeadLetters => QueryResult::Events(self.dead_letters(tenant, 10_000).await?),
+            Query::OrderStats => QueryResult::OrderStats(self.order_stats(tenant).await?),
+            Query::AuditLog {
+                offset,
+                limit,
+                filter,
+            } => {
+                let page = self.audit_log(offset, limit, &filter).await?;
+                let tenants = self
+                    .store
+                    .tenants()
+                    .await?
+                    .into_iter()
+                    .map(|t| (t.id, t.slug))
+                    .collect();
+                QueryResult::AuditLog(page, tenants)
+            }
+            Query::Staff => QueryResult::Staff(self.staff().await?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustok_domain::commerce::OrderStatus;
+    use rustok_domain::rbac::Role;
+    use rustok_domain::staff::StaffDraft;
+    use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, OrderId, StaffId};
+
+    /// Orders are refused here: a session (local or over SSH, both answer queries
+    /// here) as an editor is denied them and the order figures; a manager is not; the stock
+    /// list stays readable to both.
+    #[tokio::test]
+    async fn orders_are_read_only_with_order_read() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let tenant = TenantId::new_v7();
+        let owner = Actor::new("owner");
+        let run = |command: Command| CommandEnvelope::new(tenant, owner.clone(), command);
+        store
+            .execute(
+                &run(Command::CreateTenant {
+                    id: tenant,
+                    slug: "acme".into(),
+                    name: "Acme".into(),
+                    default_locale: "en".parse::<Locale>().unwrap(),
+                }),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        for (handle, role) in [("ed", Role::Editor), ("mo", Role::Manager)] {
+            let draft = StaffDraft {
+                id: StaffId::new_v7(),
+                handle: handle.into(),
+                display_name: None,
+                role,
+                ssh_keys: vec![],
+                mfa_enabled: false,
+            };
+            store
+                .execute(&run(Command::AddStaff(draft)), chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        let order_queries = || {
+            [
+                Query::Orders {
+                    status: OrderStatus::Pending,
+                    offset: 0,
+                    limit: 10,
+                },
+                Query::Order(OrderId::new_v7()),
+                Query::OrderStats,
+            ]
+        };
+        for q in order_queries() {
+            match Reads::new(store.clone(), "ed")
+                .query(tenant, q.clone())
+                .await
+            {
+                Err(StoreError::Domain(DomainError::PermissionDenied { reason })) => {
+                    assert_eq!(reason, "editor cannot read orders (needs order:read)")
+                }
+                other => panic!("{q:?} as an editor: {other:?}"),
+            }
+            assert!(
+                Reads::new(store.clone(), "mo")
+                    .query(tenant, q.clone())
+                    .await
+                    .is_ok(),
+                "{q:?} as a manager"
+            );
+        }
+        let stock = Query::Products {
+            low_only: false,
+            offset: 0,
+            limit: 10,
+        };
+        assert!(
+            Reads::new(store.clone(), "ed")
+                .query(tenant, stock)
+                .await
+                .is_ok()
+        );
+    }
+}
