@@ -8,6 +8,7 @@
 use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
 use clap::{ArgGroup, Subcommand};
+use rustok_domain::IdRef;
 use rustok_domain::commerce::{InventoryPolicy, Order, OrderDraft, OrderStatus, ProductDraft};
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
@@ -15,7 +16,7 @@ use rustok_domain::{
     Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
     Tenant, VariantId,
 };
-use rustok_store::{OrderFilter, Outcome, ProductFilter};
+use rustok_store::{IdKind, OrderFilter, Outcome, ProductFilter};
 
 #[derive(Debug, Subcommand)]
 pub enum ProductCmd {
@@ -247,22 +248,39 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
     }
 }
 
+/// A product by UUID, by SKU (exact), or by the short id screens show — in that order, so a
+/// SKU that happens to be hex digits is still found as a SKU.
 async fn find_product(ctx: &Ctx, tenant: &Tenant, id_or_sku: &str) -> Result<Product, CliError> {
     if let Ok(id) = id_or_sku.parse::<ProductId>()
         && let Some(p) = ctx.reads.product(tenant.id, id).await?
     {
         return Ok(p);
     }
-    ctx.reads
+    if let Some(p) = ctx
+        .reads
         .product_by_sku(tenant.id, id_or_sku.trim())
         .await?
-        .ok_or_else(|| {
-            DomainError::not_found(
-                "product",
-                format!("with id or sku {}", printable(id_or_sku)),
-            )
-            .into()
-        })
+    {
+        return Ok(p);
+    }
+    if matches!(id_or_sku.parse::<IdRef>(), Ok(IdRef::Suffix(_))) {
+        let id = ctx
+            .reads
+            .resolve_id(tenant.id, IdKind::Product, id_or_sku)
+            .await?;
+        if let Some(p) = ctx
+            .reads
+            .product(tenant.id, ProductId::from_uuid(id))
+            .await?
+        {
+            return Ok(p);
+        }
+    }
+    Err(DomainError::not_found(
+        "product",
+        format!("with id or sku {}", printable(id_or_sku)),
+    )
+    .into())
 }
 
 pub async fn run_inventory(ctx: &Ctx, cmd: &InventoryCmd) -> Result<(), CliError> {
@@ -309,11 +327,11 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .collect::<Result<_, _>>()?,
         }),
         OrderCmd::Confirm { id } => Command::ConfirmOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             expected_version: None,
         },
         OrderCmd::Pay { id, card_token } => Command::PayOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             card_token: card_token.clone(),
         },
         OrderCmd::Ship {
@@ -321,17 +339,19 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             carrier,
             tracking,
         } => Command::ShipOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             carrier: carrier.clone(),
             tracking: tracking.clone(),
         },
-        OrderCmd::Deliver { id } => Command::DeliverOrder { id: id.parse()? },
+        OrderCmd::Deliver { id } => Command::DeliverOrder {
+            id: ctx.order_id(&tenant, id).await?,
+        },
         OrderCmd::Cancel { id, reason } => Command::CancelOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             reason: reason.clone(),
         },
         OrderCmd::Show { id } => {
-            let id: OrderId = id.parse()?;
+            let id = ctx.order_id(&tenant, id).await?;
             let order = ctx
                 .reads
                 .order(tenant.id, id)
@@ -369,7 +389,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             return list_orders(ctx, &tenant, &filter).await;
         }
         OrderCmd::Events { id } => {
-            let id: OrderId = id.parse()?;
+            let id = ctx.order_id(&tenant, id).await?;
             if ctx.reads.order(tenant.id, id).await?.is_none() {
                 return Err(DomainError::not_found("order", id).into());
             }

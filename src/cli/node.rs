@@ -5,7 +5,7 @@ use rustok_domain::content::{
     BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, TranslationInput,
 };
 use rustok_domain::text::printable;
-use rustok_domain::{Command, DomainError, Locale, NodeId};
+use rustok_domain::{Command, DomainError, Locale, NodeId, Tenant};
 use rustok_store::{NodeFilter, Outcome};
 use std::path::PathBuf;
 
@@ -176,7 +176,7 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             format,
             expect_version,
         } => Command::UpdateNode {
-            id: id.parse()?,
+            id: ctx.node_id(&tenant, id).await?,
             patch: NodePatch {
                 locale: opt(locale)?,
                 title: title.clone(),
@@ -197,7 +197,7 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             format,
             expect_version,
         } => Command::TranslateNode {
-            id: id.parse()?,
+            id: ctx.node_id(&tenant, id).await?,
             input: TranslationInput {
                 locale: locale.parse()?,
                 title: title.clone(),
@@ -208,12 +208,12 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             },
             expected_version: *expect_version,
         },
-        NodeCmd::Publish(a) => status(a, NodeAction::Publish)?,
-        NodeCmd::Unpublish(a) => status(a, NodeAction::Unpublish)?,
-        NodeCmd::Archive(a) => status(a, NodeAction::Archive)?,
-        NodeCmd::Restore(a) => status(a, NodeAction::Restore)?,
+        NodeCmd::Publish(a) => status(ctx, &tenant, a, NodeAction::Publish).await?,
+        NodeCmd::Unpublish(a) => status(ctx, &tenant, a, NodeAction::Unpublish).await?,
+        NodeCmd::Archive(a) => status(ctx, &tenant, a, NodeAction::Archive).await?,
+        NodeCmd::Restore(a) => status(ctx, &tenant, a, NodeAction::Restore).await?,
         NodeCmd::Show { id } => {
-            let id: NodeId = id.parse()?;
+            let id = ctx.node_id(&tenant, id).await?;
             let node = ctx
                 .reads
                 .node(tenant.id, id)
@@ -321,9 +321,14 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
     Ok(())
 }
 
-fn status(a: &StatusArgs, action: NodeAction) -> Result<Command, CliError> {
+async fn status(
+    ctx: &Ctx,
+    tenant: &Tenant,
+    a: &StatusArgs,
+    action: NodeAction,
+) -> Result<Command, CliError> {
     Ok(Command::ChangeNodeStatus {
-        id: a.id.parse()?,
+        id: ctx.node_id(tenant, &a.id).await?,
         action,
         expected_version: a.expect_version,
     })

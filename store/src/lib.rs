@@ -29,7 +29,7 @@ pub use feed::{CHANNEL as OUTBOX_CHANNEL, FeedCursor, Follower, Listener};
 pub use housekeeping::{PRUNE_CHUNK, Pruned};
 pub use outbox::{DeliveryReport, Receipt, RelayBatch};
 pub use pool::PoolSettings;
-pub use repo::{EventFilter, NodeFilter};
+pub use repo::{EventFilter, IdKind, NodeFilter};
 pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,

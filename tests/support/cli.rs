@@ -109,3 +109,26 @@ impl Cli {
         err
     }
 }
+
+/// Generates `NAME::sqlite` and `NAME::postgres` from `fn NAME(cli: Cli)`; the PostgreSQL one
+/// says it was skipped when `RUSTOK_TEST_POSTGRES_URL` is not set.
+#[macro_export]
+macro_rules! cli_on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name($crate::support::cli::Cli::new());
+                }
+
+                #[test]
+                fn postgres() {
+                    if let Some(cli) = $crate::support::cli::Cli::postgres() {
+                        super::$name(cli);
+                    }
+                }
+            }
+        )+
+    };
+}
