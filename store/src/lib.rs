@@ -237,18 +237,22 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration: each in one transaction with its bookkeeping row,
+    /// one process at a time (see `migration::apply`), so a process killed at any point
+    /// leaves a database the next start migrates, and processes starting together on a new
+    /// database wait for each other.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        // Asked without writing first: `up` creates its bookkeeping table even when nothing is
-        // pending, which a database that refuses writes (a standby, a database set
-        // `default_transaction_read_only`) refuses, and then not even reads would work.
+        // Asked without writing first: migrating creates the bookkeeping table even when
+        // nothing is pending, which a database that refuses writes (a standby, a database set
+        // `default_transaction_read_only`, a read-only file) refuses, and then not even reads
+        // would work. What is pending is asked again under the migration lock.
         if migration::Migrator::get_pending_migrations_read_only(&self.db)
             .await?
             .is_empty()
         {
             return Ok(());
         }
-        migration::Migrator::up(&self.db, None).await?;
+        migration::apply(&self.db).await?;
         Ok(())
     }
 
