@@ -96,7 +96,7 @@ fn refused_commands_change_nothing() {
             ],
             "version conflict",
         ),
-        (vec!["node", "show", "not-a-uuid"], "not a valid id"),
+        (vec!["node", "show", "not-a-uuid"], "is not an id"),
         (vec!["--tenant", "nope", "node", "list"], "tenant"),
     ] {
         let err = cli.refused(&args);

@@ -257,7 +257,7 @@ fn refused_orders_exit_1_with_a_reason_and_change_nothing() {
             vec!["order", "create", "--item", "MUG:1", "--customer", "nobody"],
             "not a valid email",
         ),
-        (vec!["order", "confirm", "not-a-uuid"], "not a valid id"),
+        (vec!["order", "confirm", "not-a-uuid"], "is not an id"),
     ] {
         let err = cli.refused(&args);
         assert!(err.contains(reason), "{args:?}: {err}");
