@@ -391,3 +391,57 @@ fn invalid_utf8_written_into_the_database_by_another_tool() {
         "Still fine",
     ]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16, item 8: slugs no longer lose letters.
+
+/// "Café one" typed precomposed (NFC) became `caf-one`, the same title decomposed (NFD)
+/// `cafe-one`, and "Ωmega" `mega`. Titles are normalized (NFKC) and transliterated: both
+/// forms give `cafe-one`, so the second is a duplicate slug in the same locale; other
+/// scripts keep their letters; emoji-only titles keep the fallback.
+#[test]
+fn slug_of_nfc_and_nfd_titles_is_equal() {
+    Run::on_both_backends(|cli| {
+        let create = |title: &str, locale: &str| {
+            cli.cmd(&[
+                "node", "create", "--kind", "article", "--title", title, "--locale", locale,
+                "--json",
+            ])
+            .output()
+            .unwrap()
+        };
+        let slug = |out: &Output| -> String {
+            assert!(out.status.success(), "{}", stderr(out));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["translations"][0]["slug"].as_str().unwrap().to_string()
+        };
+        let nfc = "Caf\u{e9} one";
+        let nfd = "Cafe\u{301} one";
+        assert_eq!(slug(&create(nfc, "en")), "cafe-one");
+        assert_eq!(slug(&create(nfd, "fr")), "cafe-one");
+        let dup = create(nfd, "en");
+        assert_eq!(dup.status.code(), Some(1));
+        assert!(
+            stderr(&dup).contains("slug 'cafe-one' in locale en already exists"),
+            "{}",
+            stderr(&dup)
+        );
+        assert_eq!(slug(&create("Ωmega", "en")), "omega");
+        assert_eq!(slug(&create("Привет мир", "ru")), "privet-mir");
+        assert!(slug(&create("🦀✨", "en")).starts_with("article-"));
+        // Product handles follow the same rule.
+        let p = cli.json(&[
+            "product",
+            "create",
+            "--sku",
+            "OM",
+            "--title",
+            "Ωmega Café",
+            "--price",
+            "1",
+            "--currency",
+            "USD",
+        ]);
+        assert_eq!(p["translations"][0]["handle"], "omega-cafe");
+    });
+}

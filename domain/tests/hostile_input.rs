@@ -458,3 +458,101 @@ fn megabyte_inputs() {
         .to_string();
     assert!(e.contains("too large") && e.chars().count() < 200, "{e}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: slugs that lost letters (item 8).
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Titles that look alike get one slug: the NFC, NFD, NFKC and NFKD forms of any text
+    /// slugify the same.
+    #[test]
+    fn slug_is_the_same_for_every_normalization_form(title in prop_oneof![
+        hostile(),
+        "[a-zA-Zàéîõüçñßøåæœ ΩωΑαЖжПпрмиет北京한국어ﬁ０-９Ａ-Ｚ\u{301}\u{308}\u{303}-]{0,40}",
+    ]) {
+        use unicode_normalization::UnicodeNormalization;
+        let nfc: String = title.nfc().collect();
+        let expected = content::slugify(&nfc);
+        for other in [title.nfd().collect::<String>(), title.nfkc().collect(), title.nfkd().collect()] {
+            prop_assert_eq!(content::slugify(&other), expected.clone(), "{:?} vs {:?}", nfc, other);
+        }
+        if let Some(slug) = expected {
+            prop_assert!(content::validate_slug(&slug).is_ok(), "{slug:?}");
+        }
+    }
+}
+
+fn node_with_title(title: &str) -> Node {
+    let draft = NodeDraft {
+        id: NodeId::from_uuid(Uuid::from_u128(0xabcdef12)),
+        kind: NodeKind::Article,
+        locale: en(),
+        title: title.into(),
+        slug: None,
+        excerpt: None,
+        body: String::new(),
+        format: BodyFormat::Markdown,
+    };
+    Node::create(tenant_id(), draft, "editor", now()).unwrap().0
+}
+
+fn mug_draft(stock: i64, policy: InventoryPolicy) -> ProductDraft {
+    ProductDraft {
+        id: ProductId::from_uuid(Uuid::from_u128(3)),
+        variant_id: VariantId::from_uuid(Uuid::from_u128(4)),
+        locale: en(),
+        title: "Mug".into(),
+        handle: None,
+        status: None,
+        sku: "MUG".into(),
+        variant_title: None,
+        price: Money::new(100, Currency::USD),
+        inventory_policy: policy,
+        stock,
+        low_stock_threshold: None,
+    }
+}
+
+/// "Café one" typed precomposed (NFC) and decomposed (NFD, `e` + U+0301) look the same and
+/// get the same slug, `cafe-one`; letters of other scripts are transliterated, not dropped.
+#[test]
+fn slug_of_nfc_and_nfd_titles_is_equal() {
+    let nfc = "Caf\u{e9} one";
+    let nfd = "Cafe\u{301} one";
+    assert_ne!(nfc, nfd);
+    for title in [nfc, nfd] {
+        assert_eq!(
+            content::slugify(title).as_deref(),
+            Some("cafe-one"),
+            "{title:?}"
+        );
+        assert_eq!(node_with_title(title).translations[0].slug, "cafe-one");
+    }
+    for (title, slug) in [
+        ("Ωmega", "omega"),
+        ("Привет мир", "privet-mir"),
+        ("Straße & Æsop", "strasse-aesop"),
+        ("Ｒｕｓｔ ﬁle", "rust-file"),
+        ("Crème Brûlée — 2024", "creme-brulee-2024"),
+        ("q\u{303}uiet", "quiet"),
+    ] {
+        assert_eq!(content::slugify(title).as_deref(), Some(slug), "{title:?}");
+    }
+    // Emoji and symbols only: no slug, so the node gets the kind-and-id fallback, as before.
+    assert_eq!(content::slugify("🦀 ✨ ★"), None);
+    assert_eq!(
+        node_with_title("🦀🦀").translations[0].slug,
+        "article-abcdef12"
+    );
+    // Product handles are derived by the same function.
+    for title in [nfd, nfc] {
+        let d = ProductDraft {
+            title: title.into(),
+            ..mug_draft(1, InventoryPolicy::Deny)
+        };
+        let (p, _) = Product::create(tenant_id(), d, now()).unwrap();
+        assert_eq!(p.translations[0].handle, "cafe-one");
+    }
+}

@@ -336,6 +336,8 @@ mod tests {
         let now = Utc::now();
         let t = TenantId::new_v7();
         let (p, _) = Product::create(t, draft("Футболка", "F-1", "1"), now).unwrap();
+        assert_eq!(p.source().unwrap().handle, "futbolka", "transliterated");
+        let (p, _) = Product::create(t, draft("☕ ✨", "F-2", "1"), now).unwrap();
         assert!(p.source().unwrap().handle.starts_with("product-"));
         let mut d = draft("Shirt", "S-1", "1");
         d.handle = Some("my-shirt".into());
