@@ -393,6 +393,197 @@ fn invalid_utf8_written_into_the_database_by_another_tool() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Issue 16, item 5: numbers out of range are usage errors (exit 2), never panics.
+
+/// `node list --limit 18446744073709551615` panicked in sea-query's binder (`TryFromIntError`)
+/// on both backends; so did `order list`, `product list`, `events list` and `audit log
+/// --offset`. Every numeric argument now has a range: out of it, clap refuses with exit 2
+/// and names the range.
+#[test]
+fn huge_limit_is_a_usage_error_not_a_panic() {
+    const HUGE: &str = "18446744073709551615";
+    const I64_MAX: &str = "9223372036854775807";
+    let cli = Run::new();
+    let cases: &[&[&str]] = &[
+        &["node", "list", "--limit", HUGE],
+        &["node", "list", "--limit", "0"],
+        &["node", "list", "--offset", HUGE],
+        &["node", "search", "x", "--limit", HUGE],
+        &["product", "list", "--limit", HUGE],
+        &["product", "list", "--offset", HUGE],
+        &["order", "list", "--limit", HUGE],
+        &["order", "list", "--offset", HUGE],
+        &["order", "search", "--sku", "X", "--limit", HUGE],
+        &["events", "list", "--limit", HUGE],
+        &["events", "tail", "--last", HUGE],
+        &["audit", "log", "--offset", HUGE],
+        &["audit", "log", "--limit", "10001"],
+        &["seed", "--demo", "--scale", HUGE],
+        &["seed", "--demo", "--scale", "0"],
+        &["script", "--lease-ms", HUGE],
+        &["script", "--lease-ms", "0"],
+        &[
+            "node",
+            "update",
+            "x",
+            "--title",
+            "t",
+            "--expect-version",
+            "0",
+        ],
+        &["node", "publish", "x", "--expect-version=-1"],
+        &[
+            "node",
+            "translate",
+            "x",
+            "--locale",
+            "fr",
+            "--title",
+            "t",
+            "--expect-version",
+            HUGE,
+        ],
+        &[
+            "product",
+            "create",
+            "--sku",
+            "X",
+            "--price",
+            "1",
+            "--currency",
+            "USD",
+            "--stock",
+            I64_MAX,
+        ],
+        &[
+            "product",
+            "create",
+            "--sku",
+            "X",
+            "--price",
+            "1",
+            "--currency",
+            "USD",
+            "--low-stock",
+            "-1",
+        ],
+        &["inventory", "adjust", "X", "--by", "-9223372036854775808"],
+    ];
+    for args in cases {
+        let out = cli.run(args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: invalid value '")
+                && (first.contains(" is not in ") || first.contains("too large")),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    // The edges of the ranges are accepted, on both backends (the store takes any window).
+    Run::on_both_backends(|cli| {
+        cli.json(&["node", "create", "--kind", "article", "--title", "One"]);
+        for args in [
+            &["node", "list", "--limit", "1000000", "--offset", I64_MAX][..],
+            &["product", "list", "--limit", "1000000", "--offset", I64_MAX][..],
+            &["order", "list", "--limit", "1000000", "--offset", I64_MAX][..],
+            &["order", "search", "--sku", "X", "--limit", "1000000"][..],
+            &["node", "search", "One", "--limit", "1000000"][..],
+            &["audit", "log", "--limit", "10000", "--offset", I64_MAX][..],
+        ] {
+            let out = cli.run(&[args, &["--json"]].concat());
+            assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        }
+        assert_eq!(
+            cli.json(&["node", "list", "--limit", "1000000"])
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            !cli.json(&["events", "list", "--limit", "1000000"])
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+    });
+}
+
+/// The store's own list methods take any `u64` window (a caller other than the CLI, say a
+/// future API, cannot panic them either): values above `i64::MAX` are read as "all".
+async fn store_lists_take_any_window(app: support::TestApp) {
+    use rustok_store::{EventFilter, NodeFilter, OrderFilter, ProductFilter};
+    app.create_node(support::fixtures::draft("Window"))
+        .await
+        .unwrap();
+    let t = app.tenant.id;
+    for (offset, limit) in [(u64::MAX, u64::MAX), (0, u64::MAX), (i64::MAX as u64, 1)] {
+        let nodes = app
+            .store
+            .list_nodes(
+                t,
+                &NodeFilter {
+                    offset,
+                    limit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(nodes.total, 1);
+        assert_eq!(nodes.rows.len(), usize::from(offset == 0));
+        app.store
+            .list_products(
+                t,
+                &ProductFilter {
+                    offset,
+                    limit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        app.store
+            .list_orders(
+                t,
+                &OrderFilter {
+                    offset,
+                    limit,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        app.store
+            .audit_log_matching(offset, limit, "")
+            .await
+            .unwrap();
+        let events = app
+            .store
+            .list_events(&EventFilter {
+                tenant_id: Some(t),
+                limit,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(!events.is_empty());
+        let hits = app
+            .store
+            .search_nodes(t, "Window", None, limit)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 1);
+        app.store.feed_head(Some(t), limit).await.unwrap();
+    }
+}
+
+on_both_backends!(store_lists_take_any_window);
+
+// ---------------------------------------------------------------------------------------------
 // Issue 16, item 8: slugs no longer lose letters.
 
 /// "Café one" typed precomposed (NFC) became `caf-one`, the same title decomposed (NFD)

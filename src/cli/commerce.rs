@@ -64,9 +64,10 @@ pub enum ProductCmd {
         /// Only SKUs at or below their low-stock threshold
         #[arg(long)]
         low: bool,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
     },
     /// Show a product by id or by SKU
@@ -136,9 +137,10 @@ pub enum OrderCmd {
         /// pending, confirmed, paid, shipped, delivered or cancelled
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
     },
     /// Find orders by SKU, customer or status (every criterion given must hold)
@@ -150,7 +152,8 @@ pub enum OrderCmd {
         customer: Option<String>,
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
     /// The events of an order and the stock moves it caused, oldest first

@@ -80,7 +80,7 @@ pub enum NodeCmd {
         #[arg(long)]
         format: Option<String>,
         /// Refuse the edit unless the node is at this version
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
         expect_version: Option<i64>,
     },
     /// Add or replace a translation
@@ -98,7 +98,7 @@ pub enum NodeCmd {
         body: BodyArgs,
         #[arg(long)]
         format: Option<String>,
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
         expect_version: Option<i64>,
     },
     /// draft → published
@@ -119,9 +119,10 @@ pub enum NodeCmd {
         kind: Option<String>,
         #[arg(long)]
         locale: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
     },
     /// Full-text search over titles, excerpts and bodies
@@ -129,7 +130,8 @@ pub enum NodeCmd {
         query: String,
         #[arg(long)]
         locale: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        /// Matches to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
 }
@@ -137,7 +139,7 @@ pub enum NodeCmd {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     id: String,
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     expect_version: Option<i64>,
 }
 

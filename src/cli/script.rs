@@ -33,7 +33,8 @@ pub struct ScriptArgs {
     #[arg(long)]
     relay: bool,
     /// How long the relay's claims are leased (a killed process's claims expire after this)
-    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    #[arg(long, default_value_t = 30_000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LEASE_MS))]
     lease_ms: u64,
     /// Add two consumers that log every hand-over to DIR/crash-a.log and DIR/crash-b.log
     #[arg(long, value_name = "DIR")]
