@@ -14,7 +14,7 @@ pub struct BodyArgs {
     /// Body text
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
-    /// Read the body from a UTF-8 file
+    /// Read the body from a UTF-8 file (`/dev/stdin` for a pipe), at most 4,000,000 bytes
     #[arg(long, value_name = "FILE")]
     body_file: Option<PathBuf>,
 }
@@ -27,15 +27,7 @@ impl BodyArgs {
         let Some(path) = &self.body_file else {
             return Ok(None);
         };
-        let bytes = std::fs::read(path)
-            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-        String::from_utf8(bytes).map(Some).map_err(|e| {
-            CliError::Input(format!(
-                "{} is not valid UTF-8 (first bad byte at offset {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ))
-        })
+        crate::input::read_text(path, crate::input::MAX_BODY_BYTES as u64, "body file").map(Some)
     }
 }
 
