@@ -17,13 +17,13 @@ pub enum EventsCmd {
         /// Only events of this type, e.g. node.published
         #[arg(long = "type", value_name = "T")]
         event_type: Option<String>,
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
     /// Follow new events until interrupted (one JSON object per line with --json)
     Tail {
         /// Also print this many of the latest events first
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_LIST_LIMIT))]
         last: u64,
     },
 }

@@ -102,7 +102,7 @@ pub enum Cmd {
         #[arg(long)]
         demo: bool,
         /// N nodes and N orders with their events, written in bulk
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=rustok_store::MAX_BULK_SEED))]
         scale: Option<u64>,
     },
     /// Read commands from stdin, acknowledge each after it committed (the crash driver's mode)

@@ -22,7 +22,7 @@ mod staff;
 mod uow;
 mod writes;
 
-pub use bulk::BulkReport;
+pub use bulk::{BulkReport, MAX_BULK_SEED};
 pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
 pub use feed::{CHANNEL as OUTBOX_CHANNEL, FeedCursor, Follower, Listener};

@@ -105,6 +105,14 @@ pub(crate) async fn load_tenant(
         .transpose()
 }
 
+/// A row count or offset as SQL takes it: both backends bind `LIMIT` and `OFFSET` as a
+/// signed 64-bit integer, and sea-query's binder panics on a `u64` above `i64::MAX`. Every
+/// window a caller asks for goes through this, so no value can panic a list (a window that
+/// large is as good as "all of them").
+pub(crate) fn sql_window(n: u64) -> u64 {
+    n.min(i64::MAX as u64)
+}
+
 /// Which nodes a list shows, and which window of them.
 #[derive(Debug, Clone, Default)]
 pub struct NodeFilter {
@@ -264,8 +272,8 @@ impl Store {
         let rows = q
             .order_by_desc(node::Column::UpdatedAt)
             .order_by_desc(node::Column::Id)
-            .offset(filter.offset)
-            .limit(limit)
+            .offset(sql_window(filter.offset))
+            .limit(sql_window(limit))
             .all(&self.db)
             .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -351,7 +359,7 @@ impl Store {
         } else {
             q.order_by_asc(outbox::Column::Seq)
         };
-        q.limit(limit)
+        q.limit(sql_window(limit))
             .all(&self.db)
             .await?
             .into_iter()
