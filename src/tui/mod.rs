@@ -175,11 +175,13 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
         },
     );
     let actor = Actor::new(opts.actor.clone());
-    // Two indexed lookups (tenant by slug, staff by handle): the only queries before the first
-    // frame, and neither grows with the data.
+    // The tenant by slug, the staff count (first use) and the member by handle: the only
+    // queries before the first frame, none of which grows with the data.
     let tenant = open_tenant(&store, &queue, &opts.tenant, &actor).await?;
     // Every read goes through the session's authorized reads; an unknown or inactive staff
     // member gets no console at all (one line, exit 1).
+    // (On an installation with no staff yet the first handle becomes the owner, as in the CLI.)
+    store.bootstrap_owner(&opts.actor).await?;
     let reads = crate::runtime::Reads::new(store.clone(), opts.actor.clone());
     let role = reads.role().await?;
     let sub = bus.subscribe();
