@@ -439,3 +439,23 @@ fn short_ids_that_screens_show_are_accepted_by_every_id_argument(cli: Cli) {
             .contains("is not an id (a UUID, or the last 8 hex digits the screens show)")
     );
 }
+
+/// Pool timeouts from the environment: a value past a day is refused in one line (it used to
+/// overflow the driver's deadline arithmetic and panic).
+#[test]
+fn huge_pool_timeouts_are_refused_not_a_panic() {
+    for var in [
+        "RUSTOK_DB_ACQUIRE_TIMEOUT",
+        "RUSTOK_DB_CONNECT_TIMEOUT",
+        "RUSTOK_DB_IDLE_TIMEOUT",
+    ] {
+        for value in ["18446744073709551615", "9223372036854775807", "0"] {
+            let cli = Cli::with_env(&[(var, value)]);
+            let err = cli.refused(&["node", "list"]);
+            assert!(
+                err.contains(&format!("{var} must be between 1 and 86400")),
+                "{var}={value}: {err}"
+            );
+        }
+    }
+}

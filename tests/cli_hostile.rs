@@ -818,6 +818,8 @@ fn huge_limit_is_a_usage_error_not_a_panic() {
             "-1",
         ],
         &["inventory", "adjust", "X", "--by", "-9223372036854775808"],
+        &["serve", "--ssh", "127.0.0.1:1", "--idle-timeout", HUGE],
+        &["serve", "--ssh", "127.0.0.1:1", "--idle-timeout", I64_MAX],
     ];
     for args in cases {
         let out = cli.run(args);

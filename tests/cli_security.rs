@@ -315,6 +315,7 @@ fn staff_add_with_an_ssh_key_and_list() {
 }
 
 cli_on_both_backends!(
+    processes_starting_together_on_a_new_database_make_one_owner,
     order_and_customer_data_do_not_reach_an_editor_or_an_unknown_handle,
     dead_letter_redrive_is_for_owners_and_admins_refused_read_only_and_audited,
     outbox_relay_needs_a_permission_and_is_refused_read_only,
@@ -467,7 +468,12 @@ fn dead_letter_redrive_is_for_owners_and_admins_refused_read_only_and_audited(cl
             ("su", "denied")
         ]
         .map(|(a, o)| (a.to_string(), o.to_string())),
-        "newest first; an unknown handle is refused before a session opens"
+        "newest first"
+    );
+    // An unknown handle is refused before a session opens: recorded under what it typed.
+    assert_eq!(
+        audit_rows(&cli, "outbox retry"),
+        [("mallory".to_string(), "denied".to_string())]
     );
 }
 
@@ -555,4 +561,55 @@ fn a_refused_bulk_seed_writes_nothing_and_is_audited(cli: Cli) {
         audit_rows(&cli, "seed")[0],
         ("owner".to_string(), "ok".to_string())
     );
+}
+
+/// First use: several processes starting at once on a new database, each as another handle,
+/// make exactly one owner; the others are refused as unknown staff members.
+fn processes_starting_together_on_a_new_database_make_one_owner(cli: Cli) {
+    // Four new databases: a race that wins half the time does not pass four times running.
+    let pg = cli.db.is_postgres();
+    one_owner(&cli);
+    for _ in 0..3 {
+        let fresh = if pg {
+            Cli::postgres().unwrap()
+        } else {
+            Cli::new()
+        };
+        one_owner(&fresh);
+    }
+}
+
+fn one_owner(cli: &Cli) {
+    let children: Vec<_> = ["a1", "b2", "c3", "d4", "e5", "f6"]
+        .into_iter()
+        .map(|h| {
+            cli.cmd(&["--as", h, "--json", "tenant", "list"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start rustok")
+        })
+        .collect();
+    let mut owners = Vec::new();
+    for (c, h) in children
+        .into_iter()
+        .zip(["a1", "b2", "c3", "d4", "e5", "f6"])
+    {
+        let out = c.wait_with_output().unwrap();
+        if out.status.success() {
+            owners.push(h);
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("unknown staff member"), "{h}: {err}");
+        }
+    }
+    assert_eq!(
+        owners.len(),
+        1,
+        "exactly one process became the owner: {owners:?}"
+    );
+    let staff = cli.json(&["--as", owners[0], "staff", "list"]);
+    let staff = staff.as_array().unwrap();
+    assert_eq!(staff.len(), 1, "one staff member: {staff:?}");
+    assert_eq!(staff[0]["role"], "owner");
 }

@@ -85,10 +85,10 @@ pub async fn run(ctx: &Ctx, cmd: &AuditCmd) -> Result<(), CliError> {
                     if ctx.json {
                         eprintln!("{line}");
                     } else {
-                        println!("{line}");
+                        super::output::out(&line);
                     }
                 }
-                None => println!("{}", text.trim_end()),
+                None => super::output::out(text.trim_end()),
             }
             Ok(())
         }

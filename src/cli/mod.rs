@@ -110,6 +110,34 @@ pub enum Cmd {
     Script(script::ScriptArgs),
 }
 
+/// A subcommand as typed, for the audit log: `outbox retry`, `node create`, `seed`.
+fn command_path(cmd: &Cmd) -> String {
+    fn verb(c: &impl std::fmt::Debug) -> String {
+        let text = format!("{c:?}");
+        let word: String = text.chars().take_while(|c| c.is_alphanumeric()).collect();
+        word.to_lowercase()
+    }
+    let (group, inner) = match cmd {
+        Cmd::Tenant(c) => ("tenant", verb(c)),
+        Cmd::Node(c) => ("node", verb(c)),
+        Cmd::Product(c) => ("product", verb(c)),
+        Cmd::Inventory(c) => ("inventory", verb(c)),
+        Cmd::Order(c) => ("order", verb(c)),
+        Cmd::Events(c) => ("events", verb(c)),
+        Cmd::Outbox(c) => ("outbox", verb(c)),
+        Cmd::Staff(c) => ("staff", verb(c)),
+        Cmd::Audit(c) => ("audit", verb(c)),
+        Cmd::Serve(_) => ("serve", String::new()),
+        Cmd::Seed { .. } => ("seed", String::new()),
+        Cmd::Script(_) => ("script", String::new()),
+    };
+    if inner.is_empty() {
+        group.to_string()
+    } else {
+        format!("{group} {inner}")
+    }
+}
+
 /// What to print for an argument error (or `--help` / `--version`), and the exit code.
 /// Errors quote the offending argument, which may hold control characters
 /// (`rustok $'\e[2J'`): every line is made terminal-safe, and the text is plain (no colour
@@ -189,7 +217,9 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    pub async fn open(cli: &Cli) -> Result<Ctx, CliError> {
+    /// Connects and checks the acting member. `command` names what is about to run
+    /// (`outbox retry`) for the audit row of a refusal.
+    pub async fn open(cli: &Cli, command: &str) -> Result<Ctx, CliError> {
         let url = match &cli.db {
             Some(u) => u.clone(),
             None => crate::config::default_db_url()
@@ -211,7 +241,38 @@ impl Ctx {
         store.bootstrap_owner(&actor.handle).await?;
         let reads = Reads::new(store.clone(), actor.handle.clone());
         // For display only: the store resolves the role again in every transaction and read.
-        actor.role = Some(reads.role().await?);
+        match reads.role().await {
+            Ok(role) => actor.role = Some(role),
+            Err(e) => {
+                // An unknown or inactive member's attempt is recorded like a denied command.
+                if let rustok_store::StoreError::Domain(d @ DomainError::PermissionDenied { .. }) =
+                    &e
+                    && crate::security::audit_log_enabled()
+                {
+                    let tenant = store
+                        .tenant_by_slug(&cli.tenant)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map_or(TenantId::from_uuid(uuid::Uuid::nil()), |t| t.id);
+                    let entry = rustok_domain::audit::AuditLogEntry {
+                        seq: 0,
+                        at: chrono::Utc::now(),
+                        actor: actor.handle.clone(),
+                        command: command.to_string(),
+                        command_id: rustok_domain::CommandId::new_v7(),
+                        tenant_id: tenant,
+                        session: Some(session.clone()),
+                        outcome: rustok_domain::audit::AuditOutcome::Denied,
+                        reason: Some(d.to_string()),
+                    };
+                    if let Err(e) = store.append_audit(&entry).await {
+                        tracing::warn!(error = %e, "cannot write the audit row of a refused session");
+                    }
+                }
+                return Err(e.into());
+            }
+        }
         Ok(Ctx {
             store,
             reads,
@@ -372,7 +433,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Cmd::Serve(args) = command {
         return serve::run(&cli, args).await;
     }
-    let ctx = Ctx::open(&cli).await?;
+    let ctx = Ctx::open(&cli, &command_path(command)).await?;
     match command {
         Cmd::Tenant(c) => tenant::run(&ctx, c).await,
         Cmd::Node(c) => node::run(&ctx, c).await,

@@ -9,15 +9,23 @@ use serde::Serialize;
 pub fn emit<T: Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
         match serde_json::to_string_pretty(value) {
-            Ok(s) => println!("{}", json_safe(&s)),
+            Ok(s) => out(&json_safe(&s)),
             Err(e) => eprintln!("error: cannot encode the result as JSON: {e}"),
         }
     } else {
         let text = human();
         if !text.is_empty() {
-            println!("{}", text.trim_end_matches('\n'));
+            out(text.trim_end_matches('\n'));
         }
     }
+}
+
+/// Writes one result to stdout. A reader that went away (`rustok … | head`) ends the output
+/// quietly: the command's work is done, and `println!` would panic on the broken pipe.
+pub fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{text}").and_then(|()| stdout.flush());
 }
 
 /// JSON text that is also terminal-safe: serde_json escapes only C0 controls inside strings;

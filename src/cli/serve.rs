@@ -16,8 +16,8 @@ pub struct ServeArgs {
     /// Most console sessions open at once
     #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_sessions: u32,
-    /// Close a session after this many seconds without input
-    #[arg(long, default_value_t = 1800, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Close a session after this many seconds without input (at most a week)
+    #[arg(long, default_value_t = 1800, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub idle_timeout: u64,
     /// Input bytes per second a session may send (bursts up to 16x); the excess is dropped
     #[arg(long, default_value_t = 16384, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(64..))]

@@ -23,6 +23,9 @@ pub(crate) const PARAMS: [(&str, &str); 5] = [
     ("idle_timeout", "RUSTOK_DB_IDLE_TIMEOUT"),
 ];
 
+/// The longest timeout a pool setting takes: one day.
+pub const MAX_TIMEOUT_SECS: u64 = 86_400;
+
 /// How the pool is sized and how long it waits.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PoolSettings {
@@ -79,12 +82,24 @@ impl PoolSettings {
                         StoreError::Config(format!("{source} must be between 1 and 4294967295"))
                     })
             };
+            // Timeouts: 1 second to a day (a larger value overflowed the driver's deadline
+            // arithmetic and panicked).
+            let secs = || {
+                (1..=MAX_TIMEOUT_SECS)
+                    .contains(&n)
+                    .then(|| Duration::from_secs(n))
+                    .ok_or_else(|| {
+                        StoreError::Config(format!(
+                            "{source} must be between 1 and {MAX_TIMEOUT_SECS} (seconds)"
+                        ))
+                    })
+            };
             match name {
                 "max_connections" => s.max_connections = Some(count()?),
                 "min_connections" => s.min_connections = Some(count()?),
-                "connect_timeout" => s.connect_timeout = Some(Duration::from_secs(n.max(1))),
-                "acquire_timeout" => s.acquire_timeout = Some(Duration::from_secs(n.max(1))),
-                _ => s.idle_timeout = Some(Duration::from_secs(n.max(1))),
+                "connect_timeout" => s.connect_timeout = Some(secs()?),
+                "acquire_timeout" => s.acquire_timeout = Some(secs()?),
+                _ => s.idle_timeout = Some(secs()?),
             }
         }
         let clean = if kept.is_empty() {

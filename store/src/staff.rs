@@ -71,6 +71,22 @@ async fn staff_count(c: &impl ConnectionTrait) -> Result<u64, StoreError> {
     Ok(staff::Entity::find().count(c).await?)
 }
 
+/// First use — bootstrapping the owner on an empty staff table — one process at a time, so
+/// processes starting together on a new database make one owner, not one each. SQLite's
+/// writing transaction is already exclusive (`BEGIN IMMEDIATE`); on PostgreSQL a
+/// transaction-scoped advisory lock, after which the count is read again.
+async fn lock_first_use(c: &impl ConnectionTrait) -> Result<(), StoreError> {
+    if c.get_database_backend() == sea_orm::DbBackend::Postgres {
+        c.execute_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            // "rustok-first-use" as a number: any constant shared by every process.
+            "SELECT pg_advisory_xact_lock(7265737401)",
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 async fn insert_staff(c: &impl ConnectionTrait, s: &Staff) -> Result<(), StoreError> {
     staff::Entity::insert(staff::ActiveModel {
         id: Set(s.id.as_uuid()),
@@ -193,7 +209,14 @@ pub(crate) async fn authorize_in(
         return Ok(role);
     }
     // An empty staff table (`authorize_on` refused anyone else): the first actor becomes
-    // the owner.
+    // the owner — unless another process bootstrapped meanwhile, and then this actor is
+    // judged as anyone else.
+    lock_first_use(txn).await?;
+    if staff_count(txn).await? > 0 {
+        return authorize_on(txn, env)
+            .await?
+            .ok_or_else(|| unknown(&env.actor.handle).into());
+    }
     let owner = Staff::bootstrap_owner(StaffId::new_v7(), &env.actor.handle, now)
         .map_err(|e| DomainError::denied(format!("cannot bootstrap the first owner: {e}")))?;
     insert_staff(txn, &owner).await?;
@@ -438,10 +461,18 @@ impl Store {
         }
         let owner = Staff::bootstrap_owner(StaffId::new_v7(), handle, Utc::now())?;
         match self
-            .in_transaction(async |w: &Tx<'_>| insert_staff(w, &owner).await)
+            .in_transaction(async |w: &Tx<'_>| {
+                // Counted again under the first-use lock: another process may have
+                // bootstrapped since the count above.
+                lock_first_use(w).await?;
+                if staff_count(w).await? > 0 {
+                    return Ok(false);
+                }
+                insert_staff(w, &owner).await.map(|()| true)
+            })
             .await
         {
-            Ok(()) => Ok(true),
+            Ok(made) => Ok(made),
             Err(StoreError::Domain(DomainError::Duplicate { .. })) => Ok(false),
             Err(e) => Err(e),
         }
