@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Help,
+    /// The message log overlay.
+    Messages,
     Palette,
     Filter,
     NextTab,

@@ -2,6 +2,8 @@
 //! up with real time, follow/pause, a filter, an inspector, a per-second rate, paged history
 //! from the store, and the dead letters with retry.
 
+mod pane;
+
 use crate::theme::Theme;
 use crate::widgets::node_list::{group, short_id};
 use ratatui::Frame;
@@ -129,6 +131,7 @@ pub struct EventsPane {
     clock: Option<chrono::DateTime<chrono::Utc>>,
     pub received: u64,
     pub dropped: u64,
+    pending: std::collections::BTreeMap<crate::msg::RequestId, pane::Pending>,
 }
 
 impl EventsPane {
@@ -155,6 +158,7 @@ impl EventsPane {
             clock: None,
             received: 0,
             dropped: 0,
+            pending: Default::default(),
         }
     }
 
