@@ -6,12 +6,12 @@
 //! visible pane, which reports whether it consumed it; a reply goes to the pane that asked; a
 //! bus event to the panes it touches. Everything else is the panes' (`crate::panes`).
 
-mod palette;
+mod overlays;
 mod view;
 
 use crate::action::Action;
 use crate::config::Config;
-use crate::keymap::{Context, Keymap};
+use crate::keymap::Keymap;
 use crate::msg::{Effect, Msg};
 use crate::panes::audit::AuditPane;
 use crate::panes::content::ContentPane;
@@ -651,57 +651,6 @@ impl App {
                 self.info("new draft — Tab moves between fields, Ctrl-S saves, Esc closes");
             }
             _ => {}
-        }
-    }
-
-    fn on_overlay_key(&mut self, key: KeyEvent) {
-        let Some(overlay) = self.overlay.take() else {
-            return;
-        };
-        let scrolled = |scroll: u16| match key.code {
-            KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
-            KeyCode::Down | KeyCode::Char('j') => Some(scroll + 1),
-            KeyCode::PageDown => Some(scroll + 10),
-            KeyCode::PageUp => Some(scroll.saturating_sub(10)),
-            _ => None,
-        };
-        match overlay {
-            Overlay::Help { scroll } => {
-                if let Some(scroll) = scrolled(scroll) {
-                    self.overlay = Some(Overlay::Help { scroll });
-                }
-            }
-            Overlay::Log { scroll } => {
-                if let Some(scroll) = scrolled(scroll) {
-                    self.overlay = Some(Overlay::Log { scroll });
-                }
-            }
-            Overlay::Palette(p) => self.on_palette_key(p, key),
-            Overlay::Confirm {
-                title,
-                message,
-                on_yes,
-                danger,
-            } => match self.keymap.lookup(Context::Dialog, &key) {
-                Some(Action::Confirm) => match on_yes {
-                    OnConfirm::Pane(tab) => {
-                        self.with(tab, |p, ctx| p.confirmed(ctx));
-                    }
-                    OnConfirm::Quit => {
-                        self.quit = true;
-                        self.out.fx.push(Effect::Quit);
-                    }
-                },
-                Some(Action::Cancel) => {}
-                _ => {
-                    self.overlay = Some(Overlay::Confirm {
-                        title,
-                        message,
-                        on_yes,
-                        danger,
-                    })
-                }
-            },
         }
     }
 }

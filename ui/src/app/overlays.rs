@@ -1,7 +1,9 @@
-//! The `:` command palette: typing, Tab completion, and running a command line.
+//! The overlays' keys: help and message log scrolling, the confirmation dialog, and the `:`
+//! command palette (typing, Tab completion, running a command line).
 
-use super::{App, Overlay, Tab};
+use super::{App, OnConfirm, Overlay, Tab};
 use crate::action::Action;
+use crate::keymap::Context;
 use crate::msg::Effect;
 use crate::panes::Ask;
 use crate::widgets::palette::Palette;
@@ -148,6 +150,57 @@ impl App {
                 "unknown command ':{}' — type : and Tab to see commands",
                 printable(other)
             )),
+        }
+    }
+
+    pub(super) fn on_overlay_key(&mut self, key: KeyEvent) {
+        let Some(overlay) = self.overlay.take() else {
+            return;
+        };
+        let scrolled = |scroll: u16| match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => Some(scroll + 1),
+            KeyCode::PageDown => Some(scroll + 10),
+            KeyCode::PageUp => Some(scroll.saturating_sub(10)),
+            _ => None,
+        };
+        match overlay {
+            Overlay::Help { scroll } => {
+                if let Some(scroll) = scrolled(scroll) {
+                    self.overlay = Some(Overlay::Help { scroll });
+                }
+            }
+            Overlay::Log { scroll } => {
+                if let Some(scroll) = scrolled(scroll) {
+                    self.overlay = Some(Overlay::Log { scroll });
+                }
+            }
+            Overlay::Palette(p) => self.on_palette_key(p, key),
+            Overlay::Confirm {
+                title,
+                message,
+                on_yes,
+                danger,
+            } => match self.keymap.lookup(Context::Dialog, &key) {
+                Some(Action::Confirm) => match on_yes {
+                    OnConfirm::Pane(tab) => {
+                        self.with(tab, |p, ctx| p.confirmed(ctx));
+                    }
+                    OnConfirm::Quit => {
+                        self.quit = true;
+                        self.out.fx.push(Effect::Quit);
+                    }
+                },
+                Some(Action::Cancel) => {}
+                _ => {
+                    self.overlay = Some(Overlay::Confirm {
+                        title,
+                        message,
+                        on_yes,
+                        danger,
+                    })
+                }
+            },
         }
     }
 }
