@@ -332,6 +332,9 @@ impl Pane for TranslationsPane {
         match (p, result) {
             (Pending::Window, QueryResult::Nodes(page)) => {
                 self.list.on_page(page);
+                if self.list.take_lost() {
+                    ctx.info("the highlighted node is gone; the nearest one is selected");
+                }
                 self.reload(ctx);
             }
             (Pending::Candidates, QueryResult::Nodes(page)) => self.list.on_candidates(page),

@@ -67,6 +67,11 @@ impl NodeList {
         self.win.on_page(page);
     }
 
+    /// The highlighted node was gone on the last reload (its neighbour is selected).
+    pub fn take_lost(&mut self) -> bool {
+        self.win.take_lost()
+    }
+
     pub fn on_load_failed(&mut self) {
         self.win.on_failed();
     }

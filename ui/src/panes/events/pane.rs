@@ -61,6 +61,8 @@ impl EventsPane {
             Action::Inspect => self.inspect = !self.inspect,
             Action::Open => {
                 if let Some(e) = self.selected_event(own) {
+                    // Paused, so the event is still selected when Esc comes back to it.
+                    self.follow = false;
                     self.open_aggregate(&e, ctx);
                 }
             }

@@ -53,6 +53,12 @@ impl From<OrderSummary> for Card {
     }
 }
 
+impl crate::widgets::window::Keyed for Card {
+    fn key(&self) -> uuid::Uuid {
+        self.order.id.as_uuid()
+    }
+}
+
 fn draw_card(buf: &mut Buffer, inner: Rect, y: u16, card: &Card, selected: bool, theme: &Theme) {
     let id = std::str::from_utf8(&card.id).unwrap_or("");
     let total = &card.total;

@@ -40,6 +40,7 @@ impl OrdersPane {
         self.detail = None;
         self.view = View::Products;
         self.want_product = product;
+        self.products.invalidate();
         self.reload(ctx);
     }
 
@@ -278,11 +279,27 @@ impl Pane for OrdersPane {
                         offset: page.offset,
                         rows: page.rows.into_iter().map(Card::from).collect(),
                     });
+                    if w.take_lost() && i == self.col {
+                        ctx.info(
+                            "the highlighted order left this column; the nearest one is selected",
+                        );
+                    }
                 }
                 self.reload(ctx);
             }
             (Pending::Products, QueryResult::Products(page)) => {
                 self.products.on_page(page);
+                let h = ctx.list_height();
+                if let Some(p) = self.want_product.take()
+                    && !self
+                        .products
+                        .select_where(|r| r.product_id.as_uuid() == p, h)
+                {
+                    ctx.info("that product's SKU is not in the loaded stock rows");
+                }
+                if self.products.take_lost() {
+                    ctx.info("the highlighted SKU is gone; the nearest one is selected");
+                }
                 self.reload(ctx);
             }
             (Pending::Detail, QueryResult::Order(Some(order), events)) => {

@@ -1,0 +1,250 @@
+//! A console others change under your feet: the selection follows the item (not the row
+//! number) through inserts, deletes and re-sorts from another process; a key acts on the
+//! highlighted item with the version the screen showed; Esc goes back after a jump.
+
+mod support;
+
+use ratatui::crossterm::event::KeyCode;
+use rustok_domain::commerce::OrderStatus;
+use rustok_domain::content::NodeAction;
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::{Command, NodeId};
+use rustok_ui::Msg;
+use std::sync::Arc;
+use support::*;
+
+/// A committed event about `aggregate` (of `kind`) from another process.
+fn event_about(kind: &str, aggregate: uuid::Uuid, seq: i64) -> Arc<EventEnvelope> {
+    let o = fixture_orders()[0].clone();
+    let mut e = order_event(&o, seq, "pending", "confirmed").envelope;
+    e.aggregate_type = kind.into();
+    e.aggregate_id = aggregate;
+    if kind == "node" {
+        e.event_type = "node.updated".into();
+    }
+    Arc::new(e)
+}
+
+fn node_by_title(h: &Harness, title: &str) -> NodeId {
+    h.nodes
+        .iter()
+        .find(|n| n.source().title == title)
+        .expect("fixture node")
+        .id
+}
+
+/// The line of the screen that is highlighted can't be read from text; the title the
+/// selected node is acted on tells: publish dispatches for the selected node.
+fn publish_target(h: &mut Harness) -> (NodeId, Option<i64>) {
+    h.chars("p");
+    match h.dispatched.pop().expect("a command").1 {
+        Command::ChangeNodeStatus {
+            id,
+            action: NodeAction::Publish,
+            expected_version,
+        } => (id, expected_version),
+        other => panic!("expected publish, got {other:?}"),
+    }
+}
+
+/// Selects the node with this title in the Content list (moving down from the top).
+fn select(h: &mut Harness, title: &str) {
+    h.chars("2g");
+    for _ in 0..h.nodes.len() {
+        // Publish dispatches for the selected (draft) node: peek by asking it.
+        let target = h
+            .nodes
+            .iter()
+            .position(|n| n.source().title == title)
+            .unwrap();
+        let id = h.nodes[target].id;
+        h.chars("p");
+        let hit = match h.dispatched.last() {
+            Some((_, Command::ChangeNodeStatus { id: got, .. })) => *got == id,
+            _ => false,
+        };
+        h.dispatched.clear();
+        if hit {
+            return;
+        }
+        h.chars("j");
+    }
+    panic!("{title} not reachable");
+}
+
+#[test]
+fn a_re_sort_from_another_process_keeps_the_highlight_and_p_publishes_the_same_node() {
+    let mut h = Harness::new(fixture_nodes());
+    let draft = "Rust ownership explained";
+    select(&mut h, draft);
+    let wanted = node_by_title(&h, draft);
+    let version = h.nodes.iter().find(|n| n.id == wanted).unwrap().version;
+    // Another process edits two other nodes: both jump to the top of the list.
+    for (i, title) in ["Shipping and returns", "About us"].iter().enumerate() {
+        let id = node_by_title(&h, title);
+        let n = h.nodes.iter_mut().find(|n| n.id == id).unwrap();
+        n.updated_at = at(50 + i as u32);
+        n.version += 1;
+        h.send(Msg::Event(event_about("node", id.as_uuid(), 10 + i as i64)));
+    }
+    let (id, expected) = publish_target(&mut h);
+    assert_eq!(id, wanted, "p acts on the node that is highlighted");
+    assert_eq!(
+        expected,
+        Some(version),
+        "with the version the screen showed"
+    );
+}
+
+#[test]
+fn an_insert_above_keeps_the_highlight() {
+    let mut h = Harness::new(fixture_nodes());
+    let title = "Rust ownership explained";
+    select(&mut h, title);
+    let wanted = node_by_title(&h, title);
+    let mut fresh = fixture_nodes()[2].clone();
+    fresh.id = NodeId::from_uuid(uuid::Uuid::from_u128(0xABCD));
+    fresh.updated_at = at(55);
+    h.nodes.push(fresh.clone());
+    h.send(Msg::Event(event_about("node", fresh.id.as_uuid(), 20)));
+    let screen = h.screen();
+    assert!(
+        screen.contains("Content 9"),
+        "the new node is listed:\n{screen}"
+    );
+    assert_eq!(publish_target(&mut h).0, wanted);
+}
+
+#[test]
+fn a_delete_selects_the_neighbour_and_says_so() {
+    let mut h = Harness::new(fixture_nodes());
+    let title = "Rust ownership explained";
+    select(&mut h, title);
+    let gone = node_by_title(&h, title);
+    h.nodes.retain(|n| n.id != gone);
+    h.send(Msg::Event(event_about("node", gone.as_uuid(), 21)));
+    let screen = h.screen();
+    assert!(
+        screen.contains("the highlighted node is gone; the nearest one is selected"),
+        "{screen}"
+    );
+    // The neighbour at its place (the list is newest first): "About us", published.
+    h.chars("u");
+    assert!(h.screen().contains("Unpublish “About us”?"));
+    h.chars("y");
+    match h.dispatched.pop().expect("a command").1 {
+        Command::ChangeNodeStatus { id, .. } => {
+            assert_eq!(id, node_by_title(&h, "About us"))
+        }
+        other => panic!("expected unpublish, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_board_keeps_the_card_when_another_process_adds_an_order_before_it() {
+    let mut h = Harness::shop();
+    h.chars("4");
+    h.chars("j"); // the second pending card
+    let second = h.orders[1].id;
+    // Another process places an order that sorts first in the pending column.
+    let mut placed = order(9, OrderStatus::Pending, 1990);
+    placed.id = rustok_domain::OrderId::from_uuid(uuid::Uuid::from_u128(0x4000));
+    h.orders.insert(0, placed.clone());
+    h.send(Msg::Event(event_about("order", placed.id.as_uuid(), 22)));
+    assert!(h.screen().contains("pending 3"), "{}", h.screen());
+    h.chars("c");
+    match &h.dispatched[0].1 {
+        Command::ConfirmOrder {
+            id,
+            expected_version,
+        } => {
+            assert_eq!(*id, second, "c confirms the card that is highlighted");
+            assert_eq!(*expected_version, Some(h.orders[2].version));
+        }
+        other => panic!("expected a confirm, got {other:?}"),
+    }
+}
+
+#[test]
+fn esc_after_opening_an_order_from_events_returns_to_the_same_event() {
+    let mut h = Harness::shop();
+    let stored = h.stored.clone();
+    for e in &stored {
+        h.send(Msg::Event(arc(e)));
+    }
+    h.chars("5");
+    h.chars("j"); // the second newest event
+    let before = h.screen();
+    h.key(KeyCode::Enter);
+    let detail = h.screen();
+    assert!(
+        detail.contains("Timeline") || detail.contains("timeline"),
+        "{detail}"
+    );
+    h.key(KeyCode::Esc);
+    let after = h.screen();
+    assert_eq!(before, after, "back in Events, the same event selected");
+}
+
+#[test]
+fn a_jump_from_the_newest_event_keeps_that_event_while_new_ones_arrive() {
+    let mut h = Harness::shop();
+    let stored = h.stored.clone();
+    h.send(Msg::Event(arc(&stored[0])));
+    h.chars("5");
+    h.key(KeyCode::Enter);
+    h.send(Msg::Event(arc(&stored[1])));
+    h.key(KeyCode::Esc);
+    h.chars("i"); // inspect the selected event
+    let screen = h.screen();
+    let first = stored[0].envelope.id.to_string();
+    assert!(
+        screen.contains(&first[first.len() - 8..]) || screen.contains(&first),
+        "{screen}"
+    );
+}
+
+#[test]
+fn an_inventory_event_opens_the_stock_list_at_that_sku() {
+    let mut h = Harness::shop();
+    let mug = h.stock[1].clone();
+    let mut e = (*event_about("product", mug.product_id.as_uuid(), 23)).clone();
+    e.event_type = "inventory.low".into();
+    h.send(Msg::Event(Arc::new(e)));
+    h.chars("5");
+    h.key(KeyCode::Enter);
+    h.chars("a"); // adjust opens for the selected SKU
+    let screen = h.screen();
+    assert!(screen.contains("MUG"), "{screen}");
+    assert!(!screen.contains("BEANS-1KG on hand"), "{screen}");
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("inventory.low"), "back in Events");
+}
+
+#[test]
+fn the_message_log_keeps_every_message_newest_first() {
+    let mut h = Harness::new(fixture_nodes());
+    h.chars(":theme nope");
+    h.key(KeyCode::Enter);
+    h.chars(":theme light");
+    h.key(KeyCode::Enter);
+    h.chars("L");
+    let screen = h.screen();
+    let light = screen.find("theme light").expect("logged");
+    let nope = screen.find("unknown theme 'nope'").expect("logged");
+    assert!(light < nope, "newest first:\n{screen}");
+    assert!(screen.contains("Messages (2"), "{screen}");
+}
+
+#[test]
+fn palette_tab_completes_the_theme_without_erasing_what_was_typed() {
+    let mut h = Harness::new(fixture_nodes());
+    h.chars(":theme li");
+    h.key(KeyCode::Tab);
+    assert!(h.screen().contains(":theme light"), "{}", h.screen());
+    h.key(KeyCode::Esc);
+    h.chars(":the");
+    h.key(KeyCode::Tab);
+    assert!(h.screen().contains(":theme "), "{}", h.screen());
+}
