@@ -9,6 +9,10 @@ pub enum Action {
     Help,
     /// The message log overlay.
     Messages,
+    /// Split the screen (side by side, stacked, off).
+    Split,
+    /// Move the keys to the other half of a split screen.
+    FocusOther,
     Palette,
     Filter,
     NextTab,

@@ -7,6 +7,7 @@
 //! bus event to the panes it touches. Everything else is the panes' (`crate::panes`).
 
 mod overlays;
+mod split;
 mod view;
 
 use crate::action::Action;
@@ -183,6 +184,8 @@ pub struct App {
     out: Out,
     /// Where jumps came from: Esc goes back.
     nav: Vec<Tab>,
+    /// A second pane beside or below the focused one.
+    split: Option<split::Split>,
     queue_depth: usize,
     spinner: usize,
     /// The latest message, until the next key.
@@ -227,6 +230,7 @@ impl App {
             overlay: None,
             out: Out::new(),
             nav: Vec::new(),
+            split: None,
             queue_depth: 0,
             spinner: 0,
             flash: None,
@@ -297,13 +301,14 @@ impl App {
 
     /// The panes and a context for calling `tab`'s pane.
     fn split(&mut self, tab: Tab) -> (&mut Panes, Ctx<'_>) {
+        let size = self.pane_size(tab);
         (
             &mut self.panes,
             Ctx {
                 pane: tab,
                 session: &self.session,
                 keymap: &self.keymap,
-                size: self.size,
+                size,
                 now: self.now,
                 out: &mut self.out,
             },
@@ -330,8 +335,9 @@ impl App {
                 self.on_ask(from, a);
             }
         }
-        let tab = self.tab;
-        self.with(tab, |p, ctx| p.reload(ctx));
+        for tab in self.visible() {
+            self.with(tab, |p, ctx| p.reload(ctx));
+        }
         for n in std::mem::take(&mut self.out.notes) {
             self.note(n);
         }
@@ -362,12 +368,12 @@ impl App {
                 panes.content.open(id, &mut ctx);
             }
             Ask::OpenTranslation(id) => {
-                self.tab = Tab::Translations;
+                self.show(Tab::Translations);
                 let (panes, mut ctx) = self.split(Tab::Translations);
                 panes.translations.open(id, &mut ctx);
             }
             Ask::NewDraft(kind) => {
-                self.tab = Tab::Content;
+                self.show(Tab::Content);
                 let (panes, mut ctx) = self.split(Tab::Content);
                 panes.content.new_draft(kind, &mut ctx);
             }
@@ -392,7 +398,7 @@ impl App {
                 self.nav.remove(0);
             }
         }
-        self.tab = tab;
+        self.show(tab);
     }
 
     fn note(&mut self, n: Note) {
@@ -573,7 +579,7 @@ impl App {
     fn back(&mut self) -> bool {
         match self.nav.pop() {
             Some(tab) => {
-                self.tab = tab;
+                self.show(tab);
                 true
             }
             None => false,
@@ -605,7 +611,7 @@ impl App {
 
     fn switch_tab(&mut self, tab: Tab) {
         self.nav.clear();
-        self.tab = tab;
+        self.show(tab);
     }
 
     /// The global bindings: what no pane consumed.
@@ -621,6 +627,8 @@ impl App {
             Action::Quit => self.request_quit(),
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::Messages => self.overlay = Some(Overlay::Log { scroll: 0 }),
+            Action::Split => self.toggle_split(),
+            Action::FocusOther => self.focus_other(),
             Action::Palette => self.overlay = Some(Overlay::Palette(Palette::default())),
             Action::NextTab | Action::PrevTab => {
                 let i = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);

@@ -212,5 +212,7 @@ pub enum Effect {
         format: ReportFormat,
         path: String,
     },
+    /// Keep this screen layout for the staff member (see `App::restore_layout`).
+    SaveLayout(String),
     Quit,
 }

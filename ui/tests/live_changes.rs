@@ -248,3 +248,55 @@ fn palette_tab_completes_the_theme_without_erasing_what_was_typed() {
     h.key(KeyCode::Tab);
     assert!(h.screen().contains(":theme "), "{}", h.screen());
 }
+
+/// Events beside the order board, each with its own selection; `w` moves the keys.
+fn split_shop() -> Harness {
+    let mut h = Harness::shop();
+    let stored = h.stored.clone();
+    for e in &stored {
+        h.send(Msg::Event(arc(e)));
+    }
+    h.chars("4"); // the board has the keys
+    h.chars("|"); // Events beside it
+    h
+}
+
+#[test]
+fn split_view_side_by_side_120x40() {
+    let mut h = split_shop();
+    h.chars("j"); // the board's selection
+    h.chars("w"); // keys to Events
+    h.chars("j"); // Events' own selection
+    let screen = h.screen();
+    assert!(screen.contains("00005002"), "{screen}");
+    assert!(screen.contains("order.status_ch"), "{screen}");
+    assert_eq!(h.layouts.last().map(String::as_str), Some("side orders"));
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn split_view_stacked_80x24() {
+    let mut h = split_shop();
+    h.chars("|"); // stacked
+    h.resize(80, 24);
+    let screen = h.screen();
+    assert_eq!(h.layouts.last().map(String::as_str), Some("stacked events"));
+    insta::assert_snapshot!(screen);
+    h.chars("|"); // off
+    assert_eq!(h.layouts.last().map(String::as_str), Some("single"));
+}
+
+#[test]
+fn a_kept_layout_is_restored() {
+    let mut h = Harness::shop();
+    h.app.restore_layout("side events");
+    h.chars("4");
+    assert_eq!(h.app.layout(), "side events");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Orders") && screen.contains("Events"),
+        "{screen}"
+    );
+    h.app.restore_layout("nonsense");
+    assert_eq!(h.app.layout(), "single");
+}

@@ -120,7 +120,7 @@ impl App {
                     self.error("read-only session: changes are disabled");
                     return;
                 }
-                self.tab = Tab::Events;
+                self.show(Tab::Events);
                 let (panes, mut ctx) = self.split(Tab::Events);
                 panes.events.retry_all(&mut ctx);
             }

@@ -35,7 +35,9 @@ impl App {
             selected,
             &printable(&self.session.tenant.name),
         );
-        self.draw_pane(frame, body, self.tab, true);
+        for (tab, rect, focused) in self.slots(body) {
+            self.draw_pane(frame, rect, tab, focused);
+        }
         self.draw_command_bar(frame, command);
         let busy = self.busy().map(|l| (SPINNER[self.spinner], l));
         let down = self

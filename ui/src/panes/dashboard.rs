@@ -234,8 +234,8 @@ impl Dashboard {
         }
 
         // Event rate
-        let data: Vec<u64> = view.rate.iter().copied().collect();
-        let peak = data.iter().copied().max().unwrap_or(0);
+        let data = super::events::rate_tail(view.rate, rate.width.saturating_sub(2));
+        let peak = view.rate.iter().copied().max().unwrap_or(0);
         frame.render_widget(
             Sparkline::default()
                 .data(&data)

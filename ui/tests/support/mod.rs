@@ -140,6 +140,8 @@ pub struct Harness {
     pub audit_runs: usize,
     pub audit_checks: usize,
     pub exports: Vec<(ReportFormat, String, u32)>,
+    /// Layouts the app asked to keep.
+    pub layouts: Vec<String>,
 }
 
 impl Harness {
@@ -185,6 +187,7 @@ impl Harness {
             audit_runs: 0,
             audit_checks: 0,
             exports: Vec::new(),
+            layouts: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -447,6 +450,7 @@ impl Harness {
                         )))));
                     }
                     Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
+                    Effect::SaveLayout(l) => self.layouts.push(l),
                     Effect::SwitchTenant(_) | Effect::Quit => {}
                 }
             }
@@ -485,6 +489,12 @@ impl Harness {
     pub fn reply(&mut self, result: Result<Applied, Failure>) {
         let (id, _) = self.dispatched.remove(0);
         self.send(Msg::Outcome(id, result));
+    }
+
+    /// A terminal of another size.
+    pub fn resize(&mut self, w: u16, h: u16) {
+        self.term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        self.send(Msg::Resize(w, h));
     }
 
     pub fn screen(&mut self) -> String {

@@ -389,7 +389,7 @@ impl EventsPane {
         }
         let max = self.rate.iter().copied().max().unwrap_or(0);
         let now = self.rate.back().copied().unwrap_or(0);
-        let data: Vec<u64> = self.rate.iter().copied().collect();
+        let data = rate_tail(&self.rate, spark.width.saturating_sub(2));
         frame.render_widget(
             Sparkline::default()
                 .data(&data)
@@ -550,6 +550,13 @@ impl EventsPane {
             area,
         );
     }
+}
+
+/// The newest `width` seconds of the rate: a sparkline draws its data from the left and
+/// cuts what does not fit, which would cut the newest seconds off a narrow chart.
+pub fn rate_tail(rate: &VecDeque<u64>, width: u16) -> Vec<u64> {
+    let skip = rate.len().saturating_sub(usize::from(width));
+    rate.iter().skip(skip).copied().collect()
 }
 
 fn event_row<'a>(e: &EventEnvelope, extra: Option<String>, theme: &Theme) -> Row<'a> {
