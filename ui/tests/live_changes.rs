@@ -300,3 +300,22 @@ fn a_kept_layout_is_restored() {
     h.app.restore_layout("nonsense");
     assert_eq!(h.app.layout(), "single");
 }
+
+#[test]
+fn events_from_another_process_are_listed_newest_first_even_when_they_arrive_late() {
+    let mut h = Harness::shop();
+    let o = h.orders[0].clone();
+    // Committed at 09:41, 09:43, 09:42 — the last arrives after a newer one.
+    for seq in [11, 13, 12] {
+        h.send(Msg::Event(arc(&order_event(
+            &o,
+            seq,
+            "pending",
+            "confirmed",
+        ))));
+    }
+    h.chars("5");
+    let screen = h.screen();
+    let pos = |t: &str| screen.find(t).unwrap_or_else(|| panic!("{t}:\n{screen}"));
+    assert!(pos("09:43:00") < pos("09:42:00") && pos("09:42:00") < pos("09:41:00"));
+}

@@ -190,6 +190,10 @@ impl EventsPane {
     }
 
     /// Takes an event off the bus. Never blocks, never grows past the capacity.
+    ///
+    /// Events from other processes can arrive out of order: each is put in its place by the
+    /// time it was committed, newest last (a late one lands below newer ones, and a paused
+    /// selection stays on its event).
     pub fn push(&mut self, e: Arc<EventEnvelope>, own: TenantId) {
         self.received += 1;
         if let Some(last) = self.rate.back_mut() {
@@ -199,8 +203,33 @@ impl EventsPane {
         if self.ring.len() == self.capacity {
             self.ring.pop_front();
         }
-        self.ring.push_back(e);
-        if matches && !self.follow {
+        // How many kept events are newer than this one (a short scan from the newest end).
+        let newer = self
+            .ring
+            .iter()
+            .rev()
+            .take_while(|x| x.occurred_at > e.occurred_at)
+            .count();
+        let newer_matching = if matches && newer > 0 {
+            let all = self.spec.is_empty();
+            self.ring
+                .iter()
+                .rev()
+                .take(newer)
+                .filter(|x| {
+                    if all {
+                        x.tenant_id == own
+                    } else {
+                        self.spec.matches(x, own)
+                    }
+                })
+                .count()
+        } else {
+            0
+        };
+        let at = self.ring.len() - newer;
+        self.ring.insert(at, e);
+        if matches && !self.follow && newer_matching <= self.selected {
             // Keep the selected event where it is while paused.
             self.selected += 1;
             self.top += 1;
