@@ -229,6 +229,10 @@ impl ContentPane {
                     );
                     return;
                 }
+                // Back in the list on the node just edited (or created).
+                if let Some(id) = editor.node_id {
+                    self.list.pin(id);
+                }
                 self.editor = None;
                 self.reload(ctx);
             }

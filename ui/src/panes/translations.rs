@@ -155,6 +155,7 @@ impl TranslationsPane {
                     );
                     return;
                 }
+                self.list.pin(ed.node.id);
                 self.editor = None;
                 self.reload(ctx);
             }

@@ -69,7 +69,12 @@ impl NodeList {
 
     /// The highlighted node was gone on the last reload (its neighbour is selected).
     pub fn take_lost(&mut self) -> bool {
-        self.win.take_lost()
+        self.win.take_lost().is_some()
+    }
+
+    /// Selects this node once the next reload brings it.
+    pub fn pin(&mut self, id: rustok_domain::NodeId) {
+        self.win.pin(id.as_uuid());
     }
 
     pub fn on_load_failed(&mut self) {

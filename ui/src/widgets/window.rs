@@ -48,8 +48,8 @@ pub struct Window<T> {
     stale: bool,
     /// The id of the selected row (once it has been seen).
     pinned: Option<uuid::Uuid>,
-    /// The pinned row disappeared on the last reload.
-    lost: bool,
+    /// The pinned row that disappeared on the last reload.
+    lost: Option<uuid::Uuid>,
 }
 
 impl<T> Default for Window<T> {
@@ -62,7 +62,7 @@ impl<T> Default for Window<T> {
             loading: false,
             stale: false,
             pinned: None,
-            lost: false,
+            lost: None,
         }
     }
 }
@@ -130,7 +130,7 @@ impl<T: Keyed> Window<T> {
                     && self.page.offset + self.page.rows.len() as u64
                         >= (self.selected + 2).min(total) =>
                 {
-                    self.lost = true;
+                    self.lost = Some(pin);
                     self.pinned = None;
                 }
                 None => {}
@@ -143,14 +143,20 @@ impl<T: Keyed> Window<T> {
             self.selected = total - 1;
         }
         self.top = self.top.min(self.selected);
-        if self.pinned.is_none() || self.lost {
+        if self.pinned.is_none() {
             self.pinned = self.selected().map(Keyed::key);
         }
     }
 
-    /// The pinned row was gone on the last reload (once; the pane says so).
-    pub fn take_lost(&mut self) -> bool {
-        std::mem::take(&mut self.lost)
+    /// The pinned row that was gone on the last reload (once; the pane says so).
+    pub fn take_lost(&mut self) -> Option<uuid::Uuid> {
+        self.lost.take()
+    }
+
+    /// Selects the row with this id once a reload brings it (a node just created, say).
+    pub fn pin(&mut self, key: uuid::Uuid) {
+        self.pinned = Some(key);
+        self.stale = true;
     }
 
     /// Selects the first loaded row that `f` accepts.

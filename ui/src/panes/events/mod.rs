@@ -82,11 +82,12 @@ impl Spec {
             return false;
         }
         let agg = e.aggregate_id.to_string();
+        // The short id the screens show (the last 8 hex digits), the whole id, or a kind.
+        let hex = e.aggregate_id.simple().to_string();
         if !self.aggs.is_empty()
-            && !self
-                .aggs
-                .iter()
-                .any(|a| agg.starts_with(a.as_str()) || e.aggregate_type == *a)
+            && !self.aggs.iter().any(|a| {
+                agg.starts_with(a.as_str()) || hex.ends_with(a.as_str()) || e.aggregate_type == *a
+            })
         {
             return false;
         }
@@ -678,6 +679,9 @@ mod tests {
         assert!(!Spec::parse("type:order.").matches(&e, own));
         assert!(Spec::parse("agg:node ann").matches(&e, own));
         assert!(Spec::parse(&format!("agg:{}", &e.aggregate_id.to_string()[..8])).matches(&e, own));
+        let short = crate::widgets::node_list::short_id(e.aggregate_id);
+        assert!(Spec::parse(&format!("agg:{short}")).matches(&e, own));
+        assert!(Spec::parse(&format!("agg:{}", e.aggregate_id)).matches(&e, own));
         assert!(!Spec::parse("bob").matches(&e, own));
     }
 

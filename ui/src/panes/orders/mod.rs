@@ -117,6 +117,8 @@ pub struct OrdersPane {
     pending: std::collections::BTreeMap<crate::msg::RequestId, pane::Pending>,
     /// A jump asked for this product's SKU: selected when the stock list has it.
     want_product: Option<uuid::Uuid>,
+    /// The order this console changed last (its card leaving a column is no news).
+    acted: Option<uuid::Uuid>,
 }
 
 impl Default for OrdersPane {
@@ -134,6 +136,7 @@ impl Default for OrdersPane {
             denied: None,
             pending: Default::default(),
             want_product: None,
+            acted: None,
         }
     }
 }

@@ -279,7 +279,11 @@ impl Pane for OrdersPane {
                         offset: page.offset,
                         rows: page.rows.into_iter().map(Card::from).collect(),
                     });
-                    if w.take_lost() && i == self.col {
+                    // A card this console just moved on leaves its column as it should.
+                    if let Some(k) = w.take_lost()
+                        && i == self.col
+                        && Some(k) != self.acted
+                    {
                         ctx.info(
                             "the highlighted order left this column; the nearest one is selected",
                         );
@@ -297,7 +301,7 @@ impl Pane for OrdersPane {
                 {
                     ctx.info("that product's SKU is not in the loaded stock rows");
                 }
-                if self.products.take_lost() {
+                if self.products.take_lost().is_some() {
                     ctx.info("the highlighted SKU is gone; the nearest one is selected");
                 }
                 self.reload(ctx);
@@ -320,6 +324,7 @@ impl Pane for OrdersPane {
             Ok(applied) => {
                 match &applied.outcome {
                     Outcome::Order(o) => {
+                        self.acted = Some(o.id.as_uuid());
                         ctx.info(format!("order {} is {}", short(o.id), o.status));
                         if let Some((open, _)) = &mut self.detail
                             && open.id == o.id
