@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod input;
 pub mod logging;
 pub mod runtime;
 pub mod security;

@@ -257,7 +257,7 @@ fn refused_orders_exit_1_with_a_reason_and_change_nothing() {
             vec!["order", "create", "--item", "MUG:1", "--customer", "nobody"],
             "not a valid email",
         ),
-        (vec!["order", "confirm", "not-a-uuid"], "not a valid id"),
+        (vec!["order", "confirm", "not-a-uuid"], "is not an id"),
     ] {
         let err = cli.refused(&args);
         assert!(err.contains(reason), "{args:?}: {err}");
@@ -628,4 +628,184 @@ fn escape_sequences_in_product_titles_never_reach_the_terminal() {
     let err = cli.run(&["order", "create", "--item", "\x1b[2J:1"]);
     assert_eq!(err.status.code(), Some(1));
     assert!(!err.stderr.contains(&0x1b), "errors are terminal-safe too");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16, item 7: money and stock edges, on SQLite and PostgreSQL.
+
+/// A free item (price 0) used to be accepted but its order could never be paid: the gateway
+/// refuses to charge 0 (`amount must be positive`). Now an order whose total is 0 is paid
+/// without asking the gateway (reference `free_…`, any card token), and cancelled without a
+/// refund; stock moves as for any order.
+#[test]
+fn price_zero_order_is_paid_without_the_gateway() {
+    Cli::on_both_backends(|cli| {
+        let p = cli.json(&[
+            "product",
+            "create",
+            "--sku",
+            "GIFT",
+            "--price",
+            "0",
+            "--currency",
+            "USD",
+            "--stock",
+            "5",
+        ]);
+        assert_eq!(p["variants"][0]["price"]["amount"], 0);
+        let id = cli.order(&["GIFT:2"]);
+        assert_eq!(cli.json(&["order", "show", &id])["total"]["amount"], 0);
+        cli.json(&["order", "confirm", &id]);
+        let paid = cli.json(&["order", "pay", &id, "--card-token", "tok_chargeDeclined"]);
+        assert_eq!(paid["status"], "paid");
+        let reference = paid["payment_reference"].as_str().unwrap().to_string();
+        assert!(reference.starts_with("free_"), "{reference}");
+        assert_eq!(cli.stock("GIFT"), (3, 0), "sold");
+        let succeeded = cli.json(&["events", "list", "--type", "payment.succeeded"]);
+        assert_eq!(succeeded[0]["payload"]["amount"]["amount"], 0);
+        assert_eq!(
+            cli.json(&["events", "list", "--type", "payment.failed"]),
+            Value::Array(vec![])
+        );
+
+        let c = cli.json(&["order", "cancel", &id]);
+        assert_eq!(c["status"], "cancelled");
+        assert_eq!(cli.stock("GIFT"), (5, 0), "restocked");
+        assert_eq!(
+            cli.json(&["events", "list", "--type", "payment.refunded"]),
+            Value::Array(vec![]),
+            "nothing charged, nothing refunded"
+        );
+
+        // A free item next to a priced one: the total is charged through the gateway.
+        cli.json(&[
+            "product",
+            "create",
+            "--sku",
+            "MUG",
+            "--price",
+            "12.50",
+            "--currency",
+            "USD",
+            "--stock",
+            "5",
+        ]);
+        let mixed = cli.order(&["GIFT:1", "MUG:1"]);
+        cli.json(&["order", "confirm", &mixed]);
+        let err = cli.refused(&["order", "pay", &mixed, "--card-token", "tok_chargeDeclined"]);
+        assert!(err.contains("card declined"), "{err}");
+        let paid = cli.json(&["order", "pay", &mixed, "--card-token", "tok_visa"]);
+        assert!(
+            paid["payment_reference"]
+                .as_str()
+                .unwrap()
+                .starts_with("ch_sandbox_")
+        );
+    });
+}
+
+/// The overflow attack of issue 16: one order of `SKU:9223372036854775807` under the
+/// `continue` policy made every later confirm of that SKU fail. A line is now 1 to 1,000,000
+/// units (refused with exit 1, the domain's message), stock and adjustments 0 to
+/// 1,000,000,000 (clap refuses a flag out of range with exit 2).
+#[test]
+fn quantity_over_the_maximum_is_refused() {
+    Cli::on_both_backends(|cli| {
+        cli.json(&[
+            "product",
+            "create",
+            "--sku",
+            "TEE",
+            "--price",
+            "20",
+            "--currency",
+            "USD",
+            "--stock",
+            "1",
+            "--policy",
+            "continue",
+        ]);
+        let before = cli.snapshot();
+        for qty in ["1000001", "9223372036854775807", "99999999999999999999999"] {
+            let item = format!("TEE:{qty}");
+            let err = cli.refused(&["order", "create", "--item", &item]);
+            assert!(
+                err.contains("quantity of TEE must be at most 1000000 per order line"),
+                "{item}: {err}"
+            );
+        }
+        let err = cli.refused(&[
+            "order",
+            "create",
+            "--item",
+            "TEE:600000",
+            "--item",
+            "TEE:600000",
+        ]);
+        assert!(err.contains("at most 1000000"), "{err}");
+        let err = cli.refused(&["order", "create", "--item", "TEE:-99999999999999999999"]);
+        assert!(err.contains("must be at least 1"), "{err}");
+        assert_eq!(cli.snapshot(), before, "refusals change nothing");
+
+        // The maximum is accepted, and a later order of the same SKU still confirms.
+        let big = cli.order(&["TEE:1000000"]);
+        cli.json(&["order", "confirm", &big]);
+        let next = cli.order(&["TEE:1"]);
+        assert_eq!(
+            cli.json(&["order", "confirm", &next])["status"],
+            "confirmed"
+        );
+        assert_eq!(cli.stock("TEE"), (1, 1_000_001));
+
+        // Stock flags out of range are usage errors; an adjustment past the maximum on hand
+        // is refused by the domain.
+        for args in [
+            &[
+                "product",
+                "create",
+                "--sku",
+                "X",
+                "--price",
+                "1",
+                "--currency",
+                "USD",
+                "--stock",
+                "1000000001",
+            ][..],
+            &[
+                "product",
+                "create",
+                "--sku",
+                "X",
+                "--price",
+                "1",
+                "--currency",
+                "USD",
+                "--stock",
+                "-1",
+            ][..],
+            &[
+                "product",
+                "create",
+                "--sku",
+                "X",
+                "--price",
+                "1",
+                "--currency",
+                "USD",
+                "--low-stock",
+                "9223372036854775807",
+            ][..],
+            &["inventory", "adjust", "TEE", "--by", "9223372036854775807"][..],
+            &["inventory", "adjust", "TEE", "--by", "-1000000001"][..],
+        ] {
+            cli.usage(args);
+        }
+        cli.json(&["inventory", "adjust", "TEE", "--by", "999999999"]);
+        let err = cli.refused(&["inventory", "adjust", "TEE", "--by", "1"]);
+        assert!(
+            err.contains("at most 1000000000 units can be on hand"),
+            "{err}"
+        );
+    });
 }

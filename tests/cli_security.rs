@@ -314,28 +314,6 @@ fn staff_add_with_an_ssh_key_and_list() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("'root' is not a role"));
 }
 
-/// Generates `NAME::sqlite` and `NAME::postgres` from `fn NAME(cli: Cli)`; the PostgreSQL one
-/// says it was skipped when `RUSTOK_TEST_POSTGRES_URL` is not set.
-macro_rules! cli_on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sqlite() {
-                    super::$name(super::support::cli::Cli::new());
-                }
-
-                #[test]
-                fn postgres() {
-                    if let Some(cli) = super::support::cli::Cli::postgres() {
-                        super::$name(cli);
-                    }
-                }
-            }
-        )+
-    };
-}
-
 cli_on_both_backends!(
     order_and_customer_data_do_not_reach_an_editor_or_an_unknown_handle,
     dead_letter_redrive_is_for_owners_and_admins_refused_read_only_and_audited,

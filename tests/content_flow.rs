@@ -9,6 +9,7 @@ use support::TestApp;
 use support::fixtures::{draft, draft_with, locale, translation};
 
 on_both_backends!(
+    test_short_ids_resolve_within_the_tenant,
     test_complete_node_lifecycle,
     test_node_with_different_content_types,
     test_node_translations,
@@ -426,4 +427,95 @@ async fn sqlite_search_hits_come_in_rank_order() {
         .collect();
     assert_eq!(ours.len(), 10);
     assert_eq!(ours, raw, "the store's hits are not in rank order");
+}
+
+/// Short ids (the last 8 hex digits screens show): unique within the tenant → resolved;
+/// shared by several → an error naming the candidates; another tenant's → not found; a whole
+/// UUID always works; resolving an order's short id needs `order:read`.
+async fn test_short_ids_resolve_within_the_tenant(app: TestApp) {
+    use rustok::runtime::Reads;
+    use rustok_store::IdKind;
+    let with_id = |id: &str, title: &str| {
+        let mut d = draft(title);
+        d.id = NodeId::from_uuid(uuid::Uuid::parse_str(id).unwrap());
+        d
+    };
+    let a = app
+        .create_node(with_id("01936c3e-0000-7000-8000-11116a9768cf", "A"))
+        .await
+        .unwrap();
+    let b = app
+        .create_node(with_id("01936c3e-0000-7000-8000-22226a9768cf", "B"))
+        .await
+        .unwrap();
+    let other = app.create_tenant("elsewhere").await;
+    app.exec_in(
+        &other,
+        Command::CreateNode(with_id("01936c3e-0000-7000-8000-0000deadbeef", "Theirs")),
+    )
+    .await
+    .unwrap();
+    let reads = Reads::new(app.store.clone(), "tester");
+    let t = app.tenant.id;
+    let e = reads
+        .resolve_id(t, IdKind::Node, "6a9768cf")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("'6a9768cf' is ambiguous: 2 nodes end in it")
+            && e.contains(&a.id.to_string())
+            && e.contains(&b.id.to_string()),
+        "{e}"
+    );
+    assert_eq!(
+        reads
+            .resolve_id(t, IdKind::Node, "22226A9768CF")
+            .await
+            .unwrap(),
+        b.id.as_uuid()
+    );
+    assert_eq!(
+        reads
+            .resolve_id(t, IdKind::Node, &a.id.to_string())
+            .await
+            .unwrap(),
+        a.id.as_uuid()
+    );
+    assert_eq!(
+        reads
+            .resolve_id(t, IdKind::Node, "deadbeef")
+            .await
+            .unwrap_err()
+            .to_string(),
+        "node ending in deadbeef not found",
+        "another tenant's node is not found"
+    );
+    assert!(reads.resolve_id(t, IdKind::Node, "nothex!").await.is_err());
+    assert_eq!(
+        reads.resolve_aggregate(t, "11116a9768cf").await.unwrap(),
+        a.id.as_uuid()
+    );
+    // Short order ids need order:read; a whole UUID reads nothing and needs nothing.
+    app.exec(Command::AddStaff(rustok_domain::staff::StaffDraft {
+        id: rustok_domain::StaffId::new_v7(),
+        handle: "ed".into(),
+        display_name: None,
+        role: rustok_domain::rbac::Role::Editor,
+        ssh_keys: vec![],
+        mfa_enabled: false,
+    }))
+    .await
+    .unwrap();
+    let editor = Reads::new(app.store.clone(), "ed");
+    assert!(
+        editor
+            .resolve_id(t, IdKind::Order, "6a9768cf")
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("editor cannot read orders")
+    );
+    let whole = rustok_domain::OrderId::new_v7().to_string();
+    assert!(editor.resolve_id(t, IdKind::Order, &whole).await.is_ok());
 }

@@ -91,3 +91,73 @@ typed_id!(
     /// A staff member (an account of the back-office).
     StaffId
 );
+
+/// How screens shorten an id: its last 8 hex digits. (A UUIDv7 starts with its timestamp, so
+/// the prefixes of ids made close together are alike; the suffix is random.)
+pub const SHORT_ID_DIGITS: usize = 8;
+
+/// The short form of `id` that screens show: its last [`SHORT_ID_DIGITS`] hex digits.
+pub fn short_id(id: Uuid) -> String {
+    let hex = id.simple().to_string();
+    hex[hex.len() - SHORT_ID_DIGITS..].to_string()
+}
+
+/// What an id argument names: a whole UUID, or the end of one (the short form screens show,
+/// or any 4 to 31 hex digits), resolved within the tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdRef {
+    Full(Uuid),
+    /// Lowercase hex digits the id ends with.
+    Suffix(String),
+}
+
+impl FromStr for IdRef {
+    type Err = crate::DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        if let Ok(u) = Uuid::parse_str(t) {
+            return Ok(IdRef::Full(u));
+        }
+        let hex: String = t.chars().filter(|c| *c != '-').collect();
+        if (4..32).contains(&hex.len()) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(IdRef::Suffix(hex.to_ascii_lowercase()));
+        }
+        Err(crate::DomainError::Validation {
+            field: "id",
+            message: format!(
+                "'{}' is not an id (a UUID, or the last {SHORT_ID_DIGITS} hex digits the screens show)",
+                crate::text::excerpt(s, crate::text::EXCERPT_CHARS)
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod short_id_tests {
+    use super::*;
+
+    #[test]
+    fn short_ids_are_the_last_eight_hex_digits_and_parse_back() {
+        let u = Uuid::parse_str("01936c3e-7a2b-7c4d-8e5f-0a1b6a9768cf").unwrap();
+        assert_eq!(short_id(u), "6a9768cf");
+        assert_eq!(
+            "6a9768cf".parse::<IdRef>().unwrap(),
+            IdRef::Suffix("6a9768cf".into())
+        );
+        assert_eq!(
+            " 6A97-68CF ".parse::<IdRef>().unwrap(),
+            IdRef::Suffix("6a9768cf".into())
+        );
+        assert_eq!(u.to_string().parse::<IdRef>().unwrap(), IdRef::Full(u));
+        for bad in [
+            "",
+            "abc",
+            "xyz12345",
+            "6a9768cg",
+            &"a".repeat(33),
+            "'; drop",
+        ] {
+            assert!(bad.parse::<IdRef>().is_err(), "{bad:?}");
+        }
+    }
+}

@@ -25,7 +25,10 @@ pub use commerce::{
     Product, ProductDraft, ProductStatus, StockMove, StockMoveKind, Variant,
 };
 pub use error::DomainError;
-pub use id::{CommandId, EventId, NodeId, OrderId, ProductId, StaffId, TenantId, VariantId};
+pub use id::{
+    CommandId, EventId, IdRef, NodeId, OrderId, ProductId, SHORT_ID_DIGITS, StaffId, TenantId,
+    VariantId, short_id,
+};
 pub use locale::Locale;
 pub use money::{Currency, Money};
 pub use rbac::{Permission, Role};

@@ -17,6 +17,7 @@ use rustok_domain::commerce::{
     OrderDraft, OrderStatus, PaymentGateway, PaymentOutcome, Product, ProductDraft, ProductStatus,
     SandboxGateway, StockMoveKind, gateway_by_name, validate_email, validate_handle, validate_sku,
 };
+use rustok_domain::commerce::{MAX_LINE_QUANTITY, MAX_STOCK, validate_quantity};
 use rustok_domain::content::{
     self, BodyFormat, MAX_BODY_CHARS, MAX_TITLE_CHARS, Node, NodeAction, NodeDraft, NodeKind,
     NodePatch, NodeStatus, TranslationInput,
@@ -344,6 +345,7 @@ proptest! {
         };
         if let Some((p, _)) = check(Product::create(tenant_id(), draft, now()))? {
             prop_assert!(p.variants.iter().all(|v| v.on_hand >= 0 && v.price.amount >= 0));
+            prop_assert!(p.variants.iter().all(|v| v.on_hand <= MAX_STOCK && v.low_stock_threshold <= MAX_STOCK));
         }
     }
 
@@ -359,11 +361,13 @@ proptest! {
         let mut all = items;
         all.push(("MUG".into(), mug_qty));
         all.push(("MUG".into(), mug_qty));
-        check(Order::create(tenant_id(), OrderDraft {
+        if let Some((placed, _)) = check(Order::create(tenant_id(), OrderDraft {
             id: OrderId::from_uuid(Uuid::from_u128(6)),
             customer,
             items: all,
-        }, &catalog, now()))?;
+        }, &catalog, now()))? {
+            prop_assert!(placed.items.iter().all(|i| (1..=MAX_LINE_QUANTITY).contains(&i.quantity)));
+        }
 
         let order = confirmed_order();
         check(order.cancel(Some(&reason), now()))?;
@@ -389,7 +393,9 @@ proptest! {
         let mut v = a_product(policy, 0).variants[0].clone();
         v.on_hand = on_hand;
         v.reserved = reserved;
-        check(v.adjust(by, &reason))?;
+        if let Some((next, _)) = check(v.adjust(by, &reason))? && by > 0 {
+            prop_assert!(next.on_hand <= MAX_STOCK, "an increase went past the maximum");
+        }
         check(v.reserve(qty))?;
         check(v.release(qty))?;
         check(v.sell(qty))?;
@@ -457,4 +463,252 @@ fn megabyte_inputs() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("too large") && e.chars().count() < 200, "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 16: slugs that lost letters (item 8), money and stock edges (item 7).
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Titles that look alike get one slug: the NFC, NFD, NFKC and NFKD forms of any text
+    /// slugify the same.
+    #[test]
+    fn slug_is_the_same_for_every_normalization_form(title in prop_oneof![
+        hostile(),
+        "[a-zA-Zàéîõüçñßøåæœ ΩωΑαЖжПпрмиет北京한국어ﬁ０-９Ａ-Ｚ\u{301}\u{308}\u{303}-]{0,40}",
+    ]) {
+        use unicode_normalization::UnicodeNormalization;
+        let nfc: String = title.nfc().collect();
+        let expected = content::slugify(&nfc);
+        for other in [title.nfd().collect::<String>(), title.nfkc().collect(), title.nfkd().collect()] {
+            prop_assert_eq!(content::slugify(&other), expected.clone(), "{:?} vs {:?}", nfc, other);
+        }
+        if let Some(slug) = expected {
+            prop_assert!(content::validate_slug(&slug).is_ok(), "{slug:?}");
+        }
+    }
+}
+
+fn node_with_title(title: &str) -> Node {
+    let draft = NodeDraft {
+        id: NodeId::from_uuid(Uuid::from_u128(0xabcdef12)),
+        kind: NodeKind::Article,
+        locale: en(),
+        title: title.into(),
+        slug: None,
+        excerpt: None,
+        body: String::new(),
+        format: BodyFormat::Markdown,
+    };
+    Node::create(tenant_id(), draft, "editor", now()).unwrap().0
+}
+
+fn mug_draft(stock: i64, policy: InventoryPolicy) -> ProductDraft {
+    ProductDraft {
+        id: ProductId::from_uuid(Uuid::from_u128(3)),
+        variant_id: VariantId::from_uuid(Uuid::from_u128(4)),
+        locale: en(),
+        title: "Mug".into(),
+        handle: None,
+        status: None,
+        sku: "MUG".into(),
+        variant_title: None,
+        price: Money::new(100, Currency::USD),
+        inventory_policy: policy,
+        stock,
+        low_stock_threshold: None,
+    }
+}
+
+/// "Café one" typed precomposed (NFC) and decomposed (NFD, `e` + U+0301) look the same and
+/// get the same slug, `cafe-one`; letters of other scripts are transliterated, not dropped.
+#[test]
+fn slug_of_nfc_and_nfd_titles_is_equal() {
+    let nfc = "Caf\u{e9} one";
+    let nfd = "Cafe\u{301} one";
+    assert_ne!(nfc, nfd);
+    for title in [nfc, nfd] {
+        assert_eq!(
+            content::slugify(title).as_deref(),
+            Some("cafe-one"),
+            "{title:?}"
+        );
+        assert_eq!(node_with_title(title).translations[0].slug, "cafe-one");
+    }
+    for (title, slug) in [
+        ("Ωmega", "omega"),
+        ("Привет мир", "privet-mir"),
+        ("Straße & Æsop", "strasse-aesop"),
+        ("Ｒｕｓｔ ﬁle", "rust-file"),
+        ("Crème Brûlée — 2024", "creme-brulee-2024"),
+        ("q\u{303}uiet", "quiet"),
+    ] {
+        assert_eq!(content::slugify(title).as_deref(), Some(slug), "{title:?}");
+    }
+    // Emoji and symbols only: no slug, so the node gets the kind-and-id fallback, as before.
+    assert_eq!(content::slugify("🦀 ✨ ★"), None);
+    assert_eq!(
+        node_with_title("🦀🦀").translations[0].slug,
+        "article-abcdef12"
+    );
+    // Product handles are derived by the same function.
+    for title in [nfd, nfc] {
+        let d = ProductDraft {
+            title: title.into(),
+            ..mug_draft(1, InventoryPolicy::Deny)
+        };
+        let (p, _) = Product::create(tenant_id(), d, now()).unwrap();
+        assert_eq!(p.translations[0].handle, "cafe-one");
+    }
+}
+
+/// The attack of issue 16: one order of `SKU:9223372036854775807` under the `continue`
+/// policy made every later confirm of that SKU fail with "would overflow". Now a line holds
+/// at most MAX_LINE_QUANTITY units, refused at creation; orders of the maximum can be
+/// confirmed and do not stop the next one.
+#[test]
+fn quantity_over_the_maximum_is_refused() {
+    let catalog = [a_product(InventoryPolicy::Continue, 3)];
+    let order = |items: Vec<(String, i64)>| {
+        Order::create(
+            tenant_id(),
+            OrderDraft {
+                id: OrderId::new_v7(),
+                customer: None,
+                items,
+            },
+            &catalog,
+            now(),
+        )
+    };
+    let mug = |qty: i64| order(vec![("MUG".into(), qty)]);
+    for qty in [MAX_LINE_QUANTITY + 1, i64::MAX] {
+        let e = mug(qty).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("quantity: quantity of MUG must be at most 1000000 per order line, got {qty}")
+        );
+    }
+    assert_eq!(
+        validate_quantity("MUG", MAX_LINE_QUANTITY + 1)
+            .unwrap_err()
+            .to_string(),
+        mug(MAX_LINE_QUANTITY + 1).unwrap_err().to_string(),
+        "the CLI parser and the domain say the same"
+    );
+    // Two lines of the same SKU merge: their sum is bounded too.
+    let e = order(vec![("MUG".into(), MAX_LINE_QUANTITY), ("MUG".into(), 1)]).unwrap_err();
+    assert_eq!(e.field(), Some("quantity"));
+    // Orders of the maximum, confirmed one after another, keep stock arithmetic working.
+    let mut v = catalog[0].variants[0].clone();
+    for _ in 0..100 {
+        let (big, _) = mug(MAX_LINE_QUANTITY).unwrap();
+        let (_, _, moves) = big.confirm(now()).unwrap();
+        v = v.apply_move(&moves[0]).unwrap().0;
+    }
+    assert_eq!(v.reserved, 100 * MAX_LINE_QUANTITY);
+    let (small, _) = mug(1).unwrap();
+    let (_, _, moves) = small.confirm(now()).unwrap();
+    assert!(
+        v.apply_move(&moves[0]).is_ok(),
+        "a later order still confirms"
+    );
+}
+
+/// Units on hand have a maximum too: the initial stock, the low-stock threshold, one
+/// adjustment, and what an increase leads to.
+#[test]
+fn stock_over_the_maximum_is_refused() {
+    let e = Product::create(
+        tenant_id(),
+        mug_draft(MAX_STOCK + 1, InventoryPolicy::Continue),
+        now(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "stock: must be at most 1000000000, got 1000000001"
+    );
+    let d = ProductDraft {
+        low_stock_threshold: Some(i64::MAX),
+        ..mug_draft(MAX_STOCK, InventoryPolicy::Continue)
+    };
+    let e = Product::create(tenant_id(), d, now()).unwrap_err();
+    assert_eq!(e.field(), Some("low_stock_threshold"));
+    let (p, _) = Product::create(
+        tenant_id(),
+        mug_draft(MAX_STOCK, InventoryPolicy::Continue),
+        now(),
+    )
+    .unwrap();
+    let v = &p.variants[0];
+    assert_eq!(v.adjust(1, "").unwrap_err().field(), Some("by"));
+    assert_eq!(
+        v.adjust(i64::MAX, "").unwrap_err().to_string(),
+        "by: must be between -1000000000 and 1000000000, got 9223372036854775807"
+    );
+    assert!(v.adjust(-MAX_STOCK, "recount").is_ok());
+    assert!(v.adjust(-MAX_STOCK - 1, "").is_err());
+}
+
+/// A price of 0 is a free item. An order whose total is 0 is paid without the gateway (which
+/// refuses to charge 0), and cancelled without a refund; an order with a priced item is
+/// charged as usual.
+#[test]
+fn price_zero_order_is_paid_without_the_gateway() {
+    let mut free = a_product(InventoryPolicy::Deny, 5);
+    free.variants[0].price = Money::new(0, Currency::USD);
+    let place = |catalog: &[Product]| {
+        let draft = OrderDraft {
+            id: OrderId::new_v7(),
+            customer: None,
+            items: vec![("MUG".into(), 2)],
+        };
+        Order::create(tenant_id(), draft, catalog, now()).unwrap().0
+    };
+    let order = place(std::slice::from_ref(&free));
+    assert!(order.is_free());
+    assert!(
+        order.free_payment(Uuid::from_u128(9)).is_err(),
+        "pending: not payable yet"
+    );
+    let confirmed = order.confirm(now()).unwrap().0;
+    assert!(
+        confirmed
+            .charge_request(Uuid::from_u128(9), "tok_visa")
+            .is_err(),
+        "the gateway is never asked to charge 0"
+    );
+    let outcome = confirmed.free_payment(Uuid::from_u128(9)).unwrap().unwrap();
+    let (paid, events, moves) = confirmed.record_payment(outcome, now()).unwrap();
+    assert_eq!(paid.status, OrderStatus::Paid);
+    assert_eq!(
+        paid.payment_reference.as_deref(),
+        Some("free_00000000000000000000000000000009")
+    );
+    let types: Vec<&str> = events.iter().map(|e| e.event_type()).collect();
+    assert_eq!(types, ["payment.succeeded", "order.status_changed"]);
+    assert_eq!((moves[0].kind, moves[0].qty), (StockMoveKind::Sell, 2));
+    assert!(!paid.needs_refund());
+    assert!(paid.refund_request(Uuid::from_u128(10)).is_none());
+    let (cancelled, events, moves) = paid.cancel(None, now()).unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert!(
+        events.iter().all(|e| e.event_type() != "payment.refunded"),
+        "nothing was charged, nothing is refunded"
+    );
+    assert_eq!((moves[0].kind, moves[0].qty), (StockMoveKind::Restock, 2));
+    // A priced order is not free: the gateway charges it.
+    let priced = place(&[a_product(InventoryPolicy::Deny, 5)])
+        .confirm(now())
+        .unwrap()
+        .0;
+    assert!(!priced.is_free());
+    assert_eq!(priced.free_payment(Uuid::from_u128(11)).unwrap(), None);
+    assert!(
+        priced
+            .charge_request(Uuid::from_u128(11), "tok_visa")
+            .is_ok()
+    );
 }

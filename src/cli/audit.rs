@@ -28,9 +28,10 @@ pub enum AuditCmd {
     },
     /// The audit log of staff actions, newest first
     Log {
-        #[arg(long, default_value_t = 50)]
+        /// Entries to show, 1 to 10,000
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_AUDIT_LOG_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
         /// Only entries whose actor, command, outcome, reason or session contains this text
         /// (ASCII case ignored), as the console's `/` in the audit log

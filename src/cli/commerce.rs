@@ -1,21 +1,27 @@
 //! `product`, `inventory` and `order`: the catalog, stock and the order pipeline.
 //!
-//! Prices are parsed exactly (`--price 19.99` is 1999 minor units, never a float). Order items
-//! are `SKU:QTY` strings parsed here, so a quantity of 0 or -1 reaches the domain and is
-//! refused with a reason (exit 1), not a usage error. Paying and cancelling a paid order go
+//! Prices are parsed exactly (`--price 19.99` is 1999 minor units, never a float); a price of
+//! 0 is a free item, and an order whose total is 0 is paid without charging a card. Order
+//! items are `SKU:QTY` strings parsed here with the domain's quantity rule (1 to
+//! 1,000,000), so a quantity of 0, -1 or 10^20 is refused with a reason (exit 1), not a usage
+//! error. Paying and cancelling a paid order go
 //! through the action queue, which asks the payment gateway outside any transaction.
 
 use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
 use clap::{ArgGroup, Subcommand};
-use rustok_domain::commerce::{InventoryPolicy, Order, OrderDraft, OrderStatus, ProductDraft};
+use rustok_domain::IdRef;
+use rustok_domain::commerce::{
+    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderDraft, OrderStatus, ProductDraft,
+    validate_quantity,
+};
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
     Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
     Tenant, VariantId,
 };
-use rustok_store::{OrderFilter, Outcome, ProductFilter};
+use rustok_store::{IdKind, OrderFilter, Outcome, ProductFilter};
 
 #[derive(Debug, Subcommand)]
 pub enum ProductCmd {
@@ -27,20 +33,22 @@ pub enum ProductCmd {
         /// Defaults to the SKU
         #[arg(long)]
         title: Option<String>,
-        /// Decimal price, parsed exactly: 12.50, 12.5, 12
+        /// Decimal price, parsed exactly: 12.50, 12.5, 12; 0 for a free item
         #[arg(long, allow_negative_numbers = true)]
         price: String,
         /// ISO 4217 code, e.g. USD, EUR, JPY
         #[arg(long)]
         currency: String,
-        /// Units on hand
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        /// Units on hand, 0 to 1,000,000,000
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true,
+              value_parser = clap::value_parser!(i64).range(0..=MAX_STOCK))]
         stock: i64,
         /// deny (never sell more than is available) or continue (allow backorders)
         #[arg(long, default_value = "deny")]
         policy: String,
         /// Available units at or below which `inventory.low` is raised [default: 5]
-        #[arg(long = "low-stock", value_name = "N", allow_negative_numbers = true)]
+        #[arg(long = "low-stock", value_name = "N", allow_negative_numbers = true,
+              value_parser = clap::value_parser!(i64).range(0..=MAX_STOCK))]
         low_stock: Option<i64>,
         /// URL handle; derived from the title when absent
         #[arg(long)]
@@ -57,9 +65,10 @@ pub enum ProductCmd {
         /// Only SKUs at or below their low-stock threshold
         #[arg(long)]
         low: bool,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
     },
     /// Show a product by id or by SKU
@@ -74,8 +83,9 @@ pub enum InventoryCmd {
     /// Correct the units on hand of a SKU (negative to remove)
     Adjust {
         sku: String,
-        /// Units to add (or remove, when negative)
-        #[arg(long, allow_negative_numbers = true, value_name = "N")]
+        /// Units to add (or remove, when negative), at most 1,000,000,000 either way
+        #[arg(long, allow_negative_numbers = true, value_name = "N",
+              value_parser = clap::value_parser!(i64).range(-MAX_STOCK..=MAX_STOCK))]
         by: i64,
         /// Why (recorded in the inventory.updated event)
         #[arg(long, default_value = "")]
@@ -87,7 +97,7 @@ pub enum InventoryCmd {
 pub enum OrderCmd {
     /// Place an order (status pending)
     Create {
-        /// A line: SKU:QTY (repeat for more lines)
+        /// A line: SKU:QTY, QTY 1 to 1,000,000 (repeat for more lines)
         #[arg(long = "item", value_name = "SKU:QTY", allow_hyphen_values = true)]
         items: Vec<String>,
         /// The customer's email
@@ -100,7 +110,8 @@ pub enum OrderCmd {
     Pay {
         id: String,
         /// Sandbox: tok_visa, tok_mastercard succeed; tok_chargeDeclined,
-        /// tok_chargeDeclinedInsufficientFunds are declined
+        /// tok_chargeDeclinedInsufficientFunds are declined. Not used for an order whose
+        /// total is 0: it is paid without charging a card
         #[arg(long, value_name = "TOKEN")]
         card_token: String,
     },
@@ -127,9 +138,10 @@ pub enum OrderCmd {
         /// pending, confirmed, paid, shipped, delivered or cancelled
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
     },
     /// Find orders by SKU, customer or status (every criterion given must hold)
@@ -141,7 +153,8 @@ pub enum OrderCmd {
         customer: Option<String>,
         #[arg(long)]
         status: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
     /// The events of an order and the stock moves it caused, oldest first
@@ -152,7 +165,9 @@ fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Op
     Ok(s.as_deref().map(str::parse).transpose()?)
 }
 
-/// `SKU:QTY` → (sku, qty). The quantity's range is the domain's to judge.
+/// `SKU:QTY` → (sku, qty), the quantity 1 to [`MAX_LINE_QUANTITY`] (the domain's own rule,
+/// [`validate_quantity`]: a quantity out of range is refused here, with the domain's
+/// message, exit 1, as the domain would refuse it).
 pub fn parse_item(item: &str) -> Result<(String, i64), CliError> {
     let shown = printable(item);
     let Some((sku, qty)) = item.rsplit_once(':') else {
@@ -160,13 +175,38 @@ pub fn parse_item(item: &str) -> Result<(String, i64), CliError> {
             "item '{shown}' must look like SKU:QTY, e.g. MUG:2"
         )));
     };
-    let qty = qty.trim().parse::<i64>().map_err(|_| {
-        CliError::Input(format!(
-            "item '{shown}': the quantity '{}' is not a whole number",
-            printable(qty)
-        ))
-    })?;
-    Ok((sku.trim().to_string(), qty))
+    let sku = sku.trim();
+    let qty_text = qty.trim();
+    let digits = qty_text.strip_prefix(['-', '+']).unwrap_or(qty_text);
+    let qty = match qty_text.parse::<i64>() {
+        Ok(q) => q,
+        // All digits but beyond any 64-bit integer: out of range all the same, said with
+        // the domain's rule and the number as typed.
+        Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            let typed = rustok_domain::text::excerpt(qty_text, 30);
+            let rule = if qty_text.starts_with('-') {
+                "must be at least 1"
+            } else {
+                &format!("must be at most {MAX_LINE_QUANTITY} per order line")
+            };
+            return Err(DomainError::validation(
+                "quantity",
+                format!(
+                    "quantity of {} {rule}, got {typed}",
+                    rustok_domain::text::excerpt(sku, rustok_domain::text::EXCERPT_CHARS)
+                ),
+            )
+            .into());
+        }
+        Err(_) => {
+            return Err(CliError::Input(format!(
+                "item '{shown}': the quantity '{}' is not a whole number",
+                printable(qty)
+            )));
+        }
+    };
+    validate_quantity(sku, qty)?;
+    Ok((sku.to_string(), qty))
 }
 
 pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
@@ -247,22 +287,39 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
     }
 }
 
+/// A product by UUID, by SKU (exact), or by the short id screens show — in that order, so a
+/// SKU that happens to be hex digits is still found as a SKU.
 async fn find_product(ctx: &Ctx, tenant: &Tenant, id_or_sku: &str) -> Result<Product, CliError> {
     if let Ok(id) = id_or_sku.parse::<ProductId>()
         && let Some(p) = ctx.reads.product(tenant.id, id).await?
     {
         return Ok(p);
     }
-    ctx.reads
+    if let Some(p) = ctx
+        .reads
         .product_by_sku(tenant.id, id_or_sku.trim())
         .await?
-        .ok_or_else(|| {
-            DomainError::not_found(
-                "product",
-                format!("with id or sku {}", printable(id_or_sku)),
-            )
-            .into()
-        })
+    {
+        return Ok(p);
+    }
+    if matches!(id_or_sku.parse::<IdRef>(), Ok(IdRef::Suffix(_))) {
+        let id = ctx
+            .reads
+            .resolve_id(tenant.id, IdKind::Product, id_or_sku)
+            .await?;
+        if let Some(p) = ctx
+            .reads
+            .product(tenant.id, ProductId::from_uuid(id))
+            .await?
+        {
+            return Ok(p);
+        }
+    }
+    Err(DomainError::not_found(
+        "product",
+        format!("with id or sku {}", printable(id_or_sku)),
+    )
+    .into())
 }
 
 pub async fn run_inventory(ctx: &Ctx, cmd: &InventoryCmd) -> Result<(), CliError> {
@@ -309,11 +366,11 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .collect::<Result<_, _>>()?,
         }),
         OrderCmd::Confirm { id } => Command::ConfirmOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             expected_version: None,
         },
         OrderCmd::Pay { id, card_token } => Command::PayOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             card_token: card_token.clone(),
         },
         OrderCmd::Ship {
@@ -321,17 +378,19 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             carrier,
             tracking,
         } => Command::ShipOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             carrier: carrier.clone(),
             tracking: tracking.clone(),
         },
-        OrderCmd::Deliver { id } => Command::DeliverOrder { id: id.parse()? },
+        OrderCmd::Deliver { id } => Command::DeliverOrder {
+            id: ctx.order_id(&tenant, id).await?,
+        },
         OrderCmd::Cancel { id, reason } => Command::CancelOrder {
-            id: id.parse()?,
+            id: ctx.order_id(&tenant, id).await?,
             reason: reason.clone(),
         },
         OrderCmd::Show { id } => {
-            let id: OrderId = id.parse()?;
+            let id = ctx.order_id(&tenant, id).await?;
             let order = ctx
                 .reads
                 .order(tenant.id, id)
@@ -369,7 +428,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             return list_orders(ctx, &tenant, &filter).await;
         }
         OrderCmd::Events { id } => {
-            let id: OrderId = id.parse()?;
+            let id = ctx.order_id(&tenant, id).await?;
             if ctx.reads.order(tenant.id, id).await?.is_none() {
                 return Err(DomainError::not_found("order", id).into());
             }
@@ -565,9 +624,29 @@ mod tests {
     #[test]
     fn items_parse_sku_and_quantity() {
         assert_eq!(parse_item("MUG:3").unwrap(), ("MUG".into(), 3));
-        assert_eq!(parse_item("A:B:-1").unwrap(), ("A:B".into(), -1));
-        assert_eq!(parse_item("MUG:0").unwrap(), ("MUG".into(), 0));
-        for bad in ["MUG", "MUG:", "MUG:x", "MUG:1.5", "-1"] {
+        assert_eq!(
+            parse_item(" MUG : 1000000 ").unwrap(),
+            ("MUG".into(), 1_000_000)
+        );
+        // The quantity is 1 to 1,000,000, judged with the domain's rule and message.
+        for (bad, says) in [
+            ("MUG:0", "must be at least 1, got 0"),
+            ("A:B:-1", "must be at least 1, got -1"),
+            (
+                "MUG:1000001",
+                "must be at most 1000000 per order line, got 1000001",
+            ),
+            (
+                "MUG:99999999999999999999",
+                "must be at most 1000000 per order line",
+            ),
+            ("MUG:-99999999999999999999", "must be at least 1"),
+        ] {
+            let e = parse_item(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 1, "{bad}");
+            assert!(e.to_string().contains(says), "{bad}: {e}");
+        }
+        for bad in ["MUG", "MUG:", "MUG:x", "MUG:1.5", "-1", "MUG:-", "MUG:+"] {
             let e = parse_item(bad).unwrap_err();
             assert_eq!(e.exit_code(), 1, "{bad}");
             assert!(!e.to_string().contains('\n'));

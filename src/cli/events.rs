@@ -2,11 +2,10 @@ use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
 use crate::runtime::{Bus, EventGate, FeedConfig, FeedStream, Relay, RelayConfig};
 use clap::Subcommand;
+use rustok_domain::Command;
 use rustok_domain::rbac::{self, Permission};
-use rustok_domain::{Command, DomainError};
 use rustok_store::{EventFilter, Outcome, StoredEvent};
 use std::io::Write;
-use uuid::Uuid;
 
 #[derive(Debug, Subcommand)]
 pub enum EventsCmd {
@@ -18,13 +17,13 @@ pub enum EventsCmd {
         /// Only events of this type, e.g. node.published
         #[arg(long = "type", value_name = "T")]
         event_type: Option<String>,
-        #[arg(long, default_value_t = 1000)]
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
     /// Follow new events until interrupted (one JSON object per line with --json)
     Tail {
         /// Also print this many of the latest events first
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_LIST_LIMIT))]
         last: u64,
     },
 }
@@ -89,17 +88,12 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
             event_type,
             limit,
         } => {
-            let aggregate_id = aggregate
-                .as_deref()
-                .map(|a| {
-                    Uuid::parse_str(a.trim()).map_err(|_| {
-                        DomainError::validation(
-                            "aggregate",
-                            format!("'{}' is not a UUID", cell(a, 60)),
-                        )
-                    })
-                })
-                .transpose()?;
+            // A UUID, or the short id screens show, resolved among the tenant's nodes,
+            // orders and products.
+            let aggregate_id = match aggregate {
+                Some(a) => Some(ctx.reads.resolve_aggregate(tenant.id, a).await?),
+                None => None,
+            };
             let events = ctx
                 .reads
                 .events(
@@ -246,13 +240,13 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             Ok(())
         }
         OutboxCmd::Retry { id } => {
-            let ids = id
-                .iter()
-                .map(|s| s.parse())
-                .collect::<Result<Vec<_>, DomainError>>()?;
+            let tenant = ctx.tenant().await?;
+            let mut ids = Vec::with_capacity(id.len());
+            for text in id {
+                ids.push(ctx.event_id(&tenant, text).await?);
+            }
             // A command like any other: permission outbox:retry (owners and admins), refused
             // read-only, only this tenant's dead letters, one audit-log row either way.
-            let tenant = ctx.tenant().await?;
             let applied = ctx
                 .execute(&tenant, Command::RetryDeadLetters { ids })
                 .await?;

@@ -14,7 +14,10 @@ mod tenant;
 
 use crate::runtime::{ActionQueue, QueueError, QueueOptions, Reads};
 use clap::{Parser, Subcommand};
-use rustok_domain::{Actor, Command, CommandEnvelope, DomainError, Tenant, TenantId};
+use rustok_domain::{
+    Actor, Command, CommandEnvelope, DomainError, EventId, NodeId, OrderId, Tenant, TenantId,
+};
+use rustok_store::IdKind;
 use rustok_store::{Applied, Store, StoreError};
 
 pub const DEFAULT_TENANT: &str = "default";
@@ -99,7 +102,7 @@ pub enum Cmd {
         #[arg(long)]
         demo: bool,
         /// N nodes and N orders with their events, written in bulk
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=rustok_store::MAX_BULK_SEED))]
         scale: Option<u64>,
     },
     /// Read commands from stdin, acknowledge each after it committed (the crash driver's mode)
@@ -252,6 +255,31 @@ impl Ctx {
             .tenant_by_slug(DEFAULT_TENANT)
             .await?
             .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT).into())
+    }
+
+    /// The node an ID argument names: a UUID, or the short id screens show (the last 8 hex
+    /// digits), resolved within the tenant; unknown or ambiguous short ids exit 1.
+    pub async fn node_id(&self, tenant: &Tenant, text: &str) -> Result<NodeId, CliError> {
+        let id = self.reads.resolve_id(tenant.id, IdKind::Node, text).await?;
+        Ok(NodeId::from_uuid(id))
+    }
+
+    /// The order an ID argument names (see [`Ctx::node_id`]).
+    pub async fn order_id(&self, tenant: &Tenant, text: &str) -> Result<OrderId, CliError> {
+        let id = self
+            .reads
+            .resolve_id(tenant.id, IdKind::Order, text)
+            .await?;
+        Ok(OrderId::from_uuid(id))
+    }
+
+    /// The event an ID argument names (see [`Ctx::node_id`]).
+    pub async fn event_id(&self, tenant: &Tenant, text: &str) -> Result<EventId, CliError> {
+        let id = self
+            .reads
+            .resolve_id(tenant.id, IdKind::Event, text)
+            .await?;
+        Ok(EventId::from_uuid(id))
     }
 
     /// The tenant named by `--tenant` if it exists (never created): for deployment-wide work

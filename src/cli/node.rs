@@ -5,7 +5,7 @@ use rustok_domain::content::{
     BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, TranslationInput,
 };
 use rustok_domain::text::printable;
-use rustok_domain::{Command, DomainError, Locale, NodeId};
+use rustok_domain::{Command, DomainError, Locale, NodeId, Tenant};
 use rustok_store::{NodeFilter, Outcome};
 use std::path::PathBuf;
 
@@ -14,7 +14,7 @@ pub struct BodyArgs {
     /// Body text
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
-    /// Read the body from a UTF-8 file
+    /// Read the body from a UTF-8 file (`/dev/stdin` for a pipe), at most 4,000,000 bytes
     #[arg(long, value_name = "FILE")]
     body_file: Option<PathBuf>,
 }
@@ -27,15 +27,7 @@ impl BodyArgs {
         let Some(path) = &self.body_file else {
             return Ok(None);
         };
-        let bytes = std::fs::read(path)
-            .map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))?;
-        String::from_utf8(bytes).map(Some).map_err(|e| {
-            CliError::Input(format!(
-                "{} is not valid UTF-8 (first bad byte at offset {})",
-                path.display(),
-                e.utf8_error().valid_up_to()
-            ))
-        })
+        crate::input::read_text(path, crate::input::MAX_BODY_BYTES as u64, "body file").map(Some)
     }
 }
 
@@ -80,7 +72,7 @@ pub enum NodeCmd {
         #[arg(long)]
         format: Option<String>,
         /// Refuse the edit unless the node is at this version
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
         expect_version: Option<i64>,
     },
     /// Add or replace a translation
@@ -98,7 +90,7 @@ pub enum NodeCmd {
         body: BodyArgs,
         #[arg(long)]
         format: Option<String>,
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
         expect_version: Option<i64>,
     },
     /// draft → published
@@ -119,9 +111,10 @@ pub enum NodeCmd {
         kind: Option<String>,
         #[arg(long)]
         locale: Option<String>,
-        #[arg(long, default_value_t = 100)]
+        /// Rows to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
     },
     /// Full-text search over titles, excerpts and bodies
@@ -129,7 +122,8 @@ pub enum NodeCmd {
         query: String,
         #[arg(long)]
         locale: Option<String>,
-        #[arg(long, default_value_t = 50)]
+        /// Matches to show, 1 to 1,000,000
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
 }
@@ -137,7 +131,7 @@ pub enum NodeCmd {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     id: String,
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     expect_version: Option<i64>,
 }
 
@@ -176,7 +170,7 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             format,
             expect_version,
         } => Command::UpdateNode {
-            id: id.parse()?,
+            id: ctx.node_id(&tenant, id).await?,
             patch: NodePatch {
                 locale: opt(locale)?,
                 title: title.clone(),
@@ -197,7 +191,7 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             format,
             expect_version,
         } => Command::TranslateNode {
-            id: id.parse()?,
+            id: ctx.node_id(&tenant, id).await?,
             input: TranslationInput {
                 locale: locale.parse()?,
                 title: title.clone(),
@@ -208,12 +202,12 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             },
             expected_version: *expect_version,
         },
-        NodeCmd::Publish(a) => status(a, NodeAction::Publish)?,
-        NodeCmd::Unpublish(a) => status(a, NodeAction::Unpublish)?,
-        NodeCmd::Archive(a) => status(a, NodeAction::Archive)?,
-        NodeCmd::Restore(a) => status(a, NodeAction::Restore)?,
+        NodeCmd::Publish(a) => status(ctx, &tenant, a, NodeAction::Publish).await?,
+        NodeCmd::Unpublish(a) => status(ctx, &tenant, a, NodeAction::Unpublish).await?,
+        NodeCmd::Archive(a) => status(ctx, &tenant, a, NodeAction::Archive).await?,
+        NodeCmd::Restore(a) => status(ctx, &tenant, a, NodeAction::Restore).await?,
         NodeCmd::Show { id } => {
-            let id: NodeId = id.parse()?;
+            let id = ctx.node_id(&tenant, id).await?;
             let node = ctx
                 .reads
                 .node(tenant.id, id)
@@ -321,9 +315,14 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
     Ok(())
 }
 
-fn status(a: &StatusArgs, action: NodeAction) -> Result<Command, CliError> {
+async fn status(
+    ctx: &Ctx,
+    tenant: &Tenant,
+    a: &StatusArgs,
+    action: NodeAction,
+) -> Result<Command, CliError> {
     Ok(Command::ChangeNodeStatus {
-        id: a.id.parse()?,
+        id: ctx.node_id(tenant, &a.id).await?,
         action,
         expected_version: a.expect_version,
     })

@@ -3,7 +3,9 @@
 //! committed — the crash driver (`tests/crash_driver.rs`) kills it with SIGKILL at random
 //! points and checks that nothing acknowledged was lost and nothing applied twice.
 //!
-//! Input, one JSON object per line: `{"id": "<command uuid>", "command": <Command>}`. The
+//! Input, one JSON object per line (at most 8 MiB a line, `input::MAX_SCRIPT_LINE_BYTES`; a
+//! longer one ends the process with an error, having read no more than that of it):
+//! `{"id": "<command uuid>", "command": <Command>}`. The
 //! command id is the caller's, so a command sent again after a crash (its acknowledgement
 //! never arrived) is found in the command log and not applied twice.
 //!
@@ -25,7 +27,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncBufReadExt;
 
 #[derive(Debug, Args)]
 pub struct ScriptArgs {
@@ -33,7 +34,8 @@ pub struct ScriptArgs {
     #[arg(long)]
     relay: bool,
     /// How long the relay's claims are leased (a killed process's claims expire after this)
-    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    #[arg(long, default_value_t = 30_000, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LEASE_MS))]
     lease_ms: u64,
     /// Add two consumers that log every hand-over to DIR/crash-a.log and DIR/crash-b.log
     #[arg(long, value_name = "DIR")]
@@ -115,11 +117,9 @@ pub async fn run(ctx: &Ctx, args: &ScriptArgs) -> Result<(), CliError> {
         tokio::spawn(async move { r.run(stopped).await })
     });
 
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    while let Some(text) = lines
-        .next_line()
-        .await
-        .map_err(|e| CliError::Input(format!("cannot read stdin: {e}")))?
+    let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
+    while let Some(text) =
+        crate::input::read_line_bounded(&mut stdin, crate::input::MAX_SCRIPT_LINE_BYTES).await?
     {
         if text.trim().is_empty() {
             continue;

@@ -2,6 +2,7 @@
 
 use super::output::{cell, emit, table, time};
 use super::{CliError, Ctx};
+use crate::input::MAX_SSH_KEY_FILE_BYTES;
 use clap::Subcommand;
 use rustok_domain::rbac::Role;
 use rustok_domain::staff::{Staff, StaffDraft};
@@ -20,7 +21,7 @@ pub enum StaffCmd {
         /// Display name [default: the handle]
         #[arg(long)]
         name: Option<String>,
-        /// OpenSSH public key file (one key per line; repeat for more files)
+        /// OpenSSH public key file (one key per line, at most 16 KiB; repeat for more files)
         #[arg(long = "ssh-key", value_name = "FILE")]
         ssh_keys: Vec<std::path::PathBuf>,
         /// The member has multi-factor authentication set up
@@ -62,9 +63,7 @@ fn summary(s: &Staff) -> String {
 fn read_keys(files: &[std::path::PathBuf]) -> Result<Vec<String>, CliError> {
     let mut out = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|e| {
-            CliError::Input(format!("cannot read SSH key file {}: {e}", f.display()))
-        })?;
+        let text = crate::input::read_text(f, MAX_SSH_KEY_FILE_BYTES, "SSH key file")?;
         out.extend(
             text.lines()
                 .map(str::trim)

@@ -5,15 +5,17 @@
 //! called with a transaction open (DESIGN.md, "paying is two steps"):
 //!
 //! - `PayOrder { id, card_token }`: load the order and check it can be paid (refused early,
-//!   gateway not asked); ask the gateway to charge it (idempotency key = the command id, so
-//!   asking again after a crash charges nothing twice); then execute `RecordPayment` with the
-//!   outcome in one transaction, under the same command id. A decline or invalid card commits
-//!   its `payment.failed` event and then returns `PaymentDeclined` to the caller. If the store
-//!   refuses a *successful* charge (the order changed meanwhile), the charge is refunded.
-//! - `CancelOrder` of a paid or shipped order: decide the cancel first (so a refused cancel
-//!   never refunds), refund through the gateway (idempotency key = the command id), then
-//!   execute the cancel, which restocks and records `payment.refunded`. A refused refund
-//!   refuses the cancel and changes nothing.
+//!   gateway not asked). A free order (total 0) is settled at once, no gateway asked
+//!   (`Order::free_payment`); any other is charged through the gateway (idempotency key = the
+//!   command id, so asking again after a crash charges nothing twice); then execute
+//!   `RecordPayment` with the outcome in one transaction, under the same command id. A
+//!   decline or invalid card commits its `payment.failed` event and then returns
+//!   `PaymentDeclined` to the caller. If the store refuses a *successful* charge (the order
+//!   changed meanwhile), the charge is refunded.
+//! - `CancelOrder` of a paid or shipped order (not a free one): decide the cancel first (so a
+//!   refused cancel never refunds), refund through the gateway (idempotency key = the command
+//!   id), then execute the cancel, which restocks and records `payment.refunded`. A refused
+//!   refund refuses the cancel and changes nothing.
 
 use chrono::Utc;
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
@@ -368,13 +370,20 @@ impl Worker {
             }
             Err(e) => return (Err(e), false, false),
         };
-        let request = match order.charge_request(env.id.as_uuid(), card_token) {
-            Ok(r) => r,
+        // A free order (total 0) is settled at once: no card to charge, no gateway asked.
+        let outcome = match order.free_payment(env.id.as_uuid()) {
+            Ok(Some(free)) => free,
+            Ok(None) => {
+                let request = match order.charge_request(env.id.as_uuid(), card_token) {
+                    Ok(r) => r,
+                    Err(e) => return (Err(e.into()), false, false),
+                };
+                match self.charge(request).await {
+                    Ok(o) => o,
+                    Err(e) => return (Err(e), false, false),
+                }
+            }
             Err(e) => return (Err(e.into()), false, false),
-        };
-        let outcome = match self.charge(request).await {
-            Ok(o) => o,
-            Err(e) => return (Err(e), false, false),
         };
         // Step 2: record the outcome in one transaction, under the paying command's id.
         let record = CommandEnvelope {
@@ -416,6 +425,7 @@ impl Worker {
                 // worker retries the command (same id: the gateway charges nothing twice).
                 if let PaymentOutcome::Succeeded { reference, amount } = outcome
                     && !e.is_unavailable()
+                    && amount.amount > 0
                 {
                     // The money was taken but the order could not record it: give it back.
                     let refund = self

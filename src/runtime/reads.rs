@@ -16,15 +16,46 @@ use rustok_domain::rbac::{self, Permission, Role};
 use rustok_domain::read::{
     NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
 };
-use rustok_domain::{Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId};
+use rustok_domain::{
+    DomainError, IdRef, Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId,
+};
 use rustok_domain::{commerce::Order, commerce::Product, content::Node};
 use rustok_store::{
-    EventFilter, NodeFilter, OrderFilter, ProductFilter, Store, StoreError, StoredEvent,
+    EventFilter, IdKind, NodeFilter, OrderFilter, ProductFilter, Store, StoreError, StoredEvent,
 };
 use rustok_ui::{Coverage, Query, QueryResult};
 
 fn p(resource: &'static str, action: &'static str) -> Permission {
     Permission::new(resource, action)
+}
+
+/// The one id among `found` (ids ending in `suffix`), or why there is not exactly one.
+fn one_of(
+    found: Vec<uuid::Uuid>,
+    noun: &'static str,
+    suffix: &str,
+) -> Result<uuid::Uuid, StoreError> {
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(DomainError::not_found(noun, format!("ending in {suffix}")).into()),
+        many => {
+            let shown: Vec<String> = many.iter().take(5).map(|u| u.to_string()).collect();
+            let count = if many.len() > 5 {
+                "6 or more".to_string()
+            } else {
+                many.len().to_string()
+            };
+            let more = if many.len() > 5 { ", …" } else { "" };
+            Err(DomainError::validation(
+                "id",
+                format!(
+                    "'{suffix}' is ambiguous: {count} {noun}s end in it ({}{more}); give more digits",
+                    shown.join(", ")
+                ),
+            )
+            .into())
+        }
+    }
 }
 
 /// The read side of one session (a CLI process, a console, an SSH session): its staff member's
@@ -280,6 +311,57 @@ impl Reads {
         self.store
             .audit_log_matching(offset, limit.clamp(1, 10_000), filter)
             .await
+    }
+
+    /// The id `text` names within the tenant: a whole UUID as it is, or the last hex digits
+    /// screens show (`6a9768cf`) resolved among the tenant's ids of `kind` (which needs the
+    /// permission to read them).
+    /// Unknown → not found; several → a one-line error listing the candidates.
+    pub async fn resolve_id(
+        &self,
+        tenant: TenantId,
+        kind: IdKind,
+        text: &str,
+    ) -> Result<uuid::Uuid, StoreError> {
+        let (permission, what) = match kind {
+            IdKind::Node => (p("content", "read"), "read content"),
+            IdKind::Order => (p("order", "read"), "read orders"),
+            IdKind::Product => (p("product", "read"), "read products"),
+            IdKind::Event => (p("event", "read"), "read events"),
+        };
+        // A whole UUID reads nothing; resolving a short one reads the tenant's ids.
+        let suffix = match text.parse::<IdRef>()? {
+            IdRef::Full(u) => return Ok(u),
+            IdRef::Suffix(s) => s,
+        };
+        self.require(permission, what).await?;
+        let found = self.store.ids_ending_with(tenant, kind, &suffix, 6).await?;
+        one_of(found, kind.noun(), &suffix)
+    }
+
+    /// The aggregate (node, order or product) `text` names: a whole UUID as it is, or a short
+    /// id resolved among the aggregates the member may read.
+    pub async fn resolve_aggregate(
+        &self,
+        tenant: TenantId,
+        text: &str,
+    ) -> Result<uuid::Uuid, StoreError> {
+        let suffix = match text.parse::<IdRef>()? {
+            IdRef::Full(u) => return Ok(u),
+            IdRef::Suffix(s) => s,
+        };
+        let role = self.require(p("event", "read"), "read events").await?;
+        let mut found = Vec::new();
+        for (kind, permission) in [
+            (IdKind::Node, p("content", "read")),
+            (IdKind::Order, p("order", "read")),
+            (IdKind::Product, p("product", "read")),
+        ] {
+            if role.allows(permission) {
+                found.extend(self.store.ids_ending_with(tenant, kind, &suffix, 6).await?);
+            }
+        }
+        one_of(found, "aggregate", &suffix)
     }
 
     /// What the security audit reads (`audit:run`): the store's facts, the database URL

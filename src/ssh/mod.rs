@@ -114,7 +114,11 @@ pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
                 )));
             }
         }
-        return russh::keys::load_secret_key(path, None)
+        // Bounded (crate::input): a host key path naming a device or a huge file is refused
+        // without reading it all.
+        let text =
+            crate::input::read_text(path, crate::input::MAX_HOST_KEY_FILE_BYTES, "host key")?;
+        return russh::keys::decode_secret_key(&text, None)
             .map_err(|e| CliError::Input(format!("cannot read host key {}: {e}", path.display())));
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -86,23 +86,15 @@ fn load_settings_from(
 }
 
 /// Reads a settings file: `None` when it does not exist (defaults apply silently), or when it
-/// cannot be used (unreadable, not UTF-8, larger than 1 MB) — then with a warning that names
-/// the file and the reason. The path comes back terminal-safe for the caller's messages.
+/// cannot be used (unreadable, not UTF-8, larger than 1 MB, a device or a directory) — then
+/// with a warning that names the file and the reason. Never reads more than 1 MB + 1 byte of
+/// it (`crate::input::read_bounded`). The path comes back terminal-safe for the caller's
+/// messages.
 fn read_setting(path: &std::path::Path, warnings: &mut Vec<String>) -> Option<(String, String)> {
-    const MAX_SETTINGS_BYTES: u64 = 1 << 20;
+    use crate::input::{MAX_SETTINGS_FILE_BYTES, ReadError, read_bounded};
     let shown = rustok_domain::text::printable(&path.display().to_string());
-    let bytes = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-        Ok(m) if m.len() > MAX_SETTINGS_BYTES => {
-            warnings.push(format!(
-                "{shown}: ignored, {} bytes is more than a settings file needs (limit 1 MB)",
-                m.len()
-            ));
-            return None;
-        }
-        _ => std::fs::read(path),
-    };
-    let reason = match bytes {
+    let reason = match read_bounded(path, MAX_SETTINGS_FILE_BYTES) {
+        Err(e) if e.is_not_found() => return None,
         Ok(b) => match String::from_utf8(b) {
             Ok(text) => return Some((shown, text)),
             Err(e) => format!(
@@ -110,7 +102,14 @@ fn read_setting(path: &std::path::Path, warnings: &mut Vec<String>) -> Option<(S
                 e.utf8_error().valid_up_to()
             ),
         },
-        Err(e) => format!("cannot read it: {e}"),
+        Err(ReadError::TooLarge { size: Some(n), .. }) => {
+            format!("{n} bytes is more than a settings file needs (limit 1 MB)")
+        }
+        Err(ReadError::TooLarge { size: None, .. }) => {
+            "more than a settings file needs (limit 1 MB)".to_string()
+        }
+        Err(ReadError::Io(e)) => format!("cannot read it: {e}"),
+        Err(e) => e.to_string(),
     };
     warnings.push(format!("{shown}: ignored, {reason}"));
     None
@@ -522,5 +521,24 @@ mod tests {
         }
         let missing = tempfile::tempdir().unwrap();
         assert!(load_settings_from(missing.path()).3.is_empty());
+    }
+
+    /// A settings file that is a link to a device that never ends is ignored at once, not
+    /// read (issue 16, item 4).
+    #[cfg(unix)]
+    #[test]
+    fn a_settings_file_that_never_ends_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("config.toml")).unwrap();
+        let (config, _, _, warnings) = load_settings_from(dir.path());
+        assert_eq!(config, Config::default());
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert!(
+            warnings[0].ends_with(
+                "config.toml: ignored, it is a character device, not a file, a pipe or a terminal"
+            ),
+            "{}",
+            warnings[0]
+        );
     }
 }

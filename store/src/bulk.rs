@@ -506,9 +506,15 @@ async fn write_postgres(pool: &sqlx::PgPool, tables: Vec<Table>) -> Result<(), s
     tx.commit().await
 }
 
+/// Most nodes (and orders) one bulk seed writes: 10 million of each, 20 million events, some
+/// 70 million rows, several minutes. More is refused (the timestamps are spread one second
+/// apart back from now, and a count near `u64::MAX` would not fit a time span).
+pub const MAX_BULK_SEED: u64 = 10_000_000;
+
 impl Store {
     /// Writes `n` nodes and `n` orders (over the tenant's first `skus` products) with their
-    /// events. `progress(done, n)` is called after each transaction.
+    /// events, `n` at most [`MAX_BULK_SEED`]. `progress(done, n)` is called after each
+    /// transaction.
     ///
     /// Every node, order and event is decided by the domain and every envelope validated, as
     /// on the action queue's path; the rows are then written in transactions of [`TX_ROWS`]
@@ -522,6 +528,11 @@ impl Store {
         skus: &[String],
         mut progress: impl FnMut(u64, u64),
     ) -> Result<BulkReport, StoreError> {
+        if n > MAX_BULK_SEED {
+            return Err(StoreError::Config(format!(
+                "seed: at most {MAX_BULK_SEED} nodes and orders at once, {n} asked"
+            )));
+        }
         let catalog: Vec<Product> = products_with_skus(&self.db, tenant, skus).await?;
         if catalog.is_empty() {
             return Err(StoreError::Config("seed: no products to order".into()));

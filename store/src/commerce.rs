@@ -648,8 +648,8 @@ impl Store {
         let limit = if filter.limit == 0 { 100 } else { filter.limit };
         let variants = q
             .order_by_asc(variant::Column::Sku)
-            .offset(filter.offset)
-            .limit(limit)
+            .offset(crate::repo::sql_window(filter.offset))
+            .limit(crate::repo::sql_window(limit))
             .all(&self.db)
             .await?;
         let product_ids: BTreeSet<Uuid> = variants.iter().map(|v| v.product_id).collect();
@@ -740,8 +740,8 @@ impl Store {
         let rows = q
             .order_by_desc(order::Column::PlacedAt)
             .order_by_desc(order::Column::Id)
-            .offset(filter.offset)
-            .limit(limit)
+            .offset(crate::repo::sql_window(filter.offset))
+            .limit(crate::repo::sql_window(limit))
             .all(&self.db)
             .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();

@@ -97,6 +97,27 @@ pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
     }
 }
 
+/// Whether an SQLite error of the pool is SQLITE_BUSY ("database is locked", with its extended
+/// codes), at connecting or in a statement.
+pub(crate) fn sqlite_busy(e: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as E;
+    let (DbErr::Conn(RuntimeErr::SqlxError(s))
+    | DbErr::Exec(RuntimeErr::SqlxError(s))
+    | DbErr::Query(RuntimeErr::SqlxError(s))) = e
+    else {
+        return false;
+    };
+    let E::Database(d) = &**s else {
+        return false;
+    };
+    d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+        .is_some()
+        && d.code()
+            .and_then(|c| c.parse::<i64>().ok())
+            .is_some_and(|c| c & 0xff == 5)
+}
+
 /// The SQLite error of the in-thread path (`local.rs`) inside a database error, if it is one.
 pub(crate) fn local_error(e: &DbErr) -> Option<&crate::local::LocalError> {
     use sea_orm::RuntimeErr;

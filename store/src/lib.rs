@@ -22,14 +22,14 @@ mod staff;
 mod uow;
 mod writes;
 
-pub use bulk::BulkReport;
+pub use bulk::{BulkReport, MAX_BULK_SEED};
 pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
 pub use feed::{CHANNEL as OUTBOX_CHANNEL, FeedCursor, Follower, Listener};
 pub use housekeeping::{PRUNE_CHUNK, Pruned};
 pub use outbox::{DeliveryReport, Receipt, RelayBatch};
 pub use pool::PoolSettings;
-pub use repo::{EventFilter, NodeFilter};
+pub use repo::{EventFilter, IdKind, NodeFilter};
 pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,
@@ -127,6 +127,33 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())
 }
 
+/// Opens the pool. On SQLite, a connection that fails with "database is locked" is tried again
+/// (with a back-off of 5, 10, ... 100 ms) for up to the busy timeout: a connection's first
+/// statement turns a new file into WAL mode, a write for which SQLite does not wait (its busy
+/// handler is not called when a read lock must become a write lock), so processes opening one
+/// new file at once can meet each other's conversion. Once the file is in WAL mode, opening a
+/// connection writes nothing.
+async fn connect_pool(
+    opts: ConnectOptions,
+    backend: Backend,
+) -> Result<DatabaseConnection, sea_orm::DbErr> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match Database::connect(opts.clone()).await {
+            Err(e)
+                if backend == Backend::Sqlite
+                    && error::sqlite_busy(&e)
+                    && started.elapsed() < local::BUSY_TIMEOUT =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(100));
+            }
+            other => return other,
+        }
+    }
+}
+
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://...`), creating an
     /// SQLite file if it does not exist, and applies pending migrations.
@@ -216,7 +243,7 @@ impl Store {
                 },
             }
         };
-        let db = Database::connect(opts).await.map_err(connect_error)?;
+        let db = connect_pool(opts, backend).await.map_err(connect_error)?;
         let writer = db.clone();
         let local = match (backend, sqlite_path(url)) {
             (Backend::Sqlite, Some(path)) => Some(LocalWriter {
@@ -237,18 +264,22 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies every pending migration.
+    /// Applies every pending migration: each in one transaction with its bookkeeping row,
+    /// one process at a time (see `migration::apply`), so a process killed at any point
+    /// leaves a database the next start migrates, and processes starting together on a new
+    /// database wait for each other.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        // Asked without writing first: `up` creates its bookkeeping table even when nothing is
-        // pending, which a database that refuses writes (a standby, a database set
-        // `default_transaction_read_only`) refuses, and then not even reads would work.
+        // Asked without writing first: migrating creates the bookkeeping table even when
+        // nothing is pending, which a database that refuses writes (a standby, a database set
+        // `default_transaction_read_only`, a read-only file) refuses, and then not even reads
+        // would work. What is pending is asked again under the migration lock.
         if migration::Migrator::get_pending_migrations_read_only(&self.db)
             .await?
             .is_empty()
         {
             return Ok(());
         }
-        migration::Migrator::up(&self.db, None).await?;
+        migration::apply(&self.db).await?;
         Ok(())
     }
 
@@ -300,6 +331,29 @@ pub(crate) fn backend_of(c: &impl ConnectionTrait) -> Backend {
 
 #[cfg(test)]
 mod tests {
+    /// Another process converting a new file to WAL mode holds a write lock that switching to
+    /// WAL cannot wait for: connecting tries again until it is released, then migrates.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connecting_waits_while_another_process_converts_a_new_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        // A file not yet in WAL mode, and a write lock on it (as during another process's
+        // conversion, which writes the file's header).
+        let other = rusqlite::Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE t (a); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        let store = super::Store::connect(&format!("sqlite://{}", path.display())).await;
+        release.join().unwrap();
+        let store = store.expect("connecting waits for the other process's lock");
+        assert!(store.tenants().await.unwrap().is_empty());
+        store.close().await.unwrap();
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

@@ -3,7 +3,7 @@
 
 use crate::entity::{node, node_translation, outbox, tenant};
 use crate::error::corrupt;
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
 use rustok_domain::read::{NodeSummary, Page, StoredEvent};
 use rustok_domain::{Locale, NodeId, Tenant, TenantId};
@@ -105,6 +105,14 @@ pub(crate) async fn load_tenant(
         .transpose()
 }
 
+/// A row count or offset as SQL takes it: both backends bind `LIMIT` and `OFFSET` as a
+/// signed 64-bit integer, and sea-query's binder panics on a `u64` above `i64::MAX`. Every
+/// window a caller asks for goes through this, so no value can panic a list (a window that
+/// large is as good as "all of them").
+pub(crate) fn sql_window(n: u64) -> u64 {
+    n.min(i64::MAX as u64)
+}
+
 /// Which nodes a list shows, and which window of them.
 #[derive(Debug, Clone, Default)]
 pub struct NodeFilter {
@@ -138,7 +146,74 @@ pub struct EventFilter {
     pub event_types: Option<Vec<&'static str>>,
 }
 
+/// What an id names, for resolving the short ids screens show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Node,
+    Order,
+    Product,
+    Event,
+}
+
+impl IdKind {
+    fn table(self) -> &'static str {
+        match self {
+            IdKind::Node => "nodes",
+            IdKind::Order => "orders",
+            IdKind::Product => "products",
+            IdKind::Event => "outbox",
+        }
+    }
+
+    /// The word for it in messages ("order").
+    pub fn noun(self) -> &'static str {
+        match self {
+            IdKind::Node => "node",
+            IdKind::Order => "order",
+            IdKind::Product => "product",
+            IdKind::Event => "event",
+        }
+    }
+}
+
 impl Store {
+    /// The tenant's ids of `kind` whose hex digits end with `suffix` (lowercase hex digits, as
+    /// `IdRef::Suffix` holds), at most `limit`, in id order. Scans the tenant's rows of that
+    /// table (no index serves a suffix), so it costs what their number costs.
+    pub async fn ids_ending_with(
+        &self,
+        tenant_id: TenantId,
+        kind: IdKind,
+        suffix: &str,
+        limit: u64,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        if suffix.is_empty() || !suffix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(Vec::new());
+        }
+        let hex = match self.backend {
+            Backend::Sqlite => "lower(hex(id))",
+            Backend::Postgres => "replace(id::text, '-', '')",
+        };
+        let sql = format!(
+            "SELECT id FROM {} WHERE tenant_id = $1 AND {hex} LIKE $2 ORDER BY id LIMIT {}",
+            kind.table(),
+            limit.clamp(1, 1_000)
+        );
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(
+                &sql,
+                vec![
+                    tenant_id.as_uuid().into(),
+                    format!("%{}", suffix.to_ascii_lowercase()).into(),
+                ],
+            ))
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<Uuid>("", "id").map_err(Into::into))
+            .collect()
+    }
+
     pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
         tenant::Entity::find()
             .filter(tenant::Column::Slug.eq(slug))
@@ -197,8 +272,8 @@ impl Store {
         let rows = q
             .order_by_desc(node::Column::UpdatedAt)
             .order_by_desc(node::Column::Id)
-            .offset(filter.offset)
-            .limit(limit)
+            .offset(sql_window(filter.offset))
+            .limit(sql_window(limit))
             .all(&self.db)
             .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -284,7 +359,7 @@ impl Store {
         } else {
             q.order_by_asc(outbox::Column::Seq)
         };
-        q.limit(limit)
+        q.limit(sql_window(limit))
             .all(&self.db)
             .await?
             .into_iter()

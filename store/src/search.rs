@@ -89,7 +89,7 @@ impl Store {
         locale: Option<&Locale>,
         limit: u64,
     ) -> Result<Vec<SearchHit>, StoreError> {
-        let limit = i64::try_from(if limit == 0 { 50 } else { limit }).unwrap_or(50);
+        let limit = crate::repo::sql_window(if limit == 0 { 50 } else { limit }) as i64;
         let rows = match self.backend {
             Backend::Sqlite => {
                 let Some(q) = fts5_query(query) else {

@@ -479,8 +479,8 @@ impl Store {
         let total = find.clone().count(&self.db).await?;
         let rows = find
             .order_by_desc(audit_log::Column::Seq)
-            .offset(offset)
-            .limit(limit.max(1))
+            .offset(crate::repo::sql_window(offset))
+            .limit(crate::repo::sql_window(limit.max(1)))
             .all(&self.db)
             .await?;
         let rows = rows

@@ -25,6 +25,29 @@ impl Cli {
         Cli::with_env(&[])
     }
 
+    /// A CLI on the given database (e.g. `TestDb::postgres()`).
+    pub fn with_db(db: TestDb) -> Cli {
+        Cli {
+            db,
+            data: tempfile::tempdir().expect("temp dir"),
+            env: Vec::new(),
+        }
+    }
+
+    /// Runs `check` on a fresh SQLite database, then on a fresh PostgreSQL one when
+    /// `RUSTOK_TEST_POSTGRES_URL` is set (printing a skip line otherwise).
+    pub fn on_both_backends(check: impl Fn(&Cli)) {
+        check(&Cli::new());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        if let Some(db) = rt.block_on(TestDb::postgres()) {
+            drop(rt);
+            check(&Cli::with_db(db));
+        }
+    }
+
     /// A CLI whose every run also sets these environment variables.
     pub fn with_env(env: &[(&str, &str)]) -> Cli {
         Cli {
@@ -108,4 +131,27 @@ impl Cli {
         assert!(err.starts_with("error: "), "{err}");
         err
     }
+}
+
+/// Generates `NAME::sqlite` and `NAME::postgres` from `fn NAME(cli: Cli)`; the PostgreSQL one
+/// says it was skipped when `RUSTOK_TEST_POSTGRES_URL` is not set.
+#[macro_export]
+macro_rules! cli_on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sqlite() {
+                    super::$name($crate::support::cli::Cli::new());
+                }
+
+                #[test]
+                fn postgres() {
+                    if let Some(cli) = $crate::support::cli::Cli::postgres() {
+                        super::$name(cli);
+                    }
+                }
+            }
+        )+
+    };
 }

@@ -10,7 +10,7 @@
 //! `inventory.low` when, and only when, the change crosses the low-stock threshold:
 //! available was **above** `low_stock_threshold` before and is **at or below** it after.
 
-use super::product::{InventoryPolicy, Variant};
+use super::product::{InventoryPolicy, MAX_STOCK, Variant};
 use crate::DomainError;
 use crate::content::string_enum;
 use crate::event::{self, DomainEvent};
@@ -97,9 +97,10 @@ impl Variant {
         self.available() <= self.low_stock_threshold
     }
 
-    /// A manual correction of units on hand (`by` may be negative). A decrease may not take
-    /// `on_hand` below 0 or below what is reserved; an increase is always allowed. A blank
-    /// reason is recorded as "manual adjustment".
+    /// A manual correction of units on hand (`by` may be negative, at most [`MAX_STOCK`]
+    /// either way). A decrease may not take `on_hand` below 0 or below what is reserved; an
+    /// increase may not take it above [`MAX_STOCK`]. A blank reason is recorded as "manual
+    /// adjustment".
     pub fn adjust(
         &self,
         by: i64,
@@ -111,11 +112,27 @@ impl Variant {
                 "must not be 0 (nothing to change)",
             ));
         }
+        if by.unsigned_abs() > MAX_STOCK.unsigned_abs() {
+            return Err(DomainError::validation(
+                "by",
+                format!("must be between -{MAX_STOCK} and {MAX_STOCK}, got {by}"),
+            ));
+        }
         let reason = adjust_reason(reason)?;
         let on_hand = self
             .on_hand
             .checked_add(by)
             .ok_or_else(|| overflow(&self.sku))?;
+        if by > 0 && on_hand > MAX_STOCK {
+            return Err(DomainError::validation(
+                "by",
+                format!(
+                    "cannot add {by} to the {} on hand of {}: at most {MAX_STOCK} units can be on hand",
+                    self.on_hand,
+                    crate::text::excerpt(&self.sku, crate::text::EXCERPT_CHARS)
+                ),
+            ));
+        }
         if by < 0 {
             let sku = crate::text::excerpt(&self.sku, crate::text::EXCERPT_CHARS);
             let removed = by.unsigned_abs();

@@ -26,12 +26,13 @@
 //! | anything else | none |
 //!
 //! **Paying is two steps** (no network call inside a transaction): the runtime first checks
-//! [`Order::can_pay`] and builds the request with [`Order::charge_request`], calls the
+//! [`Order::can_pay`] and builds the request with [`Order::charge_request`] (a free order,
+//! total 0, is settled at once by [`Order::free_payment`], no gateway asked), calls the
 //! [`PaymentGateway`] (idempotency key = the command id, so a retry after a crash is safe),
 //! then executes [`Order::record_payment`] in a transaction. A declined or invalid payment
 //! returns the order *unchanged* (same version) with a single `payment.failed` event and no
 //! stock moves: the store then writes only the event. Cancelling a paid or shipped order
-//! emits `payment.refunded`; the runtime performs the refund first with
+//! emits `payment.refunded` (unless it was free); the runtime performs the refund first with
 //! [`Order::refund_request`] and the gateway, then executes the cancel.
 //!
 //! **Inventory events** (`inventory.updated`, `inventory.low`) belong to the product
@@ -48,14 +49,15 @@ mod services;
 
 pub use inventory::{StockChange, StockMove, StockMoveKind, apply_moves};
 pub use order::{
-    LineItem, Order, OrderAction, OrderDecision, OrderDraft, OrderStatus, validate_email,
+    FREE_PAYMENT_PREFIX, LineItem, MAX_LINE_QUANTITY, Order, OrderAction, OrderDecision,
+    OrderDraft, OrderStatus, validate_email, validate_quantity,
 };
 pub use payment::{
     ChargeRecord, ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRecord,
     RefundRequest, SandboxGateway, gateway_by_name,
 };
 pub use product::{
-    DEFAULT_LOW_STOCK_THRESHOLD, InventoryPolicy, MAX_SKU_CHARS, Product, ProductDraft,
+    DEFAULT_LOW_STOCK_THRESHOLD, InventoryPolicy, MAX_SKU_CHARS, MAX_STOCK, Product, ProductDraft,
     ProductStatus, ProductTranslation, Variant, validate_handle, validate_sku,
 };
 pub use services::{BlobStorage, Email, EmailSender, MemoryMailbox, MemoryStorage, ServiceError};

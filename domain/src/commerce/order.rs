@@ -28,6 +28,34 @@ pub const MAX_CARRIER_CHARS: usize = 100;
 pub const MAX_TRACKING_CHARS: usize = 100;
 pub const MAX_CANCEL_REASON_CHARS: usize = 500;
 
+/// Most units one order line may ask for (after lines of the same SKU are merged). Far below
+/// what stock arithmetic can hold: no order can make a variant's stock overflow, however many
+/// are confirmed (9.2 × 10^12 confirmed orders of the maximum would be needed).
+pub const MAX_LINE_QUANTITY: i64 = 1_000_000;
+
+/// The prefix of the payment reference of a free order (total 0), settled without the gateway.
+pub const FREE_PAYMENT_PREFIX: &str = "free_";
+
+/// A quantity of an order line: 1 to [`MAX_LINE_QUANTITY`] units of `sku`.
+pub fn validate_quantity(sku: &str, qty: i64) -> Result<(), DomainError> {
+    let sku = crate::text::excerpt(sku, crate::text::EXCERPT_CHARS);
+    if qty < 1 {
+        return Err(DomainError::validation(
+            "quantity",
+            format!("quantity of {sku} must be at least 1, got {qty}"),
+        ));
+    }
+    if qty > MAX_LINE_QUANTITY {
+        return Err(DomainError::validation(
+            "quantity",
+            format!(
+                "quantity of {sku} must be at most {MAX_LINE_QUANTITY} per order line, got {qty}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 string_enum!(
     /// Where an order is in its life.
     OrderStatus, "status", {
@@ -227,7 +255,8 @@ impl Order {
     /// each SKU up among the `catalog` products of this tenant to snapshot the variant's title
     /// and price. Emits `order.placed`; moves no stock.
     ///
-    /// Refused: a nil id; no items; a quantity below 1; a malformed SKU (Validation); an
+    /// Refused: a nil id; no items; a quantity below 1 or (lines of one SKU merged) above
+    /// [`MAX_LINE_QUANTITY`]; a malformed SKU (Validation); an
     /// unknown SKU (NotFound "product with sku X"); a product that is not active; prices in
     /// more than one currency; a total that overflows; a malformed customer email.
     pub fn create(
@@ -250,23 +279,12 @@ impl Order {
         let mut wanted: Vec<(String, i64)> = Vec::with_capacity(draft.items.len());
         for (sku, qty) in draft.items {
             validate_sku(&sku)?;
-            if qty < 1 {
-                return Err(DomainError::validation(
-                    "quantity",
-                    format!(
-                        "quantity of {} must be at least 1, got {qty}",
-                        crate::text::excerpt(&sku, crate::text::EXCERPT_CHARS)
-                    ),
-                ));
-            }
+            validate_quantity(&sku, qty)?;
             match wanted.iter_mut().find(|(s, _)| *s == sku) {
+                // Both at most MAX_LINE_QUANTITY: the sum cannot overflow.
                 Some((_, q)) => {
-                    *q = q.checked_add(qty).ok_or_else(|| {
-                        DomainError::validation(
-                            "quantity",
-                            format!("quantity of {sku} is too large"),
-                        )
-                    })?;
+                    *q += qty;
+                    validate_quantity(&sku, *q)?;
                 }
                 None => wanted.push((sku, qty)),
             }
@@ -407,13 +425,40 @@ impl Order {
         self.status.apply(OrderAction::Pay).map(|_| ())
     }
 
-    /// The gateway request for paying this order in full (refused unless it can be paid).
+    /// Is the order total 0 (every line priced 0)? Such an order is paid without the gateway
+    /// ([`Order::free_payment`]) and cancelled without a refund.
+    pub fn is_free(&self) -> bool {
+        self.total.amount == 0
+    }
+
+    /// What paying a free order comes to, with no gateway asked: a success for the total
+    /// (0) with the reference `free_<idempotency key>`. `None` when the order is not free;
+    /// refused unless it can be paid. [`Order::record_payment`] takes it like any success.
+    pub fn free_payment(
+        &self,
+        idempotency_key: Uuid,
+    ) -> Result<Option<PaymentOutcome>, DomainError> {
+        self.can_pay()?;
+        Ok(self.is_free().then(|| PaymentOutcome::Succeeded {
+            reference: format!("{FREE_PAYMENT_PREFIX}{}", idempotency_key.simple()),
+            amount: self.total,
+        }))
+    }
+
+    /// The gateway request for paying this order in full (refused unless it can be paid, and
+    /// for a free order, which is paid with [`Order::free_payment`] instead).
     pub fn charge_request(
         &self,
         idempotency_key: Uuid,
         card_token: &str,
     ) -> Result<ChargeRequest, DomainError> {
         self.can_pay()?;
+        if self.is_free() {
+            return Err(DomainError::validation(
+                "amount",
+                "the order total is 0: a free order is paid without charging a card",
+            ));
+        }
         Ok(ChargeRequest {
             idempotency_key,
             order_id: self.id,
@@ -481,9 +526,10 @@ impl Order {
         Ok((next, vec![changed], Vec::new()))
     }
 
-    /// Does cancelling this order give money back? (It was paid, and maybe shipped.)
+    /// Does cancelling this order give money back? (It was paid, and maybe shipped, and its
+    /// total is not 0: nothing was charged for a free order.)
     pub fn needs_refund(&self) -> bool {
-        matches!(self.status, OrderStatus::Paid | OrderStatus::Shipped)
+        matches!(self.status, OrderStatus::Paid | OrderStatus::Shipped) && !self.is_free()
     }
 
     /// The gateway request refunding this order in full, when cancelling it needs one.
@@ -501,8 +547,8 @@ impl Order {
 
     /// pending | confirmed | paid | shipped → cancelled, with an optional reason (blank means
     /// none). Events: `order.status_changed`, `order.cancelled`, and `payment.refunded` when
-    /// it was paid or shipped. Stock: none from pending, release from confirmed, restock from
-    /// paid or shipped.
+    /// it was paid or shipped (not for a free order: nothing was charged). Stock: none from
+    /// pending, release from confirmed, restock from paid or shipped.
     pub fn cancel(
         &self,
         reason: Option<&str>,
@@ -528,10 +574,12 @@ impl Order {
         let moves = match self.status {
             OrderStatus::Confirmed => self.moves(StockMoveKind::Release),
             OrderStatus::Paid | OrderStatus::Shipped => {
-                events.push(DomainEvent::PaymentRefunded(event::PaymentRefunded {
-                    amount: self.total,
-                    reference: self.payment_reference.clone().unwrap_or_default(),
-                }));
+                if self.needs_refund() {
+                    events.push(DomainEvent::PaymentRefunded(event::PaymentRefunded {
+                        amount: self.total,
+                        reference: self.payment_reference.clone().unwrap_or_default(),
+                    }));
+                }
                 self.moves(StockMoveKind::Restock)
             }
             _ => Vec::new(),
@@ -643,11 +691,28 @@ mod tests {
             err(mk(Some("not-an-email"), vec![("A", 1)])).field(),
             Some("customer")
         );
-        assert_eq!(err(mk(None, vec![("A", i64::MAX)])).field(), Some("total"));
+        assert_eq!(
+            err(mk(None, vec![("A", i64::MAX)])).field(),
+            Some("quantity")
+        );
         assert_eq!(
             err(mk(None, vec![("A", i64::MAX), ("A", 1)])).field(),
             Some("quantity")
         );
+        // The most units a line may ask for, and one more (alone, or as lines merged).
+        Order::create(t, mk(None, vec![("A", MAX_LINE_QUANTITY)]), &catalog, now).unwrap();
+        assert_eq!(
+            err(mk(None, vec![("A", MAX_LINE_QUANTITY + 1)])).to_string(),
+            "quantity: quantity of A must be at most 1000000 per order line, got 1000001"
+        );
+        assert_eq!(
+            err(mk(None, vec![("A", MAX_LINE_QUANTITY), ("A", 1)])).field(),
+            Some("quantity")
+        );
+        // A total too large to represent: a price near the limit of Money times 2.
+        let huge = vec![product(t, "H", "92233720368547758.07", Currency::USD)];
+        let e = Order::create(t, mk(None, vec![("H", 2)]), &huge, now).unwrap_err();
+        assert_eq!(e.field(), Some("total"));
         // Another tenant's catalog is invisible.
         let other = Order::create(TenantId::new_v7(), mk(None, vec![("A", 1)]), &catalog, now);
         assert_eq!(other.unwrap_err().kind(), "not_found");

@@ -13,6 +13,12 @@ pub const DEFAULT_LOW_STOCK_THRESHOLD: i64 = 5;
 /// Longest SKU accepted.
 pub const MAX_SKU_CHARS: usize = 64;
 
+/// Most units a person may put on hand: the initial stock, a low-stock threshold, one manual
+/// adjustment and the units on hand an increase leads to are each at most this. A billion
+/// units is far beyond any shelf, and far below where stock arithmetic (`i64`) would
+/// overflow, so no input can wedge a variant.
+pub const MAX_STOCK: i64 = 1_000_000_000;
+
 string_enum!(
     /// Whether a product can be sold.
     ProductStatus, "status", { Draft => "draft", Active => "active", Archived => "archived" }
@@ -151,6 +157,12 @@ fn validate_count(field: &'static str, value: i64) -> Result<(), DomainError> {
         return Err(DomainError::validation(
             field,
             format!("must not be negative, got {value}"),
+        ));
+    }
+    if value > MAX_STOCK {
+        return Err(DomainError::validation(
+            field,
+            format!("must be at most {MAX_STOCK}, got {value}"),
         ));
     }
     Ok(())
@@ -336,6 +348,8 @@ mod tests {
         let now = Utc::now();
         let t = TenantId::new_v7();
         let (p, _) = Product::create(t, draft("Футболка", "F-1", "1"), now).unwrap();
+        assert_eq!(p.source().unwrap().handle, "futbolka", "transliterated");
+        let (p, _) = Product::create(t, draft("☕ ✨", "F-2", "1"), now).unwrap();
         assert!(p.source().unwrap().handle.starts_with("product-"));
         let mut d = draft("Shirt", "S-1", "1");
         d.handle = Some("my-shirt".into());

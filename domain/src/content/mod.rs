@@ -10,8 +10,8 @@ pub use node::{Node, NodeDraft, NodePatch, Translation, TranslationInput};
 pub use slug::{slugify, validate_slug};
 pub use status::{NodeAction, NodeStatus};
 pub use validate::{
-    MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_SLUG_CHARS, MAX_TITLE_CHARS, validate_body,
-    validate_excerpt, validate_title,
+    MAX_BODY_BYTES, MAX_BODY_CHARS, MAX_EXCERPT_CHARS, MAX_SLUG_CHARS, MAX_TITLE_CHARS,
+    validate_body, validate_excerpt, validate_title,
 };
 
 macro_rules! string_enum {

@@ -429,11 +429,10 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n2.translations.len(), 2);
-        assert!(
-            n2.translation(&"ru".parse().unwrap())
-                .unwrap()
-                .slug
-                .starts_with("article-")
+        assert_eq!(
+            n2.translation(&"ru".parse().unwrap()).unwrap().slug,
+            "privet",
+            "transliterated"
         );
         assert_eq!(ev[0].event_type(), "node.translation_updated");
         let patch = NodePatch {

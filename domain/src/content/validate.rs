@@ -4,6 +4,9 @@ pub const MAX_TITLE_CHARS: usize = 255;
 pub const MAX_SLUG_CHARS: usize = 255;
 pub const MAX_EXCERPT_CHARS: usize = 1000;
 pub const MAX_BODY_CHARS: usize = 1_000_000;
+/// The most bytes a body within [`MAX_BODY_CHARS`] can take in UTF-8 (4 bytes a character at
+/// most): what a reader of a body file or stdin needs to read before the limit can be judged.
+pub const MAX_BODY_BYTES: usize = MAX_BODY_CHARS * 4;
 
 fn too_long(field: &'static str, n: usize, max: usize) -> DomainError {
     DomainError::validation(field, format!("is {n} characters long; the limit is {max}"))
