@@ -391,7 +391,7 @@ impl App {
     }
 
     /// Shows `tab`, remembering where the jump came from.
-    fn jump(&mut self, tab: Tab) {
+    pub(super) fn jump(&mut self, tab: Tab) {
         if tab != self.tab {
             self.nav.push(self.tab);
             if self.nav.len() > 32 {

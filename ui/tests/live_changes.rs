@@ -319,3 +319,36 @@ fn events_from_another_process_are_listed_newest_first_even_when_they_arrive_lat
     let pos = |t: &str| screen.find(t).unwrap_or_else(|| panic!("{t}:\n{screen}"));
     assert!(pos("09:43:00") < pos("09:42:00") && pos("09:42:00") < pos("09:41:00"));
 }
+
+#[test]
+fn the_palette_takes_the_short_id_screens_show() {
+    let mut h = Harness::shop();
+    // Unique: the order opens.
+    h.chars(":order 00005003");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("Timeline"), "{screen}");
+    h.key(KeyCode::Esc);
+    // Ambiguous: an error naming the candidates, nothing opens.
+    let mut twin = order(1, OrderStatus::Pending, 990);
+    twin.id = rustok_domain::OrderId::from_uuid(uuid::Uuid::from_u128(0x1_5001));
+    h.orders.push(twin);
+    h.chars(":order 5001");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("is ambiguous"), "{screen}");
+    // Unknown.
+    h.chars(":order 99999999");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.screen().contains("no order ends with 99999999"),
+        "{}",
+        h.screen()
+    );
+    // A node by its short id.
+    let n = fixture_nodes()[2].clone();
+    let short = n.id.as_uuid().simple().to_string()[24..].to_string();
+    h.chars(&format!(":node {short}"));
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains(&n.source().title), "{}", h.screen());
+}

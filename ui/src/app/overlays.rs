@@ -8,9 +8,9 @@ use crate::msg::Effect;
 use crate::panes::Ask;
 use crate::widgets::palette::Palette;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use rustok_domain::Locale;
 use rustok_domain::content::NodeKind;
 use rustok_domain::text::printable;
-use rustok_domain::{Locale, NodeId, OrderId};
 
 impl App {
     pub(super) fn on_palette_key(&mut self, mut p: Palette, key: KeyEvent) {
@@ -86,10 +86,13 @@ impl App {
                     ));
                 }
             },
-            "node" => match arg.parse::<NodeId>() {
-                Ok(id) => self.out.asks.push((self.tab, Ask::OpenNode(id))),
-                Err(e) => self.error(e.to_string()),
-            },
+            // A whole id, or the short id screens show (resolved by the store).
+            "node" | "order" if arg.is_empty() => self.error(format!("usage: :{cmd} ID")),
+            "node" => {
+                self.jump(Tab::Content);
+                let (panes, mut ctx) = self.split(Tab::Content);
+                panes.content.open_text(arg, &mut ctx);
+            }
             "new" => {
                 let kind = if arg.is_empty() {
                     Ok(NodeKind::Article)
@@ -111,10 +114,11 @@ impl App {
                 }
                 Err(e) => self.error(e.to_string()),
             },
-            "order" => match arg.parse::<OrderId>() {
-                Ok(id) => self.out.asks.push((self.tab, Ask::OpenOrder(id))),
-                Err(e) => self.error(e.to_string()),
-            },
+            "order" => {
+                self.jump(Tab::Orders);
+                let (panes, mut ctx) = self.split(Tab::Orders);
+                panes.orders.open_order_text(arg, &mut ctx);
+            }
             "retry" => {
                 if self.session.read_only {
                     self.error("read-only session: changes are disabled");

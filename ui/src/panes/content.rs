@@ -21,11 +21,15 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Pending {
+    /// A short id typed in the palette, being resolved to the node it names.
+    Resolve,
     Window,
     Candidates,
     Open,
     Reload,
-    Save { title: String },
+    Save {
+        title: String,
+    },
     SaveCopy,
     Transition(NodeAction),
 }
@@ -148,6 +152,20 @@ impl ContentPane {
     pub fn open(&mut self, id: NodeId, ctx: &mut Ctx) {
         let r = ctx.load(Query::Node(id));
         self.pending.insert(r, Pending::Open);
+    }
+
+    /// Opens the node a whole id or a short id (the last hex digits) names.
+    pub fn open_text(&mut self, text: &str, ctx: &mut Ctx) {
+        match text.parse::<NodeId>() {
+            Ok(id) => self.open(id, ctx),
+            Err(_) => {
+                let r = ctx.load(Query::ResolveId {
+                    kind: crate::msg::IdKind::Node,
+                    text: text.to_string(),
+                });
+                self.pending.insert(r, Pending::Resolve);
+            }
+        }
     }
 
     fn dispatch(&mut self, ctx: &mut Ctx, p: Pending, c: Command) -> bool {
@@ -408,8 +426,10 @@ impl Pane for ContentPane {
         let result = match result {
             Ok(r) => r,
             Err(f) => {
-                if p == Pending::Window {
-                    self.list.on_load_failed();
+                match p {
+                    Pending::Window => self.list.on_load_failed(),
+                    Pending::Resolve => return ctx.error(f.to_string()),
+                    _ => {}
                 }
                 ctx.error(format!("could not load: {f}"));
                 return;
@@ -424,6 +444,7 @@ impl Pane for ContentPane {
                 self.reload(ctx);
             }
             (Pending::Candidates, QueryResult::Nodes(page)) => self.list.on_candidates(page),
+            (Pending::Resolve, QueryResult::Resolved(id)) => self.open(NodeId::from_uuid(id), ctx),
             (Pending::Open, QueryResult::Node(Some(node))) => {
                 self.editor = Some(NodeEditor::from_node(&node, None));
             }

@@ -16,6 +16,8 @@ use rustok_domain::{Command, DomainError, OrderId};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
+    /// A short id typed in the palette, being resolved to the order it names.
+    Resolve,
     Column(usize),
     Products,
     Detail,
@@ -32,6 +34,20 @@ impl OrdersPane {
         self.form = None;
         let r = ctx.load(Query::Order(id));
         self.pending.insert(r, Pending::Detail);
+    }
+
+    /// Opens the order a whole id or a short id (the last hex digits) names.
+    pub fn open_order_text(&mut self, text: &str, ctx: &mut Ctx) {
+        match text.parse::<OrderId>() {
+            Ok(id) => self.open_order(id, ctx),
+            Err(_) => {
+                let r = ctx.load(Query::ResolveId {
+                    kind: crate::msg::IdKind::Order,
+                    text: text.to_string(),
+                });
+                self.pending.insert(r, Pending::Resolve);
+            }
+        }
     }
 
     /// Shows the stock list (a jump from an `inventory.*` event), with that product's
@@ -265,6 +281,7 @@ impl Pane for OrdersPane {
                         }
                     }
                     Pending::Products => self.products.on_failed(),
+                    Pending::Resolve => return ctx.error(f.to_string()),
                     _ => {}
                 }
                 ctx.error(format!("could not load: {f}"));
@@ -308,6 +325,9 @@ impl Pane for OrdersPane {
             }
             (Pending::Detail, QueryResult::Order(Some(order), events)) => {
                 self.detail = Some((order, events));
+            }
+            (Pending::Resolve, QueryResult::Resolved(id)) => {
+                self.open_order(OrderId::from_uuid(id), ctx)
             }
             (Pending::Detail, QueryResult::Order(None, _)) => {
                 ctx.error("that order does not exist in this tenant");
