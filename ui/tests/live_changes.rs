@@ -352,3 +352,78 @@ fn the_palette_takes_the_short_id_screens_show() {
     h.key(KeyCode::Enter);
     assert!(h.screen().contains(&n.source().title), "{}", h.screen());
 }
+
+#[test]
+fn shown_panes_follow_another_process_at_once_completeness_and_board_counts() {
+    let mut h = Harness::shop();
+    // Translations: the completeness count follows a node created elsewhere.
+    h.chars("3");
+    assert!(h.screen().contains("es     ███████"), "{}", h.screen());
+    let mut fresh = fixture_nodes()[1].clone(); // "About us": en, es
+    fresh.id = NodeId::from_uuid(uuid::Uuid::from_u128(0xBEEF));
+    fresh.updated_at = at(56);
+    h.nodes.push(fresh.clone());
+    h.send(Msg::Event(event_about("node", fresh.id.as_uuid(), 24)));
+    let screen = h.screen();
+    assert!(screen.contains("Translate 9"), "{screen}");
+    assert!(
+        screen.contains("de     ████░") || screen.contains("7 missing"),
+        "{screen}"
+    );
+    // The board: column counts follow an order placed elsewhere, with no Ctrl-R.
+    h.chars("4");
+    assert!(h.screen().contains("pending 2"));
+    let placed = order(9, OrderStatus::Pending, 1990);
+    h.orders.push(placed.clone());
+    h.send(Msg::Event(event_about("order", placed.id.as_uuid(), 25)));
+    assert!(h.screen().contains("pending 3"), "{}", h.screen());
+    // The dashboard recounts when shown.
+    h.chars("1");
+    let mut extra = fixture_nodes()[2].clone();
+    extra.id = NodeId::from_uuid(uuid::Uuid::from_u128(0xBEEF2));
+    h.nodes.push(extra.clone());
+    let before = h.screen();
+    h.send(Msg::Event(event_about("node", extra.id.as_uuid(), 26)));
+    let after = h.screen();
+    assert_ne!(before, after, "the dashboard counted again");
+}
+
+#[test]
+fn a_paused_event_selection_stays_on_its_event_when_a_late_one_arrives() {
+    let mut h = Harness::shop();
+    let o = h.orders[0].clone();
+    for seq in [11, 13] {
+        h.send(Msg::Event(arc(&order_event(
+            &o,
+            seq,
+            "pending",
+            "confirmed",
+        ))));
+    }
+    h.chars("5");
+    h.chars("j"); // the 09:41 event; following pauses
+    h.chars("i");
+    let before = h.screen();
+    assert!(before.contains("09:41"), "{before}");
+    // Committed at 09:42 but arrives last: listed between the two, selection unmoved.
+    h.send(Msg::Event(arc(&order_event(
+        &o,
+        12,
+        "pending",
+        "confirmed",
+    ))));
+    h.send(Msg::Event(arc(&order_event(
+        &o,
+        14,
+        "pending",
+        "confirmed",
+    ))));
+    let after = h.screen();
+    let inspected = |s: &str| {
+        s.lines()
+            .filter(|l| l.contains("occurred_at"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(inspected(&before), inspected(&after), "{after}");
+}
