@@ -483,6 +483,14 @@ impl Reads {
                 QueryResult::AuditLog(page, tenants)
             }
             Query::Staff => QueryResult::Staff(self.staff().await?),
+            Query::ResolveId { kind, text } => {
+                let kind = match kind {
+                    rustok_ui::IdKind::Node => IdKind::Node,
+                    rustok_ui::IdKind::Order => IdKind::Order,
+                    rustok_ui::IdKind::Product => IdKind::Product,
+                };
+                QueryResult::Resolved(self.resolve_id(tenant, kind, &text).await?)
+            }
         })
     }
 }

@@ -245,6 +245,9 @@ async fn run(
         read_only,
     };
     let mut app = App::new(session, &shared.config, shared.keymap.clone(), themes, size);
+    if let Some(layout) = crate::tui::load_layout(&spec.staff) {
+        app.restore_layout(&layout);
+    }
     for w in &shared.warnings {
         app.warn(w.clone());
     }

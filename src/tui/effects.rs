@@ -117,6 +117,15 @@ impl Executor {
                     }
                 }
             }
+            Effect::SaveLayout(text) => {
+                let path = layout_path(&self.actor.handle);
+                tokio::task::spawn_blocking(move || {
+                    if let Some(dir) = path.parent() {
+                        let _ = std::fs::create_dir_all(dir);
+                    }
+                    let _ = std::fs::write(&path, text);
+                });
+            }
             Effect::RunAudit => self.audit.run_now(self.tenant.slug.clone()),
             Effect::CheckAudit => self.audit.check_now(),
             Effect::ExportAudit {
@@ -143,4 +152,29 @@ impl Executor {
         }
         true
     }
+}
+
+/// Where a staff member's screen layout (split view) is kept: a small file per handle in the
+/// data directory, so it survives restarts in the local console and over SSH alike.
+pub fn layout_path(handle: &str) -> std::path::PathBuf {
+    let safe: String = handle
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    crate::config::data_dir()
+        .join("layouts")
+        .join(format!("{safe}.layout"))
+}
+
+/// The layout `handle` kept, if any (restored with `App::restore_layout`).
+pub fn load_layout(handle: &str) -> Option<String> {
+    std::fs::read_to_string(layout_path(handle))
+        .ok()
+        .filter(|s| s.len() < 200)
 }

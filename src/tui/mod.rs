@@ -7,7 +7,7 @@ pub mod audit;
 mod effects;
 pub mod terminal;
 
-pub use effects::Executor;
+pub use effects::{Executor, load_layout};
 
 use crate::cli::{CliError, DEFAULT_TENANT};
 use crate::runtime::bus::Subscription;
@@ -204,6 +204,9 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), CliError> {
     };
     let session_read_only = session.read_only;
     let mut app = App::new(session, &config, keymap, themes, size);
+    if let Some(layout) = load_layout(&opts.actor) {
+        app.restore_layout(&layout);
+    }
     for w in warnings {
         app.warn(w);
     }

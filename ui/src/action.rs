@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 pub enum Action {
     Quit,
     Help,
+    /// The message log overlay.
+    Messages,
+    /// Split the screen (side by side, stacked, off).
+    Split,
+    /// Move the keys to the other half of a split screen.
+    FocusOther,
     Palette,
     Filter,
     NextTab,

@@ -17,6 +17,7 @@ pub use app::{App, Session, Tab};
 pub use config::Config;
 pub use keymap::Keymap;
 pub use msg::{
-    AuditTrigger, Coverage, Effect, Failure, Msg, Query, QueryResult, ReportFormat, RequestId,
+    AuditTrigger, Coverage, Effect, Failure, IdKind, Msg, Query, QueryResult, ReportFormat,
+    RequestId,
 };
 pub use theme::Theme;

@@ -69,6 +69,20 @@ pub enum Query {
     },
     /// Every staff member. Needs `staff:read`.
     Staff,
+    /// The whole id a short id (the last hex digits screens show) or a whole id names in
+    /// the tenant; unknown or ambiguous is a failure whose text lists the candidates.
+    ResolveId {
+        kind: IdKind,
+        text: String,
+    },
+}
+
+/// What a short id names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Node,
+    Order,
+    Product,
 }
 
 /// The answer to a [`Query`].
@@ -88,6 +102,7 @@ pub enum QueryResult {
     /// A page of the audit log with the slugs of the tenants it mentions.
     AuditLog(Page<AuditLogEntry>, Vec<(TenantId, String)>),
     Staff(Vec<Staff>),
+    Resolved(uuid::Uuid),
 }
 
 /// Who started an audit run.
@@ -212,5 +227,7 @@ pub enum Effect {
         format: ReportFormat,
         path: String,
     },
+    /// Keep this screen layout for the staff member (see `App::restore_layout`).
+    SaveLayout(String),
     Quit,
 }

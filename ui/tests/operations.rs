@@ -226,8 +226,24 @@ fn events_following() {
     let mut h = Harness::shop();
     h.chars("5");
     with_events(&mut h);
+    // A declined payment and a low-stock warning among the order events.
+    let o = h.orders[2].clone();
+    let mut failed = order_event(&o, 4, "confirmed", "confirmed").envelope;
+    failed.event_type = "payment.failed".into();
+    failed.payload = serde_json::json!({ "code": "card_declined", "reason": "card declined" });
+    let mut low = order_event(&o, 5, "confirmed", "confirmed").envelope;
+    low.event_type = "inventory.low".into();
+    low.aggregate_type = "product".into();
+    low.aggregate_id = h.stock[1].product_id.as_uuid();
+    low.payload = serde_json::json!({ "sku": "MUG", "available": 4, "threshold": 5 });
+    for e in [failed, low] {
+        h.send(Msg::Event(std::sync::Arc::new(e)));
+    }
     let screen = h.screen();
     assert!(screen.contains("following"));
+    for kind in ["order.status_changed", "payment.failed", "inventory.low"] {
+        assert!(screen.contains(kind), "{kind}:\n{screen}");
+    }
     insta::assert_snapshot!(screen);
 }
 

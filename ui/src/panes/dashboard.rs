@@ -1,14 +1,17 @@
 //! The dashboard: today's orders and revenue, the order funnel, the event rate, low stock,
 //! outbox health, content counts and the latest events.
 
-use crate::msg::Coverage;
+use super::{Ctx, Key, Pane};
+use crate::msg::{Coverage, Failure, Query, QueryResult, RequestId};
 use crate::theme::Theme;
 use crate::widgets::node_list::{group, percent};
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Paragraph, Sparkline};
+use rustok_domain::DomainError;
 use rustok_domain::Tenant;
 use rustok_domain::content::NodeStatus;
 use rustok_domain::event::EventEnvelope;
@@ -26,6 +29,20 @@ pub struct Dashboard {
     pub stale: bool,
     /// The store refused this staff member the order figures (the one-line reason).
     pub orders_denied: Option<String>,
+    pending: std::collections::BTreeMap<crate::msg::RequestId, Pending>,
+    /// The counts were asked for at least once.
+    asked: bool,
+}
+
+/// The dashboard's low-stock list length.
+const LOW_STOCK_ROWS: u64 = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pending {
+    Count(NodeStatus),
+    Outbox,
+    OrderStats,
+    LowStock,
 }
 
 fn status_index(s: NodeStatus) -> usize {
@@ -217,8 +234,8 @@ impl Dashboard {
         }
 
         // Event rate
-        let data: Vec<u64> = view.rate.iter().copied().collect();
-        let peak = data.iter().copied().max().unwrap_or(0);
+        let data = super::events::rate_tail(view.rate, rate.width.saturating_sub(2));
+        let peak = view.rate.iter().copied().max().unwrap_or(0);
         frame.render_widget(
             Sparkline::default()
                 .data(&data)
@@ -290,5 +307,106 @@ impl Dashboard {
                 .collect()
         };
         frame.render_widget(Paragraph::new(lines).block(boxed("Latest events")), recent);
+    }
+}
+
+impl Dashboard {
+    fn loaded(&mut self) {
+        self.loading = self.loading.saturating_sub(1);
+    }
+
+    fn ask(&mut self, ctx: &mut Ctx, p: Pending, q: Query) {
+        self.loading += 1;
+        let r = ctx.load(q);
+        self.pending.insert(r, p);
+    }
+}
+
+impl Pane for Dashboard {
+    /// Counts everything again when something changed (one round of counts at a time: the
+    /// app calls this again after the replies).
+    fn reload(&mut self, ctx: &mut Ctx) {
+        if self.loading > 0 || (self.asked && !self.stale) {
+            return;
+        }
+        self.asked = true;
+        for s in NodeStatus::ALL {
+            self.ask(
+                ctx,
+                Pending::Count(*s),
+                Query::Nodes {
+                    status: Some(*s),
+                    kind: None,
+                    offset: 0,
+                    limit: 1,
+                },
+            );
+        }
+        self.ask(ctx, Pending::Outbox, Query::OutboxCounts);
+        // A role without `order:read` was refused once: ask no more.
+        if self.orders_denied.is_none() {
+            self.ask(ctx, Pending::OrderStats, Query::OrderStats);
+        }
+        self.ask(
+            ctx,
+            Pending::LowStock,
+            Query::Products {
+                low_only: true,
+                offset: 0,
+                limit: LOW_STOCK_ROWS,
+            },
+        );
+        self.stale = false;
+    }
+
+    fn invalidate(&mut self) {
+        self.stale = true;
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
+        Key::Unused(ctx.action(crate::keymap::Context::Global, &key))
+    }
+
+    fn on_loaded(&mut self, id: RequestId, result: Result<QueryResult, Failure>, ctx: &mut Ctx) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        match (p, result) {
+            (
+                Pending::OrderStats,
+                Err(Failure::Domain(DomainError::PermissionDenied { reason })),
+            ) => {
+                self.loading = self.loading.saturating_sub(1);
+                self.orders_denied = Some(reason);
+                return;
+            }
+            (_, Err(f)) => ctx.error(format!("could not load: {f}")),
+            (Pending::Count(s), Ok(QueryResult::Nodes(page))) => self.set_count(s, page.total),
+            (Pending::Outbox, Ok(QueryResult::OutboxCounts(c, oldest))) => {
+                self.outbox = Some((c, oldest))
+            }
+            (Pending::OrderStats, Ok(QueryResult::OrderStats(stats))) => self.orders = Some(stats),
+            (Pending::LowStock, Ok(QueryResult::Products(page))) => {
+                self.low_stock = Some(page.rows)
+            }
+            _ => {}
+        }
+        self.loaded();
+    }
+
+    fn on_event(&mut self, _e: &EventEnvelope, _ctx: &mut Ctx) {
+        self.stale = true;
+    }
+
+    fn bar(&self) -> super::Bar {
+        use crate::action::Action as A;
+        use crate::keymap::Context::Global;
+        super::Bar::Keys(vec![
+            (Global, A::NextTab),
+            (Global, A::Refresh),
+            (Global, A::Palette),
+            (Global, A::Help),
+            (Global, A::Quit),
+        ])
     }
 }

@@ -78,6 +78,21 @@ pub struct Status<'a> {
     pub queue_depth: usize,
     pub busy: Option<(char, &'a str)>,
     pub message: Option<(&'a str, bool)>,
+    /// The key that opens the message log (named when a message is cut).
+    pub log_key: Option<&'a str>,
+}
+
+/// `text` in at most `room` cells: cut with `…` and a hint to the full text when too long.
+pub fn ellipsize(text: &str, room: usize, log_key: Option<&str>) -> String {
+    if text.chars().count() <= room {
+        return text.to_string();
+    }
+    let hint = log_key.map(|k| format!(" ({k}: log)")).unwrap_or_default();
+    let keep = room.saturating_sub(1 + hint.chars().count());
+    let mut out: String = text.chars().take(keep).collect();
+    out.push('…');
+    out.push_str(&hint);
+    out.chars().take(room).collect()
 }
 
 pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) {
@@ -110,7 +125,12 @@ pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) 
         } else {
             theme.success()
         };
-        spans.push(Span::styled(text.to_string(), style.bg(theme.bar_bg)));
+        let used: usize = spans.iter().map(|s| s.content.chars().count()).sum();
+        let room = usize::from(area.width).saturating_sub(used);
+        spans.push(Span::styled(
+            ellipsize(text, room, s.log_key),
+            style.bg(theme.bar_bg),
+        ));
     }
     spans.push(sep);
     spans.push(Span::styled(

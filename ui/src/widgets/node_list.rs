@@ -67,6 +67,16 @@ impl NodeList {
         self.win.on_page(page);
     }
 
+    /// The highlighted node was gone on the last reload (its neighbour is selected).
+    pub fn take_lost(&mut self) -> bool {
+        self.win.take_lost().is_some()
+    }
+
+    /// Selects this node once the next reload brings it.
+    pub fn pin(&mut self, id: rustok_domain::NodeId) {
+        self.win.pin(id.as_uuid());
+    }
+
     pub fn on_load_failed(&mut self) {
         self.win.on_failed();
     }
@@ -198,6 +208,9 @@ impl NodeList {
             frame.render_widget(Paragraph::new(text).style(theme.muted()).block(block), area);
             return;
         }
+        // Narrow (the Translations list beside its completeness, a split half): the title
+        // keeps its room and the update time goes.
+        let wide = area.width >= 100;
         let mut rows = Vec::with_capacity(inner_height as usize);
         let top = self.top();
         let selected = self.selected_index();
@@ -205,14 +218,19 @@ impl NodeList {
             let row = match self.row(i) {
                 Some(n) => {
                     let locales: Vec<String> = n.locales.iter().map(|l| l.to_string()).collect();
-                    Row::new(vec![
+                    let mut cells = vec![
                         Cell::from(n.status.as_str()).style(theme.status(n.status)),
                         Cell::from(n.kind.as_str()),
                         Cell::from(locales.join(",")),
                         Cell::from(printable(&n.title)),
-                        Cell::from(n.updated_at.format("%Y-%m-%d %H:%M").to_string()),
-                        Cell::from(format!("v{}", n.version)),
-                    ])
+                    ];
+                    if wide {
+                        cells.push(Cell::from(
+                            n.updated_at.format("%Y-%m-%d %H:%M").to_string(),
+                        ));
+                    }
+                    cells.push(Cell::from(format!("v{}", n.version)));
+                    Row::new(cells)
                 }
                 None => Row::new(vec![Cell::from("…").style(theme.muted())]),
             };
@@ -224,21 +242,33 @@ impl NodeList {
                 row
             });
         }
-        let header =
-            Row::new(["STATUS", "KIND", "LOCALES", "TITLE", "UPDATED", "VER"]).style(theme.muted());
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(9),
-                Constraint::Length(9),
-                Constraint::Length(12),
-                Constraint::Fill(1),
-                Constraint::Length(16),
-                Constraint::Length(5),
-            ],
-        )
-        .header(header)
-        .block(block);
+        let (header, widths) = if wide {
+            (
+                vec!["STATUS", "KIND", "LOCALES", "TITLE", "UPDATED", "VER"],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Length(9),
+                    Constraint::Length(12),
+                    Constraint::Fill(1),
+                    Constraint::Length(16),
+                    Constraint::Length(5),
+                ],
+            )
+        } else {
+            (
+                vec!["STATUS", "KIND", "LOCALES", "TITLE", "VER"],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Length(9),
+                    Constraint::Length(9),
+                    Constraint::Fill(1),
+                    Constraint::Length(4),
+                ],
+            )
+        };
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.muted()))
+            .block(block);
         frame.render_widget(table, area);
     }
 }

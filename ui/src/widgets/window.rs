@@ -2,7 +2,41 @@
 //! visible and says which rows to load next as the selection moves. One request at a time;
 //! a change marks it stale and it reloads when the request in flight returns.
 
-use rustok_domain::read::Page;
+//!
+//! The selection is pinned to the selected row's id, not its position: when a reload brings
+//! the rows back inserted, deleted or re-sorted, the same item stays selected; if it is gone,
+//! the row now at its place (the nearest neighbour) is selected and `take_lost` says so.
+
+use rustok_domain::read::{NodeSummary, Page, StockRow};
+
+/// A row with an identity that survives re-sorting.
+pub trait Keyed {
+    fn key(&self) -> uuid::Uuid;
+}
+
+impl Keyed for NodeSummary {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+}
+
+impl Keyed for StockRow {
+    fn key(&self) -> uuid::Uuid {
+        self.variant_id.as_uuid()
+    }
+}
+
+impl Keyed for rustok_domain::audit::AuditLogEntry {
+    fn key(&self) -> uuid::Uuid {
+        uuid::Uuid::from_u64_pair(0, self.seq as u64)
+    }
+}
+
+impl Keyed for u64 {
+    fn key(&self) -> uuid::Uuid {
+        uuid::Uuid::from_u64_pair(0, *self)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Window<T> {
@@ -12,6 +46,10 @@ pub struct Window<T> {
     top: u64,
     pub loading: bool,
     stale: bool,
+    /// The id of the selected row (once it has been seen).
+    pinned: Option<uuid::Uuid>,
+    /// The pinned row that disappeared on the last reload.
+    lost: Option<uuid::Uuid>,
 }
 
 impl<T> Default for Window<T> {
@@ -23,11 +61,13 @@ impl<T> Default for Window<T> {
             top: 0,
             loading: false,
             stale: false,
+            pinned: None,
+            lost: None,
         }
     }
 }
 
-impl<T> Window<T> {
+impl<T: Keyed> Window<T> {
     pub fn total(&self) -> u64 {
         self.page.total
     }
@@ -74,6 +114,28 @@ impl<T> Window<T> {
         self.loaded = true;
         self.page = page;
         let total = self.page.total;
+        if let Some(pin) = self.pinned {
+            match self.page.rows.iter().position(|r| r.key() == pin) {
+                Some(i) => {
+                    // The same item, wherever it is now; the view keeps its place on screen.
+                    let at = self.page.offset + i as u64;
+                    let screen = self.selected.saturating_sub(self.top);
+                    self.top = at.saturating_sub(screen);
+                    self.selected = at;
+                }
+                // Gone, if the page holds every row it could be in: its neighbour is
+                // selected (the same position). Beyond the loaded rows it may only have
+                // moved: the position is kept until it is seen.
+                None if self.page.offset <= self.selected.saturating_sub(1)
+                    && self.page.offset + self.page.rows.len() as u64
+                        >= (self.selected + 2).min(total) =>
+                {
+                    self.lost = Some(pin);
+                    self.pinned = None;
+                }
+                None => {}
+            }
+        }
         if total == 0 {
             self.selected = 0;
             self.top = 0;
@@ -81,6 +143,32 @@ impl<T> Window<T> {
             self.selected = total - 1;
         }
         self.top = self.top.min(self.selected);
+        if self.pinned.is_none() {
+            self.pinned = self.selected().map(Keyed::key);
+        }
+    }
+
+    /// The pinned row that was gone on the last reload (once; the pane says so).
+    pub fn take_lost(&mut self) -> Option<uuid::Uuid> {
+        self.lost.take()
+    }
+
+    /// Selects the row with this id once a reload brings it (a node just created, say).
+    pub fn pin(&mut self, key: uuid::Uuid) {
+        self.pinned = Some(key);
+        self.stale = true;
+    }
+
+    /// Selects the first loaded row that `f` accepts.
+    pub fn select_where(&mut self, f: impl Fn(&T) -> bool, height: u16) -> bool {
+        match self.page.rows.iter().position(f) {
+            Some(i) => {
+                let at = self.page.offset + i as u64;
+                self.select(at, height);
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn on_failed(&mut self) {
@@ -113,6 +201,7 @@ impl<T> Window<T> {
             return;
         }
         self.selected = index.min(total - 1);
+        self.pinned = self.selected().map(Keyed::key);
         let h = u64::from(height.max(1));
         if self.selected < self.top {
             self.top = self.selected;

@@ -140,6 +140,8 @@ pub struct Harness {
     pub audit_runs: usize,
     pub audit_checks: usize,
     pub exports: Vec<(ReportFormat, String, u32)>,
+    /// Layouts the app asked to keep.
+    pub layouts: Vec<String>,
 }
 
 impl Harness {
@@ -185,6 +187,7 @@ impl Harness {
             audit_runs: 0,
             audit_checks: 0,
             exports: Vec::new(),
+            layouts: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -237,6 +240,7 @@ impl Harness {
                 })
             }
             Query::Node(id) => QueryResult::Node(self.nodes.iter().find(|n| n.id == *id).cloned()),
+            Query::ResolveId { .. } => unreachable!("answered by answer_checked"),
             Query::LocaleCoverage => {
                 let mut locales: Vec<(Locale, u64)> = Vec::new();
                 for n in &self.nodes {
@@ -393,6 +397,9 @@ impl Harness {
 
     /// Like the store: reads of staff and the audit log need a permission.
     pub fn answer_checked(&mut self, q: &Query) -> Result<QueryResult, Failure> {
+        if let Query::ResolveId { kind, text } = q {
+            return self.resolve(*kind, text);
+        }
         let what = match q {
             Query::AuditLog { .. } => Some("read the audit log (needs audit:read)"),
             Query::Staff => Some("list staff (needs staff:read)"),
@@ -411,6 +418,35 @@ impl Harness {
                 "editor cannot read orders (needs order:read)",
             ))),
             _ => Ok(self.answer(q)),
+        }
+    }
+
+    /// A short id (last hex digits) among the fixture's ids, as the store resolves it.
+    pub fn resolve(&self, kind: rustok_ui::IdKind, text: &str) -> Result<QueryResult, Failure> {
+        let ids: Vec<Uuid> = match kind {
+            rustok_ui::IdKind::Node => self.nodes.iter().map(|n| n.id.as_uuid()).collect(),
+            rustok_ui::IdKind::Order => self.orders.iter().map(|o| o.id.as_uuid()).collect(),
+            rustok_ui::IdKind::Product => {
+                self.stock.iter().map(|r| r.product_id.as_uuid()).collect()
+            }
+        };
+        let text = text.to_lowercase();
+        let found: Vec<Uuid> = ids
+            .into_iter()
+            .filter(|u| u.simple().to_string().ends_with(&text))
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(QueryResult::Resolved(*one)),
+            [] => Err(Failure::Other(
+                format!("no {kind:?} ends with {text}").to_lowercase(),
+            )),
+            many => Err(Failure::Other(format!(
+                "{text} is ambiguous: {}",
+                many.iter()
+                    .map(|u| u.simple().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
         }
     }
 
@@ -447,6 +483,7 @@ impl Harness {
                         )))));
                     }
                     Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
+                    Effect::SaveLayout(l) => self.layouts.push(l),
                     Effect::SwitchTenant(_) | Effect::Quit => {}
                 }
             }
@@ -485,6 +522,12 @@ impl Harness {
     pub fn reply(&mut self, result: Result<Applied, Failure>) {
         let (id, _) = self.dispatched.remove(0);
         self.send(Msg::Outcome(id, result));
+    }
+
+    /// A terminal of another size.
+    pub fn resize(&mut self, w: u16, h: u16) {
+        self.term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+        self.send(Msg::Resize(w, h));
     }
 
     pub fn screen(&mut self) -> String {

@@ -2,6 +2,8 @@
 //! up with real time, follow/pause, a filter, an inspector, a per-second rate, paged history
 //! from the store, and the dead letters with retry.
 
+mod pane;
+
 use crate::theme::Theme;
 use crate::widgets::node_list::{group, short_id};
 use ratatui::Frame;
@@ -80,11 +82,12 @@ impl Spec {
             return false;
         }
         let agg = e.aggregate_id.to_string();
+        // The short id the screens show (the last 8 hex digits), the whole id, or a kind.
+        let hex = e.aggregate_id.simple().to_string();
         if !self.aggs.is_empty()
-            && !self
-                .aggs
-                .iter()
-                .any(|a| agg.starts_with(a.as_str()) || e.aggregate_type == *a)
+            && !self.aggs.iter().any(|a| {
+                agg.starts_with(a.as_str()) || hex.ends_with(a.as_str()) || e.aggregate_type == *a
+            })
         {
             return false;
         }
@@ -129,6 +132,7 @@ pub struct EventsPane {
     clock: Option<chrono::DateTime<chrono::Utc>>,
     pub received: u64,
     pub dropped: u64,
+    pending: std::collections::BTreeMap<crate::msg::RequestId, pane::Pending>,
 }
 
 impl EventsPane {
@@ -155,6 +159,7 @@ impl EventsPane {
             clock: None,
             received: 0,
             dropped: 0,
+            pending: Default::default(),
         }
     }
 
@@ -186,6 +191,10 @@ impl EventsPane {
     }
 
     /// Takes an event off the bus. Never blocks, never grows past the capacity.
+    ///
+    /// Events from other processes can arrive out of order: each is put in its place by the
+    /// time it was committed, newest last (a late one lands below newer ones, and a paused
+    /// selection stays on its event).
     pub fn push(&mut self, e: Arc<EventEnvelope>, own: TenantId) {
         self.received += 1;
         if let Some(last) = self.rate.back_mut() {
@@ -195,8 +204,33 @@ impl EventsPane {
         if self.ring.len() == self.capacity {
             self.ring.pop_front();
         }
-        self.ring.push_back(e);
-        if matches && !self.follow {
+        // How many kept events are newer than this one (a short scan from the newest end).
+        let newer = self
+            .ring
+            .iter()
+            .rev()
+            .take_while(|x| x.occurred_at > e.occurred_at)
+            .count();
+        let newer_matching = if matches && newer > 0 {
+            let all = self.spec.is_empty();
+            self.ring
+                .iter()
+                .rev()
+                .take(newer)
+                .filter(|x| {
+                    if all {
+                        x.tenant_id == own
+                    } else {
+                        self.spec.matches(x, own)
+                    }
+                })
+                .count()
+        } else {
+            0
+        };
+        let at = self.ring.len() - newer;
+        self.ring.insert(at, e);
+        if matches && !self.follow && newer_matching <= self.selected {
             // Keep the selected event where it is while paused.
             self.selected += 1;
             self.top += 1;
@@ -385,7 +419,7 @@ impl EventsPane {
         }
         let max = self.rate.iter().copied().max().unwrap_or(0);
         let now = self.rate.back().copied().unwrap_or(0);
-        let data: Vec<u64> = self.rate.iter().copied().collect();
+        let data = rate_tail(&self.rate, spark.width.saturating_sub(2));
         frame.render_widget(
             Sparkline::default()
                 .data(&data)
@@ -548,6 +582,13 @@ impl EventsPane {
     }
 }
 
+/// The newest `width` seconds of the rate: a sparkline draws its data from the left and
+/// cuts what does not fit, which would cut the newest seconds off a narrow chart.
+pub fn rate_tail(rate: &VecDeque<u64>, width: u16) -> Vec<u64> {
+    let skip = rate.len().saturating_sub(usize::from(width));
+    rate.iter().skip(skip).copied().collect()
+}
+
 fn event_row<'a>(e: &EventEnvelope, extra: Option<String>, theme: &Theme) -> Row<'a> {
     Row::new(vec![
         Cell::from(e.occurred_at.format("%H:%M:%S%.3f").to_string()).style(theme.muted()),
@@ -638,6 +679,9 @@ mod tests {
         assert!(!Spec::parse("type:order.").matches(&e, own));
         assert!(Spec::parse("agg:node ann").matches(&e, own));
         assert!(Spec::parse(&format!("agg:{}", &e.aggregate_id.to_string()[..8])).matches(&e, own));
+        let short = crate::widgets::node_list::short_id(e.aggregate_id);
+        assert!(Spec::parse(&format!("agg:{short}")).matches(&e, own));
+        assert!(Spec::parse(&format!("agg:{}", e.aggregate_id)).matches(&e, own));
         assert!(!Spec::parse("bob").matches(&e, own));
     }
 

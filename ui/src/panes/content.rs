@@ -1,0 +1,589 @@
+//! The Content pane: the node list, the node editor over it, and the version-conflict dialog.
+
+use super::editor::NodeEditor;
+use super::{Ask, Bar, Ctx, Key, Pane, capitalize};
+use crate::action::Action;
+use crate::keymap::Context;
+use crate::msg::{Failure, Query, QueryResult, RequestId};
+use crate::theme::Theme;
+use crate::widgets::dialog;
+use crate::widgets::node_list::NodeList;
+use ratatui::Frame;
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
+use ratatui::layout::Rect;
+use ratatui::text::Line;
+use rustok_domain::content::{NodeAction, NodeKind, NodeStatus};
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::read::{Applied, Outcome};
+use rustok_domain::text::printable;
+use rustok_domain::{Command, DomainError, NodeId};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Pending {
+    /// A short id typed in the palette, being resolved to the node it names.
+    Resolve,
+    Window,
+    Candidates,
+    Open,
+    Reload,
+    Save {
+        title: String,
+    },
+    SaveCopy,
+    Transition(NodeAction),
+}
+
+/// What a "yes" in the confirmation dialog does.
+#[derive(Debug, Clone, PartialEq)]
+enum Armed {
+    Dispatch(Box<Command>, NodeAction),
+    CloseEditor,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContentPane {
+    pub list: NodeList,
+    pub editor: Option<NodeEditor>,
+    /// The version-conflict dialog over the editor (its message).
+    conflict: Option<String>,
+    armed: Option<Armed>,
+    pending: BTreeMap<RequestId, Pending>,
+}
+
+/// Checks a status change against the row the screen showed (id and version as seen when the
+/// key was pressed) and returns the command; the store refuses a stale version as a conflict.
+pub fn status_command(
+    ctx: &mut Ctx,
+    (id, status, version): (NodeId, NodeStatus, i64),
+    action: NodeAction,
+) -> Option<Command> {
+    if let Err(e) = status.apply(action) {
+        ctx.error(e.to_string());
+        return None;
+    }
+    Some(Command::ChangeNodeStatus {
+        id,
+        action,
+        expected_version: Some(version),
+    })
+}
+
+/// Asks before a destructive status change.
+pub fn confirm_status(ctx: &mut Ctx, title: &str, action: NodeAction) {
+    ctx.confirm(
+        format!("{} node?", capitalize(action.as_str())),
+        format!(
+            "{} “{}”? Readers will no longer see it.",
+            capitalize(action.as_str()),
+            printable(title)
+        ),
+    );
+}
+
+pub fn node_action(action: Action) -> Option<NodeAction> {
+    Some(match action {
+        Action::Publish => NodeAction::Publish,
+        Action::Unpublish => NodeAction::Unpublish,
+        Action::Archive => NodeAction::Archive,
+        Action::Restore => NodeAction::Restore,
+        _ => return None,
+    })
+}
+
+/// The list keys shared by Content and Translations: movement and the `/` filter.
+/// `Some(true)` when the list consumed the key and wants a reload, `Some(false)` consumed.
+pub fn list_key(
+    list: &mut NodeList,
+    key: &KeyEvent,
+    action: Option<Action>,
+    h: u16,
+) -> Option<bool> {
+    if let Some(f) = &mut list.filter
+        && f.editing
+    {
+        let mut query = f.query.clone();
+        match key.code {
+            KeyCode::Esc => {
+                list.clear_filter();
+                return Some(true);
+            }
+            KeyCode::Enter | KeyCode::Down | KeyCode::Up => {
+                f.editing = false;
+                return Some(false);
+            }
+            _ => {}
+        }
+        if super::edit_line(&mut query, key).is_none() {
+            list.set_filter_query(query);
+        }
+        return Some(false);
+    }
+    match action? {
+        a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown) => {
+            list.move_by(super::step(a, h)?, h);
+            Some(true)
+        }
+        Action::Top => {
+            list.select(0, h);
+            Some(true)
+        }
+        Action::Bottom => {
+            list.select(list.total().saturating_sub(1), h);
+            Some(true)
+        }
+        Action::Back if list.filter.is_some() => {
+            list.clear_filter();
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+impl ContentPane {
+    pub fn new_draft(&mut self, kind: NodeKind, ctx: &mut Ctx) {
+        self.editor = Some(NodeEditor::new_draft(
+            kind,
+            ctx.session.tenant.default_locale.clone(),
+        ));
+    }
+
+    /// Loads the node and opens it in the editor.
+    pub fn open(&mut self, id: NodeId, ctx: &mut Ctx) {
+        let r = ctx.load(Query::Node(id));
+        self.pending.insert(r, Pending::Open);
+    }
+
+    /// Opens the node a whole id or a short id (the last hex digits) names.
+    pub fn open_text(&mut self, text: &str, ctx: &mut Ctx) {
+        match text.parse::<NodeId>() {
+            Ok(id) => self.open(id, ctx),
+            Err(_) => {
+                let r = ctx.load(Query::ResolveId {
+                    kind: crate::msg::IdKind::Node,
+                    text: text.to_string(),
+                });
+                self.pending.insert(r, Pending::Resolve);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, ctx: &mut Ctx, p: Pending, c: Command) -> bool {
+        match ctx.dispatch(c) {
+            Some(id) => {
+                self.pending.insert(id, p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn change_status(
+        &mut self,
+        ctx: &mut Ctx,
+        title: &str,
+        row: (NodeId, NodeStatus, i64),
+        a: NodeAction,
+    ) {
+        let Some(command) = status_command(ctx, row, a) else {
+            return;
+        };
+        if a.is_destructive() {
+            self.armed = Some(Armed::Dispatch(Box::new(command), a));
+            confirm_status(ctx, title, a);
+        } else {
+            self.dispatch(ctx, Pending::Transition(a), command);
+        }
+    }
+
+    fn on_conflict_key(&mut self, key: KeyEvent, message: String, ctx: &mut Ctx) {
+        match key.code {
+            KeyCode::Char('r') => {
+                if let Some(id) = self.editor.as_ref().and_then(|e| e.node_id) {
+                    let r = ctx.load(Query::Node(id));
+                    self.pending.insert(r, Pending::Reload);
+                }
+            }
+            KeyCode::Char('c') => {
+                let Some(e) = &mut self.editor else { return };
+                e.saving = true;
+                let command = e.copy_command();
+                self.dispatch(ctx, Pending::SaveCopy, command);
+            }
+            KeyCode::Esc => ctx.info("still editing; your text is kept"),
+            _ => self.conflict = Some(message),
+        }
+    }
+
+    fn on_editor_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let Some(editor) = &mut self.editor else {
+            return;
+        };
+        match ctx.keymap.lookup(Context::Editor, &key) {
+            Some(Action::Save) => {
+                if !editor.dirty && editor.node_id.is_some() {
+                    ctx.info("nothing to save");
+                    return;
+                }
+                if editor.saving {
+                    return;
+                }
+                editor.clear_errors();
+                editor.saving = true;
+                let title = editor.title.text();
+                let command = editor.save_command();
+                if !self.dispatch(ctx, Pending::Save { title }, command)
+                    && let Some(e) = &mut self.editor
+                {
+                    e.saving = false;
+                }
+            }
+            Some(Action::Back) => {
+                if editor.dirty {
+                    self.armed = Some(Armed::CloseEditor);
+                    ctx.confirm(
+                        "Close the editor?",
+                        "Your changes are not saved. Close and lose them?",
+                    );
+                    return;
+                }
+                // Back in the list on the node just edited (or created).
+                if let Some(id) = editor.node_id {
+                    self.list.pin(id);
+                }
+                self.editor = None;
+                self.reload(ctx);
+            }
+            Some(Action::NextField) => editor.next_field(),
+            Some(Action::PrevField) => editor.prev_field(),
+            Some(Action::CycleFormat) => editor.cycle_format(),
+            Some(Action::CycleKind) => {
+                if !editor.cycle_kind() {
+                    ctx.info("the kind of a saved node cannot change");
+                }
+            }
+            Some(Action::Publish) => {
+                let (Some(id), Some(status), Some(v)) =
+                    (editor.node_id, editor.status, editor.base_version)
+                else {
+                    ctx.info("save the draft first (Ctrl-S)");
+                    return;
+                };
+                if editor.dirty {
+                    ctx.info("save your changes first (Ctrl-S)");
+                    return;
+                }
+                let title = editor.title.text();
+                self.change_status(ctx, &title, (id, status, v), NodeAction::Publish);
+            }
+            _ => editor.input(key),
+        }
+    }
+
+    /// The list's action on the highlighted node: what it was when the key was pressed.
+    pub fn on_list_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
+        let Some(n) = self.list.selected().cloned() else {
+            return matches!(
+                action,
+                Action::Open
+                    | Action::Translate
+                    | Action::Publish
+                    | Action::Unpublish
+                    | Action::Archive
+                    | Action::Restore
+            );
+        };
+        match action {
+            Action::Open => self.open(n.id, ctx),
+            Action::Translate => ctx.ask(Ask::OpenTranslation(n.id)),
+            a => match node_action(a) {
+                Some(na) => self.change_status(ctx, &n.title, (n.id, n.status, n.version), na),
+                None => return false,
+            },
+        }
+        true
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
+        match &self.editor {
+            Some(e) => e.draw(frame, area, theme),
+            None => self.list.draw(frame, area, theme, focused, "Content"),
+        }
+        if let Some(message) = &self.conflict {
+            dialog::draw(
+                frame,
+                area,
+                theme,
+                "Someone else saved this node",
+                &[
+                    Line::raw(message.clone()),
+                    Line::raw("Your text is still here. What now?"),
+                ],
+                &[
+                    ("r", "reload theirs (drop mine)"),
+                    ("c", "keep mine as a copy"),
+                    ("Esc", "keep editing"),
+                ],
+                true,
+            );
+        }
+    }
+
+    fn on_failure(&mut self, p: &Pending, failure: Failure, ctx: &mut Ctx) {
+        if let Some(e) = &mut self.editor {
+            e.saving = false;
+        }
+        match (p, &failure) {
+            (
+                Pending::Save { .. } | Pending::SaveCopy,
+                Failure::Domain(d @ DomainError::VersionConflict { .. }),
+            ) => self.conflict = Some(d.to_string()),
+            (Pending::Save { .. } | Pending::SaveCopy, Failure::Domain(d)) => {
+                if self.editor.as_mut().is_some_and(|e| e.show_error(d)) {
+                    ctx.error("not saved: fix the field marked ✗");
+                } else {
+                    ctx.error(format!("not saved: {d}"));
+                }
+            }
+            // The database failed (read-only, disk full, unreachable): the editor keeps
+            // the text, so saving again once it is fixed loses nothing.
+            (Pending::Save { .. } | Pending::SaveCopy, f) => {
+                ctx.error(format!("not saved, your text is kept: {f}"))
+            }
+            (_, f) => ctx.error(f.to_string()),
+        }
+    }
+}
+
+impl Pane for ContentPane {
+    fn reload(&mut self, ctx: &mut Ctx) {
+        if let Some(q) = self.list.window_query(ctx.list_height()) {
+            let r = ctx.load(q);
+            self.pending.insert(r, Pending::Window);
+        }
+    }
+
+    fn invalidate(&mut self) {
+        self.list.invalidate();
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
+        if let Some(message) = self.conflict.take() {
+            self.on_conflict_key(key, message, ctx);
+            return Key::Consumed;
+        }
+        if self.editor.is_some() {
+            self.on_editor_key(key, ctx);
+            return Key::Consumed;
+        }
+        let filtering = self.list.filter.as_ref().is_some_and(|f| f.editing);
+        let action = if filtering {
+            None
+        } else {
+            ctx.action(Context::List, &key)
+        };
+        if let Some(a) = action
+            && ctx.refuses(a)
+        {
+            return Key::Consumed;
+        }
+        let h = ctx.list_height();
+        match list_key(&mut self.list, &key, action, h) {
+            Some(reload) => {
+                if reload {
+                    self.reload(ctx);
+                }
+                return Key::Consumed;
+            }
+            None if filtering => return Key::Consumed,
+            None => {}
+        }
+        match action {
+            Some(Action::Filter) => {
+                if let Some(q) = self.list.start_filter() {
+                    let r = ctx.load(q);
+                    self.pending.insert(r, Pending::Candidates);
+                }
+                Key::Consumed
+            }
+            Some(a) if self.on_list_action(a, ctx) => Key::Consumed,
+            other => Key::Unused(other),
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        if self.conflict.is_none()
+            && let Some(e) = &mut self.editor
+        {
+            e.paste(text);
+        }
+    }
+
+    fn on_loaded(&mut self, id: RequestId, result: Result<QueryResult, Failure>, ctx: &mut Ctx) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(f) => {
+                match p {
+                    Pending::Window => self.list.on_load_failed(),
+                    Pending::Resolve => return ctx.error(f.to_string()),
+                    _ => {}
+                }
+                ctx.error(format!("could not load: {f}"));
+                return;
+            }
+        };
+        match (p, result) {
+            (Pending::Window, QueryResult::Nodes(page)) => {
+                self.list.on_page(page);
+                if self.list.take_lost() {
+                    ctx.info("the highlighted node is gone; the nearest one is selected");
+                }
+                self.reload(ctx);
+            }
+            (Pending::Candidates, QueryResult::Nodes(page)) => self.list.on_candidates(page),
+            (Pending::Resolve, QueryResult::Resolved(id)) => self.open(NodeId::from_uuid(id), ctx),
+            (Pending::Open, QueryResult::Node(Some(node))) => {
+                self.editor = Some(NodeEditor::from_node(&node, None));
+            }
+            (Pending::Reload, QueryResult::Node(Some(node))) => {
+                let locale = self.editor.as_ref().map(|e| e.locale.clone());
+                self.editor = Some(NodeEditor::from_node(&node, locale.as_ref()));
+                ctx.info(format!(
+                    "reloaded version {} from the database",
+                    node.version
+                ));
+            }
+            (Pending::Open | Pending::Reload, QueryResult::Node(None)) => {
+                ctx.error("that node no longer exists");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_outcome(&mut self, id: RequestId, result: Result<Applied, Failure>, ctx: &mut Ctx) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        let applied = match result {
+            Ok(a) => a,
+            Err(f) => return self.on_failure(&p, f, ctx),
+        };
+        if let Outcome::Node(n) = applied.outcome {
+            match p {
+                Pending::Save { .. } => {
+                    if let Some(e) = &mut self.editor {
+                        e.saved(&n);
+                    }
+                    ctx.info(format!(
+                        "saved “{}” — version {}",
+                        printable(&n.source().title),
+                        n.version
+                    ));
+                }
+                Pending::SaveCopy => {
+                    self.editor = Some(NodeEditor::from_node(&n, None));
+                    ctx.info("your text is saved as a new draft");
+                }
+                Pending::Transition(_) => {
+                    if let Some(e) = &mut self.editor
+                        && e.node_id == Some(n.id)
+                        && !e.dirty
+                    {
+                        e.saved(&n);
+                    }
+                    ctx.info(format!(
+                        "{} is now {}",
+                        printable(&n.source().title),
+                        n.status
+                    ));
+                }
+                _ => {}
+            }
+        }
+        // The list shows the change at once; the bus event refreshes the other panes.
+        self.list.invalidate();
+        self.reload(ctx);
+    }
+
+    fn on_event(&mut self, e: &EventEnvelope, _ctx: &mut Ctx) {
+        if e.aggregate_type == "node" {
+            self.list.invalidate();
+        }
+    }
+
+    fn confirmed(&mut self, ctx: &mut Ctx) {
+        match self.armed.take() {
+            Some(Armed::Dispatch(c, a)) => {
+                self.dispatch(ctx, Pending::Transition(a), *c);
+            }
+            Some(Armed::CloseEditor) => {
+                self.editor = None;
+                self.reload(ctx);
+            }
+            None => {}
+        }
+    }
+
+    fn bar(&self) -> Bar {
+        use Action as A;
+        use Context::{Editor, Global, List};
+        if self.conflict.is_some() {
+            return Bar::Keys(vec![]);
+        }
+        if let Some(e) = &self.editor {
+            let mut v = vec![
+                (Editor, A::Save),
+                (Editor, A::NextField),
+                (Editor, A::CycleFormat),
+            ];
+            v.push(if e.node_id.is_none() {
+                (Editor, A::CycleKind)
+            } else {
+                (Editor, A::Publish)
+            });
+            v.push((Editor, A::Back));
+            return Bar::Keys(v);
+        }
+        if let Some(f) = self.list.filter.as_ref().filter(|f| f.editing) {
+            return Bar::Input("/", f.query.clone(), "Enter keep · Esc clear");
+        }
+        Bar::Keys(vec![
+            (List, A::Open),
+            (List, A::New),
+            (List, A::Publish),
+            (List, A::Unpublish),
+            (List, A::Archive),
+            (List, A::Restore),
+            (List, A::Translate),
+            (List, A::Filter),
+            (Global, A::Palette),
+            (Global, A::Help),
+            (Global, A::Quit),
+        ])
+    }
+
+    fn busy(&self) -> Option<String> {
+        self.pending.values().find_map(|p| {
+            Some(match p {
+                Pending::Save { title } => format!("saving “{}”…", printable(title)),
+                Pending::SaveCopy => "saving a copy…".into(),
+                Pending::Transition(a) => format!("{a}ing…").replace("eing", "ing"),
+                Pending::Open | Pending::Reload => "loading…".into(),
+                _ => return None,
+            })
+        })
+    }
+
+    fn dirty(&self) -> bool {
+        self.editor.as_ref().is_some_and(|e| e.dirty)
+    }
+
+    fn restyle(&mut self, theme: &Theme) {
+        if let Some(e) = &mut self.editor {
+            e.restyle(theme);
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The Events pane as a component: its keys, its requests (history pages, dead letters,
+//! retry) and replies, and its command bar.
+
+use super::{EventsPane, HISTORY_PAGE, Mode};
+use crate::action::Action;
+use crate::keymap::Context;
+use crate::msg::{Failure, Query, QueryResult, RequestId};
+use crate::panes::{Ask, Bar, Ctx, Key, Pane, edit_line, step};
+use ratatui::crossterm::event::KeyEvent;
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::read::{Applied, Outcome};
+use rustok_domain::{Command, NodeId, OrderId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    History,
+    DeadLetters,
+    Retry,
+}
+
+impl EventsPane {
+    fn height(ctx: &Ctx) -> u16 {
+        ctx.size.1.saturating_sub(3 + 4 + 3)
+    }
+
+    fn load_dead_letters(&mut self, ctx: &mut Ctx) {
+        if !self.pending.values().any(|p| *p == Pending::DeadLetters) {
+            let r = ctx.load(Query::DeadLetters);
+            self.pending.insert(r, Pending::DeadLetters);
+        }
+    }
+
+    /// `:retry`: re-queues every dead letter.
+    pub fn retry_all(&mut self, ctx: &mut Ctx) {
+        self.mode = Mode::DeadLetters;
+        if let Some(r) = ctx.dispatch(Command::RetryDeadLetters { ids: vec![] }) {
+            self.pending.insert(r, Pending::Retry);
+        }
+    }
+
+    /// From an event to what it is about: its order, its node, or its product's stock.
+    fn open_aggregate(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
+        match e.aggregate_type.as_str() {
+            "order" => ctx.ask(Ask::OpenOrder(OrderId::from_uuid(e.aggregate_id))),
+            "node" => ctx.ask(Ask::OpenNode(NodeId::from_uuid(e.aggregate_id))),
+            "product" => ctx.ask(Ask::OpenStock(e.aggregate_id)),
+            _ => self.inspect = true,
+        }
+    }
+
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
+        let own = ctx.session.tenant.id;
+        let h = Self::height(ctx);
+        match action {
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                self.move_by(step(action, h).unwrap_or(0), h, own);
+                self.reload(ctx);
+            }
+            Action::Follow => self.toggle_follow(),
+            Action::Filter => self.filter_editing = true,
+            Action::Inspect => self.inspect = !self.inspect,
+            Action::Open => {
+                if let Some(e) = self.selected_event(own) {
+                    // Paused, so the event is still selected when Esc comes back to it.
+                    self.follow = false;
+                    self.open_aggregate(&e, ctx);
+                }
+            }
+            Action::History => {
+                if self.mode == Mode::History {
+                    self.mode = Mode::Live;
+                } else {
+                    self.open_history();
+                    self.reload(ctx);
+                }
+            }
+            Action::DeadLetters => {
+                if self.mode == Mode::DeadLetters {
+                    self.mode = Mode::Live;
+                } else {
+                    self.mode = Mode::DeadLetters;
+                    self.dead = None;
+                    self.load_dead_letters(ctx);
+                }
+            }
+            Action::Retry => match (self.mode, self.selected_dead_letter()) {
+                (Mode::DeadLetters, Some(d)) => {
+                    let event = d.envelope.id;
+                    if let Some(r) = ctx.dispatch(Command::RetryDeadLetters { ids: vec![event] }) {
+                        self.pending.insert(r, Pending::Retry);
+                    }
+                }
+                _ => ctx.info(
+                    "open the dead letters (D) and select one to retry; :retry re-queues all",
+                ),
+            },
+            Action::Back => {
+                if self.inspect {
+                    self.inspect = false;
+                } else if self.mode != Mode::Live {
+                    self.mode = Mode::Live;
+                } else if !self.filter_text.is_empty() {
+                    self.set_filter(String::new());
+                } else {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Pane for EventsPane {
+    fn reload(&mut self, ctx: &mut Ctx) {
+        if let Some(before_seq) = self.history_needs(Self::height(ctx)) {
+            let r = ctx.load(Query::EventHistory {
+                before_seq,
+                limit: HISTORY_PAGE,
+            });
+            self.pending.insert(r, Pending::History);
+        }
+        if self.mode == Mode::DeadLetters && self.dead.is_none() {
+            self.load_dead_letters(ctx);
+        }
+    }
+
+    fn invalidate(&mut self) {
+        if self.mode == Mode::DeadLetters {
+            self.dead = None;
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
+        if self.filter_editing {
+            let mut text = self.filter_text.clone();
+            match edit_line(&mut text, &key) {
+                Some(true) => self.filter_editing = false,
+                Some(false) => {
+                    self.filter_editing = false;
+                    self.set_filter(text);
+                }
+                None => {
+                    if text != self.filter_text {
+                        self.set_filter(text);
+                    }
+                }
+            }
+            return Key::Consumed;
+        }
+        let Some(action) = ctx.action(Context::Events, &key) else {
+            return Key::Unused(None);
+        };
+        if ctx.refuses(action) {
+            return Key::Consumed;
+        }
+        if self.on_action(action, ctx) {
+            Key::Consumed
+        } else {
+            Key::Unused(Some(action))
+        }
+    }
+
+    fn on_loaded(&mut self, id: RequestId, result: Result<QueryResult, Failure>, ctx: &mut Ctx) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        match (p, result) {
+            (Pending::History, Ok(QueryResult::Events(rows))) => self.on_history(rows),
+            (Pending::DeadLetters, Ok(QueryResult::Events(rows))) => self.on_dead_letters(rows),
+            (p, Err(f)) => {
+                if p == Pending::History {
+                    self.history_loading = false;
+                }
+                ctx.error(format!("could not load: {f}"));
+            }
+            _ => {}
+        }
+    }
+
+    fn on_outcome(&mut self, id: RequestId, result: Result<Applied, Failure>, ctx: &mut Ctx) {
+        if self.pending.remove(&id).is_none() {
+            return;
+        }
+        match result {
+            Ok(applied) => {
+                if let Outcome::Requeued(n) = applied.outcome {
+                    ctx.info(format!("{n} dead letter(s) back in the queue"));
+                }
+                self.dead = None;
+                self.load_dead_letters(ctx);
+            }
+            Err(f) => ctx.error(f.to_string()),
+        }
+    }
+
+    fn bar(&self) -> Bar {
+        use Action as A;
+        use Context::{Events, Global};
+        if self.filter_editing {
+            return Bar::Input(
+                "/",
+                self.filter_text.clone(),
+                "type:PREFIX agg:ID|TYPE tenant:* words · Enter keep · Esc clear",
+            );
+        }
+        let mut v = vec![
+            (Events, A::Follow),
+            (Events, A::Filter),
+            (Events, A::Inspect),
+            (Events, A::Open),
+            (Events, A::History),
+            (Events, A::DeadLetters),
+        ];
+        if self.mode == Mode::DeadLetters {
+            v.push((Events, A::Retry));
+        }
+        v.extend([(Global, A::Help), (Global, A::Quit)]);
+        Bar::Keys(v)
+    }
+
+    fn busy(&self) -> Option<String> {
+        self.pending
+            .values()
+            .any(|p| *p == Pending::Retry)
+            .then(|| "re-queueing…".into())
+    }
+}

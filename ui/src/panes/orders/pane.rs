@@ -1,0 +1,448 @@
+//! The Orders pane as a component: its keys, its requests and replies, the events it reloads
+//! on, and its command bar.
+
+use super::{Card, Form, FormKey, OrdersPane, View, short};
+use crate::action::Action;
+use crate::keymap::Context;
+use crate::msg::{Failure, Query, QueryResult, RequestId};
+use crate::panes::{Bar, Ctx, Key, Pane, step};
+use crate::theme::Theme;
+use ratatui::crossterm::event::KeyEvent;
+use rustok_domain::commerce::OrderAction;
+use rustok_domain::event::EventEnvelope;
+use rustok_domain::read::{Applied, OrderSummary, Outcome, Page};
+use rustok_domain::text::printable;
+use rustok_domain::{Command, DomainError, OrderId};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    /// A short id typed in the palette, being resolved to the order it names.
+    Resolve,
+    Column(usize),
+    Products,
+    Detail,
+    Order(String),
+}
+
+impl OrdersPane {
+    fn board_height(ctx: &Ctx) -> u16 {
+        ctx.size.1.saturating_sub(5)
+    }
+
+    /// Opens an order's detail (a jump from Events or the palette).
+    pub fn open_order(&mut self, id: OrderId, ctx: &mut Ctx) {
+        self.form = None;
+        let r = ctx.load(Query::Order(id));
+        self.pending.insert(r, Pending::Detail);
+    }
+
+    /// Opens the order a whole id or a short id (the last hex digits) names.
+    pub fn open_order_text(&mut self, text: &str, ctx: &mut Ctx) {
+        match text.parse::<OrderId>() {
+            Ok(id) => self.open_order(id, ctx),
+            Err(_) => {
+                let r = ctx.load(Query::ResolveId {
+                    kind: crate::msg::IdKind::Order,
+                    text: text.to_string(),
+                });
+                self.pending.insert(r, Pending::Resolve);
+            }
+        }
+    }
+
+    /// Shows the stock list (a jump from an `inventory.*` event), with that product's
+    /// first SKU selected once it is loaded.
+    pub fn open_stock(&mut self, product: Option<uuid::Uuid>, ctx: &mut Ctx) {
+        self.detail = None;
+        self.view = View::Products;
+        self.want_product = product;
+        self.products.invalidate();
+        self.reload(ctx);
+    }
+
+    /// The order the pane acts on: the one in detail, else the selected card.
+    fn target_order(&self) -> Option<OrderSummary> {
+        match &self.detail {
+            Some((o, _)) => Some(OrderSummary::of(o)),
+            None => self.selected().cloned(),
+        }
+    }
+
+    fn dispatch(&mut self, ctx: &mut Ctx, label: &str, c: Command) {
+        if let Some(id) = ctx.dispatch(c) {
+            self.pending.insert(id, Pending::Order(label.into()));
+        }
+    }
+
+    fn on_form_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let Some(form) = &mut self.form else {
+            return;
+        };
+        match form.key(key) {
+            FormKey::Editing => {}
+            FormKey::Cancelled => self.form = None,
+            FormKey::Submit(command) => {
+                self.form = None;
+                let label = match &command {
+                    Command::PayOrder { .. } => "charging the card",
+                    Command::ShipOrder { .. } => "shipping",
+                    Command::CancelOrder { .. } => "cancelling",
+                    Command::AdjustInventory { .. } => "adjusting stock",
+                    Command::CreateOrder(_) => "placing the order",
+                    _ => "working",
+                };
+                self.dispatch(ctx, label, command);
+            }
+        }
+    }
+
+    /// The pane's actions; `false` leaves the action to the global bindings.
+    fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
+        let h = Self::board_height(ctx);
+        match action {
+            Action::Left | Action::Right => {
+                if self.detail.is_none() && self.view == View::Board {
+                    self.move_col(if action == Action::Left { -1 } else { 1 });
+                }
+            }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let delta = step(action, h).unwrap_or(0);
+                match self.view {
+                    View::Board => {
+                        if let Some((_, w)) = self.columns.get_mut(self.col) {
+                            w.move_by(delta, h);
+                        }
+                    }
+                    View::Products => self.products.move_by(delta, h),
+                }
+                self.reload(ctx);
+            }
+            Action::Open => {
+                if let Some(id) = self.selected().map(|o| o.id)
+                    && self.view == View::Board
+                {
+                    self.open_order(id, ctx);
+                }
+            }
+            Action::Back => {
+                if self.detail.take().is_none() {
+                    self.view = View::Board;
+                }
+                self.reload(ctx);
+            }
+            Action::Products => {
+                self.detail = None;
+                self.view = match self.view {
+                    View::Board => View::Products,
+                    View::Products => View::Board,
+                };
+                self.reload(ctx);
+            }
+            Action::NewOrder => self.form = Some(Form::new_order()),
+            Action::AdjustStock => match (self.view, self.products.selected()) {
+                (View::Products, Some(row)) => self.form = Some(Form::adjust(row)),
+                _ => ctx.info("open the stock list (i) and select a SKU to adjust"),
+            },
+            Action::OrderConfirm
+            | Action::OrderPay
+            | Action::OrderShip
+            | Action::OrderDeliver
+            | Action::OrderCancel => {
+                // The order highlighted now, with the version the screen shows: a card that
+                // changed since is refused by the store as a conflict.
+                let Some(o) = self.target_order() else {
+                    return true;
+                };
+                let order_action = match action {
+                    Action::OrderConfirm => OrderAction::Confirm,
+                    Action::OrderPay => OrderAction::Pay,
+                    Action::OrderShip => OrderAction::Ship,
+                    Action::OrderDeliver => OrderAction::Deliver,
+                    _ => OrderAction::Cancel,
+                };
+                if let Err(e) = o.status.apply(order_action) {
+                    ctx.error(e.to_string());
+                    return true;
+                }
+                match order_action {
+                    OrderAction::Confirm => self.dispatch(
+                        ctx,
+                        "confirming",
+                        Command::ConfirmOrder {
+                            id: o.id,
+                            expected_version: Some(o.version),
+                        },
+                    ),
+                    OrderAction::Deliver => {
+                        self.dispatch(ctx, "marking delivered", Command::DeliverOrder { id: o.id })
+                    }
+                    OrderAction::Pay => self.form = Some(Form::pay(&o)),
+                    OrderAction::Ship => self.form = Some(Form::ship(&o)),
+                    OrderAction::Cancel => self.form = Some(Form::cancel(&o)),
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    fn reload_detail(&mut self, ctx: &mut Ctx) {
+        if let Some((o, _)) = &self.detail
+            && !self.pending.values().any(|p| *p == Pending::Detail)
+        {
+            let id = o.id;
+            let r = ctx.load(Query::Order(id));
+            self.pending.insert(r, Pending::Detail);
+        }
+    }
+}
+
+impl Pane for OrdersPane {
+    fn reload(&mut self, ctx: &mut Ctx) {
+        if self.detail.is_some() {
+            return;
+        }
+        match self.view {
+            // Refused once (no `order:read`): the board says so and asks no more.
+            View::Board if self.denied.is_some() => {}
+            View::Board => {
+                let h = Self::board_height(ctx);
+                for i in 0..self.columns.len() {
+                    let (status, w) = &mut self.columns[i];
+                    let status = *status;
+                    if let Some((offset, limit)) = w.needs(h) {
+                        let r = ctx.load(Query::Orders {
+                            status,
+                            offset,
+                            limit,
+                        });
+                        self.pending.insert(r, Pending::Column(i));
+                    }
+                }
+            }
+            View::Products => {
+                if let Some((offset, limit)) = self.products.needs(ctx.list_height()) {
+                    let r = ctx.load(Query::Products {
+                        low_only: false,
+                        offset,
+                        limit,
+                    });
+                    self.pending.insert(r, Pending::Products);
+                }
+            }
+        }
+    }
+
+    fn invalidate(&mut self) {
+        OrdersPane::invalidate(self);
+    }
+
+    fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
+        if self.form.is_some() {
+            self.on_form_key(key, ctx);
+            return Key::Consumed;
+        }
+        let Some(action) = ctx.action(Context::Orders, &key) else {
+            return Key::Unused(None);
+        };
+        if ctx.refuses(action) {
+            return Key::Consumed;
+        }
+        if self.on_action(action, ctx) {
+            Key::Consumed
+        } else {
+            Key::Unused(Some(action))
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        if let Some(f) = &mut self.form {
+            f.paste(text);
+        }
+    }
+
+    fn on_loaded(&mut self, id: RequestId, result: Result<QueryResult, Failure>, ctx: &mut Ctx) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(f) => {
+                match p {
+                    Pending::Column(i) => {
+                        if let Some((_, w)) = self.columns.get_mut(i) {
+                            w.on_failed();
+                        }
+                        // A denial is the role's, not an error of the console: the board
+                        // says why.
+                        if let Failure::Domain(DomainError::PermissionDenied { reason }) = &f {
+                            self.denied = Some(reason.clone());
+                            return;
+                        }
+                    }
+                    Pending::Products => self.products.on_failed(),
+                    Pending::Resolve => return ctx.error(f.to_string()),
+                    _ => {}
+                }
+                ctx.error(format!("could not load: {f}"));
+                return;
+            }
+        };
+        match (p, result) {
+            (Pending::Column(i), QueryResult::Orders(page)) => {
+                if let Some((_, w)) = self.columns.get_mut(i) {
+                    w.on_page(Page {
+                        total: page.total,
+                        offset: page.offset,
+                        rows: page.rows.into_iter().map(Card::from).collect(),
+                    });
+                    // A card this console just moved on leaves its column as it should.
+                    if let Some(k) = w.take_lost()
+                        && i == self.col
+                        && Some(k) != self.acted
+                    {
+                        ctx.info(
+                            "the highlighted order left this column; the nearest one is selected",
+                        );
+                    }
+                }
+                self.reload(ctx);
+            }
+            (Pending::Products, QueryResult::Products(page)) => {
+                self.products.on_page(page);
+                let h = ctx.list_height();
+                if let Some(p) = self.want_product.take()
+                    && !self
+                        .products
+                        .select_where(|r| r.product_id.as_uuid() == p, h)
+                {
+                    ctx.info("that product's SKU is not in the loaded stock rows");
+                }
+                if self.products.take_lost().is_some() {
+                    ctx.info("the highlighted SKU is gone; the nearest one is selected");
+                }
+                self.reload(ctx);
+            }
+            (Pending::Detail, QueryResult::Order(Some(order), events)) => {
+                self.detail = Some((order, events));
+            }
+            (Pending::Resolve, QueryResult::Resolved(id)) => {
+                self.open_order(OrderId::from_uuid(id), ctx)
+            }
+            (Pending::Detail, QueryResult::Order(None, _)) => {
+                ctx.error("that order does not exist in this tenant");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_outcome(&mut self, id: RequestId, result: Result<Applied, Failure>, ctx: &mut Ctx) {
+        let Some(Pending::Order(label)) = self.pending.remove(&id) else {
+            return;
+        };
+        match result {
+            Ok(applied) => {
+                match &applied.outcome {
+                    Outcome::Order(o) => {
+                        self.acted = Some(o.id.as_uuid());
+                        ctx.info(format!("order {} is {}", short(o.id), o.status));
+                        if let Some((open, _)) = &mut self.detail
+                            && open.id == o.id
+                        {
+                            *open = o.clone();
+                        }
+                    }
+                    Outcome::Product(p) => {
+                        let stock: Vec<String> = p
+                            .variants
+                            .iter()
+                            .map(|v| format!("{} on hand {}", printable(&v.sku), v.on_hand))
+                            .collect();
+                        ctx.info(format!("stock adjusted: {}", stock.join(", ")));
+                    }
+                    _ => ctx.info(format!("{label}: done")),
+                }
+                OrdersPane::invalidate(self);
+                self.reload(ctx);
+                self.reload_detail(ctx);
+            }
+            Err(Failure::Domain(d @ DomainError::PaymentDeclined { .. })) => {
+                ctx.error(format!("{d} — the order stays confirmed"));
+                OrdersPane::invalidate(self);
+                self.reload(ctx);
+            }
+            Err(f) => ctx.error(format!("{label} failed: {f}")),
+        }
+    }
+
+    fn on_event(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
+        if !matches!(e.aggregate_type.as_str(), "order" | "product") {
+            return;
+        }
+        OrdersPane::invalidate(self);
+        if e.aggregate_type == "order"
+            && self
+                .detail
+                .as_ref()
+                .is_some_and(|(o, _)| o.id.as_uuid() == e.aggregate_id)
+        {
+            self.reload_detail(ctx);
+        }
+    }
+
+    fn bar(&self) -> Bar {
+        use Action as A;
+        use Context::{Global, Orders};
+        Bar::Keys(if self.form.is_some() {
+            vec![]
+        } else if self.detail.is_some() {
+            vec![
+                (Orders, A::OrderConfirm),
+                (Orders, A::OrderPay),
+                (Orders, A::OrderShip),
+                (Orders, A::OrderDeliver),
+                (Orders, A::OrderCancel),
+                (Orders, A::Back),
+                (Global, A::Help),
+            ]
+        } else if self.view == View::Products {
+            vec![
+                (Orders, A::AdjustStock),
+                (Orders, A::NewOrder),
+                (Orders, A::Back),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ]
+        } else if self.denied.is_some() {
+            // Refused the orders: nothing on the board to act on, only the stock list.
+            vec![(Orders, A::Products), (Global, A::Help), (Global, A::Quit)]
+        } else {
+            vec![
+                (Orders, A::Open),
+                (Orders, A::OrderConfirm),
+                (Orders, A::OrderPay),
+                (Orders, A::OrderShip),
+                (Orders, A::OrderDeliver),
+                (Orders, A::OrderCancel),
+                (Orders, A::NewOrder),
+                (Orders, A::Products),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ]
+        })
+    }
+
+    fn busy(&self) -> Option<String> {
+        self.pending.values().find_map(|p| match p {
+            Pending::Order(label) => Some(format!("{label}…")),
+            Pending::Detail => Some("loading…".into()),
+            _ => None,
+        })
+    }
+
+    fn restyle(&mut self, theme: &Theme) {
+        if let Some(f) = &mut self.form {
+            f.restyle(theme);
+        }
+    }
+}
