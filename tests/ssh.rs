@@ -581,3 +581,282 @@ async fn system_ssh_client_end_to_end() {
     assert!(status.success(), "ssh exit status {status:?}");
     assert!(!screen.lock().unwrap().screen().alternate_screen());
 }
+
+// ---- Pre-authentication limits, against the real binary -------------------------------------
+
+/// `rustok serve --ssh 127.0.0.1:0` as a child process (under `prlimit` when `nofile` is
+/// given), with staff member alice (editor) and her ed25519 key; killed when dropped.
+struct Served {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+    alice: Arc<PrivateKey>,
+    _cli: support::cli::Cli,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    fn start(nofile: Option<u32>, extra: &[&str]) -> Served {
+        use std::io::BufRead;
+        let cli = support::cli::Cli::new();
+        cli.json(&["tenant", "list"]);
+        let alice = new_key();
+        let key_file = cli.data.path().join("alice.pub");
+        std::fs::write(&key_file, alice.public_key().to_openssh().unwrap()).unwrap();
+        cli.json(&[
+            "staff",
+            "add",
+            "alice",
+            "--role",
+            "editor",
+            "--ssh-key",
+            key_file.to_str().unwrap(),
+        ]);
+        let host_key = cli.data.path().join("host_key");
+        let mut args = vec![
+            "serve",
+            "--ssh",
+            "127.0.0.1:0",
+            "--host-key",
+            host_key.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let rustok = cli.cmd(&args);
+        let mut cmd = match nofile {
+            Some(n) => {
+                let mut c = std::process::Command::new("prlimit");
+                c.arg(format!("--nofile={n}:{n}"))
+                    .arg("--")
+                    .arg(rustok.get_program())
+                    .args(rustok.get_args());
+                for (k, v) in rustok.get_envs() {
+                    match v {
+                        Some(v) => c.env(k, v),
+                        None => c.env_remove(k),
+                    };
+                }
+                c
+            }
+            None => rustok,
+        };
+        let mut child = cmd
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("rustok serve runs");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("serve prints its address");
+        let addr = line
+            .split_whitespace()
+            .skip_while(|w| *w != "on")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .parse()
+            .expect("an address");
+        Served {
+            child,
+            addr,
+            alice: Arc::new(alice),
+            _cli: cli,
+        }
+    }
+
+    fn is_alive(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// Descriptors the server holds open now.
+    fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+}
+
+/// Raises this test process's descriptor limit to its hard limit (the attack needs ~1,100).
+fn raise_own_nofile() {
+    unsafe {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) == 0 {
+            l.rlim_cur = l.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &l);
+        }
+    }
+}
+
+/// A TCP connection to `addr` from `source` (any 127.0.0.0/8 address is this host).
+async fn tcp_from(
+    source: std::net::Ipv4Addr,
+    addr: std::net::SocketAddr,
+) -> std::io::Result<tokio::net::TcpStream> {
+    let s = tokio::net::TcpSocket::new_v4()?;
+    s.bind((source, 0).into())?;
+    tokio::time::timeout(Duration::from_secs(3), s.connect(addr))
+        .await
+        .map_err(|_| std::io::Error::other("connect timed out"))?
+}
+
+/// `n` TCP connections that send nothing, from `sources` different loopback addresses.
+async fn idle_connections(
+    addr: std::net::SocketAddr,
+    n: usize,
+    sources: usize,
+) -> Vec<tokio::net::TcpStream> {
+    let mut open = Vec::new();
+    for i in 0..n {
+        let j = (i % sources) as u32;
+        let source = std::net::Ipv4Addr::new(127, 1, (j / 250) as u8, (j % 250 + 1) as u8);
+        if let Ok(s) = tcp_from(source, addr).await {
+            open.push(s);
+        }
+    }
+    open
+}
+
+/// Alice logs in from 127.0.0.2 and her console draws.
+async fn alice_logs_in(served: &Served) {
+    let stream = tcp_from(std::net::Ipv4Addr::new(127, 0, 0, 2), served.addr)
+        .await
+        .expect("connect");
+    let mut h = client::connect_stream(Arc::new(client::Config::default()), stream, Client)
+        .await
+        .expect("SSH handshake");
+    let ok = h
+        .authenticate_publickey(
+            "alice",
+            PrivateKeyWithHashAlg::new(served.alice.clone(), None),
+        )
+        .await
+        .expect("auth exchange");
+    assert!(ok.success(), "alice should be let in");
+    let term = Term::open(h, 100, 30).await;
+    term.wait_for("1 Dashboard", WAIT).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idle_unauthenticated_connections_cannot_take_the_server_down() {
+    raise_own_nofile();
+    let mut served = Served::start(Some(1024), &[]);
+    // 1,100 connections that never speak, from 400 addresses: more than the server has
+    // descriptors for.
+    let attack = idle_connections(served.addr, 1100, 400).await;
+    assert!(attack.len() > 1000, "only {} connected", attack.len());
+    alice_logs_in(&served).await;
+    assert!(served.is_alive(), "the server exited");
+    let fds = served.open_fds();
+    assert!(
+        fds < 400,
+        "the server holds {fds} descriptors: unauthenticated connections are not capped"
+    );
+    drop(attack);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cap_above_the_descriptor_limit_is_lowered_to_fit() {
+    raise_own_nofile();
+    // Limits above what 1,024 descriptors allow: were they kept, accept would run into
+    // EMFILE and the database could no longer open a connection for alice's login.
+    let mut served = Served::start(
+        Some(1024),
+        &[
+            "--max-unauthenticated",
+            "100000",
+            "--max-unauthenticated-per-source",
+            "100000",
+        ],
+    );
+    let attack = idle_connections(served.addr, 1100, 400).await;
+    assert!(attack.len() > 1000, "only {} connected", attack.len());
+    alice_logs_in(&served).await;
+    assert!(served.is_alive(), "the server exited");
+    let fds = served.open_fds();
+    assert!(fds < 1024 - 64, "the server holds {fds} descriptors");
+    drop(attack);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_source_is_capped_and_rate_limited_before_any_key_exchange() {
+    let served = Served::start(None, &["--max-unauthenticated-per-source", "3"]);
+    let source = std::net::Ipv4Addr::new(127, 0, 0, 3);
+    let mut held = Vec::new();
+    let mut banners = Vec::new();
+    for _ in 0..20 {
+        use tokio::io::AsyncReadExt;
+        let mut s = tcp_from(source, served.addr).await.expect("connect");
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(WAIT, s.read(&mut buf))
+            .await
+            .expect("the server says something")
+            .unwrap_or(0);
+        banners.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        held.push(s);
+    }
+    let ssh = banners.iter().filter(|b| b.starts_with("SSH-2.0-")).count();
+    assert_eq!(
+        ssh, 3,
+        "3 unauthenticated connections from one source: {banners:?}"
+    );
+    assert!(
+        banners
+            .iter()
+            .any(|b| b.starts_with("Exceeded MaxStartups")),
+        "{banners:?}"
+    );
+    // Another source is not affected.
+    alice_logs_in(&served).await;
+    drop(held);
+    // One at a time now (each closed before the next): the per-source cap is not reached,
+    // but the burst of 10 new connections is soon spent and the rate (2/s) refuses.
+    let mut later = Vec::new();
+    for _ in 0..20 {
+        use tokio::io::AsyncReadExt;
+        let mut s = tcp_from(source, served.addr).await.expect("connect");
+        let mut buf = [0u8; 64];
+        let n = tokio::time::timeout(WAIT, s.read(&mut buf))
+            .await
+            .expect("the server says something")
+            .unwrap_or(0);
+        later.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let opened = later.iter().filter(|b| b.starts_with("SSH-2.0-")).count();
+    assert!(
+        later
+            .iter()
+            .any(|b| b.starts_with("Not allowed at this time"))
+            && opened <= 10,
+        "{later:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_connection_that_does_not_authenticate_is_closed_after_the_grace_time() {
+    let served = Served::start(None, &["--login-grace-time", "1"]);
+    use tokio::io::AsyncReadExt;
+    let mut s = tcp_from(std::net::Ipv4Addr::new(127, 0, 0, 4), served.addr)
+        .await
+        .expect("connect");
+    let start = Instant::now();
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(WAIT, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(_)) => continue, // the server's version line
+            Err(_) => panic!("the connection was not closed within {WAIT:?}"),
+        }
+    }
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "closed after {took:?}"
+    );
+}

@@ -11,6 +11,7 @@
 //! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
 //! - `input.rs` — bytes from the client into key events and pastes.
 
+pub mod gate;
 pub mod input;
 mod server;
 mod session;
@@ -47,6 +48,8 @@ pub struct Limits {
     pub input_rate: u32,
     /// ...and in one burst (a paste). Excess input is dropped and the user told so.
     pub input_burst: u32,
+    /// What an unauthenticated client may hold (see [`gate`]).
+    pub pre_auth: gate::PreAuthLimits,
 }
 
 impl Default for Limits {
@@ -56,6 +59,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30 * 60),
             input_rate: 16 * 1024,
             input_burst: 16 * 16 * 1024,
+            pre_auth: gate::PreAuthLimits::default(),
         }
     }
 }
@@ -92,6 +96,10 @@ pub(crate) struct Shared {
     /// The database URL as the status bar shows it (no password).
     pub database: String,
     pub sessions: Arc<Semaphore>,
+    /// Pre-authentication limits.
+    pub gate: Arc<gate::Gate>,
+    /// Turns true when the server stops: sessions restore their terminals and end.
+    pub stop: watch::Receiver<bool>,
     /// The latest database health report (None = reachable).
     pub health: watch::Receiver<Option<String>>,
     pub panic_on_input: Option<Vec<u8>>,
@@ -143,7 +151,8 @@ pub struct SshServer {
     fingerprint: String,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
-    task: JoinHandle<std::io::Result<()>>,
+    /// The accept loop (None once it has been awaited).
+    task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -205,6 +214,17 @@ impl SshServer {
             stop_rx.clone(),
         )));
 
+        let mut limits = opts.limits;
+        if let Some(fds) = gate::descriptor_limit()
+            && let Some(asked) = limits.pre_auth.fit_descriptors(fds, limits.max_sessions)
+        {
+            let note = format!(
+                "--max-unauthenticated {asked} lowered to {} to fit the descriptor limit of {fds} (ulimit -n) next to {} sessions",
+                limits.pre_auth.max_unauthenticated, limits.max_sessions
+            );
+            tracing::warn!("{note}");
+            eprintln!("warning: {note}");
+        }
         let listener = tokio::net::TcpListener::bind(&opts.addr)
             .await
             .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
@@ -222,14 +242,16 @@ impl SshServer {
             keymap,
             themes,
             warnings,
-            sessions: Arc::new(Semaphore::new(opts.limits.max_sessions.max(1))),
-            limits: opts.limits,
+            sessions: Arc::new(Semaphore::new(limits.max_sessions.max(1))),
+            gate: gate::Gate::new(limits.pre_auth.clone()),
+            stop: stop_rx.clone(),
+            limits,
             health,
             panic_on_input: opts.panic_on_input,
         });
         let task = tokio::spawn(server::run(
             listener,
-            server::russh_config(host_key, &shared.limits),
+            Arc::new(server::russh_config(host_key, &shared.limits)),
             shared.clone(),
             stop_rx,
         ));
@@ -239,7 +261,7 @@ impl SshServer {
             fingerprint,
             shared,
             stop,
-            task,
+            task: Some(task),
             background,
         })
     }
@@ -260,13 +282,21 @@ impl SshServer {
 
     /// Whether the accept loop is still running.
     pub fn is_running(&self) -> bool {
-        !self.task.is_finished()
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
     }
 
-    /// Stops accepting, disconnects every client, stops the relay.
+    /// Unauthenticated connections open right now.
+    pub fn unauthenticated_connections(&self) -> usize {
+        self.shared.gate.unauthenticated()
+    }
+
+    /// Stops accepting, tells every console session (which restores its client's terminal),
+    /// disconnects every client, stops the relay.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(3), self.task).await;
+        if let Some(task) = self.task {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
         for t in self.background {
             let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
         }
@@ -274,17 +304,30 @@ impl SshServer {
 
     /// Runs until the accept loop fails or a stop signal (SIGINT, SIGTERM) arrives.
     pub async fn run_until_signal(mut self) -> Result<(), CliError> {
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        // A finished task handle must not be awaited again (tokio panics), so only the one
+        // still running goes back for `shutdown` to wait on.
         let result = tokio::select! {
-            r = &mut self.task => match r {
+            r = &mut task => match r {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
                 Err(e) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
             },
-            _ = stop_signal() => Ok(()),
+            _ = stop_signal() => {
+                self.task = Some(task);
+                Ok(())
+            }
         };
         self.shutdown().await;
         result
     }
+}
+
+/// Completes once `flag` is true (or its sender is gone).
+pub(crate) async fn stopped(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|s| *s).await;
 }
 
 #[cfg(unix)]

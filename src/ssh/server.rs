@@ -6,6 +6,7 @@
 
 use super::Shared;
 use super::session::{self, SessionInput, SessionSpec};
+use futures_util::task::AtomicWaker;
 use russh::keys::{HashAlg, PrivateKey, PublicKey};
 use russh::server::{Auth, ChannelOpenHandle, Handler, Msg, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
@@ -13,10 +14,14 @@ use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::rbac::Role;
 use rustok_domain::{CommandId, text::printable};
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// How many input messages wait for a busy session before more input is dropped.
 const INPUT_QUEUE: usize = 1024;
@@ -45,53 +50,264 @@ fn publickey_only() -> Auth {
     }
 }
 
-/// Accepts connections until `stop` turns true.
+/// Accepts connections until `stop` turns true, then stops: console sessions are told and
+/// restore their clients' terminals, then every connection is closed.
+///
+/// The loop never ends on an `accept` error: running out of descriptors (EMFILE/ENFILE) or
+/// memory is transient, so it drops the oldest unauthenticated connection, backs off (5 ms
+/// doubling to 1 s) and goes on.
 pub(crate) async fn run(
     listener: TcpListener,
-    config: russh::server::Config,
+    config: Arc<russh::server::Config>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    use russh::server::Server as _;
-    let mut factory = Factory { shared };
-    let running = factory.run_on_socket(Arc::new(config), &listener);
-    let handle = running.handle();
-    tokio::select! {
-        r = running => r,
-        _ = stop.wait_for(|s| *s) => {
-            handle.shutdown("the server is shutting down".into());
-            Ok(())
+    let gate = shared.gate.clone();
+    let (disconnect_tx, disconnect) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut backoff = Duration::ZERO;
+    let mut last_accept_error: Option<Instant> = None;
+    loop {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => continue,
+            _ = super::stopped(&mut stop) => break,
+        };
+        let now = Instant::now();
+        match accepted {
+            Ok((socket, peer)) => {
+                backoff = Duration::ZERO;
+                match gate.admit(peer.ip(), now) {
+                    Ok(ticket) => {
+                        tasks.spawn(connection(
+                            socket,
+                            peer,
+                            config.clone(),
+                            shared.clone(),
+                            ticket,
+                            stop.clone(),
+                            disconnect.clone(),
+                        ));
+                    }
+                    Err(refusal) => {
+                        // No key exchange: the refused client costs an accept and a close.
+                        let _ = socket.try_write(refusal.banner());
+                        drop(socket);
+                        tracing::debug!(%peer, reason = refusal.as_str(), "SSH connection refused");
+                    }
+                }
+                if let Some(s) = gate.summary_due(now) {
+                    tracing::warn!(
+                        refused = s.refused,
+                        evicted = s.evicted,
+                        unauthenticated = gate.unauthenticated(),
+                        "SSH pre-authentication limits: connections refused (per-source rate or cap) or dropped for newcomers"
+                    );
+                }
+            }
+            Err(e) => {
+                // Free a descriptor for the next try, then wait a little.
+                let evicted = gate.evict_oldest();
+                backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                if last_accept_error
+                    .is_none_or(|at| now.duration_since(at) >= Duration::from_secs(10))
+                {
+                    last_accept_error = Some(now);
+                    tracing::error!(
+                        error = %e,
+                        evicted,
+                        backoff_ms = backoff.as_millis() as u64,
+                        "SSH accept failed; backing off (out of file descriptors? raise `ulimit -n` or lower --max-unauthenticated)"
+                    );
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = super::stopped(&mut stop) => break,
+                }
+            }
         }
     }
+    drop(listener);
+    // Console sessions saw `stop` too: they restore their terminals and say why. Wait for
+    // them (every session permit back), then close the connections.
+    let all = u32::try_from(shared.limits.max_sessions.max(1)).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(5),
+        shared.sessions.clone().acquire_many_owned(all),
+    )
+    .await;
+    let _ = disconnect_tx.send(true);
+    let _ = tokio::time::timeout(Duration::from_secs(3), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    tasks.abort_all();
+    Ok(())
 }
 
-struct Factory {
+/// One TCP connection, from the SSH version exchange to its end. Before authentication it
+/// holds a gate ticket and is closed when the login grace time is over, when the gate drops
+/// it for a newcomer, or when the server stops.
+async fn connection(
+    socket: tokio::net::TcpStream,
+    peer: SocketAddr,
+    config: Arc<russh::server::Config>,
     shared: Arc<Shared>,
-}
-
-impl russh::server::Server for Factory {
-    type Handler = Conn;
-
-    fn new_client(&mut self, peer: Option<SocketAddr>) -> Conn {
-        Conn {
-            shared: self.shared.clone(),
-            peer,
-            staff: None,
-            channel: None,
-            term: None,
-            colorterm: None,
-            size: (80, 24),
-            input: None,
-            bucket: TokenBucket::new(
-                self.shared.limits.input_rate,
-                self.shared.limits.input_burst,
-            ),
-            dropped: 0,
+    mut ticket: super::gate::Ticket,
+    mut stop: watch::Receiver<bool>,
+    mut disconnect: watch::Receiver<bool>,
+) {
+    let _ = socket.set_nodelay(true);
+    let grace = tokio::time::Instant::now() + shared.gate.limits().login_grace_time;
+    let (stream, kill) = Killable::new(socket);
+    let (authed_tx, mut authed) = tokio::sync::oneshot::channel();
+    let conn = Conn::new(shared.clone(), peer, authed_tx);
+    let why = |what: &str| {
+        tracing::debug!(%peer, "SSH connection closed before authentication: {what}");
+    };
+    let session = tokio::select! {
+        s = russh::server::run_stream(config, stream, conn) => match s {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::debug!(%peer, error = %e, "SSH connection setup failed");
+                return;
+            }
+        },
+        _ = tokio::time::sleep_until(grace) => return why("login grace time over"),
+        _ = ticket.evicted() => return why("dropped for a newer connection"),
+        _ = super::stopped(&mut stop) => return,
+    };
+    let handle = session.handle();
+    tokio::pin!(session);
+    let mut authenticated = false;
+    loop {
+        tokio::select! {
+            r = &mut session => {
+                if let Err(e) = r {
+                    tracing::debug!(%peer, error = %e, "SSH connection ended with an error");
+                }
+                return;
+            }
+            Ok(()) = &mut authed, if !authenticated => {
+                authenticated = true;
+                ticket.authenticated();
+            }
+            _ = tokio::time::sleep_until(grace), if !authenticated => {
+                why("login grace time over");
+                break;
+            }
+            _ = ticket.evicted(), if !authenticated => {
+                why("dropped for a newer connection");
+                break;
+            }
+            _ = super::stopped(&mut stop), if !authenticated => break,
+            _ = super::stopped(&mut disconnect) => {
+                let bye = handle.disconnect(
+                    russh::Disconnect::ByApplication,
+                    "the server is shutting down".into(),
+                    String::new(),
+                );
+                let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
+                let _ = tokio::time::timeout(Duration::from_secs(1), &mut session).await;
+                break;
+            }
         }
     }
+    // Whatever the session is doing, its socket reads end of file and its writes fail now,
+    // so it ends and the descriptor is closed.
+    kill.kill();
+    let _ = tokio::time::timeout(Duration::from_secs(5), &mut session).await;
+}
 
-    fn handle_session_error(&mut self, error: russh::Error) {
-        tracing::debug!(%error, "SSH connection ended with an error");
+/// A stream that can be cut from outside: once killed, reads see end of file and writes
+/// fail, waking whoever waits on either.
+struct Killable<S> {
+    inner: S,
+    switch: Arc<KillSwitch>,
+}
+
+#[derive(Default)]
+struct KillSwitch {
+    killed: AtomicBool,
+    read: AtomicWaker,
+    write: AtomicWaker,
+}
+
+impl KillSwitch {
+    fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.read.wake();
+        self.write.wake();
+    }
+
+    fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+}
+
+impl<S> Killable<S> {
+    fn new(inner: S) -> (Self, Arc<KillSwitch>) {
+        let switch = Arc::new(KillSwitch::default());
+        (
+            Killable {
+                inner,
+                switch: switch.clone(),
+            },
+            switch,
+        )
+    }
+}
+
+fn killed() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "connection closed by the server",
+    )
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Killable<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.switch.read.register(cx.waker());
+        if self.switch.is_killed() {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Killable<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.switch.write.register(cx.waker());
+        if self.switch.is_killed() {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        self.switch.write.register(cx.waker());
+        if self.switch.is_killed() {
+            return Poll::Ready(Err(killed()));
+        }
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.switch.is_killed() {
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -142,6 +358,8 @@ pub(crate) struct Conn {
     bucket: TokenBucket,
     /// Input bytes dropped since the session was last told.
     dropped: usize,
+    /// Told once the client has authenticated (it leaves the pre-auth limits).
+    authenticated: Option<oneshot::Sender<()>>,
 }
 
 /// The client's size in cells; 0 (a client that does not know, such as `ssh -tt` without a
@@ -152,6 +370,22 @@ fn clamp_size(cols: u32, rows: u32) -> (u16, u16) {
 }
 
 impl Conn {
+    fn new(shared: Arc<Shared>, peer: SocketAddr, authenticated: oneshot::Sender<()>) -> Conn {
+        Conn {
+            bucket: TokenBucket::new(shared.limits.input_rate, shared.limits.input_burst),
+            shared,
+            peer: Some(peer),
+            staff: None,
+            channel: None,
+            term: None,
+            colorterm: None,
+            size: (80, 24),
+            input: None,
+            dropped: 0,
+            authenticated: Some(authenticated),
+        }
+    }
+
     fn peer(&self) -> String {
         self.peer
             .map(|p| p.to_string())
@@ -298,6 +532,9 @@ impl Handler for Conn {
                 tracing::info!(user = %user, role = %role, peer = %self.peer(), "SSH login");
                 self.audit(user, AuditOutcome::Ok, None).await;
                 self.staff = Some((user.to_string(), role));
+                if let Some(tx) = self.authenticated.take() {
+                    let _ = tx.send(());
+                }
                 Ok(Auth::Accept)
             }
             Err(reason) => {

@@ -281,6 +281,7 @@ async fn run(
         exec.run(fx);
     }
     let mut health = shared.health.clone();
+    let mut stop = shared.stop.clone();
     let mut parser = Parser::new();
     let mut dirty = true;
     let mut next_frame = Instant::now();
@@ -348,6 +349,9 @@ async fn run(
                     "closed after {} minutes without input",
                     idle.as_secs() / 60
                 )));
+            }
+            _ = super::stopped(&mut stop) => {
+                break 'run Ok(Some("the server is shutting down; your session has ended".into()));
             }
             Some(m) = replies.recv() => msgs.push(m),
             Some(m) = sub.recv() => msgs.push(bus_to_msg(m)),
