@@ -860,3 +860,148 @@ async fn a_connection_that_does_not_authenticate_is_closed_after_the_grace_time(
         "closed after {took:?}"
     );
 }
+
+// ---- Key strength ---------------------------------------------------------------------------
+
+/// An RSA key of `bits` made by ssh-keygen (fast, unlike generating one in a debug build).
+fn ssh_keygen_rsa(dir: &std::path::Path, bits: u32) -> (std::path::PathBuf, PrivateKey) {
+    let path = dir.join(format!("rsa{bits}"));
+    let ok = std::process::Command::new("ssh-keygen")
+        .args([
+            "-q",
+            "-t",
+            "rsa",
+            "-b",
+            &bits.to_string(),
+            "-N",
+            "",
+            "-C",
+            "test",
+            "-f",
+        ])
+        .arg(&path)
+        .status()
+        .expect("ssh-keygen runs (openssh-client)")
+        .success();
+    assert!(ok, "ssh-keygen failed");
+    let key = russh::keys::load_secret_key(&path, None).expect("key loads");
+    (path, key)
+}
+
+#[test]
+fn staff_add_refuses_a_1024_bit_rsa_key_and_a_dsa_key() {
+    let cli = support::cli::Cli::new();
+    let (path, _) = ssh_keygen_rsa(cli.data.path(), 1024);
+    let public = format!("{}.pub", path.display());
+    let err = cli.refused(&[
+        "staff",
+        "add",
+        "old",
+        "--role",
+        "editor",
+        "--ssh-key",
+        &public,
+    ]);
+    assert!(err.contains("at least 3072 bits"), "{err}");
+    let dsa = cli.data.path().join("dsa.pub");
+    // A DSA public key line (OpenSSH no longer generates them).
+    std::fs::write(&dsa, "ssh-dss AAAAB3NzaC1kc3MAAACBAMXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFAAAAFQCbm5ubm5ubm5ubm5ubm5ubm5ubmwAAAIACAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgAAAIADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw== dsa@box\n").unwrap();
+    let err = cli.refused(&[
+        "staff",
+        "add",
+        "old",
+        "--role",
+        "editor",
+        "--ssh-key",
+        dsa.to_str().unwrap(),
+    ]);
+    assert!(err.contains("DSA"), "{err}");
+    let (ok, _) = ssh_keygen_rsa(cli.data.path(), 3072);
+    cli.json(&[
+        "staff",
+        "add",
+        "new",
+        "--role",
+        "editor",
+        "--ssh-key",
+        &format!("{}.pub", ok.display()),
+    ]);
+}
+
+#[test]
+fn serve_refuses_a_weak_host_key() {
+    let cli = support::cli::Cli::new();
+    cli.json(&["tenant", "list"]);
+    let (path, _) = ssh_keygen_rsa(cli.data.path(), 1024);
+    let err = cli.refused(&[
+        "serve",
+        "--ssh",
+        "127.0.0.1:0",
+        "--host-key",
+        path.to_str().unwrap(),
+    ]);
+    assert!(err.contains("host key") && err.contains("3072"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_rsa_key_logs_in_with_rsa_sha2_only_never_ssh_rsa_sha1() {
+    let f = fixture().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, rsa) = ssh_keygen_rsa(dir.path(), 3072);
+    add_staff(&f.app, "carol", Role::Editor, &rsa).await;
+    let rsa = Arc::new(rsa);
+    let mut h = connect(&f.server).await;
+    let r = h
+        .authenticate_publickey("carol", PrivateKeyWithHashAlg::new(rsa.clone(), None))
+        .await
+        .expect("auth exchange");
+    assert!(!r.success(), "an ssh-rsa (SHA-1) signature must be refused");
+    let r = h
+        .authenticate_publickey(
+            "carol",
+            PrivateKeyWithHashAlg::new(rsa, Some(russh::keys::HashAlg::Sha256)),
+        )
+        .await
+        .expect("auth exchange");
+    assert!(r.success(), "rsa-sha2-256 must be accepted");
+    let denied = denied_logins(&f.app).await;
+    assert!(
+        denied
+            .iter()
+            .any(|(who, why)| who == "carol" && why.contains("SHA-1")),
+        "{denied:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_server_offers_modern_algorithms_only() {
+    let f = fixture().await;
+    // A client that insists on finite-field Diffie-Hellman or a non-etm MAC gets nowhere.
+    for preferred in [
+        russh::Preferred {
+            kex: std::borrow::Cow::Borrowed(&[
+                russh::kex::DH_G14_SHA256,
+                russh::kex::DH_G16_SHA512,
+            ]),
+            ..Default::default()
+        },
+        russh::Preferred {
+            mac: std::borrow::Cow::Borrowed(&[russh::mac::HMAC_SHA256, russh::mac::HMAC_SHA512]),
+            cipher: std::borrow::Cow::Borrowed(&[russh::cipher::AES_256_CTR]),
+            ..Default::default()
+        },
+    ] {
+        let config = Arc::new(client::Config {
+            preferred,
+            ..Default::default()
+        });
+        assert!(
+            client::connect(config, f.server.local_addr(), Client)
+                .await
+                .is_err(),
+            "the server agreed to a weak algorithm"
+        );
+    }
+    // The default (post-quantum hybrid first) works.
+    let _session = login(&f.server, "alice", &f.alice).await;
+}

@@ -122,8 +122,16 @@ pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
                 )));
             }
         }
-        return russh::keys::load_secret_key(path, None)
-            .map_err(|e| CliError::Input(format!("cannot read host key {}: {e}", path.display())));
+        let key = russh::keys::load_secret_key(path, None).map_err(|e| {
+            CliError::Input(format!("cannot read host key {}: {e}", path.display()))
+        })?;
+        if let Some(why) = server::key_weakness(key.public_key(), true) {
+            return Err(CliError::Input(format!(
+                "host key {} refused: {why}; use an ed25519 key (ssh-keygen -t ed25519 -f FILE), or remove the file and one is created",
+                path.display()
+            )));
+        }
+        return Ok(key);
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {

@@ -39,7 +39,71 @@ pub(crate) fn russh_config(key: PrivateKey, limits: &super::Limits) -> russh::se
         keepalive_interval: Some(Duration::from_secs(30)),
         keepalive_max: 4,
         nodelay: true,
+        preferred: preferred(),
         ..Default::default()
+    }
+}
+
+/// The algorithms offered (docs/SSH.md "Cryptography"): key exchange by the post-quantum
+/// hybrid ML-KEM-768 + X25519 or X25519 alone (no finite-field Diffie-Hellman: group14 is
+/// 2048 bits, and group16/18 cost 250-2000x a curve25519 exchange — the DHEat lever), strict
+/// key exchange (Terrapin), AEAD or counter-mode ciphers with encrypt-then-MAC SHA-2 MACs
+/// only, compression only after authentication, and host key signatures by ed25519 or
+/// rsa-sha2 (never ssh-rsa/SHA-1).
+pub(crate) fn preferred() -> russh::Preferred {
+    use russh::keys::{Algorithm, HashAlg};
+    use russh::{cipher, compression, kex, mac};
+    russh::Preferred {
+        kex: std::borrow::Cow::Borrowed(&[
+            kex::MLKEM768X25519_SHA256,
+            kex::CURVE25519,
+            kex::EXTENSION_SUPPORT_AS_SERVER,
+            kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER,
+        ]),
+        key: std::borrow::Cow::Borrowed(&[
+            Algorithm::Ed25519,
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha512),
+            },
+            Algorithm::Rsa {
+                hash: Some(HashAlg::Sha256),
+            },
+        ]),
+        cipher: std::borrow::Cow::Borrowed(&[
+            cipher::CHACHA20_POLY1305,
+            cipher::AES_256_GCM,
+            cipher::AES_128_GCM,
+            cipher::AES_256_CTR,
+            cipher::AES_192_CTR,
+            cipher::AES_128_CTR,
+        ]),
+        mac: std::borrow::Cow::Borrowed(&[mac::HMAC_SHA512_ETM, mac::HMAC_SHA256_ETM]),
+        compression: std::borrow::Cow::Borrowed(&[compression::NONE, compression::ZLIB_LEGACY]),
+        host_key_certificates: std::borrow::Cow::Borrowed(&[]),
+    }
+}
+
+/// Why a public key is too weak to authenticate (a staff key) or to serve (a host key):
+/// anything but ed25519, ECDSA and RSA of at least 3072 bits. ECDSA is refused for host
+/// keys only (`host` true): NIST curves are flagged by ssh-audit.
+pub(crate) fn key_weakness(key: &PublicKey, host: bool) -> Option<String> {
+    use russh::keys::Algorithm;
+    let min = rustok_domain::staff::MIN_RSA_BITS;
+    match key.algorithm() {
+        Algorithm::Ed25519 => None,
+        Algorithm::Rsa { .. } => match key.key_data().rsa().map(|k| k.key_size()) {
+            Some(bits) if bits >= min => None,
+            Some(bits) => Some(format!(
+                "RSA keys need at least {min} bits; this one has {bits}"
+            )),
+            None => Some("unreadable RSA key".into()),
+        },
+        Algorithm::Ecdsa { .. } | Algorithm::SkEcdsaSha2NistP256 | Algorithm::SkEd25519
+            if !host =>
+        {
+            None
+        }
+        other => Some(format!("{} keys are not accepted", other.as_str())),
     }
 }
 
@@ -418,9 +482,23 @@ impl Conn {
         }
     }
 
-    /// The active staff member `user` whose registered keys include `key`.
-    async fn staff_for(&self, user: &str, key: &PublicKey) -> Result<Role, String> {
+    /// The active staff member `user` whose registered keys include `key`, used with
+    /// signature algorithm `algorithm`.
+    async fn staff_for(
+        &self,
+        user: &str,
+        key: &PublicKey,
+        algorithm: &russh::keys::Algorithm,
+    ) -> Result<Role, String> {
         let fingerprint = key.fingerprint(HashAlg::Sha256).to_string();
+        if *algorithm == (russh::keys::Algorithm::Rsa { hash: None }) {
+            return Err(format!(
+                "key {fingerprint}: ssh-rsa (SHA-1) signatures are refused; use rsa-sha2-256/512 (OpenSSH 7.2 or later) or an ed25519 key"
+            ));
+        }
+        if let Some(why) = key_weakness(key, false) {
+            return Err(format!("key {fingerprint} refused: {why}"));
+        }
         let holders = self
             .shared
             .store
@@ -513,7 +591,10 @@ impl Handler for Conn {
         user: &str,
         offer: russh::server::PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        match self.staff_for(user, offer.public_key).await {
+        match self
+            .staff_for(user, offer.public_key, offer.algorithm)
+            .await
+        {
             Ok(_) => Ok(Auth::Accept),
             Err(reason) => {
                 self.audit_denied(user, reason).await;
@@ -527,7 +608,7 @@ impl Handler for Conn {
         user: &str,
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        match self.staff_for(user, key.public_key).await {
+        match self.staff_for(user, key.public_key, key.algorithm).await {
             Ok(role) => {
                 tracing::info!(user = %user, role = %role, peer = %self.peer(), "SSH login");
                 self.audit(user, AuditOutcome::Ok, None).await;
