@@ -277,7 +277,13 @@ async fn a_support_member_gets_a_read_only_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn unknown_keys_and_wrong_users_are_rejected_and_audited() {
-    let f = fixture().await;
+    // Refusals from one source within the window after the first are written as one
+    // counted row when it ends: a short window for the test.
+    let f = fixture_with(Limits {
+        refusal_window: Duration::from_millis(200),
+        ..Limits::default()
+    })
+    .await;
     let stranger = Arc::new(new_key());
     let mut h = connect(&f.server).await;
     let r = h
@@ -294,14 +300,31 @@ async fn unknown_keys_and_wrong_users_are_rejected_and_audited() {
         !r.success(),
         "a key registered to alice must not log in as bob"
     );
-    let denied = denied_logins(&f.app).await;
+    let start = Instant::now();
+    let denied = loop {
+        let denied = denied_logins(&f.app).await;
+        if denied.iter().any(|(who, _)| who == "bob") {
+            break denied;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "bob's refusal not audited: {denied:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
     assert!(
         denied
             .iter()
             .any(|(who, why)| who == "alice" && why.contains("is not registered")),
         "{denied:?}"
     );
-    assert!(denied.iter().any(|(who, _)| who == "bob"), "{denied:?}");
+    assert!(
+        denied
+            .iter()
+            .any(|(who, why)| who == "bob"
+                && why.contains("is not registered for staff member 'bob'")),
+        "{denied:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1004,4 +1027,97 @@ async fn the_server_offers_modern_algorithms_only() {
     }
     // The default (post-quantum hybrid first) works.
     let _session = login(&f.server, "alice", &f.alice).await;
+}
+
+// ---- Bounded audit of refusals --------------------------------------------------------------
+
+async fn denied_rows(app: &TestApp) -> Vec<rustok_domain::audit::AuditLogEntry> {
+    app.store
+        .audit_log(0, 1000)
+        .await
+        .expect("audit log")
+        .rows
+        .into_iter()
+        .filter(|e| e.command == "ssh_login" && e.outcome == AuditOutcome::Denied)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_over_long_user_name_leaves_a_bounded_row() {
+    let f = fixture().await;
+    let name = "n".repeat(200_000);
+    let mut h = connect(&f.server).await;
+    let r = h
+        .authenticate_publickey(&name, PrivateKeyWithHashAlg::new(Arc::new(new_key()), None))
+        .await
+        .expect("auth exchange");
+    assert!(!r.success());
+    let rows = denied_rows(&f.app).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    let size = row.actor.len() + row.reason.as_deref().map_or(0, str::len);
+    assert!(size < 1024, "a {size}-byte row for a refused login");
+    assert!(row.actor.ends_with("…[200000 bytes]"), "{}", row.actor);
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("[200000 bytes]"),
+        "{row:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_refused_logins_leaves_a_few_rows_with_a_count() {
+    let f = fixture_with(Limits {
+        refusal_window: Duration::from_secs(3),
+        ..Limits::default()
+    })
+    .await;
+    // 10 connections (the per-source burst) × 5 password attempts, all at once.
+    let mut attempts = tokio::task::JoinSet::new();
+    for c in 0..10 {
+        let mut h = connect(&f.server).await;
+        attempts.spawn(async move {
+            for i in 0..5 {
+                let r = h
+                    .authenticate_password(format!("user{c}-{i}"), "guess")
+                    .await
+                    .expect("auth exchange");
+                assert!(!r.success());
+            }
+        });
+    }
+    while let Some(r) = attempts.join_next().await {
+        r.expect("attempts");
+    }
+    // The first refusal is written at once, the rest as one counted row when the window
+    // ends — or when the server stops, which writes whatever is pending.
+    let Fixture { app, server, .. } = f;
+    server.shutdown().await;
+    let rows = denied_rows(&app).await;
+    assert!(
+        rows.iter().any(|r| r
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("coalesced")),
+        "{rows:#?}"
+    );
+    assert!(
+        rows.len() <= 4,
+        "{} rows for 50 refusals: {rows:#?}",
+        rows.len()
+    );
+    let counted: u64 = rows
+        .iter()
+        .map(|r| {
+            let reason = r.reason.as_deref().unwrap_or_default();
+            match reason.split_once(" more refused logins") {
+                Some((n, _)) => n.parse::<u64>().expect("a count"),
+                None => 1,
+            }
+        })
+        .sum();
+    assert_eq!(counted, 50, "{rows:#?}");
 }

@@ -64,6 +64,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
                 connection_burst: args.connection_rate.saturating_mul(5).max(10),
                 login_grace_time: Duration::from_secs(args.login_grace_time),
             },
+            ..crate::ssh::Limits::default()
         },
         panic_on_input: None,
     })

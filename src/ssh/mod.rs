@@ -13,6 +13,7 @@
 
 pub mod gate;
 pub mod input;
+pub mod refusals;
 mod server;
 mod session;
 
@@ -50,6 +51,9 @@ pub struct Limits {
     pub input_burst: u32,
     /// What an unauthenticated client may hold (see [`gate`]).
     pub pre_auth: gate::PreAuthLimits,
+    /// Refused logins from one source within this window are written as one row
+    /// (see [`refusals`]).
+    pub refusal_window: Duration,
 }
 
 impl Default for Limits {
@@ -60,6 +64,7 @@ impl Default for Limits {
             input_rate: 16 * 1024,
             input_burst: 16 * 16 * 1024,
             pre_auth: gate::PreAuthLimits::default(),
+            refusal_window: Duration::from_secs(60),
         }
     }
 }
@@ -98,6 +103,8 @@ pub(crate) struct Shared {
     pub sessions: Arc<Semaphore>,
     /// Pre-authentication limits.
     pub gate: Arc<gate::Gate>,
+    /// Refused logins, coalesced per source.
+    pub refusals: refusals::RefusalLog,
     /// Turns true when the server stops: sessions restore their terminals and end.
     pub stop: watch::Receiver<bool>,
     /// The latest database health report (None = reachable).
@@ -252,11 +259,16 @@ impl SshServer {
             warnings,
             sessions: Arc::new(Semaphore::new(limits.max_sessions.max(1))),
             gate: gate::Gate::new(limits.pre_auth.clone()),
+            refusals: refusals::RefusalLog::new(limits.refusal_window),
             stop: stop_rx.clone(),
             limits,
             health,
             panic_on_input: opts.panic_on_input,
         });
+        background.push(tokio::spawn(server::flush_refusals(
+            shared.clone(),
+            stop_rx.clone(),
+        )));
         let task = tokio::spawn(server::run(
             listener,
             Arc::new(server::russh_config(host_key, &shared.limits)),

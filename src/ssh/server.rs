@@ -5,14 +5,16 @@
 //! session on its first session channel once the client asks for a shell.
 
 use super::Shared;
+use super::gate::Source;
+use super::refusals::client_text;
 use super::session::{self, SessionInput, SessionSpec};
 use futures_util::task::AtomicWaker;
 use russh::keys::{HashAlg, PrivateKey, PublicKey};
 use russh::server::{Auth, ChannelOpenHandle, Handler, Msg, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
+use rustok_domain::CommandId;
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::rbac::Role;
-use rustok_domain::{CommandId, text::printable};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -375,6 +377,60 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Killable<S> {
     }
 }
 
+/// Appends an `ssh_login` row to the audit log (when audit logging is on).
+pub(crate) async fn write_audit(
+    shared: &Shared,
+    actor: String,
+    session: String,
+    outcome: AuditOutcome,
+    reason: Option<String>,
+) {
+    if !crate::security::audit_log_enabled() {
+        return;
+    }
+    let entry = AuditLogEntry {
+        seq: 0,
+        at: chrono::Utc::now(),
+        actor,
+        command: "ssh_login".into(),
+        command_id: CommandId::new_v7(),
+        tenant_id: shared.tenant.id,
+        session: Some(session),
+        outcome,
+        reason,
+    };
+    if let Err(e) = shared.store.append_audit(&entry).await {
+        tracing::error!(error = %e, "cannot write the audit log");
+    }
+}
+
+/// Writes the coalesced refusal rows whose windows have ended, every few seconds, and all
+/// of them when the server stops.
+pub(crate) async fn flush_refusals(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let every =
+        (shared.limits.refusal_window / 4).clamp(Duration::from_millis(20), Duration::from_secs(5));
+    loop {
+        let done = tokio::select! {
+            _ = tokio::time::sleep(every) => false,
+            _ = super::stopped(&mut stop) => true,
+        };
+        for row in shared.refusals.due(Instant::now(), done) {
+            tracing::warn!(peer = %row.session, count = row.count, reason = %row.reason, "SSH logins refused (coalesced)");
+            write_audit(
+                &shared,
+                row.actor,
+                row.session,
+                AuditOutcome::Denied,
+                Some(row.reason),
+            )
+            .await;
+        }
+        if done {
+            return;
+        }
+    }
+}
+
 /// A token bucket over input bytes.
 struct TokenBucket {
     rate: f64,
@@ -456,30 +512,43 @@ impl Conn {
             .unwrap_or_else(|| "unknown".into())
     }
 
-    /// Writes a refused login to the audit log (and the log file).
+    /// Writes a refused login to the audit log and the log file — in full for the first
+    /// refusal from its source in a window, counted for one coalesced row after that
+    /// (`refusals.rs`). The user name is bounded whatever the client sent.
     async fn audit_denied(&self, user: &str, reason: String) {
-        tracing::warn!(user = %printable(user), peer = %self.peer(), %reason, "SSH login refused");
-        self.audit(user, AuditOutcome::Denied, Some(reason)).await;
+        let user = client_text(user);
+        let source = self
+            .peer
+            .map(|p| Source::of(p.ip()))
+            .unwrap_or_else(|| Source::of(std::net::Ipv4Addr::UNSPECIFIED.into()));
+        if !self
+            .shared
+            .refusals
+            .note(source, &user, &reason, Instant::now())
+        {
+            return;
+        }
+        tracing::warn!(%user, peer = %self.peer(), %reason, "SSH login refused");
+        let session = format!("ssh {}", self.peer());
+        write_audit(
+            &self.shared,
+            user,
+            session,
+            AuditOutcome::Denied,
+            Some(reason),
+        )
+        .await;
     }
 
     async fn audit(&self, user: &str, outcome: AuditOutcome, reason: Option<String>) {
-        if !crate::security::audit_log_enabled() {
-            return;
-        }
-        let entry = AuditLogEntry {
-            seq: 0,
-            at: chrono::Utc::now(),
-            actor: printable(user).chars().take(64).collect(),
-            command: "ssh_login".into(),
-            command_id: CommandId::new_v7(),
-            tenant_id: self.shared.tenant.id,
-            session: Some(format!("ssh {}", self.peer())),
+        write_audit(
+            &self.shared,
+            client_text(user),
+            format!("ssh {}", self.peer()),
             outcome,
             reason,
-        };
-        if let Err(e) = self.shared.store.append_audit(&entry).await {
-            tracing::error!(error = %e, "cannot write the audit log");
-        }
+        )
+        .await;
     }
 
     /// The active staff member `user` whose registered keys include `key`, used with
@@ -507,10 +576,10 @@ impl Conn {
             .map_err(|e| format!("cannot read staff: {e}"))?;
         match holders.into_iter().find(|s| s.handle == user) {
             Some(s) if s.active => Ok(s.role),
-            Some(_) => Err(format!("staff member '{}' is inactive", printable(user))),
+            Some(_) => Err(format!("staff member '{}' is inactive", client_text(user))),
             None => Err(format!(
                 "key {fingerprint} is not registered for staff member '{}'",
-                printable(user)
+                client_text(user)
             )),
         }
     }
