@@ -117,6 +117,8 @@ async fn login(server: &SshServer, user: &str, key: &Arc<PrivateKey>) -> Handle<
 /// A console session seen through a vt100 parser.
 struct Term {
     screen: Arc<Mutex<vt100::Parser>>,
+    /// Bytes received from the server.
+    received: Arc<std::sync::atomic::AtomicUsize>,
     closed: Arc<Mutex<Option<u32>>>,
     writer: russh::ChannelWriteHalf<client::Msg>,
     _handle: Handle<Client>,
@@ -136,14 +138,19 @@ impl Term {
         let (mut read, writer) = channel.split();
         let screen = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let closed = Arc::new(Mutex::new(None));
+        let received = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         {
             let screen = screen.clone();
             let closed = closed.clone();
+            let received = received.clone();
             tokio::spawn(async move {
                 let mut status = 0;
                 while let Some(msg) = read.wait().await {
                     match msg {
-                        ChannelMsg::Data { data } => screen.lock().unwrap().process(&data),
+                        ChannelMsg::Data { data } => {
+                            received.fetch_add(data.len(), std::sync::atomic::Ordering::SeqCst);
+                            screen.lock().unwrap().process(&data)
+                        }
                         ChannelMsg::ExitStatus { exit_status } => status = exit_status,
                         ChannelMsg::Close => break,
                         _ => {}
@@ -154,6 +161,7 @@ impl Term {
         }
         Term {
             screen,
+            received,
             closed,
             writer,
             _handle: handle,
@@ -1120,4 +1128,43 @@ async fn a_flood_of_refused_logins_leaves_a_few_rows_with_a_count() {
         })
         .sum();
     assert_eq!(counted, 50, "{rows:#?}");
+}
+
+// ---- Window changes --------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_window_changes_is_coalesced() {
+    let f = fixture().await;
+    let term = Term::open(login(&f.server, "alice", &f.alice).await, 80, 24).await;
+    term.wait_for("1 Dashboard", WAIT).await;
+    let before = term.received.load(std::sync::atomic::Ordering::SeqCst);
+    // 200 alternating huge and small windows, as fast as the client can send them.
+    for i in 0..200 {
+        let (c, r) = if i % 2 == 0 { (1000, 1000) } else { (80, 24) };
+        term.writer
+            .window_change(c, r, 0, 0)
+            .await
+            .expect("window change");
+    }
+    // The last size wins and is laid out.
+    term.window_change(100, 30).await;
+    let start = Instant::now();
+    while term.row(29).trim().is_empty() || !term.row(0).contains(&f.app.tenant.name) {
+        assert!(
+            start.elapsed() < WAIT,
+            "not re-laid out at 100x30:\n{}",
+            term.contents()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent = term.received.load(std::sync::atomic::Ordering::SeqCst) - before;
+    eprintln!("200 window changes cost {sent} bytes of output");
+    // A few frames at most (each at most 512x256), not one per window change.
+    assert!(
+        sent < 4 << 20,
+        "{sent} bytes of output for 200 window changes"
+    );
+    // The session still answers at once.
+    term.type_bytes(b"2").await;
+    term.wait_for("Hello from the SSH console", WAIT).await;
 }

@@ -473,6 +473,8 @@ pub(crate) struct Conn {
     term: Option<String>,
     colorterm: Option<String>,
     size: (u16, u16),
+    /// The latest window size, shared with the session (window changes coalesce there).
+    window: Arc<session::ClientSize>,
     /// To the running console session.
     input: Option<mpsc::Sender<SessionInput>>,
     bucket: TokenBucket,
@@ -482,11 +484,16 @@ pub(crate) struct Conn {
     authenticated: Option<oneshot::Sender<()>>,
 }
 
+/// The largest window served: wider than a 4K screen in a small font, and a bound on what
+/// one session's screen buffers cost (cells × 2 buffers).
+pub(crate) const MAX_COLS: u32 = 512;
+pub(crate) const MAX_ROWS: u32 = 256;
+
 /// The client's size in cells; 0 (a client that does not know, such as `ssh -tt` without a
 /// local terminal) means the classic 80×24.
 fn clamp_size(cols: u32, rows: u32) -> (u16, u16) {
-    let or = |v: u32, default: u32| if v == 0 { default } else { v.min(1000) };
-    (or(cols, 80) as u16, or(rows, 24) as u16)
+    let or = |v: u32, default: u32, max: u32| if v == 0 { default } else { v.min(max) };
+    (or(cols, 80, MAX_COLS) as u16, or(rows, 24, MAX_ROWS) as u16)
 }
 
 impl Conn {
@@ -500,6 +507,7 @@ impl Conn {
             term: None,
             colorterm: None,
             size: (80, 24),
+            window: Arc::new(session::ClientSize::new((80, 24))),
             input: None,
             dropped: 0,
             authenticated: Some(authenticated),
@@ -584,6 +592,19 @@ impl Conn {
         }
     }
 
+    /// Hands the new size to the session: only the latest size is kept and at most one
+    /// `Resized` waits in the input queue, so a flood of window changes cannot crowd out
+    /// keystrokes (the session applies them at most once per [`session::RESIZE_EVERY`]).
+    fn window_changed(&mut self) {
+        if let Some(tx) = &self.input
+            && self.window.set(self.size)
+            && tx.try_send(SessionInput::Resized).is_err()
+        {
+            // The queue is full: the next window change tries again.
+            self.window.unqueue();
+        }
+    }
+
     fn send(&mut self, msg: SessionInput) {
         if let Some(tx) = &self.input {
             // A session too busy to keep up loses input rather than stalling the connection.
@@ -611,6 +632,7 @@ impl Conn {
                 return;
             }
         };
+        self.window = Arc::new(session::ClientSize::new(self.size));
         let (tx, rx) = mpsc::channel(INPUT_QUEUE);
         self.input = Some(tx);
         let spec = SessionSpec {
@@ -622,6 +644,7 @@ impl Conn {
             term: self.term.clone().unwrap_or_else(|| "xterm".into()),
             colorterm: self.colorterm.clone(),
             size: self.size,
+            window: self.window.clone(),
             id: format!("ssh {}", self.peer()),
         };
         tokio::spawn(session::supervise(spec, rx, permit));
@@ -741,7 +764,7 @@ impl Handler for Conn {
         }
         self.term = Some(term.chars().take(64).collect());
         self.size = clamp_size(col_width, row_height);
-        self.send(SessionInput::Resize(self.size.0, self.size.1));
+        self.window_changed();
         session.channel_success(channel)?;
         Ok(())
     }
@@ -814,7 +837,7 @@ impl Handler for Conn {
     ) -> Result<(), Self::Error> {
         if Some(channel) == self.channel {
             self.size = clamp_size(col_width, row_height);
-            self.send(SessionInput::Resize(self.size.0, self.size.1));
+            self.window_changed();
         }
         Ok(())
     }
@@ -887,6 +910,7 @@ mod tests {
         assert_eq!(clamp_size(0, 0), (80, 24));
         assert_eq!(clamp_size(1, 1), (1, 1));
         assert_eq!(clamp_size(120, 40), (120, 40));
-        assert_eq!(clamp_size(u32::MAX, 5000), (1000, 1000));
+        assert_eq!(clamp_size(u32::MAX, 5000), (512, 256));
+        assert_eq!(clamp_size(1000, 1000), (512, 256));
     }
 }

@@ -19,6 +19,7 @@ use russh::server::Handle;
 use rustok_domain::Actor;
 use rustok_domain::rbac::Role;
 use rustok_ui::{App, Msg, Session, Theme};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -34,11 +35,56 @@ const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[0m\x1b[2J\x1b[H";
 /// Bracketed paste off, attributes reset, cursor shown, alternate screen left.
 pub(crate) const RESTORE: &[u8] = b"\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l";
 
+/// Window changes are applied at most this often (the latest size wins).
+pub(crate) const RESIZE_EVERY: Duration = Duration::from_millis(100);
+
+/// The client's latest window size, written by the connection handler and read by the
+/// session: a flood of window changes leaves one size here and one `Resized` in the queue.
+#[derive(Debug)]
+pub(crate) struct ClientSize {
+    /// cols << 16 | rows
+    packed: AtomicU32,
+    /// A `Resized` is in the session's queue.
+    queued: AtomicBool,
+}
+
+impl ClientSize {
+    pub fn new(size: (u16, u16)) -> Self {
+        ClientSize {
+            packed: AtomicU32::new(Self::pack(size)),
+            queued: AtomicBool::new(false),
+        }
+    }
+
+    fn pack((w, h): (u16, u16)) -> u32 {
+        (u32::from(w) << 16) | u32::from(h)
+    }
+
+    /// Records `size`; true when the session must be told (no `Resized` is queued).
+    pub fn set(&self, size: (u16, u16)) -> bool {
+        self.packed.store(Self::pack(size), Ordering::SeqCst);
+        !self.queued.swap(true, Ordering::SeqCst)
+    }
+
+    /// The `Resized` could not be queued.
+    pub fn unqueue(&self) {
+        self.queued.store(false, Ordering::SeqCst);
+    }
+
+    /// The latest size, re-arming `set` (called by the session on `Resized`).
+    fn take(&self) -> (u16, u16) {
+        self.queued.store(false, Ordering::SeqCst);
+        let p = self.packed.load(Ordering::SeqCst);
+        ((p >> 16) as u16, p as u16)
+    }
+}
+
 /// From the connection handler to its session.
 #[derive(Debug)]
 pub(crate) enum SessionInput {
     Data(Vec<u8>),
-    Resize(u16, u16),
+    /// The window size changed: read it from [`ClientSize`].
+    Resized,
     /// Input over the rate cap was dropped.
     Dropped,
     /// The client closed the channel (or sent EOF).
@@ -54,6 +100,7 @@ pub(crate) struct SessionSpec {
     pub term: String,
     pub colorterm: Option<String>,
     pub size: (u16, u16),
+    pub window: Arc<ClientSize>,
     /// For logs: `ssh PEER`.
     pub id: String,
 }
@@ -290,6 +337,9 @@ async fn run(
     let idle = shared.limits.idle_timeout;
     let mut last_input = Instant::now();
     let mut esc_deadline: Option<Instant> = None;
+    // Window changes: the latest size waits here until the next one may be applied.
+    let mut pending_size: Option<(u16, u16)> = None;
+    let mut resize_at = Instant::now();
 
     'run: loop {
         let mut msgs: Vec<Msg> = Vec::new();
@@ -325,21 +375,25 @@ async fn run(
                         ));
                     }
                 }
-                Some(SessionInput::Resize(w, h)) => {
-                    if (w, h) != size {
-                        size = (w, h);
-                        terminal.backend_mut().size = Size::new(w, h);
-                        if let Err(e) = terminal.resize(Rect::new(0, 0, w, h)) {
-                            break 'run Err(format!("cannot resize: {e}"));
-                        }
-                        msgs.push(Msg::Resize(w, h));
-                    }
+                Some(SessionInput::Resized) => {
+                    let latest = spec.window.take();
+                    pending_size = (latest != size).then_some(latest);
                 }
                 Some(SessionInput::Dropped) => {
                     app.warn("typing too fast: some input was dropped");
                     dirty = true;
                 }
             },
+            _ = sleep_until(resize_at), if pending_size.is_some() => {
+                let (w, h) = pending_size.take().unwrap_or(size);
+                size = (w, h);
+                terminal.backend_mut().size = Size::new(w, h);
+                if let Err(e) = terminal.resize(Rect::new(0, 0, w, h)) {
+                    break 'run Err(format!("cannot resize: {e}"));
+                }
+                msgs.push(Msg::Resize(w, h));
+                resize_at = Instant::now() + RESIZE_EVERY;
+            }
             _ = sleep_until(esc_deadline.unwrap_or_else(Instant::now)), if esc_deadline.is_some() => {
                 esc_deadline = None;
                 msgs.extend(parser.flush().into_iter().map(to_msg));
