@@ -1168,3 +1168,99 @@ async fn a_flood_of_window_changes_is_coalesced() {
     term.type_bytes(b"2").await;
     term.wait_for("Hello from the SSH console", WAIT).await;
 }
+
+// ---- Stopping the server ---------------------------------------------------------------------
+
+fn tmux_flag(session: &str, flag: &str) -> String {
+    let out = std::process::Command::new("tmux")
+        .args(["display", "-p", "-t", session, flag])
+        .output()
+        .expect("tmux display");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `kill -TERM` of `serve` while a real `ssh` client in a real terminal (tmux) shows the
+/// console: the client is told why, its terminal is restored (alternate screen left, cursor
+/// shown), ssh exits, and so does the server.
+#[test]
+fn sigterm_tells_every_client_and_restores_their_terminals() {
+    let ssh_installed = std::process::Command::new("ssh").arg("-V").output().is_ok();
+    if !support::tmux::available() || !ssh_installed {
+        eprintln!("skipped: needs tmux and an ssh client (.ci/run installs them)");
+        return;
+    }
+    let mut served = Served::start(None, &[]);
+    let key = served._cli.data.path().join("id_alice");
+    served
+        .alice
+        .write_openssh_file(&key, russh::keys::ssh_key::LineEnding::LF)
+        .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let session = format!("rustok-ssh-sigterm-{}", std::process::id());
+    let cmd = format!(
+        "TERM=xterm-256color ssh -tt -F /dev/null -o StrictHostKeyChecking=no \
+         -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
+         -o LogLevel=ERROR -i {} -p {} alice@127.0.0.1; echo ssh-exited-$?; sleep 60",
+        key.display(),
+        served.addr.port()
+    );
+    let ok = std::process::Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "120",
+            "-y",
+            "40",
+            &cmd,
+        ])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "tmux new-session failed");
+    let pane = support::tmux::Pane { session };
+    pane.wait_for("1 Dashboard", WAIT);
+    assert_eq!(tmux_flag(&pane.session, "#{alternate_on}"), "1");
+    assert_eq!(
+        tmux_flag(&pane.session, "#{cursor_flag}"),
+        "0",
+        "the console hides the cursor"
+    );
+
+    // SAFETY: a signal to the child we started.
+    assert_eq!(
+        unsafe { libc::kill(served.child.id() as i32, libc::SIGTERM) },
+        0
+    );
+    let screen = pane.wait_for("ssh-exited", WAIT);
+    assert!(screen.contains("the server is shutting down"), "{screen}");
+    assert_eq!(
+        tmux_flag(&pane.session, "#{alternate_on}"),
+        "0",
+        "alternate screen left"
+    );
+    assert_eq!(
+        tmux_flag(&pane.session, "#{cursor_flag}"),
+        "1",
+        "cursor shown"
+    );
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut child = std::mem::replace(
+        &mut served.child,
+        std::process::Command::new("true").spawn().unwrap(),
+    );
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = rx
+        .recv_timeout(WAIT)
+        .expect("serve exits after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "serve exited with {status:?}");
+}

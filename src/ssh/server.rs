@@ -268,13 +268,28 @@ async fn connection(
             }
             _ = super::stopped(&mut stop), if !authenticated => break,
             _ = super::stopped(&mut disconnect) => {
+                // A console session has already restored the client's terminal and closed
+                // its channel; the client hangs up by itself then. Give it that chance first:
+                // russh may put a DISCONNECT on the wire before channel data still queued.
+                if tokio::time::timeout(Duration::from_secs(2), &mut session)
+                    .await
+                    .is_ok()
+                {
+                    return;
+                }
                 let bye = handle.disconnect(
                     russh::Disconnect::ByApplication,
                     "the server is shutting down".into(),
                     String::new(),
                 );
                 let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
-                let _ = tokio::time::timeout(Duration::from_secs(1), &mut session).await;
+                if tokio::time::timeout(Duration::from_secs(1), &mut session)
+                    .await
+                    .is_ok()
+                {
+                    // Ended (a finished session must not be polled again).
+                    return;
+                }
                 break;
             }
         }
