@@ -67,6 +67,7 @@ async fn fixture_with(limits: Limits) -> Fixture {
         tenant: app.tenant.slug.clone(),
         read_only: false,
         limits,
+        control_dir: Some(dir.path().to_path_buf()),
         panic_on_input: Some(PANIC.to_vec()),
     })
     .await
@@ -1263,4 +1264,103 @@ fn sigterm_tells_every_client_and_restores_their_terminals() {
         .expect("serve exits after SIGTERM")
         .unwrap();
     assert!(status.success(), "serve exited with {status:?}");
+}
+
+// ---- Session admin ---------------------------------------------------------------------------
+
+/// `rustok --db DB --as ACTOR ARGS` against the fixture's database and control socket.
+fn admin(f: &Fixture, actor: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_rustok"))
+        .args([
+            "--db",
+            &f.app.db.url,
+            "--tenant",
+            &f.app.tenant.slug,
+            "--as",
+            actor,
+        ])
+        .args(args)
+        .env("RUSTOK_DATA_DIR", f._dir.path())
+        .env_remove("RUSTOK_DATABASE_URL")
+        .env_remove("RUSTOK_STAFF")
+        .output()
+        .expect("rustok runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_admin_lists_sessions_and_kicks_one_whose_client_gets_its_terminal_back() {
+    let f = fixture().await;
+    add_staff(&f.app, "olivia", Role::Owner, &new_key()).await;
+    let term = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    term.wait_for("1 Dashboard", WAIT).await;
+    term.window_change(100, 30).await;
+
+    let out = tokio::task::block_in_place(|| admin(&f, "olivia", &["ssh", "sessions", "--json"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["handle"], "alice");
+    assert_eq!(rows[0]["role"], "editor");
+    assert!(
+        rows[0]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    assert!(rows[0]["idle_secs"].is_u64() && rows[0]["since"].is_string());
+    let id = rows[0]["id"].as_u64().unwrap().to_string();
+    let text = tokio::task::block_in_place(|| admin(&f, "olivia", &["ssh", "sessions"]));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("alice") && text.contains("editor"), "{text}");
+
+    // An editor may not kick anyone.
+    let out = tokio::task::block_in_place(|| admin(&f, "alice", &["ssh", "kick", &id]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(f.server.active_sessions(), 1);
+
+    let out = tokio::task::block_in_place(|| {
+        admin(
+            &f,
+            "olivia",
+            &["ssh", "kick", &id, "--reason", "maintenance at 18:00"],
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    term.wait_closed(WAIT).await;
+    assert!(
+        term.contents()
+            .contains("ended by olivia: maintenance at 18:00"),
+        "{}",
+        term.contents()
+    );
+    {
+        let p = term.screen.lock().unwrap();
+        assert!(!p.screen().alternate_screen(), "alternate screen left");
+        assert!(!p.screen().hide_cursor(), "cursor shown");
+    }
+    let kicks: Vec<_> = f
+        .app
+        .store
+        .audit_log(0, 100)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter(|e| e.command == "ssh_kick")
+        .collect();
+    assert_eq!(kicks.len(), 1, "{kicks:?}");
+    assert_eq!(kicks[0].actor, "olivia");
+    assert!(kicks[0].reason.as_deref().unwrap().contains("alice"));
+    // Gone from the list; kicking again finds nothing.
+    let out = tokio::task::block_in_place(|| admin(&f, "olivia", &["ssh", "kick", "alice"]));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
 }

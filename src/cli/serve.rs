@@ -66,6 +66,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
             },
             ..crate::ssh::Limits::default()
         },
+        control_dir: Some(crate::config::data_dir()),
         panic_on_input: None,
     })
     .await

@@ -11,6 +11,7 @@
 //! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
 //! - `input.rs` — bytes from the client into key events and pastes.
 
+pub mod control;
 pub mod gate;
 pub mod input;
 pub mod refusals;
@@ -80,6 +81,8 @@ pub struct ServeOptions {
     /// Every session read-only, whatever the staff member's role.
     pub read_only: bool,
     pub limits: Limits,
+    /// Where the session-admin control socket (`ssh-PORT.sock`) goes; None: no socket.
+    pub control_dir: Option<PathBuf>,
     /// Test-only: a session that receives exactly these bytes panics (to prove a panic ends
     /// that session only). Not settable from the command line.
     #[doc(hidden)]
@@ -103,6 +106,8 @@ pub(crate) struct Shared {
     pub sessions: Arc<Semaphore>,
     /// Pre-authentication limits.
     pub gate: Arc<gate::Gate>,
+    /// The console sessions (`rustok ssh sessions`, `rustok ssh kick`).
+    pub table: control::SessionTable,
     /// Refused logins, coalesced per source.
     pub refusals: refusals::RefusalLog,
     /// Turns true when the server stops: sessions restore their terminals and end.
@@ -260,11 +265,28 @@ impl SshServer {
             sessions: Arc::new(Semaphore::new(limits.max_sessions.max(1))),
             gate: gate::Gate::new(limits.pre_auth.clone()),
             refusals: refusals::RefusalLog::new(limits.refusal_window),
+            table: control::SessionTable::default(),
             stop: stop_rx.clone(),
             limits,
             health,
             panic_on_input: opts.panic_on_input,
         });
+        #[cfg(unix)]
+        if let Some(dir) = &opts.control_dir {
+            let (control, path) = control::bind(dir, addr.port()).map_err(|e| {
+                CliError::Input(format!(
+                    "cannot create the control socket in {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            background.push(tokio::spawn(control::serve(
+                control,
+                path,
+                shared.clone(),
+                addr.to_string(),
+                stop_rx.clone(),
+            )));
+        }
         background.push(tokio::spawn(server::flush_refusals(
             shared.clone(),
             stop_rx.clone(),

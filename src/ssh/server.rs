@@ -400,6 +400,18 @@ pub(crate) async fn write_audit(
     outcome: AuditOutcome,
     reason: Option<String>,
 ) {
+    write_audit_row(shared, "ssh_login", actor, session, outcome, reason).await
+}
+
+/// Appends a `command` row to the audit log (when audit logging is on).
+pub(crate) async fn write_audit_row(
+    shared: &Shared,
+    command: &str,
+    actor: String,
+    session: String,
+    outcome: AuditOutcome,
+    reason: Option<String>,
+) {
     if !crate::security::audit_log_enabled() {
         return;
     }
@@ -407,7 +419,7 @@ pub(crate) async fn write_audit(
         seq: 0,
         at: chrono::Utc::now(),
         actor,
-        command: "ssh_login".into(),
+        command: command.into(),
         command_id: CommandId::new_v7(),
         tenant_id: shared.tenant.id,
         session: Some(session),
@@ -650,7 +662,12 @@ impl Conn {
         self.window = Arc::new(session::ClientSize::new(self.size));
         let (tx, rx) = mpsc::channel(INPUT_QUEUE);
         self.input = Some(tx);
+        let entry =
+            self.shared
+                .table
+                .register(handle.clone(), role, self.peer(), self.window.clone());
         let spec = SessionSpec {
+            entry,
             shared: self.shared.clone(),
             handle: session.handle(),
             channel,

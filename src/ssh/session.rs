@@ -66,6 +66,12 @@ impl ClientSize {
         !self.queued.swap(true, Ordering::SeqCst)
     }
 
+    /// The latest size (without re-arming).
+    pub fn current(&self) -> (u16, u16) {
+        let p = self.packed.load(Ordering::SeqCst);
+        ((p >> 16) as u16, p as u16)
+    }
+
     /// The `Resized` could not be queued.
     pub fn unqueue(&self) {
         self.queued.store(false, Ordering::SeqCst);
@@ -101,6 +107,8 @@ pub(crate) struct SessionSpec {
     pub colorterm: Option<String>,
     pub size: (u16, u16),
     pub window: Arc<ClientSize>,
+    /// This session's row in the server's session table (idle time, kick).
+    pub entry: Arc<super::control::SessionEntry>,
     /// For logs: `ssh PEER`.
     pub id: String,
 }
@@ -211,6 +219,9 @@ pub(crate) async fn supervise(
 ) {
     let handle = spec.handle.clone();
     let channel = spec.channel;
+    let entry = spec.entry.clone();
+    let table_id = entry.id;
+    let shared = spec.shared.clone();
     let who = format!("{} ({})", spec.staff, spec.id);
     tracing::info!(session = %who, "SSH session started");
     let (status, message) = match tokio::spawn(run(spec, rx)).await {
@@ -237,8 +248,25 @@ pub(crate) async fn supervise(
     let _ = handle.exit_status_request(channel, status).await;
     let _ = handle.eof(channel).await;
     let _ = handle.close(channel).await;
+    shared.table.remove(table_id);
+    drop(entry);
     drop(permit);
     tracing::info!(session = %who, "SSH session ended");
+}
+
+/// Completes with the message for the client once an administrator ends this session.
+async fn kicked(kick: &mut tokio::sync::watch::Receiver<Option<(String, String)>>) -> String {
+    let why = match kick.wait_for(|k| k.is_some()).await {
+        Ok(k) => k
+            .as_ref()
+            .map(|(by, reason)| format!("your session was ended by {by}: {reason}")),
+        Err(_) => None,
+    };
+    match why {
+        Some(why) => why,
+        // The table entry is gone: never.
+        None => std::future::pending().await,
+    }
 }
 
 fn bus_to_msg(m: BusMsg) -> Msg {
@@ -329,6 +357,7 @@ async fn run(
     }
     let mut health = shared.health.clone();
     let mut stop = shared.stop.clone();
+    let mut kick = spec.entry.kick.subscribe();
     let mut parser = Parser::new();
     let mut dirty = true;
     let mut next_frame = Instant::now();
@@ -361,6 +390,7 @@ async fn run(
                 None | Some(SessionInput::Closed) => break 'run Ok(None),
                 Some(SessionInput::Data(bytes)) => {
                     last_input = Instant::now();
+                    spec.entry.touch();
                     if let Some(trigger) = &shared.panic_on_input
                         && &bytes == trigger
                     {
@@ -404,6 +434,7 @@ async fn run(
                     idle.as_secs() / 60
                 )));
             }
+            why = kicked(&mut kick) => break 'run Ok(Some(why)),
             _ = super::stopped(&mut stop) => {
                 break 'run Ok(Some("the server is shutting down; your session has ended".into()));
             }
