@@ -51,6 +51,14 @@ async fn add_staff(app: &TestApp, handle: &str, role: Role, key: &PrivateKey) {
 }
 
 async fn fixture_with(limits: Limits) -> Fixture {
+    fixture_full(limits, None, None).await
+}
+
+async fn fixture_full(
+    limits: Limits,
+    user_ca: Option<std::path::PathBuf>,
+    revoked_certs: Option<std::path::PathBuf>,
+) -> Fixture {
     let app = TestApp::start(TestDb::sqlite()).await;
     app.create_node(fixtures::draft("Hello from the SSH console"))
         .await
@@ -67,6 +75,8 @@ async fn fixture_with(limits: Limits) -> Fixture {
         tenant: app.tenant.slug.clone(),
         read_only: false,
         limits,
+        user_ca,
+        revoked_certs,
         control_dir: Some(dir.path().to_path_buf()),
         panic_on_input: Some(PANIC.to_vec()),
     })
@@ -1363,4 +1373,178 @@ async fn an_admin_lists_sessions_and_kicks_one_whose_client_gets_its_terminal_ba
     // Gone from the list; kicking again finds nothing.
     let out = tokio::task::block_in_place(|| admin(&f, "olivia", &["ssh", "kick", "alice"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+// ---- OpenSSH user certificates ----------------------------------------------------------------
+
+/// Runs ssh-keygen with `args`; fails the test when it does.
+fn ssh_keygen(args: &[&str]) {
+    let out = std::process::Command::new("ssh-keygen")
+        .args(args)
+        .output()
+        .expect("ssh-keygen runs (openssh-client)");
+    assert!(
+        out.status.success(),
+        "ssh-keygen {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Signs `dir/user.pub` with `dir/ca` and returns the certificate (`extra`: ssh-keygen options).
+fn sign(
+    dir: &std::path::Path,
+    principal: &str,
+    serial: u64,
+    extra: &[&str],
+) -> russh::keys::Certificate {
+    let ca = dir.join("ca");
+    let user = dir.join("user.pub");
+    let serial = serial.to_string();
+    let mut args = vec![
+        "-q",
+        "-s",
+        ca.to_str().unwrap(),
+        "-I",
+        "test-cert",
+        "-n",
+        principal,
+        "-z",
+        &serial,
+    ];
+    args.extend_from_slice(extra);
+    args.push(user.to_str().unwrap());
+    ssh_keygen(&args);
+    let text = std::fs::read_to_string(dir.join("user-cert.pub")).unwrap();
+    russh::keys::Certificate::from_openssh(text.trim()).expect("a certificate")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn certificates_log_in_by_principal_and_expired_revoked_or_inactive_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    ssh_keygen(&[
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "ca",
+        "-f",
+        p("ca").to_str().unwrap(),
+    ]);
+    ssh_keygen(&[
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        "user",
+        "-f",
+        p("user").to_str().unwrap(),
+    ]);
+    let user_key = Arc::new(russh::keys::load_secret_key(p("user"), None).unwrap());
+    // A short refusal window: every refusal gets its own audit row to look at.
+    let limits = Limits {
+        refusal_window: Duration::from_millis(10),
+        ..Limits::default()
+    };
+    let f = fixture_full(limits, Some(p("ca.pub")), Some(p("revoked"))).await;
+    add_staff(&f.app, "olivia", Role::Owner, &new_key()).await;
+    add_staff(&f.app, "dave", Role::Editor, &new_key()).await;
+    f.app
+        .exec(Command::SetStaffActive {
+            handle: "dave".into(),
+            active: false,
+        })
+        .await
+        .expect("deactivate dave");
+
+    let valid = ["-V", "-5m:+1h"];
+    let try_cert = |user: &'static str, cert: russh::keys::Certificate| {
+        let key = user_key.clone();
+        let server = &f.server;
+        async move {
+            let mut h = connect(server).await;
+            let r = h
+                .authenticate_openssh_cert(user, key, cert)
+                .await
+                .expect("auth exchange");
+            (r.success(), h)
+        }
+    };
+
+    // A valid certificate for alice opens her console (no key of hers is registered for it:
+    // her registered key is another one).
+    let (ok, h) = try_cert("alice", sign(dir.path(), "alice", 100, &valid)).await;
+    assert!(ok, "a valid certificate must log in");
+    let term = Term::open(h, 120, 40).await;
+    term.wait_for("1 Dashboard", WAIT).await;
+    assert!(term.contents().contains("alice"), "{}", term.contents());
+
+    // The principal is the handle: alice's certificate is not bob's.
+    let (ok, _) = try_cert("bob", sign(dir.path(), "alice", 101, &valid)).await;
+    assert!(!ok, "a certificate logs in only as its principal");
+    // Expired.
+    let (ok, _) = try_cert(
+        "alice",
+        sign(dir.path(), "alice", 102, &["-V", "20200101:20200102"]),
+    )
+    .await;
+    assert!(!ok, "an expired certificate must be refused");
+    // Not from this address.
+    let (ok, _) = try_cert(
+        "alice",
+        sign(
+            dir.path(),
+            "alice",
+            103,
+            &["-V", "-5m:+1h", "-O", "source-address=10.0.0.0/8"],
+        ),
+    )
+    .await;
+    assert!(!ok, "source-address must be enforced");
+    // An inactive member.
+    let (ok, _) = try_cert("dave", sign(dir.path(), "dave", 104, &valid)).await;
+    assert!(!ok, "a certificate for an inactive member must be refused");
+    // Revoked with `rustok staff revoke-cert` (the server re-reads the list at each login).
+    let revoked = sign(dir.path(), "alice", 105, &valid);
+    let (ok, _) = try_cert("alice", revoked.clone()).await;
+    assert!(ok, "not revoked yet");
+    let out = tokio::task::block_in_place(|| {
+        admin(
+            &f,
+            "olivia",
+            &[
+                "staff",
+                "revoke-cert",
+                "105",
+                "--file",
+                p("revoked").to_str().unwrap(),
+            ],
+        )
+    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (ok, _) = try_cert("alice", revoked).await;
+    assert!(!ok, "a revoked certificate must be refused");
+
+    let rows = f.app.store.audit_log(0, 200).await.unwrap().rows;
+    let has = |cmd: &str, text: &str| {
+        rows.iter()
+            .any(|e| e.command == cmd && e.reason.as_deref().unwrap_or_default().contains(text))
+    };
+    assert!(has("ssh_login", "certificate serial 100"), "{rows:#?}");
+    assert!(has("revoke_cert", "serial 105"), "{rows:#?}");
+    assert!(has("ssh_login", "is not valid for 'bob'"), "{rows:#?}");
+    assert!(has("ssh_login", "not valid from this address"), "{rows:#?}");
+    assert!(
+        has("ssh_login", "staff member 'dave' is inactive"),
+        "{rows:#?}"
+    );
+    assert!(has("ssh_login", "serial 105 is revoked"), "{rows:#?}");
 }

@@ -32,6 +32,14 @@ pub struct ServeArgs {
     /// 5x that (at least 10); faster ones are closed before any key exchange
     #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub connection_rate: u32,
+    /// Trust OpenSSH user certificates signed by the CA public key(s) in FILE; a certificate's
+    /// principal is the staff handle (role from the database)
+    #[arg(long, value_name = "FILE")]
+    pub user_ca: Option<PathBuf>,
+    /// Revoked certificates: serials and key fingerprints, one per line (rustok staff
+    /// revoke-cert appends here) [default: revoked_certs in the data directory]
+    #[arg(long, value_name = "FILE")]
+    pub revoked_certs: Option<PathBuf>,
     /// Close a connection that has not authenticated after this many seconds
     #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub login_grace_time: u64,
@@ -66,6 +74,8 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
             },
             ..crate::ssh::Limits::default()
         },
+        user_ca: args.user_ca.clone(),
+        revoked_certs: args.revoked_certs.clone(),
         control_dir: Some(crate::config::data_dir()),
         panic_on_input: None,
     })

@@ -11,6 +11,7 @@
 //! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
 //! - `input.rs` — bytes from the client into key events and pastes.
 
+pub mod certs;
 pub mod control;
 pub mod gate;
 pub mod input;
@@ -81,6 +82,10 @@ pub struct ServeOptions {
     /// Every session read-only, whatever the staff member's role.
     pub read_only: bool,
     pub limits: Limits,
+    /// Trust OpenSSH user certificates signed by the CA key(s) in this file.
+    pub user_ca: Option<PathBuf>,
+    /// The certificate revocation list [default: `revoked_certs` in the data directory].
+    pub revoked_certs: Option<PathBuf>,
     /// Where the session-admin control socket (`ssh-PORT.sock`) goes; None: no socket.
     pub control_dir: Option<PathBuf>,
     /// Test-only: a session that receives exactly these bytes panics (to prove a panic ends
@@ -106,6 +111,8 @@ pub(crate) struct Shared {
     pub sessions: Arc<Semaphore>,
     /// Pre-authentication limits.
     pub gate: Arc<gate::Gate>,
+    /// Trusted user certificate authorities.
+    pub user_ca: Option<certs::UserCa>,
     /// The console sessions (`rustok ssh sessions`, `rustok ssh kick`).
     pub table: control::SessionTable,
     /// Refused logins, coalesced per source.
@@ -234,6 +241,18 @@ impl SshServer {
             stop_rx.clone(),
         )));
 
+        let user_ca = match &opts.user_ca {
+            Some(path) => Some(
+                certs::UserCa::load(
+                    path,
+                    opts.revoked_certs
+                        .clone()
+                        .unwrap_or_else(certs::default_revoked_path),
+                )
+                .map_err(CliError::Input)?,
+            ),
+            None => None,
+        };
         let mut limits = opts.limits;
         if let Some(fds) = gate::descriptor_limit()
             && let Some(asked) = limits.pre_auth.fit_descriptors(fds, limits.max_sessions)
@@ -266,6 +285,7 @@ impl SshServer {
             gate: gate::Gate::new(limits.pre_auth.clone()),
             refusals: refusals::RefusalLog::new(limits.refusal_window),
             table: control::SessionTable::default(),
+            user_ca,
             stop: stop_rx.clone(),
             limits,
             health,

@@ -715,6 +715,15 @@ impl Handler for Conn {
         user: &str,
         offer: russh::server::PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
+        // russh offers a certificate's key here like a plain key: with a user CA trusted, a
+        // strong key is let on to sign, and the decision is taken once it has (a plain key
+        // in `auth_publickey`, a certificate in `auth_openssh_certificate`).
+        if self.shared.user_ca.is_some()
+            && *offer.algorithm != (russh::keys::Algorithm::Rsa { hash: None })
+            && key_weakness(offer.public_key, false).is_none()
+        {
+            return Ok(Auth::Accept);
+        }
         match self
             .staff_for(user, offer.public_key, offer.algorithm)
             .await
@@ -752,11 +761,50 @@ impl Handler for Conn {
     async fn auth_openssh_certificate(
         &mut self,
         user: &str,
-        _certificate: &russh::keys::Certificate,
+        certificate: &russh::keys::Certificate,
     ) -> Result<Auth, Self::Error> {
-        self.audit_denied(user, "certificate authentication is not supported".into())
-            .await;
-        Ok(publickey_only())
+        let Some(ca) = &self.shared.user_ca else {
+            self.audit_denied(user, "certificate authentication is not enabled".into())
+                .await;
+            return Ok(publickey_only());
+        };
+        let checked = match ca.check(user, certificate, self.peer.map(|p| p.ip())) {
+            Ok(()) => match self.shared.store.staff_by_handle(user).await {
+                Ok(Some(s)) if s.active => Ok(s.role),
+                Ok(Some(_)) => Err(format!(
+                    "certificate serial {}: staff member '{}' is inactive",
+                    certificate.serial(),
+                    client_text(user)
+                )),
+                Ok(None) => Err(format!(
+                    "certificate serial {}: no staff member '{}'",
+                    certificate.serial(),
+                    client_text(user)
+                )),
+                Err(e) => Err(format!("cannot read staff: {e}")),
+            },
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok(role) => {
+                let how = format!(
+                    "certificate serial {} (key id '{}')",
+                    certificate.serial(),
+                    client_text(certificate.key_id())
+                );
+                tracing::info!(user = %user, role = %role, peer = %self.peer(), %how, "SSH login");
+                self.audit(user, AuditOutcome::Ok, Some(how)).await;
+                self.staff = Some((user.to_string(), role));
+                if let Some(tx) = self.authenticated.take() {
+                    let _ = tx.send(());
+                }
+                Ok(Auth::Accept)
+            }
+            Err(reason) => {
+                self.audit_denied(user, reason).await;
+                Ok(publickey_only())
+            }
+        }
     }
 
     async fn channel_open_session(
