@@ -246,6 +246,7 @@ async fn connection(
     let handle = session.handle();
     tokio::pin!(session);
     let mut authenticated = false;
+    let mut auth_told = false;
     loop {
         tokio::select! {
             r = &mut session => {
@@ -254,9 +255,13 @@ async fn connection(
                 }
                 return;
             }
-            Ok(()) = &mut authed, if !authenticated => {
-                authenticated = true;
-                ticket.authenticated();
+            r = &mut authed, if !auth_told => {
+                // A finished oneshot must not be polled again, whatever it said.
+                auth_told = true;
+                if r.is_ok() {
+                    authenticated = true;
+                    ticket.authenticated();
+                }
             }
             _ = tokio::time::sleep_until(grace), if !authenticated => {
                 why("login grace time over");
