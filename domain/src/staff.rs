@@ -56,6 +56,10 @@ pub const KEY_ALGORITHMS: &[&str] = &[
     "ssh-dss",
 ];
 
+/// The smallest RSA modulus accepted for a staff or host key (NIST SP 800-57: 128-bit
+/// security needs 3072 bits).
+pub const MIN_RSA_BITS: u32 = 3072;
+
 fn read_string(blob: &[u8], at: usize) -> Option<(&[u8], usize)> {
     let len = u32::from_be_bytes(blob.get(at..at + 4)?.try_into().ok()?) as usize;
     let start = at + 4;
@@ -116,6 +120,20 @@ impl SshKey {
             fingerprint,
             bits,
         })
+    }
+
+    /// Why this key is too weak to register, if it is: DSA (1024-bit, SHA-1 signatures) and
+    /// RSA under [`MIN_RSA_BITS`] bits. The `ssh-rsa` *signature* (SHA-1) is refused at login
+    /// by the SSH server, which accepts RSA keys with rsa-sha2-256/512 signatures only.
+    pub fn weakness(&self) -> Option<String> {
+        match (self.algorithm.as_str(), self.bits) {
+            ("ssh-dss", _) => Some("DSA keys are not accepted (use ed25519)".into()),
+            ("ssh-rsa", Some(b)) if b < MIN_RSA_BITS => Some(format!(
+                "RSA keys need at least {MIN_RSA_BITS} bits; this one has {b} (use ed25519)"
+            )),
+            ("ssh-rsa", None) => Some("RSA key of unknown size".into()),
+            _ => None,
+        }
     }
 
     /// The key as an OpenSSH line.
@@ -226,6 +244,12 @@ impl Staff {
             .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .map(|l| SshKey::parse(l))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some((k, why)) = ssh_keys.iter().find_map(|k| k.weakness().map(|w| (k, w))) {
+            return Err(DomainError::validation(
+                "ssh_key",
+                format!("key {} refused: {why}", k.fingerprint),
+            ));
+        }
         let staff = Staff {
             id: draft.id,
             handle: draft.handle,
@@ -384,6 +408,34 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    const RSA3072: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCs6YrZhixTKoJdzqCSSI90DrWM1x+KGc3OXOSuIoRwUnIgjnk3KMFA+2v95G+R6To/mzqdwTkOhyA91ualrBjmj4HAy11AEdWpLZKOYhx/4Xfdl6T+rV1zrWeErzE63R7sHukvOkf+4k36gIL9LSkFj9On4OUN58rV52EVJyF4EUai2wtMSuxDhlEOEqef/oMo3L8mCA+PVzPq4nc63LIigD0VTBYSU9+t08Ygzp9bqrXvQZxvVmI3o4LP+pp8/pG09ZbgEAYWIlbgkOFYWRMcuRo8mEtmYypPRzMJYPrkIh1wRQzU38BPd1RyqW/KGGHzfDTYbtFU8uOl+28Qa2o9KPAHmzAlbMGR0Tr91V64BzcMK5bOzTvMyXCxpBu1tgjXiJ0ZjAMiTuGEEfGQOVSu981i1BBqQLh7ZmJgp98o9KIAlY6Ykh/m65irs5qFP9shsrKidlOLB1cJ7qoN2dvC8rfCAovprdSwGg/PmzBWKgTybQTEDSpirVl0UGkhDaE= rsa3072@box";
+    const DSA: &str = "ssh-dss AAAAB3NzaC1kc3MAAACBAMXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFAAAAFQCbm5ubm5ubm5ubm5ubm5ubm5ubmwAAAIACAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgAAAIADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw== dsa@box";
+
+    #[test]
+    fn weak_keys_are_refused_when_staff_are_added() {
+        let now = Utc::now();
+        let draft = |key: &str| StaffDraft {
+            id: StaffId::new_v7(),
+            handle: "old".into(),
+            display_name: None,
+            role: Role::Editor,
+            ssh_keys: vec![ED25519.into(), key.into()],
+            mfa_enabled: false,
+        };
+        let rsa = SshKey::parse(RSA3072).unwrap();
+        assert_eq!(rsa.bits, Some(3072));
+        assert_eq!(rsa.weakness(), None);
+        assert!(Staff::add(draft(RSA3072), now).is_ok());
+        let e = Staff::add(draft(RSA1024), now).unwrap_err();
+        assert_eq!(e.field(), Some("ssh_key"));
+        assert!(e.to_string().contains("at least 3072 bits"), "{e}");
+        assert!(e.to_string().contains("1024"), "{e}");
+        let e = Staff::add(draft(DSA), now).unwrap_err();
+        assert!(e.to_string().contains("DSA"), "{e}");
+        // Parsing alone still reads them (keys stored before this rule stay readable).
+        assert!(SshKey::parse(DSA).unwrap().weakness().is_some());
     }
 
     #[test]

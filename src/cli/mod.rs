@@ -9,6 +9,7 @@ pub mod output;
 mod script;
 mod seed;
 mod serve;
+mod ssh;
 mod staff;
 mod tenant;
 
@@ -96,6 +97,9 @@ pub enum Cmd {
     Audit(audit::AuditCmd),
     /// Serve the console over SSH to many staff members at once
     Serve(serve::ServeArgs),
+    /// The SSH servers' console sessions: list them, end one
+    #[command(subcommand)]
+    Ssh(ssh::SshCmd),
     /// Demo data: content and a small shop, or --scale N nodes and orders for load tests
     Seed {
         /// Demo content and shop (required)
@@ -127,6 +131,7 @@ fn command_path(cmd: &Cmd) -> String {
         Cmd::Outbox(c) => ("outbox", verb(c)),
         Cmd::Staff(c) => ("staff", verb(c)),
         Cmd::Audit(c) => ("audit", verb(c)),
+        Cmd::Ssh(c) => ("ssh", verb(c)),
         Cmd::Serve(_) => ("serve", String::new()),
         Cmd::Seed { .. } => ("seed", String::new()),
         Cmd::Script(_) => ("script", String::new()),
@@ -445,6 +450,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Order(c) => commerce::run_order(&ctx, c).await,
         Cmd::Staff(c) => staff::run(&ctx, c).await,
         Cmd::Audit(c) => audit::run(&ctx, c).await,
+        Cmd::Ssh(c) => ssh::run(&ctx, c).await,
         Cmd::Script(args) => script::run(&ctx, args).await,
         Cmd::Serve(args) => serve::run(&cli, args).await,
     }

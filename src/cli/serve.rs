@@ -22,6 +22,27 @@ pub struct ServeArgs {
     /// Input bytes per second a session may send (bursts up to 16x); the excess is dropped
     #[arg(long, default_value_t = 16384, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(64..))]
     pub input_rate: u32,
+    /// Most unauthenticated connections at once; when full, the oldest is dropped for a newcomer
+    #[arg(long, default_value_t = 128, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_unauthenticated: u32,
+    /// Most unauthenticated connections at once from one address (IPv6: one /64); more are refused
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_unauthenticated_per_source: u32,
+    /// New connections per second allowed from one address (IPv6: one /64), after a burst of
+    /// 5x that (at least 10); faster ones are closed before any key exchange
+    #[arg(long, default_value_t = 2, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub connection_rate: u32,
+    /// Trust OpenSSH user certificates signed by the CA public key(s) in FILE; a certificate's
+    /// principal is the staff handle (role from the database)
+    #[arg(long, value_name = "FILE")]
+    pub user_ca: Option<PathBuf>,
+    /// Revoked certificates: serials and key fingerprints, one per line (rustok staff
+    /// revoke-cert appends here) [default: revoked_certs in the data directory]
+    #[arg(long, value_name = "FILE")]
+    pub revoked_certs: Option<PathBuf>,
+    /// Close a connection that has not authenticated after this many seconds
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub login_grace_time: u64,
 }
 
 pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
@@ -44,7 +65,18 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
             idle_timeout: Duration::from_secs(args.idle_timeout),
             input_rate: args.input_rate,
             input_burst: args.input_rate.saturating_mul(16),
+            pre_auth: crate::ssh::gate::PreAuthLimits {
+                max_unauthenticated: args.max_unauthenticated as usize,
+                max_unauthenticated_per_source: args.max_unauthenticated_per_source as usize,
+                connection_rate: f64::from(args.connection_rate),
+                connection_burst: args.connection_rate.saturating_mul(5).max(10),
+                login_grace_time: Duration::from_secs(args.login_grace_time),
+            },
+            ..crate::ssh::Limits::default()
         },
+        user_ca: args.user_ca.clone(),
+        revoked_certs: args.revoked_certs.clone(),
+        control_dir: Some(crate::config::data_dir()),
         panic_on_input: None,
     })
     .await

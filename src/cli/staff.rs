@@ -46,6 +46,14 @@ pub enum StaffCmd {
     Deactivate { handle: String },
     /// Re-activate a staff member
     Activate { handle: String },
+    /// Revoke an OpenSSH user certificate by serial: `serve --user-ca` refuses it from the
+    /// next login on (it re-reads the list every time)
+    RevokeCert {
+        serial: u64,
+        /// The revocation list [default: revoked_certs in the data directory]
+        #[arg(long, value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 fn summary(s: &Staff) -> String {
@@ -76,6 +84,41 @@ fn read_keys(files: &[std::path::PathBuf]) -> Result<Vec<String>, CliError> {
 
 pub async fn run(ctx: &Ctx, cmd: &StaffCmd) -> Result<(), CliError> {
     let tenant = ctx.tenant().await?;
+    if let StaffCmd::RevokeCert { serial, file } = cmd {
+        ctx.reads
+            .require_operation(
+                rustok_domain::Permission::new("staff", "update"),
+                "revoke certificates",
+                ctx.read_only,
+            )
+            .await?;
+        let path = file
+            .clone()
+            .unwrap_or_else(crate::ssh::certs::default_revoked_path);
+        let note = format!("revoked by {} at {}", ctx.actor.handle, chrono::Utc::now());
+        crate::ssh::certs::Revoked::append(&path, *serial, &note)
+            .map_err(|e| CliError::Input(format!("cannot write {}: {e}", path.display())))?;
+        let entry = rustok_domain::audit::AuditLogEntry {
+            seq: 0,
+            at: chrono::Utc::now(),
+            actor: ctx.actor.handle.clone(),
+            command: "revoke_cert".into(),
+            command_id: rustok_domain::CommandId::new_v7(),
+            tenant_id: tenant.id,
+            session: None,
+            outcome: rustok_domain::audit::AuditOutcome::Ok,
+            reason: Some(format!(
+                "certificate serial {serial} revoked in {}",
+                path.display()
+            )),
+        };
+        ctx.store.append_audit(&entry).await?;
+        let out = serde_json::json!({ "revoked": serial, "file": path.display().to_string() });
+        emit(ctx.json, &out, || {
+            format!("revoked certificate serial {serial} ({})", path.display())
+        });
+        return Ok(());
+    }
     let (command, verb) = match cmd {
         StaffCmd::List => {
             let staff = ctx.reads.staff().await?;
@@ -146,6 +189,7 @@ pub async fn run(ctx: &Ctx, cmd: &StaffCmd) -> Result<(), CliError> {
             },
             "activated",
         ),
+        StaffCmd::RevokeCert { .. } => unreachable!("handled above"),
     };
     let applied = ctx.execute(&tenant, command).await?;
     if let Outcome::Staff(s) = applied.outcome {

@@ -11,7 +11,11 @@
 //! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
 //! - `input.rs` — bytes from the client into key events and pastes.
 
+pub mod certs;
+pub mod control;
+pub mod gate;
 pub mod input;
+pub mod refusals;
 mod server;
 mod session;
 
@@ -47,6 +51,11 @@ pub struct Limits {
     pub input_rate: u32,
     /// ...and in one burst (a paste). Excess input is dropped and the user told so.
     pub input_burst: u32,
+    /// What an unauthenticated client may hold (see [`gate`]).
+    pub pre_auth: gate::PreAuthLimits,
+    /// Refused logins from one source within this window are written as one row
+    /// (see [`refusals`]).
+    pub refusal_window: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +65,8 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(30 * 60),
             input_rate: 16 * 1024,
             input_burst: 16 * 16 * 1024,
+            pre_auth: gate::PreAuthLimits::default(),
+            refusal_window: Duration::from_secs(60),
         }
     }
 }
@@ -71,6 +82,12 @@ pub struct ServeOptions {
     /// Every session read-only, whatever the staff member's role.
     pub read_only: bool,
     pub limits: Limits,
+    /// Trust OpenSSH user certificates signed by the CA key(s) in this file.
+    pub user_ca: Option<PathBuf>,
+    /// The certificate revocation list [default: `revoked_certs` in the data directory].
+    pub revoked_certs: Option<PathBuf>,
+    /// Where the session-admin control socket (`ssh-PORT.sock`) goes; None: no socket.
+    pub control_dir: Option<PathBuf>,
     /// Test-only: a session that receives exactly these bytes panics (to prove a panic ends
     /// that session only). Not settable from the command line.
     #[doc(hidden)]
@@ -92,6 +109,16 @@ pub(crate) struct Shared {
     /// The database URL as the status bar shows it (no password).
     pub database: String,
     pub sessions: Arc<Semaphore>,
+    /// Pre-authentication limits.
+    pub gate: Arc<gate::Gate>,
+    /// Trusted user certificate authorities.
+    pub user_ca: Option<certs::UserCa>,
+    /// The console sessions (`rustok ssh sessions`, `rustok ssh kick`).
+    pub table: control::SessionTable,
+    /// Refused logins, coalesced per source.
+    pub refusals: refusals::RefusalLog,
+    /// Turns true when the server stops: sessions restore their terminals and end.
+    pub stop: watch::Receiver<bool>,
     /// The latest database health report (None = reachable).
     pub health: watch::Receiver<Option<String>>,
     pub panic_on_input: Option<Vec<u8>>,
@@ -118,8 +145,16 @@ pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
         // without reading it all.
         let text =
             crate::input::read_text(path, crate::input::MAX_HOST_KEY_FILE_BYTES, "host key")?;
-        return russh::keys::decode_secret_key(&text, None)
-            .map_err(|e| CliError::Input(format!("cannot read host key {}: {e}", path.display())));
+        let key = russh::keys::decode_secret_key(&text, None).map_err(|e| {
+            CliError::Input(format!("cannot read host key {}: {e}", path.display()))
+        })?;
+        if let Some(why) = server::key_weakness(key.public_key(), true) {
+            return Err(CliError::Input(format!(
+                "host key {} refused: {why}; use an ed25519 key (ssh-keygen -t ed25519 -f FILE), or remove the file and one is created",
+                path.display()
+            )));
+        }
+        return Ok(key);
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -147,7 +182,8 @@ pub struct SshServer {
     fingerprint: String,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
-    task: JoinHandle<std::io::Result<()>>,
+    /// The accept loop (None once it has been awaited).
+    task: Option<JoinHandle<std::io::Result<()>>>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -209,6 +245,29 @@ impl SshServer {
             stop_rx.clone(),
         )));
 
+        let user_ca = match &opts.user_ca {
+            Some(path) => Some(
+                certs::UserCa::load(
+                    path,
+                    opts.revoked_certs
+                        .clone()
+                        .unwrap_or_else(certs::default_revoked_path),
+                )
+                .map_err(CliError::Input)?,
+            ),
+            None => None,
+        };
+        let mut limits = opts.limits;
+        if let Some(fds) = gate::descriptor_limit()
+            && let Some(asked) = limits.pre_auth.fit_descriptors(fds, limits.max_sessions)
+        {
+            let note = format!(
+                "--max-unauthenticated {asked} lowered to {} to fit the descriptor limit of {fds} (ulimit -n) next to {} sessions",
+                limits.pre_auth.max_unauthenticated, limits.max_sessions
+            );
+            tracing::warn!("{note}");
+            eprintln!("warning: {note}");
+        }
         let listener = tokio::net::TcpListener::bind(&opts.addr)
             .await
             .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
@@ -226,14 +285,39 @@ impl SshServer {
             keymap,
             themes,
             warnings,
-            sessions: Arc::new(Semaphore::new(opts.limits.max_sessions.max(1))),
-            limits: opts.limits,
+            sessions: Arc::new(Semaphore::new(limits.max_sessions.max(1))),
+            gate: gate::Gate::new(limits.pre_auth.clone()),
+            refusals: refusals::RefusalLog::new(limits.refusal_window),
+            table: control::SessionTable::default(),
+            user_ca,
+            stop: stop_rx.clone(),
+            limits,
             health,
             panic_on_input: opts.panic_on_input,
         });
+        #[cfg(unix)]
+        if let Some(dir) = &opts.control_dir {
+            let (control, path) = control::bind(dir, addr.port()).map_err(|e| {
+                CliError::Input(format!(
+                    "cannot create the control socket in {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            background.push(tokio::spawn(control::serve(
+                control,
+                path,
+                shared.clone(),
+                addr.to_string(),
+                stop_rx.clone(),
+            )));
+        }
+        background.push(tokio::spawn(server::flush_refusals(
+            shared.clone(),
+            stop_rx.clone(),
+        )));
         let task = tokio::spawn(server::run(
             listener,
-            server::russh_config(host_key, &shared.limits),
+            Arc::new(server::russh_config(host_key, &shared.limits)),
             shared.clone(),
             stop_rx,
         ));
@@ -243,7 +327,7 @@ impl SshServer {
             fingerprint,
             shared,
             stop,
-            task,
+            task: Some(task),
             background,
         })
     }
@@ -264,13 +348,21 @@ impl SshServer {
 
     /// Whether the accept loop is still running.
     pub fn is_running(&self) -> bool {
-        !self.task.is_finished()
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
     }
 
-    /// Stops accepting, disconnects every client, stops the relay.
+    /// Unauthenticated connections open right now.
+    pub fn unauthenticated_connections(&self) -> usize {
+        self.shared.gate.unauthenticated()
+    }
+
+    /// Stops accepting, tells every console session (which restores its client's terminal),
+    /// disconnects every client, stops the relay.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(3), self.task).await;
+        if let Some(task) = self.task {
+            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        }
         for t in self.background {
             let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
         }
@@ -278,17 +370,30 @@ impl SshServer {
 
     /// Runs until the accept loop fails or a stop signal (SIGINT, SIGTERM) arrives.
     pub async fn run_until_signal(mut self) -> Result<(), CliError> {
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        // A finished task handle must not be awaited again (tokio panics), so only the one
+        // still running goes back for `shutdown` to wait on.
         let result = tokio::select! {
-            r = &mut self.task => match r {
+            r = &mut task => match r {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
                 Err(e) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
             },
-            _ = stop_signal() => Ok(()),
+            _ = stop_signal() => {
+                self.task = Some(task);
+                Ok(())
+            }
         };
         self.shutdown().await;
         result
     }
+}
+
+/// Completes once `flag` is true (or its sender is gone).
+pub(crate) async fn stopped(flag: &mut watch::Receiver<bool>) {
+    let _ = flag.wait_for(|s| *s).await;
 }
 
 #[cfg(unix)]

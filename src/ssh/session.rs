@@ -18,6 +18,7 @@ use russh::server::Handle;
 use rustok_domain::Actor;
 use rustok_domain::rbac::Role;
 use rustok_ui::{App, Msg, Session, Theme};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -33,11 +34,62 @@ const ENTER: &[u8] = b"\x1b[?1049h\x1b[?25l\x1b[?2004h\x1b[0m\x1b[2J\x1b[H";
 /// Bracketed paste off, attributes reset, cursor shown, alternate screen left.
 pub(crate) const RESTORE: &[u8] = b"\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l";
 
+/// Window changes are applied at most this often (the latest size wins).
+pub(crate) const RESIZE_EVERY: Duration = Duration::from_millis(100);
+
+/// The client's latest window size, written by the connection handler and read by the
+/// session: a flood of window changes leaves one size here and one `Resized` in the queue.
+#[derive(Debug)]
+pub(crate) struct ClientSize {
+    /// cols << 16 | rows
+    packed: AtomicU32,
+    /// A `Resized` is in the session's queue.
+    queued: AtomicBool,
+}
+
+impl ClientSize {
+    pub fn new(size: (u16, u16)) -> Self {
+        ClientSize {
+            packed: AtomicU32::new(Self::pack(size)),
+            queued: AtomicBool::new(false),
+        }
+    }
+
+    fn pack((w, h): (u16, u16)) -> u32 {
+        (u32::from(w) << 16) | u32::from(h)
+    }
+
+    /// Records `size`; true when the session must be told (no `Resized` is queued).
+    pub fn set(&self, size: (u16, u16)) -> bool {
+        self.packed.store(Self::pack(size), Ordering::SeqCst);
+        !self.queued.swap(true, Ordering::SeqCst)
+    }
+
+    /// The latest size (without re-arming).
+    pub fn current(&self) -> (u16, u16) {
+        let p = self.packed.load(Ordering::SeqCst);
+        ((p >> 16) as u16, p as u16)
+    }
+
+    /// The `Resized` could not be queued.
+    pub fn unqueue(&self) {
+        self.queued.store(false, Ordering::SeqCst);
+    }
+
+    /// The latest size, re-arming `set` (called by the session on `Resized`).
+    fn take(&self) -> (u16, u16) {
+        self.queued.store(false, Ordering::SeqCst);
+        let p = self.packed.load(Ordering::SeqCst);
+        ((p >> 16) as u16, p as u16)
+    }
+}
+
 /// From the connection handler to its session.
 #[derive(Debug)]
 pub(crate) enum SessionInput {
     Data(Vec<u8>),
-    Resize(u16, u16),
+    /// The window size changed: read it from [`ClientSize`].
+    Resized,
     /// Input over the rate cap was dropped.
     Dropped,
     /// The client closed the channel (or sent EOF).
@@ -53,6 +105,9 @@ pub(crate) struct SessionSpec {
     pub term: String,
     pub colorterm: Option<String>,
     pub size: (u16, u16),
+    pub window: Arc<ClientSize>,
+    /// This session's row in the server's session table (idle time, kick).
+    pub entry: Arc<super::control::SessionEntry>,
     /// For logs: `ssh PEER`.
     pub id: String,
 }
@@ -163,6 +218,9 @@ pub(crate) async fn supervise(
 ) {
     let handle = spec.handle.clone();
     let channel = spec.channel;
+    let entry = spec.entry.clone();
+    let table_id = entry.id;
+    let shared = spec.shared.clone();
     let who = format!("{} ({})", spec.staff, spec.id);
     tracing::info!(session = %who, "SSH session started");
     let (status, message) = match tokio::spawn(run(spec, rx)).await {
@@ -189,8 +247,25 @@ pub(crate) async fn supervise(
     let _ = handle.exit_status_request(channel, status).await;
     let _ = handle.eof(channel).await;
     let _ = handle.close(channel).await;
+    shared.table.remove(table_id);
+    drop(entry);
     drop(permit);
     tracing::info!(session = %who, "SSH session ended");
+}
+
+/// Completes with the message for the client once an administrator ends this session.
+async fn kicked(kick: &mut tokio::sync::watch::Receiver<Option<(String, String)>>) -> String {
+    let why = match kick.wait_for(|k| k.is_some()).await {
+        Ok(k) => k
+            .as_ref()
+            .map(|(by, reason)| format!("your session was ended by {by}: {reason}")),
+        Err(_) => None,
+    };
+    match why {
+        Some(why) => why,
+        // The table entry is gone: never.
+        None => std::future::pending().await,
+    }
 }
 
 fn to_msg(i: Input) -> Msg {
@@ -277,6 +352,8 @@ async fn run(
         exec.run(fx);
     }
     let mut health = shared.health.clone();
+    let mut stop = shared.stop.clone();
+    let mut kick = spec.entry.kick.subscribe();
     let mut parser = Parser::new();
     let mut dirty = true;
     let mut next_frame = Instant::now();
@@ -285,6 +362,9 @@ async fn run(
     let idle = shared.limits.idle_timeout;
     let mut last_input = Instant::now();
     let mut esc_deadline: Option<Instant> = None;
+    // Window changes: the latest size waits here until the next one may be applied.
+    let mut pending_size: Option<(u16, u16)> = None;
+    let mut resize_at = Instant::now();
 
     'run: loop {
         let mut msgs: Vec<Msg> = Vec::new();
@@ -306,6 +386,7 @@ async fn run(
                 None | Some(SessionInput::Closed) => break 'run Ok(None),
                 Some(SessionInput::Data(bytes)) => {
                     last_input = Instant::now();
+                    spec.entry.touch();
                     if let Some(trigger) = &shared.panic_on_input
                         && &bytes == trigger
                     {
@@ -320,21 +401,25 @@ async fn run(
                         ));
                     }
                 }
-                Some(SessionInput::Resize(w, h)) => {
-                    if (w, h) != size {
-                        size = (w, h);
-                        terminal.backend_mut().size = Size::new(w, h);
-                        if let Err(e) = terminal.resize(Rect::new(0, 0, w, h)) {
-                            break 'run Err(format!("cannot resize: {e}"));
-                        }
-                        msgs.push(Msg::Resize(w, h));
-                    }
+                Some(SessionInput::Resized) => {
+                    let latest = spec.window.take();
+                    pending_size = (latest != size).then_some(latest);
                 }
                 Some(SessionInput::Dropped) => {
                     app.warn("typing too fast: some input was dropped");
                     dirty = true;
                 }
             },
+            _ = sleep_until(resize_at), if pending_size.is_some() => {
+                let (w, h) = pending_size.take().unwrap_or(size);
+                size = (w, h);
+                terminal.backend_mut().size = Size::new(w, h);
+                if let Err(e) = terminal.resize(Rect::new(0, 0, w, h)) {
+                    break 'run Err(format!("cannot resize: {e}"));
+                }
+                msgs.push(Msg::Resize(w, h));
+                resize_at = Instant::now() + RESIZE_EVERY;
+            }
             _ = sleep_until(esc_deadline.unwrap_or_else(Instant::now)), if esc_deadline.is_some() => {
                 esc_deadline = None;
                 msgs.extend(parser.flush().into_iter().map(to_msg));
@@ -344,6 +429,10 @@ async fn run(
                     "closed after {} minutes without input",
                     idle.as_secs() / 60
                 )));
+            }
+            why = kicked(&mut kick) => break 'run Ok(Some(why)),
+            _ = super::stopped(&mut stop) => {
+                break 'run Ok(Some("the server is shutting down; your session has ended".into()));
             }
             Some(m) = replies.recv() => msgs.push(m),
             Some(m) = sub.recv() => msgs.extend(exec.admit(m)),

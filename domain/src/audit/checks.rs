@@ -149,7 +149,9 @@ fn auth_weak_keys(i: &AuditInput) -> Vec<Hit> {
             s.ssh_keys.iter().filter_map(move |k| {
                 let why = match (k.algorithm.as_str(), k.bits) {
                     ("ssh-dss", _) => "DSA".to_string(),
-                    ("ssh-rsa", Some(b)) if b < 2048 => format!("RSA {b} bits"),
+                    ("ssh-rsa", Some(b)) if b < crate::staff::MIN_RSA_BITS => {
+                        format!("RSA {b} bits")
+                    }
                     _ => return None,
                 };
                 Some(format!("{}: {} key {}", s.handle, why, k.fingerprint))
@@ -657,7 +659,7 @@ pub const CHECKS: &[CheckInfo] = &[
         id: "AUTH-005",
         title: "Weak SSH keys",
         category: Category::Authentication,
-        description: "DSA keys and RSA keys under 2048 bits can be broken with modest resources.",
+        description: "DSA keys and RSA keys under 3072 bits fall short of 128-bit security (NIST SP 800-57); the SSH server refuses them at login.",
         remediation: "Replace the listed keys with ed25519 keys (`ssh-keygen -t ed25519`).",
         effort: Effort::Hours,
         cwe: Some("CWE-326"),
