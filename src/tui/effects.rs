@@ -73,8 +73,14 @@ impl Executor {
                 if EventGate::stale_after(&e) {
                     let reads = self.reads.clone();
                     let gate = self.gate.clone();
+                    let tx = self.tx.clone();
                     tokio::spawn(async move {
-                        gate.send_replace(reads.gate().await);
+                        let role = reads.role().await.ok();
+                        let now = role.map_or(EventGate::CLOSED, EventGate::for_role);
+                        // The screen drops what the member may no longer read.
+                        if gate.send_replace(now) != now {
+                            let _ = tx.send(Msg::Role(role));
+                        }
                     });
                 }
                 self.gate.borrow().admits(&e).then_some(Msg::Event(e))

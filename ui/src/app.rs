@@ -479,6 +479,11 @@ impl App {
                 }
             }
             Msg::Event(e) => self.on_event(e),
+            Msg::Role(role) => {
+                self.session.role = role.map_or_else(|| "inactive".into(), |r| r.to_string());
+                let readable = |t: &str| role.is_some_and(|r| r.can_read_event(t));
+                self.panes.events.forget_unreadable(readable);
+            }
             Msg::BusLagged(n) => {
                 self.panes.events.dropped += n;
                 self.refresh_all();

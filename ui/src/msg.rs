@@ -206,6 +206,9 @@ pub enum Msg {
     Audit(AuditTrigger, Result<Box<AuditReport>, Failure>),
     /// The answer to `Effect::ExportAudit`: the line for the status bar.
     Exported(Result<String, Failure>),
+    /// The session's staff member has this role now (`None`: deactivated or removed). What it
+    /// may no longer read is dropped from the screen; new events are gated by the runtime.
+    Role(Option<rustok_domain::rbac::Role>),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -375,3 +375,32 @@ fn dashboard_busy() {
     assert!(screen.contains("TEE-M"), "low stock listed");
     insta::assert_snapshot!(screen);
 }
+
+/// After a role change (say a manager made editor), what the new role may not read leaves the
+/// screen: order, payment and stock events in the Events pane and the dashboard's latest
+/// events; the status bar shows the new role. (New events are gated by the runtime.)
+#[test]
+fn a_role_change_drops_what_the_new_role_may_not_read() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    with_events(&mut h);
+    let before = h.screen();
+    assert!(before.contains("order."), "{before}");
+    h.send(Msg::Role(Some(rustok_domain::rbac::Role::Editor)));
+    let after = h.screen();
+    for hidden in ["order.", "payment.", "inventory."] {
+        assert!(!after.contains(hidden), "{hidden} still shown:\n{after}");
+    }
+    assert!(after.contains("(editor)"), "{after}");
+    h.chars("1");
+    let dashboard = h.screen();
+    assert!(!dashboard.contains("order."), "{dashboard}");
+    // Deactivated: nothing is left.
+    h.send(Msg::Role(None));
+    h.chars("5");
+    let gone = h.screen();
+    assert!(
+        gone.contains(" 0 kept") && gone.contains("(inactive)"),
+        "{gone}"
+    );
+}

@@ -190,6 +190,24 @@ impl EventsPane {
         &self.rate
     }
 
+    /// Drops every event the reader may no longer read (after a role change): the live list
+    /// (and so the dashboard's latest events), history and dead letters; the view goes back to
+    /// following the newest event with the inspector closed.
+    pub fn forget_unreadable(&mut self, readable: impl Fn(&str) -> bool) {
+        self.ring.retain(|e| readable(&e.event_type));
+        self.history.retain(|e| readable(&e.envelope.event_type));
+        if let Some(dead) = &mut self.dead {
+            dead.retain(|e| readable(&e.envelope.event_type));
+        }
+        self.follow = true;
+        self.selected = 0;
+        self.top = 0;
+        self.new_since_pause = 0;
+        self.hist_selected = 0;
+        self.dead_selected = 0;
+        self.inspect = false;
+    }
+
     /// Takes an event off the bus. Never blocks, never grows past the capacity.
     ///
     /// Events from other processes can arrive out of order: each is put in its place by the
