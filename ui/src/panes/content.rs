@@ -91,6 +91,38 @@ pub fn node_action(action: Action) -> Option<NodeAction> {
     })
 }
 
+/// What a node list made of a key (the part Content and Translations share).
+pub enum ListRoute {
+    /// The list took the key (a filter being typed, movement, a refused action); `reload`
+    /// when its window must be loaded again.
+    Consumed { reload: bool },
+    /// The pane's to handle: the key's action, if it has one.
+    Pass(Option<Action>),
+}
+
+/// Routes a key through a node list: a filter being typed takes every key, an action the
+/// session refuses (read-only) is consumed, movement and `/` are the list's; anything else is
+/// passed on with its action.
+pub fn route_list_key(list: &mut NodeList, key: &KeyEvent, ctx: &mut Ctx) -> ListRoute {
+    let filtering = list.filter.as_ref().is_some_and(|f| f.editing);
+    let action = if filtering {
+        None
+    } else {
+        ctx.action(Context::List, key)
+    };
+    if let Some(a) = action
+        && ctx.refuses(a)
+    {
+        return ListRoute::Consumed { reload: false };
+    }
+    let h = ctx.list_height();
+    match list_key(list, key, action, h) {
+        Some(reload) => ListRoute::Consumed { reload },
+        None if filtering => ListRoute::Consumed { reload: false },
+        None => ListRoute::Pass(action),
+    }
+}
+
 /// The list keys shared by Content and Translations: movement and the `/` filter.
 /// `Some(true)` when the list consumed the key and wants a reload, `Some(false)` consumed.
 pub fn list_key(
@@ -376,28 +408,15 @@ impl Pane for ContentPane {
             self.on_editor_key(key, ctx);
             return Key::Consumed;
         }
-        let filtering = self.list.filter.as_ref().is_some_and(|f| f.editing);
-        let action = if filtering {
-            None
-        } else {
-            ctx.action(Context::List, &key)
-        };
-        if let Some(a) = action
-            && ctx.refuses(a)
-        {
-            return Key::Consumed;
-        }
-        let h = ctx.list_height();
-        match list_key(&mut self.list, &key, action, h) {
-            Some(reload) => {
+        let action = match route_list_key(&mut self.list, &key, ctx) {
+            ListRoute::Consumed { reload } => {
                 if reload {
                     self.reload(ctx);
                 }
                 return Key::Consumed;
             }
-            None if filtering => return Key::Consumed,
-            None => {}
-        }
+            ListRoute::Pass(action) => action,
+        };
         match action {
             Some(Action::Filter) => {
                 if let Some(q) = self.list.start_filter() {

@@ -1,7 +1,7 @@
 //! The Translations pane: the node list with the locale completeness beside it, and the
 //! translation editor over it.
 
-use super::content::{confirm_status, list_key, node_action, status_command};
+use super::content::{ListRoute, confirm_status, node_action, route_list_key, status_command};
 use super::translate::TranslationEditor;
 use super::{Bar, Ctx, Key, Pane};
 use crate::action::Action;
@@ -271,28 +271,15 @@ impl Pane for TranslationsPane {
             self.on_editor_key(key, ctx);
             return Key::Consumed;
         }
-        let filtering = self.list.filter.as_ref().is_some_and(|f| f.editing);
-        let action = if filtering {
-            None
-        } else {
-            ctx.action(Context::List, &key)
-        };
-        if let Some(a) = action
-            && ctx.refuses(a)
-        {
-            return Key::Consumed;
-        }
-        let h = ctx.list_height();
-        match list_key(&mut self.list, &key, action, h) {
-            Some(reload) => {
+        let action = match route_list_key(&mut self.list, &key, ctx) {
+            ListRoute::Consumed { reload } => {
                 if reload {
                     self.reload(ctx);
                 }
                 return Key::Consumed;
             }
-            None if filtering => return Key::Consumed,
-            None => {}
-        }
+            ListRoute::Pass(action) => action,
+        };
         let Some(a) = action else {
             return Key::Unused(None);
         };
