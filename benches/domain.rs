@@ -9,12 +9,11 @@ use rustok_domain::commerce::{
     InventoryPolicy, Order, OrderDraft, PaymentOutcome, Product, ProductDraft,
 };
 use rustok_domain::content::{BodyFormat, Node, NodeAction, NodeDraft, NodeKind};
-use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, NodeVersion};
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, LiveEvent, NodeVersion};
 use rustok_domain::{
     Currency, EventId, Money, NodeId, OrderId, ProductId, Tenant, TenantCache, TenantId, VariantId,
 };
 use std::hint::black_box;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn tenant(i: u64) -> Tenant {
@@ -64,19 +63,22 @@ fn tenant_cache(c: &mut Criterion) {
     g.finish();
 }
 
-fn envelope() -> Arc<EventEnvelope> {
-    Arc::new(EventEnvelope::new(
-        &DomainEvent::NodeRestored(NodeVersion { version: 2 }),
-        EnvelopeMeta {
-            id: EventId::new_v7(),
-            tenant_id: TenantId::new_v7(),
-            aggregate_id: uuid::Uuid::now_v7(),
-            actor: "bench".into(),
-            occurred_at: Utc::now(),
-            correlation_id: None,
-            causation_id: None,
-        },
-    ))
+fn envelope() -> LiveEvent {
+    LiveEvent::new(
+        1,
+        EventEnvelope::new(
+            &DomainEvent::NodeRestored(NodeVersion { version: 2 }),
+            EnvelopeMeta {
+                id: EventId::new_v7(),
+                tenant_id: TenantId::new_v7(),
+                aggregate_id: uuid::Uuid::now_v7(),
+                actor: "bench".into(),
+                occurred_at: Utc::now(),
+                correlation_id: None,
+                causation_id: None,
+            },
+        ),
+    )
 }
 
 fn event_bus(c: &mut Criterion) {
@@ -94,7 +96,7 @@ fn event_bus(c: &mut Criterion) {
             black_box(matches!(sub.try_recv(), Some(BusMsg::Event(_))))
         })
     });
-    let plain = (*e).clone();
+    let plain = (*e.event).clone();
     g.bench_function("validate_envelope", |b| {
         b.iter(|| black_box(plain.validate().is_ok()))
     });

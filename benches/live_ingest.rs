@@ -24,7 +24,7 @@ use rustok::tui::{Console, Executor, FrameReport, LoopOptions, console_loop, ope
 use rustok_domain::Actor;
 use rustok_domain::commerce::OrderStatus;
 use rustok_domain::event::{
-    DomainEvent, EnvelopeMeta, EventEnvelope, NodeVersion, OrderStatusChanged,
+    DomainEvent, EnvelopeMeta, EventEnvelope, LiveEvent, NodeVersion, OrderStatusChanged,
 };
 use rustok_domain::{EventId, TenantId};
 use rustok_store::Store;
@@ -45,7 +45,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 
 /// A node or order event of `tenant` (what the demo shop's traffic looks like).
-fn event(tenant: TenantId, i: u64) -> Arc<EventEnvelope> {
+fn event(tenant: TenantId, i: u64) -> LiveEvent {
     let domain = if i.is_multiple_of(2) {
         DomainEvent::NodeRestored(NodeVersion { version: i as i64 })
     } else {
@@ -55,18 +55,21 @@ fn event(tenant: TenantId, i: u64) -> Arc<EventEnvelope> {
             version: i as i64,
         })
     };
-    Arc::new(EventEnvelope::new(
-        &domain,
-        EnvelopeMeta {
-            id: EventId::new_v7(),
-            tenant_id: tenant,
-            aggregate_id: uuid::Uuid::now_v7(),
-            actor: "load".into(),
-            occurred_at: chrono::Utc::now(),
-            correlation_id: None,
-            causation_id: None,
-        },
-    ))
+    LiveEvent::new(
+        i as i64,
+        EventEnvelope::new(
+            &domain,
+            EnvelopeMeta {
+                id: EventId::new_v7(),
+                tenant_id: tenant,
+                aggregate_id: uuid::Uuid::now_v7(),
+                actor: "load".into(),
+                occurred_at: chrono::Utc::now(),
+                correlation_id: None,
+                causation_id: None,
+            },
+        ),
+    )
 }
 
 fn key(code: KeyCode) -> Event {

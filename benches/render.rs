@@ -9,11 +9,10 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rustok_domain::commerce::OrderStatus;
 use rustok_domain::content::{NodeKind, NodeStatus};
-use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, NodeVersion};
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, LiveEvent, NodeVersion};
 use rustok_domain::read::{NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page};
 use rustok_domain::{Currency, EventId, Money, NodeId, OrderId, Tenant, TenantId};
 use rustok_ui::{App, Config, Coverage, Effect, Keymap, Msg, Query, QueryResult, Session};
-use std::sync::Arc;
 use std::time::Duration;
 
 fn tenant() -> Tenant {
@@ -136,19 +135,22 @@ fn key(app: &mut App, n: u64, code: KeyCode) {
     run(app, n, fx);
 }
 
-fn event(tenant: TenantId, i: u64) -> Arc<EventEnvelope> {
-    Arc::new(EventEnvelope::new(
-        &DomainEvent::NodeRestored(NodeVersion { version: i as i64 }),
-        EnvelopeMeta {
-            id: EventId::new_v7(),
-            tenant_id: tenant,
-            aggregate_id: uuid::Uuid::now_v7(),
-            actor: "bench".into(),
-            occurred_at: Utc::now(),
-            correlation_id: None,
-            causation_id: None,
-        },
-    ))
+fn event(tenant: TenantId, i: u64) -> LiveEvent {
+    LiveEvent::new(
+        i as i64,
+        EventEnvelope::new(
+            &DomainEvent::NodeRestored(NodeVersion { version: i as i64 }),
+            EnvelopeMeta {
+                id: EventId::new_v7(),
+                tenant_id: tenant,
+                aggregate_id: uuid::Uuid::now_v7(),
+                actor: "bench".into(),
+                occurred_at: Utc::now(),
+                correlation_id: None,
+                causation_id: None,
+            },
+        ),
+    )
 }
 
 /// An app showing `tab` with `n` rows behind every list, scrolled to the end where it can be.

@@ -93,8 +93,8 @@ async fn fifty_thousand_events_keep_the_newest_ten_thousand_without_blocking_the
 
     // The publisher: never awaits, so nothing the consumer does can block it.
     let started = Instant::now();
-    for e in events {
-        bus.publish(e);
+    for (seq, e) in events.into_iter().enumerate() {
+        bus.publish(rustok_domain::event::LiveEvent::new(seq as i64 + 1, e));
     }
     let publish_time = started.elapsed();
     let (app, seen, lagged) = tokio::time::timeout(Duration::from_secs(60), consumer)

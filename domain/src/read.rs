@@ -71,6 +71,18 @@ pub struct StoredEvent {
     pub dispatched_at: Option<DateTime<Utc>>,
 }
 
+impl StoredEvent {
+    /// The event as the bus delivers it.
+    pub fn live(&self) -> crate::event::LiveEvent {
+        crate::event::LiveEvent::new(self.seq, self.envelope.clone())
+    }
+
+    /// The event as the bus delivers it, without a copy.
+    pub fn into_live(self) -> crate::event::LiveEvent {
+        crate::event::LiveEvent::new(self.seq, self.envelope)
+    }
+}
+
 /// Delivery counts across the outbox.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxCounts {

@@ -1,7 +1,7 @@
 //! The in-process event bus: a bounded broadcast channel. A slow subscriber never blocks the
 //! publisher; it loses the oldest events instead, and every loss is counted.
 
-use rustok_domain::event::{Deduplicator, EventEnvelope};
+use rustok_domain::event::{Deduplicator, LiveEvent};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,7 +46,7 @@ pub struct BusStats {
 
 #[derive(Clone)]
 pub struct Bus {
-    tx: broadcast::Sender<Arc<EventEnvelope>>,
+    tx: broadcast::Sender<LiveEvent>,
     capacity: usize,
     counters: Arc<Counters>,
 }
@@ -54,7 +54,7 @@ pub struct Bus {
 /// What a subscriber receives.
 #[derive(Debug, Clone)]
 pub enum BusMsg {
-    Event(Arc<EventEnvelope>),
+    Event(LiveEvent),
     /// This subscriber fell behind and missed this many events.
     Lagged(u64),
 }
@@ -71,7 +71,7 @@ impl Bus {
     }
 
     /// Publishes without ever waiting. Returns how many subscribers will see the event.
-    pub fn publish(&self, event: Arc<EventEnvelope>) -> usize {
+    pub fn publish(&self, event: LiveEvent) -> usize {
         self.counters.published.fetch_add(1, Ordering::Relaxed);
         self.tx.send(event).unwrap_or(0)
     }
@@ -103,7 +103,7 @@ impl Bus {
 
 /// One subscriber. Duplicate deliveries of the same event id are filtered out here.
 pub struct Subscription {
-    rx: broadcast::Receiver<Arc<EventEnvelope>>,
+    rx: broadcast::Receiver<LiveEvent>,
     counters: Arc<Counters>,
     dedup: Deduplicator,
 }

@@ -173,7 +173,7 @@ pub fn spawn_to_bus(
             tokio::select! {
                 events = stream.next() => {
                     for e in events {
-                        bus.publish(Arc::new(e.envelope));
+                        bus.publish(e.into_live());
                     }
                 }
                 _ = shutdown.changed() => return,

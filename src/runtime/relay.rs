@@ -196,7 +196,7 @@ impl Relay {
                             event_id: id,
                             seq: stored.seq,
                         });
-                        self.bus.publish(Arc::new(stored.envelope));
+                        self.bus.publish(stored.into_live());
                     }
                     pass.delivered += 1;
                 }

@@ -173,7 +173,7 @@ impl TestApp {
         let mut out = Vec::new();
         while let Some(msg) = sub.try_recv() {
             match msg {
-                BusMsg::Event(e) => out.push(e),
+                BusMsg::Event(e) => out.push(e.event),
                 BusMsg::Lagged(n) => panic!("test subscriber lagged by {n}"),
             }
         }
@@ -200,7 +200,7 @@ impl TestApp {
                 if let BusMsg::Event(e) = msg
                     && pred(&e)
                 {
-                    return Some(e);
+                    return Some(e.event);
                 }
             }
             None

@@ -26,10 +26,9 @@ use crate::widgets::palette::Palette;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use rustok_domain::Tenant;
 use rustok_domain::content::NodeKind;
-use rustok_domain::event::EventEnvelope;
+use rustok_domain::event::LiveEvent;
 use rustok_domain::text::printable;
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 /// Messages the log keeps.
@@ -282,9 +281,7 @@ impl App {
     }
 
     /// The events the Events pane keeps, oldest first (bounded by its capacity).
-    pub fn event_ring(
-        &self,
-    ) -> impl DoubleEndedIterator<Item = &Arc<EventEnvelope>> + ExactSizeIterator {
+    pub fn event_ring(&self) -> impl DoubleEndedIterator<Item = &LiveEvent> + ExactSizeIterator {
         self.panes.events.ring()
     }
 
@@ -533,9 +530,12 @@ impl App {
         self.settle()
     }
 
-    fn on_event(&mut self, e: Arc<EventEnvelope>) {
+    fn on_event(&mut self, e: LiveEvent) {
         let own = self.session.tenant.id;
         self.panes.events.push(e.clone(), own);
+        if let Some(lost) = self.panes.events.take_lost() {
+            self.info(lost);
+        }
         // The audit log is every tenant's; the other panes show the session's tenant only.
         self.with(Tab::Audit, |p, ctx| p.on_event(&e, ctx));
         if e.tenant_id != own {

@@ -5,13 +5,12 @@ use ratatui::crossterm::event::KeyEvent;
 use rustok_domain::audit::{AuditLogEntry, AuditReport};
 use rustok_domain::commerce::{Order, OrderStatus};
 use rustok_domain::content::{Node, NodeKind, NodeStatus};
-use rustok_domain::event::EventEnvelope;
+use rustok_domain::event::LiveEvent;
 use rustok_domain::read::{
     Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
     StoredEvent,
 };
 use rustok_domain::{Command, DomainError, Locale, NodeId, OrderId, Staff, Tenant, TenantId};
-use std::sync::Arc;
 
 /// Identifies one request so its reply finds the place that asked.
 pub type RequestId = u64;
@@ -191,7 +190,7 @@ pub enum Msg {
     Outcome(RequestId, Result<Applied, Failure>),
     Loaded(RequestId, Result<QueryResult, Failure>),
     /// An event delivered on the bus (any tenant's; the app filters).
-    Event(Arc<EventEnvelope>),
+    Event(LiveEvent),
     /// Wall-clock time, once a second (for rates and "how long ago").
     Clock(chrono::DateTime<chrono::Utc>),
     BusLagged(u64),

@@ -9,7 +9,6 @@ use ratatui::crossterm::event::KeyCode;
 use rustok_domain::audit::{AuditReport, Severity};
 use rustok_domain::{DomainError, event::DomainEvent};
 use rustok_ui::{AuditTrigger, Effect, Failure, Msg, ReportFormat};
-use std::sync::Arc;
 use support::*;
 
 #[test]
@@ -382,7 +381,11 @@ fn staff_events_ask_monitoring_to_check() {
         },
     );
     assert_eq!(envelope.aggregate_type, "staff");
-    let fx = h.app.update(Msg::Event(Arc::new(envelope)));
+    let fx = h
+        .app
+        .update(Msg::Event(rustok_domain::event::LiveEvent::new(
+            99, envelope,
+        )));
     assert!(fx.contains(&Effect::CheckAudit), "{fx:?}");
 }
 

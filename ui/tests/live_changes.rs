@@ -7,14 +7,13 @@ mod support;
 use ratatui::crossterm::event::KeyCode;
 use rustok_domain::commerce::OrderStatus;
 use rustok_domain::content::NodeAction;
-use rustok_domain::event::EventEnvelope;
+use rustok_domain::event::LiveEvent;
 use rustok_domain::{Command, NodeId};
 use rustok_ui::Msg;
-use std::sync::Arc;
 use support::*;
 
 /// A committed event about `aggregate` (of `kind`) from another process.
-fn event_about(kind: &str, aggregate: uuid::Uuid, seq: i64) -> Arc<EventEnvelope> {
+fn event_about(kind: &str, aggregate: uuid::Uuid, seq: i64) -> LiveEvent {
     let o = fixture_orders()[0].clone();
     let mut e = order_event(&o, seq, "pending", "confirmed").envelope;
     e.aggregate_type = kind.into();
@@ -22,7 +21,7 @@ fn event_about(kind: &str, aggregate: uuid::Uuid, seq: i64) -> Arc<EventEnvelope
     if kind == "node" {
         e.event_type = "node.updated".into();
     }
-    Arc::new(e)
+    LiveEvent::new(seq, e)
 }
 
 fn node_by_title(h: &Harness, title: &str) -> NodeId {
@@ -210,7 +209,7 @@ fn an_inventory_event_opens_the_stock_list_at_that_sku() {
     let mug = h.stock[1].clone();
     let mut e = (*event_about("product", mug.product_id.as_uuid(), 23)).clone();
     e.event_type = "inventory.low".into();
-    h.send(Msg::Event(Arc::new(e)));
+    h.send(Msg::Event(LiveEvent::new(23, e)));
     h.chars("5");
     h.key(KeyCode::Enter);
     h.chars("a"); // adjust opens for the selected SKU
@@ -426,4 +425,65 @@ fn a_paused_event_selection_stays_on_its_event_when_a_late_one_arrives() {
             .collect::<Vec<_>>()
     };
     assert_eq!(inspected(&before), inspected(&after), "{after}");
+}
+
+#[test]
+fn events_are_listed_in_the_stores_sequence_even_when_process_clocks_disagree() {
+    let mut h = Harness::shop();
+    let o = h.orders[0].clone();
+    // Sequence 21 was stamped 09:45 by a process whose clock runs fast; 22 was stamped 09:44
+    // by another, but committed after it: the store's order wins.
+    let mut fast = order_event(&o, 15, "pending", "confirmed");
+    fast.seq = 21;
+    let mut slow = order_event(&o, 14, "confirmed", "paid");
+    slow.seq = 22;
+    h.send(Msg::Event(arc(&fast)));
+    h.send(Msg::Event(arc(&slow)));
+    h.chars("5");
+    let screen = h.screen();
+    let pos = |t: &str| screen.find(t).unwrap_or_else(|| panic!("{t}:\n{screen}"));
+    assert!(pos("09:44:00") < pos("09:45:00"), "{screen}");
+}
+
+#[test]
+fn the_selected_event_stays_selected_while_another_process_commits_around_it() {
+    let mut h = Harness::shop();
+    let orders = h.orders.clone();
+    for (i, o) in orders.iter().take(3).enumerate() {
+        h.send(Msg::Event(arc(&order_event(
+            o,
+            10 + i as i64,
+            "pending",
+            "confirmed",
+        ))));
+    }
+    h.chars("5");
+    h.chars("j"); // the second newest: orders[1]'s event (seq 11)
+    // Another process commits a newer event and a late, older one.
+    h.send(Msg::Event(arc(&order_event(
+        &orders[3],
+        20,
+        "confirmed",
+        "paid",
+    ))));
+    h.send(Msg::Event(arc(&order_event(
+        &orders[4],
+        5,
+        "pending",
+        "confirmed",
+    ))));
+    let screen = h.screen();
+    assert!(screen.contains("paused · 1 new"), "{screen}");
+    // Enter opens the order of the event that is highlighted: still orders[1]'s.
+    h.key(KeyCode::Enter);
+    let detail = h.screen();
+    let want = orders[1].id.to_string();
+    assert!(detail.contains(&want[want.len() - 8..]), "{detail}");
+    h.key(KeyCode::Esc);
+    h.chars("i");
+    let inspected = h.screen();
+    assert!(
+        inspected.contains("\"version\": 11"),
+        "back in Events on the same event: {inspected}"
+    );
 }

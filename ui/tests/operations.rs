@@ -236,8 +236,8 @@ fn events_following() {
     low.aggregate_type = "product".into();
     low.aggregate_id = h.stock[1].product_id.as_uuid();
     low.payload = serde_json::json!({ "sku": "MUG", "available": 4, "threshold": 5 });
-    for e in [failed, low] {
-        h.send(Msg::Event(std::sync::Arc::new(e)));
+    for (seq, e) in [(4, failed), (5, low)] {
+        h.send(Msg::Event(rustok_domain::event::LiveEvent::new(seq, e)));
     }
     let screen = h.screen();
     assert!(screen.contains("following"));

@@ -17,6 +17,31 @@ pub struct EnvelopeMeta {
     pub causation_id: Option<Uuid>,
 }
 
+/// An event as the bus delivers it: the envelope and its place in the store's sequence (the
+/// outbox's `seq`), which orders events the same way in every process whatever their clocks
+/// say or the order they arrive in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveEvent {
+    pub seq: i64,
+    pub event: std::sync::Arc<EventEnvelope>,
+}
+
+impl LiveEvent {
+    pub fn new(seq: i64, event: impl Into<std::sync::Arc<EventEnvelope>>) -> LiveEvent {
+        LiveEvent {
+            seq,
+            event: event.into(),
+        }
+    }
+}
+
+impl std::ops::Deref for LiveEvent {
+    type Target = EventEnvelope;
+    fn deref(&self) -> &EventEnvelope {
+        &self.event
+    }
+}
+
 /// An event as it is stored in the outbox and delivered on the bus.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventEnvelope {

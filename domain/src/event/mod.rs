@@ -5,7 +5,7 @@ mod dedup;
 mod envelope;
 
 pub use dedup::Deduplicator;
-pub use envelope::{EnvelopeMeta, EventEnvelope};
+pub use envelope::{EnvelopeMeta, EventEnvelope, LiveEvent};
 
 use crate::commerce::{InventoryPolicy, LineItem, OrderStatus, ProductStatus};
 use crate::content::NodeKind;

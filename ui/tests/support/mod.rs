@@ -12,7 +12,7 @@ use rustok_domain::audit::{
 };
 use rustok_domain::commerce::{InventoryPolicy, LineItem, Order, OrderStatus, ProductStatus};
 use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
-use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, LiveEvent};
 use rustok_domain::rbac::Role;
 use rustok_domain::read::{
     Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Outcome, Page, StockRow,
@@ -28,7 +28,6 @@ use rustok_ui::{
     App, AuditTrigger, Config, Coverage, Effect, Failure, Keymap, Msg, Query, QueryResult,
     ReportFormat, RequestId, Session,
 };
-use std::sync::Arc;
 use uuid::Uuid;
 
 pub const W: u16 = 120;
@@ -666,8 +665,9 @@ pub fn order_event(order: &Order, seq: i64, from: &str, to: &str) -> StoredEvent
     }
 }
 
-pub fn arc(e: &StoredEvent) -> Arc<EventEnvelope> {
-    Arc::new(e.envelope.clone())
+/// A stored event as the bus delivers it.
+pub fn arc(e: &StoredEvent) -> LiveEvent {
+    e.live()
 }
 
 impl Harness {

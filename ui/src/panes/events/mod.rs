@@ -10,10 +10,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, Wrap};
-use rustok_domain::TenantId;
-use rustok_domain::event::EventEnvelope;
+use rustok_domain::event::{EventEnvelope, LiveEvent};
 use rustok_domain::read::StoredEvent;
 use rustok_domain::text::printable;
+use rustok_domain::{EventId, TenantId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -107,14 +107,25 @@ impl Spec {
     }
 }
 
+/// The event the selection is pinned to: its place in the store's sequence and its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pin {
+    seq: i64,
+    id: EventId,
+}
+
 #[derive(Debug, Clone)]
 pub struct EventsPane {
-    ring: VecDeque<Arc<EventEnvelope>>,
+    /// The newest events, in the store's sequence (oldest first, newest last).
+    ring: VecDeque<LiveEvent>,
     capacity: usize,
     pub follow: bool,
-    /// Position from the newest matching event (0 = newest).
-    selected: usize,
-    top: usize,
+    /// The selected event while paused (following selects the newest matching one).
+    pin: Option<Pin>,
+    /// The selected row's line on screen, so rows arriving above or below it never move it.
+    screen: usize,
+    /// The pinned event left the list (evicted, or no longer readable): said once.
+    lost: Option<String>,
     /// Matching events that arrived while paused.
     pub new_since_pause: u64,
     pub filter_text: String,
@@ -128,6 +139,8 @@ pub struct EventsPane {
     hist_selected: usize,
     pub dead: Option<Vec<StoredEvent>>,
     dead_selected: usize,
+    /// The dead letter the selection is pinned to (its sequence number).
+    dead_pin: Option<i64>,
     rate: VecDeque<u64>,
     clock: Option<chrono::DateTime<chrono::Utc>>,
     pub received: u64,
@@ -141,8 +154,9 @@ impl EventsPane {
             ring: VecDeque::with_capacity(capacity.min(16_384)),
             capacity: capacity.max(1),
             follow: true,
-            selected: 0,
-            top: 0,
+            pin: None,
+            screen: 0,
+            lost: None,
             new_since_pause: 0,
             filter_text: String::new(),
             filter_editing: false,
@@ -155,6 +169,7 @@ impl EventsPane {
             hist_selected: 0,
             dead: None,
             dead_selected: 0,
+            dead_pin: None,
             rate: std::iter::repeat_n(0, RATE_WINDOW).collect(),
             clock: None,
             received: 0,
@@ -175,14 +190,14 @@ impl EventsPane {
             .rev()
             .filter(|e| e.tenant_id == own)
             .take(n)
-            .cloned()
+            .map(|e| e.event.clone())
             .collect();
         v.reverse();
         v
     }
 
-    /// The events kept, oldest first.
-    pub fn ring(&self) -> impl DoubleEndedIterator<Item = &Arc<EventEnvelope>> + ExactSizeIterator {
+    /// The events kept, oldest first (in the store's sequence).
+    pub fn ring(&self) -> impl DoubleEndedIterator<Item = &LiveEvent> + ExactSizeIterator {
         self.ring.iter()
     }
 
@@ -200,60 +215,71 @@ impl EventsPane {
             dead.retain(|e| readable(&e.envelope.event_type));
         }
         self.follow = true;
-        self.selected = 0;
-        self.top = 0;
+        self.pin = None;
+        self.screen = 0;
         self.new_since_pause = 0;
         self.hist_selected = 0;
         self.dead_selected = 0;
+        self.dead_pin = None;
         self.inspect = false;
     }
 
     /// Takes an event off the bus. Never blocks, never grows past the capacity.
     ///
-    /// Events from other processes can arrive out of order: each is put in its place by the
-    /// time it was committed, newest last (a late one lands below newer ones, and a paused
-    /// selection stays on its event).
-    pub fn push(&mut self, e: Arc<EventEnvelope>, own: TenantId) {
+    /// Events are kept in the store's sequence, whatever order they arrive in (events from
+    /// other processes can come late): each is put in its place, and the selection stays on
+    /// its event, on the same line of the screen.
+    pub fn push(&mut self, e: LiveEvent, own: TenantId) {
         self.received += 1;
         if let Some(last) = self.rate.back_mut() {
             *last += 1;
         }
-        let matches = self.spec.matches(&e, own);
-        if self.ring.len() == self.capacity {
-            self.ring.pop_front();
-        }
-        // How many kept events are newer than this one (a short scan from the newest end).
-        let newer = self
-            .ring
-            .iter()
-            .rev()
-            .take_while(|x| x.occurred_at > e.occurred_at)
-            .count();
-        let newer_matching = if matches && newer > 0 {
-            let all = self.spec.is_empty();
-            self.ring
-                .iter()
-                .rev()
-                .take(newer)
-                .filter(|x| {
-                    if all {
-                        x.tenant_id == own
-                    } else {
-                        self.spec.matches(x, own)
-                    }
-                })
-                .count()
-        } else {
-            0
-        };
+        // Where it goes: after every kept event with a lower sequence number (a short scan
+        // from the newest end; events arrive nearly in order). The same event twice is kept once.
+        let newer = self.ring.iter().rev().take_while(|x| x.seq > e.seq).count();
         let at = self.ring.len() - newer;
-        self.ring.insert(at, e);
-        if matches && !self.follow && newer_matching <= self.selected {
-            // Keep the selected event where it is while paused.
-            self.selected += 1;
-            self.top += 1;
+        if at > 0 && self.ring[at - 1].seq == e.seq {
+            return;
+        }
+        if self.ring.len() == self.capacity {
+            if at == 0 {
+                // Older than everything kept in a full ring: it would be evicted at once.
+                return;
+            }
+            self.evict_oldest(own);
+        }
+        let at = self.ring.len() - newer;
+        let matches = self.spec.matches(&e, own);
+        if matches && !self.follow && self.pin.is_some_and(|p| e.seq > p.seq) {
             self.new_since_pause += 1;
         }
+        self.ring.insert(at, e);
+    }
+
+    fn evict_oldest(&mut self, own: TenantId) {
+        let Some(gone) = self.ring.pop_front() else {
+            return;
+        };
+        if self.pin.is_some_and(|p| p.id == gone.id) {
+            // Its newer neighbour is selected now.
+            let pin = self.matching(own).last().map(|e| Pin {
+                seq: e.seq,
+                id: e.id,
+            });
+            self.pin = pin;
+            self.lost = Some(format!(
+                "the selected event ({} {}) left the live list (it keeps the newest {}); \
+                 the next one is selected — H shows the stored history",
+                gone.event_type,
+                short_id(gone.aggregate_id),
+                group(self.capacity as u64)
+            ));
+        }
+    }
+
+    /// The selected event left the list since the last call (once; the app says so).
+    pub fn take_lost(&mut self) -> Option<String> {
+        self.lost.take()
     }
 
     /// One second passed: the rate window moves on.
@@ -274,12 +300,10 @@ impl EventsPane {
     pub fn set_filter(&mut self, text: String) {
         self.spec = Spec::parse(&text);
         self.filter_text = text;
-        self.selected = 0;
-        self.top = 0;
     }
 
     /// Matching events, newest first.
-    fn matching(&self, own: TenantId) -> impl Iterator<Item = &Arc<EventEnvelope>> {
+    fn matching(&self, own: TenantId) -> impl DoubleEndedIterator<Item = &LiveEvent> {
         let spec = &self.spec;
         let all = spec.is_empty();
         self.ring.iter().rev().filter(move |e| {
@@ -291,9 +315,27 @@ impl EventsPane {
         })
     }
 
+    /// The selected event's position among the matching events (0 = newest), and the pin it
+    /// resolves to: the pinned event, or if it does not match (any more) the nearest older one.
+    fn selected_pos(&self, own: TenantId) -> Option<(usize, &LiveEvent)> {
+        let pin = match self.pin {
+            Some(p) if !self.follow => p,
+            _ => return self.matching(own).next().map(|e| (0, e)),
+        };
+        let mut oldest = None;
+        for (i, e) in self.matching(own).enumerate() {
+            if e.seq <= pin.seq {
+                return Some((i, e));
+            }
+            oldest = Some((i, e));
+        }
+        // Nothing as old as the pin matches: the oldest match.
+        oldest
+    }
+
     pub fn selected_event(&self, own: TenantId) -> Option<Arc<EventEnvelope>> {
         match self.mode {
-            Mode::Live => self.matching(own).nth(self.selected).cloned(),
+            Mode::Live => self.selected_pos(own).map(|(_, e)| e.event.clone()),
             Mode::History => self
                 .history
                 .get(self.hist_selected)
@@ -310,11 +352,26 @@ impl EventsPane {
         self.dead.as_ref().and_then(|d| d.get(self.dead_selected))
     }
 
-    pub fn toggle_follow(&mut self) {
-        self.follow = !self.follow;
+    /// Pauses on the selected event (so it is still selected after a jump and back).
+    pub fn pause(&mut self, own: TenantId) {
         if self.follow {
-            self.selected = 0;
-            self.top = 0;
+            let pin = self.selected_pos(own).map(|(_, e)| Pin {
+                seq: e.seq,
+                id: e.id,
+            });
+            self.pin = pin;
+            self.follow = false;
+            self.new_since_pause = 0;
+        }
+    }
+
+    pub fn toggle_follow(&mut self, own: TenantId) {
+        if self.follow {
+            self.pause(own);
+        } else {
+            self.follow = true;
+            self.pin = None;
+            self.screen = 0;
             self.new_since_pause = 0;
         }
     }
@@ -328,16 +385,21 @@ impl EventsPane {
                 if total == 0 {
                     return;
                 }
-                let next = (self.selected as i64 + delta).clamp(0, total as i64 - 1) as usize;
-                if next != 0 {
+                let from = self.selected_pos(own).map_or(0, |(i, _)| i);
+                let next = (from as i64 + delta).clamp(0, total as i64 - 1) as usize;
+                if next != 0 || !self.follow {
+                    if self.follow {
+                        self.new_since_pause = 0;
+                    }
                     self.follow = false;
+                    let pin = self.matching(own).nth(next).map(|e| Pin {
+                        seq: e.seq,
+                        id: e.id,
+                    });
+                    self.pin = pin;
                 }
-                self.selected = next;
-                if self.selected < self.top {
-                    self.top = self.selected;
-                } else if self.selected >= self.top + h {
-                    self.top = self.selected + 1 - h;
-                }
+                let screen = self.screen as i64 + (next as i64 - from as i64);
+                self.screen = screen.clamp(0, (h - 1).min(next) as i64) as usize;
             }
             Mode::History => {
                 let total = self.history.len();
@@ -351,6 +413,11 @@ impl EventsPane {
                 if total > 0 {
                     self.dead_selected =
                         (self.dead_selected as i64 + delta).clamp(0, total as i64 - 1) as usize;
+                    self.dead_pin = self
+                        .dead
+                        .as_ref()
+                        .and_then(|d| d.get(self.dead_selected))
+                        .map(|d| d.seq);
                 }
             }
         }
@@ -387,11 +454,18 @@ impl EventsPane {
         self.history.extend(page);
     }
 
+    /// A (re)loaded list of dead letters: the selection stays on its dead letter; if that one
+    /// is gone (retried, from here or elsewhere), the one now at its place is selected.
     pub fn on_dead_letters(&mut self, rows: Vec<StoredEvent>) {
+        let pinned = self
+            .dead_pin
+            .and_then(|seq| rows.iter().position(|d| d.seq == seq));
+        self.dead_selected = match pinned {
+            Some(i) => i,
+            None => self.dead_selected.min(rows.len().saturating_sub(1)),
+        };
+        self.dead_pin = rows.get(self.dead_selected).map(|d| d.seq);
         self.dead = Some(rows);
-        self.dead_selected = self
-            .dead_selected
-            .min(self.dead.as_ref().map_or(0, |d| d.len().saturating_sub(1)));
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, own: TenantId) {
@@ -486,15 +560,17 @@ impl EventsPane {
         let block = Block::bordered()
             .border_style(theme.border(true))
             .title(Line::from(title));
-        let height = area.height.saturating_sub(3);
+        let height = usize::from(area.height.saturating_sub(3)).max(1);
+        let selected = self.selected_pos(own).map_or(0, |(i, _)| i);
+        let top = selected.saturating_sub(self.screen.min(height - 1));
         let rows: Vec<Row> = self
             .matching(own)
-            .skip(self.top)
-            .take(usize::from(height))
+            .skip(top)
+            .take(height)
             .enumerate()
             .map(|(i, e)| {
                 let row = event_row(e, None, theme);
-                if self.top + i == self.selected {
+                if top + i == selected {
                     row.style(theme.selected())
                 } else {
                     row
@@ -632,91 +708,4 @@ fn events_table<'a>(rows: Vec<Row<'a>>, theme: &Theme) -> Table<'a> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use rustok_domain::EventId;
-    use rustok_domain::event::{DomainEvent, EnvelopeMeta, NodeVersion};
-
-    fn ev(tenant: TenantId, kind: &str) -> Arc<EventEnvelope> {
-        let e = match kind {
-            "restored" => DomainEvent::NodeRestored(NodeVersion { version: 2 }),
-            _ => DomainEvent::NodeUnpublished(NodeVersion { version: 3 }),
-        };
-        Arc::new(EventEnvelope::new(
-            &e,
-            EnvelopeMeta {
-                id: EventId::new_v7(),
-                tenant_id: tenant,
-                aggregate_id: uuid::Uuid::now_v7(),
-                actor: "ann".into(),
-                occurred_at: chrono::Utc::now(),
-                correlation_id: None,
-                causation_id: None,
-            },
-        ))
-    }
-
-    #[test]
-    fn the_ring_keeps_the_newest_and_pausing_keeps_the_selection() {
-        let own = TenantId::new_v7();
-        let mut p = EventsPane::new(3);
-        let first = ev(own, "restored");
-        p.push(first.clone(), own);
-        p.toggle_follow(); // pause
-        assert_eq!(p.selected_event(own).unwrap().id, first.id);
-        p.push(ev(own, "unpublished"), own);
-        p.push(ev(own, "unpublished"), own);
-        assert_eq!(
-            p.selected_event(own).unwrap().id,
-            first.id,
-            "the selected event stays selected"
-        );
-        assert_eq!(p.new_since_pause, 2);
-        p.push(ev(own, "unpublished"), own); // evicts `first`
-        assert_eq!(p.ring().len(), 3);
-        assert!(p.ring().all(|e| e.id != first.id));
-        p.toggle_follow();
-        assert_eq!(
-            p.selected_event(own).unwrap().id,
-            p.ring().last().unwrap().id
-        );
-    }
-
-    #[test]
-    fn filters() {
-        let own = TenantId::new_v7();
-        let other = TenantId::new_v7();
-        let e = ev(own, "restored");
-        assert!(Spec::parse("").matches(&e, own));
-        assert!(
-            !Spec::parse("").matches(&e, other),
-            "other tenants are hidden by default"
-        );
-        assert!(Spec::parse("tenant:*").matches(&e, other));
-        assert!(Spec::parse("type:node.res").matches(&e, own));
-        assert!(!Spec::parse("type:order.").matches(&e, own));
-        assert!(Spec::parse("agg:node ann").matches(&e, own));
-        assert!(Spec::parse(&format!("agg:{}", &e.aggregate_id.to_string()[..8])).matches(&e, own));
-        let short = crate::widgets::node_list::short_id(e.aggregate_id);
-        assert!(Spec::parse(&format!("agg:{short}")).matches(&e, own));
-        assert!(Spec::parse(&format!("agg:{}", e.aggregate_id)).matches(&e, own));
-        assert!(!Spec::parse("bob").matches(&e, own));
-    }
-
-    #[test]
-    fn the_rate_window_moves_with_the_clock() {
-        let own = TenantId::new_v7();
-        let mut p = EventsPane::new(10);
-        let t0 = chrono::Utc::now();
-        p.clock(t0);
-        p.push(ev(own, "x"), own);
-        p.push(ev(own, "x"), own);
-        assert_eq!(p.rate().back(), Some(&2));
-        p.clock(t0 + chrono::Duration::seconds(3));
-        assert_eq!(
-            p.rate().iter().rev().take(4).copied().collect::<Vec<_>>(),
-            vec![0, 0, 0, 2]
-        );
-        assert_eq!(p.rate().len(), RATE_WINDOW);
-    }
-}
+mod tests;

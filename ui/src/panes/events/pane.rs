@@ -56,13 +56,13 @@ impl EventsPane {
                 self.move_by(step(action, h).unwrap_or(0), h, own);
                 self.reload(ctx);
             }
-            Action::Follow => self.toggle_follow(),
+            Action::Follow => self.toggle_follow(own),
             Action::Filter => self.filter_editing = true,
             Action::Inspect => self.inspect = !self.inspect,
             Action::Open => {
                 if let Some(e) = self.selected_event(own) {
-                    // Paused, so the event is still selected when Esc comes back to it.
-                    self.follow = false;
+                    // Paused on it, so the event is still selected when Esc comes back.
+                    self.pause(own);
                     self.open_aggregate(&e, ctx);
                 }
             }

@@ -1,0 +1,209 @@
+//! The Events pane's ring, selection and filter.
+
+use super::*;
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, NodeVersion};
+use std::cell::Cell;
+
+thread_local! {
+    static SEQ: Cell<i64> = const { Cell::new(0) };
+}
+
+/// An event with the next sequence number.
+fn ev(tenant: TenantId, kind: &str) -> LiveEvent {
+    let seq = SEQ.with(|s| {
+        s.set(s.get() + 1);
+        s.get()
+    });
+    at(seq, tenant, kind)
+}
+
+/// An event with this sequence number.
+fn at(seq: i64, tenant: TenantId, kind: &str) -> LiveEvent {
+    let e = match kind {
+        "restored" => DomainEvent::NodeRestored(NodeVersion { version: 2 }),
+        _ => DomainEvent::NodeUnpublished(NodeVersion { version: 3 }),
+    };
+    LiveEvent::new(
+        seq,
+        EventEnvelope::new(
+            &e,
+            EnvelopeMeta {
+                id: EventId::new_v7(),
+                tenant_id: tenant,
+                aggregate_id: uuid::Uuid::now_v7(),
+                actor: "ann".into(),
+                occurred_at: chrono::Utc::now(),
+                correlation_id: None,
+                causation_id: None,
+            },
+        ),
+    )
+}
+
+fn seqs(p: &EventsPane, own: TenantId) -> Vec<i64> {
+    p.matching(own).map(|e| e.seq).collect()
+}
+
+#[test]
+fn the_ring_keeps_the_newest_and_pausing_keeps_the_selection() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(3);
+    let first = ev(own, "restored");
+    p.push(first.clone(), own);
+    p.toggle_follow(own); // pause
+    assert_eq!(p.selected_event(own).unwrap().id, first.id);
+    p.push(ev(own, "unpublished"), own);
+    p.push(ev(own, "unpublished"), own);
+    assert_eq!(
+        p.selected_event(own).unwrap().id,
+        first.id,
+        "the selected event stays selected"
+    );
+    assert_eq!(p.new_since_pause, 2);
+    assert_eq!(p.take_lost(), None);
+    p.push(ev(own, "unpublished"), own); // evicts `first`
+    assert_eq!(p.ring().len(), 3);
+    assert!(p.ring().all(|e| e.id != first.id));
+    let oldest = p.ring().next().unwrap().id;
+    assert_eq!(
+        p.selected_event(own).unwrap().id,
+        oldest,
+        "its newer neighbour is selected"
+    );
+    let said = p.take_lost().expect("the user is told");
+    assert!(said.contains("left the live list"), "{said}");
+    p.toggle_follow(own);
+    assert_eq!(
+        p.selected_event(own).unwrap().id,
+        p.ring().last().unwrap().id
+    );
+}
+
+#[test]
+fn events_are_listed_in_the_stores_sequence_whatever_order_they_arrive_in() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(10);
+    for seq in [10, 12, 11, 14, 13] {
+        p.push(at(seq, own, "x"), own);
+    }
+    assert_eq!(seqs(&p, own), vec![14, 13, 12, 11, 10], "newest first");
+    // The same event delivered twice (two paths, or a relay retry) is listed once.
+    p.push(at(12, own, "x"), own);
+    assert_eq!(seqs(&p, own), vec![14, 13, 12, 11, 10]);
+    // A full ring drops a late event older than everything it keeps, not a newer one.
+    let mut full = EventsPane::new(2);
+    full.push(at(5, own, "x"), own);
+    full.push(at(6, own, "x"), own);
+    full.push(at(4, own, "x"), own);
+    assert_eq!(seqs(&full, own), vec![6, 5]);
+}
+
+#[test]
+fn a_paused_selection_stays_on_its_event_and_its_line_as_events_arrive_around_it() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(100);
+    for seq in 1..=20 {
+        p.push(at(seq * 10, own, "x"), own);
+    }
+    p.move_by(5, 10, own); // pauses on the 6th newest
+    let chosen = p.selected_event(own).unwrap().id;
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 150);
+    // Newer events, and late ones both above and below it.
+    p.push(at(300, own, "x"), own);
+    p.push(at(155, own, "x"), own);
+    p.push(at(145, own, "x"), own);
+    p.push(at(5, own, "x"), own);
+    assert_eq!(p.selected_event(own).unwrap().id, chosen);
+    assert_eq!(p.new_since_pause, 2, "300 and 155 are newer than it");
+    // Moving goes from where the event is now.
+    p.move_by(1, 10, own);
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 145);
+    p.move_by(-2, 10, own);
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 155);
+}
+
+#[test]
+fn a_filter_keeps_the_selection_on_its_event_or_the_nearest_older_match() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(100);
+    for seq in 1..=6 {
+        let kind = if seq % 2 == 0 { "restored" } else { "x" };
+        p.push(at(seq, own, kind), own);
+    }
+    p.move_by(2, 10, own); // seq 4, a restored one
+    p.set_filter("type:node.restored".into());
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 4);
+    p.set_filter("type:node.unpublished".into());
+    assert_eq!(
+        p.selected_pos(own).unwrap().1.seq,
+        3,
+        "the nearest older match stands in for it"
+    );
+    p.set_filter(String::new());
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 4, "and it comes back");
+}
+
+fn stored(seq: i64, own: TenantId) -> StoredEvent {
+    StoredEvent {
+        seq,
+        envelope: (*at(seq, own, "x").event).clone(),
+        status: "failed".into(),
+        attempts: 5,
+        last_error: Some("boom".into()),
+        dispatched_at: None,
+    }
+}
+
+#[test]
+fn the_dead_letter_selection_stays_on_its_row_when_the_list_reloads() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(10);
+    p.mode = Mode::DeadLetters;
+    p.on_dead_letters((1..=5).map(|s| stored(s, own)).collect());
+    p.move_by(3, 10, own);
+    assert_eq!(p.selected_dead_letter().unwrap().seq, 4);
+    // Another process retried two of the rows above it.
+    p.on_dead_letters([3, 4, 5].into_iter().map(|s| stored(s, own)).collect());
+    assert_eq!(p.selected_dead_letter().unwrap().seq, 4);
+    // It was retried itself: the row now at its place.
+    p.on_dead_letters([3, 5].into_iter().map(|s| stored(s, own)).collect());
+    assert_eq!(p.selected_dead_letter().unwrap().seq, 5);
+}
+
+#[test]
+fn filters() {
+    let own = TenantId::new_v7();
+    let other = TenantId::new_v7();
+    let e = ev(own, "restored");
+    assert!(Spec::parse("").matches(&e, own));
+    assert!(
+        !Spec::parse("").matches(&e, other),
+        "other tenants are hidden by default"
+    );
+    assert!(Spec::parse("tenant:*").matches(&e, other));
+    assert!(Spec::parse("type:node.res").matches(&e, own));
+    assert!(!Spec::parse("type:order.").matches(&e, own));
+    assert!(Spec::parse("agg:node ann").matches(&e, own));
+    assert!(Spec::parse(&format!("agg:{}", &e.aggregate_id.to_string()[..8])).matches(&e, own));
+    let short = crate::widgets::node_list::short_id(e.aggregate_id);
+    assert!(Spec::parse(&format!("agg:{short}")).matches(&e, own));
+    assert!(Spec::parse(&format!("agg:{}", e.aggregate_id)).matches(&e, own));
+    assert!(!Spec::parse("bob").matches(&e, own));
+}
+
+#[test]
+fn the_rate_window_moves_with_the_clock() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(10);
+    let t0 = chrono::Utc::now();
+    p.clock(t0);
+    p.push(ev(own, "x"), own);
+    p.push(ev(own, "x"), own);
+    assert_eq!(p.rate().back(), Some(&2));
+    p.clock(t0 + chrono::Duration::seconds(3));
+    assert_eq!(
+        p.rate().iter().rev().take(4).copied().collect::<Vec<_>>(),
+        vec![0, 0, 0, 2]
+    );
+    assert_eq!(p.rate().len(), RATE_WINDOW);
+}
