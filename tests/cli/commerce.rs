@@ -1,7 +1,7 @@
 //! The `product`, `inventory` and `order` commands of CLI.md through the real `rustok` binary:
 //! issue 3's acceptance lines, one process per command as staff would script them.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::cli::Cli;

@@ -1,6 +1,6 @@
 //! The headless command contract (CLI.md), through the real `rustok` binary.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::cli::Cli;

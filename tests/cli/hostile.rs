@@ -8,7 +8,7 @@
 //!   a body just over the limit, a body file that is not UTF-8: exit 0, 1 or 2 as CLI.md
 //!   says, with one clear line, and nothing raw on the terminal.
 
-mod support;
+use crate::support;
 
 use clap::{CommandFactory, Parser};
 use proptest::prelude::*;
@@ -465,9 +465,15 @@ fn run_measured(cmd: std::process::Command, feed: Option<(u8, usize)>) -> Measur
         envs: cmd.get_envs().map(|(k, v)| (s(k), v.map(s))).collect(),
         feed,
     };
+    // The helper's test name in this binary: its module path without the crate's name.
+    let helper = module_path!()
+        .split_once("::")
+        .map_or("measure_child".to_string(), |(_, m)| {
+            format!("{m}::measure_child")
+        });
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
-            "measure_child",
+            helper.as_str(),
             "--exact",
             "--ignored",
             "--nocapture",

@@ -1,7 +1,7 @@
 //! Issue 6's acceptance through the real binary: RBAC on `--as`, read-only sessions, staff
 //! commands, the audit log and `audit run` reports.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::cli::Cli;

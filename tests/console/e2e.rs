@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-mod support;
+use crate::support;
 
 use support::tmux::Pane;
 

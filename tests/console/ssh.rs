@@ -4,7 +4,7 @@
 //! other's events, a panicking session leaving the others running, the session limit, the
 //! host key, and one end-to-end run through the system `ssh` client when it is installed.
 
-mod support;
+use crate::support;
 
 use russh::ChannelMsg;
 use russh::client::{self, Handle};

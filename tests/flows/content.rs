@@ -1,7 +1,7 @@
 //! The seed's content flow scenarios (Sprint 4, Task 4.1 §3), through the real action queue,
 //! store and relay — on SQLite, and on PostgreSQL when RUSTOK_TEST_POSTGRES_URL is set.
 
-mod support;
+use crate::support;
 
 use rustok_domain::content::{BodyFormat, NodeAction, NodeKind, NodePatch, NodeStatus};
 use rustok_domain::{Command, DomainError, NodeId};

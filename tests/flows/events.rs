@@ -1,7 +1,7 @@
 //! The seed's event flow scenarios (Sprint 4, Task 4.1 §4): outbox → relay → bus, on SQLite
 //! and on PostgreSQL. Where the seed left a placeholder, this is the real test.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use rustok::runtime::{Bus, Consumer, Relay, RelayConfig, backoff};

@@ -2,7 +2,7 @@
 //! events are deleted once older than the retention, on SQLite and on PostgreSQL; what a retry
 //! can still need is kept, and a command is still applied at most once.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use rustok::runtime::{Bus, Consumer, Relay, RelayConfig};

@@ -3,7 +3,7 @@
 //! `rbac::MATRIX`); a denial changes nothing (state and event count unchanged) and the audit
 //! log records it.
 
-mod support;
+use crate::support;
 
 use rustok_domain::audit::AuditOutcome;
 use rustok_domain::commerce::PaymentOutcome;

@@ -21,7 +21,7 @@
 //! seed (printed). The full run of issue 10:
 //! `RUSTOK_CRASH_KILLS=200 cargo test --release --test crash_driver -- --nocapture`
 
-mod support;
+use crate::support;
 
 use rustok_domain::content::{BodyFormat, NodeAction, NodeDraft, NodeKind, NodePatch};
 use rustok_domain::{Command, CommandId, NodeId};

@@ -4,7 +4,7 @@
 //! and uses (`migrations_*`, SQLite and PostgreSQL; docs/RELIABILITY.md, "Migrations survive
 //! crashes").
 
-mod support;
+use crate::support;
 
 use rustok::runtime::{Bus, Consumer, Relay, RelayConfig};
 use rustok_domain::EventId;

@@ -18,7 +18,7 @@
 //! which the CI container (running as root) has. Not running as root, each test prints that it
 //! was skipped; as root, a missing capability fails the test with the reason.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! --json`, a separate process) prints every event exactly once, within a second of its commit,
 //! even though PostgreSQL sequence numbers commit out of order.
 
-mod support;
+use crate::support;
 
 use rustok::runtime::{ActionQueue, QueueOptions};
 use rustok_domain::{Command, CommandEnvelope, EventId, OrderId};

@@ -3,7 +3,7 @@
 //! receipts table (primary key consumer + event id, written in the transaction that marks the
 //! event dispatched) and the relays' own reports are counted.
 
-mod support;
+use crate::support;
 
 use rustok_store::Store;
 use rustok_store::entity::outbox;

@@ -4,9 +4,9 @@
 //!
 //! Ignored by default: it stops the shared local server, which would disturb every other test.
 //! `.ci/run` runs it alone after the main suite:
-//! `cargo test --test pg_restart -- --ignored --test-threads=1`.
+//! `cargo test --test reliability -- --ignored --test-threads=1 pg_restart::`.
 
-mod support;
+use crate::support;
 
 use rustok::runtime::feed::spawn_to_bus;
 use rustok::runtime::health::watch_database;

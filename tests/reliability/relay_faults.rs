@@ -4,7 +4,7 @@
 //! console (Events pane: `D` lists dead letters, `R` retries the selected one, driven in tmux);
 //! once retried it is delivered and nothing is left pending or failed.
 
-mod support;
+use crate::support;
 
 use rustok::runtime::{Bus, Consumer, Relay, RelayConfig, backoff};
 use rustok_domain::event::EventEnvelope;

@@ -1,7 +1,7 @@
 //! Issue 8: several processes on one database. Each test opens two independent `Store`
 //! handles (two pools, as two console processes would) on SQLite and PostgreSQL.
 
-mod support;
+use crate::support;
 
 use rustok_domain::content::NodePatch;
 use rustok_domain::{Actor, Command, CommandEnvelope, DomainError};

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod app;
+#[macro_use]
 pub mod cli;
 pub mod db;
 pub mod fixtures;

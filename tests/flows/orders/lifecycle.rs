@@ -2,7 +2,7 @@
 //! on PostgreSQL, through the real action queue, store and sandbox payment gateway. The seed's
 //! Draft → PendingPayment → Paid maps onto pending → confirmed → paid.
 
-mod support;
+use crate::support;
 
 use chrono::Utc;
 use rustok_domain::audit::AuditOutcome;

@@ -3,7 +3,7 @@
 //! the staff views; and the operations its keys start (re-run, export, monitoring).
 //! Reports are the real checks run over fixture input (`support::audit_input`).
 
-mod support;
+use crate::support;
 
 use ratatui::crossterm::event::KeyCode;
 use rustok_domain::audit::{AuditReport, Severity};

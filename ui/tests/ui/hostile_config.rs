@@ -10,8 +10,8 @@ use rustok_domain::text::has_control;
 use rustok_ui::keymap::{Keymap, KeymapError};
 use rustok_ui::{Config, theme};
 
-const KEYMAP: &str = include_str!("../keymap.default.toml");
-const THEME: &str = include_str!("../../themes/dark.toml");
+const KEYMAP: &str = include_str!("../../keymap.default.toml");
+const THEME: &str = include_str!("../../../themes/dark.toml");
 const CONFIG: &str = "theme = \"nord\"\nread_only = false\nevent_buffer = 5000\n";
 
 fn config() -> ProptestConfig {

@@ -9,7 +9,7 @@
 //! The property test runs 64 cases (each draws a dozen frames); `PROPTEST_CASES=1000 cargo
 //! test -p rustok-ui --test hostile_render` runs more.
 
-mod support;
+use crate::support;
 
 use proptest::prelude::*;
 use ratatui::Terminal;

@@ -2,7 +2,7 @@
 //! number) through inserts, deletes and re-sorts from another process; a key acts on the
 //! highlighted item with the version the screen showed; Esc goes back after a jump.
 
-mod support;
+use crate::support;
 
 use ratatui::crossterm::event::KeyCode;
 use rustok_domain::commerce::OrderStatus;

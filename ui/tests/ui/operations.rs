@@ -1,7 +1,7 @@
 //! Snapshot and behaviour tests of the operations panes: the order board and its dialogs,
 //! order detail, stock, the live event stream, and the dashboard.
 
-mod support;
+use crate::support;
 
 use ratatui::crossterm::event::KeyCode;
 use rustok_domain::Command;

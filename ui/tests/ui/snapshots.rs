@@ -3,7 +3,7 @@
 //! in-memory fixtures, so these tests need no database. Snapshot files are reviewed like code;
 //! CI runs with INSTA_UPDATE=no, so an unreviewed change fails.
 
-mod support;
+use crate::support;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rustok_domain::content::NodeStatus;

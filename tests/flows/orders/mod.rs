@@ -1,0 +1,3 @@
+//! Orders through the real action queue, store and sandbox payment gateway.
+
+mod lifecycle;
