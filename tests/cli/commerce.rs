@@ -4,7 +4,7 @@
 use crate::support;
 
 use serde_json::Value;
-use support::cli::Cli;
+use support::cli::{Cli, product};
 
 impl Cli {
     fn usage(&self, args: &[&str]) {
@@ -60,18 +60,7 @@ fn is_subsequence(needle: &[&str], hay: &[String]) -> bool {
 #[test]
 fn mug_order_flow_to_paid() {
     let cli = Cli::new();
-    let p = cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "MUG",
-        "--price",
-        "12.50",
-        "--currency",
-        "USD",
-        "--stock",
-        "10",
-    ]);
+    let p = cli.json(&product("MUG", "12.50").stock(10).args());
     assert_eq!(p["variants"][0]["sku"], "MUG");
     assert_eq!(
         p["variants"][0]["price"],
@@ -176,18 +165,7 @@ fn mug_order_flow_to_paid() {
 #[test]
 fn declined_payment_exits_1_and_changes_nothing_but_records_the_failure() {
     let cli = Cli::new();
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "MUG",
-        "--price",
-        "12.50",
-        "--currency",
-        "USD",
-        "--stock",
-        "10",
-    ]);
+    cli.json(&product("MUG", "12.50").stock(10).args());
     let id = cli.order(&["MUG:2"]);
     cli.json(&["order", "confirm", &id]);
     let before = cli.json(&["order", "show", &id]);
@@ -224,18 +202,7 @@ fn declined_payment_exits_1_and_changes_nothing_but_records_the_failure() {
 #[test]
 fn refused_orders_exit_1_with_a_reason_and_change_nothing() {
     let cli = Cli::new();
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "MUG",
-        "--price",
-        "12.50",
-        "--currency",
-        "USD",
-        "--stock",
-        "2",
-    ]);
+    cli.json(&product("MUG", "12.50").stock(2).args());
     let before = cli.snapshot();
     for (args, reason) in [
         (
@@ -280,34 +247,8 @@ fn refused_orders_exit_1_with_a_reason_and_change_nothing() {
 #[test]
 fn totals_are_exact() {
     let cli = Cli::new();
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "A",
-        "--title",
-        "Alpha",
-        "--price",
-        "19.99",
-        "--currency",
-        "USD",
-        "--stock",
-        "10",
-    ]);
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "B",
-        "--title",
-        "Beta",
-        "--price",
-        "5.01",
-        "--currency",
-        "USD",
-        "--stock",
-        "10",
-    ]);
+    cli.json(&product("A", "19.99").title("Alpha").stock(10).args());
+    cli.json(&product("B", "5.01").title("Beta").stock(10).args());
     let o = cli.json(&["order", "create", "--item", "A:3", "--item", "B:1"]);
     assert_eq!(o["total"]["amount"], 6498);
     assert_eq!(o["total"]["currency"], "USD");
@@ -317,57 +258,19 @@ fn totals_are_exact() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("64.98 USD"));
     // Prices are parsed exactly or refused, never rounded.
     for (price, reason) in [("19.999", "price"), ("1e3", "price"), ("-1", "price")] {
-        let err = cli.refused(&[
-            "product",
-            "create",
-            "--sku",
-            "X",
-            "--price",
-            price,
-            "--currency",
-            "USD",
-        ]);
+        let err = cli.refused(&product("X", price).args());
         assert!(err.contains(reason), "{price}: {err}");
     }
-    let err = cli.refused(&[
-        "product",
-        "create",
-        "--sku",
-        "X",
-        "--price",
-        "1",
-        "--currency",
-        "XXX",
-    ]);
+    let err = cli.refused(&product("X", "1").currency("XXX").args());
     assert!(err.contains("currency"), "{err}");
-    let yen = cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "Y",
-        "--price",
-        "500",
-        "--currency",
-        "JPY",
-    ]);
+    let yen = cli.json(&product("Y", "500").currency("JPY").args());
     assert_eq!(yen["variants"][0]["price"]["amount"], 500);
 }
 
 #[test]
 fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
     let cli = Cli::new();
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "MUG",
-        "--price",
-        "12.50",
-        "--currency",
-        "USD",
-        "--stock",
-        "10",
-    ]);
+    cli.json(&product("MUG", "12.50").stock(10).args());
     let id = cli.order(&["MUG:3"]);
     cli.json(&["order", "confirm", &id]);
     let paid = cli.json(&["order", "pay", &id, "--card-token", "tok_visa"]);
@@ -431,38 +334,20 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
 #[test]
 fn inventory_list_search_and_usage_errors() {
     let cli = Cli::new();
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "MUG",
-        "--title",
-        "Mug",
-        "--price",
-        "12.50",
-        "--currency",
-        "USD",
-        "--stock",
-        "10",
-        "--low-stock",
-        "3",
-    ]);
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "TEE",
-        "--title",
-        "Tee",
-        "--price",
-        "20",
-        "--currency",
-        "USD",
-        "--stock",
-        "1",
-        "--policy",
-        "continue",
-    ]);
+    cli.json(
+        &product("MUG", "12.50")
+            .title("Mug")
+            .stock(10)
+            .low_stock(3)
+            .args(),
+    );
+    cli.json(
+        &product("TEE", "20")
+            .title("Tee")
+            .stock(1)
+            .policy("continue")
+            .args(),
+    );
     let row = cli.json(&[
         "inventory",
         "adjust",
@@ -508,10 +393,10 @@ fn inventory_list_search_and_usage_errors() {
         (10, 12),
         "reserved beyond what is on hand"
     );
-    let product = cli.json(&["product", "show", "TEE"]);
+    let tee_product = cli.json(&["product", "show", "TEE"]);
     assert_eq!(
-        cli.json(&["product", "show", product["id"].as_str().unwrap()]),
-        product,
+        cli.json(&["product", "show", tee_product["id"].as_str().unwrap()]),
+        tee_product,
         "by id or by SKU"
     );
     assert!(
@@ -519,17 +404,8 @@ fn inventory_list_search_and_usage_errors() {
             .contains("not found")
     );
     assert!(
-        cli.refused(&[
-            "product",
-            "create",
-            "--sku",
-            "MUG",
-            "--price",
-            "1",
-            "--currency",
-            "USD"
-        ])
-        .contains("sku 'MUG' already exists")
+        cli.refused(&product("MUG", "1").args())
+            .contains("sku 'MUG' already exists")
     );
 
     // Lists and searches.
@@ -599,20 +475,7 @@ fn inventory_list_search_and_usage_errors() {
 fn escape_sequences_in_product_titles_never_reach_the_terminal() {
     let cli = Cli::new();
     let title = "Evil \x1b[2J\x1b]0;pwned\x07 mug";
-    cli.json(&[
-        "product",
-        "create",
-        "--sku",
-        "EVIL",
-        "--title",
-        title,
-        "--price",
-        "1",
-        "--currency",
-        "USD",
-        "--stock",
-        "5",
-    ]);
+    cli.json(&product("EVIL", "1").title(title).stock(5).args());
     let id = cli.order(&["EVIL:1"]);
     for args in [
         vec!["product", "list"],
@@ -640,18 +503,7 @@ fn escape_sequences_in_product_titles_never_reach_the_terminal() {
 #[test]
 fn price_zero_order_is_paid_without_the_gateway() {
     Cli::on_both_backends(|cli| {
-        let p = cli.json(&[
-            "product",
-            "create",
-            "--sku",
-            "GIFT",
-            "--price",
-            "0",
-            "--currency",
-            "USD",
-            "--stock",
-            "5",
-        ]);
+        let p = cli.json(&product("GIFT", "0").stock(5).args());
         assert_eq!(p["variants"][0]["price"]["amount"], 0);
         let id = cli.order(&["GIFT:2"]);
         assert_eq!(cli.json(&["order", "show", &id])["total"]["amount"], 0);
@@ -678,18 +530,7 @@ fn price_zero_order_is_paid_without_the_gateway() {
         );
 
         // A free item next to a priced one: the total is charged through the gateway.
-        cli.json(&[
-            "product",
-            "create",
-            "--sku",
-            "MUG",
-            "--price",
-            "12.50",
-            "--currency",
-            "USD",
-            "--stock",
-            "5",
-        ]);
+        cli.json(&product("MUG", "12.50").stock(5).args());
         let mixed = cli.order(&["GIFT:1", "MUG:1"]);
         cli.json(&["order", "confirm", &mixed]);
         let err = cli.refused(&["order", "pay", &mixed, "--card-token", "tok_chargeDeclined"]);
@@ -711,20 +552,7 @@ fn price_zero_order_is_paid_without_the_gateway() {
 #[test]
 fn quantity_over_the_maximum_is_refused() {
     Cli::on_both_backends(|cli| {
-        cli.json(&[
-            "product",
-            "create",
-            "--sku",
-            "TEE",
-            "--price",
-            "20",
-            "--currency",
-            "USD",
-            "--stock",
-            "1",
-            "--policy",
-            "continue",
-        ]);
+        cli.json(&product("TEE", "20").stock(1).policy("continue").args());
         let before = cli.snapshot();
         for qty in ["1000001", "9223372036854775807", "99999999999999999999999"] {
             let item = format!("TEE:{qty}");
@@ -760,42 +588,9 @@ fn quantity_over_the_maximum_is_refused() {
         // Stock flags out of range are usage errors; an adjustment past the maximum on hand
         // is refused by the domain.
         for args in [
-            &[
-                "product",
-                "create",
-                "--sku",
-                "X",
-                "--price",
-                "1",
-                "--currency",
-                "USD",
-                "--stock",
-                "1000000001",
-            ][..],
-            &[
-                "product",
-                "create",
-                "--sku",
-                "X",
-                "--price",
-                "1",
-                "--currency",
-                "USD",
-                "--stock",
-                "-1",
-            ][..],
-            &[
-                "product",
-                "create",
-                "--sku",
-                "X",
-                "--price",
-                "1",
-                "--currency",
-                "USD",
-                "--low-stock",
-                "9223372036854775807",
-            ][..],
+            &product("X", "1").stock(1000000001).args()[..],
+            &product("X", "1").stock("-1").args()[..],
+            &product("X", "1").low_stock(i64::MAX).args()[..],
             &["inventory", "adjust", "TEE", "--by", "9223372036854775807"][..],
             &["inventory", "adjust", "TEE", "--by", "-1000000001"][..],
         ] {

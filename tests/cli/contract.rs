@@ -3,7 +3,7 @@
 use crate::support;
 
 use serde_json::Value;
-use support::cli::Cli;
+use support::cli::{Cli, product};
 
 impl Cli {
     fn counts(&self, tenant: &str) -> (usize, usize) {
@@ -386,20 +386,7 @@ fn short_ids_that_screens_show_are_accepted_by_every_id_argument(cli: Cli) {
     let events = cli.json(&["events", "list", "--aggregate", &n]);
     assert_eq!(events.as_array().unwrap().len(), 3, "{events}");
 
-    cli.json(&[
-        "product",
-        "create",
-        "--title",
-        "Cup",
-        "--sku",
-        "CUP",
-        "--price",
-        "1.00",
-        "--currency",
-        "USD",
-        "--stock",
-        "5",
-    ]);
+    cli.json(&product("CUP", "1.00").title("Cup").stock(5).args());
     let product = cli.json(&["product", "show", "CUP"]);
     assert_eq!(
         cli.json(&["product", "show", &short(&product)])["id"],

@@ -18,7 +18,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::ffi::OsStringExt;
 use std::process::{Output, Stdio};
-use support::cli::Cli as Run;
+use support::cli::{Cli as Run, product};
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -760,6 +760,8 @@ fn huge_limit_is_a_usage_error_not_a_panic() {
     const HUGE: &str = "18446744073709551615";
     const I64_MAX: &str = "9223372036854775807";
     let cli = Run::new();
+    let huge_stock = product("X", "1").stock(I64_MAX);
+    let negative_low_stock = product("X", "1").low_stock("-1");
     let cases: &[&[&str]] = &[
         &["node", "list", "--limit", HUGE],
         &["node", "list", "--limit", "0"],
@@ -799,30 +801,8 @@ fn huge_limit_is_a_usage_error_not_a_panic() {
             "--expect-version",
             HUGE,
         ],
-        &[
-            "product",
-            "create",
-            "--sku",
-            "X",
-            "--price",
-            "1",
-            "--currency",
-            "USD",
-            "--stock",
-            I64_MAX,
-        ],
-        &[
-            "product",
-            "create",
-            "--sku",
-            "X",
-            "--price",
-            "1",
-            "--currency",
-            "USD",
-            "--low-stock",
-            "-1",
-        ],
+        &huge_stock.args(),
+        &negative_low_stock.args(),
         &["inventory", "adjust", "X", "--by", "-9223372036854775808"],
         &["serve", "--ssh", "127.0.0.1:1", "--idle-timeout", HUGE],
         &["serve", "--ssh", "127.0.0.1:1", "--idle-timeout", I64_MAX],
@@ -979,18 +959,7 @@ fn slug_of_nfc_and_nfd_titles_is_equal() {
         assert_eq!(slug(&create("Привет мир", "ru")), "privet-mir");
         assert!(slug(&create("🦀✨", "en")).starts_with("article-"));
         // Product handles follow the same rule.
-        let p = cli.json(&[
-            "product",
-            "create",
-            "--sku",
-            "OM",
-            "--title",
-            "Ωmega Café",
-            "--price",
-            "1",
-            "--currency",
-            "USD",
-        ]);
+        let p = cli.json(&product("OM", "1").title("Ωmega Café").args());
         assert_eq!(p["translations"][0]["handle"], "omega-cafe");
     });
 }

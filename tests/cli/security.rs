@@ -4,7 +4,7 @@
 use crate::support;
 
 use serde_json::Value;
-use support::cli::Cli;
+use support::cli::{Cli, product};
 
 /// The audit's other settings fixed, so each test sees only the finding it is about.
 fn security_cli() -> Cli {
@@ -42,20 +42,7 @@ fn an_editor_cannot_pay_an_order_and_a_manager_can() {
         "--name",
         "Store Staff",
     ]);
-    cli.json(&[
-        "product",
-        "create",
-        "--title",
-        "Mug",
-        "--sku",
-        "MUG",
-        "--price",
-        "12.50",
-        "--currency",
-        "USD",
-        "--stock",
-        "5",
-    ]);
+    cli.json(&product("MUG", "12.50").title("Mug").stock(5).args());
     let order = cli.json(&["order", "create", "--item", "MUG:2"]);
     let id = order["id"].as_str().unwrap().to_string();
     cli.json(&["order", "confirm", &id]);
@@ -342,20 +329,7 @@ fn audit_rows(cli: &Cli, command: &str) -> Vec<(String, String)> {
 /// email anywhere in its output); an unknown or deactivated handle is refused every command,
 /// reads included.
 fn order_and_customer_data_do_not_reach_an_editor_or_an_unknown_handle(cli: Cli) {
-    cli.json(&[
-        "product",
-        "create",
-        "--title",
-        "Mug",
-        "--sku",
-        "MUG",
-        "--price",
-        "2.00",
-        "--currency",
-        "USD",
-        "--stock",
-        "6",
-    ]);
+    cli.json(&product("MUG", "2.00").title("Mug").stock(6).args());
     let order = cli.json(&[
         "order",
         "create",

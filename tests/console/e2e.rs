@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::support;
 
+use support::cli::product;
 use support::tmux::Pane;
 
 /// A console in tmux on its own database in a temporary directory.
@@ -271,20 +272,7 @@ fn an_order_walked_to_delivered_on_the_board_shows_in_the_events_pane() {
     cli(
         &t.db_url(),
         data,
-        &[
-            "product",
-            "create",
-            "--title",
-            "Mug",
-            "--sku",
-            "MUG",
-            "--price",
-            "12.50",
-            "--currency",
-            "USD",
-            "--stock",
-            "10",
-        ],
+        &product("MUG", "12.50").title("Mug").stock(10).args(),
     );
     t.keys(&["4"]);
     t.wait_for("pending 0", Duration::from_secs(5));
@@ -341,22 +329,7 @@ fn a_declined_payment_on_the_board_keeps_the_card_and_records_payment_failed() {
     let t = Tmux::start_without_demo("declined");
     t.wait_for("no nodes yet", Duration::from_secs(20));
     let data = t.dir.path();
-    cli(
-        &t.db_url(),
-        data,
-        &[
-            "product",
-            "create",
-            "--sku",
-            "MUG",
-            "--price",
-            "12.50",
-            "--currency",
-            "USD",
-            "--stock",
-            "10",
-        ],
-    );
+    cli(&t.db_url(), data, &product("MUG", "12.50").stock(10).args());
     let order = cli(&t.db_url(), data, &["order", "create", "--item", "MUG:1"]);
     let id = order["id"].as_str().unwrap().to_string();
     cli(&t.db_url(), data, &["order", "confirm", &id]);

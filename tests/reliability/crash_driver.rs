@@ -33,6 +33,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::TestDb;
+use support::cli::product;
 use uuid::Uuid;
 
 const CONSUMERS: [&str; 2] = ["crash-a", "crash-b"];
@@ -562,24 +563,8 @@ fn run(db: TestDb) {
     let store = rt.block_on(Store::connect(&db.url)).expect("connect");
     // The SKU the stream adjusts, in the tenant and as the staff member `script` uses.
     let made = std::process::Command::new(env!("CARGO_BIN_EXE_rustok"))
-        .args([
-            "--db",
-            &db.url,
-            "product",
-            "create",
-            "--title",
-            "Crash stock",
-        ])
-        .args([
-            "--sku",
-            SKU,
-            "--price",
-            "1.00",
-            "--currency",
-            "USD",
-            "--stock",
-            "0",
-        ])
+        .args(["--db", &db.url])
+        .args(product(SKU, "1.00").title("Crash stock").stock(0).args())
         .env("RUSTOK_DATA_DIR", data.path())
         .env_remove("RUSTOK_STAFF")
         .env_remove("RUSTOK_TENANT")
