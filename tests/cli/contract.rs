@@ -337,24 +337,35 @@ fn outbox_status_and_relay() {
 fn events_tail_follows_new_events() {
     use std::io::{BufRead, BufReader};
     let cli = Cli::new();
-    cli.json(&["tenant", "list"]); // creates the default tenant before tail starts
+    // One event before the tail starts: `--last 1` prints it first, the sign that the tail
+    // follows (from there on, every later commit is printed).
+    cli.json(&["node", "create", "--kind", "post", "--title", "Before"]);
     let mut tail = cli
-        .cmd(&["events", "tail", "--json"])
+        .cmd(&["events", "tail", "--json", "--last", "1"])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = tail.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .take(2)
-            .map(|l| serde_json::from_str::<Value>(&l.unwrap()).unwrap())
-            .collect::<Vec<_>>()
+    let (lines, printed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            let event = serde_json::from_str::<Value>(&line).unwrap();
+            if lines.send(event).is_err() {
+                return;
+            }
+        }
     });
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    let next = || {
+        printed
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("events tail printed nothing within 30 s")
+    };
+    let ready = next();
+    assert_eq!(ready["event_type"], "node.created", "{ready}");
     let node = cli.json(&["node", "create", "--kind", "post", "--title", "Tailed"]);
     cli.json(&["node", "publish", node["id"].as_str().unwrap()]);
-    let lines = reader.join().unwrap();
+    let lines = [next(), next()];
     tail.kill().ok();
     tail.wait().ok();
     let types: Vec<&str> = lines
@@ -362,13 +373,17 @@ fn events_tail_follows_new_events() {
         .map(|l| l["event_type"].as_str().unwrap())
         .collect();
     assert_eq!(types, ["node.created", "node.published"]);
+    assert_ne!(
+        lines[0]["id"], ready["id"],
+        "the first event is not printed twice"
+    );
 }
 
 cli_on_both_backends!(short_ids_that_screens_show_are_accepted_by_every_id_argument);
 
 /// The console shows ids as their last 8 hex digits (`order 6a9768cf`): every ID argument
 /// takes that text too, resolved within the tenant; an unknown one exits 1 naming what was
-/// looked for. (Ambiguity is covered where ids can be chosen: content_flow's
+/// looked for. (Ambiguity is covered where ids can be chosen: tests/flows/content.rs's
 /// `test_short_ids_resolve_within_the_tenant`.)
 fn short_ids_that_screens_show_are_accepted_by_every_id_argument(cli: Cli) {
     let short = |v: &Value| {

@@ -569,6 +569,7 @@ fn measure_child() {
             unsafe { libc::kill(pid, libc::SIGKILL) };
             killed = true;
         } else {
+            // Sampling the child's memory while it runs (the guard above), not a guess.
             std::thread::sleep(Duration::from_millis(5));
         }
     }

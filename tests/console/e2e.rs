@@ -10,6 +10,7 @@ use crate::support;
 
 use support::cli::product;
 use support::tmux::Pane;
+use support::wait_until;
 
 /// A console in tmux on its own database in a temporary directory.
 struct Tmux {
@@ -126,7 +127,7 @@ fn write_translate_and_publish_with_the_keyboard_only() {
         Duration::from_secs(10),
     );
     t.keys(&["q"]);
-    std::thread::sleep(Duration::from_millis(500));
+    t.wait_exited(Duration::from_secs(10));
 
     let data = t.dir.path();
     let nodes = cli(&t.db_url(), data, &["node", "list"]);
@@ -236,14 +237,10 @@ fn sigterm_leaves_the_terminal_in_normal_mode() {
             .unwrap()
             .success()
     );
-    let start = Instant::now();
-    while !t.path("exited").exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the console did not exit on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert!(
+        wait_until(Duration::from_secs(10), || t.path("exited").exists()),
+        "the console did not exit on SIGTERM"
+    );
     let stty = std::fs::read_to_string(t.path("stty.txt")).unwrap();
     let words: Vec<&str> = stty.split_whitespace().collect();
     assert!(
@@ -401,18 +398,14 @@ fn the_audit_pane_re_runs_on_its_own_when_a_finding_is_fixed_elsewhere_and_expor
 
     // Another process fixes it.
     cli(&t.db_url(), t.dir.path(), &["staff", "mfa", "bob", "on"]);
-    let start = Instant::now();
-    loop {
-        let s = t.screen();
-        if !s.contains("AUTH-001") && s.contains("automatically after a change") {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "the audit did not re-run on its own; screen:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut s = String::new();
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            s = t.screen();
+            !s.contains("AUTH-001") && s.contains("automatically after a change")
+        }),
+        "the audit did not re-run on its own; screen:\n{s}"
+    );
 
     // The audit log and the staff views.
     t.keys(&["l"]);

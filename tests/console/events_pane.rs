@@ -76,6 +76,7 @@ async fn fifty_thousand_events_keep_the_newest_ten_thousand_without_blocking_the
                     seen += 1;
                     if seen.is_multiple_of(5_000) {
                         backend.draw(|f| app.draw(f)).unwrap();
+                        // A console slower than the publisher: the load this test is about.
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }
                 }

@@ -16,7 +16,7 @@ use rustok_domain::staff::StaffDraft;
 use rustok_domain::{Command, StaffId};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{TestApp, TestDb, fixtures};
+use support::{TestApp, TestDb, fixtures, wait_until_async};
 
 fn nz(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).expect("non-zero size")
@@ -196,29 +196,22 @@ impl Term {
     /// Waits until the screen shows `text`; returns how long that took.
     async fn wait_for(&self, text: &str, within: Duration) -> Duration {
         let start = Instant::now();
-        loop {
-            if self.contents().contains(text) {
-                return start.elapsed();
-            }
-            if start.elapsed() > within {
-                panic!(
-                    "'{text}' did not appear within {within:?}; the screen:\n{}",
-                    self.contents()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let shown = wait_until_async(within, async || self.contents().contains(text)).await;
+        assert!(
+            shown,
+            "'{text}' did not appear within {within:?}; the screen:\n{}",
+            self.contents()
+        );
+        start.elapsed()
     }
 
     async fn wait_closed(&self, within: Duration) -> u32 {
-        let start = Instant::now();
-        loop {
-            if let Some(s) = *self.closed.lock().unwrap() {
-                return s;
-            }
-            assert!(start.elapsed() < within, "the session did not close");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let closed = async || self.closed.lock().unwrap().is_some();
+        assert!(
+            wait_until_async(within, closed).await,
+            "the session did not close"
+        );
+        self.closed.lock().unwrap().unwrap()
     }
 
     async fn window_change(&self, cols: u16, rows: u16) {
@@ -286,7 +279,7 @@ async fn a_support_member_gets_a_read_only_session() {
     term.wait_for("Hello from the SSH console", WAIT).await;
     let before = f.app.last_seq().await;
     term.type_bytes(b"p").await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    term.wait_for("publish is disabled", WAIT).await;
     assert_eq!(
         f.app.last_seq().await,
         before,
@@ -319,18 +312,15 @@ async fn unknown_keys_and_wrong_users_are_rejected_and_audited() {
         !r.success(),
         "a key registered to alice must not log in as bob"
     );
-    let start = Instant::now();
-    let denied = loop {
-        let denied = denied_logins(&f.app).await;
-        if denied.iter().any(|(who, _)| who == "bob") {
-            break denied;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "bob's refusal not audited: {denied:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let mut denied = Vec::new();
+    assert!(
+        wait_until_async(WAIT, async || {
+            denied = denied_logins(&f.app).await;
+            denied.iter().any(|(who, _)| who == "bob")
+        })
+        .await,
+        "bob's refusal not audited: {denied:?}"
+    );
     assert!(
         denied
             .iter()
@@ -419,22 +409,16 @@ async fn a_window_change_relayouts_the_screen() {
         term.row(0)
     );
     term.window_change(100, 30).await;
-    let start = Instant::now();
-    loop {
-        if let Some(end) = end_of_name(&term.row(0))
-            && end <= 100
-            && end + (120 - wide) >= 100
-            && end != wide
-        {
-            break;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "the tab bar did not re-lay out at 100 columns:\n{}",
-            term.contents()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let laid_out = wait_until_async(WAIT, async || {
+        end_of_name(&term.row(0))
+            .is_some_and(|end| end <= 100 && end + (120 - wide) >= 100 && end != wide)
+    })
+    .await;
+    assert!(
+        laid_out,
+        "the tab bar did not re-lay out at 100 columns:\n{}",
+        term.contents()
+    );
     // The bottom row moved up: the status bar is drawn on row 30 of 30.
     assert!(!term.row(29).trim().is_empty(), "{}", term.contents());
 }
@@ -600,15 +584,12 @@ async fn system_ssh_client_end_to_end() {
     let wait_for = |text: &'static str| {
         let screen = screen.clone();
         async move {
-            let start = Instant::now();
-            while !screen.lock().unwrap().screen().contents().contains(text) {
-                assert!(
-                    start.elapsed() < WAIT,
-                    "'{text}' not shown through ssh:\n{}",
-                    screen.lock().unwrap().screen().contents()
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            let contents = || screen.lock().unwrap().screen().contents();
+            assert!(
+                wait_until_async(WAIT, async || contents().contains(text)).await,
+                "'{text}' not shown through ssh:\n{}",
+                contents()
+            );
         }
     };
     wait_for("1 Dashboard").await;
@@ -1159,15 +1140,11 @@ async fn a_flood_of_window_changes_is_coalesced() {
     }
     // The last size wins and is laid out.
     term.window_change(100, 30).await;
-    let start = Instant::now();
-    while term.row(29).trim().is_empty() || !term.row(0).contains(&f.app.tenant.name) {
-        assert!(
-            start.elapsed() < WAIT,
-            "not re-laid out at 100x30:\n{}",
-            term.contents()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let laid_out = wait_until_async(WAIT, async || {
+        !term.row(29).trim().is_empty() && term.row(0).contains(&f.app.tenant.name)
+    })
+    .await;
+    assert!(laid_out, "not re-laid out at 100x30:\n{}", term.contents());
     let sent = term.received.load(std::sync::atomic::Ordering::SeqCst) - before;
     eprintln!("200 window changes cost {sent} bytes of output");
     // A few frames at most (each at most 512x256), not one per window change.

@@ -24,7 +24,9 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::support::wait_until;
 
 const COLS: u16 = 120;
 const ROWS: u16 = 40;
@@ -43,42 +45,56 @@ struct PtyConsole {
     _dir: tempfile::TempDir,
 }
 
-/// Held from openpty until the console is started: openpty's descriptors are not
-/// close-on-exec until `cloexec` marks them, and a console started meanwhile by a parallel
-/// test would inherit them — and keep this pty from hanging up when its master is closed.
-static SPAWN: Mutex<()> = Mutex::new(());
-
-fn cloexec(fd: &OwnedFd) {
-    // SAFETY: fcntl on a descriptor we own.
-    let rc = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
-    assert_eq!(rc, 0, "fcntl: {}", std::io::Error::last_os_error());
-}
-
+/// A new pseudo-terminal of COLS×ROWS, both sides opened close-on-exec from the start: this
+/// test binary also runs tests that start processes (the SSH server, tmux, the CLI) at any
+/// moment, and one that inherited a side of this pty would keep it from hanging up when its
+/// master is closed (and its output from ending when the console exits).
 fn open_pty() -> (OwnedFd, OwnedFd) {
-    let mut master = -1;
-    let mut slave = -1;
+    // SAFETY: posix_openpt returns a new descriptor or -1.
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    assert!(
+        master >= 0,
+        "posix_openpt: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: the descriptor was just opened and is owned by nobody else.
+    let master = unsafe { OwnedFd::from_raw_fd(master) };
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: grantpt/unlockpt on a pty master; ptsname_r writes a NUL-terminated name into
+    // the buffer of the given length.
+    unsafe {
+        assert_eq!(libc::grantpt(master.as_raw_fd()), 0, "grantpt");
+        assert_eq!(libc::unlockpt(master.as_raw_fd()), 0, "unlockpt");
+        assert_eq!(
+            libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()),
+            0,
+            "ptsname_r"
+        );
+    }
+    // SAFETY: `name` is NUL-terminated (ptsname_r succeeded).
+    let slave = unsafe {
+        libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
+    assert!(
+        slave >= 0,
+        "open the pty's slave side: {}",
+        std::io::Error::last_os_error()
+    );
+    // SAFETY: as above.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
     let size = libc::winsize {
         ws_row: ROWS,
         ws_col: COLS,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    // SAFETY: openpty writes two new descriptors; null name and termios mean defaults.
-    let rc = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            &size,
-        )
-    };
-    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: both descriptors were just opened and are owned by nobody else.
-    let fds = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    cloexec(&fds.0);
-    cloexec(&fds.1);
-    fds
+    // SAFETY: TIOCSWINSZ reads one winsize through a valid pointer.
+    let rc = unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+    assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+    (master, slave)
 }
 
 fn prepare_database(dir: &Path) -> String {
@@ -102,7 +118,6 @@ impl PtyConsole {
     fn start(env: &[(&str, &str)]) -> PtyConsole {
         let dir = tempfile::tempdir().unwrap();
         let url = prepare_database(dir.path());
-        let spawning = SPAWN.lock().unwrap_or_else(|p| p.into_inner());
         let (master, slave) = open_pty();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rustok"));
         cmd.args(["--db", &url])
@@ -129,7 +144,6 @@ impl PtyConsole {
         }
         let child = cmd.spawn().expect("start rustok");
         drop(cmd); // closes the parent's copies of the slave side
-        drop(spawning);
 
         let output = Arc::new(Mutex::new(Vec::new()));
         let hangup = Arc::new(AtomicBool::new(false));
@@ -164,29 +178,31 @@ impl PtyConsole {
 
     /// Waits until the first frame is on the screen.
     fn wait_for_first_frame(&mut self) {
-        let start = Instant::now();
         let has = |out: &[u8], needle: &[u8]| out.windows(needle.len()).any(|w| w == needle);
-        loop {
-            // From the raw bytes, not the emulated screen: the console may already have
-            // left the alternate screen again (a panic after the first frame).
-            let exited = self.child.try_wait().unwrap();
+        let mut exited = None;
+        // From the raw bytes, not the emulated screen: the console may already have left the
+        // alternate screen again (a panic after the first frame).
+        let framed = wait_until(Duration::from_secs(60), || {
             let out = self.output();
             if has(&out, ENTER_ALT) && has(&out, b" 1 Dashboard ") {
-                return;
+                return true;
             }
-            if let Some(status) = exited {
-                panic!(
-                    "the console exited ({status}) before its first frame:\n{}",
-                    String::from_utf8_lossy(&self.output())
-                );
-            }
+            exited = self.child.try_wait().unwrap();
+            exited.is_some()
+        });
+        if let Some(status) = exited {
+            let out = self.output();
             assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no first frame within 60 s; output so far:\n{}",
-                String::from_utf8_lossy(&self.output())
+                has(&out, ENTER_ALT) && has(&out, b" 1 Dashboard "),
+                "the console exited ({status}) before its first frame:\n{}",
+                String::from_utf8_lossy(&out)
             );
-            std::thread::sleep(Duration::from_millis(50));
         }
+        assert!(
+            framed,
+            "no first frame within 60 s; output so far:\n{}",
+            String::from_utf8_lossy(&self.output())
+        );
     }
 
     fn signal(&self, sig: libc::c_int) {
@@ -195,21 +211,25 @@ impl PtyConsole {
         assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
     }
 
-    /// Waits for the console to exit; fails the test if it hangs.
+    /// Waits for the console to exit, then for the reader to have taken everything it wrote
+    /// (the reader ends when the slave side is closed); fails the test if either hangs.
     fn wait_exit(&mut self, what: &str) -> ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Let the reader take the last bytes the console wrote.
-                std::thread::sleep(Duration::from_millis(200));
-                return status;
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                let _ = self.child.kill();
-                panic!("the console did not exit within 20 s of {what}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let mut status = None;
+        if !wait_until(Duration::from_secs(20), || {
+            status = self.child.try_wait().unwrap();
+            status.is_some()
+        }) {
+            let _ = self.child.kill();
+            panic!("the console did not exit within 20 s of {what}");
         }
+        if let Some(r) = self.reader.take() {
+            assert!(
+                wait_until(Duration::from_secs(5), || r.is_finished()),
+                "the pty's output did not end after the console exited ({what})"
+            );
+            r.join().unwrap();
+        }
+        status.unwrap()
     }
 
     /// The pty's line discipline flags, read through the master side.
@@ -302,8 +322,9 @@ fn read_loop(master: &Mutex<Option<OwnedFd>>, output: &Mutex<Vec<u8>>, hangup: &
         match file.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => output.lock().unwrap().extend_from_slice(&buf[..n]),
-            // EIO: the console closed the slave side (it exited).
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+            // EIO: the slave side is closed (the console exited) and everything it wrote has
+            // been read. The master stays open (in `master`) for the checks on the pty.
+            Err(_) => break,
         }
     }
     // The last descriptor of the master side closes here (with `hangup`, this is the

@@ -12,8 +12,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use support::TestApp;
 use support::fixtures::{draft, draft_with, node_created_envelope, translation};
+use support::{TestApp, wait_until_async};
 use uuid::Uuid;
 
 on_both_backends!(
@@ -247,17 +247,29 @@ async fn test_event_error_handling(app: TestApp) {
     let relay =
         Relay::new(app.store.clone(), Bus::new(16), prod.clone()).with_consumer(flaky.clone());
     app.publish_node(node.id).await.unwrap();
+    let failed_at = std::time::Instant::now(); // no later than the failure the backoff counts from
     assert_eq!(relay.run_once().await.unwrap().retried, 1);
     assert_eq!(
         relay.run_once().await.unwrap().claimed(),
         0,
         "backoff: not retried at once"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(
-        relay.run_once().await.unwrap().delivered,
-        1,
+    // The relay is asked again and again: it delivers once the 1 s backoff has passed, and not
+    // before.
+    let mut delivered = 0;
+    let redelivered = wait_until_async(Duration::from_secs(10), async || {
+        delivered = relay.run_once().await.unwrap().delivered;
+        delivered > 0
+    })
+    .await;
+    let waited = failed_at.elapsed();
+    assert!(
+        redelivered && delivered == 1,
         "retried after the 1 s backoff"
+    );
+    assert!(
+        waited >= Duration::from_millis(990), // the relay's clock is read to the millisecond
+        "retried after {waited:?}, before the 1 s backoff"
     );
     assert_eq!(backoff(2, &prod), Duration::from_secs(2));
     assert_eq!(backoff(10, &prod), Duration::from_secs(60));

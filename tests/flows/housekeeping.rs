@@ -11,9 +11,9 @@ use rustok_domain::{Command, CommandEnvelope, DomainError};
 use rustok_store::{Pruned, StoreError};
 use std::sync::Arc;
 use std::time::Duration;
-use support::TestApp;
 use support::app::test_relay_config;
 use support::fixtures::draft;
+use support::{TestApp, wait_until, wait_until_async};
 use tokio::sync::watch;
 
 on_both_backends!(
@@ -36,6 +36,20 @@ impl Consumer for Named {
     }
 }
 
+/// The first reading of the clock at least a millisecond after `t` (the store keeps times to
+/// the millisecond on SQLite).
+fn later_than(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    let mut now = Utc::now();
+    assert!(
+        wait_until(Duration::from_secs(1), || {
+            now = Utc::now();
+            now - t >= chrono::Duration::milliseconds(1)
+        }),
+        "the clock did not move"
+    );
+    now
+}
+
 fn create(app: &TestApp, title: &str) -> CommandEnvelope {
     CommandEnvelope::new(
         app.tenant.id,
@@ -51,9 +65,10 @@ async fn test_old_history_is_pruned_and_what_a_retry_needs_is_kept(app: TestApp)
     app.relay.drain().await.unwrap();
     let old_receipts = app.store.receipt_count(None).await.unwrap();
     assert!(old_receipts >= 1);
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let cutoff = Utc::now();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // A cutoff strictly between the two nodes' times: the clock is read until it has moved on
+    // (a time gap is what this test is about, not a wait for something to happen).
+    let cutoff = later_than(Utc::now());
+    let _ = later_than(cutoff);
     // After it: another node, delivered too.
     let recent = create(&app, "Recent");
     let recent_applied = app.store.execute(&recent, Utc::now()).await.unwrap();
@@ -154,17 +169,13 @@ async fn test_a_running_relay_prunes_and_no_retention_keeps_everything(app: Test
     });
     let later = create(&app, "Later");
     app.store.execute(&later, Utc::now()).await.unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while app.store.command_outcome(&later).await.unwrap().is_some()
-        || app.store.command_outcome(&kept).await.unwrap().is_some()
-        || app.store.receipt_count(None).await.unwrap() > 0
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the running relay did not prune"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let pruned = wait_until_async(Duration::from_secs(10), async || {
+        app.store.command_outcome(&later).await.unwrap().is_none()
+            && app.store.command_outcome(&kept).await.unwrap().is_none()
+            && app.store.receipt_count(None).await.unwrap() == 0
+    })
+    .await;
+    assert!(pruned, "the running relay did not prune");
     stop.send(true).unwrap();
     task.await.unwrap();
     // The nodes themselves and their events are history, and stay.

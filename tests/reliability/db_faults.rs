@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 use support::tmux::Pane;
+use support::wait_until;
 
 fn rustok(db: &str, data: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rustok"));
@@ -373,14 +374,15 @@ fn console_save_fails_then_succeeds(
 /// by the save's commit): within 10 s, where a claim left behind by a connection still
 /// read-only would hold the events for its whole 30 s lease. Then the console quits.
 fn relay_delivers_again_then_quit(console: Console, db: &str, data: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while ok_json(db, data, &["outbox", "status"])["pending"] != 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the relay is stuck after the fault"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    assert!(
+        wait_until(Duration::from_secs(10), || ok_json(
+            db,
+            data,
+            &["outbox", "status"]
+        )["pending"]
+            == 0),
+        "the relay is stuck after the fault"
+    );
     console.keys(&["Escape"]);
     console.keys(&["q"]);
 }

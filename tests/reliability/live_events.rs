@@ -16,7 +16,7 @@ use std::process::{Command as Process, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use support::fixtures::{order, product};
-use support::{TestApp, TestDb};
+use support::{TestApp, TestDb, wait_until_async};
 use uuid::Uuid;
 
 const ORDERS: usize = 100;
@@ -88,13 +88,14 @@ async fn another_process_tails_every_event_exactly_once_within_a_second() {
         )
         .await;
         warmup.extend(applied.events.iter().map(|e| e.id));
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        if arrivals
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|(_, id)| warmup.contains(id))
-        {
+        let printed = async || {
+            arrivals
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(_, id)| warmup.contains(id))
+        };
+        if wait_until_async(Duration::from_millis(200), printed).await {
             break;
         }
         assert!(
@@ -155,15 +156,30 @@ async fn another_process_tails_every_event_exactly_once_within_a_second() {
     assert!(committed.len() >= ORDERS * 3, "{} events", committed.len());
 
     // B prints all of them (and nothing else but warm-up events).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let seen: HashSet<EventId> = arrivals.lock().unwrap().iter().map(|(_, id)| *id).collect();
-        if expected.keys().all(|id| seen.contains(id)) || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(600)).await; // room for any duplicate to show
+    let printed = |id: &EventId| arrivals.lock().unwrap().iter().any(|(_, p)| p == id);
+    // (What is missing is reported below.)
+    wait_until_async(Duration::from_secs(30), async || {
+        expected.keys().all(printed)
+    })
+    .await;
+    // Then one more event, committed after all of them: once B printed it, B has read past
+    // every earlier one, and a duplicate of any would have come before it.
+    let marker = exec(
+        &app.queue,
+        &app,
+        Command::AdjustInventory {
+            sku: "MUG".into(),
+            by: 1,
+            reason: "marker".into(),
+        },
+    )
+    .await;
+    warmup.extend(marker.events.iter().map(|e| e.id));
+    let marked = wait_until_async(Duration::from_secs(30), async || {
+        marker.events.iter().all(|e| printed(&e.id))
+    })
+    .await;
+    assert!(marked, "events tail did not print the last event");
     tail.kill().ok();
     tail.wait().ok();
 
@@ -238,15 +254,12 @@ async fn rows_committing_out_of_sequence_order_are_followed_exactly_once() {
 
     slow.commit().await.unwrap();
     let mut all = got;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
+    wait_until_async(Duration::from_secs(10), async || {
         let (more, _) = follower.poll(&a, 100).await.unwrap();
         all.extend(more.iter().map(|e| e.envelope.id.as_uuid()));
-        if follower.early() == 0 && all.len() >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        follower.early() == 0 && all.len() >= 2
+    })
+    .await; // what is missing or doubled is reported below
     for _ in 0..3 {
         let (more, _) = follower.poll(&a, 100).await.unwrap();
         all.extend(more.iter().map(|e| e.envelope.id.as_uuid()));
@@ -317,7 +330,8 @@ async fn sqlite_tail_follows_another_process() {
             .await
             .unwrap();
         committed.push(n.id.as_uuid());
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        let printed = async || !arrivals.lock().unwrap().is_empty();
+        wait_until_async(Duration::from_millis(150), printed).await;
     }
     for i in 0..20 {
         let n = app
@@ -326,14 +340,31 @@ async fn sqlite_tail_follows_another_process() {
             .unwrap();
         ids.insert(n.id.as_uuid());
     }
-    while Instant::now() < deadline {
-        let got = arrivals.lock().unwrap().len();
-        if got > ids.len() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let left = deadline.saturating_duration_since(Instant::now());
+    wait_until_async(left, async || arrivals.lock().unwrap().len() > ids.len()).await;
+    // Then one more node: once its event is printed, the tail has read past every earlier
+    // one, and a duplicate of any would have come before it.
+    let marker = app
+        .create_node(support::fixtures::draft("Marker"))
+        .await
+        .unwrap();
+    let marker_event = app
+        .outbox_events()
+        .await
+        .iter()
+        .find(|e| e.envelope.aggregate_id == marker.id.as_uuid())
+        .expect("the marker's event")
+        .envelope
+        .id;
+    let marked = wait_until_async(Duration::from_secs(30), async || {
+        arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(_, id)| *id == marker_event)
+    })
+    .await;
+    assert!(marked, "events tail did not print the last event");
     tail.kill().ok();
     tail.wait().ok();
     let printed: Vec<EventId> = arrivals.lock().unwrap().iter().map(|(_, id)| *id).collect();

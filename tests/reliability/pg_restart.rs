@@ -17,7 +17,7 @@ use std::process::Command as Process;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::fixtures::draft;
-use support::{TestApp, TestDb};
+use support::{TestApp, TestDb, wait_until_async};
 use tokio::sync::watch;
 
 fn pg_ctl(action: &str) -> bool {
@@ -37,12 +37,9 @@ impl Drop for StartOnDrop {
     }
 }
 
-async fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn wait_for(what: &str, timeout: Duration, ok: impl Fn() -> bool) {
+    let happened = wait_until_async(timeout, async || ok()).await;
+    assert!(happened, "timed out waiting for {what}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -81,7 +78,7 @@ async fn a_console_survives_a_postgres_restart() {
     let _restart_guard = StartOnDrop;
     let t0 = Instant::now();
     assert!(pg_ctl("stop"), "pg_ctlcluster 15 main stop");
-    wait_until("the outage report", Duration::from_secs(20), || {
+    wait_for("the outage report", Duration::from_secs(20), || {
         statuses.lock().unwrap().iter().any(|s| s.is_some())
     })
     .await;
@@ -101,10 +98,11 @@ async fn a_console_survives_a_postgres_restart() {
         replies.push(app.queue.submit(env).expect("queued"));
         titles.insert(t);
     }
+    // The outage lasts a second with the commands queued (the fault's length, not a wait).
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(pg_ctl("start"), "pg_ctlcluster 15 main start");
     let t1 = Instant::now();
-    wait_until("the recovery report", Duration::from_secs(30), || {
+    wait_for("the recovery report", Duration::from_secs(30), || {
         statuses.lock().unwrap().last() == Some(&None)
     })
     .await;
@@ -154,16 +152,14 @@ async fn a_console_survives_a_postgres_restart() {
         }
     }
     assert_eq!(seen.len(), want, "every node.created reached the bus");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let c = app.store.outbox_counts(None).await.unwrap();
-        if c.pending == 0 {
-            assert_eq!(c.failed, 0);
-            break;
-        }
-        assert!(Instant::now() < deadline, "relay stuck: {c:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let mut c = app.store.outbox_counts(None).await.unwrap();
+    let drained = wait_until_async(Duration::from_secs(30), async || {
+        c = app.store.outbox_counts(None).await.unwrap();
+        c.pending == 0
+    })
+    .await;
+    assert!(drained, "relay stuck: {c:?}");
+    assert_eq!(c.failed, 0);
     eprintln!(
         "outage reported {:?} after the stop ({outage}); recovery reported {:?} after the start; \
          {} nodes, none lost or doubled",

@@ -14,9 +14,10 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::TestDb;
 use support::tmux::Pane;
+use support::wait_until;
 
 struct Failing;
 
@@ -210,10 +211,7 @@ async fn the_console_retries_a_dead_letter_and_delivers_it() {
     assert_eq!(rustok(&db.url, data, &["outbox", "status"])["failed"], 2);
 
     let pane = Pane::console("relay-faults", &db.url, data, &[], "true");
-    let keys = |k: &str| {
-        pane.keys(&[k]);
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let keys = |k: &str| pane.keys(&[k]);
     pane.wait_for("Content", Duration::from_secs(20));
     keys("5");
     keys("D");
@@ -225,14 +223,13 @@ async fn the_console_retries_a_dead_letter_and_delivers_it() {
         Duration::from_secs(10),
     );
     // The console's own relay delivers the retried event (its subscribers work).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let status = rustok(&db.url, data, &["outbox", "status"]);
-        if status["failed"] == 1 && status["pending"] == 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not delivered: {status}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let mut status = Value::Null;
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            status = rustok(&db.url, data, &["outbox", "status"]);
+            status["failed"] == 1 && status["pending"] == 0
+        }),
+        "not delivered: {status}"
+    );
     keys("q");
 }

@@ -170,7 +170,6 @@ async fn test_bulk_seed_dropped_keeps_whole_transactions(app: TestApp) {
     app.create_order(order(&[("BULK-2", 1)], None))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(app.node_count().await, nodes_before + 20_000);
     assert_eq!(app.order_count().await, orders_before + 20_001);
     let events = app.outbox_events().await;

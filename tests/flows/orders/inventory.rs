@@ -231,6 +231,7 @@ async fn sqlite_a_command_waits_for_another_writer_without_blocking_the_runtime(
         let ticks = ticks.clone();
         async move {
             loop {
+                // A tick every 5 ms proves the runtime's one thread is free (a measurement).
                 tokio::time::sleep(Duration::from_millis(5)).await;
                 ticks.fetch_add(1, Ordering::Relaxed);
             }
@@ -238,6 +239,7 @@ async fn sqlite_a_command_waits_for_another_writer_without_blocking_the_runtime(
     });
     let hold = Duration::from_millis(300);
     let release = std::thread::spawn(move || {
+        // The other writer holds the lock this long (the fault's length, not a wait).
         std::thread::sleep(hold);
         other.execute_batch("COMMIT").unwrap();
     });
