@@ -19,7 +19,7 @@
 //!
 //! `RUSTOK_CRASH_KILLS` sets the number of kills (default 20), `RUSTOK_CRASH_SEED` the random
 //! seed (printed). The full run of issue 10:
-//! `RUSTOK_CRASH_KILLS=200 cargo test --release --test crash_driver -- --nocapture`
+//! `RUSTOK_CRASH_KILLS=200 cargo test --release --test reliability crash_driver:: -- --nocapture`
 
 use crate::support;
 

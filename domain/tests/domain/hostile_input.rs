@@ -7,7 +7,7 @@
 //! was; every acceptance satisfies the rule it was checked against.
 //!
 //! 256 cases per property; `PROPTEST_CASES=10000 cargo test -p rustok-domain --test
-//! hostile_input` runs more.
+//! domain hostile_input::` runs more.
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;

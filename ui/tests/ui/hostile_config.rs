@@ -3,7 +3,7 @@
 //! says what is wrong and where (`line N`), and unknown actions, keys and contexts are named.
 //!
 //! 256 cases per property; `PROPTEST_CASES=5000 cargo test -p rustok-ui --test
-//! hostile_config` runs more.
+//! ui hostile_config::` runs more.
 
 use proptest::prelude::*;
 use rustok_domain::text::has_control;

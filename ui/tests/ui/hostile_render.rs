@@ -7,7 +7,7 @@
 //! and a 1 MB paste, and still saves every character.
 //!
 //! The property test runs 64 cases (each draws a dozen frames); `PROPTEST_CASES=1000 cargo
-//! test -p rustok-ui --test hostile_render` runs more.
+//! test -p rustok-ui --test ui hostile_render::` runs more.
 
 use crate::support;
 
@@ -257,7 +257,7 @@ fn megabyte_bodies_stay_editable() {
 
 /// Measures (prints, asserts nothing about time) what a 1 MB body costs in the editor: open,
 /// a keystroke, a frame, a 1 MB paste. Numbers in docs/RELIABILITY.md, from
-/// `cargo test --release -p rustok-ui --test hostile_render -- --ignored --nocapture`.
+/// `cargo test --release -p rustok-ui --test ui hostile_render:: -- --ignored --nocapture`.
 #[test]
 #[ignore = "a measurement; run it in release"]
 fn measure_megabyte_editor() {
