@@ -133,6 +133,79 @@ impl Cli {
     }
 }
 
+/// The arguments of `product create` for one SKU: `product("MUG", "12.50").stock(10).args()`
+/// gives `product create --sku MUG --price 12.50 --currency USD --stock 10`. The currency is USD
+/// unless set; a flag left unset is not passed. Values are passed through as given, so a test
+/// can hand the binary a hostile or out-of-range one (`.stock("-1")`).
+#[derive(Clone, Debug)]
+pub struct ProductArgs {
+    sku: String,
+    price: String,
+    currency: String,
+    title: Option<String>,
+    stock: Option<String>,
+    low_stock: Option<String>,
+    policy: Option<String>,
+}
+
+pub fn product(sku: &str, price: &str) -> ProductArgs {
+    ProductArgs {
+        sku: sku.to_string(),
+        price: price.to_string(),
+        currency: "USD".to_string(),
+        title: None,
+        stock: None,
+        low_stock: None,
+        policy: None,
+    }
+}
+
+impl ProductArgs {
+    pub fn title(mut self, title: &str) -> Self {
+        self.title = Some(title.to_string());
+        self
+    }
+
+    pub fn currency(mut self, currency: &str) -> Self {
+        self.currency = currency.to_string();
+        self
+    }
+
+    pub fn stock(mut self, stock: impl ToString) -> Self {
+        self.stock = Some(stock.to_string());
+        self
+    }
+
+    pub fn low_stock(mut self, low_stock: impl ToString) -> Self {
+        self.low_stock = Some(low_stock.to_string());
+        self
+    }
+
+    pub fn policy(mut self, policy: &str) -> Self {
+        self.policy = Some(policy.to_string());
+        self
+    }
+
+    /// The argv after the global flags, for `Cli::json`, `Cli::refused` and `Cli::run`.
+    pub fn args(&self) -> Vec<&str> {
+        let mut a = vec!["product", "create", "--sku", &self.sku];
+        if let Some(t) = &self.title {
+            a.extend(["--title", t]);
+        }
+        a.extend(["--price", &self.price, "--currency", &self.currency]);
+        for (flag, v) in [
+            ("--stock", &self.stock),
+            ("--low-stock", &self.low_stock),
+            ("--policy", &self.policy),
+        ] {
+            if let Some(v) = v {
+                a.extend([flag, v]);
+            }
+        }
+        a
+    }
+}
+
 /// Generates `NAME::sqlite` and `NAME::postgres` from `fn NAME(cli: Cli)`; the PostgreSQL one
 /// says it was skipped when `RUSTOK_TEST_POSTGRES_URL` is not set.
 #[macro_export]

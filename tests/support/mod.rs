@@ -4,15 +4,19 @@
 #![allow(dead_code)]
 
 pub mod app;
+#[macro_use]
 pub mod cli;
 pub mod db;
 pub mod fixtures;
 pub mod tmux;
+pub mod wait;
 
 #[allow(unused_imports)]
 pub use app::TestApp;
 #[allow(unused_imports)]
 pub use db::TestDb;
+#[allow(unused_imports)]
+pub use wait::{wait_until, wait_until_async};
 
 /// Generates `NAME::sqlite` and `NAME::postgres` tests from `async fn NAME(app: TestApp)`.
 /// The PostgreSQL one runs when `RUSTOK_TEST_POSTGRES_URL` is set and prints a skip line
