@@ -204,3 +204,33 @@ pub struct OrderStats {
     /// Their total per currency (cancelled orders excluded).
     pub today_revenue: Vec<Money>,
 }
+
+/// One console session of a running SSH server (`rustok ssh sessions`, the console's Sessions
+/// view). Ids are per server; `(server, id, since)` names one session for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshSession {
+    pub id: u64,
+    pub handle: String,
+    pub role: String,
+    /// The client's address.
+    pub source: String,
+    pub since: DateTime<Utc>,
+    pub idle_secs: u64,
+    pub cols: u16,
+    pub rows: u16,
+    /// The server's listening address.
+    pub server: String,
+}
+
+/// The live SSH sessions as one place sees them: a session of a server sees its own server;
+/// a local console sees every server running from its data directory.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SshSessions {
+    /// Where they were asked: `this server (ADDR)`, or the data directory.
+    pub origin: String,
+    /// The servers that answered (empty: no SSH server is running there).
+    pub servers: Vec<String>,
+    pub sessions: Vec<SshSession>,
+    /// The asking console's own session (`(server, id)`), when it runs over SSH.
+    pub yours: Option<(String, u64)>,
+}

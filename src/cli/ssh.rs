@@ -29,6 +29,7 @@ async fn ask_all(request: &Request) -> Result<Vec<SessionRow>, CliError> {
     for socket in control::sockets(&dir) {
         match control::ask(&socket, request).await {
             Ok(Response::Sessions(r)) | Ok(Response::Kicked(r)) => rows.extend(r),
+            Ok(Response::Server { sessions, .. }) => rows.extend(sessions),
             Ok(Response::Error(e)) => {
                 return Err(CliError::Input(format!(
                     "the server at {} refused: {e}",
@@ -79,13 +80,17 @@ fn render(rows: &[SessionRow]) -> String {
 pub async fn run(ctx: &Ctx, cmd: &SshCmd) -> Result<(), CliError> {
     match cmd {
         SshCmd::Sessions => {
-            ctx.reads
-                .require(Permission::new("staff", "read"), "list SSH sessions")
-                .await?;
-            let rows = ask_all(&Request::Sessions).await?;
+            // Authorized (staff:read) and asked where the console's Sessions view asks.
+            let list = ctx.reads.ssh_sessions().await?;
+            let rows = list.sessions;
             emit(ctx.json, &rows, || {
-                if rows.is_empty() {
-                    "no console sessions (or no SSH server running from this data directory)".into()
+                if list.servers.is_empty() {
+                    format!(
+                        "no SSH server is running from {} (start one with: rustok serve --ssh ADDR)",
+                        cell(&list.origin, 200)
+                    )
+                } else if rows.is_empty() {
+                    format!("no console sessions on {}", list.servers.join(", "))
                 } else {
                     render(&rows)
                 }

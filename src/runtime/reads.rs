@@ -10,11 +10,13 @@
 //! The role is loaded again for every read (one primary-key lookup), so a role change or a
 //! deactivation takes effect at the next read, in every session.
 
+use crate::ssh::admin::SessionAdmin;
 use rustok_domain::audit::AuditLogEntry;
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::rbac::{self, Permission, Role};
 use rustok_domain::read::{
-    NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
+    NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, SshSession, SshSessions,
+    StockRow,
 };
 use rustok_domain::{
     DomainError, IdRef, Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId,
@@ -58,12 +60,20 @@ fn one_of(
     }
 }
 
+/// A session-admin failure as a one-line error shown as it is (`StoreError::Config` prints
+/// its text alone; `Unavailable` would blame the database).
+fn ssh_error(e: crate::ssh::admin::AdminError) -> StoreError {
+    StoreError::Config(e.to_string())
+}
+
 /// The read side of one session (a CLI process, a console, an SSH session): its staff member's
 /// reads, each authorized.
 #[derive(Clone)]
 pub struct Reads {
     store: Store,
     handle: String,
+    /// Where the live SSH sessions are (None: the servers running from the data directory).
+    ssh: Option<SessionAdmin>,
 }
 
 /// Which live events a session may see: those its role may read. Built from the role at one
@@ -96,7 +106,45 @@ impl Reads {
         Reads {
             store,
             handle: handle.into(),
+            ssh: None,
         }
+    }
+
+    /// These reads, with the live SSH sessions read from `admin` (a console inside an SSH
+    /// session reads its own server's table).
+    pub fn with_ssh_admin(mut self, admin: SessionAdmin) -> Reads {
+        self.ssh = Some(admin);
+        self
+    }
+
+    fn ssh_admin(&self) -> SessionAdmin {
+        self.ssh.clone().unwrap_or_else(SessionAdmin::data_dir)
+    }
+
+    /// The live SSH console sessions (`staff:read`: owners and admins): the CLI's
+    /// `ssh sessions` and the console's Sessions view.
+    pub async fn ssh_sessions(&self) -> Result<SshSessions, StoreError> {
+        self.require(p("staff", "read"), "list SSH sessions")
+            .await?;
+        self.ssh_admin().list().await.map_err(ssh_error)
+    }
+
+    /// Ends one SSH console session (`staff:update`: owners and admins; refused in a
+    /// read-only session). The server tells the client `reason` and writes the audit row.
+    pub async fn kick_ssh_session(
+        &self,
+        read_only: bool,
+        server: &str,
+        id: u64,
+        since: chrono::DateTime<chrono::Utc>,
+        reason: &str,
+    ) -> Result<Vec<SshSession>, StoreError> {
+        self.require_operation(p("staff", "update"), "end SSH sessions", read_only)
+            .await?;
+        self.ssh_admin()
+            .kick(server, id, since, &self.handle, reason)
+            .await
+            .map_err(ssh_error)
     }
 
     pub fn handle(&self) -> &str {
@@ -483,6 +531,7 @@ impl Reads {
                 QueryResult::AuditLog(page, tenants)
             }
             Query::Staff => QueryResult::Staff(self.staff().await?),
+            Query::SshSessions => QueryResult::SshSessions(self.ssh_sessions().await?),
             Query::ResolveId { kind, text } => {
                 let kind = match kind {
                     rustok_ui::IdKind::Node => IdKind::Node,
@@ -578,5 +627,77 @@ mod tests {
                 .await
                 .is_ok()
         );
+    }
+
+    /// Session admin (issue 18): listing the live SSH sessions needs `staff:read` and ending
+    /// one `staff:update` — owners and admins; a manager, an editor and a support member are
+    /// refused both, with the permission named; a read-only session cannot end one.
+    #[tokio::test]
+    async fn ssh_session_admin_is_for_owners_and_admins() {
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let tenant = TenantId::new_v7();
+        let run = |command: Command| CommandEnvelope::new(tenant, Actor::new("owner"), command);
+        let handle = |role: Role| format!("m-{role}");
+        for role in Role::ALL {
+            let draft = StaffDraft {
+                id: StaffId::new_v7(),
+                handle: handle(role),
+                display_name: None,
+                role,
+                ssh_keys: vec![],
+                mfa_enabled: false,
+            };
+            store
+                .execute(&run(Command::AddStaff(draft)), chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        // No server runs from this directory: allowed reads find none.
+        let dir = tempfile::tempdir().unwrap();
+        let since = chrono::Utc::now();
+        for role in Role::ALL {
+            let reads = Reads::new(store.clone(), handle(role))
+                .with_ssh_admin(SessionAdmin::sockets(dir.path()));
+            let listed = reads.ssh_sessions().await;
+            let kicked = reads
+                .kick_ssh_session(false, "127.0.0.1:2222", 1, since, "maintenance")
+                .await;
+            let allowed = matches!(role, Role::Owner | Role::Admin);
+            match (&listed, allowed) {
+                (Ok(l), true) => assert!(l.servers.is_empty() && l.sessions.is_empty()),
+                (Err(StoreError::Domain(DomainError::PermissionDenied { reason })), false) => {
+                    assert_eq!(
+                        *reason,
+                        format!("{role} cannot list SSH sessions (needs staff:read)")
+                    )
+                }
+                other => panic!("{role} listing: {other:?}"),
+            }
+            match (&kicked, allowed) {
+                // Allowed: the next thing said is that no server runs there.
+                (Err(StoreError::Config(why)), true) => {
+                    assert!(
+                        why.contains("no SSH server 127.0.0.1:2222 is running"),
+                        "{why}"
+                    )
+                }
+                (Err(StoreError::Domain(DomainError::PermissionDenied { reason })), false) => {
+                    assert!(reason.contains("staff:update"), "{role}: {reason}")
+                }
+                other => panic!("{role} kicking: {other:?}"),
+            }
+        }
+        let owner = Reads::new(store.clone(), handle(Role::Owner))
+            .with_ssh_admin(SessionAdmin::sockets(dir.path()));
+        match owner
+            .kick_ssh_session(true, "127.0.0.1:2222", 1, since, "maintenance")
+            .await
+        {
+            Err(StoreError::Domain(DomainError::PermissionDenied { reason })) => assert!(
+                reason.starts_with("read-only session cannot end SSH sessions"),
+                "{reason}"
+            ),
+            other => panic!("read-only kick: {other:?}"),
+        }
     }
 }

@@ -49,6 +49,8 @@ pub fn sockets(dir: &Path) -> Vec<PathBuf> {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
     Sessions,
+    /// The server's address and its sessions (`Response::Server`).
+    Server,
     /// Ends the sessions whose id is `target` or whose staff handle is `target`.
     Kick {
         target: String,
@@ -56,26 +58,27 @@ pub enum Request {
         /// Who asked (checked by the CLI against the database; written to the audit log).
         by: String,
     },
+    /// Ends the one session with this id that started at `since` (the console's kick: a row
+    /// shown a moment ago never ends a newer session that got the same id).
+    KickSession {
+        id: u64,
+        since: DateTime<Utc>,
+        reason: String,
+        by: String,
+    },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SessionRow {
-    pub id: u64,
-    pub handle: String,
-    pub role: String,
-    pub source: String,
-    pub since: DateTime<Utc>,
-    pub idle_secs: u64,
-    pub cols: u16,
-    pub rows: u16,
-    /// The server's listening address.
-    pub server: String,
-}
+/// One session as `rustok ssh sessions` and the console show it.
+pub use rustok_domain::read::SshSession as SessionRow;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Response {
     Sessions(Vec<SessionRow>),
+    Server {
+        listen: String,
+        sessions: Vec<SessionRow>,
+    },
     Kicked(Vec<SessionRow>),
     Error(String),
 }
@@ -116,6 +119,24 @@ impl SessionEntry {
             cols,
             rows,
             server: server.into(),
+        }
+    }
+}
+
+/// Which sessions a kick ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `rustok ssh kick ID|HANDLE`: the session with this id, or every session of this handle.
+    IdOrHandle(String),
+    /// The one session with this id that started at this moment.
+    Session { id: u64, since: DateTime<Utc> },
+}
+
+impl Target {
+    fn names(&self, e: &SessionEntry) -> bool {
+        match self {
+            Target::IdOrHandle(t) => t.parse::<u64>().ok() == Some(e.id) || e.handle == *t,
+            Target::Session { id, since } => e.id == *id && e.since == *since,
         }
     }
 }
@@ -163,13 +184,12 @@ impl SessionTable {
         self.lock().values().map(|e| e.row(server)).collect()
     }
 
-    /// Ends the sessions `target` names (an id or a handle); returns them.
-    pub fn kick(&self, target: &str, by: &str, reason: &str, server: &str) -> Vec<SessionRow> {
-        let id = target.parse::<u64>().ok();
+    /// Ends the sessions `target` names; returns them.
+    pub fn kick(&self, target: &Target, by: &str, reason: &str, server: &str) -> Vec<SessionRow> {
         let hit: Vec<Arc<SessionEntry>> = self
             .lock()
             .values()
-            .filter(|e| Some(e.id) == id || e.handle == target)
+            .filter(|e| target.names(e))
             .cloned()
             .collect();
         for e in &hit {
@@ -231,6 +251,38 @@ pub(crate) async fn serve(
     let _ = std::fs::remove_file(&path);
 }
 
+/// Ends the sessions `target` names on this server — each client is told `by` and `reason`
+/// and gets its terminal back — and writes one `ssh_kick` audit row per session. The caller
+/// has checked that `by` may (`staff:update`, not read-only): the CLI and the console both do,
+/// through `Reads::require_operation`.
+pub(crate) async fn kick_and_audit(
+    shared: &Shared,
+    target: &Target,
+    by: &str,
+    reason: &str,
+    server: &str,
+) -> Vec<SessionRow> {
+    let reason = super::refusals::client_text(reason);
+    let by = super::refusals::client_text(by);
+    let kicked = shared.table.kick(target, &by, &reason, server);
+    for row in &kicked {
+        tracing::warn!(session = row.id, user = %row.handle, %by, %reason, "SSH session kicked");
+        super::server::write_audit_row(
+            shared,
+            "ssh_kick",
+            by.clone(),
+            format!("ssh {}", row.source),
+            rustok_domain::audit::AuditOutcome::Ok,
+            Some(format!(
+                "ended session {} of {} ({}): {reason}",
+                row.id, row.handle, row.role
+            )),
+        )
+        .await;
+    }
+    kicked
+}
+
 #[cfg(unix)]
 async fn answer(
     stream: tokio::net::UnixStream,
@@ -244,27 +296,21 @@ async fn answer(
         .await?;
     let response = match serde_json::from_str::<Request>(&line) {
         Ok(Request::Sessions) => Response::Sessions(shared.table.rows(server)),
-        Ok(Request::Kick { target, reason, by }) => {
-            let reason = super::refusals::client_text(&reason);
-            let by = super::refusals::client_text(&by);
-            let kicked = shared.table.kick(&target, &by, &reason, server);
-            for row in &kicked {
-                tracing::warn!(session = row.id, user = %row.handle, %by, %reason, "SSH session kicked");
-                super::server::write_audit_row(
-                    shared,
-                    "ssh_kick",
-                    by.clone(),
-                    format!("ssh {}", row.source),
-                    rustok_domain::audit::AuditOutcome::Ok,
-                    Some(format!(
-                        "ended session {} of {} ({}): {reason}",
-                        row.id, row.handle, row.role
-                    )),
-                )
-                .await;
-            }
-            Response::Kicked(kicked)
-        }
+        Ok(Request::Server) => Response::Server {
+            listen: server.to_string(),
+            sessions: shared.table.rows(server),
+        },
+        Ok(Request::Kick { target, reason, by }) => Response::Kicked(
+            kick_and_audit(shared, &Target::IdOrHandle(target), &by, &reason, server).await,
+        ),
+        Ok(Request::KickSession {
+            id,
+            since,
+            reason,
+            by,
+        }) => Response::Kicked(
+            kick_and_audit(shared, &Target::Session { id, since }, &by, &reason, server).await,
+        ),
         Err(e) => Response::Error(format!("bad request: {e}")),
     };
     let mut out = serde_json::to_vec(&response).map_err(std::io::Error::other)?;

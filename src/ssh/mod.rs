@@ -11,6 +11,7 @@
 //! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
 //! - `input.rs` — bytes from the client into key events and pastes.
 
+pub mod admin;
 pub mod certs;
 pub mod control;
 pub mod gate;
@@ -113,8 +114,11 @@ pub(crate) struct Shared {
     pub gate: Arc<gate::Gate>,
     /// Trusted user certificate authorities.
     pub user_ca: Option<certs::UserCa>,
-    /// The console sessions (`rustok ssh sessions`, `rustok ssh kick`).
+    /// The console sessions (`rustok ssh sessions`, `rustok ssh kick`, the console's
+    /// Sessions view).
     pub table: control::SessionTable,
+    /// The address the server listens on (names it in session lists).
+    pub listen: String,
     /// Refused logins, coalesced per source.
     pub refusals: refusals::RefusalLog,
     /// Turns true when the server stops: sessions restore their terminals and end.
@@ -289,6 +293,7 @@ impl SshServer {
             gate: gate::Gate::new(limits.pre_auth.clone()),
             refusals: refusals::RefusalLog::new(limits.refusal_window),
             table: control::SessionTable::default(),
+            listen: addr.to_string(),
             user_ca,
             stop: stop_rx.clone(),
             limits,

@@ -348,6 +348,14 @@ async fn run(
         tx,
         audit,
     );
+    // The Sessions view reads (and kicks in) this server's own session table.
+    exec.reads = exec
+        .reads
+        .clone()
+        .with_ssh_admin(super::admin::SessionAdmin::server(
+            shared.clone(),
+            spec.entry.id,
+        ));
     for fx in app.init() {
         exec.run(fx);
     }

@@ -123,6 +123,24 @@ impl Executor {
                     }
                 }
             }
+            Effect::KickSession {
+                id,
+                server,
+                session,
+                since,
+                reason,
+            } => {
+                let reads = self.reads.clone();
+                let read_only = self.actor.read_only;
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = reads
+                        .kick_ssh_session(read_only, &server, session, since, &reason)
+                        .await
+                        .map_err(failure);
+                    let _ = tx.send(Msg::Kicked(id, result));
+                });
+            }
             Effect::SaveLayout(text) => {
                 let path = layout_path(&self.actor.handle);
                 tokio::task::spawn_blocking(move || {

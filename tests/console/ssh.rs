@@ -59,6 +59,15 @@ async fn fixture_full(
     user_ca: Option<std::path::PathBuf>,
     revoked_certs: Option<std::path::PathBuf>,
 ) -> Fixture {
+    fixture_opts(limits, user_ca, revoked_certs, false).await
+}
+
+async fn fixture_opts(
+    limits: Limits,
+    user_ca: Option<std::path::PathBuf>,
+    revoked_certs: Option<std::path::PathBuf>,
+    read_only: bool,
+) -> Fixture {
     let app = TestApp::start(TestDb::sqlite()).await;
     app.create_node(fixtures::draft("Hello from the SSH console"))
         .await
@@ -73,7 +82,7 @@ async fn fixture_full(
         host_key: dir.path().join("host_key"),
         db_url: app.db.url.clone(),
         tenant: app.tenant.slug.clone(),
-        read_only: false,
+        read_only,
         limits,
         user_ca,
         revoked_certs,
@@ -1350,6 +1359,241 @@ async fn an_admin_lists_sessions_and_kicks_one_whose_client_gets_its_terminal_ba
     // Gone from the list; kicking again finds nothing.
     let out = tokio::task::block_in_place(|| admin(&f, "olivia", &["ssh", "kick", "alice"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+/// The console's Sessions view over SSH (issue 18): an owner logged in over SSH opens it
+/// with `S`, sees the other session live, ends it with a reason and a confirmation; the ended
+/// client reads the reason and gets its terminal back. An editor's console is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_owner_in_the_console_ends_another_ssh_session_whose_client_reads_why() {
+    let f = fixture().await;
+    let olivia = Arc::new(new_key());
+    add_staff(&f.app, "olivia", Role::Owner, &olivia).await;
+    let alice = Term::open(login(&f.server, "alice", &f.alice).await, 100, 30).await;
+    alice.wait_for("1 Dashboard", WAIT).await;
+
+    // The editor is refused, with the permission named.
+    alice.type_bytes(b"S").await;
+    alice
+        .wait_for("Session admin is for owners and admins.", WAIT)
+        .await;
+    alice
+        .wait_for("editor cannot list SSH sessions (needs staff:read)", WAIT)
+        .await;
+    assert!(
+        !alice.contents().contains("127.0.0.1:"),
+        "{}",
+        alice.contents()
+    );
+    alice.type_bytes(b"\x1b").await; // Esc: back to where she was
+    alice.wait_for("1 Dashboard", WAIT).await;
+
+    let owner = Term::open(login(&f.server, "olivia", &olivia).await, 120, 40).await;
+    owner.wait_for("1 Dashboard", WAIT).await;
+    owner.type_bytes(b"S").await;
+    owner.wait_for("2 live", WAIT).await;
+    owner.wait_for("olivia (you)", WAIT).await;
+    let screen = owner.contents();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("alice"))
+        .unwrap_or_else(|| panic!("alice is listed:\n{screen}"));
+    assert!(
+        row.contains("editor") && row.contains("127.0.0.1:") && row.contains("100x30"),
+        "{row}"
+    );
+    // Live: alice's window change shows within about a second.
+    alice.window_change(90, 28).await;
+    owner.wait_for("90x28", Duration::from_secs(3)).await;
+
+    // Alice is the first row (the oldest session) and is selected: x, a reason, Enter, y.
+    owner.type_bytes(b"x").await;
+    owner.wait_for("reason:", WAIT).await;
+    owner.type_bytes(b"maintenance at 18:00").await;
+    owner.type_bytes(b"\r").await;
+    owner.wait_for("End SSH session?", WAIT).await;
+    assert_eq!(f.server.active_sessions(), 2, "nothing ends before yes");
+    owner.type_bytes(b"y").await;
+
+    alice.wait_closed(WAIT).await;
+    assert!(
+        alice
+            .contents()
+            .contains("your session was ended by olivia: maintenance at 18:00"),
+        "{}",
+        alice.contents()
+    );
+    {
+        let p = alice.screen.lock().unwrap();
+        assert!(!p.screen().alternate_screen(), "alternate screen left");
+        assert!(!p.screen().hide_cursor(), "cursor shown");
+    }
+    owner
+        .wait_for("ended alice's session 1; they were told why", WAIT)
+        .await;
+    owner.wait_for("1 live", WAIT).await;
+    assert_eq!(f.server.active_sessions(), 1, "the owner's session goes on");
+    let kicks: Vec<_> = f
+        .app
+        .store
+        .audit_log(0, 100)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter(|e| e.command == "ssh_kick")
+        .collect();
+    assert_eq!(kicks.len(), 1, "{kicks:?}");
+    assert_eq!(kicks[0].actor, "olivia");
+    assert!(
+        kicks[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("of alice (editor): maintenance at 18:00"),
+        "{kicks:?}"
+    );
+}
+
+/// A read-only server: an owner's console lists the sessions but refuses to end one (the
+/// key says so and nothing is asked), and the runtime refuses a kick from a read-only session
+/// whatever the screen does. The control socket answers the same list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_read_only_console_lists_sessions_but_cannot_end_one() {
+    let f = fixture_opts(Limits::default(), None, None, true).await;
+    let olivia = Arc::new(new_key());
+    add_staff(&f.app, "olivia", Role::Owner, &olivia).await;
+    let _alice = Term::open(login(&f.server, "alice", &f.alice).await, 100, 30).await;
+    let owner = Term::open(login(&f.server, "olivia", &olivia).await, 120, 40).await;
+    owner.wait_for("1 Dashboard", WAIT).await;
+    owner.type_bytes(b"S").await;
+    owner.wait_for("2 live", WAIT).await;
+    owner.type_bytes(b"x").await;
+    owner
+        .wait_for("read-only session: kicksession is disabled", WAIT)
+        .await;
+    assert!(!owner.contents().contains("reason:"));
+
+    let reads = rustok::runtime::Reads::new(f.app.store.clone(), "olivia")
+        .with_ssh_admin(rustok::ssh::admin::SessionAdmin::sockets(f._dir.path()));
+    let listed = reads.ssh_sessions().await.expect("an owner lists");
+    assert_eq!(listed.servers, vec![f.server.local_addr().to_string()]);
+    let alice = listed
+        .sessions
+        .iter()
+        .find(|s| s.handle == "alice")
+        .expect("alice listed")
+        .clone();
+    let refused = reads
+        .kick_ssh_session(true, &alice.server, alice.id, alice.since, "no")
+        .await
+        .expect_err("refused read-only");
+    assert!(
+        refused
+            .to_string()
+            .contains("read-only session cannot end SSH sessions"),
+        "{refused}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(f.server.active_sessions(), 2);
+}
+
+/// A local console beside a running `serve` on the same data directory (issue 18): the real
+/// binary in tmux, as owner olivia, opens the Sessions view, sees alice's SSH session through
+/// the server's control socket, ends it with a reason and a confirmation; alice reads why and
+/// gets her terminal back. Once the server stops, the view says no server is running.
+#[test]
+fn a_local_console_beside_serve_ends_a_session_through_the_control_socket() {
+    if !support::tmux::available() {
+        eprintln!("skipped: needs tmux (.ci/run installs it)");
+        return;
+    }
+    let mut served = Served::start(None, &[]);
+    served
+        ._cli
+        .json(&["staff", "add", "olivia", "--role", "owner"]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let alice = rt.block_on(async {
+        let stream = tcp_from(std::net::Ipv4Addr::new(127, 0, 0, 2), served.addr)
+            .await
+            .expect("connect");
+        let mut h = client::connect_stream(Arc::new(client::Config::default()), stream, Client)
+            .await
+            .expect("SSH handshake");
+        let ok = h
+            .authenticate_publickey(
+                "alice",
+                PrivateKeyWithHashAlg::new(served.alice.clone(), None),
+            )
+            .await
+            .expect("auth exchange");
+        assert!(ok.success());
+        let term = Term::open(h, 100, 30).await;
+        term.wait_for("1 Dashboard", WAIT).await;
+        term
+    });
+
+    let pane = support::tmux::Pane::console(
+        "ssh-sessions-local",
+        &served._cli.db.url,
+        served._cli.data.path(),
+        &[("RUSTOK_STAFF", "olivia")],
+        "echo console-exited",
+    );
+    pane.wait_for("1 Dashboard", WAIT);
+    pane.keys(&["S"]);
+    let screen = pane.wait_for("1 live", WAIT);
+    assert!(
+        screen.contains(&served._cli.data.path().display().to_string()),
+        "the view names where it looked:\n{screen}"
+    );
+    let row = screen
+        .lines()
+        .find(|l| l.contains("alice"))
+        .unwrap_or_else(|| panic!("alice is listed:\n{screen}"));
+    assert!(
+        row.contains("editor") && row.contains("127.0.0.2:") && row.contains("100x30"),
+        "{row}"
+    );
+    pane.keys(&["x"]);
+    pane.wait_for("reason:", WAIT);
+    pane.text("maintenance at 18:00");
+    pane.keys(&["Enter"]);
+    pane.wait_for("End SSH session?", WAIT);
+    pane.keys(&["y"]);
+    rt.block_on(alice.wait_closed(WAIT));
+    assert!(
+        alice
+            .contents()
+            .contains("your session was ended by olivia: maintenance at 18:00"),
+        "{}",
+        alice.contents()
+    );
+    {
+        let p = alice.screen.lock().unwrap();
+        assert!(!p.screen().alternate_screen(), "alternate screen left");
+        assert!(!p.screen().hide_cursor(), "cursor shown");
+    }
+    pane.wait_for("ended alice's session 1; they were told why", WAIT);
+    pane.wait_for("No console sessions on 127.0.0.1:", WAIT);
+    let audit = served._cli.json(&["audit", "log"]);
+    assert!(
+        audit.to_string().contains("ssh_kick"),
+        "the kick is audited: {audit}"
+    );
+
+    // The server stops: within about a second the view says no server is running.
+    // SAFETY: a signal to the child we started.
+    assert_eq!(
+        unsafe { libc::kill(served.child.id() as i32, libc::SIGTERM) },
+        0
+    );
+    let _ = served.child.wait();
+    pane.wait_for("No SSH server is running from", WAIT);
 }
 
 // ---- OpenSSH user certificates ----------------------------------------------------------------

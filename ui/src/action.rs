@@ -69,6 +69,10 @@ pub enum Action {
     CycleSeverity,
     ToggleMfa,
     ToggleActive,
+    /// The live SSH sessions view.
+    Sessions,
+    /// End the selected SSH session (asks a reason, then confirms).
+    KickSession,
 }
 
 impl Action {
@@ -93,6 +97,7 @@ impl Action {
                 | Action::Retry
                 | Action::ToggleMfa
                 | Action::ToggleActive
+                | Action::KickSession
         )
     }
 }

@@ -19,6 +19,7 @@ use crate::panes::content::ContentPane;
 use crate::panes::dashboard::Dashboard;
 use crate::panes::events::EventsPane;
 use crate::panes::orders::{OrdersPane, View as OrdersView};
+use crate::panes::sessions::SessionsPane;
 use crate::panes::translations::TranslationsPane;
 use crate::panes::{Ask, Ctx, Key, Note, Out, Pane};
 use crate::theme::Theme;
@@ -53,6 +54,9 @@ pub enum Tab {
     Orders,
     Events,
     Audit,
+    /// The SSH sessions view: not on the tab line (opened with `S` or `:sessions`; shown
+    /// there while open).
+    Sessions,
 }
 
 const TABS: [Tab; 6] = [
@@ -73,6 +77,7 @@ impl Tab {
             Tab::Orders => "Orders",
             Tab::Events => "Events",
             Tab::Audit => "Audit",
+            Tab::Sessions => "Sessions",
         }
     }
 }
@@ -119,6 +124,7 @@ pub(crate) struct Panes {
     pub orders: OrdersPane,
     pub events: EventsPane,
     pub audit: AuditPane,
+    pub sessions: SessionsPane,
 }
 
 impl Panes {
@@ -130,6 +136,7 @@ impl Panes {
             orders: OrdersPane::default(),
             events: EventsPane::new(event_buffer),
             audit: AuditPane::default(),
+            sessions: SessionsPane::default(),
         }
     }
 
@@ -141,10 +148,23 @@ impl Panes {
             Tab::Orders => &mut self.orders,
             Tab::Events => &mut self.events,
             Tab::Audit => &mut self.audit,
+            Tab::Sessions => &mut self.sessions,
         }
     }
 
-    fn all(&self) -> [&dyn Pane; 6] {
+    fn pane(&self, tab: Tab) -> &dyn Pane {
+        match tab {
+            Tab::Dashboard => &self.dashboard,
+            Tab::Content => &self.content,
+            Tab::Translations => &self.translations,
+            Tab::Orders => &self.orders,
+            Tab::Events => &self.events,
+            Tab::Audit => &self.audit,
+            Tab::Sessions => &self.sessions,
+        }
+    }
+
+    fn all(&self) -> [&dyn Pane; 7] {
         [
             &self.dashboard,
             &self.content,
@@ -152,6 +172,7 @@ impl Panes {
             &self.orders,
             &self.events,
             &self.audit,
+            &self.sessions,
         ]
     }
 
@@ -429,6 +450,7 @@ impl App {
         for tab in TABS {
             self.panes.get(tab).invalidate();
         }
+        self.panes.sessions.invalidate();
         let (panes, mut ctx) = self.split(Tab::Translations);
         panes.translations.load_coverage(&mut ctx);
     }
@@ -475,11 +497,19 @@ impl App {
                     self.with(tab, |p, ctx| p.on_outcome(id, result, ctx));
                 }
             }
+            Msg::Kicked(id, result) => {
+                if self.out.routes.remove(&id).is_some() {
+                    let (panes, mut ctx) = self.split(Tab::Sessions);
+                    panes.sessions.on_kicked(id, result, &mut ctx);
+                }
+            }
             Msg::Event(e) => self.on_event(e),
             Msg::Role(role) => {
                 self.session.role = role.map_or_else(|| "inactive".into(), |r| r.to_string());
                 let readable = |t: &str| role.is_some_and(|r| r.can_read_event(t));
                 self.panes.events.forget_unreadable(readable);
+                // Read again under the new role (refused, or allowed once more).
+                self.panes.sessions.invalidate();
             }
             Msg::BusLagged(n) => {
                 self.panes.events.dropped += n;
@@ -488,7 +518,11 @@ impl App {
             Msg::Clock(now) => {
                 self.now = Some(now);
                 self.panes.events.clock(now);
-                return vec![];
+                // The sessions view is re-read every second while it is shown.
+                if !self.visible().contains(&Tab::Sessions) {
+                    return vec![];
+                }
+                self.panes.sessions.tick();
             }
             Msg::DatabaseStatus(status) => {
                 let recovered = self.db_down.is_some() && status.is_none();
@@ -614,6 +648,12 @@ impl App {
         self.out.fx.push(Effect::Quit);
     }
 
+    /// Shows the SSH sessions view (Esc goes back to where it was opened).
+    fn open_sessions(&mut self) {
+        self.panes.sessions.open();
+        self.jump(Tab::Sessions);
+    }
+
     fn switch_tab(&mut self, tab: Tab) {
         self.nav.clear();
         self.show(tab);
@@ -650,6 +690,7 @@ impl App {
             Action::TabOrders => self.switch_tab(Tab::Orders),
             Action::TabEvents => self.switch_tab(Tab::Events),
             Action::TabAudit => self.switch_tab(Tab::Audit),
+            Action::Sessions => self.open_sessions(),
             Action::Refresh => {
                 self.info("reloading");
                 self.refresh_all();

@@ -15,6 +15,7 @@ pub enum Context {
     Orders,
     Events,
     Audit,
+    Sessions,
     Editor,
     Dialog,
 }
@@ -27,6 +28,7 @@ impl Context {
             Context::Orders => "Orders",
             Context::Events => "Events",
             Context::Audit => "Audit",
+            Context::Sessions => "SSH sessions",
             Context::Editor => "Editor",
             Context::Dialog => "Dialogs",
         }

@@ -7,8 +7,8 @@ use rustok_domain::commerce::{Order, OrderStatus};
 use rustok_domain::content::{Node, NodeKind, NodeStatus};
 use rustok_domain::event::LiveEvent;
 use rustok_domain::read::{
-    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, StockRow,
-    StoredEvent,
+    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, SshSession,
+    SshSessions, StockRow, StoredEvent,
 };
 use rustok_domain::{Command, DomainError, Locale, NodeId, OrderId, Staff, Tenant, TenantId};
 
@@ -68,6 +68,9 @@ pub enum Query {
     },
     /// Every staff member. Needs `staff:read`.
     Staff,
+    /// The live SSH console sessions (of this session's server over SSH; of the servers
+    /// running from the data directory in a local console). Needs `staff:read`.
+    SshSessions,
     /// The whole id a short id (the last hex digits screens show) or a whole id names in
     /// the tenant; unknown or ambiguous is a failure whose text lists the candidates.
     ResolveId {
@@ -102,6 +105,7 @@ pub enum QueryResult {
     AuditLog(Page<AuditLogEntry>, Vec<(TenantId, String)>),
     Staff(Vec<Staff>),
     Resolved(uuid::Uuid),
+    SshSessions(SshSessions),
 }
 
 /// Who started an audit run.
@@ -205,6 +209,8 @@ pub enum Msg {
     Audit(AuditTrigger, Result<Box<AuditReport>, Failure>),
     /// The answer to `Effect::ExportAudit`: the line for the status bar.
     Exported(Result<String, Failure>),
+    /// The answer to `Effect::KickSession`: the sessions ended (none: it had ended already).
+    Kicked(RequestId, Result<Vec<SshSession>, Failure>),
     /// The session's staff member has this role now (`None`: deactivated or removed). What it
     /// may no longer read is dropped from the screen; new events are gated by the runtime.
     Role(Option<rustok_domain::rbac::Role>),
@@ -228,6 +234,17 @@ pub enum Effect {
         report: Box<AuditReport>,
         format: ReportFormat,
         path: String,
+    },
+    /// End one SSH console session (`staff:update`, refused read-only; answered with
+    /// `Msg::Kicked`): its client is told `reason` and gets its terminal back. The session is
+    /// named by its server, id and start, so a row shown a moment ago never ends a newer
+    /// session that got the same id.
+    KickSession {
+        id: RequestId,
+        server: String,
+        session: u64,
+        since: chrono::DateTime<chrono::Utc>,
+        reason: String,
     },
     /// Keep this screen layout for the staff member (see `App::restore_layout`).
     SaveLayout(String),

@@ -70,6 +70,7 @@ impl App {
             "help" => self.overlay = Some(Overlay::Help { scroll: 0 }),
             "log" | "messages" => self.overlay = Some(Overlay::Log { scroll: 0 }),
             "refresh" => self.refresh_all(),
+            "sessions" => self.on_action(Action::Sessions),
             "tenant" if !arg.is_empty() => self.out.fx.push(Effect::SwitchTenant(arg.to_string())),
             "theme" => match self.themes.iter().find(|(n, _)| n == arg).cloned() {
                 Some((name, theme)) => {

@@ -26,14 +26,16 @@ impl App {
         ])
         .areas(area);
         let titles: Vec<&str> = TABS.iter().map(|t| t.title()).collect();
-        let selected = TABS.iter().position(|t| *t == self.tab).unwrap_or(0);
+        let selected = TABS.iter().position(|t| *t == self.tab);
         bars::tabs(
             frame,
             tabs,
             &self.theme,
             &titles,
-            selected,
+            selected.unwrap_or(0),
             &printable(&self.session.tenant.name),
+            // A view that is not a tab (Sessions) shows on the tab line while it is open.
+            selected.is_none().then(|| self.tab.title()),
         );
         for (tab, rect, focused) in self.slots(body) {
             self.draw_pane(frame, rect, tab, focused);
@@ -123,6 +125,7 @@ impl App {
             Tab::Audit => p
                 .audit
                 .draw(frame, area, theme, &self.session.tenant.slug, self.now),
+            Tab::Sessions => p.sessions.draw(frame, area, theme, focused),
         }
     }
 
@@ -202,8 +205,6 @@ impl App {
     }
 
     fn pane(&self, tab: Tab) -> &dyn Pane {
-        let all = self.panes.all();
-        let i = TABS.iter().position(|t| *t == tab).unwrap_or(0);
-        all[i]
+        self.panes.pane(tab)
     }
 }

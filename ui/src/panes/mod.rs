@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod editor;
 pub mod events;
 pub mod orders;
+pub mod sessions;
 pub mod translate;
 pub mod translations;
 
@@ -125,6 +126,14 @@ impl Ctx<'_> {
         let id = self.out.next_request(self.pane);
         self.out.fx.push(Effect::Dispatch(id, c));
         Some(id)
+    }
+
+    /// An effect that is answered (like a query): its request id routes the answer back to
+    /// this pane.
+    pub fn request(&mut self, make: impl FnOnce(RequestId) -> Effect) -> RequestId {
+        let id = self.out.next_request(self.pane);
+        self.out.fx.push(make(id));
+        id
     }
 
     pub fn effect(&mut self, e: Effect) {

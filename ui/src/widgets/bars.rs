@@ -16,15 +16,30 @@ pub fn tabs(
     titles: &[&str],
     selected: usize,
     right: &str,
+    // A view that is not a tab, shown (selected, without a number) while it is open.
+    extra: Option<&str>,
 ) {
     let mut spans = vec![Span::styled(" RusToK ", theme.title())];
+    // With the extra view on a narrow screen, the tabs show their numbers only.
+    let full: usize = titles.iter().map(|t| t.chars().count() + 4).sum::<usize>()
+        + extra.map_or(0, |t| t.chars().count() + 2)
+        + 8;
+    let short = extra.is_some() && full > usize::from(area.width);
     for (i, t) in titles.iter().enumerate() {
-        let style = if i == selected {
+        let style = if i == selected && extra.is_none() {
             theme.tab_active()
         } else {
             theme.muted()
         };
-        spans.push(Span::styled(format!(" {} {t} ", i + 1), style));
+        let label = if short {
+            format!(" {} ", i + 1)
+        } else {
+            format!(" {} {t} ", i + 1)
+        };
+        spans.push(Span::styled(label, style));
+    }
+    if let Some(t) = extra {
+        spans.push(Span::styled(format!(" {t} "), theme.tab_active()));
     }
     let used: usize = spans.iter().map(|s| s.width()).sum();
     let pad = (area.width as usize).saturating_sub(used + right.chars().count() + 1);

@@ -17,6 +17,7 @@ pub fn lines(keymap: &Keymap, read_only: bool) -> Vec<(Context, String, String)>
         Context::Orders,
         Context::Events,
         Context::Audit,
+        Context::Sessions,
     ] {
         for b in keymap.bindings().iter().filter(|b| b.context == ctx) {
             if read_only && b.action.is_mutation() {

@@ -28,6 +28,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("unpublish", "unpublish the selected node"),
     ("archive", "archive the selected node"),
     ("restore", "restore the selected node"),
+    ("sessions", "live SSH sessions; end one (owners, admins)"),
     ("refresh", "reload what is shown"),
     ("help", "show keys and commands"),
     ("q", "quit"),

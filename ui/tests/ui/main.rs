@@ -11,4 +11,5 @@ mod hostile_config;
 mod hostile_render;
 mod live_changes;
 mod operations;
+mod sessions_pane;
 mod snapshots;

@@ -15,8 +15,8 @@ use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation
 use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, LiveEvent};
 use rustok_domain::rbac::Role;
 use rustok_domain::read::{
-    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Outcome, Page, StockRow,
-    StoredEvent,
+    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Outcome, Page, SshSessions,
+    StockRow, StoredEvent,
 };
 use rustok_domain::staff::{SshKey, Staff};
 use rustok_domain::{
@@ -141,6 +141,12 @@ pub struct Harness {
     pub exports: Vec<(ReportFormat, String, u32)>,
     /// Layouts the app asked to keep.
     pub layouts: Vec<String>,
+    /// What `Query::SshSessions` is answered with.
+    pub ssh: SshSessions,
+    /// How many times the sessions were read.
+    pub ssh_reads: usize,
+    /// Kicks the app asked for and nobody answered yet: (request, server, session, since, reason).
+    pub kicks: Vec<(RequestId, String, u64, chrono::DateTime<Utc>, String)>,
 }
 
 impl Harness {
@@ -162,6 +168,23 @@ impl Harness {
             database: "sqlite:///var/lib/rustok/rustok.db".into(),
             read_only,
         };
+        Harness::build(session, nodes, config, deny_orders)
+    }
+
+    /// A console of `actor` with `role` (the status bar shows them; the fixture's answers do
+    /// not depend on them — `deny_reads` does).
+    pub fn signed_in(actor: &str, role: &str, read_only: bool) -> Harness {
+        let session = Session {
+            tenant: tenant(),
+            actor: actor.into(),
+            role: role.into(),
+            database: "sqlite:///var/lib/rustok/rustok.db".into(),
+            read_only,
+        };
+        Harness::build(session, fixture_nodes(), Config::default(), false)
+    }
+
+    fn build(session: Session, nodes: Vec<Node>, config: Config, deny_orders: bool) -> Harness {
         let app = App::new(
             session,
             &config,
@@ -187,6 +210,9 @@ impl Harness {
             audit_checks: 0,
             exports: Vec::new(),
             layouts: Vec::new(),
+            ssh: SshSessions::default(),
+            ssh_reads: 0,
+            kicks: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -391,6 +417,7 @@ impl Harness {
                 )
             }
             Query::Staff => QueryResult::Staff(self.staff.clone()),
+            Query::SshSessions => QueryResult::SshSessions(self.ssh.clone()),
         }
     }
 
@@ -402,8 +429,10 @@ impl Harness {
         let what = match q {
             Query::AuditLog { .. } => Some("read the audit log (needs audit:read)"),
             Query::Staff => Some("list staff (needs staff:read)"),
+            Query::SshSessions => Some("list SSH sessions (needs staff:read)"),
             _ => None,
         };
+        self.ssh_reads += usize::from(*q == Query::SshSessions);
         let order = matches!(
             q,
             Query::Orders { .. } | Query::Order(_) | Query::OrderStats
@@ -483,6 +512,13 @@ impl Harness {
                     }
                     Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
                     Effect::SaveLayout(l) => self.layouts.push(l),
+                    Effect::KickSession {
+                        id,
+                        server,
+                        session,
+                        since,
+                        reason,
+                    } => self.kicks.push((id, server, session, since, reason)),
                     Effect::SwitchTenant(_) | Effect::Quit => {}
                 }
             }
