@@ -17,14 +17,14 @@ use tokio::sync::watch;
 /// What effects need to know about the session.
 #[derive(Clone)]
 pub struct Executor {
-    pub store: Store,
     pub queue: ActionQueue,
     pub actor: Actor,
     pub tenant: Tenant,
     pub tx: UnboundedSender<Msg>,
     /// Runs, exports and monitors the security audit for this session.
     pub audit: AuditMonitor,
-    /// Every query goes through the session's authorized reads.
+    /// Every query goes through the session's authorized reads (the executor holds no store
+    /// handle of its own).
     pub reads: Reads,
     /// Which live events this session's staff member may see (built again after staff events).
     pub gate: Arc<watch::Sender<EventGate>>,
@@ -90,9 +90,8 @@ impl Executor {
         audit: AuditMonitor,
     ) -> Executor {
         Executor {
-            reads: Reads::new(store.clone(), actor.handle.clone()),
+            reads: Reads::new(store, actor.handle.clone()),
             gate: Arc::new(watch::Sender::new(EventGate::for_role(role))),
-            store,
             queue,
             actor,
             tenant,
