@@ -1,7 +1,7 @@
 //! Live ingest: 10,000 events per second for 10 s into an open Events pane, with a keystroke
-//! every 10 ms, through the console's real select loop (`rustok::tui::console_loop`: render
-//! coalescing, bus subscription -> `App`, the real draw through crossterm's backend into a
-//! sink). Measures, for every keystroke, the time from the key entering the loop's input
+//! every 10 ms, through the console's one select loop (`rustok::runtime::console::run`, with
+//! the local terminal's transport `rustok::tui::Local`: render coalescing, bus subscription ->
+//! `App`, the real draw through crossterm's backend into a sink). Measures, for every keystroke, the time from the key entering the loop's input
 //! stream to the end of the first frame that reflects it.
 //!
 //! Run: `cargo bench --bench live_ingest` (release profile). Knobs (environment):
@@ -16,11 +16,12 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
+use rustok::runtime::console::{self, Console, FrameReport, LoopOptions};
 use rustok::runtime::{
-    ActionQueue, Bus, FeedConfig, QueueOptions, Relay, RelayConfig, feed::spawn_to_bus,
+    ActionQueue, Bus, Executor, Exports, FeedConfig, FirstUse, QueueOptions, Reads, Relay,
+    RelayConfig, feed::spawn_to_bus, open_tenant,
 };
-use rustok::tui::audit::AuditMonitor;
-use rustok::tui::{Console, Executor, FrameReport, LoopOptions, console_loop, open_tenant};
+use rustok::tui::Local;
 use rustok_domain::Actor;
 use rustok_domain::commerce::OrderStatus;
 use rustok_domain::event::{
@@ -28,7 +29,7 @@ use rustok_domain::event::{
 };
 use rustok_domain::{EventId, TenantId};
 use rustok_store::Store;
-use rustok_ui::{App, Config, Keymap, Msg, Session};
+use rustok_ui::{App, Config, Keymap, Session};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -121,7 +122,9 @@ async fn run(rate: u64, secs: u64, key_every: Duration) {
     let (queue, _worker) =
         ActionQueue::spawn(store.clone(), Some(relay.waker()), QueueOptions::default());
     let actor = Actor::new("bench");
-    let tenant = open_tenant(&store, &queue, "default", &actor)
+    store.bootstrap_owner("bench").await.expect("owner");
+    let reads = Reads::new(store.clone(), "bench");
+    let tenant = open_tenant(&reads, &queue, &actor, "default", FirstUse::Demo)
         .await
         .expect("tenant");
     let (stop_bg, stop_rx) = watch::channel(false);
@@ -144,22 +147,13 @@ async fn run(rate: u64, secs: u64, key_every: Duration) {
         read_only: false,
     };
     let mut app = App::new(session, &config, Keymap::default(), vec![], (WIDTH, HEIGHT));
-    let (tx, rx) = mpsc::unbounded_channel::<Msg>();
-    let audit = AuditMonitor::start(
-        store.clone(),
-        actor.clone(),
-        tx.clone(),
-        true,
-        rustok::tui::audit::interval(),
-    );
-    let exec = Executor::new(
+    let (exec, rx) = Executor::start(
         store.clone(),
         queue,
         actor,
         rustok_domain::rbac::Role::Owner,
         tenant.clone(),
-        tx,
-        audit,
+        Exports::Files,
     );
     let mut terminal = Terminal::with_options(
         CrosstermBackend::new(std::io::sink()),
@@ -239,23 +233,25 @@ async fn run(rate: u64, secs: u64, key_every: Duration) {
         }
         measured = measured.max(applied);
     };
-    let result = console_loop(
+    let mut local = Local::new(&mut terminal, input, async {
+        let _ = done_rx.await;
+    });
+    let (_health_tx, health) = watch::channel(None);
+    let result = console::run(
         Console {
             app: &mut app,
             exec,
-            terminal: &mut terminal,
-            input,
+            transport: &mut local,
             rx,
             sub: bus.subscribe(),
+            health,
         },
         LoopOptions::default(),
-        async {
-            let _ = done_rx.await;
-        },
         |_, _| {},
         on_frame,
     )
     .await;
+    drop(local);
     result.expect("console loop");
     let (published, elapsed) = flood.await.expect("flood");
     let _ = stop_bg.send(true);

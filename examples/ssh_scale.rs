@@ -215,7 +215,8 @@ async fn main() {
         "add",
         "bench",
         "--role",
-        "editor",
+        // A role that reads orders and payments (an editor's sessions are not shown them).
+        "manager",
         "--ssh-key",
         key_file.to_str().unwrap(),
     ]);

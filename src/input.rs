@@ -34,7 +34,6 @@ pub const MAX_OFFSET: u64 = i64::MAX as u64;
 /// Longest relay lease of `rustok script --lease-ms`: a day.
 pub const MAX_LEASE_MS: u64 = 86_400_000;
 
-use crate::cli::CliError;
 use rustok_domain::text::printable;
 use std::io::Read;
 use std::path::Path;
@@ -148,18 +147,38 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
     Ok(bytes)
 }
 
+/// Why an input could not be taken: one line, for the user. Paths are shown terminal-safe.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("cannot read {path} ({what}): {reason}")]
+    File {
+        path: String,
+        what: String,
+        reason: ReadError,
+    },
+    #[error("{path} is not valid UTF-8 (first bad byte at offset {offset})")]
+    NotUtf8 { path: String, offset: usize },
+    #[error("cannot read stdin: {0}")]
+    Stdin(std::io::Error),
+    #[error("a line on stdin is longer than {limit} bytes")]
+    LineTooLong { limit: u64 },
+    #[error("a line on stdin is not valid UTF-8")]
+    LineNotUtf8,
+}
+
 /// [`read_bounded`] for UTF-8 text. Errors are one line, for the user: `cannot read PATH
 /// (WHAT): REASON` or `PATH is not valid UTF-8 (first bad byte at offset N)`; `what` names
 /// the input ("body file", "SSH key file").
-pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, CliError> {
+pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, InputError> {
     let shown = printable(&path.display().to_string());
-    let bytes = read_bounded(path, limit)
-        .map_err(|e| CliError::Input(format!("cannot read {shown} ({what}): {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        CliError::Input(format!(
-            "{shown} is not valid UTF-8 (first bad byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
+    let bytes = read_bounded(path, limit).map_err(|reason| InputError::File {
+        path: shown.clone(),
+        what: what.to_string(),
+        reason,
+    })?;
+    String::from_utf8(bytes).map_err(|e| InputError::NotUtf8 {
+        path: shown,
+        offset: e.utf8_error().valid_up_to(),
     })
 }
 
@@ -169,14 +188,14 @@ pub fn read_text(path: &Path, limit: u64, what: &str) -> Result<String, CliError
 pub async fn read_line_bounded<R: AsyncBufRead + Unpin>(
     reader: &mut R,
     limit: u64,
-) -> Result<Option<String>, CliError> {
+) -> Result<Option<String>, InputError> {
     let mut buf = Vec::new();
     // The line, its "\r\n", and one byte more to tell a line over the limit.
     let n = (&mut *reader)
         .take(limit.saturating_add(3))
         .read_until(b'\n', &mut buf)
         .await
-        .map_err(|e| CliError::Input(format!("cannot read stdin: {e}")))?;
+        .map_err(InputError::Stdin)?;
     if n == 0 {
         return Ok(None);
     }
@@ -187,13 +206,11 @@ pub async fn read_line_bounded<R: AsyncBufRead + Unpin>(
         }
     }
     if buf.len() as u64 > limit {
-        return Err(CliError::Input(format!(
-            "a line on stdin is longer than {limit} bytes"
-        )));
+        return Err(InputError::LineTooLong { limit });
     }
     String::from_utf8(buf)
         .map(Some)
-        .map_err(|_| CliError::Input("a line on stdin is not valid UTF-8".into()))
+        .map_err(|_| InputError::LineNotUtf8)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ mod ssh;
 mod staff;
 mod tenant;
 
-use crate::runtime::{ActionQueue, QueueError, QueueOptions, Reads};
+use crate::runtime::{ActionQueue, FirstUse, QueueError, QueueOptions, Reads, RuntimeError};
 use clap::{Parser, Subcommand};
 use rustok_domain::{
     Actor, Command, CommandEnvelope, DomainError, EventId, NodeId, OrderId, Tenant, TenantId,
@@ -21,7 +21,7 @@ use rustok_domain::{
 use rustok_store::IdKind;
 use rustok_store::{Applied, Store, StoreError};
 
-pub const DEFAULT_TENANT: &str = "default";
+pub use crate::runtime::DEFAULT_TENANT;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -196,6 +196,31 @@ impl From<QueueError> for CliError {
     }
 }
 
+impl From<RuntimeError> for CliError {
+    fn from(e: RuntimeError) -> Self {
+        match e {
+            RuntimeError::Store(s) => s.into(),
+            RuntimeError::Queue(q) => q.into(),
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::ssh::SshError> for CliError {
+    fn from(e: crate::ssh::SshError) -> Self {
+        match e {
+            crate::ssh::SshError::Store(s) => s.into(),
+            other => CliError::Input(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::input::InputError> for CliError {
+    fn from(e: crate::input::InputError) -> Self {
+        CliError::Input(e.to_string())
+    }
+}
+
 impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -291,36 +316,17 @@ impl Ctx {
         })
     }
 
-    /// The tenant named by `--tenant`. The `default` tenant is created on first use; any
-    /// other must exist.
+    /// The tenant named by `--tenant`. The `default` tenant is created on first use (empty,
+    /// `runtime::tenant`); any other must exist.
     pub async fn tenant(&self) -> Result<Tenant, CliError> {
-        if let Some(t) = self.store.tenant_by_slug(&self.tenant_slug).await? {
-            return Ok(t);
-        }
-        if self.tenant_slug != DEFAULT_TENANT {
-            return Err(DomainError::not_found("tenant", format!("'{}'", self.tenant_slug)).into());
-        }
-        let id = TenantId::new_v7();
-        let cmd = Command::CreateTenant {
-            id,
-            slug: DEFAULT_TENANT.into(),
-            name: "Default".into(),
-            default_locale: "en".parse()?,
-        };
-        match self
-            .queue
-            .execute(CommandEnvelope::new(id, self.actor.clone(), cmd))
-            .await
-        {
-            Ok(_) => {}
-            // Another process created it first.
-            Err(e) if matches!(e.domain(), Some(DomainError::Duplicate { .. })) => {}
-            Err(e) => return Err(e.into()),
-        }
-        self.store
-            .tenant_by_slug(DEFAULT_TENANT)
-            .await?
-            .ok_or_else(|| DomainError::not_found("tenant", DEFAULT_TENANT).into())
+        Ok(crate::runtime::open_tenant(
+            &self.reads,
+            &self.queue,
+            &self.actor,
+            &self.tenant_slug,
+            FirstUse::Empty,
+        )
+        .await?)
     }
 
     /// The node an ID argument names: a UUID, or the short id screens show (the last 8 hex
@@ -419,14 +425,14 @@ pub async fn run_console(cli: &Cli) -> Result<(), CliError> {
         None => crate::config::default_db_url()
             .map_err(|e| CliError::Input(format!("cannot create the data directory: {e}")))?,
     };
-    crate::tui::run(crate::tui::ConsoleOptions {
+    Ok(crate::tui::run(crate::tui::ConsoleOptions {
         db_url,
         tenant: cli.tenant.clone(),
         actor: cli.actor.clone(),
         read_only: cli.read_only,
         exit_after_first_frame: cli.exit_after_first_frame,
     })
-    .await
+    .await?)
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {

@@ -27,7 +27,11 @@ impl BodyArgs {
         let Some(path) = &self.body_file else {
             return Ok(None);
         };
-        crate::input::read_text(path, crate::input::MAX_BODY_BYTES as u64, "body file").map(Some)
+        Ok(Some(crate::input::read_text(
+            path,
+            crate::input::MAX_BODY_BYTES as u64,
+            "body file",
+        )?))
     }
 }
 

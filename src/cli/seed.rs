@@ -28,10 +28,11 @@ pub async fn run(ctx: &Ctx, demo: bool, scale: Option<u64>) -> Result<(), CliErr
 }
 
 async fn seed(ctx: &Ctx, tenant: &Tenant, scale: Option<u64>) -> Result<((), String), CliError> {
-    let skus = crate::demo::ensure_products(&ctx.queue, &ctx.store, tenant, &ctx.actor).await?;
+    let skus =
+        crate::runtime::demo::ensure_products(&ctx.queue, &ctx.reads, tenant, &ctx.actor).await?;
     let Some(n) = scale else {
-        let nodes = crate::demo::seed(&ctx.queue, tenant, &ctx.actor).await?;
-        let orders = crate::demo::seed_orders(&ctx.queue, tenant, &ctx.actor).await?;
+        let nodes = crate::runtime::demo::seed(&ctx.queue, tenant, &ctx.actor).await?;
+        let orders = crate::runtime::demo::seed_orders(&ctx.queue, tenant, &ctx.actor).await?;
         let summary =
             serde_json::json!({ "nodes": nodes, "orders": orders, "products": skus.len() });
         let line = format!(

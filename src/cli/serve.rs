@@ -51,7 +51,7 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         None => crate::config::default_db_url()
             .map_err(|e| CliError::Input(format!("cannot create the data directory: {e}")))?,
     };
-    crate::ssh::serve(crate::ssh::ServeOptions {
+    Ok(crate::ssh::serve(crate::ssh::ServeOptions {
         addr: args.ssh.clone(),
         host_key: args
             .host_key
@@ -79,5 +79,5 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         control_dir: Some(crate::config::data_dir()),
         panic_on_input: None,
     })
-    .await
+    .await?)
 }

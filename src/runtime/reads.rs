@@ -191,6 +191,12 @@ impl Reads {
         Ok(role)
     }
 
+    /// The tenant `slug` names, if any.
+    pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        self.require(p("tenant", "read"), "read tenants").await?;
+        self.store.tenant_by_slug(slug).await
+    }
+
     pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         self.require(p("tenant", "read"), "read tenants").await?;
         self.store.tenants().await

@@ -14,14 +14,16 @@
 pub mod admin;
 pub mod certs;
 pub mod control;
+mod error;
 pub mod gate;
 pub mod input;
 pub mod refusals;
 mod server;
 mod session;
 
-use crate::cli::CliError;
-use crate::runtime::{ActionQueue, Bus, QueueOptions, Relay, RelayConfig};
+pub use error::SshError;
+
+use crate::runtime::{ActionQueue, Bus, QueueOptions, Relay, RelayConfig, Settings};
 use russh::keys::{Algorithm, HashAlg, PrivateKey};
 use rustok_domain::Tenant;
 use rustok_store::Store;
@@ -129,7 +131,7 @@ pub(crate) struct Shared {
 }
 
 /// Loads the host key at `path`, or creates a new ed25519 key there (mode 0600).
-pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
+pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, SshError> {
     if path.exists() {
         #[cfg(unix)]
         {
@@ -137,44 +139,51 @@ pub fn load_or_create_host_key(path: &Path) -> Result<PrivateKey, CliError> {
             if let Ok(meta) = std::fs::metadata(path)
                 && meta.permissions().mode() & 0o077 != 0
             {
-                return Err(CliError::Input(format!(
-                    "host key {} is readable by others (mode {:o}); run: chmod 600 {}",
-                    path.display(),
-                    meta.permissions().mode() & 0o777,
-                    path.display()
-                )));
+                return Err(SshError::HostKeyExposed {
+                    path: path.display().to_string(),
+                    mode: meta.permissions().mode() & 0o777,
+                });
             }
         }
         // Bounded (crate::input): a host key path naming a device or a huge file is refused
         // without reading it all.
         let text =
             crate::input::read_text(path, crate::input::MAX_HOST_KEY_FILE_BYTES, "host key")?;
-        let key = russh::keys::decode_secret_key(&text, None).map_err(|e| {
-            CliError::Input(format!("cannot read host key {}: {e}", path.display()))
-        })?;
+        let key =
+            russh::keys::decode_secret_key(&text, None).map_err(|e| SshError::HostKeyInvalid {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         if let Some(why) = server::key_weakness(key.public_key(), true) {
-            return Err(CliError::Input(format!(
-                "host key {} refused: {why}; use an ed25519 key (ssh-keygen -t ed25519 -f FILE), or remove the file and one is created",
-                path.display()
-            )));
+            return Err(SshError::HostKeyWeak {
+                path: path.display().to_string(),
+                why,
+            });
         }
         return Ok(key);
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            CliError::Input(format!("cannot create directory {}: {e}", dir.display()))
+        std::fs::create_dir_all(dir).map_err(|source| SshError::CreateDir {
+            path: dir.display().to_string(),
+            source,
         })?;
     }
     let key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
-        .map_err(|e| CliError::Input(format!("cannot generate a host key: {e}")))?;
+        .map_err(|e| SshError::Generate(e.to_string()))?;
     key.write_openssh_file(path, russh::keys::ssh_key::LineEnding::LF)
-        .map_err(|e| CliError::Input(format!("cannot write host key {}: {e}", path.display())))?;
+        .map_err(|e| SshError::WriteKey {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| {
-            CliError::Input(format!("cannot restrict host key {}: {e}", path.display()))
-        })?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+            |source| SshError::Restrict {
+                path: path.display().to_string(),
+                source,
+            },
+        )?;
     }
     tracing::info!(path = %path.display(), "created SSH host key");
     Ok(key)
@@ -194,21 +203,24 @@ pub struct SshServer {
 impl SshServer {
     /// Opens the database, loads (or creates) the host key, binds `opts.addr` and starts
     /// accepting connections.
-    pub async fn start(opts: ServeOptions) -> Result<SshServer, CliError> {
+    pub async fn start(opts: ServeOptions) -> Result<SshServer, SshError> {
         let host_key = load_or_create_host_key(&opts.host_key)?;
         let fingerprint = host_key
             .public_key()
             .fingerprint(HashAlg::Sha256)
             .to_string();
         let store = Store::connect(&opts.db_url).await?;
-        let tenant = store.tenant_by_slug(&opts.tenant).await?.ok_or_else(|| {
-            CliError::Input(format!(
-                "no tenant '{}': create it first (rustok tenant create {} --name NAME)",
-                rustok_domain::text::printable(&opts.tenant),
-                rustok_domain::text::printable(&opts.tenant)
-            ))
-        })?;
-        let (config, keymap, themes, warnings) = crate::tui::load_settings();
+        // The server's own read, before any staff member: which tenant sessions open in.
+        let tenant = store
+            .tenant_by_slug(&opts.tenant)
+            .await?
+            .ok_or_else(|| SshError::NoTenant(rustok_domain::text::printable(&opts.tenant)))?;
+        let Settings {
+            config,
+            keymap,
+            themes,
+            warnings,
+        } = Settings::load();
         let bus = Bus::new(config.event_buffer.max(1024));
         let relay = Arc::new(Relay::new(
             store.clone(),
@@ -257,7 +269,7 @@ impl SshServer {
                         .clone()
                         .unwrap_or_else(certs::default_revoked_path),
                 )
-                .map_err(CliError::Input)?,
+                .map_err(SshError::UserCa)?,
             ),
             None => None,
         };
@@ -272,12 +284,14 @@ impl SshServer {
             tracing::warn!("{note}");
             eprintln!("warning: {note}");
         }
+        let listen = |source| SshError::Listen {
+            addr: opts.addr.clone(),
+            source,
+        };
         let listener = tokio::net::TcpListener::bind(&opts.addr)
             .await
-            .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| CliError::Input(format!("cannot listen on {}: {e}", opts.addr)))?;
+            .map_err(listen)?;
+        let addr = listener.local_addr().map_err(listen)?;
         let shared = Arc::new(Shared {
             database: rustok_store::redact_url(store.url()),
             store,
@@ -302,12 +316,11 @@ impl SshServer {
         });
         #[cfg(unix)]
         if let Some(dir) = &opts.control_dir {
-            let (control, path) = control::bind(dir, addr.port()).map_err(|e| {
-                CliError::Input(format!(
-                    "cannot create the control socket in {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            let (control, path) =
+                control::bind(dir, addr.port()).map_err(|source| SshError::ControlSocket {
+                    dir: dir.display().to_string(),
+                    source,
+                })?;
             background.push(tokio::spawn(control::serve(
                 control,
                 path,
@@ -374,7 +387,7 @@ impl SshServer {
     }
 
     /// Runs until the accept loop fails or a stop signal (SIGINT, SIGTERM) arrives.
-    pub async fn run_until_signal(mut self) -> Result<(), CliError> {
+    pub async fn run_until_signal(mut self) -> Result<(), SshError> {
         let Some(mut task) = self.task.take() else {
             return Ok(());
         };
@@ -383,8 +396,8 @@ impl SshServer {
         let result = tokio::select! {
             r = &mut task => match r {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
-                Err(e) => Err(CliError::Input(format!("the SSH server stopped: {e}"))),
+                Ok(Err(e)) => Err(SshError::Stopped(e.to_string())),
+                Err(e) => Err(SshError::Stopped(e.to_string())),
             },
             _ = stop_signal() => {
                 self.task = Some(task);
@@ -426,7 +439,7 @@ async fn stop_signal() {
 }
 
 /// `rustok serve --ssh ADDR`: serves until interrupted.
-pub async fn serve(opts: ServeOptions) -> Result<(), CliError> {
+pub async fn serve(opts: ServeOptions) -> Result<(), SshError> {
     let host_key = opts.host_key.clone();
     let server = SshServer::start(opts).await?;
     let keys = server

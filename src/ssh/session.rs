@@ -1,14 +1,13 @@
 //! One SSH console session: its own `ui::App`, terminal size, colour depth and input parser,
-//! in its own tokio task. The loop mirrors the local console's (`tui/mod.rs`): one select
-//! over client input, effect replies, bus events, the database health report, a 1 Hz clock
-//! and a spinner tick; every ready message is applied before drawing, and a frame is drawn
-//! at most every 16 ms and only when something changed. Frames are rendered as ANSI into a
-//! buffer (a fixed viewport sized from the client's pty — never the server's own tty) and
-//! sent over the channel after each draw.
+//! in its own tokio task, driven by the one console loop (`runtime::console`) with the SSH
+//! channel as its transport. Frames are rendered as ANSI into a buffer (a fixed viewport
+//! sized from the client's pty — never the server's own tty) and sent over the channel after
+//! each draw.
 
 use super::Shared;
 use super::input::{Input, Parser};
-use crate::tui::Executor;
+use crate::runtime::console::{self, Console, LoopOptions, Step, Transport};
+use crate::runtime::{ConsoleError, Executor, Exports, load_layout};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
 use ratatui::layout::{Position, Rect, Size};
@@ -24,8 +23,6 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::{Instant, sleep_until};
 
-const FRAME: Duration = Duration::from_millis(16);
-const TICK: Duration = Duration::from_millis(80);
 /// How long a lone ESC waits for the rest of a sequence before it counts as the Esc key.
 const ESC_WAIT: Duration = Duration::from_millis(30);
 
@@ -275,25 +272,138 @@ fn to_msg(i: Input) -> Msg {
     }
 }
 
-/// The session loop. Returns a note to print after the console closes (idle timeout), or an
-/// error line.
+/// An SSH channel as a transport of the console loop: the client's bytes through the input
+/// parser, window changes applied at most every [`RESIZE_EVERY`] (the latest size wins), the
+/// idle timeout, a kick and the server stopping end the session; every frame's bytes are sent
+/// over the channel.
+struct Channel {
+    terminal: Terminal<SshBackend>,
+    handle: Handle,
+    channel: ChannelId,
+    rx: mpsc::Receiver<SessionInput>,
+    parser: Parser,
+    /// When a lone ESC counts as the Esc key.
+    esc_deadline: Option<Instant>,
+    size: (u16, u16),
+    window: Arc<ClientSize>,
+    /// The latest window size, waiting until the next one may be applied.
+    pending_size: Option<(u16, u16)>,
+    resize_at: Instant,
+    idle: Duration,
+    last_input: Instant,
+    entry: Arc<super::control::SessionEntry>,
+    kick: tokio::sync::watch::Receiver<Option<(String, String)>>,
+    stop: tokio::sync::watch::Receiver<bool>,
+    panic_on_input: Option<Vec<u8>>,
+}
+
+impl Channel {
+    async fn send(&self, bytes: Vec<u8>) -> Result<(), ConsoleError> {
+        self.handle
+            .data(self.channel, bytes)
+            .await
+            .map_err(|_| ConsoleError::Gone)
+    }
+
+    fn input(&mut self, i: SessionInput) -> Result<Step, ConsoleError> {
+        let mut out = console::Input::default();
+        match i {
+            SessionInput::Closed => return Ok(Step::End(None)),
+            SessionInput::Data(bytes) => {
+                self.last_input = Instant::now();
+                self.entry.touch();
+                if let Some(trigger) = &self.panic_on_input
+                    && &bytes == trigger
+                {
+                    panic!("test hook: session asked to panic");
+                }
+                out.msgs
+                    .extend(self.parser.feed(&bytes).into_iter().map(to_msg));
+                out.typed = !out.msgs.is_empty();
+                self.esc_deadline = self.parser.has_pending().then(|| Instant::now() + ESC_WAIT);
+                if self.parser.paste_truncated() {
+                    out.warnings.push(format!(
+                        "paste too long: only the first {} KiB were kept",
+                        super::input::MAX_PASTE / 1024
+                    ));
+                }
+            }
+            SessionInput::Resized => {
+                let latest = self.window.take();
+                self.pending_size = (latest != self.size).then_some(latest);
+            }
+            SessionInput::Dropped => {
+                out.warnings
+                    .push("typing too fast: some input was dropped".into());
+            }
+        }
+        Ok(Step::Input(out))
+    }
+
+    fn resize(&mut self) -> Result<Step, ConsoleError> {
+        let (w, h) = self.pending_size.take().unwrap_or(self.size);
+        self.size = (w, h);
+        self.terminal.backend_mut().size = Size::new(w, h);
+        self.terminal
+            .resize(Rect::new(0, 0, w, h))
+            .map_err(|e| ConsoleError::Resize(e.to_string()))?;
+        self.resize_at = Instant::now() + RESIZE_EVERY;
+        Ok(Step::Input(console::Input {
+            msgs: vec![Msg::Resize(w, h)],
+            ..Default::default()
+        }))
+    }
+}
+
+impl Transport for Channel {
+    type Backend = SshBackend;
+
+    fn terminal(&mut self) -> &mut Terminal<SshBackend> {
+        &mut self.terminal
+    }
+
+    async fn next(&mut self) -> Result<Step, ConsoleError> {
+        tokio::select! {
+            input = self.rx.recv() => match input {
+                None => Ok(Step::End(None)),
+                Some(i) => self.input(i),
+            },
+            _ = sleep_until(self.resize_at), if self.pending_size.is_some() => self.resize(),
+            _ = sleep_until(self.esc_deadline.unwrap_or_else(Instant::now)), if self.esc_deadline.is_some() => {
+                self.esc_deadline = None;
+                Ok(Step::Input(console::Input {
+                    msgs: self.parser.flush().into_iter().map(to_msg).collect(),
+                    typed: true,
+                    ..Default::default()
+                }))
+            }
+            _ = sleep_until(self.last_input + self.idle) => Ok(Step::End(Some(format!(
+                "closed after {} minutes without input",
+                self.idle.as_secs() / 60
+            )))),
+            why = kicked(&mut self.kick) => Ok(Step::End(Some(why))),
+            _ = super::stopped(&mut self.stop) => Ok(Step::End(Some(
+                "the server is shutting down; your session has ended".into(),
+            ))),
+        }
+    }
+
+    async fn deliver(&mut self) -> Result<(), ConsoleError> {
+        let frame = self.terminal.backend_mut().take();
+        if frame.is_empty() {
+            return Ok(());
+        }
+        self.send(frame).await
+    }
+}
+
+/// The session: its app and executor, driven by the console loop over its channel. Returns a
+/// note to print after the console closes (idle timeout, kick, shutdown), or an error line.
 async fn run(
     spec: SessionSpec,
-    mut rx: mpsc::Receiver<SessionInput>,
-) -> Result<Option<String>, String> {
+    rx: mpsc::Receiver<SessionInput>,
+) -> Result<Option<String>, ConsoleError> {
     let shared = spec.shared.clone();
-    let send = |bytes: Vec<u8>| {
-        let handle = spec.handle.clone();
-        let channel = spec.channel;
-        async move {
-            handle
-                .data(channel, bytes)
-                .await
-                .map_err(|_| "the client went away".to_string())
-        }
-    };
-    send(ENTER.to_vec()).await?;
-
     let themes: Vec<(String, Theme)> = if truecolor(&spec.term, spec.colorterm.as_deref()) {
         shared.themes.clone()
     } else {
@@ -303,14 +413,34 @@ async fn run(
             .map(|(n, t)| (n.clone(), t.to_ansi16()))
             .collect()
     };
-    let mut size = spec.size;
-    let mut terminal = Terminal::with_options(
+    let size = spec.size;
+    let terminal = Terminal::with_options(
         SshBackend::new(size),
         TerminalOptions {
             viewport: Viewport::Fixed(Rect::new(0, 0, size.0, size.1)),
         },
     )
-    .map_err(|e| format!("cannot set up the screen: {e}"))?;
+    .map_err(|e| ConsoleError::Setup(e.to_string()))?;
+    let mut channel = Channel {
+        terminal,
+        handle: spec.handle.clone(),
+        channel: spec.channel,
+        rx,
+        parser: Parser::new(),
+        esc_deadline: None,
+        size,
+        window: spec.window.clone(),
+        pending_size: None,
+        resize_at: Instant::now(),
+        idle: shared.limits.idle_timeout,
+        last_input: Instant::now(),
+        kick: spec.entry.kick.subscribe(),
+        entry: spec.entry.clone(),
+        stop: shared.stop.clone(),
+        panic_on_input: shared.panic_on_input.clone(),
+    };
+    channel.send(ENTER.to_vec()).await?;
+
     let read_only = shared.read_only || spec.role == Role::Support;
     let session = Session {
         tenant: shared.tenant.clone(),
@@ -320,33 +450,24 @@ async fn run(
         read_only,
     };
     let mut app = App::new(session, &shared.config, shared.keymap.clone(), themes, size);
-    if let Some(layout) = crate::tui::load_layout(&spec.staff) {
+    if let Some(layout) = load_layout(&spec.staff) {
         app.restore_layout(&layout);
     }
     for w in &shared.warnings {
         app.warn(w.clone());
     }
-    let mut sub = shared.bus.subscribe();
-    let (tx, mut replies) = mpsc::unbounded_channel::<Msg>();
+    let sub = shared.bus.subscribe();
     let mut actor = Actor::new(spec.staff.clone()).read_only(read_only);
     actor.role = Some(spec.role);
     // Over SSH the audit runs and monitors as in a local console, but exports are refused
     // (they would write files on the server).
-    let audit = crate::tui::audit::AuditMonitor::start(
-        shared.store.clone(),
-        actor.clone(),
-        tx.clone(),
-        false,
-        crate::tui::audit::interval(),
-    );
-    let mut exec = Executor::new(
+    let (mut exec, replies) = Executor::start(
         shared.store.clone(),
         shared.queue.clone(),
         actor,
         spec.role,
         shared.tenant.clone(),
-        tx,
-        audit,
+        Exports::Refused,
     );
     // The Sessions view reads (and kicks in) this server's own session table.
     exec.reads = exec
@@ -359,116 +480,20 @@ async fn run(
     for fx in app.init() {
         exec.run(fx);
     }
-    let mut health = shared.health.clone();
-    let mut stop = shared.stop.clone();
-    let mut kick = spec.entry.kick.subscribe();
-    let mut parser = Parser::new();
-    let mut dirty = true;
-    let mut next_frame = Instant::now();
-    let mut ticker = tokio::time::interval(TICK);
-    let mut clock = tokio::time::interval(Duration::from_secs(1));
-    let idle = shared.limits.idle_timeout;
-    let mut last_input = Instant::now();
-    let mut esc_deadline: Option<Instant> = None;
-    // Window changes: the latest size waits here until the next one may be applied.
-    let mut pending_size: Option<(u16, u16)> = None;
-    let mut resize_at = Instant::now();
-
-    'run: loop {
-        let mut msgs: Vec<Msg> = Vec::new();
-        tokio::select! {
-            biased;
-            _ = sleep_until(next_frame), if dirty => {
-                if let Err(e) = terminal.draw(|f| app.draw(f)) {
-                    break 'run Err(format!("cannot draw: {e}"));
-                }
-                let frame = terminal.backend_mut().take();
-                if !frame.is_empty() {
-                    send(frame).await?;
-                }
-                dirty = false;
-                next_frame = Instant::now() + FRAME;
-                continue;
-            }
-            input = rx.recv() => match input {
-                None | Some(SessionInput::Closed) => break 'run Ok(None),
-                Some(SessionInput::Data(bytes)) => {
-                    last_input = Instant::now();
-                    spec.entry.touch();
-                    if let Some(trigger) = &shared.panic_on_input
-                        && &bytes == trigger
-                    {
-                        panic!("test hook: session asked to panic");
-                    }
-                    msgs.extend(parser.feed(&bytes).into_iter().map(to_msg));
-                    esc_deadline = parser.has_pending().then(|| Instant::now() + ESC_WAIT);
-                    if parser.paste_truncated() {
-                        app.warn(format!(
-                            "paste too long: only the first {} KiB were kept",
-                            super::input::MAX_PASTE / 1024
-                        ));
-                    }
-                }
-                Some(SessionInput::Resized) => {
-                    let latest = spec.window.take();
-                    pending_size = (latest != size).then_some(latest);
-                }
-                Some(SessionInput::Dropped) => {
-                    app.warn("typing too fast: some input was dropped");
-                    dirty = true;
-                }
-            },
-            _ = sleep_until(resize_at), if pending_size.is_some() => {
-                let (w, h) = pending_size.take().unwrap_or(size);
-                size = (w, h);
-                terminal.backend_mut().size = Size::new(w, h);
-                if let Err(e) = terminal.resize(Rect::new(0, 0, w, h)) {
-                    break 'run Err(format!("cannot resize: {e}"));
-                }
-                msgs.push(Msg::Resize(w, h));
-                resize_at = Instant::now() + RESIZE_EVERY;
-            }
-            _ = sleep_until(esc_deadline.unwrap_or_else(Instant::now)), if esc_deadline.is_some() => {
-                esc_deadline = None;
-                msgs.extend(parser.flush().into_iter().map(to_msg));
-            }
-            _ = sleep_until(last_input + idle) => {
-                break 'run Ok(Some(format!(
-                    "closed after {} minutes without input",
-                    idle.as_secs() / 60
-                )));
-            }
-            why = kicked(&mut kick) => break 'run Ok(Some(why)),
-            _ = super::stopped(&mut stop) => {
-                break 'run Ok(Some("the server is shutting down; your session has ended".into()));
-            }
-            Some(m) = replies.recv() => msgs.push(m),
-            Some(m) = sub.recv() => msgs.extend(exec.admit(m)),
-            Ok(()) = health.changed() => msgs.push(Msg::DatabaseStatus(health.borrow_and_update().clone())),
-            _ = ticker.tick(), if app.is_busy() => msgs.push(Msg::Tick),
-            _ = clock.tick() => msgs.push(Msg::Clock(chrono::Utc::now())),
-        }
-        while let Ok(m) = replies.try_recv() {
-            msgs.push(m);
-        }
-        while let Some(m) = sub.try_recv() {
-            msgs.extend(exec.admit(m));
-        }
-        for m in msgs {
-            if let Msg::TenantSwitched(Ok(t)) = &m {
-                exec.tenant = t.clone();
-            }
-            for fx in app.update(m) {
-                if !exec.run(fx) {
-                    break 'run Ok(None);
-                }
-            }
-            dirty = true;
-        }
-        if app.should_quit() {
-            break 'run Ok(None);
-        }
-    }
+    console::run(
+        Console {
+            app: &mut app,
+            exec,
+            transport: &mut channel,
+            rx: replies,
+            sub,
+            health: shared.health.clone(),
+        },
+        LoopOptions::default(),
+        |_, _| {},
+        |_| {},
+    )
+    .await
 }
 
 #[cfg(test)]

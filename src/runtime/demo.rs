@@ -1,12 +1,13 @@
 //! Demo content for a fresh database, so a newcomer sees something real: articles, pages and
 //! posts in several states, some translated.
 
-use crate::runtime::{ActionQueue, QueueError};
+use super::error::RuntimeError;
+use super::queue::{ActionQueue, QueueError};
+use super::reads::Reads;
 use rustok_domain::commerce::{InventoryPolicy, OrderDraft, ProductDraft};
 use rustok_domain::content::{BodyFormat, NodeAction, NodeDraft, NodeKind, TranslationInput};
 use rustok_domain::read::Outcome;
 use rustok_domain::{Actor, Command, CommandEnvelope, Currency, Money, NodeId, OrderId, Tenant};
-use rustok_store::Store;
 
 struct DemoNode {
     kind: NodeKind,
@@ -161,15 +162,16 @@ const PRODUCTS: &[(&str, &str, i64, i64)] = &[
     ("GRINDER", "Hand grinder", 8900, 12),
 ];
 
-/// Creates the demo products that do not exist yet; returns every demo SKU.
+/// Creates the demo products that do not exist yet (looked up through the acting member's
+/// reads); returns every demo SKU.
 pub async fn ensure_products(
     queue: &ActionQueue,
-    store: &Store,
+    reads: &Reads,
     tenant: &Tenant,
     actor: &Actor,
-) -> Result<Vec<String>, crate::cli::CliError> {
+) -> Result<Vec<String>, RuntimeError> {
     for (sku, title, cents, stock) in PRODUCTS {
-        if store.product_by_sku(tenant.id, sku).await?.is_some() {
+        if reads.product_by_sku(tenant.id, sku).await?.is_some() {
             continue;
         }
         let draft = ProductDraft {

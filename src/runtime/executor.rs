@@ -1,26 +1,30 @@
-//! Carries out the app's effects: queries against the store and commands through the action
-//! queue, each in its own task, answering with a `Msg` on the app's channel.
+//! Carries out one console session's effects (the local terminal's and every SSH session's
+//! alike): queries through the session's authorized reads and commands through the action
+//! queue, each in its own task, answering with a `Msg` on the app's channel; and admits bus
+//! events by the member's role.
 
 use super::audit::AuditMonitor;
-use crate::runtime::{ActionQueue, BusMsg, EventGate, QueueError, Reads};
+use super::bus::BusMsg;
+use super::queue::{ActionQueue, QueueError};
+use super::reads::{EventGate, Reads};
 use rustok_domain::{Actor, CommandEnvelope, Tenant};
 use rustok_store::{Store, StoreError};
 use rustok_ui::{Effect, Failure, Msg};
 use std::sync::Arc;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::sync::watch;
 
 /// What effects need to know about the session.
 #[derive(Clone)]
 pub struct Executor {
-    pub store: Store,
     pub queue: ActionQueue,
     pub actor: Actor,
     pub tenant: Tenant,
     pub tx: UnboundedSender<Msg>,
     /// Runs, exports and monitors the security audit for this session.
     pub audit: AuditMonitor,
-    /// Every query goes through the session's authorized reads.
+    /// Every query goes through the session's authorized reads (the executor holds no store
+    /// handle of its own).
     pub reads: Reads,
     /// Which live events this session's staff member may see (built again after staff events).
     pub gate: Arc<watch::Sender<EventGate>>,
@@ -40,7 +44,40 @@ fn queue_failure(e: QueueError) -> Failure {
     }
 }
 
+/// Where a session's audit exports may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exports {
+    /// Files in the working directory (the local console).
+    Files,
+    /// Refused (over SSH they would land on the server).
+    Refused,
+}
+
 impl Executor {
+    /// Everything one console session runs on: its executor (commands through `queue`,
+    /// reads authorized for `actor`, the audit monitor, the event gate for `role`) and the
+    /// channel its replies come back on. `actor` carries the session's read-only flag.
+    pub fn start(
+        store: Store,
+        queue: ActionQueue,
+        actor: Actor,
+        role: rustok_domain::rbac::Role,
+        tenant: Tenant,
+        exports: Exports,
+    ) -> (Executor, UnboundedReceiver<Msg>) {
+        let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+        // Monitoring waits for its first interval or a change before it reads anything.
+        let audit = AuditMonitor::start(
+            store.clone(),
+            actor.clone(),
+            tx.clone(),
+            exports == Exports::Files,
+            super::audit::interval(),
+        );
+        let exec = Executor::new(store, queue, actor, role, tenant, tx, audit);
+        (exec, rx)
+    }
+
     /// The executor of a session of `actor`, whose role (as loaded when the session opened)
     /// gates its live events until a staff event makes it load the role again.
     pub fn new(
@@ -53,9 +90,8 @@ impl Executor {
         audit: AuditMonitor,
     ) -> Executor {
         Executor {
-            reads: Reads::new(store.clone(), actor.handle.clone()),
+            reads: Reads::new(store, actor.handle.clone()),
             gate: Arc::new(watch::Sender::new(EventGate::for_role(role))),
-            store,
             queue,
             actor,
             tenant,
@@ -158,10 +194,10 @@ impl Executor {
                 path,
             } => self.audit.export(*report, format, path),
             Effect::SwitchTenant(slug) => {
-                let store = self.store.clone();
+                let reads = self.reads.clone();
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
-                    let result = match store.tenant_by_slug(&slug).await {
+                    let result = match reads.tenant_by_slug(&slug).await {
                         Ok(Some(t)) => Ok(t),
                         Ok(None) => Err(Failure::Other(format!(
                             "no tenant '{}' (create it with: rustok tenant create {} --name NAME)",

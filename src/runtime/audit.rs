@@ -4,7 +4,7 @@
 //! staff or tenant change, and re-runs the audit when `AuditInput::fingerprint()` changed.
 //! Every run (manual or automatic) is permission-checked in the store (`audit:run`).
 
-use crate::runtime::Reads;
+use super::reads::Reads;
 use rustok_domain::Actor;
 use rustok_domain::audit::AuditReport;
 use rustok_store::{Store, StoreError};
