@@ -93,10 +93,10 @@ fn event_bus(c: &mut Criterion) {
     let bus = Bus::new(1024);
     let mut sub = bus.subscribe();
     let events: Vec<_> = (0..4096)
-        .map(|_| {
-            let mut x = (*e).clone();
+        .map(|i| {
+            let mut x = (*e.event).clone();
             x.id = rustok_domain::EventId::new_v7();
-            Arc::new(x)
+            LiveEvent::new(i + 2, x)
         })
         .collect();
     let mut next = events.iter().cycle();
