@@ -427,3 +427,21 @@ fn a_paused_event_selection_stays_on_its_event_when_a_late_one_arrives() {
     };
     assert_eq!(inspected(&before), inspected(&after), "{after}");
 }
+
+/// A clock tick changes nothing on screen outside the Dashboard and the Audit pane, so the
+/// console loop draws no frame for it there (`App::shows_clock`); on the Dashboard it does.
+#[test]
+fn a_clock_tick_changes_the_screen_only_where_the_time_is_shown() {
+    let mut h = Harness::new(fixture_nodes());
+    for (key, shown) in [('2', false), ('4', false), ('5', false), ('1', true)] {
+        h.chars(&key.to_string());
+        let before = h.styled_screen();
+        assert_eq!(h.app.shows_clock(), shown, "tab {key}");
+        if !shown {
+            for s in [5, 65, 3600] {
+                h.send(Msg::Clock(at(0) + chrono::Duration::seconds(s)));
+                assert_eq!(h.styled_screen(), before, "tab {key} after a tick of {s} s");
+            }
+        }
+    }
+}
