@@ -8,7 +8,8 @@
 //! clock. Every message that is ready is applied before drawing; a frame is drawn only when
 //! something changed — at once after the user's own input (keystroke-to-frame latency is one
 //! draw), else at most once per [`FRAME`] (render coalescing: a flood of events, replies or
-//! window changes costs one frame per slot).
+//! window changes costs one frame per slot); a clock tick draws only on a view that shows the
+//! time (`App::shows_clock`).
 
 use super::bus::Subscription;
 use super::error::ConsoleError;
@@ -175,6 +176,7 @@ pub async fn run<T: Transport>(
             msgs.extend(exec.admit(m));
         }
         for m in msgs.drain(..) {
+            let tick = matches!(m, Msg::Clock(_));
             match &m {
                 Msg::TenantSwitched(Ok(t)) => exec.tenant = t.clone(),
                 Msg::Key(_) | Msg::Paste(_) => keys += 1,
@@ -186,7 +188,10 @@ pub async fn run<T: Transport>(
                     return Ok(None);
                 }
             }
-            dirty = true;
+            // A clock tick redraws only a view that shows the time.
+            if !tick || app.shows_clock() {
+                dirty = true;
+            }
         }
         if app.should_quit() {
             return Ok(None);

@@ -128,4 +128,14 @@ impl App {
         v.extend(self.split.map(|s| s.other));
         v
     }
+
+    /// Whether the 1 Hz `Msg::Clock` changes what is drawn: only the Dashboard (events per
+    /// second, today's figures) and the Audit pane (how long ago it ran) show the time. A
+    /// console loop need not draw a frame for a tick on any other view — with 1,000 SSH
+    /// sessions those frames were 1,000 renders a second that sent nothing.
+    pub fn shows_clock(&self) -> bool {
+        self.visible()
+            .into_iter()
+            .any(|t| matches!(t, Tab::Dashboard | Tab::Audit))
+    }
 }

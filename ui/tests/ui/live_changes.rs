@@ -487,3 +487,21 @@ fn the_selected_event_stays_selected_while_another_process_commits_around_it() {
         "back in Events on the same event: {inspected}"
     );
 }
+
+/// A clock tick changes nothing on screen outside the Dashboard and the Audit pane, so the
+/// console loop draws no frame for it there (`App::shows_clock`); on the Dashboard it does.
+#[test]
+fn a_clock_tick_changes_the_screen_only_where_the_time_is_shown() {
+    let mut h = Harness::new(fixture_nodes());
+    for (key, shown) in [('2', false), ('4', false), ('5', false), ('1', true)] {
+        h.chars(&key.to_string());
+        let before = h.styled_screen();
+        assert_eq!(h.app.shows_clock(), shown, "tab {key}");
+        if !shown {
+            for s in [5, 65, 3600] {
+                h.send(Msg::Clock(at(0) + chrono::Duration::seconds(s)));
+                assert_eq!(h.styled_screen(), before, "tab {key} after a tick of {s} s");
+            }
+        }
+    }
+}
