@@ -7,5 +7,6 @@ mod audit_checks;
 mod event_properties;
 mod hostile_input;
 mod id_properties;
+mod layering;
 mod node_state_machine;
 mod order_state_machine;
