@@ -114,7 +114,7 @@ impl Store {
             .await?;
         let invalid_events = newest
             .into_iter()
-            .filter(|m| match crate::outbox::stored_event_from_row(m.clone()) {
+            .filter(|m| match crate::rows::stored_event_from_row(m.clone()) {
                 Ok(e) => e.envelope.validate().is_err(),
                 Err(_) => true,
             })

@@ -500,7 +500,7 @@ async fn write_postgres(pool: &sqlx::PgPool, tables: Vec<Table>) -> Result<(), s
     }
     // Live consoles look at the outbox at once instead of at their next poll.
     sqlx::query("SELECT pg_notify($1, '')")
-        .bind(crate::feed::CHANNEL)
+        .bind(outbox::CHANNEL)
         .execute(&mut *tx)
         .await?;
     tx.commit().await

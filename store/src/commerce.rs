@@ -13,25 +13,25 @@
 //! `UPDATE … WHERE on_hand = <read> AND reserved = <read>`; if it matches no row the command
 //! fails with a conflict and nothing is written. Orders are written `WHERE version = <read>`.
 
+use crate::authz::{active_tenant, authorize_on};
 use crate::entity::{
     order, order_item, outbox as outbox_row, product, product_translation, variant,
 };
-use crate::error::corrupt;
-use crate::repo::parse;
-use crate::uow::{build, map_unique, wrap};
-use crate::writes::Writes;
-use crate::{Store, StoreError, outbox};
+use crate::error::{corrupt, map_unique};
+use crate::outbox::{applied, wrap};
+use crate::rows::{
+    item_row, order_from_rows, order_row, parse, product_from_rows, sql_window,
+    stored_event_from_row, variant_from_row,
+};
+use crate::writes::{Tx, Writes, build};
+use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use rustok_domain::command::decide_order;
-use rustok_domain::commerce::{
-    InventoryPolicy, LineItem, Order, OrderStatus, Product, ProductStatus, ProductTranslation,
-    Variant, apply_moves,
-};
+use rustok_domain::commerce::{Order, OrderDraft, OrderStatus, Product, Variant, apply_moves};
 use rustok_domain::event::DomainEvent;
 use rustok_domain::read::{Applied, OrderSummary, Outcome, Page, StockRow};
 use rustok_domain::{
-    Command, CommandEnvelope, Currency, DomainError, Money, OrderId, ProductId, Tenant, TenantId,
-    VariantId,
+    CommandEnvelope, Currency, DomainError, Money, OrderId, ProductDraft, ProductId, TenantId,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
@@ -40,143 +40,6 @@ use sea_orm::{
 };
 use std::collections::BTreeSet;
 use uuid::Uuid;
-
-// ---------------------------------------------------------------------------------------------
-// Rows → domain types
-
-fn money(amount: i64, currency: &str) -> Result<Money, StoreError> {
-    Ok(Money::new(amount, parse::<Currency>("currency", currency)?))
-}
-
-fn variant_from_row(m: variant::Model) -> Result<Variant, StoreError> {
-    Ok(Variant {
-        id: VariantId::from_uuid(m.id),
-        product_id: ProductId::from_uuid(m.product_id),
-        price: money(m.price_amount, &m.currency)?,
-        inventory_policy: parse::<InventoryPolicy>("inventory policy", &m.inventory_policy)?,
-        sku: m.sku,
-        title: m.title,
-        on_hand: m.on_hand,
-        reserved: m.reserved,
-        low_stock_threshold: m.low_stock_threshold,
-    })
-}
-
-fn product_from_rows(
-    m: product::Model,
-    translations: Vec<product_translation::Model>,
-    mut variants: Vec<variant::Model>,
-) -> Result<Product, StoreError> {
-    let mut translations = translations
-        .into_iter()
-        .map(|t| {
-            Ok(ProductTranslation {
-                locale: parse("product locale", &t.locale)?,
-                title: t.title,
-                handle: t.handle,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    translations.sort_by(|a, b| a.locale.cmp(&b.locale));
-    if translations.is_empty() {
-        return Err(StoreError::Corrupt(format!(
-            "product {} has no translation",
-            m.id
-        )));
-    }
-    variants.sort_by_key(|v| v.position);
-    Ok(Product {
-        id: ProductId::from_uuid(m.id),
-        tenant_id: TenantId::from_uuid(m.tenant_id),
-        status: parse::<ProductStatus>("product status", &m.status)?,
-        version: m.version,
-        source_locale: parse("source locale", &m.source_locale)?,
-        translations,
-        variants: variants
-            .into_iter()
-            .map(variant_from_row)
-            .collect::<Result<_, _>>()?,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-    })
-}
-
-fn order_from_rows(
-    m: order::Model,
-    mut items: Vec<order_item::Model>,
-) -> Result<Order, StoreError> {
-    items.sort_by_key(|i| i.position);
-    let items = items
-        .into_iter()
-        .map(|i| {
-            Ok(LineItem {
-                unit_price: money(i.unit_amount, &i.currency)?,
-                sku: i.sku,
-                title: i.title,
-                quantity: i.quantity,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    if items.is_empty() {
-        return Err(StoreError::Corrupt(format!("order {} has no items", m.id)));
-    }
-    Ok(Order {
-        id: OrderId::from_uuid(m.id),
-        tenant_id: TenantId::from_uuid(m.tenant_id),
-        customer: m.customer,
-        items,
-        total: money(m.total_amount, &m.currency)?,
-        status: parse::<OrderStatus>("order status", &m.status)?,
-        version: m.version,
-        placed_at: m.placed_at,
-        updated_at: m.updated_at,
-        confirmed_at: m.confirmed_at,
-        paid_at: m.paid_at,
-        shipped_at: m.shipped_at,
-        delivered_at: m.delivered_at,
-        cancelled_at: m.cancelled_at,
-        carrier: m.carrier,
-        tracking_number: m.tracking_number,
-        cancel_reason: m.cancel_reason,
-        payment_reference: m.payment_reference,
-    })
-}
-
-pub(crate) fn item_row(o: &Order, position: usize, i: &LineItem) -> order_item::ActiveModel {
-    order_item::ActiveModel {
-        order_id: Set(o.id.as_uuid()),
-        position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-        tenant_id: Set(o.tenant_id.as_uuid()),
-        sku: Set(i.sku.clone()),
-        title: Set(i.title.clone()),
-        unit_amount: Set(i.unit_price.amount),
-        currency: Set(i.unit_price.currency.code().to_string()),
-        quantity: Set(i.quantity),
-    }
-}
-
-pub(crate) fn order_row(o: &Order) -> order::ActiveModel {
-    order::ActiveModel {
-        id: Set(o.id.as_uuid()),
-        tenant_id: Set(o.tenant_id.as_uuid()),
-        customer: Set(o.customer.clone()),
-        status: Set(o.status.as_str().to_string()),
-        total_amount: Set(o.total.amount),
-        currency: Set(o.total.currency.code().to_string()),
-        version: Set(o.version),
-        placed_at: Set(o.placed_at),
-        updated_at: Set(o.updated_at),
-        confirmed_at: Set(o.confirmed_at),
-        paid_at: Set(o.paid_at),
-        shipped_at: Set(o.shipped_at),
-        delivered_at: Set(o.delivered_at),
-        cancelled_at: Set(o.cancelled_at),
-        carrier: Set(o.carrier.clone()),
-        tracking_number: Set(o.tracking_number.clone()),
-        cancel_reason: Set(o.cancel_reason.clone()),
-        payment_reference: Set(o.payment_reference.clone()),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Loading (always tenant-filtered; `lock` reads FOR UPDATE on PostgreSQL, a no-op on SQLite
@@ -310,102 +173,125 @@ fn sku_not_found(sku: &str) -> DomainError {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Executing
+// Executing: one handler per command (the order transitions are one family, all decided by
+// `decide_order`), each on an active tenant, authorized before anything is read
 
-pub(crate) async fn execute(
+/// `CreateProduct`: a product with its first variant; its SKUs must be free and its handle is
+/// made unique.
+pub(crate) async fn create_product(
     w: &mut Writes<'_>,
     env: &CommandEnvelope,
-    tenant: &Tenant,
+    draft: &ProductDraft,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let tenant_id = active_tenant(w.txn(), env, now).await?.id;
+    let (product, events) = insert_product(w, tenant_id, draft, now).await?;
+    let envelopes = wrap(env, tenant_id, product.id.as_uuid(), &events, now)?;
+    applied(w, env, Outcome::Product(product), envelopes).await
+}
+
+/// `AdjustInventory`: a manual correction of one variant's units on hand.
+pub(crate) async fn adjust_inventory(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    sku: &str,
+    by: i64,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Applied, StoreError> {
     let txn = w.txn();
-    let tenant_id = tenant.id;
-    let (outcome, envelopes) = match &env.command {
-        Command::CreateProduct(draft) => {
-            let (product, events) = create_product(w, tenant_id, draft, now).await?;
-            let envelopes = wrap(env, tenant_id, product.id.as_uuid(), &events, now)?;
-            (Outcome::Product(product), envelopes)
-        }
-        Command::AdjustInventory { sku, by, reason } => {
-            let skus = BTreeSet::from([sku.as_str()]);
-            let before = variants_with_skus(txn, tenant_id, &skus, true)
-                .await?
-                .pop()
-                .ok_or_else(|| sku_not_found(sku))?;
-            let (after, events) = before.adjust(*by, reason)?;
-            write_stock(w, tenant_id, &before, &after).await?;
-            let envelopes = wrap(env, tenant_id, after.product_id.as_uuid(), &events, now)?;
-            // (Reads the stock just written: the held-back writes go first.)
-            let product = load_product(w.txn(), tenant_id, after.product_id)
-                .await?
-                .ok_or_else(|| corrupt("variant", format!("{} has no product", after.id)))?;
-            (Outcome::Product(product), envelopes)
-        }
-        Command::CreateOrder(draft) => {
-            // No lookup of the id first: an order that exists already makes the insert below
-            // fail on its primary key, reported as the same duplicate.
-            let skus: Vec<String> = draft
-                .items
-                .iter()
-                .map(|(s, _)| s.clone())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let catalog = products_with_skus(txn, tenant_id, &skus).await?;
-            let (order, events, _) = decide_order(tenant_id, None, &env.command, &catalog, now)?;
-            insert_order(w, &order).await?;
-            let envelopes = wrap(env, tenant_id, order.id.as_uuid(), &events, now)?;
-            (Outcome::Order(order), envelopes)
-        }
-        command => {
-            let id = command.order_id().ok_or_else(|| {
-                DomainError::validation(
-                    "command",
-                    format!("{} is not a commerce command", command.name()),
-                )
-            })?;
-            let current = load_order(txn, tenant_id, id, true).await?;
-            let (next, events, moves) =
-                decide_order(tenant_id, current.as_ref(), command, &[], now)?;
-            let current = current.ok_or_else(|| DomainError::not_found("order", id))?;
-            let skus: BTreeSet<&str> = moves.iter().map(|m| m.sku.as_str()).collect();
-            let variants = variants_with_skus(txn, tenant_id, &skus, true).await?;
-            let changes = apply_moves(&variants, &moves)?;
-            // Write each moved variant's final state, guarded by the state it was read in.
-            for before in &variants {
-                if let Some(last) = changes.iter().rev().find(|c| c.variant.id == before.id) {
-                    write_stock(w, tenant_id, before, &last.variant).await?;
-                }
-            }
-            if next != current {
-                update_order(w, &current, &next).await?;
-            }
-            // The order's events first, then the stock events (on the product aggregates),
-            // all sharing one correlation id.
-            let mut envelopes = wrap(env, tenant_id, next.id.as_uuid(), &events, now)?;
-            let mut scoped = env.clone();
-            scoped.correlation_id = env
-                .correlation_id
-                .or_else(|| envelopes.first().map(|e| e.correlation_id));
-            for change in &changes {
-                let product = change.variant.product_id.as_uuid();
-                envelopes.extend(wrap(&scoped, tenant_id, product, &change.events, now)?);
-            }
-            (Outcome::Order(next), envelopes)
-        }
-    };
-    outbox::append(w, &envelopes).await?;
-    Ok(Applied {
-        command_id: env.id,
-        outcome,
-        events: envelopes,
-    })
+    let tenant_id = active_tenant(txn, env, now).await?.id;
+    let skus = BTreeSet::from([sku]);
+    let before = variants_with_skus(txn, tenant_id, &skus, true)
+        .await?
+        .pop()
+        .ok_or_else(|| sku_not_found(sku))?;
+    let (after, events) = before.adjust(by, reason)?;
+    write_stock(w, tenant_id, &before, &after).await?;
+    let envelopes = wrap(env, tenant_id, after.product_id.as_uuid(), &events, now)?;
+    // (Reads the stock just written: the held-back writes go first.)
+    let product = load_product(w.txn(), tenant_id, after.product_id)
+        .await?
+        .ok_or_else(|| corrupt("variant", format!("{} has no product", after.id)))?;
+    applied(w, env, Outcome::Product(product), envelopes).await
 }
 
-async fn create_product(
+/// `CreateOrder`: an order placed against the catalog (its SKUs' products).
+pub(crate) async fn create_order(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    draft: &OrderDraft,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let txn = w.txn();
+    let tenant_id = active_tenant(txn, env, now).await?.id;
+    // No lookup of the id first: an order that exists already makes the insert below fail on
+    // its primary key, reported as the same duplicate.
+    let skus: Vec<String> = draft
+        .items
+        .iter()
+        .map(|(s, _)| s.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let catalog = products_with_skus(txn, tenant_id, &skus).await?;
+    let (order, events, _) = decide_order(tenant_id, None, &env.command, &catalog, now)?;
+    insert_order(w, &order).await?;
+    let envelopes = wrap(env, tenant_id, order.id.as_uuid(), &events, now)?;
+    applied(w, env, Outcome::Order(order), envelopes).await
+}
+
+/// A transition of an existing order (confirm, record a payment, ship, deliver, cancel; the
+/// domain refuses `PayOrder`, which only the action queue runs, in two steps): the order is
+/// read `FOR UPDATE`, the domain decides the order's next state and its stock moves, the
+/// moved variants and the order are written guarded by what was read.
+pub(crate) async fn order_transition(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let txn = w.txn();
+    let tenant_id = active_tenant(txn, env, now).await?.id;
+    let command = &env.command;
+    let id = command.order_id().ok_or_else(|| {
+        DomainError::validation(
+            "command",
+            format!("{} is not a commerce command", command.name()),
+        )
+    })?;
+    let current = load_order(txn, tenant_id, id, true).await?;
+    let (next, events, moves) = decide_order(tenant_id, current.as_ref(), command, &[], now)?;
+    let current = current.ok_or_else(|| DomainError::not_found("order", id))?;
+    let skus: BTreeSet<&str> = moves.iter().map(|m| m.sku.as_str()).collect();
+    let variants = variants_with_skus(txn, tenant_id, &skus, true).await?;
+    let changes = apply_moves(&variants, &moves)?;
+    // Write each moved variant's final state, guarded by the state it was read in.
+    for before in &variants {
+        if let Some(last) = changes.iter().rev().find(|c| c.variant.id == before.id) {
+            write_stock(w, tenant_id, before, &last.variant).await?;
+        }
+    }
+    if next != current {
+        update_order(w, &current, &next).await?;
+    }
+    // The order's events first, then the stock events (on the product aggregates), all
+    // sharing one correlation id.
+    let mut envelopes = wrap(env, tenant_id, next.id.as_uuid(), &events, now)?;
+    let mut scoped = env.clone();
+    scoped.correlation_id = env
+        .correlation_id
+        .or_else(|| envelopes.first().map(|e| e.correlation_id));
+    for change in &changes {
+        let product = change.variant.product_id.as_uuid();
+        envelopes.extend(wrap(&scoped, tenant_id, product, &change.events, now)?);
+    }
+    applied(w, env, Outcome::Order(next), envelopes).await
+}
+
+async fn insert_product(
     w: &mut Writes<'_>,
     tenant_id: TenantId,
-    draft: &rustok_domain::ProductDraft,
+    draft: &ProductDraft,
     now: DateTime<Utc>,
 ) -> Result<(Product, Vec<DomainEvent>), StoreError> {
     let txn = w.txn();
@@ -648,8 +534,8 @@ impl Store {
         let limit = if filter.limit == 0 { 100 } else { filter.limit };
         let variants = q
             .order_by_asc(variant::Column::Sku)
-            .offset(crate::repo::sql_window(filter.offset))
-            .limit(crate::repo::sql_window(limit))
+            .offset(sql_window(filter.offset))
+            .limit(sql_window(limit))
             .all(&self.db)
             .await?;
         let product_ids: BTreeSet<Uuid> = variants.iter().map(|v| v.product_id).collect();
@@ -699,8 +585,8 @@ impl Store {
         env: &CommandEnvelope,
         id: OrderId,
     ) -> Result<Option<Order>, StoreError> {
-        self.writing(async |c: &crate::writes::Tx<'_>| {
-            crate::staff::authorize_on(c, env).await?;
+        self.writing(async |c: &Tx<'_>| {
+            authorize_on(c, env).await?;
             load_order(c, env.tenant_id, id, false).await
         })
         .await
@@ -740,8 +626,8 @@ impl Store {
         let rows = q
             .order_by_desc(order::Column::PlacedAt)
             .order_by_desc(order::Column::Id)
-            .offset(crate::repo::sql_window(filter.offset))
-            .limit(crate::repo::sql_window(limit))
+            .offset(sql_window(filter.offset))
+            .limit(sql_window(limit))
             .all(&self.db)
             .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -796,7 +682,7 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(crate::outbox::stored_event_from_row)
+            .map(stored_event_from_row)
             .collect()
     }
 }

@@ -82,7 +82,7 @@ pub(crate) fn storage_fault(e: &DbErr) -> Option<StoreError> {
     // five characters, and most are digits too: tell them apart by the driver, not the text.
     if d.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
         .is_some()
-        || d.try_downcast_ref::<crate::local::LocalError>().is_some()
+        || d.try_downcast_ref::<LocalError>().is_some()
     {
         return match code.parse::<i64>().ok()? & 0xff {
             8 => Some(StoreError::ReadOnly(message)),
@@ -118,8 +118,52 @@ pub(crate) fn sqlite_busy(e: &DbErr) -> bool {
             .is_some_and(|c| c & 0xff == 5)
 }
 
+/// An SQLite error of the in-thread path (`local.rs`) as a database error sqlx would have
+/// reported, so the store's error handling (a taken key, a read-only file, a full disk) treats
+/// both paths alike. Defined here, below `local`, which makes them.
+#[derive(Debug, thiserror::Error)]
+#[error("(code: {code}) {message}")]
+pub(crate) struct LocalError {
+    /// SQLite's extended result code.
+    pub(crate) code: i32,
+    pub(crate) message: String,
+}
+
+impl sea_orm::sqlx::error::DatabaseError for LocalError {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        Some(std::borrow::Cow::Owned(self.code.to_string()))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sea_orm::sqlx::error::ErrorKind {
+        use sea_orm::sqlx::error::ErrorKind;
+        match self.code {
+            2067 | 1555 => ErrorKind::UniqueViolation,
+            787 => ErrorKind::ForeignKeyViolation,
+            1299 => ErrorKind::NotNullViolation,
+            275 => ErrorKind::CheckViolation,
+            _ => ErrorKind::Other,
+        }
+    }
+}
+
 /// The SQLite error of the in-thread path (`local.rs`) inside a database error, if it is one.
-pub(crate) fn local_error(e: &DbErr) -> Option<&crate::local::LocalError> {
+pub(crate) fn local_error(e: &DbErr) -> Option<&LocalError> {
     use sea_orm::RuntimeErr;
     use sea_orm::sqlx::Error as E;
     let (DbErr::Exec(RuntimeErr::SqlxError(s)) | DbErr::Query(RuntimeErr::SqlxError(s))) = e else {
@@ -128,13 +172,25 @@ pub(crate) fn local_error(e: &DbErr) -> Option<&crate::local::LocalError> {
     let E::Database(d) = &**s else {
         return None;
     };
-    d.try_downcast_ref::<crate::local::LocalError>()
+    d.try_downcast_ref::<LocalError>()
 }
 
 /// Whether an error of the in-thread SQLite path is a taken unique key (sea-orm's `sql_err`
 /// knows only sqlx's own errors).
 pub(crate) fn local_unique_violation(e: &DbErr) -> bool {
     local_error(e).is_some_and(|l| matches!(l.code, 2067 | 1555))
+}
+
+/// A database error as the store reports it, a taken unique key as a duplicate of `what`.
+pub(crate) fn map_unique(e: DbErr, what: impl FnOnce() -> String) -> StoreError {
+    use sea_orm::SqlErr;
+    let taken = matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+        || local_unique_violation(&e);
+    if taken {
+        StoreError::Domain(DomainError::Duplicate { what: what() })
+    } else {
+        e.into()
+    }
 }
 
 /// A sqlx error (a pool's, a connection's) as the store reports it.

@@ -14,15 +14,13 @@
 //! never handed out twice.
 
 use crate::entity::outbox;
-use crate::outbox::stored_event_from_row;
+use crate::outbox::CHANNEL;
+use crate::rows::stored_event_from_row;
 use crate::{Backend, Store, StoreError};
 use rustok_domain::TenantId;
 use rustok_domain::read::StoredEvent;
 use sea_orm::{FromQueryResult, Value};
 use std::collections::HashSet;
-
-/// The PostgreSQL channel every outbox append notifies (delivered when the command commits).
-pub const CHANNEL: &str = "rustok_outbox";
 
 /// A position in commit order: `(tx, seq)` on PostgreSQL, `(0, seq)` on SQLite.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]

@@ -3,31 +3,46 @@
 //! commands in one transaction each (state change + outbox events together), and answers the
 //! queries the CLI and the console need — always filtered by tenant.
 
-mod audit;
-mod bulk;
-mod command_log;
-mod commerce;
-pub mod entity;
+// The modules, lowest first: each uses only modules of the layers above it in this list
+// (docs/ARCHITECTURE.md, "store"; checked by domain/tests/domain/layering.rs).
+// Errors, settings, the connection fence.
 mod error;
-mod feed;
 mod fence;
-mod housekeeping;
+mod pool;
+// The SQLite writer connection; entities and migrations.
+pub mod entity;
 mod local;
 pub mod migration;
+// Rows ↔ domain types; where and how the store writes.
+mod rows;
+mod writes;
+// Reads, the outbox, search, the command log, housekeeping; the feed (over the outbox).
+mod command_log;
+mod feed;
+mod housekeeping;
 mod outbox;
-mod pool;
 mod repo;
 mod search;
+// RBAC; the audit log.
+mod audit_log;
+mod authz;
+// One handler per command (and the reads of their aggregates).
+mod commerce;
+mod content;
 mod staff;
+mod tenant;
+// The unit of work: one command, one transaction, dispatched to its handler.
 mod uow;
-mod writes;
+// Whole-store tools: the security audit's snapshot, bulk seeding (uses the commerce reads).
+mod audit;
+mod bulk;
 
 pub use bulk::{BulkReport, MAX_BULK_SEED};
 pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
-pub use feed::{CHANNEL as OUTBOX_CHANNEL, FeedCursor, Follower, Listener};
+pub use feed::{FeedCursor, Follower, Listener};
 pub use housekeeping::{PRUNE_CHUNK, Pruned};
-pub use outbox::{DeliveryReport, Receipt, RelayBatch};
+pub use outbox::{CHANNEL as OUTBOX_CHANNEL, DeliveryReport, Receipt, RelayBatch};
 pub use pool::PoolSettings;
 pub use repo::{EventFilter, IdKind, NodeFilter};
 pub use rustok_domain::read::{

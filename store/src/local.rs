@@ -27,13 +27,12 @@
 //! reads columns by name — models, `try_get("", name)` — and `into_tuple` only of a single
 //! column, never a tuple of several read by position.
 
+use crate::error::LocalError;
 use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
-use sea_orm::sqlx::error::{DatabaseError, ErrorKind};
 use sea_orm::{
     ConnectionTrait, DbBackend, DbErr, ExecResult, MockDatabase, MockExecResult, QueryResult,
     RuntimeErr, Statement, Value,
 };
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
@@ -464,48 +463,6 @@ impl Columns {
             values.insert(name.clone(), v);
         }
         Ok(values)
-    }
-}
-
-/// An SQLite error as a database error sqlx would have reported, so the store's error
-/// handling (a taken key, a read-only file, a full disk) treats both paths alike.
-#[derive(Debug, thiserror::Error)]
-#[error("(code: {code}) {message}")]
-pub(crate) struct LocalError {
-    /// SQLite's extended result code.
-    pub(crate) code: i32,
-    message: String,
-}
-
-impl DatabaseError for LocalError {
-    fn message(&self) -> &str {
-        &self.message
-    }
-
-    fn code(&self) -> Option<Cow<'_, str>> {
-        Some(Cow::Owned(self.code.to_string()))
-    }
-
-    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-
-    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
-        self
-    }
-
-    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
-        self
-    }
-
-    fn kind(&self) -> ErrorKind {
-        match self.code {
-            2067 | 1555 => ErrorKind::UniqueViolation,
-            787 => ErrorKind::ForeignKeyViolation,
-            1299 => ErrorKind::NotNullViolation,
-            275 => ErrorKind::CheckViolation,
-            _ => ErrorKind::Other,
-        }
     }
 }
 

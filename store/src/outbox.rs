@@ -3,13 +3,13 @@
 //! picked up again), marked dispatched, or rescheduled with backoff and finally dead-lettered.
 
 use crate::entity::outbox;
-use crate::error::corrupt;
-use crate::writes::{Tx, Writes};
+use crate::rows::stored_event_from_row;
+use crate::writes::{Tx, Writes, build};
 use crate::{Backend, Store, StoreError, backend_of, stmt};
 use chrono::{DateTime, Utc};
-use rustok_domain::event::EventEnvelope;
-use rustok_domain::read::{OutboxCounts, StoredEvent};
-use rustok_domain::{EventId, TenantId};
+use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope};
+use rustok_domain::read::{Applied, OutboxCounts, Outcome, StoredEvent};
+use rustok_domain::{CommandEnvelope, EventId, TenantId};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Value,
@@ -17,32 +17,57 @@ use sea_orm::{
 use std::collections::HashSet;
 use uuid::Uuid;
 
+/// The PostgreSQL channel every outbox append notifies (delivered when the command commits).
+pub const CHANNEL: &str = "rustok_outbox";
+
 pub const PENDING: &str = "pending";
 pub const DISPATCHED: &str = "dispatched";
 pub const FAILED: &str = "failed";
 
-pub(crate) fn stored_event_from_row(m: outbox::Model) -> Result<StoredEvent, StoreError> {
-    let payload = serde_json::from_str(&m.payload).map_err(|e| corrupt("event payload", e))?;
-    Ok(StoredEvent {
-        seq: m.seq,
-        envelope: EventEnvelope {
-            id: EventId::from_uuid(m.id),
-            event_type: m.event_type,
-            schema_version: u16::try_from(m.schema_version)
-                .map_err(|e| corrupt("schema version", e))?,
-            tenant_id: TenantId::from_uuid(m.tenant_id),
-            aggregate_type: m.aggregate_type,
-            aggregate_id: m.aggregate_id,
-            correlation_id: m.correlation_id,
-            causation_id: m.causation_id,
-            actor: m.actor,
-            occurred_at: m.occurred_at,
-            payload,
-        },
-        status: m.status,
-        attempts: m.attempts,
-        last_error: m.last_error,
-        dispatched_at: m.dispatched_at,
+/// Wraps decided events into validated envelopes. All events of one command share a
+/// correlation id (the command's, or the first event's) and are caused by the command.
+pub(crate) fn wrap(
+    env: &CommandEnvelope,
+    tenant_id: TenantId,
+    aggregate_id: Uuid,
+    events: &[DomainEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<EventEnvelope>, StoreError> {
+    let mut correlation = env.correlation_id;
+    let mut out = Vec::with_capacity(events.len());
+    for e in events {
+        let id = EventId::new_v7();
+        let correlation_id = *correlation.get_or_insert(id.as_uuid());
+        let envelope = EventEnvelope::new(
+            e,
+            EnvelopeMeta {
+                id,
+                tenant_id,
+                aggregate_id,
+                actor: env.actor.handle.clone(),
+                occurred_at: now,
+                correlation_id: Some(correlation_id),
+                causation_id: Some(env.id.as_uuid()),
+            },
+        );
+        envelope.validate()?;
+        out.push(envelope);
+    }
+    Ok(out)
+}
+
+/// What a command applied, once its events are appended to the outbox in its transaction.
+pub(crate) async fn applied(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    outcome: Outcome,
+    events: Vec<EventEnvelope>,
+) -> Result<Applied, StoreError> {
+    append(w, &events).await?;
+    Ok(Applied {
+        command_id: env.id,
+        outcome,
+        events,
     })
 }
 
@@ -83,7 +108,7 @@ pub(crate) async fn append(
         dispatched_at: Set(None),
     });
     let c = w.txn();
-    let insert = crate::uow::build(c, outbox::Entity::insert_many(rows));
+    let insert = build(c, outbox::Entity::insert_many(rows));
     w.write(insert, || "event id".to_string()).await?;
     if backend_of(c) == Backend::Postgres {
         // Delivered when (and only if) the command's transaction commits: every listening
@@ -92,7 +117,7 @@ pub(crate) async fn append(
             stmt(
                 Backend::Postgres,
                 "SELECT pg_notify($1, '')",
-                vec![Value::from(crate::feed::CHANNEL)],
+                vec![Value::from(CHANNEL)],
             ),
             String::new,
         )
@@ -374,16 +399,6 @@ impl Store {
             None => 0,
         })
     }
-}
-
-/// Used by the unit of work to build statements on the transaction's backend.
-#[allow(dead_code)]
-pub(crate) fn backend_stmt(
-    c: &impl ConnectionTrait,
-    sql: &str,
-    values: Vec<Value>,
-) -> sea_orm::Statement {
-    stmt(backend_of(c), sql, values)
 }
 
 impl Store {

@@ -2,9 +2,9 @@
 //! console's windows.
 
 use crate::entity::{node, node_translation, outbox, tenant};
-use crate::error::corrupt;
+use crate::rows::{node_from_rows, parse, sql_window, stored_event_from_row, tenant_from_row};
 use crate::{Backend, Store, StoreError};
-use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation};
+use rustok_domain::content::{Node, NodeKind, NodeStatus};
 use rustok_domain::read::{NodeSummary, Page, StoredEvent};
 use rustok_domain::{Locale, NodeId, Tenant, TenantId};
 use sea_orm::sea_query::Query;
@@ -12,67 +12,6 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
-
-pub(crate) fn parse<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    s.parse().map_err(|e| corrupt(what, e))
-}
-
-pub(crate) fn tenant_from_row(m: tenant::Model) -> Result<Tenant, StoreError> {
-    Ok(Tenant {
-        id: TenantId::from_uuid(m.id),
-        slug: m.slug,
-        name: m.name,
-        default_locale: parse("tenant locale", &m.default_locale)?,
-        is_active: m.is_active,
-        created_at: m.created_at,
-    })
-}
-
-pub(crate) fn translation_from_row(m: node_translation::Model) -> Result<Translation, StoreError> {
-    Ok(Translation {
-        locale: parse("translation locale", &m.locale)?,
-        title: m.title,
-        slug: m.slug,
-        excerpt: m.excerpt,
-        body: m.body,
-        format: parse::<BodyFormat>("body format", &m.format)?,
-        updated_at: m.updated_at,
-    })
-}
-
-pub(crate) fn node_from_rows(
-    m: node::Model,
-    translations: Vec<node_translation::Model>,
-) -> Result<Node, StoreError> {
-    let mut translations = translations
-        .into_iter()
-        .map(translation_from_row)
-        .collect::<Result<Vec<_>, _>>()?;
-    translations.sort_by(|a, b| a.locale.cmp(&b.locale));
-    if translations.is_empty() {
-        return Err(StoreError::Corrupt(format!(
-            "node {} has no translation",
-            m.id
-        )));
-    }
-    Ok(Node {
-        id: NodeId::from_uuid(m.id),
-        tenant_id: TenantId::from_uuid(m.tenant_id),
-        kind: parse::<NodeKind>("node kind", &m.kind)?,
-        status: parse::<NodeStatus>("node status", &m.status)?,
-        version: m.version,
-        source_locale: parse("source locale", &m.source_locale)?,
-        author: m.author,
-        created_at: m.created_at,
-        updated_at: m.updated_at,
-        published_at: m.published_at,
-        archived_at: m.archived_at,
-        translations,
-    })
-}
 
 /// Loads one node of one tenant, with all its translations.
 pub(crate) async fn load_node(
@@ -103,14 +42,6 @@ pub(crate) async fn load_tenant(
         .await?
         .map(tenant_from_row)
         .transpose()
-}
-
-/// A row count or offset as SQL takes it: both backends bind `LIMIT` and `OFFSET` as a
-/// signed 64-bit integer, and sea-query's binder panics on a `u64` above `i64::MAX`. Every
-/// window a caller asks for goes through this, so no value can panic a list (a window that
-/// large is as good as "all of them").
-pub(crate) fn sql_window(n: u64) -> u64 {
-    n.min(i64::MAX as u64)
 }
 
 /// Which nodes a list shows, and which window of them.
@@ -363,7 +294,7 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(crate::outbox::stored_event_from_row)
+            .map(stored_event_from_row)
             .collect()
     }
 }

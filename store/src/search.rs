@@ -1,10 +1,9 @@
 //! Full-text search over titles, excerpts and bodies, per tenant. SQLite uses an FTS5 table
 //! kept in step inside each command's transaction; PostgreSQL uses a GIN expression index.
 
-use crate::outbox::backend_stmt;
-use crate::repo::parse;
+use crate::rows::{parse, sql_window};
 use crate::writes::Writes;
-use crate::{Backend, Store, StoreError, backend_of};
+use crate::{Backend, Store, StoreError, backend_of, stmt};
 use rustok_domain::content::Translation;
 use rustok_domain::read::SearchHit;
 use rustok_domain::{Locale, NodeId, TenantId};
@@ -25,8 +24,8 @@ pub(crate) async fn index_translation(
     let node = node_id.to_string();
     let what = || format!("search entry of node {node_id}");
     w.write(
-        backend_stmt(
-            c,
+        stmt(
+            backend_of(c),
             "DELETE FROM node_search WHERE node_id = $1 AND locale = $2",
             vec![node.clone().into(), t.locale.as_str().into()],
         ),
@@ -34,8 +33,8 @@ pub(crate) async fn index_translation(
     )
     .await?;
     w.write(
-        backend_stmt(
-            c,
+        stmt(
+            backend_of(c),
             "INSERT INTO node_search (title, excerpt, body, tenant_id, node_id, locale)
          VALUES ($1, $2, $3, $4, $5, $6)",
             vec![
@@ -89,7 +88,7 @@ impl Store {
         locale: Option<&Locale>,
         limit: u64,
     ) -> Result<Vec<SearchHit>, StoreError> {
-        let limit = crate::repo::sql_window(if limit == 0 { 50 } else { limit }) as i64;
+        let limit = sql_window(if limit == 0 { 50 } else { limit }) as i64;
         let rows = match self.backend {
             Backend::Sqlite => {
                 let Some(q) = fts5_query(query) else {

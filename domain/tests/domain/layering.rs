@@ -477,7 +477,6 @@ fn the_checker_finds_a_cycle_and_ignores_parents_and_tests() {
 }
 
 #[test]
-#[ignore = "store/src has cycles until its modules are put in dependency order (issue 22)"]
 fn store_modules_are_layered() {
     assert_layered("store");
 }

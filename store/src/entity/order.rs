@@ -26,16 +26,9 @@ pub struct Model {
     pub payment_reference: Option<String>,
 }
 
+/// No relation declared here: the lines name their order (`order_item.rs`), which also
+/// declares how an order reaches its lines (`find_with_related(order_item::Entity)`).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(has_many = "super::order_item::Entity")]
-    Items,
-}
-
-impl Related<super::order_item::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Items.def()
-    }
-}
+pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}

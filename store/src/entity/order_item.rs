@@ -26,9 +26,12 @@ pub enum Relation {
     Order,
 }
 
-impl Related<super::order::Entity> for Entity {
+/// An order's lines, as `order::Entity::find_with_related(order_item::Entity)` reads them: the
+/// order's side of [`Relation::Order`] (what a `has_many` on the order would declare), kept
+/// here so that the order's entity does not name its lines back.
+impl Related<Entity> for super::order::Entity {
     fn to() -> RelationDef {
-        Relation::Order.def()
+        super::order::Entity::has_many_via(Entity, Relation::Order).into()
     }
 }
 
