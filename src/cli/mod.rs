@@ -14,12 +14,14 @@ mod staff;
 mod tenant;
 
 use crate::runtime::{ActionQueue, FirstUse, QueueError, QueueOptions, Reads, RuntimeError};
+use crate::ssh::admin::SessionAdmin;
 use clap::{Parser, Subcommand};
 use rustok_domain::{
     Actor, Command, CommandEnvelope, DomainError, EventId, NodeId, OrderId, Tenant, TenantId,
 };
 use rustok_store::IdKind;
 use rustok_store::{Applied, Store, StoreError};
+use std::sync::Arc;
 
 pub use crate::runtime::DEFAULT_TENANT;
 
@@ -269,7 +271,9 @@ impl Ctx {
         // owner (as its first command would make it). From then on an unknown or inactive
         // handle is refused every command, reads included.
         store.bootstrap_owner(&actor.handle).await?;
-        let reads = Reads::new(store.clone(), actor.handle.clone());
+        // `rustok ssh sessions/kick` ask the SSH servers running from the data directory.
+        let reads = Reads::new(store.clone(), actor.handle.clone())
+            .with_live_sessions(Arc::new(SessionAdmin::data_dir()));
         // For display only: the store resolves the role again in every transaction and read.
         match reads.role().await {
             Ok(role) => actor.role = Some(role),
@@ -431,6 +435,7 @@ pub async fn run_console(cli: &Cli) -> Result<(), CliError> {
         actor: cli.actor.clone(),
         read_only: cli.read_only,
         exit_after_first_frame: cli.exit_after_first_frame,
+        sessions: Arc::new(SessionAdmin::data_dir()),
     })
     .await?)
 }

@@ -5,9 +5,11 @@
 //! the tenant a session opens in (the default tenant bootstrapped once) and the one console
 //! loop every terminal drives.
 //!
-//! Module order (no module imports one above it in this list): `error` → `bus` → `health` →
-//! `reads` → `queue` → `relay` → `feed` → `demo` → `tenant` → `audit` → `executor` →
-//! `settings` → `console`.
+//! Module order (each module imports only modules before it in this list): `bus` → `health`
+//! → `live_sessions` → `reads` → `queue` → `error` → `relay` → `feed` → `demo` → `tenant` →
+//! `audit` → `executor` → `settings` → `console`. The runtime imports no transport and not
+//! the CLI: what it needs of them (the live SSH sessions) is a trait here that they implement
+//! and inject (`live_sessions`).
 
 pub mod audit;
 pub mod bus;
@@ -17,6 +19,7 @@ pub mod error;
 pub mod executor;
 pub mod feed;
 pub mod health;
+pub mod live_sessions;
 pub mod queue;
 pub mod reads;
 pub mod relay;
@@ -29,6 +32,7 @@ pub use console::{Console, FrameReport, Input, LoopOptions, Step, Transport};
 pub use error::{ConsoleError, RuntimeError};
 pub use executor::{Executor, Exports, layout_path, load_layout};
 pub use feed::{FeedConfig, FeedStream};
+pub use live_sessions::{LiveSessions, LiveSessionsError};
 pub use queue::{ActionQueue, QueueError, QueueOptions};
 pub use reads::{EventGate, Reads};
 pub use relay::{BUS_CONSUMER, Consumer, Relay, RelayConfig, RelayPass, backoff};

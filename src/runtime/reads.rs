@@ -10,7 +10,7 @@
 //! The role is loaded again for every read (one primary-key lookup), so a role change or a
 //! deactivation takes effect at the next read, in every session.
 
-use crate::ssh::admin::SessionAdmin;
+use super::live_sessions::{LiveSessions, LiveSessionsError};
 use rustok_domain::audit::AuditLogEntry;
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::rbac::{self, Permission, Role};
@@ -26,6 +26,7 @@ use rustok_store::{
     EventFilter, IdKind, NodeFilter, OrderFilter, ProductFilter, Store, StoreError, StoredEvent,
 };
 use rustok_ui::{Coverage, Query, QueryResult};
+use std::sync::Arc;
 
 fn p(resource: &'static str, action: &'static str) -> Permission {
     Permission::new(resource, action)
@@ -62,7 +63,7 @@ fn one_of(
 
 /// A session-admin failure as a one-line error shown as it is (`StoreError::Config` prints
 /// its text alone; `Unavailable` would blame the database).
-fn ssh_error(e: crate::ssh::admin::AdminError) -> StoreError {
+fn ssh_error(e: LiveSessionsError) -> StoreError {
     StoreError::Config(e.to_string())
 }
 
@@ -72,8 +73,9 @@ fn ssh_error(e: crate::ssh::admin::AdminError) -> StoreError {
 pub struct Reads {
     store: Store,
     handle: String,
-    /// Where the live SSH sessions are (None: the servers running from the data directory).
-    ssh: Option<SessionAdmin>,
+    /// Where the live SSH sessions are, injected by whoever opened the session (None: this
+    /// session sees none; the binary always injects one).
+    ssh: Option<Arc<dyn LiveSessions>>,
 }
 
 /// Which live events a session may see: those its role may read. Built from the role at one
@@ -110,15 +112,18 @@ impl Reads {
         }
     }
 
-    /// These reads, with the live SSH sessions read from `admin` (a console inside an SSH
-    /// session reads its own server's table).
-    pub fn with_ssh_admin(mut self, admin: SessionAdmin) -> Reads {
-        self.ssh = Some(admin);
+    /// These reads, with the live SSH sessions read from (and ended through) `sessions`: a
+    /// console inside an SSH session reads its own server's table, a local console and the
+    /// CLI the servers running from the data directory (`ssh::admin::SessionAdmin`).
+    pub fn with_live_sessions(mut self, sessions: Arc<dyn LiveSessions>) -> Reads {
+        self.ssh = Some(sessions);
         self
     }
 
-    fn ssh_admin(&self) -> SessionAdmin {
-        self.ssh.clone().unwrap_or_else(SessionAdmin::data_dir)
+    fn live_sessions(&self) -> Result<&dyn LiveSessions, StoreError> {
+        self.ssh.as_deref().ok_or_else(|| {
+            StoreError::Config("this session is not connected to any SSH server".into())
+        })
     }
 
     /// The live SSH console sessions (`staff:read`: owners and admins): the CLI's
@@ -126,7 +131,7 @@ impl Reads {
     pub async fn ssh_sessions(&self) -> Result<SshSessions, StoreError> {
         self.require(p("staff", "read"), "list SSH sessions")
             .await?;
-        self.ssh_admin().list().await.map_err(ssh_error)
+        self.live_sessions()?.list().await.map_err(ssh_error)
     }
 
     /// Ends one SSH console session (`staff:update`: owners and admins; refused in a
@@ -141,7 +146,7 @@ impl Reads {
     ) -> Result<Vec<SshSession>, StoreError> {
         self.require_operation(p("staff", "update"), "end SSH sessions", read_only)
             .await?;
-        self.ssh_admin()
+        self.live_sessions()?
             .kick(server, id, since, &self.handle, reason)
             .await
             .map_err(ssh_error)
@@ -553,6 +558,8 @@ impl Reads {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The SSH transport's implementation, reading the control sockets of an empty directory.
+    use crate::ssh::admin::SessionAdmin;
     use rustok_domain::commerce::OrderStatus;
     use rustok_domain::rbac::Role;
     use rustok_domain::staff::StaffDraft;
@@ -663,7 +670,7 @@ mod tests {
         let since = chrono::Utc::now();
         for role in Role::ALL {
             let reads = Reads::new(store.clone(), handle(role))
-                .with_ssh_admin(SessionAdmin::sockets(dir.path()));
+                .with_live_sessions(Arc::new(SessionAdmin::sockets(dir.path())));
             let listed = reads.ssh_sessions().await;
             let kicked = reads
                 .kick_ssh_session(false, "127.0.0.1:2222", 1, since, "maintenance")
@@ -694,7 +701,7 @@ mod tests {
             }
         }
         let owner = Reads::new(store.clone(), handle(Role::Owner))
-            .with_ssh_admin(SessionAdmin::sockets(dir.path()));
+            .with_live_sessions(Arc::new(SessionAdmin::sockets(dir.path())));
         match owner
             .kick_ssh_session(true, "127.0.0.1:2222", 1, since, "maintenance")
             .await

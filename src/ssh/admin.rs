@@ -6,6 +6,8 @@
 //! - A **local console** (and `rustok ssh sessions`) asks every server running from the data
 //!   directory through its control socket (`ssh-PORT.sock`, mode 0600).
 //!
+//! [`SessionAdmin`] is the SSH transport's `runtime::LiveSessions`: whoever opens a session
+//! injects one into its reads (`Reads::with_live_sessions`; the runtime does not know SSH).
 //! Authorization is not done here: reads go through `Reads::ssh_sessions` (`staff:read`) and
 //! kicks through `Reads::kick_ssh_session` (`staff:update`, refused read-only), which call
 //! this. Every kick, whichever way it arrives, ends in `control::kick_and_audit` on the server
@@ -13,7 +15,9 @@
 
 use super::Shared;
 use super::control::{self, Target};
+use crate::runtime::{LiveSessions, LiveSessionsError};
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use rustok_domain::read::{SshSession, SshSessions};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -126,6 +130,23 @@ impl SessionAdmin {
                 kick_socket(dir, server, &request).await
             }
         }
+    }
+}
+
+impl LiveSessions for SessionAdmin {
+    fn list(&self) -> BoxFuture<'_, Result<SshSessions, LiveSessionsError>> {
+        Box::pin(async move { Ok(SessionAdmin::list(self).await?) })
+    }
+
+    fn kick<'a>(
+        &'a self,
+        server: &'a str,
+        id: u64,
+        since: DateTime<Utc>,
+        by: &'a str,
+        reason: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<SshSession>, LiveSessionsError>> {
+        Box::pin(async move { Ok(SessionAdmin::kick(self, server, id, since, by, reason).await?) })
     }
 }
 

@@ -7,7 +7,7 @@
 //! The protocol is one JSON request line and one JSON response line per connection.
 
 use super::Shared;
-use super::session::ClientSize;
+use super::window::ClientSize;
 use chrono::{DateTime, Utc};
 use rustok_domain::rbac::Role;
 use serde::{Deserialize, Serialize};
@@ -267,7 +267,7 @@ pub(crate) async fn kick_and_audit(
     let kicked = shared.table.kick(target, &by, &reason, server);
     for row in &kicked {
         tracing::warn!(session = row.id, user = %row.handle, %by, %reason, "SSH session kicked");
-        super::server::write_audit_row(
+        super::audit::write_audit_row(
             shared,
             "ssh_kick",
             by.clone(),

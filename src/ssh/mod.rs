@@ -10,8 +10,17 @@
 //!   requests, the session limit and the per-session input rate cap.
 //! - `session.rs` — one session's select loop and its ANSI backend over the SSH channel.
 //! - `input.rs` — bytes from the client into key events and pastes.
+//! - `window.rs` — the client's window size (handler → session → session table);
+//!   `audit.rs` — the server's audit rows (logins, kicks).
+//! - `control.rs` — the session table and its control socket; `admin.rs` — listing and
+//!   ending sessions for a console or the CLI (the runtime's `LiveSessions`).
+//!
+//! Module order (each imports only modules before it): `error`, `gate` → `refusals` →
+//! `input`, `window`, `audit` → `control` → `admin` → `session` → `server` → `certs`. The
+//! parent (`Shared`, `serve`) wires them; the runtime never names this module.
 
 pub mod admin;
+mod audit;
 pub mod certs;
 pub mod control;
 mod error;
@@ -20,6 +29,7 @@ pub mod input;
 pub mod refusals;
 mod server;
 mod session;
+mod window;
 
 pub use error::SshError;
 

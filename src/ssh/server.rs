@@ -5,15 +5,16 @@
 //! session on its first session channel once the client asks for a shell.
 
 use super::Shared;
+use super::audit::write_audit;
 use super::gate::Source;
 use super::refusals::client_text;
 use super::session::{self, SessionInput, SessionSpec};
+use super::window::ClientSize;
 use futures_util::task::AtomicWaker;
 use russh::keys::{HashAlg, PrivateKey, PublicKey};
 use russh::server::{Auth, ChannelOpenHandle, Handler, Msg, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
-use rustok_domain::CommandId;
-use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
+use rustok_domain::audit::AuditOutcome;
 use rustok_domain::rbac::Role;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -397,45 +398,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Killable<S> {
     }
 }
 
-/// Appends an `ssh_login` row to the audit log (when audit logging is on).
-pub(crate) async fn write_audit(
-    shared: &Shared,
-    actor: String,
-    session: String,
-    outcome: AuditOutcome,
-    reason: Option<String>,
-) {
-    write_audit_row(shared, "ssh_login", actor, session, outcome, reason).await
-}
-
-/// Appends a `command` row to the audit log (when audit logging is on).
-pub(crate) async fn write_audit_row(
-    shared: &Shared,
-    command: &str,
-    actor: String,
-    session: String,
-    outcome: AuditOutcome,
-    reason: Option<String>,
-) {
-    if !crate::security::audit_log_enabled() {
-        return;
-    }
-    let entry = AuditLogEntry {
-        seq: 0,
-        at: chrono::Utc::now(),
-        actor,
-        command: command.into(),
-        command_id: CommandId::new_v7(),
-        tenant_id: shared.tenant.id,
-        session: Some(session),
-        outcome,
-        reason,
-    };
-    if let Err(e) = shared.store.append_audit(&entry).await {
-        tracing::error!(error = %e, "cannot write the audit log");
-    }
-}
-
 /// Writes the coalesced refusal rows whose windows have ended, every few seconds, and all
 /// of them when the server stops.
 pub(crate) async fn flush_refusals(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
@@ -506,7 +468,7 @@ pub(crate) struct Conn {
     colorterm: Option<String>,
     size: (u16, u16),
     /// The latest window size, shared with the session (window changes coalesce there).
-    window: Arc<session::ClientSize>,
+    window: Arc<ClientSize>,
     /// To the running console session.
     input: Option<mpsc::Sender<SessionInput>>,
     bucket: TokenBucket,
@@ -539,7 +501,7 @@ impl Conn {
             term: None,
             colorterm: None,
             size: (80, 24),
-            window: Arc::new(session::ClientSize::new((80, 24))),
+            window: Arc::new(ClientSize::new((80, 24))),
             input: None,
             dropped: 0,
             authenticated: Some(authenticated),
@@ -664,7 +626,7 @@ impl Conn {
                 return;
             }
         };
-        self.window = Arc::new(session::ClientSize::new(self.size));
+        self.window = Arc::new(ClientSize::new(self.size));
         let (tx, rx) = mpsc::channel(INPUT_QUEUE);
         self.input = Some(tx);
         let entry =

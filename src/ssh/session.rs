@@ -6,6 +6,7 @@
 
 use super::Shared;
 use super::input::{Input, Parser};
+use super::window::ClientSize;
 use crate::runtime::console::{self, Console, LoopOptions, Step, Transport};
 use crate::runtime::{ConsoleError, Executor, Exports, load_layout};
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
@@ -17,7 +18,6 @@ use russh::server::Handle;
 use rustok_domain::Actor;
 use rustok_domain::rbac::Role;
 use rustok_ui::{App, Msg, Session, Theme};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -33,53 +33,6 @@ pub(crate) const RESTORE: &[u8] = b"\x1b[?2004l\x1b[0m\x1b[?25h\x1b[?1049l";
 
 /// Window changes are applied at most this often (the latest size wins).
 pub(crate) const RESIZE_EVERY: Duration = Duration::from_millis(100);
-
-/// The client's latest window size, written by the connection handler and read by the
-/// session: a flood of window changes leaves one size here and one `Resized` in the queue.
-#[derive(Debug)]
-pub(crate) struct ClientSize {
-    /// cols << 16 | rows
-    packed: AtomicU32,
-    /// A `Resized` is in the session's queue.
-    queued: AtomicBool,
-}
-
-impl ClientSize {
-    pub fn new(size: (u16, u16)) -> Self {
-        ClientSize {
-            packed: AtomicU32::new(Self::pack(size)),
-            queued: AtomicBool::new(false),
-        }
-    }
-
-    fn pack((w, h): (u16, u16)) -> u32 {
-        (u32::from(w) << 16) | u32::from(h)
-    }
-
-    /// Records `size`; true when the session must be told (no `Resized` is queued).
-    pub fn set(&self, size: (u16, u16)) -> bool {
-        self.packed.store(Self::pack(size), Ordering::SeqCst);
-        !self.queued.swap(true, Ordering::SeqCst)
-    }
-
-    /// The latest size (without re-arming).
-    pub fn current(&self) -> (u16, u16) {
-        let p = self.packed.load(Ordering::SeqCst);
-        ((p >> 16) as u16, p as u16)
-    }
-
-    /// The `Resized` could not be queued.
-    pub fn unqueue(&self) {
-        self.queued.store(false, Ordering::SeqCst);
-    }
-
-    /// The latest size, re-arming `set` (called by the session on `Resized`).
-    fn take(&self) -> (u16, u16) {
-        self.queued.store(false, Ordering::SeqCst);
-        let p = self.packed.load(Ordering::SeqCst);
-        ((p >> 16) as u16, p as u16)
-    }
-}
 
 /// From the connection handler to its session.
 #[derive(Debug)]
@@ -470,13 +423,13 @@ async fn run(
         Exports::Refused,
     );
     // The Sessions view reads (and kicks in) this server's own session table.
-    exec.reads = exec
-        .reads
-        .clone()
-        .with_ssh_admin(super::admin::SessionAdmin::server(
-            shared.clone(),
-            spec.entry.id,
-        ));
+    exec.reads =
+        exec.reads
+            .clone()
+            .with_live_sessions(Arc::new(super::admin::SessionAdmin::server(
+                shared.clone(),
+                spec.entry.id,
+            )));
     for fx in app.init() {
         exec.run(fx);
     }

@@ -8,8 +8,8 @@ pub mod terminal;
 
 use crate::runtime::console::{self, Console, Input, LoopOptions, Step, Transport};
 use crate::runtime::{
-    ActionQueue, Bus, ConsoleError, Executor, Exports, FirstUse, QueueOptions, Reads, Relay,
-    RelayConfig, RuntimeError, Settings, load_layout, open_tenant,
+    ActionQueue, Bus, ConsoleError, Executor, Exports, FirstUse, LiveSessions, QueueOptions, Reads,
+    Relay, RelayConfig, RuntimeError, Settings, load_layout, open_tenant,
 };
 use futures_util::StreamExt;
 use ratatui::Terminal;
@@ -31,6 +31,9 @@ pub struct ConsoleOptions {
     pub read_only: bool,
     /// Draw one frame and exit (to measure start-up from outside).
     pub exit_after_first_frame: bool,
+    /// Where the Sessions view finds the live SSH sessions (the CLI passes the SSH servers
+    /// running from the data directory).
+    pub sessions: Arc<dyn LiveSessions>,
 }
 
 /// A terminal of this process: any ratatui backend (crossterm on stdout; a sink in the
@@ -151,7 +154,8 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
     // A read-only session's commands are refused by the store too, not only by the keys the
     // console offers (as over SSH).
     actor = actor.read_only(session_read_only);
-    let (exec, rx) = Executor::start(store.clone(), queue, actor, role, tenant, Exports::Files);
+    let (mut exec, rx) = Executor::start(store.clone(), queue, actor, role, tenant, Exports::Files);
+    exec.reads = exec.reads.clone().with_live_sessions(opts.sessions.clone());
     // A deliberate panic after the first frame, to check from outside that a panic restores
     // the terminal (tests/terminal_restore.rs; docs/RELIABILITY.md). Off unless set.
     let debug_panic = std::env::var("RUSTOK_DEBUG_PANIC").ok();

@@ -1474,8 +1474,9 @@ async fn a_read_only_console_lists_sessions_but_cannot_end_one() {
         .await;
     assert!(!owner.contents().contains("reason:"));
 
-    let reads = rustok::runtime::Reads::new(f.app.store.clone(), "olivia")
-        .with_ssh_admin(rustok::ssh::admin::SessionAdmin::sockets(f._dir.path()));
+    let reads = rustok::runtime::Reads::new(f.app.store.clone(), "olivia").with_live_sessions(
+        std::sync::Arc::new(rustok::ssh::admin::SessionAdmin::sockets(f._dir.path())),
+    );
     let listed = reads.ssh_sessions().await.expect("an owner lists");
     assert_eq!(listed.servers, vec![f.server.local_addr().to_string()]);
     let alice = listed

@@ -482,7 +482,6 @@ fn store_modules_are_layered() {
 }
 
 #[test]
-#[ignore = "src/ has cycles until runtime stops naming ssh (issue 22)"]
 fn binary_modules_are_layered() {
     assert_layered(".");
 }
