@@ -54,6 +54,7 @@ fn event(tenant: TenantId, i: u64) -> LiveEvent {
             from: OrderStatus::Confirmed,
             to: OrderStatus::Paid,
             version: i as i64,
+            reason: None,
         })
     };
     LiveEvent::new(

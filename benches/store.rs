@@ -13,6 +13,7 @@ use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use rusqlite::{Connection, params};
 use rustok::runtime::{ActionQueue, QueueOptions};
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::commerce::{InventoryPolicy, OrderDraft, ProductDraft};
 use rustok_domain::read::Outcome;
 use rustok_domain::{
@@ -97,16 +98,17 @@ async fn lifecycle(f: &Fixture) {
     }))
     .await
     .unwrap();
-    run(Command::ConfirmOrder {
+    run(Command::Order(OrderCommand::ConfirmOrder {
         id,
         expected_version: None,
-    })
+    }))
     .await
     .unwrap();
-    let paid = run(Command::PayOrder {
+    let paid = run(Command::Order(OrderCommand::PayOrder {
+        expected_version: None,
         id,
         card_token: "tok_visa".into(),
-    })
+    }))
     .await
     .unwrap();
     assert!(matches!(paid.outcome, Outcome::Order(_)));

@@ -2,7 +2,9 @@
 //! a correlation id; and the pure decision that turns a command plus the current aggregate
 //! into the next aggregate and its events.
 
-use crate::commerce::{Order, OrderDecision, OrderDraft, PaymentOutcome, Product, ProductDraft};
+use crate::commerce::{
+    Order, OrderCommand, OrderDecision, OrderDraft, PaymentOutcome, Product, ProductDraft,
+};
 use crate::content::{Node, NodeAction, NodeDraft, NodePatch, TranslationInput};
 use crate::event::DomainEvent;
 use crate::{CommandId, DomainError, Locale, NodeId, OrderId, TenantId};
@@ -58,11 +60,6 @@ pub enum Command {
         input: TranslationInput,
         expected_version: Option<i64>,
     },
-    ChangeNodeStatus {
-        id: NodeId,
-        action: NodeAction,
-        expected_version: Option<i64>,
-    },
     /// A product with its first variant.
     CreateProduct(ProductDraft),
     /// A manual correction of a variant's units on hand (`by` may be negative).
@@ -72,35 +69,11 @@ pub enum Command {
         reason: String,
     },
     CreateOrder(OrderDraft),
-    ConfirmOrder {
-        id: OrderId,
-        expected_version: Option<i64>,
-    },
     /// Records what the payment gateway said (the gateway is called before, outside any
     /// transaction, with this command's id as the idempotency key).
     RecordPayment {
         id: OrderId,
         outcome: PaymentOutcome,
-    },
-    /// The intent to pay an order with a card. Only the action queue executes it, in two
-    /// steps: it asks the payment gateway (idempotency key = this command's id, no
-    /// transaction open), then executes [`Command::RecordPayment`] with the outcome. The
-    /// store refuses it.
-    PayOrder {
-        id: OrderId,
-        card_token: String,
-    },
-    ShipOrder {
-        id: OrderId,
-        carrier: String,
-        tracking: String,
-    },
-    DeliverOrder {
-        id: OrderId,
-    },
-    CancelOrder {
-        id: OrderId,
-        reason: Option<String>,
     },
     /// Staff accounts are deployment-wide (not per tenant).
     AddStaff(crate::staff::StaffDraft),
@@ -127,31 +100,130 @@ pub enum Command {
         #[serde(default)]
         ids: Vec<crate::EventId>,
     },
+    /// A node's status change: `publish_node`, `unpublish_node`, `archive_node`,
+    /// `restore_node` (tagged by its action).
+    #[serde(untagged)]
+    NodeStatus(NodeTransition),
+    /// A step of an existing order (`confirm_order`, `ship_order`, …; `commerce/steps.rs`).
+    /// Paying (`pay_order`) is the intent: only the action queue executes it, in two steps —
+    /// it asks the payment gateway (idempotency key = this command's id, no transaction
+    /// open), then executes [`Command::RecordPayment`] with the outcome. The store refuses it.
+    #[serde(untagged)]
+    Order(OrderCommand),
+}
+
+/// A node status change as data: the node, the action, the version the user saw. On the wire
+/// (and in the audit log) it is named by its action: `{"command": "publish_node", "id": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "NodeTransitionWire", from = "NodeTransitionWire")]
+pub struct NodeTransition {
+    pub id: NodeId,
+    pub action: NodeAction,
+    pub expected_version: Option<i64>,
+}
+
+// The variants are the commands' names on the wire, each ending in `_node`.
+#[allow(clippy::enum_variant_names)]
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+enum NodeTransitionWire {
+    PublishNode {
+        id: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_version: Option<i64>,
+    },
+    UnpublishNode {
+        id: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_version: Option<i64>,
+    },
+    ArchiveNode {
+        id: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_version: Option<i64>,
+    },
+    RestoreNode {
+        id: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_version: Option<i64>,
+    },
+}
+
+impl From<NodeTransition> for NodeTransitionWire {
+    fn from(t: NodeTransition) -> Self {
+        let (id, expected_version) = (t.id, t.expected_version);
+        match t.action {
+            NodeAction::Publish => Self::PublishNode {
+                id,
+                expected_version,
+            },
+            NodeAction::Unpublish => Self::UnpublishNode {
+                id,
+                expected_version,
+            },
+            NodeAction::Archive => Self::ArchiveNode {
+                id,
+                expected_version,
+            },
+            NodeAction::Restore => Self::RestoreNode {
+                id,
+                expected_version,
+            },
+        }
+    }
+}
+
+impl From<NodeTransitionWire> for NodeTransition {
+    fn from(w: NodeTransitionWire) -> Self {
+        use NodeTransitionWire as W;
+        let (action, id, expected_version) = match w {
+            W::PublishNode {
+                id,
+                expected_version,
+            } => (NodeAction::Publish, id, expected_version),
+            W::UnpublishNode {
+                id,
+                expected_version,
+            } => (NodeAction::Unpublish, id, expected_version),
+            W::ArchiveNode {
+                id,
+                expected_version,
+            } => (NodeAction::Archive, id, expected_version),
+            W::RestoreNode {
+                id,
+                expected_version,
+            } => (NodeAction::Restore, id, expected_version),
+        };
+        NodeTransition {
+            id,
+            action,
+            expected_version,
+        }
+    }
+}
+
+impl NodeTransition {
+    /// The command's name (= its serde tag).
+    pub fn name(&self) -> &'static str {
+        self.action.command_name()
+    }
 }
 
 impl Command {
-    /// A short name for logs, the audit log and the status bar.
+    /// The command's name: its serde tag, and its name in logs, the audit log and the
+    /// status bar.
     pub fn name(&self) -> &'static str {
         match self {
             Command::CreateTenant { .. } => "create_tenant",
             Command::CreateNode(_) => "create_node",
             Command::UpdateNode { .. } => "update_node",
             Command::TranslateNode { .. } => "translate_node",
-            Command::ChangeNodeStatus { action, .. } => match action {
-                NodeAction::Publish => "publish_node",
-                NodeAction::Unpublish => "unpublish_node",
-                NodeAction::Archive => "archive_node",
-                NodeAction::Restore => "restore_node",
-            },
+            Command::NodeStatus(t) => t.name(),
             Command::CreateProduct(_) => "create_product",
             Command::AdjustInventory { .. } => "adjust_inventory",
             Command::CreateOrder(_) => "create_order",
-            Command::ConfirmOrder { .. } => "confirm_order",
-            Command::RecordPayment { .. } => "pay_order",
-            Command::PayOrder { .. } => "charge_order",
-            Command::ShipOrder { .. } => "ship_order",
-            Command::DeliverOrder { .. } => "deliver_order",
-            Command::CancelOrder { .. } => "cancel_order",
+            Command::RecordPayment { .. } => "record_payment",
+            Command::Order(c) => c.name(),
             Command::AddStaff(_) => "add_staff",
             Command::ChangeStaffRole { .. } => "change_staff_role",
             Command::SetStaffMfa { .. } => "set_staff_mfa",
@@ -184,7 +256,7 @@ impl Command {
             Command::CreateNode(d) => Some(d.id),
             Command::UpdateNode { id, .. }
             | Command::TranslateNode { id, .. }
-            | Command::ChangeNodeStatus { id, .. } => Some(*id),
+            | Command::NodeStatus(NodeTransition { id, .. }) => Some(*id),
             _ => None,
         }
     }
@@ -196,12 +268,8 @@ impl Command {
             Command::CreateProduct(_)
                 | Command::AdjustInventory { .. }
                 | Command::CreateOrder(_)
-                | Command::ConfirmOrder { .. }
                 | Command::RecordPayment { .. }
-                | Command::PayOrder { .. }
-                | Command::ShipOrder { .. }
-                | Command::DeliverOrder { .. }
-                | Command::CancelOrder { .. }
+                | Command::Order(_)
         )
     }
 
@@ -209,12 +277,8 @@ impl Command {
     pub fn order_id(&self) -> Option<OrderId> {
         match self {
             Command::CreateOrder(d) => Some(d.id),
-            Command::ConfirmOrder { id, .. }
-            | Command::RecordPayment { id, .. }
-            | Command::PayOrder { id, .. }
-            | Command::ShipOrder { id, .. }
-            | Command::DeliverOrder { id }
-            | Command::CancelOrder { id, .. } => Some(*id),
+            Command::RecordPayment { id, .. } => Some(*id),
+            Command::Order(c) => Some(c.id()),
             _ => None,
         }
     }
@@ -279,11 +343,11 @@ pub fn decide_node(
             node.check_version(*expected_version)?;
             node.translate(input.clone(), now)
         }
-        Command::ChangeNodeStatus {
+        Command::NodeStatus(NodeTransition {
             id,
             action,
             expected_version,
-        } => {
+        }) => {
             let node = existing(*id)?;
             node.check_version(*expected_version)?;
             node.transition(*action, now)
@@ -321,29 +385,10 @@ pub fn decide_order(
             let (order, events) = Order::create(tenant_id, draft.clone(), catalog, now)?;
             Ok((order, events, Vec::new()))
         }
-        Command::ConfirmOrder {
-            id,
-            expected_version,
-        } => {
-            let order = existing(*id)?;
-            order.check_version(*expected_version)?;
-            order.confirm(now)
-        }
         Command::RecordPayment { id, outcome } => {
             existing(*id)?.record_payment(outcome.clone(), now)
         }
-        Command::ShipOrder {
-            id,
-            carrier,
-            tracking,
-        } => existing(*id)?.ship(carrier, tracking, now),
-        Command::DeliverOrder { id } => existing(*id)?.deliver(now),
-        Command::CancelOrder { id, reason } => existing(*id)?.cancel(reason.as_deref(), now),
-        Command::PayOrder { .. } => Err(DomainError::validation(
-            "command",
-            "paying must go through the action queue: it asks the payment gateway first, \
-             outside any transaction, then records the outcome",
-        )),
+        Command::Order(c) => c.decide(existing(c.id()), now),
         other => Err(DomainError::validation(
             "command",
             format!("{} is not an order command", other.name()),
@@ -357,16 +402,231 @@ mod tests {
     use crate::commerce::InventoryPolicy;
     use crate::{Currency, Money, ProductId, VariantId};
 
+    /// One of each command: every order step and node action, and every other variant
+    /// (the exhaustive match in `name_is_the_serde_tag_for_every_command` makes a new variant
+    /// fail to compile until it is listed here).
+    fn one_of_each() -> Vec<Command> {
+        let (tenant, node, order) = (TenantId::new_v7(), NodeId::new_v7(), OrderId::new_v7());
+        let mut all = vec![
+            Command::CreateTenant {
+                id: tenant,
+                slug: "a".into(),
+                name: "A".into(),
+                default_locale: "en".parse().unwrap(),
+            },
+            Command::CreateNode(NodeDraft {
+                id: node,
+                kind: crate::content::NodeKind::Article,
+                locale: "en".parse().unwrap(),
+                title: "T".into(),
+                slug: None,
+                excerpt: None,
+                body: String::new(),
+                format: crate::content::BodyFormat::Markdown,
+            }),
+            Command::UpdateNode {
+                id: node,
+                patch: NodePatch::default(),
+                expected_version: Some(1),
+            },
+            Command::TranslateNode {
+                id: node,
+                input: TranslationInput {
+                    locale: "de".parse().unwrap(),
+                    title: "T".into(),
+                    slug: None,
+                    excerpt: None,
+                    body: None,
+                    format: None,
+                },
+                expected_version: None,
+            },
+            Command::CreateProduct(ProductDraft {
+                id: crate::ProductId::new_v7(),
+                variant_id: crate::VariantId::new_v7(),
+                locale: "en".parse().unwrap(),
+                title: "Mug".into(),
+                handle: None,
+                status: None,
+                sku: "MUG".into(),
+                variant_title: None,
+                price: Money::parse("1.00", Currency::USD).unwrap(),
+                inventory_policy: InventoryPolicy::Deny,
+                stock: 1,
+                low_stock_threshold: None,
+            }),
+            Command::AdjustInventory {
+                sku: "MUG".into(),
+                by: -1,
+                reason: "count".into(),
+            },
+            Command::CreateOrder(OrderDraft {
+                id: order,
+                customer: None,
+                items: vec![("MUG".into(), 1)],
+            }),
+            Command::RecordPayment {
+                id: order,
+                outcome: PaymentOutcome::Declined {
+                    code: "card_declined".into(),
+                    reason: "no".into(),
+                },
+            },
+            Command::AddStaff(crate::staff::StaffDraft {
+                id: crate::StaffId::new_v7(),
+                handle: "ann".into(),
+                display_name: None,
+                role: crate::rbac::Role::Editor,
+                ssh_keys: vec![],
+                mfa_enabled: false,
+            }),
+            Command::ChangeStaffRole {
+                handle: "ann".into(),
+                role: crate::rbac::Role::Manager,
+            },
+            Command::SetStaffMfa {
+                handle: "ann".into(),
+                enabled: true,
+            },
+            Command::SetStaffPassword {
+                handle: "ann".into(),
+                password_hash: "$argon2id$x".into(),
+            },
+            Command::SetStaffActive {
+                handle: "ann".into(),
+                active: false,
+            },
+            Command::RetryDeadLetters { ids: vec![] },
+        ];
+        for action in NodeAction::ALL {
+            all.push(Command::NodeStatus(NodeTransition {
+                id: node,
+                action: *action,
+                expected_version: Some(3),
+            }));
+        }
+        for action in crate::commerce::OrderAction::ALL {
+            let values: Vec<&str> = action.step().inputs.iter().map(|_| "x").collect();
+            all.push(action.command(order, Some(2), &values).unwrap());
+        }
+        all
+    }
+
+    #[test]
+    fn name_is_the_serde_tag_for_every_command() {
+        let all = one_of_each();
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &all {
+            // Exhaustive on purpose: a new variant must be added to `one_of_each`.
+            let variant = match c {
+                Command::CreateTenant { .. } => 0,
+                Command::CreateNode(_) => 1,
+                Command::UpdateNode { .. } => 2,
+                Command::TranslateNode { .. } => 3,
+                Command::CreateProduct(_) => 4,
+                Command::AdjustInventory { .. } => 5,
+                Command::CreateOrder(_) => 6,
+                Command::RecordPayment { .. } => 7,
+                Command::AddStaff(_) => 8,
+                Command::ChangeStaffRole { .. } => 9,
+                Command::SetStaffMfa { .. } => 10,
+                Command::SetStaffPassword { .. } => 11,
+                Command::SetStaffActive { .. } => 12,
+                Command::RetryDeadLetters { .. } => 13,
+                Command::NodeStatus(_) => 14,
+                Command::Order(_) => 15,
+            };
+            seen.insert(variant);
+            let json = serde_json::to_value(c).unwrap();
+            assert_eq!(json["command"], c.name(), "{json}");
+            assert_eq!(
+                serde_json::from_value::<Command>(json.clone()).unwrap(),
+                *c,
+                "{json}"
+            );
+        }
+        assert_eq!(seen.len(), 16, "one_of_each lists every variant");
+        // Names are unique: the audit log tells every command apart.
+        let names: std::collections::BTreeSet<&str> = all.iter().map(Command::name).collect();
+        assert_eq!(names.len(), all.len(), "{names:?}");
+        // Every order step's declaration names its own command.
+        for a in crate::commerce::OrderAction::ALL {
+            let values: Vec<&str> = a.step().inputs.iter().map(|_| "x").collect();
+            assert_eq!(
+                a.command(OrderId::new_v7(), None, &values).unwrap().name(),
+                a.step().command
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_command_or_field_is_refused() {
+        for bad in [
+            serde_json::json!({"command": "publish_nodes", "id": NodeId::new_v7()}),
+            serde_json::json!({"command": "ship_order", "id": OrderId::new_v7(), "extra": 1}),
+            serde_json::json!({"id": OrderId::new_v7()}),
+        ] {
+            assert!(
+                serde_json::from_value::<Command>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn step_inputs_are_required_or_optional_and_bounded() {
+        use crate::commerce::OrderAction;
+        let id = OrderId::new_v7();
+        let e = OrderAction::Ship
+            .command(id, None, &["UPS", "  "])
+            .unwrap_err();
+        assert_eq!(e.field(), Some("tracking"));
+        assert!(e.to_string().contains("tracking is required"), "{e}");
+        let long = "x".repeat(501);
+        let e = OrderAction::Cancel.command(id, None, &[&long]).unwrap_err();
+        assert!(e.to_string().contains("at most 500"), "{e}");
+        let Command::Order(OrderCommand::CancelOrder { reason, .. }) =
+            OrderAction::Cancel.command(id, Some(4), &["   "]).unwrap()
+        else {
+            panic!("a cancel");
+        };
+        assert_eq!(reason, None, "blank is none");
+        let Command::Order(OrderCommand::ShipOrder {
+            carrier,
+            tracking,
+            expected_version,
+            ..
+        }) = OrderAction::Ship
+            .command(id, Some(4), &[" UPS ", "1Z"])
+            .unwrap()
+        else {
+            panic!("a shipment");
+        };
+        assert_eq!(
+            (carrier.as_str(), tracking.as_str(), expected_version),
+            ("UPS", "1Z", Some(4)),
+            "trimmed, at the version given"
+        );
+    }
+
     #[test]
     fn pay_order_is_for_the_queue_only() {
         let id = OrderId::new_v7();
-        let pay = Command::PayOrder {
+        let pay = Command::Order(OrderCommand::PayOrder {
+            expected_version: None,
             id,
             card_token: "tok_visa".into(),
-        };
-        assert_eq!((pay.name(), pay.order_id()), ("charge_order", Some(id)));
+        });
+        assert_eq!((pay.name(), pay.order_id()), ("pay_order", Some(id)));
         assert!(pay.is_commerce());
-        assert!(Command::DeliverOrder { id }.node_id().is_none());
+        assert!(
+            Command::Order(OrderCommand::DeliverOrder {
+                expected_version: None,
+                id
+            })
+            .node_id()
+            .is_none()
+        );
         let err = decide_order(TenantId::new_v7(), None, &pay, &[], Utc::now()).unwrap_err();
         assert_eq!(err.field(), Some("command"));
         assert!(err.to_string().contains("action queue"), "{err}");
@@ -424,20 +684,20 @@ mod tests {
                 .kind(),
             "duplicate"
         );
-        let confirm = Command::ConfirmOrder {
+        let confirm = Command::Order(OrderCommand::ConfirmOrder {
             id,
             expected_version: Some(7),
-        };
+        });
         assert_eq!(
             decide_order(t, Some(&o), &confirm, &[], now)
                 .unwrap_err()
                 .kind(),
             "conflict"
         );
-        let confirm = Command::ConfirmOrder {
+        let confirm = Command::Order(OrderCommand::ConfirmOrder {
             id,
             expected_version: Some(1),
-        };
+        });
         let (o, _, moves) = decide_order(t, Some(&o), &confirm, &[], now).unwrap();
         assert_eq!(moves.len(), 1);
         assert_eq!(
@@ -460,17 +720,25 @@ mod tests {
                 amount: o.total,
             },
         };
-        assert_eq!(pay.name(), "pay_order");
+        assert_eq!(pay.name(), "record_payment");
         let (o, _, _) = decide_order(t, Some(&o), &pay, &[], now).unwrap();
-        let ship = Command::ShipOrder {
+        let ship = Command::Order(OrderCommand::ShipOrder {
+            expected_version: None,
             id,
             carrier: "UPS".into(),
             tracking: "1Z".into(),
-        };
+        });
         let (o, _, _) = decide_order(t, Some(&o), &ship, &[], now).unwrap();
-        let deliver = Command::DeliverOrder { id };
+        let deliver = Command::Order(OrderCommand::DeliverOrder {
+            expected_version: None,
+            id,
+        });
         let (o, _, _) = decide_order(t, Some(&o), &deliver, &[], now).unwrap();
-        let cancel = Command::CancelOrder { id, reason: None };
+        let cancel = Command::Order(OrderCommand::CancelOrder {
+            expected_version: None,
+            id,
+            reason: None,
+        });
         assert_eq!(
             decide_order(t, Some(&o), &cancel, &[], now)
                 .unwrap_err()

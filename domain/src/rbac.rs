@@ -140,7 +140,7 @@ impl fmt::Display for Permission {
 /// | content   | create, update, translate, publish, archive, read              |
 /// | product   | create, read                                                   |
 /// | inventory | adjust, read                                                   |
-/// | order     | create, confirm, pay, ship, deliver, cancel, read              |
+/// | order     | create, read, and each step as `order:<step>` (confirm, pay, ship, …) |
 /// | staff     | create, update, read, grant_owner                              |
 /// | audit     | run, read                                                      |
 /// | event     | read                                                           |
@@ -205,7 +205,7 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::CreateNode(_) => (p("content", "create"), "create content"),
         C::UpdateNode { .. } => (p("content", "update"), "edit content"),
         C::TranslateNode { .. } => (p("content", "translate"), "translate content"),
-        C::ChangeNodeStatus { action, .. } => match action {
+        C::NodeStatus(t) => match t.action {
             NodeAction::Publish => (p("content", "publish"), "publish content"),
             NodeAction::Unpublish => (p("content", "publish"), "unpublish content"),
             NodeAction::Archive => (p("content", "archive"), "archive content"),
@@ -214,11 +214,12 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::CreateProduct(_) => (p("product", "create"), "create products"),
         C::AdjustInventory { .. } => (p("inventory", "adjust"), "adjust inventory"),
         C::CreateOrder(_) => (p("order", "create"), "create orders"),
-        C::ConfirmOrder { .. } => (p("order", "confirm"), "confirm orders"),
-        C::RecordPayment { .. } | C::PayOrder { .. } => (p("order", "pay"), "pay orders"),
-        C::ShipOrder { .. } => (p("order", "ship"), "ship orders"),
-        C::DeliverOrder { .. } => (p("order", "deliver"), "deliver orders"),
-        C::CancelOrder { .. } => (p("order", "cancel"), "cancel orders"),
+        C::RecordPayment { .. } => (p("order", "pay"), "pay orders"),
+        // A step's permission is `order:<step>` (`commerce/steps.rs`).
+        C::Order(c) => {
+            let step = c.action().step();
+            (p("order", c.action().as_str()), step.deny)
+        }
         C::AddStaff(d) if d.role == Role::Owner => {
             (p("staff", "grant_owner"), "grant the owner role")
         }
@@ -354,10 +355,11 @@ mod tests {
 
     #[test]
     fn denials_are_one_line_with_the_permission() {
-        let pay = Command::PayOrder {
+        let pay = Command::Order(crate::commerce::OrderCommand::PayOrder {
+            expected_version: None,
             id: OrderId::new_v7(),
             card_token: "tok_visa".into(),
-        };
+        });
         let e = check(Role::Editor, &pay).unwrap_err();
         assert_eq!(
             e.to_string(),

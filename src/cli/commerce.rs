@@ -12,8 +12,8 @@ use super::{CliError, Ctx};
 use clap::{ArgGroup, Subcommand};
 use rustok_domain::IdRef;
 use rustok_domain::commerce::{
-    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderDraft, OrderStatus, ProductDraft,
-    validate_quantity,
+    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft, OrderStatus,
+    ProductDraft, validate_quantity,
 };
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
@@ -104,33 +104,10 @@ pub enum OrderCmd {
         #[arg(long, value_name = "EMAIL")]
         customer: Option<String>,
     },
-    /// pending → confirmed (reserves stock)
-    Confirm { id: String },
-    /// confirmed → paid: charges the card through the payment gateway, then sells the stock
-    Pay {
-        id: String,
-        /// Sandbox: tok_visa, tok_mastercard succeed; tok_chargeDeclined,
-        /// tok_chargeDeclinedInsufficientFunds are declined. Not used for an order whose
-        /// total is 0: it is paid without charging a card
-        #[arg(long, value_name = "TOKEN")]
-        card_token: String,
-    },
-    /// paid → shipped
-    Ship {
-        id: String,
-        #[arg(long)]
-        carrier: String,
-        #[arg(long, value_name = "NUMBER")]
-        tracking: String,
-    },
-    /// shipped → delivered
-    Deliver { id: String },
-    /// Cancel (releases reserved stock; a paid or shipped order is refunded and restocked)
-    Cancel {
-        id: String,
-        #[arg(long)]
-        reason: Option<String>,
-    },
+    /// Every order step the domain declares (`domain/src/commerce/steps.rs`): confirm, pay,
+    /// ship, deliver, cancel, hold, release — each `rustok order <step> ID [--input …]`.
+    #[command(flatten)]
+    Step(OrderStepCmd),
     /// Show an order with its items, total and timestamps
     Show { id: String },
     /// List orders, newest first
@@ -159,6 +136,97 @@ pub enum OrderCmd {
     },
     /// The events of an order and the stock moves it caused, oldest first
     Events { id: String },
+}
+
+/// An order step as a CLI verb, built from its declaration: the subcommand is the step's name,
+/// its doc the help, each declared input a `--flag` (`card_token` → `--card-token`, required
+/// when the step requires it), plus `--expected-version N` (refused if the order changed
+/// since: optimistic locking for scripts).
+#[derive(Debug)]
+pub struct OrderStepCmd {
+    pub action: OrderAction,
+    pub id: String,
+    pub values: Vec<String>,
+    pub expected_version: Option<i64>,
+}
+
+const ID_ARG: &str = "id";
+const VERSION_ARG: &str = "expected_version";
+
+impl clap::FromArgMatches for OrderStepCmd {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches_mut(&mut m.clone())
+    }
+
+    fn from_arg_matches_mut(m: &mut clap::ArgMatches) -> Result<Self, clap::Error> {
+        let missing = || clap::Error::new(clap::error::ErrorKind::MissingSubcommand);
+        let (name, mut sub) = m.remove_subcommand().ok_or_else(missing)?;
+        let action = OrderAction::ALL
+            .iter()
+            .copied()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
+        let id = sub
+            .remove_one::<String>(ID_ARG)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::MissingRequiredArgument))?;
+        let values = action
+            .step()
+            .inputs
+            .iter()
+            .map(|i| sub.remove_one::<String>(i.name).unwrap_or_default())
+            .collect();
+        Ok(OrderStepCmd {
+            action,
+            id,
+            values,
+            expected_version: sub.remove_one::<i64>(VERSION_ARG),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Subcommand for OrderStepCmd {
+    fn augment_subcommands(cmd: clap::Command) -> clap::Command {
+        OrderAction::ALL.iter().fold(cmd, |cmd, a| {
+            let step = a.step();
+            let mut sub = clap::Command::new(a.as_str()).about(step.doc.trim()).arg(
+                clap::Arg::new(ID_ARG)
+                    .required(true)
+                    .value_name("ID")
+                    .help("The order: its id, or the short id screens show"),
+            );
+            for input in step.inputs {
+                sub = sub.arg(
+                    clap::Arg::new(input.name)
+                        .long(input.name.replace('_', "-"))
+                        .value_name(input.label.to_uppercase())
+                        .help(input.help)
+                        .required(input.required),
+                );
+            }
+            cmd.subcommand(
+                sub.arg(
+                    clap::Arg::new(VERSION_ARG)
+                        .long("expected-version")
+                        .value_name("N")
+                        .value_parser(clap::value_parser!(i64))
+                        .help("Refuse if the order is no longer at this version"),
+                ),
+            )
+        })
+    }
+
+    fn augment_subcommands_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_subcommands(cmd)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        OrderAction::ALL.iter().any(|a| a.as_str() == name)
+    }
 }
 
 fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Option<T>, CliError> {
@@ -365,30 +433,11 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .map(|i| parse_item(i))
                 .collect::<Result<_, _>>()?,
         }),
-        OrderCmd::Confirm { id } => Command::ConfirmOrder {
-            id: ctx.order_id(&tenant, id).await?,
-            expected_version: None,
-        },
-        OrderCmd::Pay { id, card_token } => Command::PayOrder {
-            id: ctx.order_id(&tenant, id).await?,
-            card_token: card_token.clone(),
-        },
-        OrderCmd::Ship {
-            id,
-            carrier,
-            tracking,
-        } => Command::ShipOrder {
-            id: ctx.order_id(&tenant, id).await?,
-            carrier: carrier.clone(),
-            tracking: tracking.clone(),
-        },
-        OrderCmd::Deliver { id } => Command::DeliverOrder {
-            id: ctx.order_id(&tenant, id).await?,
-        },
-        OrderCmd::Cancel { id, reason } => Command::CancelOrder {
-            id: ctx.order_id(&tenant, id).await?,
-            reason: reason.clone(),
-        },
+        OrderCmd::Step(step) => {
+            let id = ctx.order_id(&tenant, &step.id).await?;
+            let values: Vec<&str> = step.values.iter().map(String::as_str).collect();
+            step.action.command(id, step.expected_version, &values)?
+        }
         OrderCmd::Show { id } => {
             let id = ctx.order_id(&tenant, id).await?;
             let order = ctx
@@ -452,12 +501,8 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
         }
     };
     let verb = match cmd {
-        OrderCmd::Create { .. } => "created",
-        OrderCmd::Confirm { .. } => "confirmed",
-        OrderCmd::Pay { .. } => "paid",
-        OrderCmd::Ship { .. } => "shipped",
-        OrderCmd::Deliver { .. } => "delivered",
-        _ => "cancelled",
+        OrderCmd::Step(step) => step.action.step().past,
+        _ => "created",
     };
     let applied = ctx.execute(&tenant, command).await?;
     if let Outcome::Order(order) = applied.outcome {

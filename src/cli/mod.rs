@@ -82,7 +82,7 @@ pub enum Cmd {
     /// Stock corrections
     #[command(subcommand)]
     Inventory(commerce::InventoryCmd),
-    /// Orders: create, confirm, pay, ship, deliver, cancel, show, list, search
+    /// Orders: create, each step (confirm, pay, ship, deliver, cancel, hold, release), show, list, search, events
     #[command(subcommand)]
     Order(commerce::OrderCmd),
     /// Read the events each change produced

@@ -1,6 +1,7 @@
 use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
 use clap::{Args, Subcommand};
+use rustok_domain::command::NodeTransition;
 use rustok_domain::content::{
     BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, TranslationInput,
 };
@@ -325,11 +326,11 @@ async fn status(
     a: &StatusArgs,
     action: NodeAction,
 ) -> Result<Command, CliError> {
-    Ok(Command::ChangeNodeStatus {
+    Ok(Command::NodeStatus(NodeTransition {
         id: ctx.node_id(tenant, &a.id).await?,
         action,
         expected_version: a.expect_version,
-    })
+    }))
 }
 
 /// Human-readable detail of a node, every user string made terminal-safe.

@@ -4,6 +4,8 @@
 use super::error::RuntimeError;
 use super::queue::{ActionQueue, QueueError};
 use super::reads::Reads;
+use rustok_domain::command::NodeTransition;
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::commerce::{InventoryPolicy, OrderDraft, ProductDraft};
 use rustok_domain::content::{BodyFormat, NodeAction, NodeDraft, NodeKind, TranslationInput};
 use rustok_domain::read::Outcome;
@@ -143,11 +145,11 @@ pub async fn seed(
             }
         }
         for action in n.then {
-            run(Command::ChangeNodeStatus {
+            run(Command::NodeStatus(NodeTransition {
                 id,
                 action: *action,
                 expected_version: None,
-            })
+            }))
             .await?;
         }
     }
@@ -225,37 +227,44 @@ pub async fn seed_orders(
         }))
         .await?;
         if *steps == 5 {
-            run(Command::CancelOrder {
+            run(Command::Order(OrderCommand::CancelOrder {
+                expected_version: None,
                 id,
                 reason: Some("customer changed their mind".into()),
-            })
+            }))
             .await?;
             continue;
         }
         if *steps >= 1 {
-            run(Command::ConfirmOrder {
+            run(Command::Order(OrderCommand::ConfirmOrder {
                 id,
                 expected_version: None,
-            })
+            }))
             .await?;
         }
         if *steps >= 2 {
-            run(Command::PayOrder {
+            run(Command::Order(OrderCommand::PayOrder {
+                expected_version: None,
                 id,
                 card_token: "tok_visa".into(),
-            })
+            }))
             .await?;
         }
         if *steps >= 3 {
-            run(Command::ShipOrder {
+            run(Command::Order(OrderCommand::ShipOrder {
+                expected_version: None,
                 id,
                 carrier: "DHL".into(),
                 tracking: format!("JD01460{i}"),
-            })
+            }))
             .await?;
         }
         if *steps >= 4 {
-            run(Command::DeliverOrder { id }).await?;
+            run(Command::Order(OrderCommand::DeliverOrder {
+                expected_version: None,
+                id,
+            }))
+            .await?;
         }
     }
     Ok(plan.len())

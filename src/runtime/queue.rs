@@ -4,7 +4,8 @@
 //! Most commands are one store transaction. Two need the payment gateway, which is never
 //! called with a transaction open (DESIGN.md, "paying is two steps"):
 //!
-//! - `PayOrder { id, card_token }`: load the order and check it can be paid (refused early,
+//! - `PayOrder { id, card_token, expected_version }`: load the order and check it can be paid, at
+//!   the version the user saw (refused early,
 //!   gateway not asked). A free order (total 0) is settled at once, no gateway asked
 //!   (`Order::free_payment`); any other is charged through the gateway (idempotency key = the
 //!   command id, so asking again after a crash charges nothing twice); then execute
@@ -21,7 +22,8 @@ use chrono::Utc;
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::command::decide_order;
 use rustok_domain::commerce::{
-    ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRequest, SandboxGateway,
+    ChargeRequest, OrderCommand, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRequest,
+    SandboxGateway,
 };
 use rustok_domain::{Command, CommandEnvelope, DomainError, OrderId};
 use rustok_store::{Applied, AuditStamp, Store, StoreError};
@@ -312,8 +314,12 @@ impl Worker {
     /// whether the audit row was written with it.
     async fn run(&self, env: &CommandEnvelope) -> Ran {
         let r = match &env.command {
-            Command::PayOrder { id, card_token } => return self.pay(env, *id, card_token).await,
-            Command::CancelOrder { id, .. } => self.cancel(env, *id).await,
+            Command::Order(OrderCommand::PayOrder {
+                id,
+                card_token,
+                expected_version,
+            }) => return self.pay(env, *id, card_token, *expected_version).await,
+            Command::Order(OrderCommand::CancelOrder { id, .. }) => self.cancel(env, *id).await,
             _ => self.execute(env).await,
         };
         match r {
@@ -356,7 +362,13 @@ impl Worker {
         })
     }
 
-    async fn pay(&self, env: &CommandEnvelope, id: OrderId, card_token: &str) -> Ran {
+    async fn pay(
+        &self,
+        env: &CommandEnvelope,
+        id: OrderId,
+        card_token: &str,
+        expected_version: Option<i64>,
+    ) -> Ran {
         // RBAC first: a denied payment must never reach the gateway. Step 1, no transaction
         // open: is the order payable, and what does the gateway say?
         let order = match self.store.order_to_pay(env, id).await {
@@ -370,6 +382,10 @@ impl Worker {
             }
             Err(e) => return (Err(e), false, false),
         };
+        // The order the user saw: a card that changed since is not charged.
+        if let Err(e) = order.check_version(expected_version) {
+            return (Err(e.into()), false, false);
+        }
         // A free order (total 0) is settled at once: no card to charge, no gateway asked.
         let outcome = match order.free_payment(env.id.as_uuid()) {
             Ok(Some(free)) => free,

@@ -241,9 +241,9 @@ pub(crate) async fn create_order(
     applied(w, env, Outcome::Order(order), envelopes).await
 }
 
-/// A transition of an existing order (confirm, record a payment, ship, deliver, cancel; the
-/// domain refuses `PayOrder`, which only the action queue runs, in two steps): the order is
-/// read `FOR UPDATE`, the domain decides the order's next state and its stock moves, the
+/// A step of an existing order (`commerce/steps.rs`: confirm, ship, deliver, cancel, hold, …)
+/// or a recorded payment (the domain refuses `PayOrder`, which only the action queue runs, in
+/// two steps): the order is read `FOR UPDATE`, the domain decides the order's next state and its stock moves, the
 /// moved variants and the order are written guarded by what was read.
 pub(crate) async fn order_transition(
     w: &mut Writes<'_>,

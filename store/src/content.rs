@@ -17,7 +17,7 @@ use rustok_domain::{CommandEnvelope, DomainError, NodeId, TenantId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
-/// A node command (`CreateNode`, `UpdateNode`, `TranslateNode`, `ChangeNodeStatus`) on an
+/// A node command (`CreateNode`, `UpdateNode`, `TranslateNode`, `NodeStatus`) on an
 /// active tenant.
 pub(crate) async fn execute(
     w: &mut Writes<'_>,

@@ -153,21 +153,16 @@ async fn execute_in(
             default_locale,
         } => tenant::create(w, env, *id, slug, name, default_locale, now).await,
         C::RetryDeadLetters { ids } => tenant::retry_dead_letters(w, env, ids, now).await,
-        C::CreateNode(_)
-        | C::UpdateNode { .. }
-        | C::TranslateNode { .. }
-        | C::ChangeNodeStatus { .. } => content::execute(w, env, now).await,
+        C::CreateNode(_) | C::UpdateNode { .. } | C::TranslateNode { .. } | C::NodeStatus(_) => {
+            content::execute(w, env, now).await
+        }
         C::CreateProduct(draft) => commerce::create_product(w, env, draft, now).await,
         C::AdjustInventory { sku, by, reason } => {
             commerce::adjust_inventory(w, env, sku, *by, reason, now).await
         }
         C::CreateOrder(draft) => commerce::create_order(w, env, draft, now).await,
-        C::ConfirmOrder { .. }
-        | C::RecordPayment { .. }
-        | C::PayOrder { .. }
-        | C::ShipOrder { .. }
-        | C::DeliverOrder { .. }
-        | C::CancelOrder { .. } => commerce::order_transition(w, env, now).await,
+        // Every order step (`commerce/steps.rs`) and a payment's outcome.
+        C::RecordPayment { .. } | C::Order(_) => commerce::order_transition(w, env, now).await,
         C::AddStaff(draft) => staff::add(w, env, draft, now).await,
         C::ChangeStaffRole { .. }
         | C::SetStaffMfa { .. }

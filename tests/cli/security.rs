@@ -88,7 +88,7 @@ fn an_editor_cannot_pay_an_order_and_a_manager_can() {
     assert_eq!(rows[0]["actor"], "a-manager");
     assert_eq!(rows[0]["outcome"], "ok");
     assert_eq!(rows[1]["actor"], "an-editor");
-    assert_eq!(rows[1]["command"], "charge_order");
+    assert_eq!(rows[1]["command"], "pay_order");
     assert_eq!(rows[1]["outcome"], "denied");
     assert_eq!(
         rows[1]["reason"],

@@ -1470,7 +1470,7 @@ async fn a_read_only_console_lists_sessions_but_cannot_end_one() {
     owner.wait_for("2 live", WAIT).await;
     owner.type_bytes(b"x").await;
     owner
-        .wait_for("read-only session: kicksession is disabled", WAIT)
+        .wait_for("read-only session: kick session is disabled", WAIT)
         .await;
     assert!(!owner.contents().contains("reason:"));
 

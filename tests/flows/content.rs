@@ -2,6 +2,7 @@
 //! store and relay — on SQLite, and on PostgreSQL when RUSTOK_TEST_POSTGRES_URL is set.
 
 use crate::support;
+use rustok_domain::command::NodeTransition;
 
 use rustok_domain::content::{BodyFormat, NodeAction, NodeKind, NodePatch, NodeStatus};
 use rustok_domain::{Command, DomainError, NodeId};
@@ -332,11 +333,11 @@ async fn test_tenant_isolation(app: TestApp) {
     let err = app
         .exec_in(
             &other,
-            Command::ChangeNodeStatus {
+            Command::NodeStatus(NodeTransition {
                 id: node.id,
                 action: NodeAction::Publish,
                 expected_version: None,
-            },
+            }),
         )
         .await
         .unwrap_err();

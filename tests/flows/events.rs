@@ -2,6 +2,7 @@
 //! and on PostgreSQL. Where the seed left a placeholder, this is the real test.
 
 use crate::support;
+use rustok_domain::command::NodeTransition;
 
 use chrono::Utc;
 use rustok::runtime::{Bus, Consumer, Relay, RelayConfig, backoff};
@@ -130,11 +131,11 @@ async fn test_event_ordering(app: TestApp) {
 async fn test_event_correlation(app: TestApp) {
     let node = app.create_node(draft("Correlated")).await.unwrap();
     let applied = app
-        .exec(Command::ChangeNodeStatus {
+        .exec(Command::NodeStatus(NodeTransition {
             id: node.id,
             action: NodeAction::Publish,
             expected_version: None,
-        })
+        }))
         .await
         .unwrap();
     let stored = app.events_for(node.id.as_uuid()).await;
@@ -157,11 +158,11 @@ async fn test_event_correlation(app: TestApp) {
     let mut env = rustok_domain::CommandEnvelope::new(
         app.tenant.id,
         app.actor.clone(),
-        Command::ChangeNodeStatus {
+        Command::NodeStatus(NodeTransition {
             id: node.id,
             action: NodeAction::Unpublish,
             expected_version: None,
-        },
+        }),
     );
     env.correlation_id = Some(correlation);
     let applied = app.queue.execute(env).await.unwrap();

@@ -4,6 +4,8 @@
 //! log records it.
 
 use crate::support;
+use rustok_domain::command::NodeTransition;
+use rustok_domain::commerce::OrderCommand;
 
 use rustok_domain::audit::AuditOutcome;
 use rustok_domain::commerce::PaymentOutcome;
@@ -29,8 +31,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("adjust_inventory", [true, true, true, false, false]),
     ("create_order", [true, true, true, false, false]),
     ("confirm_order", [true, true, true, false, false]),
-    ("charge_order", [true, true, true, false, false]),
     ("pay_order", [true, true, true, false, false]),
+    ("record_payment", [true, true, true, false, false]),
     ("ship_order", [true, true, true, false, false]),
     ("deliver_order", [true, true, true, false, false]),
     ("cancel_order", [true, true, true, false, false]),
@@ -101,10 +103,12 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
         add_staff(app, &handle, role).await;
         handle
     };
-    let status = |id, action| Command::ChangeNodeStatus {
-        id,
-        action,
-        expected_version: None,
+    let status = |id, action| {
+        Command::NodeStatus(NodeTransition {
+            id,
+            action,
+            expected_version: None,
+        })
     };
     match case {
         "create_tenant" => create_tenant(&format!("t-{n}")),
@@ -142,15 +146,16 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             app.create_product(product(&sku, "3.00", 2)).await.unwrap();
             Command::CreateOrder(order(&[(&sku, 1)], None))
         }
-        "confirm_order" => Command::ConfirmOrder {
+        "confirm_order" => Command::Order(OrderCommand::ConfirmOrder {
             id: order_in("pending").await.id,
             expected_version: None,
-        },
-        "charge_order" => Command::PayOrder {
+        }),
+        "pay_order" => Command::Order(OrderCommand::PayOrder {
+            expected_version: None,
             id: order_in("confirmed").await.id,
             card_token: "tok_visa".into(),
-        },
-        "pay_order" => {
+        }),
+        "record_payment" => {
             let o = order_in("confirmed").await;
             Command::RecordPayment {
                 id: o.id,
@@ -160,18 +165,21 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
                 },
             }
         }
-        "ship_order" => Command::ShipOrder {
+        "ship_order" => Command::Order(OrderCommand::ShipOrder {
+            expected_version: None,
             id: order_in("paid").await.id,
             carrier: "UPS".into(),
             tracking: "1Z999".into(),
-        },
-        "deliver_order" => Command::DeliverOrder {
+        }),
+        "deliver_order" => Command::Order(OrderCommand::DeliverOrder {
+            expected_version: None,
             id: order_in("shipped").await.id,
-        },
-        "cancel_order" => Command::CancelOrder {
+        }),
+        "cancel_order" => Command::Order(OrderCommand::CancelOrder {
+            expected_version: None,
             id: order_in("pending").await.id,
             reason: None,
-        },
+        }),
         "add_staff" | "add_owner" => Command::AddStaff(StaffDraft {
             id: StaffId::new_v7(),
             handle: format!("new-{n}"),
@@ -519,7 +527,7 @@ async fn test_the_audit_row_commits_with_the_command(app: TestApp) {
     let log = app.store.audit_log(0, 2).await.unwrap();
     assert_eq!(log.total, total + 1, "one row for the declined payment");
     assert_eq!(
-        log.rows[0].command, "charge_order",
+        log.rows[0].command, "pay_order",
         "the paying command's name"
     );
     assert_eq!(log.rows[0].outcome, AuditOutcome::Refused);

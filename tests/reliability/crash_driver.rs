@@ -22,6 +22,7 @@
 //! `RUSTOK_CRASH_KILLS=200 cargo test --release --test reliability crash_driver:: -- --nocapture`
 
 use crate::support;
+use rustok_domain::command::NodeTransition;
 
 use rustok_domain::content::{BodyFormat, NodeAction, NodeDraft, NodeKind, NodePatch};
 use rustok_domain::{Command, CommandId, NodeId};
@@ -147,11 +148,11 @@ impl Model {
                     self.publish_sent.insert(node);
                     (
                         Effect::Publish(node),
-                        Command::ChangeNodeStatus {
+                        Command::NodeStatus(NodeTransition {
                             id: node,
                             action: NodeAction::Publish,
                             expected_version: None,
-                        },
+                        }),
                     )
                 })
         };

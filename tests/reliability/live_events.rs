@@ -3,6 +3,7 @@
 //! even though PostgreSQL sequence numbers commit out of order.
 
 use crate::support;
+use rustok_domain::commerce::OrderCommand;
 
 use rustok::runtime::{ActionQueue, QueueOptions};
 use rustok_domain::{Command, CommandEnvelope, EventId, OrderId};
@@ -130,14 +131,15 @@ async fn another_process_tails_every_event_exactly_once_within_a_second() {
                 let id: OrderId = draft.id;
                 for command in [
                     Command::CreateOrder(draft),
-                    Command::ConfirmOrder {
+                    Command::Order(OrderCommand::ConfirmOrder {
                         id,
                         expected_version: None,
-                    },
-                    Command::PayOrder {
+                    }),
+                    Command::Order(OrderCommand::PayOrder {
+                        expected_version: None,
                         id,
                         card_token: "tok_visa".into(),
-                    },
+                    }),
                 ] {
                     let (start, applied) = run(command).await;
                     committed.extend(applied.events.iter().map(|e| (start, e.id)));

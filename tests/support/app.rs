@@ -5,6 +5,8 @@ use super::db::TestDb;
 use rustok::runtime::{
     ActionQueue, Bus, BusMsg, QueueError, QueueOptions, Relay, RelayConfig, Subscription,
 };
+use rustok_domain::command::NodeTransition;
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::content::{Node, NodeAction, NodeDraft, TranslationInput};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::{Actor, Command, CommandEnvelope, NodeId, Tenant};
@@ -102,11 +104,11 @@ impl TestApp {
     }
 
     pub async fn transition(&self, id: NodeId, action: NodeAction) -> Result<Node, QueueError> {
-        self.node_cmd(Command::ChangeNodeStatus {
+        self.node_cmd(Command::NodeStatus(NodeTransition {
             id,
             action,
             expected_version: None,
-        })
+        }))
         .await
     }
 
@@ -269,18 +271,19 @@ impl TestApp {
     }
 
     pub async fn confirm_order(&self, id: OrderId) -> Result<Order, QueueError> {
-        self.order_cmd(Command::ConfirmOrder {
+        self.order_cmd(Command::Order(OrderCommand::ConfirmOrder {
             id,
             expected_version: None,
-        })
+        }))
         .await
     }
 
     pub async fn pay_order(&self, id: OrderId, card_token: &str) -> Result<Order, QueueError> {
-        self.order_cmd(Command::PayOrder {
+        self.order_cmd(Command::Order(OrderCommand::PayOrder {
+            expected_version: None,
             id,
             card_token: card_token.into(),
-        })
+        }))
         .await
     }
 
@@ -290,16 +293,21 @@ impl TestApp {
         carrier: &str,
         tracking: &str,
     ) -> Result<Order, QueueError> {
-        self.order_cmd(Command::ShipOrder {
+        self.order_cmd(Command::Order(OrderCommand::ShipOrder {
+            expected_version: None,
             id,
             carrier: carrier.into(),
             tracking: tracking.into(),
-        })
+        }))
         .await
     }
 
     pub async fn deliver_order(&self, id: OrderId) -> Result<Order, QueueError> {
-        self.order_cmd(Command::DeliverOrder { id }).await
+        self.order_cmd(Command::Order(OrderCommand::DeliverOrder {
+            expected_version: None,
+            id,
+        }))
+        .await
     }
 
     pub async fn cancel_order(
@@ -307,11 +315,25 @@ impl TestApp {
         id: OrderId,
         reason: Option<&str>,
     ) -> Result<Order, QueueError> {
-        self.order_cmd(Command::CancelOrder {
+        self.order_cmd(Command::Order(OrderCommand::CancelOrder {
+            expected_version: None,
             id,
             reason: reason.map(Into::into),
-        })
+        }))
         .await
+    }
+
+    /// Any order step by its declaration (`commerce/steps.rs`), inputs in its order.
+    pub async fn order_step(
+        &self,
+        id: OrderId,
+        action: rustok_domain::commerce::OrderAction,
+        inputs: &[&str],
+    ) -> Result<Order, QueueError> {
+        let command = action
+            .command(id, None, inputs)
+            .map_err(|e| QueueError::Store(e.into()))?;
+        self.order_cmd(command).await
     }
 
     pub async fn get_order(&self, id: OrderId) -> Option<Order> {

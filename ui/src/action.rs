@@ -1,5 +1,10 @@
-//! Everything a key can do. Keymaps (TOML) bind keys to these by their snake_case names.
+//! Everything a key can do. Keymaps (TOML) bind keys to these by their snake_case names:
+//! a node's status change by its action (`publish`), an order step as `order_<step>`
+//! (`order_hold`) — both come from the domain's declarations, so a new order step needs no
+//! new action here.
 
+use rustok_domain::commerce::OrderAction;
+use rustok_domain::content::NodeAction;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -37,10 +42,9 @@ pub enum Action {
     PrevField,
     CycleFormat,
     CycleKind,
-    Publish,
-    Unpublish,
-    Archive,
-    Restore,
+    /// A node's status change (`publish`, `unpublish`, `archive`, `restore`).
+    #[serde(skip)]
+    Node(NodeAction),
     Refresh,
     Translate,
     NextLocale,
@@ -48,11 +52,9 @@ pub enum Action {
     Cancel,
     Left,
     Right,
-    OrderConfirm,
-    OrderPay,
-    OrderShip,
-    OrderDeliver,
-    OrderCancel,
+    /// A step of the selected order (`order_confirm`, `order_hold`, …).
+    #[serde(skip)]
+    Order(OrderAction),
     NewOrder,
     Products,
     AdjustStock,
@@ -82,16 +84,9 @@ impl Action {
             self,
             Action::New
                 | Action::Save
-                | Action::Publish
-                | Action::Unpublish
-                | Action::Archive
-                | Action::Restore
+                | Action::Node(_)
                 | Action::Translate
-                | Action::OrderConfirm
-                | Action::OrderPay
-                | Action::OrderShip
-                | Action::OrderDeliver
-                | Action::OrderCancel
+                | Action::Order(_)
                 | Action::NewOrder
                 | Action::AdjustStock
                 | Action::Retry
@@ -99,5 +94,99 @@ impl Action {
                 | Action::ToggleActive
                 | Action::KickSession
         )
+    }
+}
+
+/// The prefix of an order step's action name.
+const ORDER_PREFIX: &str = "order_";
+
+impl Action {
+    /// The action a keymap names: `publish`, `order_hold`, `quit`, …
+    pub fn from_name(name: &str) -> Result<Action, String> {
+        if let Some(a) = NodeAction::ALL.iter().find(|a| a.as_str() == name) {
+            return Ok(Action::Node(*a));
+        }
+        if let Some(step) = name.strip_prefix(ORDER_PREFIX)
+            && let Some(a) = OrderAction::ALL.iter().find(|a| a.as_str() == step)
+        {
+            return Ok(Action::Order(*a));
+        }
+        let plain = |name: &str| {
+            Action::deserialize(
+                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name),
+            )
+        };
+        plain(name).map_err(|_| {
+            // serde's message names the value raw: name it escaped and shortened instead.
+            let shown = rustok_domain::text::excerpt(name, rustok_domain::text::EXCERPT_CHARS);
+            let listed = plain(&shown)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            let steps: Vec<String> = NodeAction::ALL
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .chain(
+                    OrderAction::ALL
+                        .iter()
+                        .map(|a| format!("{ORDER_PREFIX}{a}")),
+                )
+                .collect();
+            format!("{listed}; or a step: {}", steps.join(", "))
+        })
+    }
+
+    /// The name a keymap uses for this action (the inverse of [`Action::from_name`]).
+    pub fn name(self) -> String {
+        match self {
+            Action::Node(a) => a.as_str().to_string(),
+            Action::Order(a) => format!("{ORDER_PREFIX}{a}"),
+            other => serde_json::to_value(other)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Action::from_name(&s)
+            .map(ActionName)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// An action as a keymap file spells it (see [`Action::from_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionName(pub Action);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_for_steps_and_plain_actions() {
+        for a in [
+            Action::Quit,
+            Action::KickSession,
+            Action::Node(NodeAction::Archive),
+            Action::Order(OrderAction::Ship),
+            Action::Order(OrderAction::Cancel),
+        ] {
+            assert_eq!(Action::from_name(&a.name()), Ok(a), "{}", a.name());
+        }
+        assert_eq!(
+            Action::from_name("order_confirm"),
+            Ok(Action::Order(OrderAction::Confirm))
+        );
+        assert_eq!(
+            Action::from_name("publish"),
+            Ok(Action::Node(NodeAction::Publish))
+        );
+        assert!(Action::from_name("order_teleport").is_err());
+        assert!(Action::from_name("node").is_err());
+        assert!(Action::from_name("order").is_err());
     }
 }

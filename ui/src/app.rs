@@ -664,7 +664,7 @@ impl App {
         if self.session.read_only && action.is_mutation() {
             self.error(format!(
                 "read-only session: {} is disabled",
-                format!("{action:?}").to_lowercase()
+                action.name().replace('_', " ")
             ));
             return;
         }

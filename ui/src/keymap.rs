@@ -187,7 +187,7 @@ struct RawFile {
 struct RawBinding {
     context: Context,
     keys: Vec<String>,
-    action: Action,
+    action: crate::action::ActionName,
     #[serde(default)]
     desc: Option<String>,
 }
@@ -205,11 +205,11 @@ fn parse_file(text: &str) -> Result<Vec<Binding>, KeymapError> {
                     .iter()
                     .map(|k| Key::parse(k))
                     .collect::<Result<_, _>>()?,
-                action: b.action,
+                action: b.action.0,
                 // Shown in the help screen and the command bar: terminal-safe, one short line.
                 desc: match b.desc {
                     Some(d) => rustok_domain::text::excerpt(d.trim(), 60),
-                    None => format!("{:?}", b.action).to_lowercase(),
+                    None => b.action.0.name().replace('_', " "),
                 },
             })
         })

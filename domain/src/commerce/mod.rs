@@ -46,11 +46,12 @@ mod order;
 mod payment;
 mod product;
 mod services;
+mod steps;
 
 pub use inventory::{StockChange, StockMove, StockMoveKind, apply_moves};
 pub use order::{
-    FREE_PAYMENT_PREFIX, LineItem, MAX_LINE_QUANTITY, Order, OrderAction, OrderDecision,
-    OrderDraft, OrderStatus, validate_email, validate_quantity,
+    FREE_PAYMENT_PREFIX, LineItem, MAX_LINE_QUANTITY, Order, OrderDecision, OrderDraft,
+    OrderStatus, validate_email, validate_quantity,
 };
 pub use payment::{
     ChargeRecord, ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRecord,
@@ -61,3 +62,4 @@ pub use product::{
     ProductStatus, ProductTranslation, Variant, validate_handle, validate_sku,
 };
 pub use services::{BlobStorage, Email, EmailSender, MemoryMailbox, MemoryStorage, ServiceError};
+pub use steps::{FromInput, MAX_CARD_TOKEN_CHARS, OrderAction, OrderCommand, OrderStep, StepInput};

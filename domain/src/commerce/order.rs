@@ -7,7 +7,9 @@
 //! | confirmed | pay | paid | a successful payment | sell |
 //! | paid | ship | shipped | carrier + tracking number | — |
 //! | shipped | deliver | delivered | — | — |
-//! | pending, confirmed, paid, shipped | cancel | cancelled | optional reason | none / release / restock / restock (+ refund) |
+//! | pending, confirmed, paid, shipped | cancel | cancelled | optional reason | none / release / restock (+ refund) |
+//!
+//! The steps a user asks for are declared in `steps.rs` (one row each).
 //!
 //! Delivered and cancelled are terminal. Every other (status, action) pair is refused with
 //! [`DomainError::InvalidTransition`] and changes nothing. Id, tenant, customer, items and
@@ -16,6 +18,7 @@
 use super::inventory::{StockMove, StockMoveKind};
 use super::payment::{ChargeRequest, PaymentOutcome, RefundRequest};
 use super::product::{Product, ProductStatus, validate_sku};
+use super::steps::OrderAction;
 use crate::content::string_enum;
 use crate::event::{self, DomainEvent};
 use crate::{DomainError, Money, OrderId, TenantId};
@@ -61,13 +64,6 @@ string_enum!(
     OrderStatus, "status", {
         Pending => "pending", Confirmed => "confirmed", Paid => "paid", Shipped => "shipped",
         Delivered => "delivered", Cancelled => "cancelled",
-    }
-);
-
-string_enum!(
-    /// A step a user can ask an order to take.
-    OrderAction, "action", {
-        Confirm => "confirm", Pay => "pay", Ship => "ship", Deliver => "deliver", Cancel => "cancel",
     }
 );
 
@@ -217,6 +213,17 @@ pub fn validate_email(email: &str) -> Result<String, DomainError> {
         return Err(bad());
     }
     Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
+}
+
+/// A reason a user may give for a step: blank is none, at most
+/// [`MAX_CANCEL_REASON_CHARS`] characters.
+fn optional_reason(reason: Option<&str>) -> Result<Option<String>, DomainError> {
+    match reason {
+        Some(r) if !r.trim().is_empty() => {
+            Ok(Some(short_text("reason", r, MAX_CANCEL_REASON_CHARS)?))
+        }
+        _ => Ok(None),
+    }
 }
 
 fn short_text(field: &'static str, value: &str, max: usize) -> Result<String, DomainError> {
@@ -387,6 +394,16 @@ impl Order {
         action: OrderAction,
         now: DateTime<Utc>,
     ) -> Result<(Order, DomainEvent), DomainError> {
+        self.step_because(action, None, now)
+    }
+
+    /// [`Order::step`] with the reason the user gave, recorded in the event.
+    fn step_because(
+        &self,
+        action: OrderAction,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(Order, DomainEvent), DomainError> {
         let to = self.status.apply(action)?;
         let mut next = self.clone();
         next.status = to;
@@ -398,6 +415,7 @@ impl Order {
             from: self.status,
             to,
             version: next.version,
+            reason,
         });
         Ok((next, event))
     }
@@ -554,13 +572,8 @@ impl Order {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<OrderDecision, DomainError> {
-        let (mut next, changed) = self.step(OrderAction::Cancel, now)?;
-        let reason = match reason {
-            Some(r) if !r.trim().is_empty() => {
-                Some(short_text("reason", r, MAX_CANCEL_REASON_CHARS)?)
-            }
-            _ => None,
-        };
+        let reason = optional_reason(reason)?;
+        let (mut next, changed) = self.step_because(OrderAction::Cancel, reason.clone(), now)?;
         next.cancelled_at = Some(next.updated_at);
         next.cancel_reason = reason.clone();
         let mut events = vec![

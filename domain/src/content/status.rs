@@ -43,6 +43,36 @@ impl NodeStatus {
 }
 
 impl NodeAction {
+    /// The command's name (its serde tag, its name in the audit log).
+    pub fn command_name(self) -> &'static str {
+        match self {
+            NodeAction::Publish => "publish_node",
+            NodeAction::Unpublish => "unpublish_node",
+            NodeAction::Archive => "archive_node",
+            NodeAction::Restore => "restore_node",
+        }
+    }
+
+    /// One line: what it does (the palette, help, the CLI).
+    pub fn doc(self) -> &'static str {
+        match self {
+            NodeAction::Publish => "publish the node (draft → published)",
+            NodeAction::Unpublish => "take the node back to draft (published → draft)",
+            NodeAction::Archive => "archive the node (published → archived)",
+            NodeAction::Restore => "restore the node to draft (archived → draft)",
+        }
+    }
+
+    /// The console's status line after it.
+    pub fn past(self) -> &'static str {
+        match self {
+            NodeAction::Publish => "published",
+            NodeAction::Unpublish => "unpublished",
+            NodeAction::Archive => "archived",
+            NodeAction::Restore => "restored",
+        }
+    }
+
     /// Actions that take content away from readers ask for confirmation in the console.
     pub fn is_destructive(self) -> bool {
         matches!(self, NodeAction::Unpublish | NodeAction::Archive)

@@ -241,6 +241,9 @@ pub struct OrderStatusChanged {
     pub from: OrderStatus,
     pub to: OrderStatus,
     pub version: i64,
+    /// Why, when the step takes a reason and the user gave one (a cancel's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -399,6 +399,12 @@ proptest! {
                 prop_assert!(cancelled);
                 let want_reason = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
                 prop_assert_eq!(next.cancel_reason.as_deref(), want_reason);
+                // The status change says why too (the order's timeline shows it).
+                let said = events.iter().find_map(|e| match e {
+                    DomainEvent::OrderStatusChanged(c) => c.reason.clone(),
+                    _ => None,
+                });
+                prop_assert_eq!(said.as_deref(), want_reason);
                 check_identity(&order, &next)?;
             }
             Err(e) => {

@@ -4,6 +4,7 @@
 use super::{domain, events_after, types};
 use crate::support;
 use chrono::Utc;
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::{Command, CommandEnvelope, Currency, DomainError, Money, OrderStatus};
 use rustok_store::Store;
 use serde_json::json;
@@ -157,10 +158,10 @@ async fn test_last_unit_race_between_two_stores(app: TestApp) {
             CommandEnvelope::new(
                 app.tenant.id,
                 actor.clone(),
-                Command::ConfirmOrder {
+                Command::Order(OrderCommand::ConfirmOrder {
                     id,
                     expected_version: None,
-                },
+                }),
             )
         };
         let (e1, e2) = (confirm(o1.id), confirm(o2.id));

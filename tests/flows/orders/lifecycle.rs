@@ -4,6 +4,7 @@
 use super::{domain, events_after, types};
 use crate::support;
 use chrono::Utc;
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::commerce::RefundOutcome;
 use rustok_domain::{Command, CommandEnvelope, Currency, DomainError, Money, OrderStatus};
 use rustok_store::OrderFilter;
@@ -291,10 +292,11 @@ async fn test_order_validation(app: TestApp) {
     let direct = CommandEnvelope::new(
         app.tenant.id,
         app.actor.clone(),
-        Command::PayOrder {
+        Command::Order(OrderCommand::PayOrder {
+            expected_version: None,
             id: big.id,
             card_token: "tok_visa".into(),
-        },
+        }),
     );
     let err = app.store.execute(&direct, Utc::now()).await.unwrap_err();
     assert!(

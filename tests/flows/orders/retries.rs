@@ -5,6 +5,7 @@ use super::domain;
 use crate::support;
 use chrono::Utc;
 use rustok_domain::audit::AuditOutcome;
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::{Command, CommandEnvelope};
 use support::TestApp;
 use support::fixtures::{order, product};
@@ -32,10 +33,10 @@ async fn test_retried_commerce_commands_are_applied_once(app: TestApp) {
         "no second order.placed"
     );
 
-    let confirm = send(Command::ConfirmOrder {
+    let confirm = send(Command::Order(OrderCommand::ConfirmOrder {
         id,
         expected_version: None,
-    });
+    }));
     let first = app.store.execute(&confirm, Utc::now()).await.unwrap();
     assert_eq!(
         app.store.execute(&confirm, Utc::now()).await.unwrap(),
@@ -133,10 +134,11 @@ async fn test_a_command_sent_twice_through_the_queue_has_one_audit_row(app: Test
     let pay = CommandEnvelope::new(
         app.tenant.id,
         app.actor.clone(),
-        Command::PayOrder {
+        Command::Order(OrderCommand::PayOrder {
+            expected_version: None,
             id: order.id,
             card_token: "tok_chargeDeclined".into(),
-        },
+        }),
     );
     for _ in 0..2 {
         let e = app.queue.execute(pay.clone()).await.unwrap_err();

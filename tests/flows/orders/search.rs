@@ -2,6 +2,7 @@
 
 use super::{domain, types};
 use crate::support;
+use rustok_domain::commerce::OrderCommand;
 use rustok_domain::{Command, OrderStatus};
 use rustok_store::OrderFilter;
 use support::TestApp;
@@ -169,18 +170,20 @@ async fn test_commerce_tenant_isolation(app: TestApp) {
         .unwrap_err();
     assert_eq!(domain(&err).kind(), "not_found");
     for command in [
-        Command::ConfirmOrder {
+        Command::Order(OrderCommand::ConfirmOrder {
             id: o.id,
             expected_version: None,
-        },
-        Command::PayOrder {
+        }),
+        Command::Order(OrderCommand::PayOrder {
+            expected_version: None,
             id: o.id,
             card_token: "tok_visa".into(),
-        },
-        Command::CancelOrder {
+        }),
+        Command::Order(OrderCommand::CancelOrder {
+            expected_version: None,
             id: o.id,
             reason: None,
-        },
+        }),
         Command::AdjustInventory {
             sku: "MUG".into(),
             by: -10,

@@ -9,7 +9,8 @@ use crate::panes::Ask;
 use crate::widgets::palette::Palette;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use rustok_domain::Locale;
-use rustok_domain::content::NodeKind;
+use rustok_domain::commerce::OrderAction;
+use rustok_domain::content::{NodeAction, NodeKind};
 use rustok_domain::text::printable;
 
 impl App {
@@ -64,6 +65,13 @@ impl App {
             Some((c, a)) => (c, a.trim()),
             None => (line, ""),
         };
+        // A node's status change or an order step, by its declared name.
+        if let Some(a) = NodeAction::ALL.iter().copied().find(|a| a.as_str() == cmd) {
+            return self.palette_node_step(a);
+        }
+        if let Some(a) = OrderAction::ALL.iter().copied().find(|a| a.as_str() == cmd) {
+            return self.palette_order_step(a);
+        }
         match cmd {
             "" => {}
             "q" | "quit" => self.request_quit(),
@@ -129,33 +137,46 @@ impl App {
                 let (panes, mut ctx) = self.split(Tab::Events);
                 panes.events.retry_all(&mut ctx);
             }
-            "publish" | "unpublish" | "archive" | "restore" => {
-                let action = match cmd {
-                    "publish" => Action::Publish,
-                    "unpublish" => Action::Unpublish,
-                    "archive" => Action::Archive,
-                    _ => Action::Restore,
-                };
-                if self.session.read_only {
-                    return self.on_action(action);
-                }
-                let tab = self.tab;
-                let (panes, mut ctx) = self.split(tab);
-                match tab {
-                    Tab::Content => {
-                        panes.content.on_list_action(action, &mut ctx);
-                    }
-                    Tab::Translations => {
-                        panes.translations.list_action(action, &mut ctx);
-                    }
-                    _ => {}
-                }
-            }
             other => self.error(format!(
                 "unknown command ':{}' — type : and Tab to see commands",
                 printable(other)
             )),
         }
+    }
+
+    /// `:publish` and the like: the status change of the node selected in Content or
+    /// Translations.
+    fn palette_node_step(&mut self, a: NodeAction) {
+        let action = Action::Node(a);
+        if self.session.read_only {
+            return self.on_action(action);
+        }
+        let tab = self.tab;
+        if !matches!(tab, Tab::Content | Tab::Translations) {
+            return self.error(format!(
+                ":{a} acts on the selected node in Content or Translations"
+            ));
+        }
+        let (panes, mut ctx) = self.split(tab);
+        if tab == Tab::Content {
+            panes.content.on_list_action(action, &mut ctx);
+        } else {
+            panes.translations.list_action(action, &mut ctx);
+        }
+    }
+
+    /// `:hold` and the like: an order step (`commerce/steps.rs`) on the order selected in
+    /// Orders.
+    fn palette_order_step(&mut self, a: OrderAction) {
+        let action = Action::Order(a);
+        if self.session.read_only {
+            return self.on_action(action);
+        }
+        if self.tab != Tab::Orders {
+            return self.error(format!(":{a} acts on the selected order in Orders"));
+        }
+        let (panes, mut ctx) = self.split(Tab::Orders);
+        panes.orders.step(a, &mut ctx);
     }
 
     pub(super) fn on_overlay_key(&mut self, key: KeyEvent) {

@@ -12,6 +12,7 @@ use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
+use rustok_domain::command::NodeTransition;
 use rustok_domain::content::{NodeAction, NodeKind, NodeStatus};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{Applied, Outcome};
@@ -62,11 +63,11 @@ pub fn status_command(
         ctx.error(e.to_string());
         return None;
     }
-    Some(Command::ChangeNodeStatus {
+    Some(Command::NodeStatus(NodeTransition {
         id,
         action,
         expected_version: Some(version),
-    })
+    }))
 }
 
 /// Asks before a destructive status change.
@@ -82,13 +83,10 @@ pub fn confirm_status(ctx: &mut Ctx, title: &str, action: NodeAction) {
 }
 
 pub fn node_action(action: Action) -> Option<NodeAction> {
-    Some(match action {
-        Action::Publish => NodeAction::Publish,
-        Action::Unpublish => NodeAction::Unpublish,
-        Action::Archive => NodeAction::Archive,
-        Action::Restore => NodeAction::Restore,
-        _ => return None,
-    })
+    match action {
+        Action::Node(a) => Some(a),
+        _ => None,
+    }
 }
 
 /// What a node list made of a key (the part Content and Translations share).
@@ -294,7 +292,7 @@ impl ContentPane {
                     ctx.info("the kind of a saved node cannot change");
                 }
             }
-            Some(Action::Publish) => {
+            Some(Action::Node(NodeAction::Publish)) => {
                 let (Some(id), Some(status), Some(v)) =
                     (editor.node_id, editor.status, editor.base_version)
                 else {
@@ -315,15 +313,7 @@ impl ContentPane {
     /// The list's action on the highlighted node: what it was when the key was pressed.
     pub fn on_list_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
         let Some(n) = self.list.selected().cloned() else {
-            return matches!(
-                action,
-                Action::Open
-                    | Action::Translate
-                    | Action::Publish
-                    | Action::Unpublish
-                    | Action::Archive
-                    | Action::Restore
-            );
+            return matches!(action, Action::Open | Action::Translate | Action::Node(_));
         };
         match action {
             Action::Open => self.open(n.id, ctx),
@@ -561,7 +551,7 @@ impl Pane for ContentPane {
             v.push(if e.node_id.is_none() {
                 (Editor, A::CycleKind)
             } else {
-                (Editor, A::Publish)
+                (Editor, A::Node(NodeAction::Publish))
             });
             v.push((Editor, A::Back));
             return Bar::Keys(v);
@@ -569,19 +559,16 @@ impl Pane for ContentPane {
         if let Some(f) = self.list.filter.as_ref().filter(|f| f.editing) {
             return Bar::Input("/", f.query.clone(), "Enter keep · Esc clear");
         }
-        Bar::Keys(vec![
-            (List, A::Open),
-            (List, A::New),
-            (List, A::Publish),
-            (List, A::Unpublish),
-            (List, A::Archive),
-            (List, A::Restore),
+        let mut keys = vec![(List, A::Open), (List, A::New)];
+        keys.extend(NodeAction::ALL.iter().map(|a| (List, A::Node(*a))));
+        keys.extend([
             (List, A::Translate),
             (List, A::Filter),
             (Global, A::Palette),
             (Global, A::Help),
             (Global, A::Quit),
-        ])
+        ]);
+        Bar::Keys(keys)
     }
 
     fn busy(&self) -> Option<String> {

@@ -197,19 +197,23 @@ impl Dashboard {
         // Order funnel
         match &self.orders {
             Some(o) => {
+                let columns = u16::try_from(o.by_status.len()).unwrap_or(u16::MAX).max(1);
+                let width = (funnel.width.saturating_sub(2) / columns)
+                    .saturating_sub(1)
+                    .max(3);
                 let bars: Vec<Bar> = o
                     .by_status
                     .iter()
                     .map(|(s, n)| {
                         Bar::default()
                             .value(*n)
-                            .label(Line::from(s.as_str()))
+                            .label(Line::from(abbreviate(
+                                &s.as_str().replace('_', " "),
+                                usize::from(width),
+                            )))
                             .text_value(group(*n))
                     })
                     .collect();
-                let width = (funnel.width.saturating_sub(2) / 6)
-                    .saturating_sub(1)
-                    .max(3);
                 frame.render_widget(
                     BarChart::default()
                         .block(boxed("Order funnel"))
@@ -409,4 +413,15 @@ impl Pane for Dashboard {
             (Global, A::Quit),
         ])
     }
+}
+
+/// `label` in at most `width` characters: cut, with a full stop marking the cut
+/// ("confirm." for "confirmed" in 8).
+fn abbreviate(label: &str, width: usize) -> String {
+    if label.chars().count() <= width {
+        return label.to_string();
+    }
+    let mut cut: String = label.chars().take(width.saturating_sub(1)).collect();
+    cut.push('.');
+    cut
 }

@@ -178,7 +178,7 @@ impl Ctx<'_> {
         if self.session.read_only && action.is_mutation() {
             self.error(format!(
                 "read-only session: {} is disabled",
-                format!("{action:?}").to_lowercase()
+                action.name().replace('_', " ")
             ));
             return true;
         }

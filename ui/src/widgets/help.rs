@@ -63,10 +63,10 @@ pub fn draw(
     }
     text.push(Line::raw(""));
     text.push(Line::from(Span::styled("Commands (:)", theme.title())));
-    for (cmd, desc) in super::palette::COMMANDS {
+    for (cmd, desc) in super::palette::commands() {
         text.push(Line::from(vec![
             Span::styled(format!("  :{cmd:<21}"), theme.key()),
-            Span::raw(*desc),
+            Span::raw(desc),
         ]));
     }
     let block = Block::bordered()

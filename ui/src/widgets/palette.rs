@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-/// Every palette command with its description (also listed in help).
-pub const COMMANDS: &[(&str, &str)] = &[
+/// The palette's own commands with their descriptions; [`commands`] adds the node and order
+/// steps the domain declares.
+const OWN: &[(&str, &str)] = &[
     ("tenant SLUG", "switch to another tenant"),
     ("node ID", "open a node by id"),
     ("order ID", "open an order by id"),
@@ -24,15 +25,27 @@ pub const COMMANDS: &[(&str, &str)] = &[
         "locale LOCALE",
         "set the target locale of the translation editor",
     ),
-    ("publish", "publish the selected node"),
-    ("unpublish", "unpublish the selected node"),
-    ("archive", "archive the selected node"),
-    ("restore", "restore the selected node"),
     ("sessions", "live SSH sessions; end one (owners, admins)"),
     ("refresh", "reload what is shown"),
     ("help", "show keys and commands"),
     ("q", "quit"),
 ];
+
+/// Every palette command with its description (also listed in help): the palette's own, then
+/// each node status change (on the selected node) and each order step (on the selected
+/// order), named and described by their domain declarations.
+pub fn commands() -> Vec<(&'static str, &'static str)> {
+    use rustok_domain::commerce::OrderAction;
+    use rustok_domain::content::NodeAction;
+    let mut all = OWN.to_vec();
+    all.extend(NodeAction::ALL.iter().map(|a| (a.as_str(), a.doc())));
+    all.extend(
+        OrderAction::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.step().doc.trim())),
+    );
+    all
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Palette {
@@ -43,9 +56,10 @@ impl Palette {
     /// Commands whose name matches what is typed so far.
     pub fn suggestions(&self) -> Vec<(&'static str, &'static str)> {
         let word = self.input.split_whitespace().next().unwrap_or("");
-        crate::fuzzy::rank(word, COMMANDS, |(c, _)| c.split(' ').next().unwrap_or(c))
+        let all = commands();
+        crate::fuzzy::rank(word, &all, |(c, _)| c.split(' ').next().unwrap_or(c))
             .into_iter()
-            .map(|i| COMMANDS[i])
+            .map(|i| all[i])
             .collect()
     }
 

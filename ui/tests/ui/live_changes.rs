@@ -3,6 +3,8 @@
 //! highlighted item with the version the screen showed; Esc goes back after a jump.
 
 use crate::support;
+use rustok_domain::command::NodeTransition;
+use rustok_domain::commerce::OrderCommand;
 
 use ratatui::crossterm::event::KeyCode;
 use rustok_domain::commerce::OrderStatus;
@@ -37,11 +39,11 @@ fn node_by_title(h: &Harness, title: &str) -> NodeId {
 fn publish_target(h: &mut Harness) -> (NodeId, Option<i64>) {
     h.chars("p");
     match h.dispatched.pop().expect("a command").1 {
-        Command::ChangeNodeStatus {
+        Command::NodeStatus(NodeTransition {
             id,
             action: NodeAction::Publish,
             expected_version,
-        } => (id, expected_version),
+        }) => (id, expected_version),
         other => panic!("expected publish, got {other:?}"),
     }
 }
@@ -59,7 +61,7 @@ fn select(h: &mut Harness, title: &str) {
         let id = h.nodes[target].id;
         h.chars("p");
         let hit = match h.dispatched.last() {
-            Some((_, Command::ChangeNodeStatus { id: got, .. })) => *got == id,
+            Some((_, Command::NodeStatus(NodeTransition { id: got, .. }))) => *got == id,
             _ => false,
         };
         h.dispatched.clear();
@@ -132,7 +134,7 @@ fn a_delete_selects_the_neighbour_and_says_so() {
     assert!(h.screen().contains("Unpublish “About us”?"));
     h.chars("y");
     match h.dispatched.pop().expect("a command").1 {
-        Command::ChangeNodeStatus { id, .. } => {
+        Command::NodeStatus(NodeTransition { id, .. }) => {
             assert_eq!(id, node_by_title(&h, "About us"))
         }
         other => panic!("expected unpublish, got {other:?}"),
@@ -153,10 +155,10 @@ fn the_board_keeps_the_card_when_another_process_adds_an_order_before_it() {
     assert!(h.screen().contains("pending 3"), "{}", h.screen());
     h.chars("c");
     match &h.dispatched[0].1 {
-        Command::ConfirmOrder {
+        Command::Order(OrderCommand::ConfirmOrder {
             id,
             expected_version,
-        } => {
+        }) => {
             assert_eq!(*id, second, "c confirms the card that is highlighted");
             assert_eq!(*expected_version, Some(h.orders[2].version));
         }

@@ -4,6 +4,7 @@
 //! CI runs with INSTA_UPDATE=no, so an unreviewed change fails.
 
 use crate::support;
+use rustok_domain::command::NodeTransition;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rustok_domain::content::NodeStatus;
@@ -132,7 +133,7 @@ fn confirm_before_archiving() {
     h.chars("y");
     assert!(matches!(
         h.dispatched[0].1,
-        Command::ChangeNodeStatus { .. }
+        Command::NodeStatus(NodeTransition { .. })
     ));
 }
 

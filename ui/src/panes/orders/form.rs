@@ -1,12 +1,15 @@
-//! The order forms: pay, ship, cancel, adjust stock, new order — small modal dialogs that
-//! build one command.
+//! The order forms — an order step's inputs (built from its declaration in the domain's
+//! `commerce/steps.rs`), adjust stock, new order — small modal dialogs that build one command.
 
 use super::*;
+use crate::panes::capitalize;
+use rustok_domain::DomainError;
+use rustok_domain::commerce::OrderAction;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormKind {
-    Pay(OrderId),
-    Ship(OrderId),
-    Cancel(OrderId),
+    /// An order step on this order, at the version the screen showed.
+    Step(OrderAction, OrderId, i64),
     Adjust(String),
     NewOrder,
 }
@@ -49,41 +52,36 @@ impl Form {
         }
     }
 
-    pub fn pay(order: &OrderSummary) -> Form {
+    /// The form of an order step: one field per declared input, its default filled in.
+    pub fn step(action: OrderAction, order: &OrderSummary) -> Form {
+        let step = action.step();
+        let what = capitalize(action.as_str());
+        let title = if step.danger {
+            format!("{what} order {} ({})?", short(order.id), order.status)
+        } else {
+            format!(
+                "{what} order {} — {} ({})",
+                short(order.id),
+                order.total,
+                order.status
+            )
+        };
+        let hint = match step.inputs.first() {
+            _ if step.danger => step.doc.trim().to_string(),
+            Some(input) if step.inputs.len() == 1 => input.help.to_string(),
+            _ => step.doc.trim().to_string(),
+        };
+        let fields = step
+            .inputs
+            .iter()
+            .map(|i| Field::new(i.label, i.default, false))
+            .collect();
         Form::new(
-            FormKind::Pay(order.id),
-            format!("Pay order {} — {}", short(order.id), order.total),
-            "sandbox tokens: tok_visa, tok_mastercard succeed; tok_chargeDeclined is declined",
-            vec![Field::new("Token", "tok_visa", false)],
-            false,
-        )
-    }
-
-    pub fn ship(order: &OrderSummary) -> Form {
-        Form::new(
-            FormKind::Ship(order.id),
-            format!("Ship order {}", short(order.id)),
-            "both are required",
-            vec![
-                Field::new("Carrier", "", false),
-                Field::new("Tracking", "", false),
-            ],
-            false,
-        )
-    }
-
-    pub fn cancel(order: &OrderSummary) -> Form {
-        let refund = matches!(order.status, OrderStatus::Paid | OrderStatus::Shipped);
-        Form::new(
-            FormKind::Cancel(order.id),
-            format!("Cancel order {} ({})?", short(order.id), order.status),
-            if refund {
-                "Enter cancels it, restocks and refunds the payment · Esc keeps the order"
-            } else {
-                "Enter cancels it and releases its stock · Esc keeps the order"
-            },
-            vec![Field::new("Reason", "", false)],
-            true,
+            FormKind::Step(action, order.id, order.version),
+            title,
+            &hint,
+            fields,
+            step.danger,
         )
     }
 
@@ -158,27 +156,15 @@ impl Form {
     /// The command the form describes, or what to fix.
     pub fn command(&self) -> Result<Command, String> {
         Ok(match &self.kind {
-            FormKind::Pay(id) => Command::PayOrder {
-                id: *id,
-                card_token: self.text(0),
-            },
-            FormKind::Ship(id) => {
-                let (carrier, tracking) = (self.text(0), self.text(1));
-                if carrier.is_empty() || tracking.is_empty() {
-                    return Err("carrier and tracking number are both required".into());
-                }
-                Command::ShipOrder {
-                    id: *id,
-                    carrier,
-                    tracking,
-                }
-            }
-            FormKind::Cancel(id) => {
-                let reason = self.text(0);
-                Command::CancelOrder {
-                    id: *id,
-                    reason: (!reason.is_empty()).then_some(reason),
-                }
+            FormKind::Step(action, id, version) => {
+                let values: Vec<String> = (0..self.fields.len()).map(|i| self.text(i)).collect();
+                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                action
+                    .command(*id, Some(*version), &values)
+                    .map_err(|e| match e {
+                        DomainError::Validation { message, .. } => message,
+                        other => other.to_string(),
+                    })?
             }
             FormKind::Adjust(sku) => {
                 let by: i64 = self

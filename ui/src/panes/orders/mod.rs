@@ -59,6 +59,9 @@ impl crate::widgets::window::Keyed for Card {
     }
 }
 
+/// The narrowest board column: a card's short id and a total such as `1,234.50 USD`.
+const MIN_COLUMN_WIDTH: u16 = 20;
+
 fn draw_card(buf: &mut Buffer, inner: Rect, y: u16, card: &Card, selected: bool, theme: &Theme) {
     let id = std::str::from_utf8(&card.id).unwrap_or("");
     let total = &card.total;
@@ -179,9 +182,21 @@ impl OrdersPane {
     }
 
     fn draw_board(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let cols = Layout::horizontal(vec![Constraint::Ratio(1, 6); 6]).split(area);
-        for (i, ((status, w), rect)) in self.columns.iter().zip(cols.iter()).enumerate() {
+        // As many columns as fit at a readable width (a card is an id and a total); the
+        // focused one is always among them, and a ‹ or › in a title says more are beside.
+        let total = self.columns.len().max(1);
+        let fit = usize::from(area.width / MIN_COLUMN_WIDTH).clamp(1, total);
+        let first = self.col.saturating_sub(fit - 1).min(total - fit);
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, fit as u32); fit]).split(area);
+        let shown = self.columns.iter().enumerate().skip(first).take(fit);
+        for ((i, (status, w)), rect) in shown.zip(cols.iter()) {
             let focused = i == self.col;
+            let more_left = if i == first && first > 0 { "‹" } else { "" };
+            let more_right = if i + 1 == first + fit && i + 1 < total {
+                "› "
+            } else {
+                ""
+            };
             let count = if w.is_loaded() {
                 group(w.total())
             } else {
@@ -191,14 +206,14 @@ impl OrdersPane {
                 .border_style(theme.border(focused))
                 .title(Line::from(vec![
                     Span::styled(
-                        format!(" {status} "),
+                        format!("{more_left} {} ", status.as_str().replace('_', " ")),
                         if focused {
                             theme.title()
                         } else {
                             theme.muted()
                         },
                     ),
-                    Span::styled(format!("{count} "), theme.muted()),
+                    Span::styled(format!("{count} {more_right}"), theme.muted()),
                 ]));
             let inner = block.inner(*rect);
             frame.render_widget(block, *rect);
@@ -415,11 +430,17 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
             .map(|e| {
                 let p = &e.envelope.payload;
                 let detail = match (p.get("from"), p.get("to"), p.get("reason"), p.get("sku")) {
-                    (Some(f), Some(t), _, _) => format!(
-                        "{} → {}",
-                        f.as_str().unwrap_or("?"),
-                        t.as_str().unwrap_or("?")
-                    ),
+                    (Some(f), Some(t), reason, _) => {
+                        let why = reason
+                            .and_then(|r| r.as_str())
+                            .map(|r| format!(" · {}", printable(r)))
+                            .unwrap_or_default();
+                        format!(
+                            "{} → {}{why}",
+                            f.as_str().unwrap_or("?"),
+                            t.as_str().unwrap_or("?")
+                        )
+                    }
                     (_, _, Some(r), _) if !r.is_null() => printable(r.as_str().unwrap_or("")),
                     (_, _, _, Some(s)) => printable(s.as_str().unwrap_or("")),
                     _ => String::new(),

@@ -68,6 +68,27 @@ impl OrdersPane {
         }
     }
 
+    /// An order step (`commerce/steps.rs`) on the order highlighted now, with the version the
+    /// screen shows: a card that changed since is refused by the store as a conflict. A step
+    /// with inputs, or one that takes something away, opens its form first.
+    pub fn step(&mut self, action: OrderAction, ctx: &mut Ctx) {
+        let Some(o) = self.target_order() else {
+            return ctx.info("select an order first");
+        };
+        if let Err(e) = o.status.apply(action) {
+            return ctx.error(e.to_string());
+        }
+        let step = action.step();
+        if step.inputs.is_empty() && !step.danger {
+            match action.command(o.id, Some(o.version), &[]) {
+                Ok(c) => self.dispatch(ctx, step.doing, c),
+                Err(e) => ctx.error(e.to_string()),
+            }
+        } else {
+            self.form = Some(Form::step(action, &o));
+        }
+    }
+
     fn dispatch(&mut self, ctx: &mut Ctx, label: &str, c: Command) {
         if let Some(id) = ctx.dispatch(c) {
             self.pending.insert(id, Pending::Order(label.into()));
@@ -84,9 +105,7 @@ impl OrdersPane {
             FormKey::Submit(command) => {
                 self.form = None;
                 let label = match &command {
-                    Command::PayOrder { .. } => "charging the card",
-                    Command::ShipOrder { .. } => "shipping",
-                    Command::CancelOrder { .. } => "cancelling",
+                    Command::Order(c) => c.action().step().doing,
                     Command::AdjustInventory { .. } => "adjusting stock",
                     Command::CreateOrder(_) => "placing the order",
                     _ => "working",
@@ -143,44 +162,7 @@ impl OrdersPane {
                 (View::Products, Some(row)) => self.form = Some(Form::adjust(row)),
                 _ => ctx.info("open the stock list (i) and select a SKU to adjust"),
             },
-            Action::OrderConfirm
-            | Action::OrderPay
-            | Action::OrderShip
-            | Action::OrderDeliver
-            | Action::OrderCancel => {
-                // The order highlighted now, with the version the screen shows: a card that
-                // changed since is refused by the store as a conflict.
-                let Some(o) = self.target_order() else {
-                    return true;
-                };
-                let order_action = match action {
-                    Action::OrderConfirm => OrderAction::Confirm,
-                    Action::OrderPay => OrderAction::Pay,
-                    Action::OrderShip => OrderAction::Ship,
-                    Action::OrderDeliver => OrderAction::Deliver,
-                    _ => OrderAction::Cancel,
-                };
-                if let Err(e) = o.status.apply(order_action) {
-                    ctx.error(e.to_string());
-                    return true;
-                }
-                match order_action {
-                    OrderAction::Confirm => self.dispatch(
-                        ctx,
-                        "confirming",
-                        Command::ConfirmOrder {
-                            id: o.id,
-                            expected_version: Some(o.version),
-                        },
-                    ),
-                    OrderAction::Deliver => {
-                        self.dispatch(ctx, "marking delivered", Command::DeliverOrder { id: o.id })
-                    }
-                    OrderAction::Pay => self.form = Some(Form::pay(&o)),
-                    OrderAction::Ship => self.form = Some(Form::ship(&o)),
-                    OrderAction::Cancel => self.form = Some(Form::cancel(&o)),
-                }
-            }
+            Action::Order(step) => self.step(step, ctx),
             _ => return false,
         }
         true
@@ -194,6 +176,18 @@ impl OrdersPane {
             let r = ctx.load(Query::Order(id));
             self.pending.insert(r, Pending::Detail);
         }
+    }
+}
+
+impl OrdersPane {
+    /// The steps the highlighted order can take now, for the command bar.
+    fn steps_now(&self) -> Vec<(Context, Action)> {
+        self.target_order()
+            .map(|o| o.status.allowed_actions())
+            .unwrap_or(&[])
+            .iter()
+            .map(|a| (Context::Orders, Action::Order(*a)))
+            .collect()
     }
 }
 
@@ -396,15 +390,9 @@ impl Pane for OrdersPane {
         Bar::Keys(if self.form.is_some() {
             vec![]
         } else if self.detail.is_some() {
-            vec![
-                (Orders, A::OrderConfirm),
-                (Orders, A::OrderPay),
-                (Orders, A::OrderShip),
-                (Orders, A::OrderDeliver),
-                (Orders, A::OrderCancel),
-                (Orders, A::Back),
-                (Global, A::Help),
-            ]
+            let mut keys = self.steps_now();
+            keys.extend([(Orders, A::Back), (Global, A::Help)]);
+            keys
         } else if self.view == View::Products {
             vec![
                 (Orders, A::AdjustStock),
@@ -417,18 +405,15 @@ impl Pane for OrdersPane {
             // Refused the orders: nothing on the board to act on, only the stock list.
             vec![(Orders, A::Products), (Global, A::Help), (Global, A::Quit)]
         } else {
-            vec![
-                (Orders, A::Open),
-                (Orders, A::OrderConfirm),
-                (Orders, A::OrderPay),
-                (Orders, A::OrderShip),
-                (Orders, A::OrderDeliver),
-                (Orders, A::OrderCancel),
+            let mut keys = vec![(Orders, A::Open)];
+            keys.extend(self.steps_now());
+            keys.extend([
                 (Orders, A::NewOrder),
                 (Orders, A::Products),
                 (Global, A::Help),
                 (Global, A::Quit),
-            ]
+            ]);
+            keys
         })
     }
 
