@@ -604,3 +604,82 @@ fn quantity_over_the_maximum_is_refused() {
         );
     });
 }
+
+/// Hold and release, declared as two rows of the domain's order steps: their CLI verbs,
+/// flags and help come from those rows. A held order cannot be shipped; its reason is in the
+/// status change; a held order cancelled is refunded and restocked; `--expected-version`
+/// refuses a step on an order that changed since.
+#[test]
+fn hold_blocks_shipping_until_released_and_steps_take_an_expected_version() {
+    let cli = Cli::new();
+    cli.json(&product("MUG", "12.50").stock(10).args());
+    let id = cli.order(&["MUG:2"]);
+    cli.json(&["order", "confirm", &id]);
+    cli.json(&["order", "pay", &id, "--card-token", "tok_visa"]);
+    // Only a paid order can be held; the help is the row's doc.
+    let help = String::from_utf8(cli.run(&["order", "hold", "--help"]).stdout).unwrap();
+    assert!(help.contains("paid → on hold"), "{help}");
+    assert!(help.contains("--reason <REASON>"), "{help}");
+    assert!(help.contains("--expected-version <N>"), "{help}");
+
+    let held = cli.json(&["order", "hold", &id, "--reason", "fraud review"]);
+    assert_eq!(held["status"], "on_hold");
+    let version = held["version"].as_i64().unwrap();
+    let err = cli.refused(&["order", "ship", &id, "--carrier", "UPS", "--tracking", "1Z"]);
+    assert!(err.contains("cannot ship order in status on_hold"), "{err}");
+    let changes = cli.json(&["events", "list", "--type", "order.status_changed"]);
+    let last = changes.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["payload"]["to"], "on_hold");
+    assert_eq!(last["payload"]["reason"], "fraud review");
+    let on_hold = cli.json(&["order", "list", "--status", "on_hold"]);
+    assert_eq!(on_hold.as_array().map(Vec::len), Some(1), "{on_hold}");
+
+    // A stale version is refused and changes nothing; the shown one goes through.
+    let stale = (version - 1).to_string();
+    let err = cli.refused(&["order", "release", &id, "--expected-version", &stale]);
+    assert!(err.contains("version"), "{err}");
+    let released = cli.json(&[
+        "order",
+        "release",
+        &id,
+        "--expected-version",
+        &version.to_string(),
+    ]);
+    assert_eq!(released["status"], "paid");
+    cli.refused(&["order", "release", &id]);
+
+    // Held again, then cancelled: refunded and restocked like a paid order.
+    cli.json(&["order", "hold", &id]);
+    let c = cli.json(&["order", "cancel", &id, "--reason", "chargeback"]);
+    assert_eq!(c["status"], "cancelled");
+    assert_eq!(cli.stock("MUG"), (10, 0), "restocked");
+    let refunds = cli.json(&["events", "list", "--type", "payment.refunded"]);
+    assert_eq!(refunds.as_array().unwrap().len(), 1);
+
+    // The audit log names the steps by their commands.
+    let log = cli.json(&["audit", "log", "--limit", "20"]);
+    let names: Vec<&str> = log["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["command"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"hold_order") && names.contains(&"release_order"),
+        "{names:?}"
+    );
+    // A blank required flag is refused by the step's declaration, not a panic.
+    let other = cli.order(&["MUG:1"]);
+    cli.json(&["order", "confirm", &other]);
+    cli.json(&["order", "pay", &other, "--card-token", "tok_visa"]);
+    let err = cli.refused(&[
+        "order",
+        "ship",
+        &other,
+        "--carrier",
+        " ",
+        "--tracking",
+        "1Z",
+    ]);
+    assert!(err.contains("carrier is required"), "{err}");
+}

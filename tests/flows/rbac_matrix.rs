@@ -5,7 +5,7 @@
 
 use crate::support;
 use rustok_domain::command::NodeTransition;
-use rustok_domain::commerce::OrderCommand;
+use rustok_domain::commerce::{OrderAction, OrderCommand};
 
 use rustok_domain::audit::AuditOutcome;
 use rustok_domain::commerce::PaymentOutcome;
@@ -36,6 +36,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("ship_order", [true, true, true, false, false]),
     ("deliver_order", [true, true, true, false, false]),
     ("cancel_order", [true, true, true, false, false]),
+    ("hold_order", [true, true, true, false, false]),
+    ("release_order", [true, true, true, false, false]),
     ("add_staff", [true, true, false, false, false]),
     ("add_owner", [true, false, false, false, false]),
     ("change_staff_role", [true, true, false, false, false]),
@@ -70,11 +72,14 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
         async move {
             app.create_product(product(&sku, "5.00", 10)).await.unwrap();
             let o = app.create_order(order(&[(&sku, 1)], None)).await.unwrap();
-            if matches!(status, "confirmed" | "paid" | "shipped") {
+            if matches!(status, "confirmed" | "paid" | "on_hold" | "shipped") {
                 app.confirm_order(o.id).await.unwrap();
             }
-            if matches!(status, "paid" | "shipped") {
+            if matches!(status, "paid" | "on_hold" | "shipped") {
                 app.pay_order(o.id, "tok_visa").await.unwrap();
+            }
+            if status == "on_hold" {
+                app.order_step(o.id, OrderAction::Hold, &[]).await.unwrap();
             }
             if status == "shipped" {
                 app.ship_order(o.id, "UPS", "1Z").await.unwrap();
@@ -180,6 +185,12 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             id: order_in("pending").await.id,
             reason: None,
         }),
+        "hold_order" => OrderAction::Hold
+            .command(order_in("paid").await.id, None, &["fraud review"])
+            .unwrap(),
+        "release_order" => OrderAction::Release
+            .command(order_in("on_hold").await.id, None, &[])
+            .unwrap(),
         "add_staff" | "add_owner" => Command::AddStaff(StaffDraft {
             id: StaffId::new_v7(),
             handle: format!("new-{n}"),

@@ -7,7 +7,9 @@
 //! | confirmed | pay | paid | a successful payment | sell |
 //! | paid | ship | shipped | carrier + tracking number | — |
 //! | shipped | deliver | delivered | — | — |
-//! | pending, confirmed, paid, shipped | cancel | cancelled | optional reason | none / release / restock (+ refund) |
+//! | paid | hold | on_hold | optional reason | — |
+//! | on_hold | release | paid | — | — |
+//! | pending, confirmed, paid, on_hold, shipped | cancel | cancelled | optional reason | none / release / restock (+ refund) |
 //!
 //! The steps a user asks for are declared in `steps.rs` (one row each).
 //!
@@ -62,8 +64,8 @@ pub fn validate_quantity(sku: &str, qty: i64) -> Result<(), DomainError> {
 string_enum!(
     /// Where an order is in its life.
     OrderStatus, "status", {
-        Pending => "pending", Confirmed => "confirmed", Paid => "paid", Shipped => "shipped",
-        Delivered => "delivered", Cancelled => "cancelled",
+        Pending => "pending", Confirmed => "confirmed", Paid => "paid", OnHold => "on_hold",
+        Shipped => "shipped", Delivered => "delivered", Cancelled => "cancelled",
     }
 );
 
@@ -77,7 +79,9 @@ impl OrderStatus {
             (Confirmed, Pay) => Ok(Paid),
             (Paid, Ship) => Ok(Shipped),
             (Shipped, Deliver) => Ok(Delivered),
-            (Pending | Confirmed | Paid | Shipped, Cancel) => Ok(Cancelled),
+            (Paid, Hold) => Ok(OnHold),
+            (OnHold, Release) => Ok(Paid),
+            (Pending | Confirmed | Paid | OnHold | Shipped, Cancel) => Ok(Cancelled),
             (from, action) => Err(DomainError::InvalidTransition {
                 entity: "order",
                 from: from.to_string(),
@@ -97,7 +101,8 @@ impl OrderStatus {
         match self {
             OrderStatus::Pending => &[Confirm, Cancel],
             OrderStatus::Confirmed => &[Pay, Cancel],
-            OrderStatus::Paid => &[Ship, Cancel],
+            OrderStatus::Paid => &[Ship, Hold, Cancel],
+            OrderStatus::OnHold => &[Release, Cancel],
             OrderStatus::Shipped => &[Deliver, Cancel],
             OrderStatus::Delivered | OrderStatus::Cancelled => &[],
         }
@@ -544,10 +549,31 @@ impl Order {
         Ok((next, vec![changed], Vec::new()))
     }
 
+    /// paid → on hold, with an optional reason (blank means none), recorded in the
+    /// `order.status_changed` event: the order cannot be shipped until it is released.
+    pub fn hold(
+        &self,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<OrderDecision, DomainError> {
+        let (next, changed) =
+            self.step_because(OrderAction::Hold, optional_reason(reason)?, now)?;
+        Ok((next, vec![changed], Vec::new()))
+    }
+
+    /// on hold → paid: it can be shipped again.
+    pub fn release(&self, now: DateTime<Utc>) -> Result<OrderDecision, DomainError> {
+        let (next, changed) = self.step(OrderAction::Release, now)?;
+        Ok((next, vec![changed], Vec::new()))
+    }
+
     /// Does cancelling this order give money back? (It was paid, and maybe shipped, and its
     /// total is not 0: nothing was charged for a free order.)
     pub fn needs_refund(&self) -> bool {
-        matches!(self.status, OrderStatus::Paid | OrderStatus::Shipped) && !self.is_free()
+        matches!(
+            self.status,
+            OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped
+        ) && !self.is_free()
     }
 
     /// The gateway request refunding this order in full, when cancelling it needs one.
@@ -563,10 +589,11 @@ impl Order {
         })
     }
 
-    /// pending | confirmed | paid | shipped → cancelled, with an optional reason (blank means
-    /// none). Events: `order.status_changed`, `order.cancelled`, and `payment.refunded` when
-    /// it was paid or shipped (not for a free order: nothing was charged). Stock: none from
-    /// pending, release from confirmed, restock from paid or shipped.
+    /// pending | confirmed | paid | on hold | shipped → cancelled, with an optional reason
+    /// (blank means none). Events: `order.status_changed`, `order.cancelled`, and
+    /// `payment.refunded` when it was paid, held or shipped (not for a free order: nothing
+    /// was charged). Stock: none from pending, release from confirmed, restock from paid, on
+    /// hold or shipped.
     pub fn cancel(
         &self,
         reason: Option<&str>,
@@ -586,7 +613,7 @@ impl Order {
         ];
         let moves = match self.status {
             OrderStatus::Confirmed => self.moves(StockMoveKind::Release),
-            OrderStatus::Paid | OrderStatus::Shipped => {
+            OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped => {
                 if self.needs_refund() {
                     events.push(DomainEvent::PaymentRefunded(event::PaymentRefunded {
                         amount: self.total,

@@ -229,11 +229,20 @@ order_steps! {
     /// shipped → delivered
     Deliver "deliver" => DeliverOrder "deliver_order" {} past "delivered", doing "marking delivered", danger false;
 
-    /// cancel: its stock returns; a paid or shipped order is refunded
+    /// cancel: its stock returns; a paid, held or shipped order is refunded
     Cancel "cancel" => CancelOrder "cancel_order" {
         reason: Option<String> = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
             help "Why (kept with the order)";
     } past "cancelled", doing "cancelling", danger true;
+
+    /// paid → on hold: stops shipping until released (a fraud review, a customer's request)
+    Hold "hold" => HoldOrder "hold_order" {
+        reason: Option<String> = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
+            help "Why (recorded in the order's timeline)";
+    } past "put on hold", doing "putting on hold", danger false;
+
+    /// on hold → paid: the order can be shipped again
+    Release "release" => ReleaseOrder "release_order" {} past "released", doing "releasing", danger false;
 }
 
 impl OrderCommand {
@@ -261,6 +270,8 @@ impl OrderCommand {
             } => ready()?.ship(carrier, tracking, now),
             OrderCommand::DeliverOrder { .. } => ready()?.deliver(now),
             OrderCommand::CancelOrder { reason, .. } => ready()?.cancel(reason.as_deref(), now),
+            OrderCommand::HoldOrder { reason, .. } => ready()?.hold(reason.as_deref(), now),
+            OrderCommand::ReleaseOrder { .. } => ready()?.release(now),
         }
     }
 }

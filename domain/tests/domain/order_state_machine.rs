@@ -29,6 +29,8 @@ enum Step {
     Ship { carrier: String, tracking: String },
     Deliver,
     Cancel(Option<String>),
+    Hold(Option<String>),
+    Release,
 }
 
 /// What a step should do, from the SPEC table alone.
@@ -58,7 +60,9 @@ fn expected(from: OrderStatus, step: &Step) -> Expect {
             }
         }
         (Shipped, Step::Deliver) => Expect::To(Delivered),
-        (Pending | Confirmed | Paid | Shipped, Step::Cancel(_)) => Expect::To(Cancelled),
+        (Paid, Step::Hold(_)) => Expect::To(OnHold),
+        (OnHold, Step::Release) => Expect::To(Paid),
+        (Pending | Confirmed | Paid | OnHold | Shipped, Step::Cancel(_)) => Expect::To(Cancelled),
         _ => Expect::Invalid,
     }
 }
@@ -70,7 +74,7 @@ fn expected_move(from: OrderStatus, to: OrderStatus) -> Option<StockMoveKind> {
         (Pending, Confirmed) => Some(StockMoveKind::Reserve),
         (Confirmed, Paid) => Some(StockMoveKind::Sell),
         (Confirmed, Cancelled) => Some(StockMoveKind::Release),
-        (Paid | Shipped, Cancelled) => Some(StockMoveKind::Restock),
+        (Paid | OnHold | Shipped, Cancelled) => Some(StockMoveKind::Restock),
         _ => None,
     }
 }
@@ -106,6 +110,8 @@ fn run(
         Step::Ship { carrier, tracking } => order.ship(carrier, tracking, now),
         Step::Deliver => order.deliver(now),
         Step::Cancel(reason) => order.cancel(reason.as_deref(), now),
+        Step::Hold(reason) => order.hold(reason.as_deref(), now),
+        Step::Release => order.release(now),
     }
 }
 
@@ -141,6 +147,8 @@ fn step() -> impl Strategy<Value = Step> {
         3 => (text.clone(), text).prop_map(|(carrier, tracking)| Step::Ship { carrier, tracking }),
         2 => Just(Step::Deliver),
         2 => prop::option::of("[a-z ]{0,20}").prop_map(Step::Cancel),
+        2 => prop::option::of("[a-z ]{0,20}").prop_map(Step::Hold),
+        2 => Just(Step::Release),
     ]
 }
 
@@ -158,6 +166,9 @@ fn every_step() -> Vec<Step> {
         Step::Deliver,
         Step::Cancel(None),
         Step::Cancel(Some("customer asked".into())),
+        Step::Hold(None),
+        Step::Hold(Some("fraud review".into())),
+        Step::Release,
     ]
 }
 
@@ -251,10 +262,10 @@ fn check_invariants(o: &Order) -> Result<(), TestCaseError> {
     prop_assert!(o.updated_at >= o.placed_at);
     prop_assert_eq!(o.cancelled_at.is_some(), s == Cancelled);
     prop_assert_eq!(o.delivered_at.is_some(), s == Delivered);
-    if reached(&[Confirmed, Paid, Shipped, Delivered]) {
+    if reached(&[Confirmed, Paid, OnHold, Shipped, Delivered]) {
         prop_assert!(o.confirmed_at.is_some());
     }
-    if reached(&[Paid, Shipped, Delivered]) {
+    if reached(&[Paid, OnHold, Shipped, Delivered]) {
         prop_assert!(o.paid_at.is_some() && o.payment_reference.is_some());
     }
     if reached(&[Shipped, Delivered]) {
@@ -320,14 +331,22 @@ proptest! {
                             }
                         }
                     }
-                    if to == OrderStatus::Paid {
+                    if let Step::Hold(reason) = step {
+                        let want = reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+                        let said = events.iter().find_map(|e| match e {
+                            DomainEvent::OrderStatusChanged(c) => c.reason.clone(),
+                            _ => None,
+                        });
+                        prop_assert_eq!(said.as_deref(), want, "a hold records its reason");
+                    }
+                    if to == OrderStatus::Paid && from == OrderStatus::Confirmed {
                         prop_assert_eq!(types(&events), ["payment.succeeded", "order.status_changed"]);
                     }
                     if to == OrderStatus::Cancelled {
                         prop_assert!(types(&events).contains(&"order.cancelled"));
                         prop_assert_eq!(
                             types(&events).contains(&"payment.refunded"),
-                            matches!(from, OrderStatus::Paid | OrderStatus::Shipped)
+                            matches!(from, OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped)
                         );
                     }
                     check_identity(&order, &next)?;
@@ -498,7 +517,7 @@ proptest! {
             let reserved: i64 = orders.iter().filter(|o| o.status == OrderStatus::Confirmed).map(qty).sum();
             let sold: i64 = orders
                 .iter()
-                .filter(|o| matches!(o.status, OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered))
+                .filter(|o| matches!(o.status, OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped | OrderStatus::Delivered))
                 .map(qty)
                 .sum();
             prop_assert_eq!(variant.reserved, reserved);

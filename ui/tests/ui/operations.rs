@@ -161,7 +161,7 @@ fn cancel_asks_for_a_reason_and_confirmation() {
 fn terminal_orders_refuse_transitions_on_the_spot() {
     let mut h = Harness::shop();
     on_orders(&mut h);
-    h.chars("llll"); // delivered
+    h.chars("lllll"); // delivered
     h.chars("x");
     assert!(h.dispatched.is_empty());
     assert!(
@@ -405,5 +405,78 @@ fn a_role_change_drops_what_the_new_role_may_not_read() {
     assert!(
         gone.contains(" 0 kept") && gone.contains("(inactive)"),
         "{gone}"
+    );
+}
+
+/// A new order step needs no code in the console: hold and release come from their
+/// declarations (keys from the keymap, the form from the step's inputs, the bar from the
+/// order's status).
+#[test]
+fn hold_asks_a_reason_and_release_acts_at_once_on_the_version_shown() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("ll"); // paid
+    let screen = h.screen();
+    assert!(
+        screen.contains("H hold"),
+        "the paid card offers hold: {screen}"
+    );
+    assert!(!screen.contains("r release"), "{screen}");
+    h.chars("H");
+    let screen = h.screen();
+    assert!(screen.contains("Hold order 00005004"), "{screen}");
+    assert!(screen.contains("Reason"), "{screen}");
+    h.chars("fraud review");
+    h.key(KeyCode::Enter);
+    match &h.dispatched[0].1 {
+        Command::Order(OrderCommand::HoldOrder {
+            reason,
+            expected_version,
+            ..
+        }) => {
+            assert_eq!(reason.as_deref(), Some("fraud review"));
+            assert!(expected_version.is_some(), "the version the card showed");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A paid card cannot be released: refused on the spot, nothing sent.
+    h.chars("r");
+    assert_eq!(h.dispatched.len(), 1);
+    assert!(h.screen().contains("cannot release order in status paid"));
+    // The palette's verb is the same step.
+    h.chars(":hold");
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("Hold order 00005004"));
+    h.key(KeyCode::Esc);
+    assert_eq!(h.dispatched.len(), 1, "Esc sends nothing");
+}
+
+#[test]
+fn a_held_order_is_released_without_a_form() {
+    let mut h = Harness::shop();
+    let held = order(9, OrderStatus::OnHold, 1500);
+    let mut why = order_event(&held, 4, "paid", "on_hold");
+    why.envelope.payload["reason"] = "fraud review".into();
+    h.stored.push(why);
+    h.orders.push(held);
+    on_orders(&mut h);
+    h.chars("lll"); // on hold
+    let screen = h.screen();
+    assert!(screen.contains("on hold 1"), "{screen}");
+    assert!(screen.contains("r release"), "{screen}");
+    // Its detail says why it is held.
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("paid → on_hold ·"), "{screen}");
+    assert!(screen.contains("fraud review"), "{screen}");
+    h.key(KeyCode::Esc);
+    h.chars("r");
+    assert!(matches!(
+        &h.dispatched[0].1,
+        Command::Order(OrderCommand::ReleaseOrder { .. })
+    ));
+    assert!(
+        h.screen().contains("releasing"),
+        "the spinner says what runs"
     );
 }
