@@ -581,10 +581,13 @@ mod tests {
             .command(id, None, &["UPS", "  "])
             .unwrap_err();
         assert_eq!(e.field(), Some("tracking"));
-        assert!(e.to_string().contains("tracking is required"), "{e}");
+        assert_eq!(e.to_string(), "tracking: must not be empty");
         let long = "x".repeat(501);
         let e = OrderAction::Cancel.command(id, None, &[&long]).unwrap_err();
-        assert!(e.to_string().contains("at most 500"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "reason: is 501 characters long; the limit is 500"
+        );
         let Command::Order(OrderCommand::CancelOrder { reason, .. }) =
             OrderAction::Cancel.command(id, Some(4), &["   "]).unwrap()
         else {

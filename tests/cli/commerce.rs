@@ -681,5 +681,5 @@ fn hold_blocks_shipping_until_released_and_steps_take_an_expected_version() {
         "--tracking",
         "1Z",
     ]);
-    assert!(err.contains("carrier is required"), "{err}");
+    assert!(err.contains("carrier: must not be empty"), "{err}");
 }

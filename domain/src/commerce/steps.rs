@@ -71,11 +71,7 @@ fn bounded(input: &StepInput, value: &str) -> Result<(), DomainError> {
     if n > input.max_chars {
         return Err(DomainError::validation(
             input.name,
-            format!(
-                "{} is {n} characters; at most {} are allowed",
-                input.label.to_lowercase(),
-                input.max_chars
-            ),
+            format!("is {n} characters long; the limit is {}", input.max_chars),
         ));
     }
     Ok(())
@@ -86,10 +82,7 @@ impl FromInput for String {
     fn from_input(input: &StepInput, value: Option<&str>) -> Result<Self, DomainError> {
         let v = value.unwrap_or("").trim();
         if v.is_empty() {
-            return Err(DomainError::validation(
-                input.name,
-                format!("{} is required", input.label.to_lowercase()),
-            ));
+            return Err(DomainError::validation(input.name, "must not be empty"));
         }
         bounded(input, v)?;
         Ok(v.to_string())

@@ -125,7 +125,7 @@ fn ship_dialog_requires_carrier_and_tracking() {
     h.key(KeyCode::Enter);
     assert!(h.dispatched.is_empty());
     let screen = h.screen();
-    assert!(screen.contains("carrier is required"), "{screen}");
+    assert!(screen.contains("carrier: must not be empty"), "{screen}");
     insta::assert_snapshot!(screen);
     h.key(KeyCode::Tab);
     h.chars("DHL");

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::panes::capitalize;
-use rustok_domain::DomainError;
 use rustok_domain::commerce::OrderAction;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -161,10 +160,7 @@ impl Form {
                 let values: Vec<&str> = values.iter().map(String::as_str).collect();
                 action
                     .command(*id, Some(*version), &values)
-                    .map_err(|e| match e {
-                        DomainError::Validation { message, .. } => message,
-                        other => other.to_string(),
-                    })?
+                    .map_err(|e| e.to_string())?
             }
             FormKind::Adjust(sku) => {
                 let by: i64 = self
