@@ -80,6 +80,9 @@ fn envelope(
 /// thread of their own.
 struct Plan {
     tenant: TenantId,
+    /// This run's mark in the nodes' slugs (`n-<run>-<i>`), so seeding a tenant again adds
+    /// rows instead of colliding with the last run's slugs.
+    run: String,
     /// Row `i` (its node, its order and their events) happens at `start + i` seconds.
     start: DateTime<Utc>,
     en: Locale,
@@ -132,7 +135,7 @@ impl Plan {
                     kind: [NodeKind::Article, NodeKind::Post, NodeKind::Page][(i % 3) as usize],
                     locale: self.en.clone(),
                     title,
-                    slug: Some(format!("n-{i}")),
+                    slug: Some(format!("n-{}-{i}", self.run)),
                     excerpt: None,
                     body,
                     format: BodyFormat::Markdown,
@@ -537,8 +540,11 @@ impl Store {
         if catalog.is_empty() {
             return Err(StoreError::Config("seed: no products to order".into()));
         }
+        let run = uuid::Uuid::now_v7().simple().to_string();
         let plan = Plan {
             tenant,
+            // The random tail of a v7 id: distinct per run.
+            run: run[run.len() - 8..].to_string(),
             start: Utc::now().trunc_subsecs(6) - Duration::seconds(n as i64),
             en: "en".parse()?,
             catalog,

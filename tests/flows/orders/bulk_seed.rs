@@ -11,7 +11,27 @@ use support::fixtures::{order, product};
 on_both_backends!(
     test_bulk_seed_writes_what_the_commands_would,
     test_bulk_seed_dropped_keeps_whole_transactions,
+    test_bulk_seed_twice_adds_rows_again,
 );
+
+/// Seeding a tenant again adds as many rows again: the second run's slugs are its own (it was
+/// refused with the database's raw unique-constraint error).
+async fn test_bulk_seed_twice_adds_rows_again(app: TestApp) {
+    app.create_product(product("BULK-2", "1.00", 1_000))
+        .await
+        .unwrap();
+    let before = app.node_count().await;
+    for _ in 0..2 {
+        let report = app
+            .store
+            .seed_bulk(app.tenant.id, 12, &["BULK-2".to_string()], |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!((report.nodes, report.orders), (12, 12));
+    }
+    assert_eq!(app.node_count().await, before + 24);
+    assert_eq!(app.orders(OrderFilter::default()).await.len(), 24);
+}
 
 /// The bulk path (`rustok seed --demo --scale N`) writes through the driver directly; what it
 /// writes must read back through the store exactly as rows written by commands do: nodes with
