@@ -12,7 +12,8 @@
 //! file can make the process grow. Only what can end is read at all: regular files, pipes and
 //! sockets (`--body-file /dev/stdin` from a pipe) and terminals; a device that never ends
 //! (`/dev/zero`, `/dev/urandom`), a block device or a directory is refused at once, from the
-//! open file's own metadata.
+//! open file's own metadata. Opening never waits: a named pipe nobody writes to reads as empty
+//! at once instead of blocking the command for ever.
 //!
 //! | input | limit |
 //! |---|---|
@@ -113,6 +114,32 @@ fn unreadable_kind(file: &std::fs::File, meta: &std::fs::Metadata) -> Option<&'s
     }
 }
 
+/// Opens `path` for reading without waiting for a writer: opening a named pipe (FIFO) that
+/// nobody writes to blocks for ever otherwise. The file is opened non-blocking and then set
+/// back to blocking, so a pipe with a writer is read to its end as before, and one with no
+/// writer reads as empty at once (POSIX: a FIFO with no writer reads end-of-file).
+#[cfg(unix)]
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl on a descriptor this function owns, with integer arguments only.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+#[cfg(not(unix))]
+fn open_without_waiting(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::open(path)
+}
+
 #[cfg(not(unix))]
 fn unreadable_kind(_file: &std::fs::File, meta: &std::fs::Metadata) -> Option<&'static str> {
     (!meta.is_file()).then_some("not a regular file")
@@ -123,7 +150,7 @@ fn unreadable_kind(_file: &std::fs::File, meta: &std::fs::Metadata) -> Option<&'
 /// says so), and refused at once when `path` is a device, a directory or anything else that
 /// might never end.
 pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let file = open_without_waiting(path).map_err(ReadError::Io)?;
     let meta = file.metadata().map_err(ReadError::Io)?;
     if let Some(kind) = unreadable_kind(&file, &meta) {
         return Err(ReadError::NotReadable { kind });
@@ -216,6 +243,26 @@ pub async fn read_line_bounded<R: AsyncBufRead + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A named pipe nobody writes to reads as empty at once (it blocked for ever).
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_without_a_writer_does_not_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("body");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || tx.send(read_bounded(&path, 100).map(|b| b.len())));
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a FIFO with no writer returned");
+        assert_eq!(got.unwrap(), 0);
+        // A pipe with a writer is still read to its end (the shell's `--body-file
+        // /dev/stdin` tests in tests/cli cover it).
+    }
 
     #[test]
     fn bounded_reads() {
