@@ -81,10 +81,24 @@ impl SshKey {
             .filter(|c| !c.is_empty())
             .map(str::to_string);
         if !KEY_ALGORITHMS.contains(&algorithm) {
-            return Err(bad(&format!(
-                "unknown key type '{}'",
-                crate::text::excerpt(algorithm, crate::text::EXCERPT_CHARS)
-            )));
+            // Never echo the file: it may be a private key or a secret given by mistake.
+            if line.contains("PRIVATE KEY") {
+                return Err(bad(
+                    "this is a private key; give its public half (the .pub file)",
+                ));
+            }
+            let looks_like_a_type = ["ssh-", "ecdsa-", "sk-"]
+                .iter()
+                .any(|p| algorithm.starts_with(p))
+                && algorithm.len() <= 40
+                && algorithm
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-@._".contains(&b));
+            return Err(bad(&if looks_like_a_type {
+                format!("unknown key type '{algorithm}'")
+            } else {
+                "the line does not start with a key type such as ssh-ed25519".to_string()
+            }));
         }
         if comment.as_deref().is_some_and(crate::text::has_control) {
             return Err(bad("the comment holds control characters"));
@@ -408,6 +422,22 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// A key file given by mistake is never echoed: a private key, or any other text.
+    #[test]
+    fn a_bad_key_line_is_not_echoed() {
+        let private =
+            "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ";
+        let e = SshKey::parse(private).unwrap_err().to_string();
+        assert!(e.contains("private key") && e.contains(".pub"), "{e}");
+        assert!(!e.contains("b3Blbn"), "{e}");
+        let secret = "hunter2-my-database-password";
+        let e = SshKey::parse(secret).unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        assert!(e.contains("does not start with a key type"), "{e}");
+        let e = SshKey::parse("ssh-ed25518 AAAA").unwrap_err().to_string();
+        assert!(e.contains("unknown key type 'ssh-ed25518'"), "{e}");
     }
 
     const RSA3072: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCs6YrZhixTKoJdzqCSSI90DrWM1x+KGc3OXOSuIoRwUnIgjnk3KMFA+2v95G+R6To/mzqdwTkOhyA91ualrBjmj4HAy11AEdWpLZKOYhx/4Xfdl6T+rV1zrWeErzE63R7sHukvOkf+4k36gIL9LSkFj9On4OUN58rV52EVJyF4EUai2wtMSuxDhlEOEqef/oMo3L8mCA+PVzPq4nc63LIigD0VTBYSU9+t08Ygzp9bqrXvQZxvVmI3o4LP+pp8/pG09ZbgEAYWIlbgkOFYWRMcuRo8mEtmYypPRzMJYPrkIh1wRQzU38BPd1RyqW/KGGHzfDTYbtFU8uOl+28Qa2o9KPAHmzAlbMGR0Tr91V64BzcMK5bOzTvMyXCxpBu1tgjXiJ0ZjAMiTuGEEfGQOVSu981i1BBqQLh7ZmJgp98o9KIAlY6Ykh/m65irs5qFP9shsrKidlOLB1cJ7qoN2dvC8rfCAovprdSwGg/PmzBWKgTybQTEDSpirVl0UGkhDaE= rsa3072@box";
