@@ -104,6 +104,15 @@ pub enum TimeRef {
 }
 
 impl TimeRef {
+    /// Parses what `since:` and `until:` take (`10m`, an RFC 3339 time, a date), for options
+    /// such as `--since`; the error's term is `value`.
+    pub fn parse(value: &str) -> Result<TimeRef, QueryError> {
+        if value.len() > MAX_QUERY_BYTES {
+            return Err(QueryError::TooLong { bytes: value.len() });
+        }
+        time_ref(value, value)
+    }
+
     /// The instant, given the time now.
     pub fn resolve(self, now: DateTime<Utc>) -> DateTime<Utc> {
         match self {
