@@ -479,12 +479,16 @@ impl EventsPane {
     fn seek_seq(&mut self, seq: i64, own: TenantId) -> String {
         let oldest = self.ring.front().map(|e| e.seq);
         if oldest.is_none_or(|o| seq < o) {
-            // Older than the live list: the stored history, from that event back.
+            // Older than the live list (or nothing live yet): the stored history, from that
+            // event back.
             self.open_history();
             self.history_start = Some(seq.saturating_add(1));
-            return format!(
-                "#{seq} is older than the live list: the stored history from it (H goes back)"
-            );
+            let why = if oldest.is_some() {
+                "is older than the live list"
+            } else {
+                "is not in the live list (empty)"
+            };
+            return format!("#{seq} {why}: the stored history from it back (H returns)");
         }
         self.pin_at(seq, own);
         match self.selected_pos(own) {
