@@ -358,6 +358,14 @@ fn dead_letters_are_filtered_shown_dry_run_and_redriven_as_a_command(cli: Cli) {
         "{text}"
     );
     assert!(text.contains("order.placed"), "{text}");
+    let ann_only = cli.json(&[
+        "outbox",
+        "retry",
+        "--filter",
+        "payload.customer~example.com",
+        "--dry-run",
+    ]);
+    assert_eq!(ann_only["events"][0]["aggregate_id"], ann.as_str());
     let id = placed[0]["id"].as_str().unwrap();
     let by_id = cli.json(&["outbox", "retry", "--id", id, "--dry-run"]);
     assert_eq!(by_id["would_requeue"], 1);

@@ -506,8 +506,8 @@ impl EventsPane {
         // The oldest matching event at or after `at` (events are kept in the store's order).
         let found = self
             .matching(own)
-            .filter(|e| e.occurred_at >= at)
-            .last()
+            .rev()
+            .find(|e| e.occurred_at >= at)
             .map(|e| e.seq);
         let Some(seq) = found else {
             return format!("no event in the live list since {when}");
