@@ -3,6 +3,8 @@ use super::{CliError, Ctx};
 use crate::runtime::{Bus, EventGate, FeedConfig, FeedStream, Relay, RelayConfig};
 use clap::Subcommand;
 use rustok_domain::Command;
+use rustok_domain::event::EventQuery;
+use rustok_domain::event::query::{QueryError, TimeRef};
 use rustok_domain::rbac::{self, Permission};
 use rustok_store::{EventFilter, Outcome, StoredEvent};
 use std::io::Write;
@@ -17,14 +19,30 @@ pub enum EventsCmd {
         /// Only events of this type, e.g. node.published
         #[arg(long = "type", value_name = "T")]
         event_type: Option<String>,
+        /// Only events matching this expression of the event query language (CLI.md), e.g.
+        /// 'type:order.* payload.total.amount>6000 since:1h'
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Only events that occurred at or after this time: 10m, 2h, 7d ago, RFC 3339, a date
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only events stored after this sequence number
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..))]
+        after_seq: Option<i64>,
+        /// Newest first (the limit then keeps the newest)
+        #[arg(long)]
+        newest_first: bool,
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
     },
     /// Follow new events until interrupted (one JSON object per line with --json)
     Tail {
-        /// Also print this many of the latest events first
+        /// Also print this many of the latest events first (those of them that match --filter)
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_LIST_LIMIT))]
         last: u64,
+        /// Only events matching this expression of the event query language (CLI.md)
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
     },
 }
 
@@ -41,12 +59,22 @@ pub enum OutboxCmd {
     },
     /// Put the tenant's dead letters back in the queue (owners and admins; audited)
     Retry {
-        /// Only this event (default: all dead letters)
-        #[arg(long, value_name = "EVENT_ID")]
+        /// Only this event (repeatable; default: all dead letters)
+        #[arg(long, value_name = "EVENT_ID", conflicts_with = "filter")]
         id: Vec<String>,
+        /// Only the dead letters matching this expression of the event query language
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Print what would be re-queued (count and rows) and change nothing
+        #[arg(long)]
+        dry_run: bool,
     },
-    /// List dead letters
-    Failed,
+    /// List dead letters with their attempts and last error
+    Failed {
+        /// Only the dead letters matching this expression of the event query language
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+    },
 }
 
 fn rows(events: &[StoredEvent]) -> String {
@@ -69,6 +97,34 @@ fn rows(events: &[StoredEvent]) -> String {
     )
 }
 
+/// Dead letters as a table: each with its attempts and last error.
+fn dead_letter_rows(failed: &[StoredEvent]) -> String {
+    let rows: Vec<Vec<String>> = failed
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                e.envelope.id.to_string(),
+                e.envelope.event_type.clone(),
+                e.attempts.to_string(),
+                opt_time(&e.dispatched_at),
+                cell(e.last_error.as_deref().unwrap_or(""), 60),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "SEQ",
+            "EVENT",
+            "TYPE",
+            "ATTEMPTS",
+            "DISPATCHED",
+            "LAST ERROR",
+        ],
+        &rows,
+    )
+}
+
 fn line(e: &StoredEvent) -> String {
     format!(
         "{}  {:<26} {}  {}  by {}",
@@ -80,13 +136,52 @@ fn line(e: &StoredEvent) -> String {
     )
 }
 
+/// Dead letters a `--filter` considers at once (the oldest first); run again for more.
+pub const MAX_REDRIVE: u64 = 10_000;
+
+/// Rows read from the store at a time while a filter is applied in Rust.
+const FILTER_PAGE: u64 = 1_000;
+
+/// `--filter EXPR`: a malformed expression is a usage error (exit 2) of one line naming the
+/// term. The expression is bounded before it is read (`event::query::MAX_QUERY_BYTES`).
+fn query(filter: Option<&str>) -> Result<EventQuery, CliError> {
+    match filter {
+        None => Ok(EventQuery::default()),
+        Some(text) => EventQuery::parse(text).map_err(|e| CliError::Usage(e.to_string())),
+    }
+}
+
+/// An option that takes what `since:` takes (`--since 10m`).
+fn time_option(option: &str, value: &str) -> Result<TimeRef, CliError> {
+    TimeRef::parse(value).map_err(|e| {
+        CliError::Usage(match e {
+            QueryError::Term { term, message } => format!("{option} '{term}': {message}"),
+            other => format!("{option}: {other}"),
+        })
+    })
+}
+
 pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
+    // Arguments are checked before anything is read or created.
+    let (q, since) = match cmd {
+        EventsCmd::List { filter, since, .. } => (
+            query(filter.as_deref())?,
+            since
+                .as_deref()
+                .map(|s| time_option("--since", s))
+                .transpose()?,
+        ),
+        EventsCmd::Tail { filter, .. } => (query(filter.as_deref())?, None),
+    };
     let tenant = ctx.tenant().await?;
     match cmd {
         EventsCmd::List {
             aggregate,
             event_type,
+            after_seq,
+            newest_first,
             limit,
+            ..
         } => {
             // A UUID, or the short id screens show, resolved among the tenant's nodes,
             // orders and products.
@@ -94,22 +189,57 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
                 Some(a) => Some(ctx.reads.resolve_aggregate(tenant.id, a).await?),
                 None => None,
             };
-            let events = ctx
-                .reads
-                .events(
-                    tenant.id,
-                    EventFilter {
-                        aggregate_id,
-                        event_type: event_type.clone(),
-                        limit: (*limit).max(1),
-                        ..Default::default()
-                    },
-                )
-                .await?;
+            let now = chrono::Utc::now();
+            let since = since.map(|t| t.resolve(now));
+            let limit = (*limit).max(1);
+            // What the store can narrow (sequence bounds, one type, one aggregate) it does;
+            // the rest of the expression is applied here, a page at a time, until `limit`
+            // events matched or the store has no more.
+            let plain = q.is_empty() && since.is_none();
+            let page = if plain { limit } else { FILTER_PAGE };
+            let mut after = [*after_seq, q.after_seq()].into_iter().flatten().max();
+            let mut before = q.before_seq();
+            let mut events = Vec::new();
+            'pages: loop {
+                let rows = ctx
+                    .reads
+                    .events(
+                        tenant.id,
+                        EventFilter {
+                            aggregate_id,
+                            event_type: event_type.clone(),
+                            after_seq: after,
+                            before_seq: before,
+                            newest_first: *newest_first,
+                            limit: page,
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+                let full = rows.len() as u64 >= page;
+                match rows.last() {
+                    Some(last) if *newest_first => before = Some(last.seq),
+                    Some(last) => after = Some(last.seq),
+                    None => {}
+                }
+                for e in rows {
+                    if since.is_none_or(|t| e.envelope.occurred_at >= t)
+                        && q.matches(e.seq, &e.envelope, now)
+                    {
+                        events.push(e);
+                        if events.len() as u64 >= limit {
+                            break 'pages;
+                        }
+                    }
+                }
+                if plain || !full {
+                    break;
+                }
+            }
             emit(ctx.json, &events, || rows(&events));
             Ok(())
         }
-        EventsCmd::Tail { last } => {
+        EventsCmd::Tail { last, .. } => {
             // Only the events the member may read; the role is checked again after a staff
             // event and every few seconds, and a member deactivated meanwhile is cut off.
             let mut gate = EventGate::for_role(
@@ -143,7 +273,11 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
                     gate = EventGate::for_role(ctx.reads.role().await?);
                 }
                 let mut out = std::io::stdout().lock();
-                for e in batch.iter().filter(|e| gate.admits(&e.envelope)) {
+                let now = chrono::Utc::now();
+                for e in batch
+                    .iter()
+                    .filter(|e| gate.admits(&e.envelope) && q.matches(e.seq, &e.envelope, now))
+                {
                     let text = if ctx.json {
                         super::output::json_safe(&serde_json::to_string(e).unwrap_or_default())
                     } else {
@@ -239,11 +373,76 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             });
             Ok(())
         }
-        OutboxCmd::Retry { id } => {
+        OutboxCmd::Retry {
+            id,
+            filter,
+            dry_run,
+        } => {
+            let q = filter.as_deref().map(|f| query(Some(f))).transpose()?;
             let tenant = ctx.tenant().await?;
             let mut ids = Vec::with_capacity(id.len());
             for text in id {
                 ids.push(ctx.event_id(&tenant, text).await?);
+            }
+            // The dead letters concerned: those matching the filter, those with the ids
+            // given, or all of them.
+            let selected = if *dry_run || q.is_some() {
+                let now = chrono::Utc::now();
+                let dead = ctx.reads.dead_letters(tenant.id, MAX_REDRIVE).await?;
+                Some(
+                    dead.into_iter()
+                        .filter(|d| match &q {
+                            Some(q) => q.matches(d.seq, &d.envelope, now),
+                            None => ids.is_empty() || ids.contains(&d.envelope.id),
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            } else {
+                None
+            };
+            if *dry_run {
+                let rows = selected.unwrap_or_default();
+                let n = rows.len();
+                let value =
+                    serde_json::json!({ "dry_run": true, "would_requeue": n, "events": rows });
+                emit(ctx.json, &value, || {
+                    if n == 0 {
+                        "no dead letter would be put back in the queue".to_string()
+                    } else {
+                        format!(
+                            "{n} dead letter(s) would be put back in the queue (--dry-run: nothing changed)\n{}",
+                            dead_letter_rows(&rows)
+                        )
+                    }
+                });
+                return Ok(());
+            }
+            if let Some(rows) = selected {
+                ids = rows.iter().map(|d| d.envelope.id).collect();
+                if ids.is_empty() {
+                    // An empty id list would mean every dead letter: nothing is sent, but the
+                    // attempt is checked (owners and admins, refused read-only) and audited
+                    // as the command would be.
+                    let (permission, what) =
+                        rbac::requirement(&Command::RetryDeadLetters { ids: vec![] });
+                    ctx.audited(
+                        tenant.id,
+                        "retry_dead_letters",
+                        permission,
+                        what,
+                        async || {
+                            Ok((
+                                (),
+                                "no dead letter matched the filter: 0 re-queued".to_string(),
+                            ))
+                        },
+                    )
+                    .await?;
+                    emit(ctx.json, &serde_json::json!({ "requeued": 0 }), || {
+                        "no dead letter matches the filter: 0 back in the queue".to_string()
+                    });
+                    return Ok(());
+                }
             }
             // A command like any other: permission outbox:retry (owners and admins), refused
             // read-only, only this tenant's dead letters, one audit-log row either way.
@@ -259,27 +458,18 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             });
             Ok(())
         }
-        OutboxCmd::Failed => {
+        OutboxCmd::Failed { filter } => {
+            let q = query(filter.as_deref())?;
             let tenant = ctx.tenant().await?;
-            let failed = ctx.reads.dead_letters(tenant.id, 10_000).await?;
-            emit(ctx.json, &failed, || {
-                let rows: Vec<Vec<String>> = failed
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            e.envelope.id.to_string(),
-                            e.envelope.event_type.clone(),
-                            e.attempts.to_string(),
-                            opt_time(&e.dispatched_at),
-                            cell(e.last_error.as_deref().unwrap_or(""), 60),
-                        ]
-                    })
-                    .collect();
-                table(
-                    &["EVENT", "TYPE", "ATTEMPTS", "DISPATCHED", "LAST ERROR"],
-                    &rows,
-                )
-            });
+            let now = chrono::Utc::now();
+            let failed: Vec<StoredEvent> = ctx
+                .reads
+                .dead_letters(tenant.id, MAX_REDRIVE)
+                .await?
+                .into_iter()
+                .filter(|d| q.matches(d.seq, &d.envelope, now))
+                .collect();
+            emit(ctx.json, &failed, || dead_letter_rows(&failed));
             Ok(())
         }
     }

@@ -11,5 +11,6 @@ mod support;
 
 mod commerce;
 mod contract;
+mod event_query;
 mod hostile;
 mod security;

@@ -3,9 +3,11 @@
 
 mod dedup;
 mod envelope;
+pub mod query;
 
 pub use dedup::Deduplicator;
 pub use envelope::{EnvelopeMeta, EventEnvelope, LiveEvent};
+pub use query::{EventQuery, QueryError};
 
 use crate::commerce::{InventoryPolicy, LineItem, OrderStatus, ProductStatus};
 use crate::content::NodeKind;

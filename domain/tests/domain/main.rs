@@ -5,6 +5,7 @@
 
 mod audit_checks;
 mod event_properties;
+mod event_query;
 mod hostile_input;
 mod id_properties;
 mod layering;

@@ -128,6 +128,11 @@ impl App {
                 let (panes, mut ctx) = self.split(Tab::Orders);
                 panes.orders.open_order_text(arg, &mut ctx);
             }
+            "seek" => {
+                self.show(Tab::Events);
+                let (panes, mut ctx) = self.split(Tab::Events);
+                panes.events.seek_command(arg, &mut ctx);
+            }
             "retry" => {
                 if self.session.read_only {
                     self.error("read-only session: changes are disabled");

@@ -14,7 +14,11 @@ const OWN: &[(&str, &str)] = &[
     ("order ID", "open an order by id"),
     (
         "retry",
-        "put every dead letter of this tenant back in the queue",
+        "re-drive the dead letters matching the Events filter (asks first)",
+    ),
+    (
+        "seek SEQ|WHEN",
+        "Events: go to a sequence number or a time (10m, 2h, RFC 3339)",
     ),
     ("new [KIND]", "write a new draft (article by default)"),
     (

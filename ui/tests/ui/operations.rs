@@ -292,6 +292,14 @@ fn dead_letters_can_be_retried() {
     assert!(screen.contains("search-index: connection refused"));
     insta::assert_snapshot!(screen);
     h.chars("R");
+    // A confirmation first, with the dry run's count; nothing is sent until yes.
+    let screen = h.screen();
+    assert!(
+        screen.contains("Dry run: 1 dead letter would be put back in the queue"),
+        "{screen}"
+    );
+    assert!(h.dispatched.is_empty());
+    h.chars("y");
     // Re-driving is a command through the action queue (owners and admins, audited).
     let (id, command) = h
         .dispatched

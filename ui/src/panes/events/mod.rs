@@ -10,9 +10,10 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Sparkline, Table, Wrap};
-use rustok_domain::event::{EventEnvelope, LiveEvent};
+use rustok_domain::event::query::TimeRef;
+use rustok_domain::event::{EventEnvelope, EventQuery, LiveEvent, QueryError};
 use rustok_domain::read::StoredEvent;
-use rustok_domain::text::printable;
+use rustok_domain::text::{excerpt, printable};
 use rustok_domain::{EventId, TenantId};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -30,76 +31,51 @@ pub enum Mode {
     DeadLetters,
 }
 
-/// A parsed filter: `type:PREFIX`, `agg:ID-PREFIX|TYPE`, `tenant:*` or `tenant:ID-PREFIX`, and
-/// free words that must all appear (case-insensitive) in the type, aggregate, actor or payload.
+/// A parsed filter: an expression of the event query language (`rustok_domain::event::query`,
+/// the grammar `events list --filter` takes) plus the console's own `tenant:*` (every tenant's
+/// events) and `tenant:ID-PREFIX` terms; without a `tenant:` term only the session's tenant.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Spec {
-    types: Vec<String>,
-    aggs: Vec<String>,
+    query: EventQuery,
     all_tenants: bool,
     tenants: Vec<String>,
-    words: Vec<String>,
 }
 
 impl Spec {
-    pub fn parse(text: &str) -> Spec {
-        let mut s = Spec::default();
-        for tok in text.split_whitespace() {
-            let lower = tok.to_lowercase();
-            if let Some(v) = lower.strip_prefix("type:") {
-                s.types.push(v.to_string());
-            } else if let Some(v) = lower.strip_prefix("agg:") {
-                s.aggs.push(v.to_string());
-            } else if let Some(v) = lower.strip_prefix("tenant:") {
-                if v == "*" || v == "all" {
-                    s.all_tenants = true;
-                } else {
-                    s.tenants.push(v.to_string());
-                }
+    /// Parses a filter; a malformed one is a one-line error naming the term.
+    pub fn parse(text: &str) -> Result<Spec, QueryError> {
+        let query = EventQuery::parse_with(text, &["tenant"])?;
+        let mut s = Spec {
+            all_tenants: false,
+            tenants: Vec::new(),
+            query,
+        };
+        for v in s.query.extra("tenant") {
+            let v = v.to_lowercase();
+            if v == "*" || v == "all" {
+                s.all_tenants = true;
             } else {
-                s.words.push(lower);
+                s.tenants.push(v);
             }
         }
-        s
+        Ok(s)
     }
 
-    pub fn matches(&self, e: &EventEnvelope, own: TenantId) -> bool {
-        let tenant = e.tenant_id.to_string();
+    /// Does the event (`seq` in the store's sequence) match, at time `now` (for `since:10m`)?
+    pub fn matches(
+        &self,
+        seq: i64,
+        e: &EventEnvelope,
+        own: TenantId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
         let tenant_ok = if !self.tenants.is_empty() {
+            let tenant = e.tenant_id.to_string();
             self.tenants.iter().any(|t| tenant.starts_with(t.as_str()))
         } else {
             self.all_tenants || e.tenant_id == own
         };
-        if !tenant_ok {
-            return false;
-        }
-        if !self.types.is_empty()
-            && !self
-                .types
-                .iter()
-                .any(|t| e.event_type.starts_with(t.as_str()))
-        {
-            return false;
-        }
-        let agg = e.aggregate_id.to_string();
-        // The short id the screens show (the last 8 hex digits), the whole id, or a kind.
-        let hex = e.aggregate_id.simple().to_string();
-        if !self.aggs.is_empty()
-            && !self.aggs.iter().any(|a| {
-                agg.starts_with(a.as_str()) || hex.ends_with(a.as_str()) || e.aggregate_type == *a
-            })
-        {
-            return false;
-        }
-        if self.words.is_empty() {
-            return true;
-        }
-        let hay = format!(
-            "{} {} {} {} {}",
-            e.event_type, e.aggregate_type, agg, e.actor, e.payload
-        )
-        .to_lowercase();
-        self.words.iter().all(|w| hay.contains(w.as_str()))
+        tenant_ok && self.query.matches(seq, e, now)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -130,12 +106,16 @@ pub struct EventsPane {
     pub new_since_pause: u64,
     pub filter_text: String,
     pub filter_editing: bool,
+    /// Why the filter text as typed is not an expression (the last valid one still applies).
+    pub filter_error: Option<String>,
     spec: Spec,
     pub inspect: bool,
     pub mode: Mode,
     history: Vec<StoredEvent>,
     pub history_loading: bool,
     history_exhausted: bool,
+    /// Where a seek opened the history: the first page ends before this sequence number.
+    history_start: Option<i64>,
     hist_selected: usize,
     pub dead: Option<Vec<StoredEvent>>,
     dead_selected: usize,
@@ -146,6 +126,10 @@ pub struct EventsPane {
     pub received: u64,
     pub dropped: u64,
     pending: std::collections::BTreeMap<crate::msg::RequestId, pane::Pending>,
+    /// The dead letters a confirmation will re-drive (their ids, as the dry run counted them).
+    armed: Option<Vec<EventId>>,
+    /// `:retry` asked before the dead letters were loaded: confirm once they are.
+    redrive_when_loaded: bool,
 }
 
 impl EventsPane {
@@ -160,12 +144,14 @@ impl EventsPane {
             new_since_pause: 0,
             filter_text: String::new(),
             filter_editing: false,
+            filter_error: None,
             spec: Spec::default(),
             inspect: false,
             mode: Mode::Live,
             history: Vec::new(),
             history_loading: false,
             history_exhausted: false,
+            history_start: None,
             hist_selected: 0,
             dead: None,
             dead_selected: 0,
@@ -175,6 +161,8 @@ impl EventsPane {
             received: 0,
             dropped: 0,
             pending: Default::default(),
+            armed: None,
+            redrive_when_loaded: false,
         }
     }
 
@@ -249,7 +237,7 @@ impl EventsPane {
             self.evict_oldest(own);
         }
         let at = self.ring.len() - newer;
-        let matches = self.spec.matches(&e, own);
+        let matches = self.spec.matches(e.seq, &e, own, self.now());
         if matches && !self.follow && self.pin.is_some_and(|p| e.seq > p.seq) {
             self.new_since_pause += 1;
         }
@@ -297,8 +285,25 @@ impl EventsPane {
         }
     }
 
+    /// The time relative filter terms (`since:10m`) count from: the clock's last tick, else
+    /// the newest event's time.
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock
+            .or_else(|| self.ring.back().map(|e| e.occurred_at))
+            .unwrap_or(chrono::DateTime::UNIX_EPOCH)
+    }
+
+    /// Sets the filter text. A malformed expression is kept as typed with its error (one line
+    /// naming the term, in `filter_error`), and the last valid filter goes on applying.
     pub fn set_filter(&mut self, text: String) {
-        self.spec = Spec::parse(&text);
+        match Spec::parse(&text) {
+            Ok(spec) => {
+                self.spec = spec;
+                self.filter_error = None;
+                self.repin_dead();
+            }
+            Err(e) => self.filter_error = Some(e.to_string()),
+        }
         self.filter_text = text;
     }
 
@@ -306,13 +311,44 @@ impl EventsPane {
     fn matching(&self, own: TenantId) -> impl DoubleEndedIterator<Item = &LiveEvent> {
         let spec = &self.spec;
         let all = spec.is_empty();
+        let now = self.now();
         self.ring.iter().rev().filter(move |e| {
             if all {
                 e.tenant_id == own
             } else {
-                spec.matches(e, own)
+                spec.matches(e.seq, e, own, now)
             }
         })
+    }
+
+    /// The dead letters the filter matches (they are all the session tenant's: `tenant:`
+    /// terms do not apply), in the order loaded.
+    pub fn dead_matching(&self) -> Vec<&StoredEvent> {
+        let now = self.now();
+        self.dead
+            .iter()
+            .flatten()
+            .filter(|d| self.spec.query.matches(d.seq, &d.envelope, now))
+            .collect()
+    }
+
+    /// After the list or the filter changed: the selection stays on its dead letter, or the
+    /// next one after it.
+    fn repin_dead(&mut self) {
+        let rows = self.dead_matching();
+        // Its row, else the next one after it (the list is in the store's order), else the last.
+        let selected = match self.dead_pin {
+            Some(seq) => rows
+                .iter()
+                .position(|d| d.seq >= seq)
+                .unwrap_or(rows.len().saturating_sub(1)),
+            None => self.dead_selected.min(rows.len().saturating_sub(1)),
+        };
+        let pin = rows.get(selected).map(|d| d.seq);
+        self.dead_selected = selected;
+        if pin.is_some() {
+            self.dead_pin = pin;
+        }
     }
 
     /// The selected event's position among the matching events (0 = newest), and the pin it
@@ -341,15 +377,13 @@ impl EventsPane {
                 .get(self.hist_selected)
                 .map(|s| Arc::new(s.envelope.clone())),
             Mode::DeadLetters => self
-                .dead
-                .as_ref()
-                .and_then(|d| d.get(self.dead_selected))
+                .selected_dead_letter()
                 .map(|s| Arc::new(s.envelope.clone())),
         }
     }
 
     pub fn selected_dead_letter(&self) -> Option<&StoredEvent> {
-        self.dead.as_ref().and_then(|d| d.get(self.dead_selected))
+        self.dead_matching().get(self.dead_selected).copied()
     }
 
     /// Pauses on the selected event (so it is still selected after a jump and back).
@@ -409,18 +443,97 @@ impl EventsPane {
                 }
             }
             Mode::DeadLetters => {
-                let total = self.dead.as_ref().map_or(0, Vec::len);
+                let total = self.dead_matching().len();
                 if total > 0 {
                     self.dead_selected =
                         (self.dead_selected as i64 + delta).clamp(0, total as i64 - 1) as usize;
-                    self.dead_pin = self
-                        .dead
-                        .as_ref()
-                        .and_then(|d| d.get(self.dead_selected))
-                        .map(|d| d.seq);
+                    self.dead_pin = self.selected_dead_letter().map(|d| d.seq);
                 }
             }
         }
+    }
+
+    /// `:seek N` or `:seek WHEN` (`10m`, an RFC 3339 time, a date): pauses on the event with
+    /// that sequence number (or the nearest older match), or on the first matching event at
+    /// or after that time. A sequence number older than the live list opens the stored
+    /// history there. Returns what to tell the user, or why the argument is not a place.
+    pub fn seek(&mut self, arg: &str, own: TenantId) -> Result<String, String> {
+        let arg = arg.trim();
+        if arg.is_empty() {
+            return Err(
+                "usage: :seek SEQ or :seek WHEN (10m, 2h, an RFC 3339 time, a date)".into(),
+            );
+        }
+        if let Ok(seq) = arg.parse::<i64>() {
+            return Ok(self.seek_seq(seq, own));
+        }
+        let at = TimeRef::parse(arg)
+            .map_err(|e| match e {
+                QueryError::Term { term, message } => format!(":seek '{term}': {message}"),
+                other => format!(":seek: {other}"),
+            })?
+            .resolve(self.now());
+        Ok(self.seek_time(at, own))
+    }
+
+    fn seek_seq(&mut self, seq: i64, own: TenantId) -> String {
+        let oldest = self.ring.front().map(|e| e.seq);
+        if oldest.is_none_or(|o| seq < o) {
+            // Older than the live list (or nothing live yet): the stored history, from that
+            // event back.
+            self.open_history();
+            self.history_start = Some(seq.saturating_add(1));
+            let why = if oldest.is_some() {
+                "is older than the live list"
+            } else {
+                "is not in the live list (empty)"
+            };
+            return format!("#{seq} {why}: the stored history from it back (H returns)");
+        }
+        self.pin_at(seq, own);
+        match self.selected_pos(own) {
+            Some((_, e)) if e.seq == seq => format!("#{seq} {}", e.event_type),
+            Some((_, e)) => format!(
+                "#{seq} is not in the list (or does not match the filter): #{} is the nearest older",
+                e.seq
+            ),
+            None => "no event matches the filter".into(),
+        }
+    }
+
+    fn seek_time(&mut self, at: chrono::DateTime<chrono::Utc>, own: TenantId) -> String {
+        let when = at.format("%Y-%m-%d %H:%M:%S").to_string();
+        // The oldest matching event at or after `at` (events are kept in the store's order).
+        let found = self
+            .matching(own)
+            .rev()
+            .find(|e| e.occurred_at >= at)
+            .map(|e| e.seq);
+        let Some(seq) = found else {
+            return format!("no event in the live list since {when}");
+        };
+        self.pin_at(seq, own);
+        let starts = self.ring.front().map(|e| e.occurred_at);
+        if starts.is_some_and(|s| s > at) {
+            format!(
+                "the live list starts after {when}: its oldest matching event is selected (H shows the stored history)"
+            )
+        } else {
+            format!("#{seq}: the first event since {when}")
+        }
+    }
+
+    /// Pauses with the selection on `seq` (or the nearest older match), at the top line.
+    fn pin_at(&mut self, seq: i64, own: TenantId) {
+        self.mode = Mode::Live;
+        self.follow = false;
+        self.new_since_pause = 0;
+        let nearest = self.matching(own).find(|e| e.seq <= seq);
+        self.pin = nearest.map(|e| Pin {
+            seq: e.seq,
+            id: e.id,
+        });
+        self.screen = 0;
     }
 
     /// The next history page to load, when the selection nears the end of what is loaded.
@@ -436,13 +549,14 @@ impl EventsPane {
             return None;
         }
         self.history_loading = true;
-        Some(self.history.last().map(|e| e.seq))
+        Some(self.history.last().map(|e| e.seq).or(self.history_start))
     }
 
     pub fn open_history(&mut self) {
         self.mode = Mode::History;
         self.history.clear();
         self.history_exhausted = false;
+        self.history_start = None;
         self.hist_selected = 0;
     }
 
@@ -457,15 +571,8 @@ impl EventsPane {
     /// A (re)loaded list of dead letters: the selection stays on its dead letter; if that one
     /// is gone (retried, from here or elsewhere), the one now at its place is selected.
     pub fn on_dead_letters(&mut self, rows: Vec<StoredEvent>) {
-        let pinned = self
-            .dead_pin
-            .and_then(|seq| rows.iter().position(|d| d.seq == seq));
-        self.dead_selected = match pinned {
-            Some(i) => i,
-            None => self.dead_selected.min(rows.len().saturating_sub(1)),
-        };
-        self.dead_pin = rows.get(self.dead_selected).map(|d| d.seq);
         self.dead = Some(rows);
+        self.repin_dead();
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, own: TenantId) {
@@ -486,16 +593,20 @@ impl EventsPane {
                 list_area,
                 theme,
                 "History (from the store, newest first)",
-                &self.history,
+                &self.history.iter().collect::<Vec<_>>(),
                 self.hist_selected,
             ),
             Mode::DeadLetters => match &self.dead {
-                Some(d) => self.draw_stored(
+                Some(_) => self.draw_stored(
                     frame,
                     list_area,
                     theme,
-                    "Dead letters (R retries the selected one)",
-                    d,
+                    if self.spec.query.is_empty() {
+                        "Dead letters (R re-drives the selected one, :retry all)"
+                    } else {
+                        "Dead letters matching the filter (R the selected one, :retry all matching)"
+                    },
+                    &self.dead_matching(),
                     self.dead_selected,
                 ),
                 None => frame.render_widget(
@@ -551,9 +662,15 @@ impl EventsPane {
             ),
             theme.muted(),
         ));
+        if self.filter_error.is_some() {
+            title.push(Span::styled(
+                " filter not applied (see the status line) ",
+                theme.error(),
+            ));
+        }
         if !self.filter_text.is_empty() {
             title.push(Span::styled(
-                format!(" filter: {} ", printable(&self.filter_text)),
+                format!(" filter: {} ", excerpt(&self.filter_text, 60)),
                 theme.key(),
             ));
         }
@@ -595,7 +712,7 @@ impl EventsPane {
         area: Rect,
         theme: &Theme,
         title: &str,
-        rows: &[StoredEvent],
+        rows: &[&StoredEvent],
         selected: usize,
     ) {
         let height = usize::from(area.height.saturating_sub(3)).max(1);
@@ -614,11 +731,14 @@ impl EventsPane {
             .border_style(theme.border(true))
             .title(Line::from(head));
         if rows.is_empty() {
-            let text = if self.mode == Mode::DeadLetters {
-                "no dead letters: every event was delivered"
-            } else {
-                "no events stored yet"
-            };
+            let text =
+                if self.mode == Mode::DeadLetters && self.dead.iter().flatten().next().is_some() {
+                    "no dead letter matches the filter (Esc clears it)"
+                } else if self.mode == Mode::DeadLetters {
+                    "no dead letters: every event was delivered"
+                } else {
+                    "no events stored yet"
+                };
             frame.render_widget(Paragraph::new(text).style(theme.muted()).block(block), area);
             return;
         }

@@ -6,8 +6,10 @@ use crate::action::Action;
 use crate::keymap::Context;
 use crate::msg::{Failure, Query, QueryResult, RequestId};
 use crate::panes::{Ask, Bar, Ctx, Key, Pane, edit_line, step};
+use crate::widgets::node_list::short_id;
 use ratatui::crossterm::event::KeyEvent;
 use rustok_domain::event::EventEnvelope;
+use rustok_domain::event::query::MAX_QUERY_BYTES;
 use rustok_domain::read::{Applied, Outcome};
 use rustok_domain::{Command, NodeId, OrderId};
 
@@ -30,11 +32,77 @@ impl EventsPane {
         }
     }
 
-    /// `:retry`: re-queues every dead letter.
+    /// `:retry`: re-drives every dead letter the filter matches (all of them without a
+    /// filter), after a confirmation showing how many (the dry run). The dead letters are
+    /// loaded first if they are not yet.
     pub fn retry_all(&mut self, ctx: &mut Ctx) {
-        self.mode = Mode::DeadLetters;
-        if let Some(r) = ctx.dispatch(Command::RetryDeadLetters { ids: vec![] }) {
-            self.pending.insert(r, Pending::Retry);
+        if self.mode != Mode::DeadLetters || self.dead.is_none() {
+            self.mode = Mode::DeadLetters;
+            self.redrive_when_loaded = true;
+            self.load_dead_letters(ctx);
+            return;
+        }
+        self.arm_matching(ctx);
+    }
+
+    /// Asks to re-drive the dead letters shown (those matching the filter).
+    fn arm_matching(&mut self, ctx: &mut Ctx) {
+        let ids: Vec<_> = self.dead_matching().iter().map(|d| d.envelope.id).collect();
+        if ids.is_empty() {
+            ctx.info(if self.filter_text.is_empty() {
+                "no dead letters to re-drive"
+            } else {
+                "no dead letter matches the filter: nothing to re-drive"
+            });
+            return;
+        }
+        let what = if self.filter_text.is_empty() {
+            "every dead letter of this tenant".to_string()
+        } else {
+            format!(
+                "the dead letters matching '{}'",
+                rustok_domain::text::excerpt(&self.filter_text, 60)
+            )
+        };
+        let n = ids.len();
+        self.armed = Some(ids);
+        ctx.confirm(
+            "Re-drive dead letters",
+            format!("Dry run: {n} dead letter(s) would be put back in the queue ({what}). Re-drive them?"),
+        );
+    }
+
+    /// Asks to re-drive the selected dead letter.
+    fn arm_selected(&mut self, ctx: &mut Ctx) {
+        let Some(d) = self.selected_dead_letter() else {
+            return;
+        };
+        let (id, label) = (
+            d.envelope.id,
+            format!(
+                "{} of {} {} ({}× {})",
+                d.envelope.event_type,
+                d.envelope.aggregate_type,
+                short_id(d.envelope.aggregate_id),
+                d.attempts,
+                rustok_domain::text::excerpt(d.last_error.as_deref().unwrap_or(""), 60)
+            ),
+        );
+        self.armed = Some(vec![id]);
+        ctx.confirm(
+            "Re-drive a dead letter",
+            format!("Dry run: 1 dead letter would be put back in the queue: {label}. Re-drive it?"),
+        );
+    }
+
+    /// `:seek SEQ` / `:seek WHEN`: see [`EventsPane::seek`].
+    pub fn seek_command(&mut self, arg: &str, ctx: &mut Ctx) {
+        match self.seek(arg, ctx.session.tenant.id) {
+            Ok(said) => {
+                ctx.info(said);
+                self.reload(ctx);
+            }
+            Err(e) => ctx.error(e),
         }
     }
 
@@ -83,15 +151,10 @@ impl EventsPane {
                     self.load_dead_letters(ctx);
                 }
             }
-            Action::Retry => match (self.mode, self.selected_dead_letter()) {
-                (Mode::DeadLetters, Some(d)) => {
-                    let event = d.envelope.id;
-                    if let Some(r) = ctx.dispatch(Command::RetryDeadLetters { ids: vec![event] }) {
-                        self.pending.insert(r, Pending::Retry);
-                    }
-                }
+            Action::Retry => match (self.mode, self.selected_dead_letter().is_some()) {
+                (Mode::DeadLetters, true) => self.arm_selected(ctx),
                 _ => ctx.info(
-                    "open the dead letters (D) and select one to retry; :retry re-queues all",
+                    "open the dead letters (D) and select one to re-drive; :retry re-drives all that match the filter",
                 ),
             },
             Action::Back => {
@@ -134,8 +197,18 @@ impl Pane for EventsPane {
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
         if self.filter_editing {
             let mut text = self.filter_text.clone();
-            match edit_line(&mut text, &key) {
-                Some(true) => self.filter_editing = false,
+            let outcome = edit_line(&mut text, &key);
+            // Bounded as it is typed: one character past the limit is kept (so the error
+            // says the filter is too long), no more.
+            if text.len() > MAX_QUERY_BYTES + 4 {
+                return Key::Consumed;
+            }
+            match outcome {
+                Some(true) => match &self.filter_error {
+                    // A malformed expression: said in the status line, and still editable.
+                    Some(e) => ctx.error(e.clone()),
+                    None => self.filter_editing = false,
+                },
                 Some(false) => {
                     self.filter_editing = false;
                     self.set_filter(text);
@@ -167,10 +240,18 @@ impl Pane for EventsPane {
         };
         match (p, result) {
             (Pending::History, Ok(QueryResult::Events(rows))) => self.on_history(rows),
-            (Pending::DeadLetters, Ok(QueryResult::Events(rows))) => self.on_dead_letters(rows),
+            (Pending::DeadLetters, Ok(QueryResult::Events(rows))) => {
+                self.on_dead_letters(rows);
+                if std::mem::take(&mut self.redrive_when_loaded) {
+                    self.arm_matching(ctx);
+                }
+            }
             (p, Err(f)) => {
                 if p == Pending::History {
                     self.history_loading = false;
+                }
+                if p == Pending::DeadLetters {
+                    self.redrive_when_loaded = false;
                 }
                 ctx.error(format!("could not load: {f}"));
             }
@@ -194,6 +275,16 @@ impl Pane for EventsPane {
         }
     }
 
+    fn confirmed(&mut self, ctx: &mut Ctx) {
+        // A command like any other: outbox:retry (owners and admins), refused read-only, this
+        // tenant's dead letters only, one audit-log row.
+        if let Some(ids) = self.armed.take()
+            && let Some(r) = ctx.dispatch(Command::RetryDeadLetters { ids })
+        {
+            self.pending.insert(r, Pending::Retry);
+        }
+    }
+
     fn bar(&self) -> Bar {
         use Action as A;
         use Context::{Events, Global};
@@ -201,7 +292,7 @@ impl Pane for EventsPane {
             return Bar::Input(
                 "/",
                 self.filter_text.clone(),
-                "type:PREFIX agg:ID|TYPE tenant:* words · Enter keep · Esc clear",
+                "type:order.* agg:ID actor: since:10m seq>N payload.F>V tenant:* words · Enter · Esc",
             );
         }
         let mut v = vec![

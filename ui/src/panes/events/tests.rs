@@ -155,6 +155,22 @@ fn stored(seq: i64, own: TenantId) -> StoredEvent {
 }
 
 #[test]
+fn the_dead_letter_view_shows_what_the_filter_matches_and_keeps_its_selection() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(10);
+    p.mode = Mode::DeadLetters;
+    p.on_dead_letters((1..=6).map(|s| stored(s, own)).collect());
+    p.move_by(3, 10, own);
+    assert_eq!(p.selected_dead_letter().unwrap().seq, 4);
+    p.set_filter("seq>2 seq<6".into());
+    let shown: Vec<i64> = p.dead_matching().iter().map(|d| d.seq).collect();
+    assert_eq!(shown, vec![3, 4, 5]);
+    assert_eq!(p.selected_dead_letter().unwrap().seq, 4, "still selected");
+    p.set_filter("seq>=5".into());
+    assert_eq!(p.selected_dead_letter().unwrap().seq, 5);
+}
+
+#[test]
 fn the_dead_letter_selection_stays_on_its_row_when_the_list_reloads() {
     let own = TenantId::new_v7();
     let mut p = EventsPane::new(10);
@@ -175,20 +191,98 @@ fn filters() {
     let own = TenantId::new_v7();
     let other = TenantId::new_v7();
     let e = ev(own, "restored");
-    assert!(Spec::parse("").matches(&e, own));
-    assert!(
-        !Spec::parse("").matches(&e, other),
-        "other tenants are hidden by default"
-    );
-    assert!(Spec::parse("tenant:*").matches(&e, other));
-    assert!(Spec::parse("type:node.res").matches(&e, own));
-    assert!(!Spec::parse("type:order.").matches(&e, own));
-    assert!(Spec::parse("agg:node ann").matches(&e, own));
-    assert!(Spec::parse(&format!("agg:{}", &e.aggregate_id.to_string()[..8])).matches(&e, own));
+    let now = chrono::Utc::now();
+    let m = |text: &str, tenant: TenantId| {
+        Spec::parse(text)
+            .unwrap_or_else(|err| panic!("{text}: {err}"))
+            .matches(e.seq, &e, tenant, now)
+    };
+    assert!(m("", own));
+    assert!(!m("", other), "other tenants are hidden by default");
+    assert!(m("tenant:*", other));
+    assert!(m(&format!("tenant:{own}"), own));
+    assert!(!m(&format!("tenant:{other}"), own));
+    // What the console's filter took before the query language still works.
+    assert!(m("type:node.res", own));
+    assert!(!m("type:order.", own));
+    assert!(m("agg:node ann", own));
+    assert!(m(&format!("agg:{}", &e.aggregate_id.to_string()[..8]), own));
     let short = crate::widgets::node_list::short_id(e.aggregate_id);
-    assert!(Spec::parse(&format!("agg:{short}")).matches(&e, own));
-    assert!(Spec::parse(&format!("agg:{}", e.aggregate_id)).matches(&e, own));
-    assert!(!Spec::parse("bob").matches(&e, own));
+    assert!(m(&format!("agg:{short}"), own));
+    assert!(m(&format!("agg:{}", e.aggregate_id), own));
+    assert!(!m("bob", own));
+    // And the grammar's terms.
+    assert!(m("type:node.* actor:ann since:1h", own));
+    assert!(m(&format!("seq={}", e.seq), own));
+    assert!(!m(&format!("seq>{}", e.seq), own));
+    assert!(m("payload.version=2", own));
+    assert!(!m("payload.version>2", own));
+    assert!(!m("until:1h", own));
+    let err = Spec::parse("seq>abc").unwrap_err().to_string();
+    assert_eq!(err, "filter term 'seq>abc': 'abc' is not a whole number");
+}
+
+#[test]
+fn a_malformed_filter_keeps_the_last_valid_one_and_says_why() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(10);
+    p.push(at(1, own, "restored"), own);
+    p.push(at(2, own, "x"), own);
+    p.set_filter("type:node.restored".into());
+    assert_eq!(seqs(&p, own), vec![1]);
+    p.set_filter("type:node.restored payload.".into());
+    assert!(p.filter_error.as_deref().unwrap().contains("'payload.'"));
+    assert_eq!(
+        seqs(&p, own),
+        vec![1],
+        "the last valid filter still applies"
+    );
+    p.set_filter(String::new());
+    assert_eq!(p.filter_error, None);
+    assert_eq!(seqs(&p, own), vec![2, 1]);
+}
+
+#[test]
+fn seek_goes_to_a_sequence_number_or_a_time() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(100);
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(1);
+    for seq in 10..=30 {
+        let mut e = at(seq, own, "x");
+        // One event a minute.
+        std::sync::Arc::make_mut(&mut e.event).occurred_at =
+            t0 + chrono::Duration::minutes(seq - 10);
+        p.push(e, own);
+    }
+    p.clock(t0 + chrono::Duration::minutes(20));
+    let said = p.seek("15", own).unwrap();
+    assert!(!p.follow);
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 15, "{said}");
+    // It stays on it as events arrive.
+    p.push(at(31, own, "x"), own);
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 15);
+    // A time: the first event at or after it (5 minutes before the clock: seq 25).
+    p.seek("5m", own).unwrap();
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 25);
+    let at_17 = (t0 + chrono::Duration::minutes(7)).to_rfc3339();
+    p.seek(&at_17, own).unwrap();
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 17);
+    // Not in the list: the nearest older match, or the stored history from it.
+    p.set_filter("seq!=20".into());
+    let said = p.seek("20", own).unwrap();
+    assert_eq!(p.selected_pos(own).unwrap().1.seq, 19, "{said}");
+    let said = p.seek("3", own).unwrap();
+    assert_eq!(p.mode, Mode::History, "{said}");
+    assert_eq!(
+        p.history_needs(10),
+        Some(Some(4)),
+        "the first page ends at #3"
+    );
+    // Nonsense is a one-line error, nothing moves.
+    for bad in ["", "soon", "10x", "\u{1b}[2J"] {
+        let e = p.seek(bad, own).unwrap_err();
+        assert!(!e.contains('\n') && !e.contains('\u{1b}'), "{e}");
+    }
 }
 
 #[test]
