@@ -218,6 +218,9 @@ async fn the_console_retries_a_dead_letter_and_delivers_it() {
     let s = pane.wait_for("search-index: connection refused", Duration::from_secs(10));
     assert!(s.contains("node.created"), "{s}");
     keys("R");
+    // It asks first, with the dry run's count.
+    pane.wait_for("Dry run: 1 dead letter", Duration::from_secs(10));
+    keys("y");
     pane.wait_for(
         "1 dead letter(s) back in the queue",
         Duration::from_secs(10),
