@@ -35,6 +35,9 @@ pub use feed::{FeedConfig, FeedStream};
 pub use live_sessions::{LiveSessions, LiveSessionsError};
 pub use queue::{ActionQueue, QueueError, QueueOptions};
 pub use reads::{EventGate, Reads};
-pub use relay::{BUS_CONSUMER, Consumer, Relay, RelayConfig, RelayPass, backoff};
+pub use relay::{
+    BUS_CONSUMER, Consumer, DeliverFuture, IndependentConsumer, Relay, RelayConfig, RelayPass,
+    StreamPass, backoff,
+};
 pub use settings::Settings;
 pub use tenant::{DEFAULT_TENANT, DEFAULT_TENANT_NAME, FirstUse, open_tenant};
