@@ -46,7 +46,14 @@ pub enum OutboxCmd {
         id: Vec<String>,
     },
     /// List dead letters
-    Failed,
+    Failed {
+        /// An independent consumer's dead letters (`outbox consumers` names them), e.g.
+        /// jetstream:RUSTOK_EVENTS [default: the outbox's own]
+        #[arg(long, value_name = "C")]
+        consumer: Option<String>,
+    },
+    /// Every consumer of the outbox: delivered, pending, failed, lag, last error
+    Consumers,
 }
 
 fn rows(events: &[StoredEvent]) -> String {
@@ -179,7 +186,15 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             // read-only); it delivers every tenant's events, as a console's relay does, so it
             // creates no tenant (its audit row names the --tenant one if it exists).
             let tenant = ctx.tenant_id_if_any().await?;
-            let relay = Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default());
+            let stream = crate::runtime::StreamSettings::resolve(
+                ctx.stream_url.as_deref(),
+                ctx.stream_name.as_deref(),
+                &crate::runtime::Settings::load().config,
+            );
+            let relay = crate::runtime::stream::attach(
+                Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default()),
+                stream,
+            );
             let what = "run the relay by hand";
             if *follow {
                 return ctx
@@ -199,7 +214,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     )
                     .await;
             }
-            let (pass, pruned) = ctx
+            let pass = ctx
                 .audited(
                     tenant,
                     "relay_outbox",
@@ -207,6 +222,8 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     what,
                     async || {
                         let pass = relay.drain().await?;
+                        // Then the independent consumers (the stream), as far as they go.
+                        let streams = relay.drain_streams().await?;
                         // What a running relay does every hour: forget the bookkeeping older than
                         // the retention (store/src/housekeeping.rs).
                         let pruned = relay.prune().await?;
@@ -214,10 +231,15 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                             "delivered {}, dead-lettered {}, pruned {} + {}",
                             pass.delivered, pass.dead_lettered, pruned.command_log, pruned.receipts
                         );
-                        Ok(((pass, pruned), summary))
+                        Ok(((pass, streams, pruned), summary))
                     },
                 )
                 .await?;
+            let (pass, streams, pruned) = pass;
+            let streams_json: serde_json::Map<String, serde_json::Value> = streams
+                .iter()
+                .map(|(name, p)| (name.clone(), serde_json::json!(p)))
+                .collect();
             let summary = serde_json::json!({
                 "delivered": pass.delivered,
                 "retried": pass.retried,
@@ -225,6 +247,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 "duplicates": pass.duplicates,
                 "pruned_command_log": pruned.command_log,
                 "pruned_receipts": pruned.receipts,
+                "streams": streams_json,
             });
             emit(ctx.json, &summary, || {
                 format!(
@@ -259,9 +282,50 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             });
             Ok(())
         }
-        OutboxCmd::Failed => {
+        OutboxCmd::Consumers => {
+            let consumers = ctx.reads.consumers().await?;
+            emit(ctx.json, &consumers, || {
+                let rows: Vec<Vec<String>> = consumers
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.consumer.clone(),
+                            c.delivered.to_string(),
+                            c.pending.to_string(),
+                            c.failed.to_string(),
+                            format!("{:.1}s", c.lag_seconds),
+                            opt_time(&c.last_delivered_at),
+                            cell(c.last_error.as_deref().unwrap_or(""), 50),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "CONSUMER",
+                        "DELIVERED",
+                        "PENDING",
+                        "FAILED",
+                        "LAG",
+                        "LAST DELIVERED",
+                        "LAST ERROR",
+                    ],
+                    &rows,
+                )
+            });
+            Ok(())
+        }
+        OutboxCmd::Failed { consumer } => {
             let tenant = ctx.tenant().await?;
-            let failed = ctx.reads.dead_letters(tenant.id, 10_000).await?;
+            let failed = match consumer.as_deref() {
+                None | Some(crate::runtime::BUS_CONSUMER) => {
+                    ctx.reads.dead_letters(tenant.id, 10_000).await?
+                }
+                Some(c) => {
+                    ctx.reads
+                        .consumer_dead_letters(tenant.id, c, 10_000)
+                        .await?
+                }
+            };
             emit(ctx.json, &failed, || {
                 let rows: Vec<Vec<String>> = failed
                     .iter()
