@@ -91,6 +91,9 @@ pub struct OutboxCounts {
     pub failed: u64,
 }
 
+/// The consumer name of the relay's hand-over of events to the in-process bus.
+pub const BUS_CONSUMER_NAME: &str = "bus";
+
 /// One consumer of the outbox and how far behind it is (`rustok outbox consumers`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsumerStats {

@@ -250,7 +250,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 "streams": streams_json,
             });
             emit(ctx.json, &summary, || {
-                format!(
+                let mut text = format!(
                     "delivered {}, retried {}, dead-lettered {}, duplicates {}; pruned {} command-log row(s) and {} receipt(s) past the retention",
                     pass.delivered,
                     pass.retried,
@@ -258,7 +258,14 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     pass.duplicates,
                     pruned.command_log,
                     pruned.receipts
-                )
+                );
+                for (name, p) in &streams {
+                    text.push_str(&format!(
+                        "\n{name}: delivered {}, retried {}, dead-lettered {}",
+                        p.delivered, p.retried, p.dead_lettered
+                    ));
+                }
+                text
             });
             Ok(())
         }

@@ -355,7 +355,17 @@ impl Reads {
         self.require(p("event", "read"), "read the outbox consumers")
             .await?;
         self.store
-            .consumer_stats(rustok_store::BUS_CONSUMER, chrono::Utc::now())
+            .consumer_stats(Some(rustok_store::BUS_CONSUMER), true, chrono::Utc::now())
+            .await
+    }
+
+    /// The independent consumers' lag alone (the Dashboard, refreshed on every event: no
+    /// receipt counts, no bus row — its state is the outbox counts).
+    pub async fn stream_lag(&self) -> Result<Vec<ConsumerStats>, StoreError> {
+        self.require(p("event", "read"), "read the outbox consumers")
+            .await?;
+        self.store
+            .consumer_stats(None, false, chrono::Utc::now())
             .await
     }
 
@@ -491,6 +501,7 @@ impl Reads {
                     locales,
                 })
             }
+            Query::Consumers => QueryResult::Consumers(self.stream_lag().await?),
             Query::OutboxCounts => QueryResult::OutboxCounts(
                 self.outbox_counts(tenant).await?,
                 self.store.oldest_pending_at().await?,

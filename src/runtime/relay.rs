@@ -340,10 +340,13 @@ impl Relay {
         let now_ms = Utc::now().timestamp_millis();
         let lease_ms = i64::try_from(self.cfg.stream_lease.as_millis()).unwrap_or(i64::MAX / 4);
         let mut pass = StreamPass::default();
-        if !self
-            .store
-            .lease_consumer(c.name(), self.stream_token, now_ms, lease_ms)
-            .await?
+        // An idle consumer costs one read per poll: the lease (a write) only when there is
+        // work, and the backlog is read again under it (another holder may have taken it).
+        if !self.store.consumer_has_due(c.name(), now_ms).await?
+            || !self
+                .store
+                .lease_consumer(c.name(), self.stream_token, now_ms, lease_ms)
+                .await?
         {
             return Ok(pass);
         }

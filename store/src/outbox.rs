@@ -21,7 +21,7 @@ use uuid::Uuid;
 pub const CHANNEL: &str = "rustok_outbox";
 
 /// The receipt name of the relay's own hand-over of an event to its bus.
-pub const BUS_CONSUMER: &str = "bus";
+pub const BUS_CONSUMER: &str = rustok_domain::read::BUS_CONSUMER_NAME;
 
 pub const PENDING: &str = "pending";
 pub const DISPATCHED: &str = "dispatched";

@@ -116,6 +116,23 @@ impl Store {
         .await
     }
 
+    /// Whether `consumer`'s oldest pending delivery is due (not in its back-off): one indexed
+    /// read, so an idle consumer's loop writes nothing.
+    pub async fn consumer_has_due(&self, consumer: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let row = self
+            .db
+            .query_one_raw(self.stmt(
+                "SELECT next_attempt_ms FROM consumer_deliveries \
+                 WHERE consumer = $1 AND status = 'pending' ORDER BY seq LIMIT 1",
+                vec![Value::from(consumer.to_string())],
+            ))
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64>("", "next_attempt_ms")? <= now_ms,
+            None => false,
+        })
+    }
+
     /// The next events `consumer` is due to get, oldest first, up to `limit`: the pending
     /// deliveries up to (not including) the first one still in its back-off — so a consumer
     /// gets its events in order, a failing one holding the rest back until it is delivered or
@@ -336,10 +353,13 @@ impl Store {
     }
 
     /// Every consumer's delivery state: the bus (`bus_name`, whose state is the outbox rows'
-    /// own) first, then the registered independent consumers.
+    /// own; `None` leaves it out) first, then the registered independent consumers.
+    /// `count_delivered: false` skips counting receipts (which grow with the history; the
+    /// dashboard, refreshed on every event, shows only the lag) and reports 0 delivered.
     pub async fn consumer_stats(
         &self,
-        bus_name: &str,
+        bus_name: Option<&str>,
+        count_delivered: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<ConsumerStats>, StoreError> {
         let count = async |sql: &str, values: Vec<Value>| -> Result<u64, StoreError> {
@@ -355,38 +375,48 @@ impl Store {
             })
         };
         let mut out = Vec::new();
-        let counts = self.outbox_counts(None).await?;
-        let last_bus = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT MAX(dispatched_at) AS t FROM outbox WHERE status = 'dispatched'",
-                vec![],
-            ))
-            .await?
-            .and_then(|r| r.try_get::<Option<DateTime<Utc>>>("", "t").ok().flatten());
-        let bus_error = self
-            .db
-            .query_one_raw(self.stmt(
-                "SELECT last_error FROM outbox WHERE status <> 'dispatched' AND last_error IS NOT NULL \
-                 ORDER BY seq DESC LIMIT 1",
-                vec![],
-            ))
-            .await?
-            .and_then(|r| r.try_get::<Option<String>>("", "last_error").ok().flatten());
-        out.push(ConsumerStats {
-            consumer: bus_name.to_string(),
-            delivered: count(
+        let delivered = async |name: &str| -> Result<u64, StoreError> {
+            if !count_delivered {
+                return Ok(0);
+            }
+            count(
                 "SELECT COUNT(*) AS n FROM consumer_receipts WHERE consumer = $1",
-                vec![Value::from(bus_name.to_string())],
+                vec![Value::from(name.to_string())],
             )
-            .await?,
-            pending: counts.pending,
-            failed: counts.failed,
-            lag_events: counts.pending,
-            lag_seconds: lag(self.oldest_pending_at().await?),
-            last_error: bus_error,
-            last_delivered_at: last_bus,
-        });
+            .await
+        };
+        if let Some(bus_name) = bus_name {
+            let counts = self.outbox_counts(None).await?;
+            // Both through the (status, seq) index.
+            let last_bus = self
+                .db
+                .query_one_raw(self.stmt(
+                    "SELECT dispatched_at AS t FROM outbox WHERE status = 'dispatched' \
+                     ORDER BY seq DESC LIMIT 1",
+                    vec![],
+                ))
+                .await?
+                .and_then(|r| r.try_get::<Option<DateTime<Utc>>>("", "t").ok().flatten());
+            let bus_error = self
+                .db
+                .query_one_raw(self.stmt(
+                    "SELECT last_error FROM outbox WHERE status IN ('pending', 'failed') \
+                     AND last_error IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                    vec![],
+                ))
+                .await?
+                .and_then(|r| r.try_get::<Option<String>>("", "last_error").ok().flatten());
+            out.push(ConsumerStats {
+                consumer: bus_name.to_string(),
+                delivered: delivered(bus_name).await?,
+                pending: counts.pending,
+                failed: counts.failed,
+                lag_events: counts.pending,
+                lag_seconds: lag(self.oldest_pending_at().await?),
+                last_error: bus_error,
+                last_delivered_at: last_bus,
+            });
+        }
         let rows = self
             .db
             .query_all_raw(self.stmt(
@@ -417,11 +447,7 @@ impl Store {
                 .map(|r| r.try_get::<DateTime<Utc>>("", "t"))
                 .transpose()?;
             out.push(ConsumerStats {
-                delivered: count(
-                    "SELECT COUNT(*) AS n FROM consumer_receipts WHERE consumer = $1",
-                    vec![Value::from(name.clone())],
-                )
-                .await?,
+                delivered: delivered(&name).await?,
                 pending,
                 failed,
                 lag_events: pending,
