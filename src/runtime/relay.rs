@@ -336,6 +336,17 @@ impl Relay {
     /// and back-off or dead-lettering for the others. Nothing when another process holds the
     /// lease or the oldest waiting event is still in its back-off.
     pub async fn stream_once(&self, c: &dyn IndependentConsumer) -> Result<StreamPass, StoreError> {
+        self.stream_pass(c, None).await
+    }
+
+    /// [`Relay::stream_once`], given up at once (nothing recorded: the batch is delivered again
+    /// later, a re-send the consumer drops) when `stop` turns true while the consumer is
+    /// delivering — so a stopping process never waits for a broker that does not answer.
+    async fn stream_pass(
+        &self,
+        c: &dyn IndependentConsumer,
+        stop: Option<watch::Receiver<bool>>,
+    ) -> Result<StreamPass, StoreError> {
         self.register_streams().await?;
         let now_ms = Utc::now().timestamp_millis();
         let lease_ms = i64::try_from(self.cfg.stream_lease.as_millis()).unwrap_or(i64::MAX / 4);
@@ -357,7 +368,18 @@ impl Relay {
         if batch.is_empty() {
             return Ok(pass);
         }
-        let results = c.deliver(&batch).await;
+        let stopped = async move {
+            match stop {
+                Some(mut rx) => {
+                    let _ = rx.wait_for(|s| *s).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let results = tokio::select! {
+            r = c.deliver(&batch) => r,
+            _ = stopped => return Ok(pass),
+        };
         if let Some(pause) = pause_before_receipts() {
             // Tests only: the moment a kill -9 between the broker's ack and the receipt hits.
             tracing::info!(
@@ -444,7 +466,7 @@ impl Relay {
                     .await;
                 return;
             }
-            let wait = match self.stream_once(c).await {
+            let wait = match self.stream_pass(c, Some(shutdown.clone())).await {
                 Ok(p) if p.delivered > 0 => {
                     error_backoff = Duration::from_millis(250);
                     tokio::task::yield_now().await;

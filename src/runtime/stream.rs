@@ -21,6 +21,9 @@ use tokio::sync::Mutex;
 pub const DEFAULT_STREAM: &str = "RUSTOK_EVENTS";
 pub const DEFAULT_SUBJECTS: &str = "rustok.>";
 pub const DEFAULT_MAX_ATTEMPTS: i32 = 10;
+/// The longest one batch's publishes and acks may take: below the 10 s lease, so a holder
+/// records its batch before another process may take the consumer over.
+const BATCH_TIMEOUT: Duration = Duration::from_secs(9);
 
 /// Where and how the outbox is streamed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,7 +178,14 @@ impl IndependentConsumer for JetStream {
     }
 
     fn deliver<'a>(&'a self, batch: &'a [PendingDelivery]) -> DeliverFuture<'a> {
-        Box::pin(self.publish_all(batch))
+        Box::pin(async move {
+            // A send into a client that cannot reach the server may wait; the acks time out
+            // after 5 s each (awaited together): a whole batch gets at most this long.
+            match tokio::time::timeout(BATCH_TIMEOUT, self.publish_all(batch)).await {
+                Ok(results) => results,
+                Err(_) => vec![Err(format!("no answer in {BATCH_TIMEOUT:?}")); batch.len()],
+            }
+        })
     }
 }
 

@@ -12,7 +12,10 @@
 //! - two relaying processes (`rustok outbox relay --follow --stream …`) on one PostgreSQL
 //!   database → exactly N;
 //! - kill -9 of the relaying process between the publish acks and the receipts → the re-send
-//!   is dropped by the stream's duplicate window: exactly N.
+//!   is dropped by the stream's duplicate window: exactly N;
+//! - (no NATS needed, always runs) an unreachable stream: the bus and the outbox deliver at
+//!   once, the stream's events become its own dead letters after its attempts
+//!   (`outbox consumers`, `outbox failed --consumer`).
 
 use crate::support;
 
@@ -532,4 +535,105 @@ async fn kill_between_publish_and_receipt_is_deduplicated_by_the_stream() {
             .unwrap(),
         n
     );
+}
+
+/// No NATS needed: a stream that cannot be reached is retried, then its events become its own
+/// dead letters after the configured attempts — listed by `outbox failed --consumer` and
+/// counted by `outbox consumers` — while the bus and the outbox deliver everything at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_stream_dead_letters_its_own_events_only() {
+    let db = TestDb::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::connect(&db.url).await.unwrap();
+    store.bootstrap_owner("owner").await.unwrap();
+    let bus = Bus::new(1024);
+    let mut sub = bus.subscribe();
+    let mut unreachable = settings("nats://127.0.0.1:1", "RUSTOK_EVENTS", "rustok.>");
+    unreachable.max_attempts = 2;
+    let relay = Relay::new(store.clone(), bus.clone(), quick())
+        .with_stream(Arc::new(JetStream::new(unreachable)));
+    relay.drain().await.unwrap();
+    let t = tenant(&store, "acme").await;
+    commands(&store, &t, 3).await;
+    let pass = relay.drain().await.unwrap();
+    assert_eq!(
+        (pass.delivered, pass.retried),
+        (4, 0),
+        "the outbox is delivered"
+    );
+    let mut live = 0;
+    while let Ok(Some(BusMsg::Event(_))) =
+        tokio::time::timeout(Duration::from_millis(200), sub.recv()).await
+    {
+        live += 1;
+    }
+    assert_eq!(live, 4, "the bus had every event at once");
+
+    let first = relay.drain_streams().await.unwrap();
+    assert_eq!(first[0].1.retried, 4, "{first:?}");
+    assert_eq!(
+        relay.drain_streams().await.unwrap()[0].1.attempted(),
+        0,
+        "nothing is retried before its back-off has passed"
+    );
+    tokio::time::sleep(Duration::from_millis(120)).await; // quick(): a 50 ms back-off
+    let second = relay.drain_streams().await.unwrap();
+    assert_eq!(second[0].1.dead_lettered, 4, "{second:?}");
+
+    let run = |args: &[&str]| {
+        let out = rustok(&db.url, data.path(), args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let consumers = run(&["outbox", "consumers", "--json"]);
+    let rows = consumers.as_array().unwrap();
+    assert_eq!(rows[0]["consumer"], "bus");
+    assert_eq!(
+        (rows[0]["pending"].as_u64(), rows[0]["failed"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(rows[0]["delivered"], 4);
+    let js = &rows[1];
+    assert_eq!(js["consumer"], "jetstream:RUSTOK_EVENTS");
+    assert_eq!(
+        (js["delivered"].as_u64(), js["pending"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(
+        (js["failed"].as_u64(), js["lag_events"].as_u64()),
+        (Some(4), Some(0))
+    );
+    assert!(
+        js["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("jetstream:RUSTOK_EVENTS: connecting to nats://127.0.0.1:1"),
+        "{js}"
+    );
+    for key in ["lag_seconds", "last_delivered_at"] {
+        assert!(js.get(key).is_some(), "{key} in {js}");
+    }
+    let failed = run(&[
+        "--tenant",
+        "acme",
+        "outbox",
+        "failed",
+        "--consumer",
+        "jetstream:RUSTOK_EVENTS",
+        "--json",
+    ]);
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), 4, "the tenant's creation and its 3 nodes");
+    assert!(
+        failed
+            .iter()
+            .all(|f| f["attempts"] == 2 && f["status"] == "failed")
+    );
+    // The outbox's own dead letters: none.
+    let own = run(&["--tenant", "acme", "outbox", "failed", "--json"]);
+    assert_eq!(own.as_array().unwrap().len(), 0);
 }
