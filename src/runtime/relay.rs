@@ -81,6 +81,9 @@ pub struct RelayConfig {
     /// pass): after a crash, another process takes over once it has expired.
     /// `RUSTOK_STREAM_LEASE_MS` overrides the default of 10 s.
     pub stream_lease: Duration,
+    /// How many events an independent consumer is handed at once (its publishes go out
+    /// together, their acks awaited together; one transaction records the batch).
+    pub stream_batch: u64,
 }
 
 impl Default for RelayConfig {
@@ -98,6 +101,7 @@ impl Default for RelayConfig {
                 .ok()
                 .and_then(|v| v.trim().parse().ok())
                 .map_or(Duration::from_secs(10), Duration::from_millis),
+            stream_batch: 1024,
         }
     }
 }
@@ -154,6 +158,8 @@ pub struct Relay {
     registered: AtomicBool,
     /// This process's token for the independent consumers' leases.
     stream_token: Uuid,
+    /// Until when (Unix ms) this relay holds each independent consumer's lease.
+    leases: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     cfg: RelayConfig,
     wake: Arc<Notify>,
     /// Woken when a claim wrote delivery rows for the independent consumers.
@@ -169,6 +175,7 @@ impl Relay {
             streams: Vec::new(),
             registered: AtomicBool::new(false),
             stream_token: Uuid::now_v7(),
+            leases: std::sync::Mutex::new(std::collections::HashMap::new()),
             cfg,
             wake: Arc::new(Notify::new()),
             stream_wake: Arc::new(Notify::new()),
@@ -349,21 +356,15 @@ impl Relay {
     ) -> Result<StreamPass, StoreError> {
         self.register_streams().await?;
         let now_ms = Utc::now().timestamp_millis();
-        let lease_ms = i64::try_from(self.cfg.stream_lease.as_millis()).unwrap_or(i64::MAX / 4);
         let mut pass = StreamPass::default();
         // An idle consumer costs one read per poll: the lease (a write) only when there is
         // work, and the backlog is read again under it (another holder may have taken it).
-        if !self.store.consumer_has_due(c.name(), now_ms).await?
-            || !self
-                .store
-                .lease_consumer(c.name(), self.stream_token, now_ms, lease_ms)
-                .await?
-        {
+        if !self.store.consumer_has_due(c.name(), now_ms).await? || !self.hold(c.name()).await? {
             return Ok(pass);
         }
         let batch = self
             .store
-            .consumer_backlog(c.name(), self.cfg.batch, now_ms)
+            .consumer_backlog(c.name(), self.cfg.stream_batch, now_ms)
             .await?;
         if batch.is_empty() {
             return Ok(pass);
@@ -430,6 +431,44 @@ impl Relay {
         Ok(pass)
     }
 
+    /// Takes or renews this relay's lease on delivering `consumer`: renewed (a write) only
+    /// once a tenth of it has passed, so a busy consumer does not write it every batch —
+    /// at least 90 % of the lease is left when a batch starts, more than a batch may take.
+    async fn hold(&self, consumer: &str) -> Result<bool, StoreError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let lease_ms = i64::try_from(self.cfg.stream_lease.as_millis()).unwrap_or(i64::MAX / 4);
+        let until = self.held_until(consumer);
+        if until.saturating_sub(now_ms) > lease_ms - lease_ms / 10 {
+            return Ok(true);
+        }
+        let held = self
+            .store
+            .lease_consumer(consumer, self.stream_token, now_ms, lease_ms)
+            .await?;
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        if held {
+            leases.insert(consumer.to_string(), now_ms.saturating_add(lease_ms));
+        } else {
+            leases.remove(consumer);
+        }
+        Ok(held)
+    }
+
+    fn held_until(&self, consumer: &str) -> i64 {
+        let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        leases.get(consumer).copied().unwrap_or(0)
+    }
+
+    async fn release(&self, consumer: &str) -> Result<(), StoreError> {
+        self.leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(consumer);
+        self.store
+            .release_consumer(consumer, self.stream_token)
+            .await
+    }
+
     /// Delivers every independent consumer's due events until none is left or a pass fails
     /// (events in back-off stay pending): one pass per batch. Returns each consumer's totals.
     pub async fn drain_streams(&self) -> Result<Vec<(String, StreamPass)>, StoreError> {
@@ -446,9 +485,7 @@ impl Relay {
                     break;
                 }
             }
-            self.store
-                .release_consumer(c.name(), self.stream_token)
-                .await?;
+            self.release(c.name()).await?;
             out.push((c.name().to_string(), total));
         }
         Ok(out)
@@ -460,10 +497,7 @@ impl Relay {
         let mut error_backoff = Duration::from_millis(250);
         loop {
             if *shutdown.borrow() {
-                let _ = self
-                    .store
-                    .release_consumer(c.name(), self.stream_token)
-                    .await;
+                let _ = self.release(c.name()).await;
                 return;
             }
             let wait = match self.stream_pass(c, Some(shutdown.clone())).await {
