@@ -44,6 +44,10 @@ pub enum OutboxCmd {
         /// Only this event (default: all dead letters)
         #[arg(long, value_name = "EVENT_ID")]
         id: Vec<String>,
+        /// An independent consumer's dead letters (e.g. jetstream:RUSTOK_EVENTS), back in its
+        /// own queue [default: the outbox's]
+        #[arg(long, value_name = "C")]
+        consumer: Option<String>,
     },
     /// List dead letters
     Failed {
@@ -269,7 +273,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             });
             Ok(())
         }
-        OutboxCmd::Retry { id } => {
+        OutboxCmd::Retry { id, consumer } => {
             let tenant = ctx.tenant().await?;
             let mut ids = Vec::with_capacity(id.len());
             for text in id {
@@ -277,9 +281,14 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             }
             // A command like any other: permission outbox:retry (owners and admins), refused
             // read-only, only this tenant's dead letters, one audit-log row either way.
-            let applied = ctx
-                .execute(&tenant, Command::RetryDeadLetters { ids })
-                .await?;
+            let command = match consumer.as_deref() {
+                None | Some(crate::runtime::BUS_CONSUMER) => Command::RetryDeadLetters { ids },
+                Some(c) => Command::RetryConsumerDeadLetters {
+                    consumer: c.to_string(),
+                    ids,
+                },
+            };
+            let applied = ctx.execute(&tenant, command).await?;
             let n = match applied.outcome {
                 Outcome::Requeued(n) => n,
                 _ => 0,

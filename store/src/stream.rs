@@ -460,3 +460,41 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Puts `consumer`'s dead letters of `tenant` (all, or those with the given event ids) back in
+/// its queue, inside a command's transaction (`Command::RetryConsumerDeadLetters`): attempts
+/// start again from zero and it gets them at its next pass, in order. Returns how many.
+pub(crate) async fn requeue_consumer_dead_letters_in(
+    txn: &impl ConnectionTrait,
+    consumer: &str,
+    tenant: rustok_domain::TenantId,
+    ids: &[EventId],
+) -> Result<u64, StoreError> {
+    let backend = crate::backend_of(txn);
+    let mut values = vec![
+        Value::from(consumer.to_string()),
+        Value::from(tenant.as_uuid()),
+    ];
+    let mut only = String::new();
+    if !ids.is_empty() {
+        let list: Vec<String> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                values.push(Value::from(id.as_uuid()));
+                format!("${}", i + 3)
+            })
+            .collect();
+        only = format!(" AND o.id IN ({})", list.join(", "));
+    }
+    let sql = format!(
+        "UPDATE consumer_deliveries SET status = 'pending', attempts = 0, next_attempt_ms = 0, \
+           failed_at = NULL \
+         WHERE consumer = $1 AND status = 'failed' AND seq IN ( \
+           SELECT o.seq FROM outbox o WHERE o.tenant_id = $2{only})"
+    );
+    Ok(txn
+        .execute_raw(crate::stmt(backend, &sql, values))
+        .await?
+        .rows_affected())
+}

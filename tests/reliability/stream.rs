@@ -636,4 +636,26 @@ async fn an_unreachable_stream_dead_letters_its_own_events_only() {
     // The outbox's own dead letters: none.
     let own = run(&["--tenant", "acme", "outbox", "failed", "--json"]);
     assert_eq!(own.as_array().unwrap().len(), 0);
+
+    // Re-driven (a command: owner, audited): one by id, then the rest, back in the stream's
+    // own queue with their attempts from zero; the outbox is not touched.
+    let one = failed[0]["id"].as_str().unwrap().to_string();
+    let retry = |more: &[&str]| {
+        let mut args = vec!["--tenant", "acme", "outbox", "retry", "--consumer"];
+        args.push("jetstream:RUSTOK_EVENTS");
+        args.extend_from_slice(more);
+        args.push("--json");
+        run(&args)
+    };
+    assert_eq!(retry(&["--id", &one])["requeued"], 1);
+    assert_eq!(retry(&[])["requeued"], 3);
+    assert_eq!(retry(&[])["requeued"], 0);
+    let stats = store
+        .consumer_stats(Some("bus"), true, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((stats[1].pending, stats[1].failed), (4, 0), "{stats:?}");
+    assert_eq!((stats[0].pending, stats[0].failed), (0, 0), "{stats:?}");
+    let again = relay.drain_streams().await.unwrap();
+    assert_eq!(again[0].1.retried, 4, "attempted again at once: {again:?}");
 }
