@@ -91,6 +91,7 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             total_nodes: n,
             locales: vec![("de".parse().unwrap(), n / 2), ("en".parse().unwrap(), n)],
         }),
+        Query::Consumers => QueryResult::Consumers(Vec::new()),
         Query::OutboxCounts => QueryResult::OutboxCounts(
             OutboxCounts {
                 pending: 0,

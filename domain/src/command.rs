@@ -100,6 +100,14 @@ pub enum Command {
         #[serde(default)]
         ids: Vec<crate::EventId>,
     },
+    /// Puts one independent consumer's (a stream's) dead letters of the tenant back in that
+    /// consumer's queue: those with these ids, or all of them when `ids` is empty. The outbox
+    /// and the other consumers are not touched.
+    RetryConsumerDeadLetters {
+        consumer: String,
+        #[serde(default)]
+        ids: Vec<crate::EventId>,
+    },
     /// A node's status change: `publish_node`, `unpublish_node`, `archive_node`,
     /// `restore_node` (tagged by its action).
     #[serde(untagged)]
@@ -230,6 +238,7 @@ impl Command {
             Command::SetStaffPassword { .. } => "set_staff_password",
             Command::SetStaffActive { .. } => "set_staff_active",
             Command::RetryDeadLetters { .. } => "retry_dead_letters",
+            Command::RetryConsumerDeadLetters { .. } => "retry_consumer_dead_letters",
         }
     }
 
@@ -497,6 +506,10 @@ mod tests {
                 active: false,
             },
             Command::RetryDeadLetters { ids: vec![] },
+            Command::RetryConsumerDeadLetters {
+                consumer: "jetstream:RUSTOK_EVENTS".into(),
+                ids: vec![],
+            },
         ];
         for action in NodeAction::ALL {
             all.push(Command::NodeStatus(NodeTransition {
@@ -535,6 +548,7 @@ mod tests {
                 Command::RetryDeadLetters { .. } => 13,
                 Command::NodeStatus(_) => 14,
                 Command::Order(_) => 15,
+                Command::RetryConsumerDeadLetters { .. } => 16,
             };
             seen.insert(variant);
             let json = serde_json::to_value(c).unwrap();
@@ -545,7 +559,7 @@ mod tests {
                 "{json}"
             );
         }
-        assert_eq!(seen.len(), 16, "one_of_each lists every variant");
+        assert_eq!(seen.len(), 17, "one_of_each lists every variant");
         // Names are unique: the audit log tells every command apart.
         let names: std::collections::BTreeSet<&str> = all.iter().map(Command::name).collect();
         assert_eq!(names.len(), all.len(), "{names:?}");

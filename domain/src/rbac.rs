@@ -231,7 +231,9 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::SetStaffMfa { .. } => (p("staff", "update"), "change staff MFA"),
         C::SetStaffPassword { .. } => (p("staff", "update"), "set staff passwords"),
         C::SetStaffActive { .. } => (p("staff", "update"), "activate or deactivate staff"),
-        C::RetryDeadLetters { .. } => (p("outbox", "retry"), "re-drive dead letters"),
+        C::RetryDeadLetters { .. } | C::RetryConsumerDeadLetters { .. } => {
+            (p("outbox", "retry"), "re-drive dead letters")
+        }
     }
 }
 
@@ -406,9 +408,14 @@ mod tests {
     #[test]
     fn outbox_work_is_for_owners_and_admins() {
         let retry = Command::RetryDeadLetters { ids: vec![] };
+        let stream = Command::RetryConsumerDeadLetters {
+            consumer: "jetstream:RUSTOK_EVENTS".into(),
+            ids: vec![],
+        };
         for r in Role::ALL {
             let allowed = matches!(r, Role::Owner | Role::Admin);
             assert_eq!(check(r, &retry).is_ok(), allowed, "{r}");
+            assert_eq!(check(r, &stream).is_ok(), allowed, "{r}");
             assert_eq!(
                 check_permission(r, OUTBOX_RELAY, "run the relay").is_ok(),
                 allowed,

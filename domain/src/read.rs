@@ -91,6 +91,27 @@ pub struct OutboxCounts {
     pub failed: u64,
 }
 
+/// The consumer name of the relay's hand-over of events to the in-process bus.
+pub const BUS_CONSUMER_NAME: &str = "bus";
+
+/// One consumer of the outbox and how far behind it is (`rustok outbox consumers`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConsumerStats {
+    pub consumer: String,
+    /// Events it has a receipt for (receipts past the retention are pruned).
+    pub delivered: u64,
+    /// Events waiting for it (with their retries).
+    pub pending: u64,
+    /// Its dead letters.
+    pub failed: u64,
+    /// Events it has still to get: `pending` (its dead letters wait for a re-drive).
+    pub lag_events: u64,
+    /// How long ago the oldest event still waiting for it happened (0 when none waits).
+    pub lag_seconds: f64,
+    pub last_error: Option<String>,
+    pub last_delivered_at: Option<DateTime<Utc>>,
+}
+
 /// What a command changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]

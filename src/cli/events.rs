@@ -68,13 +68,23 @@ pub enum OutboxCmd {
         /// Print what would be re-queued (count and rows) and change nothing
         #[arg(long)]
         dry_run: bool,
+        /// An independent consumer's dead letters (e.g. jetstream:RUSTOK_EVENTS), back in its
+        /// own queue [default: the outbox's]
+        #[arg(long, value_name = "C")]
+        consumer: Option<String>,
     },
     /// List dead letters with their attempts and last error
     Failed {
         /// Only the dead letters matching this expression of the event query language
         #[arg(long, value_name = "EXPR")]
         filter: Option<String>,
+        /// An independent consumer's dead letters (`outbox consumers` names them), e.g.
+        /// jetstream:RUSTOK_EVENTS [default: the outbox's own]
+        #[arg(long, value_name = "C")]
+        consumer: Option<String>,
     },
+    /// Every consumer of the outbox: delivered, pending, failed, lag, last error
+    Consumers,
 }
 
 fn rows(events: &[StoredEvent]) -> String {
@@ -313,7 +323,15 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             // read-only); it delivers every tenant's events, as a console's relay does, so it
             // creates no tenant (its audit row names the --tenant one if it exists).
             let tenant = ctx.tenant_id_if_any().await?;
-            let relay = Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default());
+            let stream = crate::runtime::StreamSettings::resolve(
+                ctx.stream_url.as_deref(),
+                ctx.stream_name.as_deref(),
+                &crate::runtime::Settings::load().config,
+            );
+            let relay = crate::runtime::stream::attach(
+                Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default()),
+                stream,
+            );
             let what = "run the relay by hand";
             if *follow {
                 return ctx
@@ -333,7 +351,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     )
                     .await;
             }
-            let (pass, pruned) = ctx
+            let pass = ctx
                 .audited(
                     tenant,
                     "relay_outbox",
@@ -341,6 +359,8 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     what,
                     async || {
                         let pass = relay.drain().await?;
+                        // Then the independent consumers (the stream), as far as they go.
+                        let streams = relay.drain_streams().await?;
                         // What a running relay does every hour: forget the bookkeeping older than
                         // the retention (store/src/housekeeping.rs).
                         let pruned = relay.prune().await?;
@@ -348,10 +368,15 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                             "delivered {}, dead-lettered {}, pruned {} + {}",
                             pass.delivered, pass.dead_lettered, pruned.command_log, pruned.receipts
                         );
-                        Ok(((pass, pruned), summary))
+                        Ok(((pass, streams, pruned), summary))
                     },
                 )
                 .await?;
+            let (pass, streams, pruned) = pass;
+            let streams_json: serde_json::Map<String, serde_json::Value> = streams
+                .iter()
+                .map(|(name, p)| (name.clone(), serde_json::json!(p)))
+                .collect();
             let summary = serde_json::json!({
                 "delivered": pass.delivered,
                 "retried": pass.retried,
@@ -359,9 +384,10 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 "duplicates": pass.duplicates,
                 "pruned_command_log": pruned.command_log,
                 "pruned_receipts": pruned.receipts,
+                "streams": streams_json,
             });
             emit(ctx.json, &summary, || {
-                format!(
+                let mut text = format!(
                     "delivered {}, retried {}, dead-lettered {}, duplicates {}; pruned {} command-log row(s) and {} receipt(s) past the retention",
                     pass.delivered,
                     pass.retried,
@@ -369,7 +395,14 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     pass.duplicates,
                     pruned.command_log,
                     pruned.receipts
-                )
+                );
+                for (name, p) in &streams {
+                    text.push_str(&format!(
+                        "\n{name}: delivered {}, retried {}, dead-lettered {}",
+                        p.delivered, p.retried, p.dead_lettered
+                    ));
+                }
+                text
             });
             Ok(())
         }
@@ -377,6 +410,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             id,
             filter,
             dry_run,
+            consumer,
         } => {
             let q = filter.as_deref().map(|f| query(Some(f))).transpose()?;
             let tenant = ctx.tenant().await?;
@@ -388,7 +422,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             // given, or all of them.
             let selected = if *dry_run || q.is_some() {
                 let now = chrono::Utc::now();
-                let dead = ctx.reads.dead_letters(tenant.id, MAX_REDRIVE).await?;
+                let dead = dead_letters(ctx, &tenant, consumer.as_deref()).await?;
                 Some(
                     dead.into_iter()
                         .filter(|d| match &q {
@@ -423,20 +457,14 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     // An empty id list would mean every dead letter: nothing is sent, but the
                     // attempt is checked (owners and admins, refused read-only) and audited
                     // as the command would be.
-                    let (permission, what) =
-                        rbac::requirement(&Command::RetryDeadLetters { ids: vec![] });
-                    ctx.audited(
-                        tenant.id,
-                        "retry_dead_letters",
-                        permission,
-                        what,
-                        async || {
-                            Ok((
-                                (),
-                                "no dead letter matched the filter: 0 re-queued".to_string(),
-                            ))
-                        },
-                    )
+                    let nothing = retry_command(consumer.as_deref(), vec![]);
+                    let (permission, what) = rbac::requirement(&nothing);
+                    ctx.audited(tenant.id, nothing.name(), permission, what, async || {
+                        Ok((
+                            (),
+                            "no dead letter matched the filter: 0 re-queued".to_string(),
+                        ))
+                    })
                     .await?;
                     emit(ctx.json, &serde_json::json!({ "requeued": 0 }), || {
                         "no dead letter matches the filter: 0 back in the queue".to_string()
@@ -446,9 +474,8 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             }
             // A command like any other: permission outbox:retry (owners and admins), refused
             // read-only, only this tenant's dead letters, one audit-log row either way.
-            let applied = ctx
-                .execute(&tenant, Command::RetryDeadLetters { ids })
-                .await?;
+            let command = retry_command(consumer.as_deref(), ids);
+            let applied = ctx.execute(&tenant, command).await?;
             let n = match applied.outcome {
                 Outcome::Requeued(n) => n,
                 _ => 0,
@@ -458,13 +485,43 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             });
             Ok(())
         }
-        OutboxCmd::Failed { filter } => {
+        OutboxCmd::Consumers => {
+            let consumers = ctx.reads.consumers().await?;
+            emit(ctx.json, &consumers, || {
+                let rows: Vec<Vec<String>> = consumers
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.consumer.clone(),
+                            c.delivered.to_string(),
+                            c.pending.to_string(),
+                            c.failed.to_string(),
+                            format!("{:.1}s", c.lag_seconds),
+                            opt_time(&c.last_delivered_at),
+                            cell(c.last_error.as_deref().unwrap_or(""), 50),
+                        ]
+                    })
+                    .collect();
+                table(
+                    &[
+                        "CONSUMER",
+                        "DELIVERED",
+                        "PENDING",
+                        "FAILED",
+                        "LAG",
+                        "LAST DELIVERED",
+                        "LAST ERROR",
+                    ],
+                    &rows,
+                )
+            });
+            Ok(())
+        }
+        OutboxCmd::Failed { filter, consumer } => {
             let q = query(filter.as_deref())?;
             let tenant = ctx.tenant().await?;
             let now = chrono::Utc::now();
-            let failed: Vec<StoredEvent> = ctx
-                .reads
-                .dead_letters(tenant.id, MAX_REDRIVE)
+            let failed: Vec<StoredEvent> = dead_letters(ctx, &tenant, consumer.as_deref())
                 .await?
                 .into_iter()
                 .filter(|d| q.matches(d.seq, &d.envelope, now))
@@ -472,5 +529,35 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             emit(ctx.json, &failed, || dead_letter_rows(&failed));
             Ok(())
         }
+    }
+}
+
+/// The dead letters of the outbox (the in-process consumers') or of an independent consumer,
+/// oldest first, at most [`MAX_REDRIVE`].
+async fn dead_letters(
+    ctx: &Ctx,
+    tenant: &rustok_domain::Tenant,
+    consumer: Option<&str>,
+) -> Result<Vec<StoredEvent>, CliError> {
+    Ok(match consumer {
+        None | Some(crate::runtime::BUS_CONSUMER) => {
+            ctx.reads.dead_letters(tenant.id, MAX_REDRIVE).await?
+        }
+        Some(c) => {
+            ctx.reads
+                .consumer_dead_letters(tenant.id, c, MAX_REDRIVE)
+                .await?
+        }
+    })
+}
+
+/// The re-drive command for these dead letters of the outbox or of an independent consumer.
+fn retry_command(consumer: Option<&str>, ids: Vec<rustok_domain::EventId>) -> Command {
+    match consumer {
+        None | Some(crate::runtime::BUS_CONSUMER) => Command::RetryDeadLetters { ids },
+        Some(c) => Command::RetryConsumerDeadLetters {
+            consumer: c.to_string(),
+            ids,
+        },
     }
 }

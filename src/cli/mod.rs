@@ -56,6 +56,20 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Stream every event to NATS JetStream at this URL (processes that relay: the console,
+    /// `serve`, `outbox relay`) [default: `stream` in config.toml, else none]
+    #[arg(
+        long,
+        global = true,
+        env = "RUSTOK_STREAM_URL",
+        value_name = "nats://HOST:PORT"
+    )]
+    pub stream: Option<String>,
+
+    /// The JetStream stream's name [default: `stream_name` in config.toml, else RUSTOK_EVENTS]
+    #[arg(long, global = true, env = "RUSTOK_STREAM_NAME", value_name = "NAME")]
+    pub stream_name: Option<String>,
+
     /// Open the console read-only: every command that changes data is disabled
     #[arg(long, global = true)]
     pub read_only: bool,
@@ -246,6 +260,9 @@ pub struct Ctx {
     /// This process's session in the audit log (`cli-<uuid>`).
     pub session: String,
     tenant_slug: String,
+    /// `--stream` / `--stream-name` (the config file's apply where these are unset).
+    pub stream_url: Option<String>,
+    pub stream_name: Option<String>,
 }
 
 impl Ctx {
@@ -317,6 +334,8 @@ impl Ctx {
             read_only: cli.read_only,
             session,
             tenant_slug: cli.tenant.clone(),
+            stream_url: cli.stream.clone(),
+            stream_name: cli.stream_name.clone(),
         })
     }
 
@@ -436,6 +455,8 @@ pub async fn run_console(cli: &Cli) -> Result<(), CliError> {
         read_only: cli.read_only,
         exit_after_first_frame: cli.exit_after_first_frame,
         sessions: Arc::new(SessionAdmin::data_dir()),
+        stream_url: cli.stream.clone(),
+        stream_name: cli.stream_name.clone(),
     })
     .await?)
 }

@@ -78,6 +78,8 @@ pub async fn run(cli: &Cli, args: &ServeArgs) -> Result<(), CliError> {
         revoked_certs: args.revoked_certs.clone(),
         control_dir: Some(crate::config::data_dir()),
         panic_on_input: None,
+        stream_url: cli.stream.clone(),
+        stream_name: cli.stream_name.clone(),
     })
     .await?)
 }

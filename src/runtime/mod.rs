@@ -6,7 +6,7 @@
 //! loop every terminal drives.
 //!
 //! Module order (each module imports only modules before it in this list): `bus` → `health`
-//! → `live_sessions` → `reads` → `queue` → `error` → `relay` → `feed` → `demo` → `tenant` →
+//! → `live_sessions` → `reads` → `queue` → `error` → `relay` → `stream` → `feed` → `demo` → `tenant` →
 //! `audit` → `executor` → `settings` → `console`. The runtime imports no transport and not
 //! the CLI: what it needs of them (the live SSH sessions) is a trait here that they implement
 //! and inject (`live_sessions`).
@@ -24,6 +24,7 @@ pub mod queue;
 pub mod reads;
 pub mod relay;
 pub mod settings;
+pub mod stream;
 pub mod tenant;
 
 pub use audit::AuditMonitor;
@@ -35,6 +36,10 @@ pub use feed::{FeedConfig, FeedStream};
 pub use live_sessions::{LiveSessions, LiveSessionsError};
 pub use queue::{ActionQueue, QueueError, QueueOptions};
 pub use reads::{EventGate, Reads};
-pub use relay::{BUS_CONSUMER, Consumer, Relay, RelayConfig, RelayPass, backoff};
+pub use relay::{
+    BUS_CONSUMER, Consumer, DeliverFuture, IndependentConsumer, Relay, RelayConfig, RelayPass,
+    StreamPass, backoff,
+};
 pub use settings::Settings;
+pub use stream::{JetStream, StreamSettings};
 pub use tenant::{DEFAULT_TENANT, DEFAULT_TENANT_NAME, FirstUse, open_tenant};

@@ -15,8 +15,8 @@ use rustok_domain::audit::AuditLogEntry;
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::rbac::{self, Permission, Role};
 use rustok_domain::read::{
-    NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit, SshSession, SshSessions,
-    StockRow,
+    ConsumerStats, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit,
+    SshSession, SshSessions, StockRow,
 };
 use rustok_domain::{
     DomainError, IdRef, Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId,
@@ -349,6 +349,39 @@ impl Reads {
         self.store.outbox_counts(Some(tenant)).await
     }
 
+    /// Every consumer of the outbox with its delivery state and lag (`outbox consumers`):
+    /// platform-wide, read like the outbox counts (permission event:read).
+    pub async fn consumers(&self) -> Result<Vec<ConsumerStats>, StoreError> {
+        self.require(p("event", "read"), "read the outbox consumers")
+            .await?;
+        self.store
+            .consumer_stats(Some(rustok_store::BUS_CONSUMER), true, chrono::Utc::now())
+            .await
+    }
+
+    /// The independent consumers' lag alone (the Dashboard, refreshed on every event: no
+    /// receipt counts, no bus row — its state is the outbox counts).
+    pub async fn stream_lag(&self) -> Result<Vec<ConsumerStats>, StoreError> {
+        self.require(p("event", "read"), "read the outbox consumers")
+            .await?;
+        self.store
+            .consumer_stats(None, false, chrono::Utc::now())
+            .await
+    }
+
+    /// One independent consumer's dead letters in this tenant (`outbox failed --consumer`).
+    pub async fn consumer_dead_letters(
+        &self,
+        tenant: TenantId,
+        consumer: &str,
+        limit: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.require(p("event", "read"), "read events").await?;
+        self.store
+            .consumer_dead_letters(consumer, Some(tenant), limit)
+            .await
+    }
+
     /// Staff members, without password hashes.
     pub async fn staff(&self) -> Result<Vec<Staff>, StoreError> {
         self.require(p("staff", "read"), "list staff").await?;
@@ -468,6 +501,7 @@ impl Reads {
                     locales,
                 })
             }
+            Query::Consumers => QueryResult::Consumers(self.stream_lag().await?),
             Query::OutboxCounts => QueryResult::OutboxCounts(
                 self.outbox_counts(tenant).await?,
                 self.store.oldest_pending_at().await?,

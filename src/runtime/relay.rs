@@ -1,21 +1,63 @@
-//! The relay: claims committed outbox rows oldest first in batches, hands each to the
-//! consumers and the bus, marks it dispatched; a failed delivery is retried with exponential
-//! backoff (1 s doubling, capped at 60 s) and dead-lettered after 5 attempts.
+//! The relay: claims committed outbox rows oldest first in batches, hands each to the bus and
+//! the in-process consumers, marks it dispatched; a failed delivery is retried with exponential
+//! backoff (1 s doubling, capped at 60 s) and dead-lettered after 5 attempts. The bus never
+//! waits for a consumer: it gets every claimed event at once (its receipt is written with the
+//! batch), a failing in-process consumer retries only itself (receipts skip the others).
+//!
+//! Independent consumers (the JetStream stream, `stream.rs`) have delivery state of their own
+//! (store/src/stream.rs): the claim of an outbox row writes them a delivery row, and their
+//! own loop — beside the outbox loop, in [`Relay::run`] — delivers those in order, under a
+//! per-consumer lease (one process at a time), retries with back-off and dead-letters after
+//! its own number of attempts. Their failures never touch the outbox row nor the bus.
 
 use super::bus::Bus;
 use chrono::{DateTime, Utc};
 use rustok_domain::EventId;
 use rustok_domain::event::EventEnvelope;
-use rustok_store::{Pruned, Receipt, Store, StoreError};
+use rustok_store::{DeliveryFailure, PendingDelivery, Pruned, Receipt, Store, StoreError};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use uuid::Uuid;
 
 /// Something that must see every committed event (at least once; de-duplicate by id).
 pub trait Consumer: Send + Sync {
     fn name(&self) -> &str;
     /// Handles one event; an `Err` makes the relay retry it later.
     fn handle(&self, event: &EventEnvelope) -> Result<(), String>;
+}
+
+/// One result per event of a batch handed to an [`IndependentConsumer`], in the batch's order.
+pub type DeliverFuture<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), String>>> + Send + 'a>>;
+
+/// A consumer with its own delivery state (a broker): it is handed batches of the events it
+/// has still to get, oldest first, and answers for each once it is durably accepted (the
+/// receipt is written only then). It must tolerate a re-send of an event it accepted (the
+/// process may die between its acceptance and the receipt): de-duplicate by event id.
+pub trait IndependentConsumer: Send + Sync {
+    fn name(&self) -> &str;
+    /// How many attempts before an event becomes this consumer's dead letter.
+    fn max_attempts(&self) -> i32;
+    fn deliver<'a>(&'a self, batch: &'a [PendingDelivery]) -> DeliverFuture<'a>;
+}
+
+/// What one pass of an independent consumer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StreamPass {
+    pub delivered: usize,
+    pub retried: usize,
+    pub dead_lettered: usize,
+    /// Receipts that already existed (another process delivered the event too).
+    pub duplicates: u64,
+}
+
+impl StreamPass {
+    pub fn attempted(&self) -> usize {
+        self.delivered + self.retried + self.dead_lettered
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +77,13 @@ pub struct RelayConfig {
     /// `prune_every` after it starts, or a minute if that is sooner (not while a console is
     /// opening, nor delaying a short session's exit).
     pub prune_every: Duration,
+    /// How long one process holds the right to deliver an independent consumer (renewed every
+    /// pass): after a crash, another process takes over once it has expired.
+    /// `RUSTOK_STREAM_LEASE_MS` overrides the default of 10 s.
+    pub stream_lease: Duration,
+    /// How many events an independent consumer is handed at once (its publishes go out
+    /// together, their acks awaited together; one transaction records the batch).
+    pub stream_batch: u64,
 }
 
 impl Default for RelayConfig {
@@ -48,6 +97,11 @@ impl Default for RelayConfig {
             max_backoff: Duration::from_secs(60),
             retention: retention_from_env(),
             prune_every: Duration::from_secs(3600),
+            stream_lease: std::env::var("RUSTOK_STREAM_LEASE_MS")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .map_or(Duration::from_secs(10), Duration::from_millis),
+            stream_batch: 1024,
         }
     }
 }
@@ -87,8 +141,7 @@ pub struct RelayPass {
     pub duplicates: u64,
 }
 
-/// The receipt name of the relay's own hand-over of an event to its bus.
-pub const BUS_CONSUMER: &str = "bus";
+pub use rustok_store::BUS_CONSUMER;
 
 impl RelayPass {
     pub fn claimed(&self) -> usize {
@@ -100,8 +153,17 @@ pub struct Relay {
     store: Store,
     bus: Bus,
     consumers: Vec<Arc<dyn Consumer>>,
+    streams: Vec<Arc<dyn IndependentConsumer>>,
+    /// Whether this relay has registered its independent consumers (before its first claim).
+    registered: AtomicBool,
+    /// This process's token for the independent consumers' leases.
+    stream_token: Uuid,
+    /// Until when (Unix ms) this relay holds each independent consumer's lease.
+    leases: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     cfg: RelayConfig,
     wake: Arc<Notify>,
+    /// Woken when a claim wrote delivery rows for the independent consumers.
+    stream_wake: Arc<Notify>,
 }
 
 impl Relay {
@@ -110,9 +172,37 @@ impl Relay {
             store,
             bus,
             consumers: Vec::new(),
+            streams: Vec::new(),
+            registered: AtomicBool::new(false),
+            stream_token: Uuid::now_v7(),
+            leases: std::sync::Mutex::new(std::collections::HashMap::new()),
             cfg,
             wake: Arc::new(Notify::new()),
+            stream_wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// Adds an independent consumer: registered in the database before this relay's first
+    /// claim, delivered by [`Relay::run`] beside the outbox (and by [`Relay::drain_streams`]).
+    pub fn with_stream(mut self, c: Arc<dyn IndependentConsumer>) -> Self {
+        self.streams.push(c);
+        self
+    }
+
+    /// The independent consumers' names.
+    pub fn stream_names(&self) -> Vec<String> {
+        self.streams.iter().map(|s| s.name().to_string()).collect()
+    }
+
+    async fn register_streams(&self) -> Result<(), StoreError> {
+        if self.streams.is_empty() || self.registered.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        for s in &self.streams {
+            self.store.register_consumer(s.name(), Utc::now()).await?;
+        }
+        self.registered.store(true, Ordering::Release);
+        Ok(())
     }
 
     pub fn with_consumer(mut self, c: Arc<dyn Consumer>) -> Self {
@@ -149,6 +239,7 @@ impl Relay {
 
     /// Claims and delivers one batch.
     pub async fn run_once(&self) -> Result<RelayPass, StoreError> {
+        self.register_streams().await?;
         let now_ms = Utc::now().timestamp_millis();
         let lease_ms = i64::try_from(self.cfg.lease.as_millis()).unwrap_or(i64::MAX / 4);
         let batch = self
@@ -159,8 +250,12 @@ impl Relay {
         if batch.events.is_empty() {
             return Ok(pass);
         }
+        if !self.streams.is_empty() {
+            self.stream_wake.notify_one();
+        }
         // Receipts make delivery durable per consumer: whoever already had an event (from an
-        // earlier relay whose claim expired) is not handed it again.
+        // earlier relay whose claim expired, or an earlier attempt another consumer failed)
+        // is not handed it again.
         let mut names: Vec<&str> = self.consumers.iter().map(|c| c.name()).collect();
         names.push(BUS_CONSUMER);
         let ids: Vec<EventId> = batch.events.iter().map(|e| e.envelope.id).collect();
@@ -170,7 +265,7 @@ impl Relay {
         let mut delivered = Vec::with_capacity(batch.events.len());
         for stored in batch.events {
             let id = stored.envelope.id;
-            let mut failure = None;
+            let mut failures: Vec<String> = Vec::new();
             for c in &self.consumers {
                 if had(c.name(), id) {
                     continue;
@@ -181,40 +276,36 @@ impl Relay {
                         event_id: id,
                         seq: stored.seq,
                     }),
-                    Err(e) => {
-                        failure = Some(format!("{}: {e}", c.name()));
-                        break;
-                    }
+                    Err(e) => failures.push(format!("{}: {e}", c.name())),
                 }
             }
-            match failure {
-                None => {
-                    delivered.push(stored.seq);
-                    if !had(BUS_CONSUMER, id) {
-                        receipts.push(Receipt {
-                            consumer: BUS_CONSUMER.to_string(),
-                            event_id: id,
-                            seq: stored.seq,
-                        });
-                        self.bus.publish(stored.into_live());
-                    }
-                    pass.delivered += 1;
+            if failures.is_empty() {
+                delivered.push(stored.seq);
+                pass.delivered += 1;
+            } else {
+                let error = failures.join("; ");
+                let attempts = stored.attempts + 1;
+                let dead = attempts >= self.cfg.max_attempts;
+                let next = now_ms
+                    + i64::try_from(backoff(attempts, &self.cfg).as_millis()).unwrap_or(60_000);
+                tracing::warn!(event = %stored.envelope.id, attempts, dead, %error, "delivery failed");
+                self.store
+                    .record_failure(batch.token, stored.seq, attempts, &error, next, dead)
+                    .await?;
+                if dead {
+                    pass.dead_lettered += 1;
+                } else {
+                    pass.retried += 1;
                 }
-                Some(error) => {
-                    let attempts = stored.attempts + 1;
-                    let dead = attempts >= self.cfg.max_attempts;
-                    let next = now_ms
-                        + i64::try_from(backoff(attempts, &self.cfg).as_millis()).unwrap_or(60_000);
-                    tracing::warn!(event = %stored.envelope.id, attempts, dead, %error, "delivery failed");
-                    self.store
-                        .record_failure(batch.token, stored.seq, attempts, &error, next, dead)
-                        .await?;
-                    if dead {
-                        pass.dead_lettered += 1;
-                    } else {
-                        pass.retried += 1;
-                    }
-                }
+            }
+            // The bus (the live panes) never waits for another consumer.
+            if !had(BUS_CONSUMER, id) {
+                receipts.push(Receipt {
+                    consumer: BUS_CONSUMER.to_string(),
+                    event_id: id,
+                    seq: stored.seq,
+                });
+                self.bus.publish(stored.into_live());
             }
         }
         // Receipts and the dispatched mark commit together.
@@ -247,8 +338,208 @@ impl Relay {
         }
     }
 
-    /// Runs until `shutdown` turns true: a pass whenever woken or every `poll`.
-    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+    /// One pass of an independent consumer: takes (or renews) its lease, hands it the events
+    /// it is due to get (oldest first, up to a batch), records receipts for those it accepted
+    /// and back-off or dead-lettering for the others. Nothing when another process holds the
+    /// lease or the oldest waiting event is still in its back-off.
+    pub async fn stream_once(&self, c: &dyn IndependentConsumer) -> Result<StreamPass, StoreError> {
+        self.stream_pass(c, None).await
+    }
+
+    /// [`Relay::stream_once`], given up at once (nothing recorded: the batch is delivered again
+    /// later, a re-send the consumer drops) when `stop` turns true while the consumer is
+    /// delivering — so a stopping process never waits for a broker that does not answer.
+    async fn stream_pass(
+        &self,
+        c: &dyn IndependentConsumer,
+        stop: Option<watch::Receiver<bool>>,
+    ) -> Result<StreamPass, StoreError> {
+        self.register_streams().await?;
+        let now_ms = Utc::now().timestamp_millis();
+        let mut pass = StreamPass::default();
+        // An idle consumer costs one read per poll: the lease (a write) only when there is
+        // work, and the backlog is read again under it (another holder may have taken it).
+        if !self.store.consumer_has_due(c.name(), now_ms).await? || !self.hold(c.name()).await? {
+            return Ok(pass);
+        }
+        let batch = self
+            .store
+            .consumer_backlog(c.name(), self.cfg.stream_batch, now_ms)
+            .await?;
+        if batch.is_empty() {
+            return Ok(pass);
+        }
+        let stopped = async move {
+            match stop {
+                Some(mut rx) => {
+                    let _ = rx.wait_for(|s| *s).await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        let results = tokio::select! {
+            r = c.deliver(&batch) => r,
+            _ = stopped => return Ok(pass),
+        };
+        if let Some(pause) = pause_before_receipts() {
+            // Tests only: the moment a kill -9 between the broker's ack and the receipt hits.
+            tracing::info!(
+                events = batch.len(),
+                "delivered; pausing before the receipts"
+            );
+            tokio::time::sleep(pause).await;
+        }
+        let now_ms = Utc::now().timestamp_millis();
+        let mut delivered = Vec::with_capacity(batch.len());
+        let mut failed = Vec::new();
+        for (i, d) in batch.iter().enumerate() {
+            match results
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| Err("no answer".into()))
+            {
+                Ok(()) => delivered.push((d.event.seq, d.event.envelope.id)),
+                Err(error) => {
+                    let attempts = d.attempts.saturating_add(1);
+                    let dead = attempts >= c.max_attempts();
+                    if dead {
+                        pass.dead_lettered += 1;
+                    } else {
+                        pass.retried += 1;
+                    }
+                    failed.push(DeliveryFailure {
+                        seq: d.event.seq,
+                        attempts,
+                        error: format!("{}: {error}", c.name()),
+                        next_attempt_ms: now_ms
+                            + i64::try_from(backoff(attempts, &self.cfg).as_millis())
+                                .unwrap_or(60_000),
+                        dead,
+                    });
+                }
+            }
+        }
+        if let Some(f) = failed.first() {
+            tracing::warn!(consumer = c.name(), failed = failed.len(), attempts = f.attempts, error = %f.error, "stream delivery failed");
+        }
+        let report = self
+            .store
+            .complete_deliveries(c.name(), &delivered, &failed, Utc::now())
+            .await?;
+        pass.delivered = delivered.len();
+        pass.duplicates = report.duplicates;
+        Ok(pass)
+    }
+
+    /// Takes or renews this relay's lease on delivering `consumer`: renewed (a write) only
+    /// once a tenth of it has passed, so a busy consumer does not write it every batch —
+    /// at least 90 % of the lease is left when a batch starts, more than a batch may take.
+    async fn hold(&self, consumer: &str) -> Result<bool, StoreError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let lease_ms = i64::try_from(self.cfg.stream_lease.as_millis()).unwrap_or(i64::MAX / 4);
+        let until = self.held_until(consumer);
+        if until.saturating_sub(now_ms) > lease_ms - lease_ms / 10 {
+            return Ok(true);
+        }
+        let held = self
+            .store
+            .lease_consumer(consumer, self.stream_token, now_ms, lease_ms)
+            .await?;
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        if held {
+            leases.insert(consumer.to_string(), now_ms.saturating_add(lease_ms));
+        } else {
+            leases.remove(consumer);
+        }
+        Ok(held)
+    }
+
+    fn held_until(&self, consumer: &str) -> i64 {
+        let leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        leases.get(consumer).copied().unwrap_or(0)
+    }
+
+    async fn release(&self, consumer: &str) -> Result<(), StoreError> {
+        self.leases
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(consumer);
+        self.store
+            .release_consumer(consumer, self.stream_token)
+            .await
+    }
+
+    /// Delivers every independent consumer's due events until none is left or a pass fails
+    /// (events in back-off stay pending): one pass per batch. Returns each consumer's totals.
+    pub async fn drain_streams(&self) -> Result<Vec<(String, StreamPass)>, StoreError> {
+        let mut out = Vec::with_capacity(self.streams.len());
+        for c in &self.streams {
+            let mut total = StreamPass::default();
+            loop {
+                let p = self.stream_once(c.as_ref()).await?;
+                total.delivered += p.delivered;
+                total.retried += p.retried;
+                total.dead_lettered += p.dead_lettered;
+                total.duplicates += p.duplicates;
+                if p.delivered == 0 {
+                    break;
+                }
+            }
+            self.release(c.name()).await?;
+            out.push((c.name().to_string(), total));
+        }
+        Ok(out)
+    }
+
+    /// One independent consumer's loop: a pass whenever a claim wrote it work, every `poll`,
+    /// or at once after a pass that delivered; on a failed pass it waits for the back-off.
+    async fn run_stream(&self, c: &dyn IndependentConsumer, mut shutdown: watch::Receiver<bool>) {
+        let mut error_backoff = Duration::from_millis(250);
+        loop {
+            if *shutdown.borrow() {
+                let _ = self.release(c.name()).await;
+                return;
+            }
+            let wait = match self.stream_pass(c, Some(shutdown.clone())).await {
+                Ok(p) if p.delivered > 0 => {
+                    error_backoff = Duration::from_millis(250);
+                    tokio::task::yield_now().await;
+                    continue;
+                }
+                Ok(_) => {
+                    error_backoff = Duration::from_millis(250);
+                    self.cfg.poll
+                }
+                Err(e) => {
+                    tracing::error!(consumer = c.name(), error = %e, "stream pass failed; retrying");
+                    let w = error_backoff;
+                    error_backoff = (error_backoff * 2).min(Duration::from_secs(10));
+                    w
+                }
+            };
+            tokio::select! {
+                _ = self.stream_wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true: the outbox loop and, beside it, one loop per
+    /// independent consumer (so neither waits for the other).
+    pub async fn run(&self, shutdown: watch::Receiver<bool>) {
+        let streams = self
+            .streams
+            .iter()
+            .map(|c| self.run_stream(c.as_ref(), shutdown.clone()));
+        tokio::join!(
+            self.run_outbox(shutdown.clone()),
+            futures_util::future::join_all(streams)
+        );
+    }
+
+    /// The outbox loop: a pass whenever woken or every `poll`.
+    async fn run_outbox(&self, mut shutdown: watch::Receiver<bool>) {
         let mut error_backoff = Duration::from_millis(250);
         // The first idle moment a minute (or `prune_every`) after start prunes, then every
         // `prune_every`.
@@ -313,6 +604,15 @@ impl Relay {
             }
         }
     }
+}
+
+/// `RUSTOK_TEST_PAUSE_BEFORE_RECEIPT_MS`: tests only (the kill -9 between a broker's ack and
+/// the receipt).
+fn pause_before_receipts() -> Option<Duration> {
+    std::env::var("RUSTOK_TEST_PAUSE_BEFORE_RECEIPT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Duration::from_millis)
 }
 
 #[cfg(test)]

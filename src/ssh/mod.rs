@@ -105,6 +105,10 @@ pub struct ServeOptions {
     /// that session only). Not settable from the command line.
     #[doc(hidden)]
     pub panic_on_input: Option<Vec<u8>>,
+    /// `--stream` / `--stream-name`: the server's relay streams to JetStream (the config
+    /// file's `stream` applies where unset).
+    pub stream_url: Option<String>,
+    pub stream_name: Option<String>,
 }
 
 /// What every session shares.
@@ -232,10 +236,14 @@ impl SshServer {
             warnings,
         } = Settings::load();
         let bus = Bus::new(config.event_buffer.max(1024));
-        let relay = Arc::new(Relay::new(
-            store.clone(),
-            bus.clone(),
-            RelayConfig::default(),
+        let stream = crate::runtime::StreamSettings::resolve(
+            opts.stream_url.as_deref(),
+            opts.stream_name.as_deref(),
+            &config,
+        );
+        let relay = Arc::new(crate::runtime::stream::attach(
+            Relay::new(store.clone(), bus.clone(), RelayConfig::default()),
+            stream,
         ));
         let (queue, _worker) = ActionQueue::spawn(
             store.clone(),

@@ -34,6 +34,10 @@ pub struct ConsoleOptions {
     /// Where the Sessions view finds the live SSH sessions (the CLI passes the SSH servers
     /// running from the data directory).
     pub sessions: Arc<dyn LiveSessions>,
+    /// `--stream` / `--stream-name`: the console's relay streams to JetStream (the config
+    /// file's `stream` applies where unset).
+    pub stream_url: Option<String>,
+    pub stream_name: Option<String>,
 }
 
 /// A terminal of this process: any ratatui backend (crossterm on stdout; a sink in the
@@ -99,10 +103,14 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
         warnings,
     } = Settings::load();
     let bus = Bus::new(config.event_buffer.max(1024));
-    let relay = Arc::new(Relay::new(
-        store.clone(),
-        bus.clone(),
-        RelayConfig::default(),
+    let stream = crate::runtime::StreamSettings::resolve(
+        opts.stream_url.as_deref(),
+        opts.stream_name.as_deref(),
+        &config,
+    );
+    let relay = Arc::new(crate::runtime::stream::attach(
+        Relay::new(store.clone(), bus.clone(), RelayConfig::default()),
+        stream,
     ));
     let delay = std::env::var("RUSTOK_TEST_COMMAND_DELAY_MS")
         .ok()

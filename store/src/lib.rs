@@ -23,6 +23,7 @@ mod housekeeping;
 mod outbox;
 mod repo;
 mod search;
+mod stream;
 // RBAC; the audit log.
 mod audit_log;
 mod authz;
@@ -42,13 +43,14 @@ pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
 pub use feed::{FeedCursor, Follower, Listener};
 pub use housekeeping::{PRUNE_CHUNK, Pruned};
-pub use outbox::{CHANNEL as OUTBOX_CHANNEL, DeliveryReport, Receipt, RelayBatch};
+pub use outbox::{BUS_CONSUMER, CHANNEL as OUTBOX_CHANNEL, DeliveryReport, Receipt, RelayBatch};
 pub use pool::PoolSettings;
 pub use repo::{EventFilter, IdKind, NodeFilter};
 pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,
 };
+pub use stream::{ConsumerReport, DeliveryFailure, PendingDelivery};
 pub use uow::AuditStamp;
 
 use sea_orm::{

@@ -20,6 +20,9 @@ use uuid::Uuid;
 /// The PostgreSQL channel every outbox append notifies (delivered when the command commits).
 pub const CHANNEL: &str = "rustok_outbox";
 
+/// The receipt name of the relay's own hand-over of an event to its bus.
+pub const BUS_CONSUMER: &str = rustok_domain::read::BUS_CONSUMER_NAME;
+
 pub const PENDING: &str = "pending";
 pub const DISPATCHED: &str = "dispatched";
 pub const FAILED: &str = "failed";
@@ -176,11 +179,27 @@ impl Store {
                 Value::from(i64::try_from(limit).unwrap_or(i64::MAX)),
             ],
         );
+        // Rows claimed for the first time (zero attempts: never completed, or re-queued dead
+        // letters) get a delivery row for every registered independent consumer that has no
+        // receipt for them yet (`stream.rs`), in the claim's transaction: whichever process
+        // relays an event, and whether or not it has a stream configured, none is skipped.
+        let deliveries = self.stmt(
+            "INSERT INTO consumer_deliveries \
+               (consumer, seq, event_id, status, attempts, next_attempt_ms) \
+             SELECT c.name, o.seq, o.id, 'pending', 0, 0 \
+             FROM outbox o CROSS JOIN stream_consumers c \
+             WHERE o.claim_token = $1 AND o.attempts = 0 \
+               AND NOT EXISTS (SELECT 1 FROM consumer_receipts r \
+                 WHERE r.consumer = c.name AND r.event_id = o.id) \
+             ON CONFLICT DO NOTHING",
+            vec![Value::from(token)],
+        );
         let mut events = self
             .in_transaction(async |w: &Tx<'_>| {
                 if w.execute_raw(claim).await?.rows_affected() == 0 {
                     return Ok(Vec::new());
                 }
+                w.execute_raw(deliveries).await?;
                 outbox::Entity::find()
                     .filter(outbox::Column::ClaimToken.eq(token))
                     .all(w)

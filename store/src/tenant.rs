@@ -48,6 +48,22 @@ pub(crate) async fn create(
     applied(w, env, Outcome::Tenant(t), envelopes).await
 }
 
+/// `RetryConsumerDeadLetters`: one independent consumer's dead letters of the tenant (all, or
+/// those with `ids`) pending again for that consumer alone.
+pub(crate) async fn retry_consumer_dead_letters(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    consumer: &str,
+    ids: &[EventId],
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let txn = w.txn();
+    existing_tenant(txn, env, now).await?;
+    let n =
+        crate::stream::requeue_consumer_dead_letters_in(txn, consumer, env.tenant_id, ids).await?;
+    applied(w, env, Outcome::Requeued(n), Vec::new()).await
+}
+
 /// `RetryDeadLetters`: the tenant's dead letters (all, or those with `ids`) pending again.
 pub(crate) async fn retry_dead_letters(
     w: &mut Writes<'_>,

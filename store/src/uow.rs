@@ -153,6 +153,9 @@ async fn execute_in(
             default_locale,
         } => tenant::create(w, env, *id, slug, name, default_locale, now).await,
         C::RetryDeadLetters { ids } => tenant::retry_dead_letters(w, env, ids, now).await,
+        C::RetryConsumerDeadLetters { consumer, ids } => {
+            tenant::retry_consumer_dead_letters(w, env, consumer, ids, now).await
+        }
         C::CreateNode(_) | C::UpdateNode { .. } | C::TranslateNode { .. } | C::NodeStatus(_) => {
             content::execute(w, env, now).await
         }

@@ -88,6 +88,8 @@ async fn fixture_opts(
         revoked_certs,
         control_dir: Some(dir.path().to_path_buf()),
         panic_on_input: Some(PANIC.to_vec()),
+        stream_url: None,
+        stream_name: None,
     })
     .await
     .expect("server starts");

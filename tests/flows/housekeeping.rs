@@ -128,7 +128,13 @@ async fn test_old_history_is_pruned_and_what_a_retry_needs_is_kept(app: TestApp)
     let later = Utc::now() + chrono::Duration::minutes(1);
     let pruned = app.store.prune_history(later).await.unwrap();
     assert_eq!(pruned.command_log, 2, "\"Recent\" and \"Stuck\"");
-    assert_eq!(app.store.receipt_count(Some("bus")).await.unwrap(), 0);
+    // The bus does not wait for a failing consumer (issue 19): it had the stuck event at once,
+    // and that receipt is kept with the other consumer's.
+    assert_eq!(
+        app.store.receipt_count(Some("bus")).await.unwrap(),
+        1,
+        "the pending event's bus receipt is kept"
+    );
     assert_eq!(
         app.store.receipt_count(Some("accepts")).await.unwrap(),
         1,

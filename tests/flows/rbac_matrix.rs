@@ -224,6 +224,10 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             active: false,
         },
         "retry_dead_letters" => Command::RetryDeadLetters { ids: vec![] },
+        "retry_consumer_dead_letters" => Command::RetryConsumerDeadLetters {
+            consumer: "jetstream:RUSTOK_EVENTS".into(),
+            ids: vec![],
+        },
         other => panic!("no setup for {other}"),
     }
 }

@@ -201,12 +201,13 @@ async fn a_killed_relay_process_leaves_nothing_behind() {
 /// The pause of `RUSTOK_MIGRATION_PAUSE_MS` in the tests that use it.
 const PAUSE_MS: u64 = 40;
 
-/// The four migrations, as `seaql_migrations` records them.
-const MIGRATIONS: [&str; 4] = [
+/// The migrations, as `seaql_migrations` records them.
+const MIGRATIONS: [&str; 5] = [
     "m20261124_000001_foundation",
     "m20261124_000002_commerce",
     "m20261124_000003_staff",
     "m20261124_000004_delivery",
+    "m20261207_000005_stream_consumers",
 ];
 
 /// `rustok --db URL ARGS` with no environment of the developer's shell that would change it,
@@ -418,7 +419,7 @@ fn next_start_works(url: &str, data: &std::path::Path, title: &str) {
     );
 }
 
-/// SQLite: the file is intact and records exactly the four migrations.
+/// SQLite: the file is intact and records exactly the migrations.
 fn sqlite_file_is_sound(path: &std::path::Path) {
     let conn = rusqlite::Connection::open(path).expect("open the database file");
     let check: String = conn
@@ -489,7 +490,12 @@ fn migrations_wait_for_each_other_sqlite() {
         "{statuses:?}\n{}",
         wave.stderr()
     );
-    assert_eq!(wave.pauses(), 4, "each migration once\n{}", wave.stderr());
+    assert_eq!(
+        wave.pauses(),
+        MIGRATIONS.len(),
+        "each migration once\n{}",
+        wave.stderr()
+    );
     let path = db.dir().unwrap().join("rustok.db");
     sqlite_file_is_sound(&path);
     next_start_works(&db.url, data.path(), "After six");
@@ -521,7 +527,7 @@ fn migrations_survive_kills_sqlite() {
     // a lone process killed right at the pause leaves the migrations before it committed and
     // this one rolled back; of three processes on a file, the one migrating killed halfway
     // through the pause, the other two take over.
-    for k in 1..=4 {
+    for k in 1..=MIGRATIONS.len() {
         for (procs, offset) in [(1, 0), (3, PAUSE_MS / 2)] {
             let db = TestDb::sqlite();
             let (n, failed) = kill_at_pause(&db.url, data.path(), procs, k, offset);
@@ -588,7 +594,12 @@ async fn migrations_wait_for_each_other_postgres() {
             "{statuses:?}\n{}",
             wave.stderr()
         );
-        assert_eq!(wave.pauses(), 4, "each migration once\n{}", wave.stderr());
+        assert_eq!(
+            wave.pauses(),
+            MIGRATIONS.len(),
+            "each migration once\n{}",
+            wave.stderr()
+        );
         next_start_works(&url, &dir, "After six");
     })
     .await
@@ -613,7 +624,7 @@ async fn migrations_survive_kills_postgres() {
     let mut databases = 0;
     // As on SQLite: a lone process killed at pause k leaves k - 1 migrations; of three, the
     // other two take over.
-    for k in 1..=4 {
+    for k in 1..=MIGRATIONS.len() {
         let procs = if k % 2 == 1 { 1 } else { 3 };
         let db = TestDb::postgres().await.unwrap();
         let (url, dir) = (db.url.clone(), data.path().to_path_buf());

@@ -18,3 +18,4 @@ mod multi_relay;
 mod pg_restart;
 mod relay_faults;
 mod shared_db;
+mod stream;

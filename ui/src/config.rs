@@ -12,6 +12,15 @@ pub struct Config {
     pub read_only: bool,
     /// How many live events the Events pane keeps.
     pub event_buffer: usize,
+    /// Stream the outbox to NATS JetStream at this URL (`nats://HOST:PORT`); the `--stream`
+    /// flag and `RUSTOK_STREAM_URL` win over it.
+    pub stream: Option<String>,
+    /// The JetStream stream's name (default `RUSTOK_EVENTS`).
+    pub stream_name: Option<String>,
+    /// The subjects the stream is created with when missing (default `["rustok.>"]`).
+    pub stream_subjects: Option<Vec<String>>,
+    /// Attempts before an event becomes the stream's dead letter (default 10).
+    pub stream_max_attempts: Option<i32>,
 }
 
 impl Default for Config {
@@ -20,6 +29,10 @@ impl Default for Config {
             theme: "dark".into(),
             read_only: false,
             event_buffer: 10_000,
+            stream: None,
+            stream_name: None,
+            stream_subjects: None,
+            stream_max_attempts: None,
         }
     }
 }
@@ -62,7 +75,7 @@ mod tests {
         );
         assert_eq!(
             Config::parse("theme = \"x\"\nthme = \"x\"").unwrap_err(),
-            "config: line 2: unknown field `thme`, expected one of `theme`, `read_only`, `event_buffer`"
+            "config: line 2: unknown field `thme`, expected one of `theme`, `read_only`, `event_buffer`, `stream`, `stream_name`, `stream_subjects`, `stream_max_attempts`"
         );
         let e = Config::parse("event_buffer = \"\x1b[2J\"").unwrap_err();
         assert!(

@@ -35,6 +35,8 @@ pub enum Query {
     LocaleCoverage,
     /// Outbox counts and when the oldest pending event happened (relay lag).
     OutboxCounts,
+    /// The independent consumers of the outbox (streams) with their lag.
+    Consumers,
     /// One window of the orders in one status, newest first.
     Orders {
         status: OrderStatus,
@@ -96,6 +98,7 @@ pub enum QueryResult {
     Tenants(Vec<Tenant>),
     LocaleCoverage(Coverage),
     OutboxCounts(OutboxCounts, Option<chrono::DateTime<chrono::Utc>>),
+    Consumers(Vec<rustok_domain::read::ConsumerStats>),
     Orders(Page<OrderSummary>),
     Order(Option<Order>, Vec<StoredEvent>),
     Products(Page<StockRow>),

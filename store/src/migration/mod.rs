@@ -19,6 +19,7 @@ mod m20261124_000001_foundation;
 mod m20261124_000002_commerce;
 mod m20261124_000003_staff;
 mod m20261124_000004_delivery;
+mod m20261207_000005_stream_consumers;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_commerce::Migration),
             Box::new(m20261124_000003_staff::Migration),
             Box::new(m20261124_000004_delivery::Migration),
+            Box::new(m20261207_000005_stream_consumers::Migration),
         ];
         match pause() {
             None => all,

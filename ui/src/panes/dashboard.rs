@@ -15,7 +15,7 @@ use rustok_domain::DomainError;
 use rustok_domain::Tenant;
 use rustok_domain::content::NodeStatus;
 use rustok_domain::event::EventEnvelope;
-use rustok_domain::read::{OrderStats, OutboxCounts, StockRow};
+use rustok_domain::read::{ConsumerStats, OrderStats, OutboxCounts, StockRow};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub struct Dashboard {
     pub by_status: [Option<u64>; 3],
     pub outbox: Option<(OutboxCounts, Option<DateTime<Utc>>)>,
+    /// The outbox's consumers (the bus and each stream) with their lag.
+    pub consumers: Option<Vec<ConsumerStats>>,
     pub orders: Option<OrderStats>,
     pub low_stock: Option<Vec<StockRow>>,
     pub loading: usize,
@@ -41,6 +43,7 @@ const LOW_STOCK_ROWS: u64 = 8;
 enum Pending {
     Count(NodeStatus),
     Outbox,
+    Consumers,
     OrderStats,
     LowStock,
 }
@@ -64,6 +67,34 @@ pub struct View<'a> {
 }
 
 impl Dashboard {
+    /// One line per independent consumer (a JetStream stream): its lag in events and
+    /// seconds, or its dead letters (the bus's own state is the lines above).
+    fn stream_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let Some(consumers) = &self.consumers else {
+            return Vec::new();
+        };
+        consumers
+            .iter()
+            .filter(|c| c.consumer != rustok_domain::read::BUS_CONSUMER_NAME)
+            .map(|c| {
+                let name = c.consumer.strip_prefix("jetstream:").unwrap_or(&c.consumer);
+                let mut text = format!("{} · {:.0} s", group(c.lag_events), c.lag_seconds.max(0.0));
+                if c.failed > 0 {
+                    text.push_str(&format!(" · {} failed", group(c.failed)));
+                }
+                let style = if c.failed > 0 || c.last_error.is_some() && c.lag_events > 0 {
+                    theme.error()
+                } else {
+                    theme.base()
+                };
+                Line::from(vec![
+                    Span::styled(format!("{:<12}", abbreviate(name, 11)), theme.muted()),
+                    Span::styled(text, style),
+                ])
+            })
+            .collect()
+    }
+
     pub fn set_count(&mut self, s: NodeStatus, n: u64) {
         self.by_status[status_index(s)] = Some(n);
     }
@@ -166,6 +197,9 @@ impl Dashboard {
                         Span::raw(lag),
                     ]),
                 ]
+                .into_iter()
+                .chain(self.stream_lines(theme))
+                .collect()
             }
             None => vec![Line::styled("loading…", theme.muted())],
         };
@@ -347,6 +381,7 @@ impl Pane for Dashboard {
             );
         }
         self.ask(ctx, Pending::Outbox, Query::OutboxCounts);
+        self.ask(ctx, Pending::Consumers, Query::Consumers);
         // A role without `order:read` was refused once: ask no more.
         if self.orders_denied.is_none() {
             self.ask(ctx, Pending::OrderStats, Query::OrderStats);
@@ -389,6 +424,7 @@ impl Pane for Dashboard {
             (Pending::Outbox, Ok(QueryResult::OutboxCounts(c, oldest))) => {
                 self.outbox = Some((c, oldest))
             }
+            (Pending::Consumers, Ok(QueryResult::Consumers(c))) => self.consumers = Some(c),
             (Pending::OrderStats, Ok(QueryResult::OrderStats(stats))) => self.orders = Some(stats),
             (Pending::LowStock, Ok(QueryResult::Products(page))) => {
                 self.low_stock = Some(page.rows)

@@ -282,6 +282,7 @@ impl Harness {
                     locales,
                 })
             }
+            Query::Consumers => QueryResult::Consumers(Vec::new()),
             Query::OutboxCounts => QueryResult::OutboxCounts(
                 OutboxCounts {
                     pending: 2,
