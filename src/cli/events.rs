@@ -1,6 +1,6 @@
 use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
-use crate::runtime::{Bus, EventGate, FeedConfig, FeedStream, Relay, RelayConfig};
+use crate::runtime::{Bus, EventGate, FeedConfig, FeedStream};
 use clap::Subcommand;
 use rustok_domain::Command;
 use rustok_domain::event::EventQuery;
@@ -323,14 +323,12 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             // read-only); it delivers every tenant's events, as a console's relay does, so it
             // creates no tenant (its audit row names the --tenant one if it exists).
             let tenant = ctx.tenant_id_if_any().await?;
-            let stream = crate::runtime::StreamSettings::resolve(
+            let relay = crate::runtime::stream::relay(
+                ctx.store.clone(),
+                Bus::new(1024),
                 ctx.stream_url.as_deref(),
                 ctx.stream_name.as_deref(),
                 &crate::runtime::Settings::load().config,
-            );
-            let relay = crate::runtime::stream::attach(
-                Relay::new(ctx.store.clone(), Bus::new(1024), RelayConfig::default()),
-                stream,
             );
             let what = "run the relay by hand";
             if *follow {

@@ -84,6 +84,21 @@ pub fn attach(relay: super::Relay, settings: Option<StreamSettings>) -> super::R
     }
 }
 
+/// A process's relay: the default configuration, onto `bus`, with the stream that
+/// `--stream`/`--stream-name` (`url`, `name`), the environment or `config` name, if any.
+pub fn relay(
+    store: rustok_store::Store,
+    bus: super::Bus,
+    url: Option<&str>,
+    name: Option<&str>,
+    config: &rustok_ui::Config,
+) -> super::Relay {
+    attach(
+        super::Relay::new(store, bus, super::RelayConfig::default()),
+        StreamSettings::resolve(url, name, config),
+    )
+}
+
 /// The subject an event is published on: `rustok.<tenant-slug>.<event_type>` (`_` for an
 /// event whose tenant is gone).
 pub fn subject(tenant_slug: Option<&str>, event_type: &str) -> String {

@@ -33,7 +33,7 @@ mod window;
 
 pub use error::SshError;
 
-use crate::runtime::{ActionQueue, Bus, QueueOptions, Relay, RelayConfig, Settings};
+use crate::runtime::{ActionQueue, Bus, QueueOptions, Settings};
 use russh::keys::{Algorithm, HashAlg, PrivateKey};
 use rustok_domain::Tenant;
 use rustok_store::Store;
@@ -236,14 +236,12 @@ impl SshServer {
             warnings,
         } = Settings::load();
         let bus = Bus::new(config.event_buffer.max(1024));
-        let stream = crate::runtime::StreamSettings::resolve(
+        let relay = Arc::new(crate::runtime::stream::relay(
+            store.clone(),
+            bus.clone(),
             opts.stream_url.as_deref(),
             opts.stream_name.as_deref(),
             &config,
-        );
-        let relay = Arc::new(crate::runtime::stream::attach(
-            Relay::new(store.clone(), bus.clone(), RelayConfig::default()),
-            stream,
         ));
         let (queue, _worker) = ActionQueue::spawn(
             store.clone(),

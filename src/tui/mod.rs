@@ -9,7 +9,7 @@ pub mod terminal;
 use crate::runtime::console::{self, Console, Input, LoopOptions, Step, Transport};
 use crate::runtime::{
     ActionQueue, Bus, ConsoleError, Executor, Exports, FirstUse, LiveSessions, QueueOptions, Reads,
-    Relay, RelayConfig, RuntimeError, Settings, load_layout, open_tenant,
+    RuntimeError, Settings, load_layout, open_tenant,
 };
 use futures_util::StreamExt;
 use ratatui::Terminal;
@@ -103,14 +103,12 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
         warnings,
     } = Settings::load();
     let bus = Bus::new(config.event_buffer.max(1024));
-    let stream = crate::runtime::StreamSettings::resolve(
+    let relay = Arc::new(crate::runtime::stream::relay(
+        store.clone(),
+        bus.clone(),
         opts.stream_url.as_deref(),
         opts.stream_name.as_deref(),
         &config,
-    );
-    let relay = Arc::new(crate::runtime::stream::attach(
-        Relay::new(store.clone(), bus.clone(), RelayConfig::default()),
-        stream,
     ));
     let delay = std::env::var("RUSTOK_TEST_COMMAND_DELAY_MS")
         .ok()
