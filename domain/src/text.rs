@@ -47,6 +47,20 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// `s` as a piece of a file name: ASCII letters, digits, `-` and `_` kept, anything else `_`
+/// (no path separator, no dot, nothing a shell or a terminal reads).
+pub fn file_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Does `s` contain characters that would be interpreted by a terminal?
 pub fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() || is_bidi_control(c))
@@ -64,6 +78,12 @@ mod tests {
         assert!(!printable("\u{9b}x").contains('\u{9b}'));
         assert!(has_control("\x07"));
         assert!(!has_control("plain"));
+    }
+
+    #[test]
+    fn file_safe_keeps_only_name_characters() {
+        assert_eq!(file_safe("acme-shop_2"), "acme-shop_2");
+        assert_eq!(file_safe("../etc/pass wd\u{1b}"), "___etc_pass_wd_");
     }
 
     #[test]

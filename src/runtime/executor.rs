@@ -217,16 +217,7 @@ impl Executor {
 /// Where a staff member's screen layout (split view) is kept: a small file per handle in the
 /// data directory, so it survives restarts in the local console and over SSH alike.
 pub fn layout_path(handle: &str) -> std::path::PathBuf {
-    let safe: String = handle
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = rustok_domain::text::file_safe(handle);
     crate::config::data_dir()
         .join("layouts")
         .join(format!("{safe}.layout"))

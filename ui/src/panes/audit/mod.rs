@@ -148,16 +148,7 @@ pub struct ExportDialog {
 impl ExportDialog {
     /// `./rustok-audit-<tenant>-<yyyymmdd-hhmm>.html`
     pub fn new(tenant: &str, at: DateTime<Utc>) -> ExportDialog {
-        let safe: String = tenant
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = rustok_domain::text::file_safe(tenant);
         let format = ReportFormat::Html;
         ExportDialog {
             format,
