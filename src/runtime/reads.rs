@@ -359,14 +359,13 @@ impl Reads {
             .await
     }
 
-    /// The independent consumers' lag alone (the Dashboard, refreshed on every event: no
-    /// receipt counts, no bus row — its state is the outbox counts).
+    /// The independent consumers' state alone (the Dashboard, refreshed on a timer: no bus
+    /// row — its state is the outbox counts), read once per ~second for all of this process's
+    /// sessions (`Store::recent_consumer_stats`).
     pub async fn stream_lag(&self) -> Result<Vec<ConsumerStats>, StoreError> {
         self.require(p("event", "read"), "read the outbox consumers")
             .await?;
-        self.store
-            .consumer_stats(None, false, chrono::Utc::now())
-            .await
+        self.store.recent_consumer_stats().await
     }
 
     /// One independent consumer's dead letters in this tenant (`outbox failed --consumer`).
@@ -553,6 +552,17 @@ impl Reads {
                         before_seq,
                         newest_first: true,
                         limit,
+                        ..Default::default()
+                    },
+                )
+                .await?,
+            ),
+            Query::FirstEventSince(at) => QueryResult::Events(
+                self.events(
+                    tenant,
+                    EventFilter {
+                        since: Some(at),
+                        limit: 1,
                         ..Default::default()
                     },
                 )

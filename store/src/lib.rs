@@ -50,7 +50,7 @@ pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,
 };
-pub use stream::{ConsumerReport, DeliveryFailure, PendingDelivery};
+pub use stream::{CONSUMER_STATS_MAX_AGE, ConsumerReport, DeliveryFailure, PendingDelivery};
 pub use uow::AuditStamp;
 
 use sea_orm::{
@@ -84,6 +84,10 @@ pub struct Store {
     fence: fence::ReadOnlyFence,
     backend: Backend,
     url_display: String,
+    /// The independent consumers' state as last read, shared by the store's clones: every
+    /// console of a process (1,000 SSH sessions on the dashboard) reads it at most once per
+    /// [`CONSUMER_STATS_MAX_AGE`] (see `Store::recent_consumer_stats`).
+    consumer_stats: stream::StatsCache,
 }
 
 /// The SQLite file's writer connection (see `local.rs`), shared by the store's clones.
@@ -276,6 +280,7 @@ impl Store {
             fence,
             backend,
             url_display: redact_url(url),
+            consumer_stats: Default::default(),
         };
         store.migrate().await?;
         Ok(store)

@@ -47,6 +47,17 @@ pub struct ConsumerReport {
     pub duplicates: u64,
 }
 
+/// How old the shared read of the consumers' state may be (`Store::recent_consumer_stats`).
+pub const CONSUMER_STATS_MAX_AGE: std::time::Duration = std::time::Duration::from_millis(900);
+
+/// The last read of the consumers' state and when it was made. An async lock: concurrent
+/// readers wait for the one read in flight instead of each querying.
+#[derive(Clone, Default)]
+pub(crate) struct StatsCache(std::sync::Arc<tokio::sync::Mutex<Option<StatsReading>>>);
+
+/// When the consumers' state was read, and what it was.
+type StatsReading = (std::time::Instant, Vec<ConsumerStats>);
+
 impl Store {
     /// Registers an independent consumer (idempotent): from now on every relay writes it a
     /// delivery row for each event it completes.
@@ -285,18 +296,22 @@ impl Store {
                 .await?;
             }
             let n = Value::from(name.clone());
+            // `delivered_total` counts the receipts written here (a duplicate adds nothing).
+            let total = Value::from(i64::try_from(report.delivered).unwrap_or(i64::MAX));
             let (sql, values) = match (failed.last(), delivered.is_empty()) {
                 (Some(f), true) => (
                     "UPDATE stream_consumers SET last_error = $1 WHERE name = $2",
                     vec![Value::from(f.error.clone()), n],
                 ),
                 (Some(f), false) => (
-                    "UPDATE stream_consumers SET last_error = $1, last_delivered_at = $3 WHERE name = $2",
-                    vec![Value::from(f.error.clone()), n, Value::from(now)],
+                    "UPDATE stream_consumers SET last_error = $1, last_delivered_at = $3, \
+                     delivered_total = delivered_total + $4 WHERE name = $2",
+                    vec![Value::from(f.error.clone()), n, Value::from(now), total],
                 ),
                 (None, _) => (
-                    "UPDATE stream_consumers SET last_error = NULL, last_delivered_at = $2 WHERE name = $1",
-                    vec![n, Value::from(now)],
+                    "UPDATE stream_consumers SET last_error = NULL, last_delivered_at = $2, \
+                     delivered_total = delivered_total + $3 WHERE name = $1",
+                    vec![n, Value::from(now), total],
                 ),
             };
             w.execute_raw(self.stmt(sql, values)).await?;
@@ -352,10 +367,26 @@ impl Store {
         Ok(out)
     }
 
+    /// The independent consumers' state (no bus), read at most once per
+    /// [`CONSUMER_STATS_MAX_AGE`] by all the store's clones together: what the dashboards of
+    /// every session of a process show, refreshed on a timer.
+    pub async fn recent_consumer_stats(&self) -> Result<Vec<ConsumerStats>, StoreError> {
+        let mut cached = self.consumer_stats.0.lock().await;
+        if let Some((at, stats)) = cached.as_ref()
+            && at.elapsed() < CONSUMER_STATS_MAX_AGE
+        {
+            return Ok(stats.clone());
+        }
+        let stats = self.consumer_stats(None, false, Utc::now()).await?;
+        *cached = Some((std::time::Instant::now(), stats.clone()));
+        Ok(stats)
+    }
+
     /// Every consumer's delivery state: the bus (`bus_name`, whose state is the outbox rows'
     /// own; `None` leaves it out) first, then the registered independent consumers.
-    /// `count_delivered: false` skips counting receipts (which grow with the history; the
-    /// dashboard, refreshed on every event, shows only the lag) and reports 0 delivered.
+    /// An independent consumer's `delivered` is its running total (`delivered_total`, one row);
+    /// the bus's is a count of its receipts (which grow with the history until pruned), which
+    /// `count_delivered: false` skips, reporting 0 (the dashboard shows the bus's live rate).
     pub async fn consumer_stats(
         &self,
         bus_name: Option<&str>,
@@ -375,7 +406,7 @@ impl Store {
             })
         };
         let mut out = Vec::new();
-        let delivered = async |name: &str| -> Result<u64, StoreError> {
+        let bus_delivered = async |name: &str| -> Result<u64, StoreError> {
             if !count_delivered {
                 return Ok(0);
             }
@@ -408,7 +439,7 @@ impl Store {
                 .and_then(|r| r.try_get::<Option<String>>("", "last_error").ok().flatten());
             out.push(ConsumerStats {
                 consumer: bus_name.to_string(),
-                delivered: delivered(bus_name).await?,
+                delivered: bus_delivered(bus_name).await?,
                 pending: counts.pending,
                 failed: counts.failed,
                 lag_events: counts.pending,
@@ -420,7 +451,8 @@ impl Store {
         let rows = self
             .db
             .query_all_raw(self.stmt(
-                "SELECT name, last_error, last_delivered_at FROM stream_consumers ORDER BY name",
+                "SELECT name, last_error, last_delivered_at, delivered_total FROM stream_consumers \
+                 ORDER BY name",
                 vec![],
             ))
             .await?;
@@ -446,8 +478,9 @@ impl Store {
                 .await?
                 .map(|r| r.try_get::<DateTime<Utc>>("", "t"))
                 .transpose()?;
+            let total: i64 = r.try_get("", "delivered_total")?;
             out.push(ConsumerStats {
-                delivered: delivered(&name).await?,
+                delivered: u64::try_from(total).unwrap_or(0),
                 pending,
                 failed,
                 lag_events: pending,
