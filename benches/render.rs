@@ -108,7 +108,9 @@ fn answer(n: u64, q: &Query) -> QueryResult {
         Query::Products { .. } => QueryResult::Products(Page::empty()),
         Query::Node(_) => QueryResult::Node(None),
         Query::Order(_) => QueryResult::Order(None, vec![]),
-        Query::EventHistory { .. } | Query::DeadLetters => QueryResult::Events(vec![]),
+        Query::EventHistory { .. } | Query::FirstEventSince(_) | Query::DeadLetters => {
+            QueryResult::Events(vec![])
+        }
         Query::Search { .. } => QueryResult::Search(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),
         Query::AuditLog { offset, limit, .. } => {

@@ -221,6 +221,7 @@ pub async fn run_events(ctx: &Ctx, cmd: &EventsCmd) -> Result<(), CliError> {
                             after_seq: after,
                             before_seq: before,
                             newest_first: *newest_first,
+                            since,
                             limit: page,
                             ..Default::default()
                         },

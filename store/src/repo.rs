@@ -68,6 +68,8 @@ pub struct EventFilter {
     pub status: Option<String>,
     /// Only events stored before this sequence number (paging back through history).
     pub before_seq: Option<i64>,
+    /// Only events that happened at or after this time (through `ix_outbox_tenant_occurred`).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Newest first instead of oldest first (history views).
     pub newest_first: bool,
     /// At most this many (oldest first); 0 means 1000.
@@ -276,6 +278,9 @@ impl Store {
         }
         if let Some(s) = filter.before_seq {
             q = q.filter(outbox::Column::Seq.lt(s));
+        }
+        if let Some(t) = filter.since {
+            q = q.filter(outbox::Column::OccurredAt.gte(t));
         }
         if let Some(types) = &filter.event_types {
             q = q.filter(outbox::Column::EventType.is_in(types.iter().copied()));

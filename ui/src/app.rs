@@ -518,11 +518,17 @@ impl App {
             Msg::Clock(now) => {
                 self.now = Some(now);
                 self.panes.events.clock(now);
+                let visible = self.visible();
+                // The consumers' lag and rate on the dashboard are re-read on a timer.
+                if visible.contains(&Tab::Dashboard) {
+                    self.panes.dashboard.tick(now);
+                }
                 // The sessions view is re-read every second while it is shown.
-                if !self.visible().contains(&Tab::Sessions) {
+                if visible.contains(&Tab::Sessions) {
+                    self.panes.sessions.tick();
+                } else if !self.panes.dashboard.consumers_due() {
                     return vec![];
                 }
-                self.panes.sessions.tick();
             }
             Msg::DatabaseStatus(status) => {
                 let recovered = self.db_down.is_some() && status.is_none();

@@ -56,6 +56,9 @@ pub enum Query {
         before_seq: Option<i64>,
         limit: u64,
     },
+    /// The tenant's first stored event (that the reader may read) at or after a time, as
+    /// `Events` of at most one (the Events pane's `:seek WHEN` past the live list).
+    FirstEventSince(chrono::DateTime<chrono::Utc>),
     /// The tenant's dead letters.
     DeadLetters,
     OrderStats,

@@ -16,6 +16,7 @@ use rustok_domain::Tenant;
 use rustok_domain::content::NodeStatus;
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{ConsumerStats, OrderStats, OutboxCounts, StockRow};
+use rustok_domain::text::printable;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -34,6 +35,67 @@ pub struct Dashboard {
     pending: std::collections::BTreeMap<crate::msg::RequestId, Pending>,
     /// The counts were asked for at least once.
     asked: bool,
+    /// Each independent consumer's delivery rate, sampled on a timer (see [`Dashboard::tick`]).
+    rates: ConsumerRates,
+    /// The consumers' state is due again (the timer).
+    consumers_due: bool,
+    /// When the consumers' state was last asked for.
+    consumers_asked: Option<DateTime<Utc>>,
+    /// The store refused this staff member the consumers' state: asked no more.
+    consumers_denied: bool,
+}
+
+/// How often the dashboard reads the consumers' state again while it is shown (their lag
+/// changes without an event reaching this console: NATS came back, another process relayed).
+pub const CONSUMER_REFRESH_SECS: i64 = 2;
+
+/// The most rate samples kept per consumer (at one per refresh, four minutes).
+const RATE_SAMPLES: usize = 120;
+
+/// Each independent consumer's delivered-per-second, from its running total
+/// (`ConsumerStats::delivered`) at successive reads.
+#[derive(Debug, Clone, Default)]
+pub struct ConsumerRates {
+    by_consumer: std::collections::BTreeMap<String, ConsumerRate>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ConsumerRate {
+    /// The last reading: when, and the total then.
+    last: Option<(DateTime<Utc>, u64)>,
+    /// Events per second between successive readings, oldest first.
+    samples: VecDeque<u64>,
+}
+
+impl ConsumerRates {
+    /// Takes a reading made at `now`. A reading less than a second after the previous one is
+    /// skipped (the rate would be noise); a total that went down (the consumer was registered
+    /// again) counts as 0. Consumers no longer listed are forgotten.
+    pub fn sample(&mut self, stats: &[ConsumerStats], now: DateTime<Utc>) {
+        for c in stats {
+            let r = self.by_consumer.entry(c.consumer.clone()).or_default();
+            if let Some((at, total)) = r.last {
+                let ms = (now - at).num_milliseconds();
+                if ms < 1000 {
+                    continue;
+                }
+                let per_s = c.delivered.saturating_sub(total).saturating_mul(1000) / ms as u64;
+                r.samples.push_back(per_s);
+                if r.samples.len() > RATE_SAMPLES {
+                    r.samples.pop_front();
+                }
+            }
+            r.last = Some((now, c.delivered));
+        }
+        self.by_consumer
+            .retain(|name, _| stats.iter().any(|c| c.consumer == *name));
+    }
+
+    /// `consumer`'s rates, oldest first (empty before its second reading).
+    pub fn of(&self, consumer: &str) -> &VecDeque<u64> {
+        static NONE: VecDeque<u64> = VecDeque::new();
+        self.by_consumer.get(consumer).map_or(&NONE, |r| &r.samples)
+    }
 }
 
 /// The dashboard's low-stock list length.
@@ -67,32 +129,88 @@ pub struct View<'a> {
 }
 
 impl Dashboard {
-    /// One line per independent consumer (a JetStream stream): its lag in events and
-    /// seconds, or its dead letters (the bus's own state is the lines above).
-    fn stream_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
-        let Some(consumers) = &self.consumers else {
-            return Vec::new();
-        };
-        consumers
+    /// The independent consumers (the JetStream stream) the panel shows, at most two.
+    fn streams(&self) -> Vec<&ConsumerStats> {
+        self.consumers
             .iter()
+            .flatten()
             .filter(|c| c.consumer != rustok_domain::read::BUS_CONSUMER_NAME)
-            .map(|c| {
-                let name = c.consumer.strip_prefix("jetstream:").unwrap_or(&c.consumer);
-                let mut text = format!("{} · {:.0} s", group(c.lag_events), c.lag_seconds.max(0.0));
-                if c.failed > 0 {
-                    text.push_str(&format!(" · {} failed", group(c.failed)));
-                }
-                let style = if c.failed > 0 || c.last_error.is_some() && c.lag_events > 0 {
+            .take(2)
+            .collect()
+    }
+
+    /// One consumer's box: its name, rate, lag and dead letters in the title, its delivery
+    /// rate as a sparkline.
+    fn draw_consumer(&self, frame: &mut Frame, area: Rect, theme: &Theme, c: &ConsumerStats) {
+        let name = c.consumer.strip_prefix("jetstream:").unwrap_or(&c.consumer);
+        let rates = self.rates.of(&c.consumer);
+        let data = super::events::rate_tail(rates, area.width.saturating_sub(2));
+        let now = rates
+            .back()
+            .map_or_else(|| "…".to_string(), |r| format!("{}/s", group(*r)));
+        let mut text = format!(
+            "{now} · lag {} · {:.0} s ",
+            group(c.lag_events),
+            c.lag_seconds.max(0.0)
+        );
+        if c.failed > 0 {
+            text.push_str(&format!("· {} failed ", group(c.failed)));
+        }
+        let troubled = c.failed > 0 || c.last_error.is_some() && c.lag_events > 0;
+        let style = if troubled {
+            theme.error()
+        } else {
+            theme.muted()
+        };
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(if troubled {
                     theme.error()
                 } else {
-                    theme.base()
-                };
-                Line::from(vec![
-                    Span::styled(format!("{:<12}", abbreviate(name, 11)), theme.muted()),
-                    Span::styled(text, style),
-                ])
-            })
-            .collect()
+                    theme.success()
+                })
+                .block(
+                    Block::bordered()
+                        .border_style(theme.border(false))
+                        .title(Line::from(vec![
+                            Span::styled(
+                                format!(" → {} ", printable(&abbreviate(name, 24))),
+                                theme.title(),
+                            ),
+                            Span::styled(text, style),
+                        ])),
+                ),
+            area,
+        );
+    }
+
+    /// The timer (once a second, while the dashboard is shown): the consumers' state is due
+    /// again every [`CONSUMER_REFRESH_SECS`].
+    pub fn tick(&mut self, now: DateTime<Utc>) {
+        if self.consumers_denied {
+            return;
+        }
+        if self
+            .consumers_asked
+            .is_none_or(|t| (now - t).num_seconds() >= CONSUMER_REFRESH_SECS)
+        {
+            self.consumers_due = true;
+        }
+    }
+
+    /// The timer made the consumers' state due (the app then lets the dashboard ask).
+    pub fn consumers_due(&self) -> bool {
+        self.consumers_due
+    }
+
+    fn ask_consumers(&mut self, ctx: &mut Ctx) {
+        self.consumers_due = false;
+        if self.pending.values().any(|p| *p == Pending::Consumers) {
+            return;
+        }
+        self.consumers_asked = ctx.now;
+        self.ask(ctx, Pending::Consumers, Query::Consumers);
     }
 
     pub fn set_count(&mut self, s: NodeStatus, n: u64) {
@@ -197,9 +315,6 @@ impl Dashboard {
                         Span::raw(lag),
                     ]),
                 ]
-                .into_iter()
-                .chain(self.stream_lines(theme))
-                .collect()
             }
             None => vec![Line::styled("loading…", theme.muted())],
         };
@@ -271,7 +386,15 @@ impl Dashboard {
             ),
         }
 
-        // Event rate
+        // Event rate (the bus), then each independent consumer's delivery rate.
+        let streams = self.streams();
+        let mut rows = vec![Constraint::Fill(1)];
+        rows.extend(streams.iter().map(|_| Constraint::Length(4)));
+        let areas = Layout::vertical(rows).split(rate);
+        for (c, area) in streams.iter().zip(areas.iter().skip(1)) {
+            self.draw_consumer(frame, *area, theme, c);
+        }
+        let rate = areas[0];
         let data = super::events::rate_tail(view.rate, rate.width.saturating_sub(2));
         let peak = view.rate.iter().copied().max().unwrap_or(0);
         frame.render_widget(
@@ -364,6 +487,9 @@ impl Pane for Dashboard {
     /// Counts everything again when something changed (one round of counts at a time: the
     /// app calls this again after the replies).
     fn reload(&mut self, ctx: &mut Ctx) {
+        if self.consumers_due {
+            self.ask_consumers(ctx);
+        }
         if self.loading > 0 || (self.asked && !self.stale) {
             return;
         }
@@ -381,7 +507,9 @@ impl Pane for Dashboard {
             );
         }
         self.ask(ctx, Pending::Outbox, Query::OutboxCounts);
-        self.ask(ctx, Pending::Consumers, Query::Consumers);
+        if !self.consumers_denied {
+            self.ask_consumers(ctx);
+        }
         // A role without `order:read` was refused once: ask no more.
         if self.orders_denied.is_none() {
             self.ask(ctx, Pending::OrderStats, Query::OrderStats);
@@ -419,12 +547,22 @@ impl Pane for Dashboard {
                 self.orders_denied = Some(reason);
                 return;
             }
+            (Pending::Consumers, Err(Failure::Domain(DomainError::PermissionDenied { .. }))) => {
+                self.loading = self.loading.saturating_sub(1);
+                self.consumers_denied = true;
+                return;
+            }
             (_, Err(f)) => ctx.error(format!("could not load: {f}")),
             (Pending::Count(s), Ok(QueryResult::Nodes(page))) => self.set_count(s, page.total),
             (Pending::Outbox, Ok(QueryResult::OutboxCounts(c, oldest))) => {
                 self.outbox = Some((c, oldest))
             }
-            (Pending::Consumers, Ok(QueryResult::Consumers(c))) => self.consumers = Some(c),
+            (Pending::Consumers, Ok(QueryResult::Consumers(c))) => {
+                if let Some(now) = ctx.now {
+                    self.rates.sample(&c, now);
+                }
+                self.consumers = Some(c);
+            }
             (Pending::OrderStats, Ok(QueryResult::OrderStats(stats))) => self.orders = Some(stats),
             (Pending::LowStock, Ok(QueryResult::Products(page))) => {
                 self.low_stock = Some(page.rows)
@@ -460,4 +598,47 @@ fn abbreviate(label: &str, width: usize) -> String {
     let mut cut: String = label.chars().take(width.saturating_sub(1)).collect();
     cut.push('.');
     cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(name: &str, delivered: u64) -> ConsumerStats {
+        ConsumerStats {
+            consumer: name.into(),
+            delivered,
+            pending: 0,
+            failed: 0,
+            lag_events: 0,
+            lag_seconds: 0.0,
+            last_error: None,
+            last_delivered_at: None,
+        }
+    }
+
+    #[test]
+    fn rates_are_the_running_total_over_the_time_between_readings() {
+        let t0 = DateTime::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let s = |secs: i64| t0 + chrono::Duration::milliseconds(secs);
+        let mut r = ConsumerRates::default();
+        r.sample(&[stats("jetstream:A", 1_000)], s(0));
+        assert!(r.of("jetstream:A").is_empty(), "one reading is no rate");
+        r.sample(&[stats("jetstream:A", 1_200)], s(2_000));
+        // Less than a second later: skipped, not a spike.
+        r.sample(&[stats("jetstream:A", 1_300)], s(2_100));
+        r.sample(&[stats("jetstream:A", 1_500)], s(4_000));
+        assert_eq!(r.of("jetstream:A"), &VecDeque::from([100, 150]));
+        // Registered again (the total went down): 0, never an underflow.
+        r.sample(&[stats("jetstream:A", 10)], s(6_000));
+        assert_eq!(r.of("jetstream:A").back(), Some(&0));
+        // Bounded.
+        for i in 0..1_000 {
+            r.sample(&[stats("jetstream:A", 10 + i)], s(8_000 + i as i64 * 1_000));
+        }
+        assert_eq!(r.of("jetstream:A").len(), RATE_SAMPLES);
+        // A consumer no longer listed is forgotten.
+        r.sample(&[stats("jetstream:B", 0)], s(2_000_000));
+        assert!(r.of("jetstream:A").is_empty());
+    }
 }

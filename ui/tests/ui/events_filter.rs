@@ -171,3 +171,78 @@ fn a_read_only_session_cannot_redrive() {
     assert!(h.screen().contains("read-only session"));
     assert!(h.dispatched.is_empty());
 }
+
+#[test]
+fn seek_to_a_time_before_the_live_list_opens_the_stored_history_there() {
+    let mut h = Harness::shop();
+    h.chars("5");
+    h.send(Msg::Clock(at(40)));
+    // Only the newest stored event (#3, minute 33) reached this console live.
+    let newest = h.stored.last().cloned().unwrap();
+    h.send(Msg::Event(arc(&newest)));
+    // Minute 31: older than the live list, so the store finds the first event since (#1).
+    let when = at(31).to_rfc3339();
+    h.chars(&format!(":seek {when}"));
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains("History (from the store"), "{screen}");
+    assert!(
+        screen.contains("the first event since"),
+        "the status line says where it went:\n{screen}"
+    );
+    h.chars("i");
+    let screen = h.screen();
+    let first = h.stored[0].envelope.id.to_string();
+    assert!(screen.contains(&first), "the inspector shows #1:\n{screen}");
+    // Older than anything stored: the store's first event (#1) too.
+    h.chars("i");
+    h.chars(&format!(":seek {}", at(10).to_rfc3339()));
+    h.key(KeyCode::Enter);
+    assert!(
+        h.screen().contains("the first event since"),
+        "{}",
+        h.screen()
+    );
+    // Later than anything: said, nothing moves.
+    h.chars(&format!(":seek {}", at(50).to_rfc3339()));
+    h.key(KeyCode::Enter);
+    assert!(
+        h.screen().contains("no event in the live list since"),
+        "{}",
+        h.screen()
+    );
+}
+
+#[test]
+fn the_dashboard_shows_each_stream_consumer_with_its_rate_and_lag_on_a_timer() {
+    use rustok_domain::read::ConsumerStats;
+    let mut h = Harness::shop();
+    let stream = |delivered: u64, pending: u64, failed: u64| ConsumerStats {
+        consumer: "jetstream:RUSTOK_EVENTS".into(),
+        delivered,
+        pending,
+        failed,
+        lag_events: pending,
+        lag_seconds: pending as f64 / 10.0,
+        last_error: (failed > 0).then(|| "nats: timed out".into()),
+        last_delivered_at: None,
+    };
+    h.consumers = vec![stream(1_000, 0, 0)];
+    h.send(Msg::Clock(at(40)));
+    h.chars("1");
+    // The timer reads the consumers again every 2 s while the dashboard is shown, with no
+    // event reaching this console; each reading adds a rate sample.
+    let t = |s: i64| at(40) + chrono::Duration::seconds(s);
+    for (s, delivered) in [(1, 1_000), (2, 1_400), (4, 2_400), (6, 5_400)] {
+        h.consumers = vec![stream(delivered, 0, 0)];
+        h.send(Msg::Clock(t(s)));
+    }
+    h.consumers = vec![stream(6_000, 37, 2)];
+    h.send(Msg::Clock(t(8)));
+    let screen = h.screen();
+    assert!(
+        screen.contains("→ RUSTOK_EVENTS 300/s · lag 37 · 4 s · 2 failed"),
+        "{screen}"
+    );
+    insta::assert_snapshot!(screen);
+}

@@ -23,6 +23,9 @@ pub const RATE_WINDOW: usize = 60;
 /// History rows kept in memory at most (older pages are not loaded beyond this).
 pub const HISTORY_CAP: usize = 5_000;
 pub const HISTORY_PAGE: u64 = 200;
+/// How many sequence numbers past a seek's target the stored history starts, so the events
+/// just after it are above it in the list.
+pub const SEEK_CONTEXT: i64 = 50;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -116,7 +119,14 @@ pub struct EventsPane {
     history_exhausted: bool,
     /// Where a seek opened the history: the first page ends before this sequence number.
     history_start: Option<i64>,
+    /// The selected row among the history's matching events.
     hist_selected: usize,
+    /// The stored event the history's selection is pinned to (its sequence number): a filter
+    /// change or a new page keeps it, or the nearest older match.
+    hist_pin: Option<i64>,
+    /// A `:seek WHEN` the live list does not reach back to: the store is asked for the first
+    /// event since then (taken by the pane).
+    pub seek_since: Option<chrono::DateTime<chrono::Utc>>,
     pub dead: Option<Vec<StoredEvent>>,
     dead_selected: usize,
     /// The dead letter the selection is pinned to (its sequence number).
@@ -153,6 +163,8 @@ impl EventsPane {
             history_exhausted: false,
             history_start: None,
             hist_selected: 0,
+            hist_pin: None,
+            seek_since: None,
             dead: None,
             dead_selected: 0,
             dead_pin: None,
@@ -207,6 +219,7 @@ impl EventsPane {
         self.screen = 0;
         self.new_since_pause = 0;
         self.hist_selected = 0;
+        self.hist_pin = None;
         self.dead_selected = 0;
         self.dead_pin = None;
         self.inspect = false;
@@ -301,6 +314,7 @@ impl EventsPane {
                 self.spec = spec;
                 self.filter_error = None;
                 self.repin_dead();
+                self.repin_history();
             }
             Err(e) => self.filter_error = Some(e.to_string()),
         }
@@ -319,6 +333,28 @@ impl EventsPane {
                 spec.matches(e.seq, e, own, now)
             }
         })
+    }
+
+    /// The stored history the filter matches (the session tenant's), newest first.
+    pub fn history_matching(&self) -> Vec<&StoredEvent> {
+        let now = self.now();
+        self.history
+            .iter()
+            .filter(|d| self.spec.query.matches(d.seq, &d.envelope, now))
+            .collect()
+    }
+
+    /// After the history or the filter changed: the selection stays on its event, or the
+    /// nearest older match, or the oldest loaded.
+    fn repin_history(&mut self) {
+        let Some(pin) = self.hist_pin else {
+            return;
+        };
+        let rows = self.history_matching();
+        self.hist_selected = rows
+            .iter()
+            .position(|e| e.seq <= pin)
+            .unwrap_or(rows.len().saturating_sub(1));
     }
 
     /// The dead letters the filter matches (they are all the session tenant's: `tenant:`
@@ -373,7 +409,7 @@ impl EventsPane {
         match self.mode {
             Mode::Live => self.selected_pos(own).map(|(_, e)| e.event.clone()),
             Mode::History => self
-                .history
+                .history_matching()
                 .get(self.hist_selected)
                 .map(|s| Arc::new(s.envelope.clone())),
             Mode::DeadLetters => self
@@ -436,10 +472,12 @@ impl EventsPane {
                 self.screen = screen.clamp(0, (h - 1).min(next) as i64) as usize;
             }
             Mode::History => {
-                let total = self.history.len();
-                if total > 0 {
-                    self.hist_selected =
-                        (self.hist_selected as i64 + delta).clamp(0, total as i64 - 1) as usize;
+                let rows = self.history_matching();
+                if !rows.is_empty() {
+                    let at = (self.hist_selected as i64 + delta).clamp(0, rows.len() as i64 - 1);
+                    let pin = rows[at as usize].seq;
+                    self.hist_selected = at as usize;
+                    self.hist_pin = Some(pin);
                 }
             }
             Mode::DeadLetters => {
@@ -482,13 +520,14 @@ impl EventsPane {
             // Older than the live list (or nothing live yet): the stored history, from that
             // event back.
             self.open_history();
-            self.history_start = Some(seq.saturating_add(1));
+            self.history_start = Some(seq.saturating_add(1 + SEEK_CONTEXT));
+            self.hist_pin = Some(seq);
             let why = if oldest.is_some() {
                 "is older than the live list"
             } else {
                 "is not in the live list (empty)"
             };
-            return format!("#{seq} {why}: the stored history from it back (H returns)");
+            return format!("#{seq} {why}: the stored history around it (H returns)");
         }
         self.pin_at(seq, own);
         match self.selected_pos(own) {
@@ -503,6 +542,11 @@ impl EventsPane {
 
     fn seek_time(&mut self, at: chrono::DateTime<chrono::Utc>, own: TenantId) -> String {
         let when = at.format("%Y-%m-%d %H:%M:%S").to_string();
+        // The live list does not reach back that far: the store finds the first event since.
+        if self.ring.front().is_none_or(|e| e.occurred_at > at) {
+            self.seek_since = Some(at);
+            return format!("looking for the first stored event since {when}…");
+        }
         // The oldest matching event at or after `at` (events are kept in the store's order).
         let found = self
             .matching(own)
@@ -513,14 +557,7 @@ impl EventsPane {
             return format!("no event in the live list since {when}");
         };
         self.pin_at(seq, own);
-        let starts = self.ring.front().map(|e| e.occurred_at);
-        if starts.is_some_and(|s| s > at) {
-            format!(
-                "the live list starts after {when}: its oldest matching event is selected (H shows the stored history)"
-            )
-        } else {
-            format!("#{seq}: the first event since {when}")
-        }
+        format!("#{seq}: the first event since {when}")
     }
 
     /// Pauses with the selection on `seq` (or the nearest older match), at the top line.
@@ -544,7 +581,10 @@ impl EventsPane {
         if self.history.len() >= HISTORY_CAP {
             return None;
         }
-        let near_end = self.hist_selected + usize::from(height) * 2 >= self.history.len();
+        // Measured in matching rows: a narrow filter loads on until a screenful matches (or
+        // the cap, or the end of the history).
+        let near_end =
+            self.hist_selected + usize::from(height) * 2 >= self.history_matching().len();
         if !near_end {
             return None;
         }
@@ -558,6 +598,7 @@ impl EventsPane {
         self.history_exhausted = false;
         self.history_start = None;
         self.hist_selected = 0;
+        self.hist_pin = None;
     }
 
     pub fn on_history(&mut self, page: Vec<StoredEvent>) {
@@ -566,6 +607,7 @@ impl EventsPane {
             self.history_exhausted = true;
         }
         self.history.extend(page);
+        self.repin_history();
     }
 
     /// A (re)loaded list of dead letters: the selection stays on its dead letter; if that one
@@ -593,7 +635,7 @@ impl EventsPane {
                 list_area,
                 theme,
                 "History (from the store, newest first)",
-                &self.history.iter().collect::<Vec<_>>(),
+                &self.history_matching(),
                 self.hist_selected,
             ),
             Mode::DeadLetters => match &self.dead {

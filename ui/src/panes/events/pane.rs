@@ -16,6 +16,8 @@ use rustok_domain::{Command, NodeId, OrderId};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
     History,
+    /// `:seek WHEN` past the live list: the first stored event since then.
+    Seek(chrono::DateTime<chrono::Utc>),
     DeadLetters,
     Retry,
 }
@@ -100,6 +102,10 @@ impl EventsPane {
         match self.seek(arg, ctx.session.tenant.id) {
             Ok(said) => {
                 ctx.info(said);
+                if let Some(at) = self.seek_since.take() {
+                    let r = ctx.load(Query::FirstEventSince(at));
+                    self.pending.insert(r, Pending::Seek(at));
+                }
                 self.reload(ctx);
             }
             Err(e) => ctx.error(e),
@@ -240,6 +246,17 @@ impl Pane for EventsPane {
         };
         match (p, result) {
             (Pending::History, Ok(QueryResult::Events(rows))) => self.on_history(rows),
+            (Pending::Seek(at), Ok(QueryResult::Events(rows))) => {
+                let when = at.format("%Y-%m-%d %H:%M:%S");
+                match rows.first() {
+                    Some(first) => {
+                        let said = self.seek_seq(first.seq, ctx.session.tenant.id);
+                        ctx.info(format!("the first event since {when}: {said}"));
+                    }
+                    None => ctx.info(format!("no event stored since {when}")),
+                }
+                self.reload(ctx);
+            }
             (Pending::DeadLetters, Ok(QueryResult::Events(rows))) => {
                 self.on_dead_letters(rows);
                 if std::mem::take(&mut self.redrive_when_loaded) {

@@ -275,9 +275,24 @@ fn seek_goes_to_a_sequence_number_or_a_time() {
     assert_eq!(p.mode, Mode::History, "{said}");
     assert_eq!(
         p.history_needs(10),
-        Some(Some(4)),
-        "the first page ends at #3"
+        Some(Some(4 + SEEK_CONTEXT)),
+        "the first page starts a little after #3, so what followed it is above it"
     );
+    // The page arrives: #3 is selected, the later events above it.
+    let page: Vec<StoredEvent> = (1..=3 + SEEK_CONTEXT)
+        .rev()
+        .map(|seq| kept(at(seq, own, "x")))
+        .collect();
+    p.on_history(page);
+    assert_eq!(
+        p.selected_event(own).unwrap().id,
+        p.history[SEEK_CONTEXT as usize].envelope.id
+    );
+    // A time older than the live list is the store's to find.
+    let said = p
+        .seek(&(t0 - chrono::Duration::hours(2)).to_rfc3339(), own)
+        .unwrap();
+    assert!(p.seek_since.is_some(), "{said}");
     // Nonsense is a one-line error, nothing moves.
     for bad in ["", "soon", "10x", "\u{1b}[2J"] {
         let e = p.seek(bad, own).unwrap_err();
@@ -300,4 +315,53 @@ fn the_rate_window_moves_with_the_clock() {
         vec![0, 0, 0, 2]
     );
     assert_eq!(p.rate().len(), RATE_WINDOW);
+}
+
+/// A live event as the store keeps it (delivered).
+fn kept(e: LiveEvent) -> StoredEvent {
+    StoredEvent {
+        seq: e.seq,
+        envelope: (*e.event).clone(),
+        status: "dispatched".into(),
+        attempts: 0,
+        last_error: None,
+        dispatched_at: None,
+    }
+}
+
+#[test]
+fn the_history_is_filtered_and_its_selection_stays_on_its_event() {
+    let own = TenantId::new_v7();
+    let mut p = EventsPane::new(10);
+    p.open_history();
+    // A full page, newest first: #200 .. #1, the even ones restored.
+    let page: Vec<StoredEvent> = (1..=HISTORY_PAGE as i64)
+        .rev()
+        .map(|seq| kept(at(seq, own, if seq % 2 == 0 { "restored" } else { "x" })))
+        .collect();
+    p.on_history(page);
+    assert_eq!(p.history_matching().len(), 200);
+    p.set_filter("type:node.restored seq<=20".into());
+    let seqs: Vec<i64> = p.history_matching().iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=10).rev().map(|i| i * 2).collect::<Vec<_>>());
+    // Down three: #14.
+    p.move_by(3, 10, own);
+    let selected = |p: &EventsPane| {
+        let id = p.selected_event(own).unwrap().id;
+        p.history.iter().find(|e| e.envelope.id == id).unwrap().seq
+    };
+    assert_eq!(selected(&p), 14);
+    // Another filter that keeps #14 keeps it selected; one that drops it goes to the
+    // nearest older match.
+    p.set_filter("seq<=16".into());
+    assert_eq!(selected(&p), 14);
+    p.set_filter("seq!=14 seq<=20 type:node.restored".into());
+    assert_eq!(selected(&p), 12);
+    // The filter's matches, not the rows loaded, decide when more is loaded.
+    p.set_filter("seq>1000".into());
+    assert!(p.history_matching().is_empty());
+    assert!(
+        p.history_needs(10).is_some(),
+        "nothing matches yet: load on"
+    );
 }

@@ -141,6 +141,8 @@ pub struct Harness {
     pub exports: Vec<(ReportFormat, String, u32)>,
     /// Layouts the app asked to keep.
     pub layouts: Vec<String>,
+    /// What `Query::Consumers` is answered with (the outbox's independent consumers).
+    pub consumers: Vec<rustok_domain::read::ConsumerStats>,
     /// What `Query::SshSessions` is answered with.
     pub ssh: SshSessions,
     /// How many times the sessions were read.
@@ -210,6 +212,7 @@ impl Harness {
             audit_checks: 0,
             exports: Vec::new(),
             layouts: Vec::new(),
+            consumers: Vec::new(),
             ssh: SshSessions::default(),
             ssh_reads: 0,
             kicks: Vec::new(),
@@ -282,7 +285,7 @@ impl Harness {
                     locales,
                 })
             }
-            Query::Consumers => QueryResult::Consumers(Vec::new()),
+            Query::Consumers => QueryResult::Consumers(self.consumers.clone()),
             Query::OutboxCounts => QueryResult::OutboxCounts(
                 OutboxCounts {
                     pending: 2,
@@ -349,6 +352,14 @@ impl Harness {
                     .rev()
                     .filter(|e| before_seq.is_none_or(|b| e.seq < b))
                     .take(*limit as usize)
+                    .cloned()
+                    .collect(),
+            ),
+            Query::FirstEventSince(at) => QueryResult::Events(
+                self.stored
+                    .iter()
+                    .filter(|e| e.envelope.occurred_at >= *at)
+                    .take(1)
                     .cloned()
                     .collect(),
             ),
