@@ -186,9 +186,11 @@ impl Dashboard {
     }
 
     /// The timer (once a second, while the dashboard is shown): the consumers' state is due
-    /// again every [`CONSUMER_REFRESH_SECS`].
+    /// again every [`CONSUMER_REFRESH_SECS`] — when there is a stream to show. With none, the
+    /// timer costs nothing (no read, no frame: a thousand idle SSH dashboards stay idle); a
+    /// stream registered later shows at the next reload an event brings.
     pub fn tick(&mut self, now: DateTime<Utc>) {
-        if self.consumers_denied {
+        if self.consumers_denied || self.streams().is_empty() {
             return;
         }
         if self

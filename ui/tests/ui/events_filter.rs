@@ -227,9 +227,18 @@ fn the_dashboard_shows_each_stream_consumer_with_its_rate_and_lag_on_a_timer() {
         last_error: (failed > 0).then(|| "nats: timed out".into()),
         last_delivered_at: None,
     };
-    h.consumers = vec![stream(1_000, 0, 0)];
-    h.send(Msg::Clock(at(40)));
     h.chars("1");
+    // No stream: the timer reads nothing (and draws nothing) however long it runs.
+    let reads = h.consumer_reads;
+    for s in 0..10 {
+        h.send(Msg::Clock(at(30) + chrono::Duration::seconds(s)));
+    }
+    assert_eq!(h.consumer_reads, reads);
+    // A stream shows at the next reload an event brings, then is read on the timer.
+    h.consumers = vec![stream(1_000, 0, 0)];
+    let e = h.stored[0].clone();
+    h.send(Msg::Event(arc(&e)));
+    h.send(Msg::Clock(at(40)));
     // The timer reads the consumers again every 2 s while the dashboard is shown, with no
     // event reaching this console; each reading adds a rate sample.
     let t = |s: i64| at(40) + chrono::Duration::seconds(s);
@@ -238,7 +247,10 @@ fn the_dashboard_shows_each_stream_consumer_with_its_rate_and_lag_on_a_timer() {
         h.send(Msg::Clock(t(s)));
     }
     h.consumers = vec![stream(6_000, 37, 2)];
+    let reads = h.consumer_reads;
     h.send(Msg::Clock(t(8)));
+    h.send(Msg::Clock(t(9)));
+    assert_eq!(h.consumer_reads, reads + 1, "once per 2 s");
     let screen = h.screen();
     assert!(
         screen.contains("→ RUSTOK_EVENTS 300/s · lag 37 · 4 s · 2 failed"),

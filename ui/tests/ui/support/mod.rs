@@ -143,6 +143,8 @@ pub struct Harness {
     pub layouts: Vec<String>,
     /// What `Query::Consumers` is answered with (the outbox's independent consumers).
     pub consumers: Vec<rustok_domain::read::ConsumerStats>,
+    /// How many times the consumers were read.
+    pub consumer_reads: usize,
     /// What `Query::SshSessions` is answered with.
     pub ssh: SshSessions,
     /// How many times the sessions were read.
@@ -213,6 +215,7 @@ impl Harness {
             exports: Vec::new(),
             layouts: Vec::new(),
             consumers: Vec::new(),
+            consumer_reads: 0,
             ssh: SshSessions::default(),
             ssh_reads: 0,
             kicks: Vec::new(),
@@ -445,6 +448,7 @@ impl Harness {
             _ => None,
         };
         self.ssh_reads += usize::from(*q == Query::SshSessions);
+        self.consumer_reads += usize::from(*q == Query::Consumers);
         let order = matches!(
             q,
             Query::Orders { .. } | Query::Order(_) | Query::OrderStats
