@@ -84,7 +84,10 @@ impl Mention {
         at: DateTime<Utc>,
     ) -> Option<Mention> {
         let added: OrderNoteAdded = serde_json::from_value(payload.clone()).ok()?;
-        added.mentions.iter().any(|m| m == handle).then(|| Mention {
+        if !added.mentions.iter().any(|m| m == handle) {
+            return None;
+        }
+        Some(Mention {
             note_id: added.note_id,
             order_id,
             author: added.author,

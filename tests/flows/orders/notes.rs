@@ -76,7 +76,7 @@ async fn test_a_note_changes_nothing_on_the_order_and_tells_who_it_mentions(app:
     let timeline = app.store.order_events(app.tenant.id, o.id).await.unwrap();
     assert!(super::types(&timeline).contains(&"order.note_added"));
     let notes = app.store.order_notes(app.tenant.id, o.id).await.unwrap();
-    assert_eq!(notes, [n.clone()]);
+    assert_eq!(notes, std::slice::from_ref(&n));
 
     // Each mentioned member has it unread until they mark it read (their own mark only).
     let t = app.tenant.id;
