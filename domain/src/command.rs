@@ -108,6 +108,15 @@ pub enum Command {
         #[serde(default)]
         ids: Vec<crate::EventId>,
     },
+    /// A staff member's note on an order, `@handle` mentions in its text (`commerce/note.rs`).
+    /// Not an order step: the order (its status, its version) is unchanged, so a note never
+    /// makes a colleague's step on the same order fail as a conflict.
+    AddOrderNote {
+        /// The order.
+        id: OrderId,
+        note_id: crate::NoteId,
+        text: String,
+    },
     /// A node's status change: `publish_node`, `unpublish_node`, `archive_node`,
     /// `restore_node` (tagged by its action).
     #[serde(untagged)]
@@ -239,6 +248,7 @@ impl Command {
             Command::SetStaffActive { .. } => "set_staff_active",
             Command::RetryDeadLetters { .. } => "retry_dead_letters",
             Command::RetryConsumerDeadLetters { .. } => "retry_consumer_dead_letters",
+            Command::AddOrderNote { .. } => "add_order_note",
         }
     }
 
@@ -288,6 +298,7 @@ impl Command {
             Command::CreateOrder(d) => Some(d.id),
             Command::RecordPayment { id, .. } => Some(*id),
             Command::Order(c) => Some(c.id()),
+            Command::AddOrderNote { id, .. } => Some(*id),
             _ => None,
         }
     }
@@ -510,6 +521,11 @@ mod tests {
                 consumer: "jetstream:RUSTOK_EVENTS".into(),
                 ids: vec![],
             },
+            Command::AddOrderNote {
+                id: order,
+                note_id: crate::NoteId::new_v7(),
+                text: "@ann please call".into(),
+            },
         ];
         for action in NodeAction::ALL {
             all.push(Command::NodeStatus(NodeTransition {
@@ -549,6 +565,7 @@ mod tests {
                 Command::NodeStatus(_) => 14,
                 Command::Order(_) => 15,
                 Command::RetryConsumerDeadLetters { .. } => 16,
+                Command::AddOrderNote { .. } => 17,
             };
             seen.insert(variant);
             let json = serde_json::to_value(c).unwrap();
@@ -559,7 +576,7 @@ mod tests {
                 "{json}"
             );
         }
-        assert_eq!(seen.len(), 17, "one_of_each lists every variant");
+        assert_eq!(seen.len(), 18, "one_of_each lists every variant");
         // Names are unique: the audit log tells every command apart.
         let names: std::collections::BTreeSet<&str> = all.iter().map(Command::name).collect();
         assert_eq!(names.len(), all.len(), "{names:?}");

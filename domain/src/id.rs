@@ -91,6 +91,10 @@ typed_id!(
     /// A staff member (an account of the back-office).
     StaffId
 );
+typed_id!(
+    /// A staff member's note on an order.
+    NoteId
+);
 
 /// How screens shorten an id: its last 8 hex digits. (A UUIDv7 starts with its timestamp, so
 /// the prefixes of ids made close together are alike; the suffix is random.)

@@ -26,8 +26,8 @@ pub use commerce::{
 };
 pub use error::DomainError;
 pub use id::{
-    CommandId, EventId, IdRef, NodeId, OrderId, ProductId, SHORT_ID_DIGITS, StaffId, TenantId,
-    VariantId, short_id,
+    CommandId, EventId, IdRef, NodeId, NoteId, OrderId, ProductId, SHORT_ID_DIGITS, StaffId,
+    TenantId, VariantId, short_id,
 };
 pub use locale::Locale;
 pub use money::{Currency, Money};

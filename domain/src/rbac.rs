@@ -140,7 +140,7 @@ impl fmt::Display for Permission {
 /// | content   | create, update, translate, publish, archive, read              |
 /// | product   | create, read                                                   |
 /// | inventory | adjust, read                                                   |
-/// | order     | create, read, and each step as `order:<step>` (confirm, pay, ship, …) |
+/// | order     | create, read, note, and each step as `order:<step>` (confirm, pay, ship, …) |
 /// | staff     | create, update, read, grant_owner                              |
 /// | audit     | run, read                                                      |
 /// | event     | read                                                           |
@@ -234,6 +234,7 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::RetryDeadLetters { .. } | C::RetryConsumerDeadLetters { .. } => {
             (p("outbox", "retry"), "re-drive dead letters")
         }
+        C::AddOrderNote { .. } => (p("order", "note"), "write order notes"),
     }
 }
 
@@ -426,6 +427,26 @@ mod tests {
             check(Role::Support, &retry).unwrap_err().to_string(),
             "permission denied: support cannot re-drive dead letters (needs outbox:retry)"
         );
+    }
+
+    #[test]
+    fn managers_and_up_write_order_notes_support_and_editors_do_not() {
+        let note = Command::AddOrderNote {
+            id: OrderId::new_v7(),
+            note_id: crate::NoteId::new_v7(),
+            text: "@bob".into(),
+        };
+        for r in Role::ALL {
+            let allowed = matches!(r, Role::Owner | Role::Admin | Role::Manager);
+            assert_eq!(check(r, &note).is_ok(), allowed, "{r}");
+        }
+        assert_eq!(
+            check(Role::Support, &note).unwrap_err().to_string(),
+            "permission denied: support cannot write order notes (needs order:note)"
+        );
+        // Notes are read like the order they are on.
+        assert!(Role::Support.can_read_event("order.note_added"));
+        assert!(!Role::Editor.can_read_event("order.note_added"));
     }
 
     #[test]

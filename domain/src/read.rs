@@ -126,6 +126,8 @@ pub enum Outcome {
     Staff(crate::staff::Staff),
     /// How many dead letters a re-drive put back in the queue.
     Requeued(u64),
+    /// A note written on an order.
+    Note(crate::commerce::OrderNote),
 }
 
 /// A committed command: its outcome and the events written with it.

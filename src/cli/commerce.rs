@@ -12,14 +12,14 @@ use super::{CliError, Ctx};
 use clap::{ArgGroup, Subcommand};
 use rustok_domain::IdRef;
 use rustok_domain::commerce::{
-    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft, OrderStatus,
-    ProductDraft, validate_quantity,
+    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft, OrderNote,
+    OrderStatus, ProductDraft, validate_quantity,
 };
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
-    Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
-    Tenant, VariantId,
+    Command, Currency, DomainError, Locale, Money, NoteId, OrderId, Product, ProductId,
+    ProductStatus, Tenant, VariantId,
 };
 use rustok_store::{IdKind, OrderFilter, Outcome, ProductFilter};
 
@@ -136,6 +136,23 @@ pub enum OrderCmd {
     },
     /// The events of an order and the stock moves it caused, oldest first
     Events { id: String },
+    /// Write a note on an order's timeline; `@handle` mentions tell that staff member's open
+    /// consoles at once (an unknown handle is refused with the close matches)
+    Note {
+        /// The order: its id, or the short id screens show
+        id: String,
+        /// The note, at most 2,000 characters; `@handle` mentions a staff member
+        #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+        text: String,
+    },
+}
+
+/// `order show`: the order with the notes on its timeline, oldest first.
+#[derive(serde::Serialize)]
+struct OrderWithNotes<'a> {
+    #[serde(flatten)]
+    order: &'a Order,
+    notes: &'a [OrderNote],
 }
 
 /// An order step as a CLI verb, built from its declaration: the subcommand is the step's name,
@@ -445,7 +462,38 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .order(tenant.id, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id))?;
-            emit(ctx.json, &order, || describe_order(&order));
+            let notes = ctx.reads.order_notes(tenant.id, id).await?;
+            let shown = OrderWithNotes {
+                order: &order,
+                notes: &notes,
+            };
+            emit(ctx.json, &shown, || {
+                let mut s = describe_order(&order);
+                s.push_str(&describe_notes(&notes));
+                s
+            });
+            return Ok(());
+        }
+        OrderCmd::Note { id, text } => {
+            let id = ctx.order_id(&tenant, id).await?;
+            let command = Command::AddOrderNote {
+                id,
+                note_id: NoteId::new_v7(),
+                text: text.clone(),
+            };
+            let applied = ctx.execute(&tenant, command).await?;
+            if let Outcome::Note(note) = applied.outcome {
+                emit(ctx.json, &note, || {
+                    let to = if note.mentions.is_empty() {
+                        String::new()
+                    } else {
+                        let who: Vec<String> =
+                            note.mentions.iter().map(|h| format!("@{h}")).collect();
+                        format!(" (told {})", who.join(", "))
+                    };
+                    format!("noted on order {}{to}", note.order_id)
+                });
+            }
             return Ok(());
         }
         OrderCmd::List {
@@ -608,6 +656,23 @@ fn describe_product(p: &Product) -> String {
     }
     s.push('\n');
     s.push_str(&stock_table(&StockRow::of(p)));
+    s
+}
+
+/// The notes of `order show`, oldest first, every user string made terminal-safe.
+fn describe_notes(notes: &[OrderNote]) -> String {
+    if notes.is_empty() {
+        return "\nno notes\n".into();
+    }
+    let mut s = format!("\nnotes ({})\n", notes.len());
+    for n in notes {
+        s.push_str(&format!(
+            "{}  {}: {}\n",
+            time(&n.created_at),
+            printable(&n.author),
+            cell(&n.text, rustok_domain::commerce::MAX_NOTE_CHARS)
+        ));
+    }
     s
 }
 

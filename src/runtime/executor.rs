@@ -186,6 +186,15 @@ impl Executor {
                     let _ = std::fs::write(&path, text);
                 });
             }
+            Effect::MarkMentionsRead(notes) => {
+                let reads = self.reads.clone();
+                let tenant = self.tenant.id;
+                tokio::spawn(async move {
+                    if let Err(e) = reads.mark_mentions_read(tenant, &notes).await {
+                        tracing::warn!(error = %e, "cannot mark mentions read");
+                    }
+                });
+            }
             Effect::RunAudit => self.audit.run_now(self.tenant.slug.clone()),
             Effect::CheckAudit => self.audit.check_now(),
             Effect::ExportAudit {

@@ -12,6 +12,7 @@
 
 use super::live_sessions::{LiveSessions, LiveSessionsError};
 use rustok_domain::audit::AuditLogEntry;
+use rustok_domain::commerce::{Mention, OrderNote};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::rbac::{self, Permission, Role};
 use rustok_domain::read::{
@@ -21,7 +22,7 @@ use rustok_domain::read::{
 use rustok_domain::{
     DomainError, IdRef, Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId,
 };
-use rustok_domain::{commerce::Order, commerce::Product, content::Node};
+use rustok_domain::{NoteId, commerce::Order, commerce::Product, content::Node};
 use rustok_store::{
     EventFilter, IdKind, NodeFilter, OrderFilter, ProductFilter, Store, StoreError, StoredEvent,
 };
@@ -289,6 +290,37 @@ impl Reads {
     ) -> Result<Vec<StoredEvent>, StoreError> {
         self.require(p("order", "read"), "read orders").await?;
         self.store.order_events(tenant, id).await
+    }
+
+    /// The notes on an order, oldest first: read like the order (`order:read`).
+    pub async fn order_notes(
+        &self,
+        tenant: TenantId,
+        id: OrderId,
+    ) -> Result<Vec<OrderNote>, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        self.store.order_notes(tenant, id).await
+    }
+
+    /// The acting member's own unread mentions in the tenant, oldest first (`order:read`:
+    /// a mention is a note on an order).
+    pub async fn unread_mentions(&self, tenant: TenantId) -> Result<Vec<Mention>, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        self.store.unread_mentions(tenant, &self.handle).await
+    }
+
+    /// Marks the acting member's own mentions in these notes as read. A personal mark (no
+    /// event, no audit row), so a read-only session may make it too.
+    pub async fn mark_mentions_read(
+        &self,
+        tenant: TenantId,
+        notes: &[NoteId],
+    ) -> Result<u64, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        let notes = &notes[..notes.len().min(rustok_store::MAX_UNREAD_MENTIONS as usize)];
+        self.store
+            .mark_mentions_read(tenant, &self.handle, notes, chrono::Utc::now())
+            .await
     }
 
     pub async fn order_stats(&self, tenant: TenantId) -> Result<OrderStats, StoreError> {
@@ -595,6 +627,7 @@ impl Reads {
                 };
                 QueryResult::Resolved(self.resolve_id(tenant, kind, &text).await?)
             }
+            Query::Mentions => QueryResult::Mentions(self.unread_mentions(tenant).await?),
         })
     }
 }

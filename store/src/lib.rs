@@ -32,6 +32,8 @@ mod commerce;
 mod content;
 mod staff;
 mod tenant;
+// Order notes and mentions (issue 21).
+mod notes;
 // The unit of work: one command, one transaction, dispatched to its handler.
 mod uow;
 // Whole-store tools: the security audit's snapshot, bulk seeding (uses the commerce reads).
@@ -43,6 +45,7 @@ pub use commerce::{OrderFilter, ProductFilter};
 pub use error::StoreError;
 pub use feed::{FeedCursor, Follower, Listener};
 pub use housekeeping::{PRUNE_CHUNK, Pruned};
+pub use notes::{MAX_NOTES_SHOWN, MAX_UNREAD_MENTIONS};
 pub use outbox::{BUS_CONSUMER, CHANNEL as OUTBOX_CHANNEL, DeliveryReport, Receipt, RelayBatch};
 pub use pool::PoolSettings;
 pub use repo::{EventFilter, IdKind, NodeFilter};

@@ -8,7 +8,7 @@
 //! This is the top of the store's command code: it calls the handlers, which never call back.
 
 use crate::writes::{Tx, Writes};
-use crate::{Store, StoreError, audit_log, command_log, commerce, content, staff, tenant};
+use crate::{Store, StoreError, audit_log, command_log, commerce, content, notes, staff, tenant};
 use chrono::{DateTime, SubsecRound, Utc};
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::read::Applied;
@@ -171,5 +171,6 @@ async fn execute_in(
         | C::SetStaffMfa { .. }
         | C::SetStaffPassword { .. }
         | C::SetStaffActive { .. } => staff::change(w, env, now).await,
+        C::AddOrderNote { id, note_id, text } => notes::add(w, env, *id, *note_id, text, now).await,
     }
 }

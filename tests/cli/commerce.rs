@@ -683,3 +683,82 @@ fn hold_blocks_shipping_until_released_and_steps_take_an_expected_version() {
     ]);
     assert!(err.contains("carrier: must not be empty"), "{err}");
 }
+
+/// Issue 21, item 3: `order note` through the real binary — a note with a mention leaves the
+/// order's version alone and shows in `order show` (`notes[]`, JSON and text); an unknown
+/// handle is refused with the close matches (exit 1, nothing written); support reads the
+/// notes but cannot write one; an editor gets neither; another tenant sees none.
+fn order_notes_with_mentions(cli: Cli) {
+    for (h, role) in [("bob", "manager"), ("sue", "support"), ("ed", "editor")] {
+        cli.json(&["staff", "add", h, "--role", role]);
+    }
+    cli.json(&product("MUG", "12.50").stock(5).args());
+    let id = cli.order(&["MUG:1"]);
+    let before = cli.json(&["order", "show", &id]);
+    assert_eq!(before["notes"], serde_json::json!([]));
+
+    let note = cli.json(&[
+        "order",
+        "note",
+        &id,
+        "--text",
+        "customer called: new address — @bob @Sue please check",
+    ]);
+    assert_eq!(note["mentions"], serde_json::json!(["bob", "sue"]));
+    assert_eq!(note["order_id"], id.as_str());
+    let shown = cli.json(&["order", "show", &id]);
+    assert_eq!(shown["version"], before["version"], "a note is not a step");
+    assert_eq!(shown["status"], "pending");
+    let notes = shown["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["id"], note["id"]);
+    assert_eq!(
+        notes[0]["text"],
+        "customer called: new address — @bob @Sue please check"
+    );
+    assert!(cli.event_types().contains(&"order.note_added".to_string()));
+    let text = cli.run(&["order", "show", &id]);
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("notes (1)"), "{text}");
+    assert!(text.contains(": customer called: new address"), "{text}");
+
+    // An unknown handle: refused with the close matches, nothing written.
+    let (orders, events, _) = cli.snapshot();
+    let err = cli.refused(&["order", "note", &id, "--text", "@bbo look"]);
+    assert_eq!(
+        err.trim_end(),
+        "error: mention: @bbo is not a staff member; did you mean @bob?"
+    );
+    let err = cli.refused(&["order", "note", &id, "--text", "@ed look"]);
+    assert_eq!(
+        err.trim_end(),
+        "error: mention: @ed cannot read orders (editor)"
+    );
+    let (orders_after, events_after, _) = cli.snapshot();
+    assert_eq!((orders_after, events_after), (orders, events));
+
+    // Support reads the notes and writes none; an editor reads and writes nothing.
+    assert_eq!(
+        cli.json(&["--as", "sue", "order", "show", &id])["notes"][0]["id"],
+        note["id"]
+    );
+    let err = cli.refused(&["--as", "sue", "order", "note", &id, "--text", "hi"]);
+    assert_eq!(
+        err.trim_end(),
+        "error: permission denied: support cannot write order notes (needs order:note)"
+    );
+    let err = cli.refused(&["--as", "ed", "order", "note", &id, "--text", "hi"]);
+    assert!(err.contains("editor cannot write order notes"), "{err}");
+    let err = cli.refused(&["--as", "ed", "order", "show", &id]);
+    assert!(err.contains("editor cannot read orders"), "{err}");
+    // Managers write notes.
+    let by_bob = cli.json(&["--as", "bob", "order", "note", &id, "--text", "done"]);
+    assert_eq!(by_bob["author"], "bob");
+
+    // Another tenant: the order is not found there.
+    cli.json(&["tenant", "create", "other", "--name", "Other"]);
+    cli.refused(&["--tenant", "other", "order", "note", &id, "--text", "x"]);
+    cli.refused(&["--tenant", "other", "order", "show", &id]);
+}
+
+cli_on_both_backends!(order_notes_with_mentions);

@@ -403,6 +403,68 @@ async fn two_sessions_see_each_others_events_within_a_second() {
     assert_eq!(f.server.active_sessions(), 2);
 }
 
+/// Issue 21: a note that mentions a member reaches their SSH session at once — its server
+/// follows the database through its own store and feed, whoever commits — as the status
+/// line's alert; its key opens the order and marks the mention read, even in support's
+/// read-only session (a personal mark, not a command).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mention_reaches_the_members_ssh_session_within_a_second() {
+    let f = fixture().await;
+    f.app
+        .create_product(fixtures::product("MUG", "4.00", 5))
+        .await
+        .unwrap();
+    let warm = f
+        .app
+        .create_order(fixtures::order(&[("MUG", 1)], None))
+        .await
+        .unwrap();
+    let o = f
+        .app
+        .create_order(fixtures::order(&[("MUG", 2)], None))
+        .await
+        .unwrap();
+    let note = |id: rustok_domain::OrderId, text: &str| Command::AddOrderNote {
+        id,
+        note_id: rustok_domain::NoteId::new_v7(),
+        text: text.into(),
+    };
+    let b = Term::open(login(&f.server, "bob", &f.bob).await, 120, 40).await;
+    b.wait_for("bob (support)", WAIT).await;
+    // The session follows: a first mention shows (however long the server took to start).
+    f.app.exec(note(warm.id, "@bob warm-up")).await.unwrap();
+    b.wait_for(&rustok_domain::short_id(warm.id.as_uuid()), WAIT)
+        .await;
+    let short = rustok_domain::short_id(o.id.as_uuid());
+    let start = Instant::now();
+    f.app
+        .exec(note(o.id, "@bob the customer is on the phone"))
+        .await
+        .unwrap();
+    b.wait_for(
+        &format!("@tester {short}"),
+        Duration::from_secs(1).saturating_sub(start.elapsed()),
+    )
+    .await;
+    eprintln!(
+        "bob's SSH session showed the mention {:?} after the command started",
+        start.elapsed()
+    );
+    b.type_bytes(b"M").await;
+    b.wait_for(&o.id.to_string(), WAIT).await;
+    let read = wait_until_async(WAIT, async || {
+        f.app
+            .store
+            .unread_mentions(f.app.tenant.id, "bob")
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.order_id != o.id)
+    })
+    .await;
+    assert!(read, "opening the mention marks it read, read-only or not");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_window_change_relayouts_the_screen() {
     let f = fixture().await;

@@ -46,6 +46,7 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("set_staff_password", [true, true, false, false, false]),
     ("set_staff_active", [true, true, false, false, false]),
     ("retry_dead_letters", [true, true, false, false, false]),
+    ("add_order_note", [true, true, true, false, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -224,6 +225,11 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             active: false,
         },
         "retry_dead_letters" => Command::RetryDeadLetters { ids: vec![] },
+        "add_order_note" => Command::AddOrderNote {
+            id: order_in("paid").await.id,
+            note_id: rustok_domain::NoteId::new_v7(),
+            text: format!("customer called ({n}) — @as-support please check"),
+        },
         "retry_consumer_dead_letters" => Command::RetryConsumerDeadLetters {
             consumer: "jetstream:RUSTOK_EVENTS".into(),
             ids: vec![],
@@ -682,6 +688,8 @@ const EXPECTED_READS: &[(&str, [bool; 5])] = &[
     ("order", [true, true, true, false, true]),
     ("order_events", [true, true, true, false, true]),
     ("order_stats", [true, true, true, false, true]),
+    ("order_notes", [true, true, true, false, true]),
+    ("unread_mentions", [true, true, true, false, true]),
     ("events", [true, true, true, true, true]),
     ("dead_letters", [true, true, true, true, true]),
     ("outbox_counts", [true, true, true, true, true]),
@@ -717,6 +725,13 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
         .unwrap();
     app.confirm_order(o.id).await.unwrap(); // inventory.low: 3 left of a threshold of 5
     app.pay_order(o.id, "tok_visa").await.unwrap();
+    app.exec(Command::AddOrderNote {
+        id: o.id,
+        note_id: rustok_domain::NoteId::new_v7(),
+        text: "the customer called about the address".into(),
+    })
+    .await
+    .unwrap();
     let declined = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
     app.confirm_order(declined.id).await.unwrap();
     let _ = app.pay_order(declined.id, "tok_chargeDeclined").await;
@@ -783,6 +798,11 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
             "order" => reads.order(t, o.id).await.map(|_| vec![])?,
             "order_events" => types(reads.order_events(t, o.id).await?),
             "order_stats" => reads.order_stats(t).await.map(|_| vec![])?,
+            "order_notes" => reads.order_notes(t, o.id).await.map(|n| {
+                assert_eq!(n.len(), 1, "the note on the order");
+                vec![]
+            })?,
+            "unread_mentions" => reads.unread_mentions(t).await.map(|_| vec![])?,
             "events" => types(reads.events(t, EventFilter::default()).await?),
             "dead_letters" => types(reads.dead_letters(t, 1000).await?),
             "outbox_counts" => reads.outbox_counts(t).await.map(|_| vec![])?,

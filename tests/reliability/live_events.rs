@@ -386,3 +386,117 @@ async fn sqlite_tail_follows_another_process() {
         "every node created after the tail started was printed"
     );
 }
+
+/// Issue 21: a note that mentions a staff member reaches that member's open console in
+/// another process at once. The console (`rustok --as bob`, in tmux: a real terminal and a
+/// process of its own) follows the database's commits through its live feed; this process
+/// writes the note through its own store and queue. Once the console shows a first mention
+/// (it is following), the next one must be on its screen — the message and the status line's
+/// alert naming the order — within a second of the command's start.
+async fn a_mention_reaches_another_process_console_within_a_second(db: TestDb) {
+    use rustok_domain::rbac::Role;
+    use rustok_domain::staff::StaffDraft;
+    use rustok_domain::{NoteId, StaffId};
+    if !support::tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let app = TestApp::start(db).await;
+    app.exec(Command::AddStaff(StaffDraft {
+        id: StaffId::new_v7(),
+        handle: "bob".into(),
+        display_name: None,
+        role: Role::Manager,
+        ssh_keys: vec![],
+        mfa_enabled: false,
+    }))
+    .await
+    .unwrap();
+    app.create_product(product("MUG", "12.50", 100))
+        .await
+        .unwrap();
+    let warm = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
+    let measured = app.create_order(order(&[("MUG", 2)], None)).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let pane = support::tmux::Pane::console(
+        &format!(
+            "mention-{}",
+            if app.db.is_postgres() { "pg" } else { "lite" }
+        ),
+        &app.db.url,
+        data.path(),
+        &[("RUSTOK_TENANT", "acme"), ("RUSTOK_STAFF", "bob")],
+        "true",
+    );
+    pane.wait_for("bob (manager)", Duration::from_secs(30));
+    let note = |id: OrderId, text: &str| Command::AddOrderNote {
+        id,
+        note_id: NoteId::new_v7(),
+        text: text.into(),
+    };
+    // Until the console follows: notes on the warm-up order until one shows.
+    let warm_short = rustok_domain::short_id(warm.id.as_uuid());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut i = 0;
+    loop {
+        app.exec(note(warm.id, &format!("@bob warm-up {i}")))
+            .await
+            .unwrap();
+        if support::wait_until(Duration::from_millis(500), || {
+            pane.screen().contains(&warm_short)
+        }) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the console never showed a mention; screen:\n{}",
+            pane.screen()
+        );
+        i += 1;
+    }
+    // The measured one, on another order: its short id on bob's screen within a second.
+    let short = rustok_domain::short_id(measured.id.as_uuid());
+    let start = Instant::now();
+    app.exec(note(measured.id, "@bob the customer is on the phone"))
+        .await
+        .unwrap();
+    let mut screen = String::new();
+    let shown = support::wait_until(Duration::from_secs(1), || {
+        screen = pane.screen();
+        screen.contains(&format!("mentioned you on order {short}"))
+            && screen.contains(&format!("@tester {short}"))
+    });
+    let took = start.elapsed();
+    assert!(
+        shown,
+        "the mention did not reach the other process's console within 1 s ({took:?}); screen:\n{screen}"
+    );
+    eprintln!("a mention reached another process's console in {took:?}");
+    // Its key opens the order and marks the mention read.
+    pane.keys(&["M"]);
+    pane.wait_for(&measured.id.to_string(), Duration::from_secs(10));
+    let unread_gone = wait_until_async(Duration::from_secs(10), async || {
+        app.store
+            .unread_mentions(app.tenant.id, "bob")
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.order_id != measured.id)
+    })
+    .await;
+    assert!(unread_gone, "opening the mention marks it read");
+    pane.keys(&["q"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_reaches_another_process_console_within_a_second_sqlite() {
+    a_mention_reaches_another_process_console_within_a_second(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_reaches_another_process_console_within_a_second_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    a_mention_reaches_another_process_console_within_a_second(db).await;
+}

@@ -75,6 +75,10 @@ pub enum Action {
     Sessions,
     /// End the selected SSH session (asks a reason, then confirms).
     KickSession,
+    /// Write a note on the selected order (`@handle` mentions a colleague).
+    AddNote,
+    /// Open the order of the newest unread mention of you (and mark it read).
+    OpenMention,
 }
 
 impl Action {
@@ -93,6 +97,7 @@ impl Action {
                 | Action::ToggleMfa
                 | Action::ToggleActive
                 | Action::KickSession
+                | Action::AddNote
         )
     }
 }
@@ -171,6 +176,8 @@ mod tests {
         for a in [
             Action::Quit,
             Action::KickSession,
+            Action::AddNote,
+            Action::OpenMention,
             Action::Node(NodeAction::Archive),
             Action::Order(OrderAction::Ship),
             Action::Order(OrderAction::Cancel),

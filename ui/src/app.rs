@@ -276,6 +276,9 @@ impl App {
     pub fn init(&mut self) -> Vec<Effect> {
         let (panes, mut ctx) = self.split(Tab::Translations);
         panes.translations.load_coverage(&mut ctx);
+        // Mentions of the member while they were away (this tenant's).
+        let (panes, mut ctx) = self.split(Tab::Orders);
+        panes.orders.load_mentions(&mut ctx);
         self.settle()
     }
 
@@ -308,6 +311,11 @@ impl App {
 
     pub fn theme_name(&self) -> &str {
         &self.theme_name
+    }
+
+    /// The member's unread mentions in this tenant, oldest first.
+    pub fn mentions(&self) -> &[rustok_domain::commerce::Mention] {
+        &self.panes.orders.mentions
     }
 
     /// The message log, newest first.
@@ -704,6 +712,13 @@ impl App {
             Action::Back => {
                 self.back();
             }
+            Action::OpenMention => match self.panes.orders.take_newest_mention() {
+                Some(m) => {
+                    self.out.fx.push(Effect::MarkMentionsRead(vec![m.note_id]));
+                    self.on_ask(self.tab, Ask::OpenOrder(m.order_id));
+                }
+                None => self.info("no unread mentions"),
+            },
             Action::New => {
                 self.out
                     .asks

@@ -82,6 +82,9 @@ pub enum Query {
         kind: IdKind,
         text: String,
     },
+    /// The session's staff member's unread mentions in the tenant (at start, and after a
+    /// tenant switch), oldest first. Needs `order:read`.
+    Mentions,
 }
 
 /// What a short id names.
@@ -112,6 +115,7 @@ pub enum QueryResult {
     Staff(Vec<Staff>),
     Resolved(uuid::Uuid),
     SshSessions(SshSessions),
+    Mentions(Vec<rustok_domain::commerce::Mention>),
 }
 
 /// Who started an audit run.
@@ -254,5 +258,9 @@ pub enum Effect {
     },
     /// Keep this screen layout for the staff member (see `App::restore_layout`).
     SaveLayout(String),
+    /// The staff member has seen their mentions in these notes (opened, or dismissed): mark
+    /// them read in the store, so the next start does not show them again. Not a command
+    /// (a personal mark, allowed read-only); nothing is answered.
+    MarkMentionsRead(Vec<rustok_domain::NoteId>),
     Quit,
 }

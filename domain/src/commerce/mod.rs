@@ -42,6 +42,7 @@
 //! Staying low does not repeat the alert; a restock above the threshold re-arms it.
 
 mod inventory;
+mod note;
 mod order;
 mod payment;
 mod product;
@@ -49,6 +50,7 @@ mod services;
 mod steps;
 
 pub use inventory::{StockChange, StockMove, StockMoveKind, apply_moves};
+pub use note::{MAX_MENTIONS, MAX_NOTE_CHARS, Mention, Mentionable, OrderNote, mentions, suggest};
 pub use order::{
     FREE_PAYMENT_PREFIX, LineItem, MAX_LINE_QUANTITY, Order, OrderDecision, OrderDraft,
     OrderStatus, validate_email, validate_quantity,

@@ -78,6 +78,8 @@ events! {
     StaffMfaChanged(crate::staff::StaffMfaChanged) => "staff.mfa_changed", "staff", v = 1;
     StaffPasswordChanged(crate::staff::StaffPasswordChanged) => "staff.password_changed", "staff", v = 1;
     StaffActiveChanged(crate::staff::StaffActiveChanged) => "staff.active_changed", "staff", v = 1;
+    /// A staff member's note on an order (the order itself is unchanged: no version).
+    OrderNoteAdded(OrderNoteAdded) => "order.note_added", "order", v = 1;
 }
 
 /// Looks up a registered event type.
@@ -279,6 +281,17 @@ pub struct PaymentRefunded {
     pub amount: Money,
     /// The reference of the charge that was refunded.
     pub reference: String,
+}
+
+/// A note on an order (`commerce/note.rs`), with the handles it mentions: every console of a
+/// mentioned member that sees the event tells them at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderNoteAdded {
+    pub note_id: crate::NoteId,
+    pub author: String,
+    pub text: String,
+    pub mentions: Vec<String>,
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ pub mod node;
 pub mod node_translation;
 pub mod order;
 pub mod order_item;
+pub mod order_mention;
+pub mod order_note;
 pub mod outbox;
 pub mod product;
 pub mod product_translation;

@@ -54,11 +54,13 @@ impl App {
             .keymap
             .key_for(Context::Global, crate::Action::Messages)
             .map(|(k, _)| k.to_string());
+        let alert = self.mention_alert();
         bars::status_bar(
             frame,
             status,
             &self.theme,
             &bars::Status {
+                alert: alert.as_deref(),
                 tenant: &self.session.tenant.slug,
                 actor: &self.session.actor,
                 role: &self.session.role,
@@ -97,6 +99,28 @@ impl App {
             ),
             None => {}
         }
+    }
+
+    /// The status line's alert while the member has unread mentions: the newest, and the key
+    /// that opens its order (`@alice 1a2b3c4d · M`, `3 mentions: @alice 1a2b3c4d · M`).
+    fn mention_alert(&self) -> Option<String> {
+        let newest = self.panes.orders.mentions.last()?;
+        let key = self
+            .keymap
+            .key_for(Context::Global, crate::Action::OpenMention)
+            .map(|(k, _)| format!(" · {k}"))
+            .unwrap_or_default();
+        let n = self.panes.orders.mentions.len();
+        let count = if n > 1 {
+            format!("{n} mentions: ")
+        } else {
+            String::new()
+        };
+        Some(format!(
+            "✉ {count}@{} {}{key}",
+            crate::widgets::field::clip(&printable(&newest.author), 16),
+            crate::panes::orders::short(newest.order_id)
+        ))
     }
 
     fn draw_pane(&self, frame: &mut Frame, area: Rect, tab: Tab, focused: bool) {

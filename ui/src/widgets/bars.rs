@@ -95,6 +95,8 @@ pub struct Status<'a> {
     pub message: Option<(&'a str, bool)>,
     /// The key that opens the message log (named when a message is cut).
     pub log_key: Option<&'a str>,
+    /// An alert that stays until dealt with (unread mentions), after the member's name.
+    pub alert: Option<&'a str>,
 }
 
 /// `text` in at most `room` cells: cut with `…` and a hint to the full text when too long.
@@ -119,6 +121,13 @@ pub fn status_bar(frame: &mut Frame, area: Rect, theme: &Theme, s: &Status<'_>) 
     if s.read_only {
         spans.push(sep.clone());
         spans.push(Span::styled("READ-ONLY", theme.warning().bg(theme.bar_bg)));
+    }
+    if let Some(alert) = s.alert {
+        spans.push(sep.clone());
+        spans.push(Span::styled(
+            alert.to_string(),
+            theme.warning().bg(theme.bar_bg),
+        ));
     }
     spans.push(sep.clone());
     spans.push(Span::styled(

@@ -11,6 +11,7 @@ mod events_filter;
 mod hostile_config;
 mod hostile_render;
 mod live_changes;
+mod mentions;
 mod operations;
 mod sessions_pane;
 mod snapshots;

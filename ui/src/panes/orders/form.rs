@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::panes::capitalize;
-use rustok_domain::commerce::OrderAction;
+use rustok_domain::commerce::{MAX_NOTE_CHARS, OrderAction};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FormKind {
@@ -11,6 +11,8 @@ pub enum FormKind {
     Step(OrderAction, OrderId, i64),
     Adjust(String),
     NewOrder,
+    /// A note on this order.
+    Note(OrderId),
 }
 
 /// A small modal form: fields, a submit, and an error line.
@@ -98,6 +100,17 @@ impl Form {
         )
     }
 
+    /// A note on an order: one line of text, `@handle` mentions a colleague.
+    pub fn note(order: &OrderSummary) -> Form {
+        Form::new(
+            FormKind::Note(order.id),
+            format!("Note on order {} ({})", short(order.id), order.status),
+            "@handle tells a colleague at once · the order itself is not changed",
+            vec![Field::new("Note", "", false)],
+            false,
+        )
+    }
+
     pub fn new_order() -> Form {
         Form::new(
             FormKind::NewOrder,
@@ -171,6 +184,23 @@ impl Form {
                     sku: sku.clone(),
                     by,
                     reason: self.text(1),
+                }
+            }
+            FormKind::Note(id) => {
+                let text = self.text(0);
+                if text.is_empty() {
+                    return Err("write the note first".into());
+                }
+                let n = text.chars().count();
+                if n > MAX_NOTE_CHARS {
+                    return Err(format!(
+                        "the note is {n} characters long; the limit is {MAX_NOTE_CHARS}"
+                    ));
+                }
+                Command::AddOrderNote {
+                    id: *id,
+                    note_id: rustok_domain::NoteId::new_v7(),
+                    text,
                 }
             }
             FormKind::NewOrder => {

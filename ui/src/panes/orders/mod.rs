@@ -13,7 +13,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
-use rustok_domain::commerce::{Order, OrderDraft, OrderStatus};
+use rustok_domain::commerce::{Mention, Order, OrderDraft, OrderStatus};
 use rustok_domain::read::{OrderSummary, StockRow, StoredEvent};
 use rustok_domain::text::printable;
 use rustok_domain::{Command, OrderId};
@@ -122,7 +122,17 @@ pub struct OrdersPane {
     want_product: Option<uuid::Uuid>,
     /// The order this console changed last (its card leaving a column is no news).
     acted: Option<uuid::Uuid>,
+    /// The session's staff member's unread mentions in this tenant, oldest first (at most
+    /// [`MAX_MENTIONS_KEPT`]): loaded at start, added to live by `order.note_added` events,
+    /// removed when their order is opened.
+    pub mentions: Vec<Mention>,
+    /// A note form sent and not answered yet: shown again, with the reason, if refused (an
+    /// unknown handle), so the text is not lost.
+    sent_note: Option<(crate::msg::RequestId, Form)>,
 }
+
+/// Unread mentions a console keeps (the newest).
+pub const MAX_MENTIONS_KEPT: usize = 200;
 
 impl Default for OrdersPane {
     fn default() -> Self {
@@ -140,6 +150,8 @@ impl Default for OrdersPane {
             pending: Default::default(),
             want_product: None,
             acted: None,
+            mentions: Vec::new(),
+            sent_note: None,
         }
     }
 }
@@ -429,6 +441,22 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
             .iter()
             .map(|e| {
                 let p = &e.envelope.payload;
+                let at = Span::styled(
+                    e.envelope.occurred_at.format("%H:%M:%S  ").to_string(),
+                    theme.muted(),
+                );
+                // A note: who wrote it and what, the mentions standing out.
+                if e.envelope.event_type == "order.note_added" {
+                    let author = p.get("author").and_then(|a| a.as_str()).unwrap_or("?");
+                    let text = p.get("text").and_then(|t| t.as_str()).unwrap_or("");
+                    let mut spans = vec![
+                        at,
+                        Span::styled(format!("{:<22}", "note"), theme.title()),
+                        Span::styled(format!("{}: ", printable(author)), theme.key()),
+                    ];
+                    spans.extend(note_spans(text, theme));
+                    return Line::from(spans);
+                }
                 let detail = match (p.get("from"), p.get("to"), p.get("reason"), p.get("sku")) {
                     (Some(f), Some(t), reason, _) => {
                         let why = reason
@@ -446,10 +474,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
                     _ => String::new(),
                 };
                 Line::from(vec![
-                    Span::styled(
-                        e.envelope.occurred_at.format("%H:%M:%S  ").to_string(),
-                        theme.muted(),
-                    ),
+                    at,
                     Span::styled(format!("{:<22}", e.envelope.event_type), theme.key()),
                     Span::raw(detail),
                 ])
@@ -464,6 +489,39 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
         ),
         right,
     );
+}
+
+/// A note's text as spans, each `@handle` mention in the warning colour (the text made
+/// terminal-safe).
+fn note_spans(text: &str, theme: &Theme) -> Vec<Span<'static>> {
+    let text = printable(text);
+    let mentioned = rustok_domain::commerce::mentions(&text);
+    if mentioned.is_empty() {
+        return vec![Span::raw(text)];
+    }
+    let mut spans = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find('@') {
+        let tail = &rest[at + 1..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(tail.len());
+        let handle = tail[..end].trim_end_matches('-').to_ascii_lowercase();
+        if !handle.is_empty() && mentioned.contains(&handle) {
+            spans.push(Span::raw(rest[..at].to_string()));
+            let len = 1 + handle.len();
+            spans.push(Span::styled(
+                rest[at..at + len].to_string(),
+                theme.warning(),
+            ));
+            rest = &rest[at + len..];
+        } else {
+            spans.push(Span::raw(rest[..=at].to_string()));
+            rest = &rest[at + 1..];
+        }
+    }
+    spans.push(Span::raw(rest.to_string()));
+    spans
 }
 
 #[cfg(test)]

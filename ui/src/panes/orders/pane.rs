@@ -1,14 +1,14 @@
 //! The Orders pane as a component: its keys, its requests and replies, the events it reloads
 //! on, and its command bar.
 
-use super::{Card, Form, FormKey, OrdersPane, View, short};
+use super::{Card, Form, FormKey, MAX_MENTIONS_KEPT, OrdersPane, View, short};
 use crate::action::Action;
 use crate::keymap::Context;
-use crate::msg::{Failure, Query, QueryResult, RequestId};
+use crate::msg::{Effect, Failure, Query, QueryResult, RequestId};
 use crate::panes::{Bar, Ctx, Key, Pane, step};
 use crate::theme::Theme;
 use ratatui::crossterm::event::KeyEvent;
-use rustok_domain::commerce::OrderAction;
+use rustok_domain::commerce::{Mention, OrderAction};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{Applied, OrderSummary, Outcome, Page};
 use rustok_domain::text::printable;
@@ -22,11 +22,60 @@ pub enum Pending {
     Products,
     Detail,
     Order(String),
+    /// The member's unread mentions.
+    Mentions,
 }
 
 impl OrdersPane {
     fn board_height(ctx: &Ctx) -> u16 {
         ctx.size.1.saturating_sub(5)
+    }
+
+    /// Asks for the member's unread mentions in the tenant (at start and after a switch).
+    pub fn load_mentions(&mut self, ctx: &mut Ctx) {
+        let r = ctx.load(Query::Mentions);
+        self.pending.insert(r, Pending::Mentions);
+    }
+
+    /// Takes the newest unread mention (the alert's key opens its order).
+    pub fn take_newest_mention(&mut self) -> Option<Mention> {
+        self.mentions.pop()
+    }
+
+    /// Keeps an unread mention (once; the newest [`MAX_MENTIONS_KEPT`]); true if it is new.
+    fn keep_mention(&mut self, m: Mention) -> bool {
+        if self.mentions.iter().any(|k| k.note_id == m.note_id) {
+            return false;
+        }
+        let at = self
+            .mentions
+            .partition_point(|k| (k.created_at, k.note_id) < (m.created_at, m.note_id));
+        self.mentions.insert(at, m);
+        if self.mentions.len() > MAX_MENTIONS_KEPT {
+            self.mentions.remove(0);
+        }
+        true
+    }
+
+    /// The order `id` is on screen: its mentions are seen (marked read in the store).
+    fn seen(&mut self, id: OrderId, ctx: &mut Ctx) {
+        let (seen, unread): (Vec<Mention>, Vec<Mention>) = std::mem::take(&mut self.mentions)
+            .into_iter()
+            .partition(|m| m.order_id == id);
+        self.mentions = unread;
+        if !seen.is_empty() {
+            ctx.effect(Effect::MarkMentionsRead(
+                seen.iter().map(|m| m.note_id).collect(),
+            ));
+        }
+    }
+
+    /// A note on the highlighted order (or the one in detail): its form.
+    fn note(&mut self, ctx: &mut Ctx) {
+        match self.target_order() {
+            Some(o) => self.form = Some(Form::note(&o)),
+            None => ctx.info("select an order first"),
+        }
     }
 
     /// Opens an order's detail (a jump from Events or the palette).
@@ -103,7 +152,15 @@ impl OrdersPane {
             FormKey::Editing => {}
             FormKey::Cancelled => self.form = None,
             FormKey::Submit(command) => {
-                self.form = None;
+                let form = self.form.take();
+                if let (Command::AddOrderNote { .. }, Some(form)) = (&command, form) {
+                    if let Some(id) = ctx.dispatch(command) {
+                        self.pending
+                            .insert(id, Pending::Order("adding the note".into()));
+                        self.sent_note = Some((id, form));
+                    }
+                    return;
+                }
                 let label = match &command {
                     Command::Order(c) => c.action().step().doing,
                     Command::AdjustInventory { .. } => "adjusting stock",
@@ -163,6 +220,7 @@ impl OrdersPane {
                 _ => ctx.info("open the stock list (i) and select a SKU to adjust"),
             },
             Action::Order(step) => self.step(step, ctx),
+            Action::AddNote => self.note(ctx),
             _ => return false,
         }
         true
@@ -189,6 +247,16 @@ impl OrdersPane {
             .map(|a| (Context::Orders, Action::Order(*a)))
             .collect()
     }
+}
+
+/// The message-log line of a mention: who, which order, what (cut to a line's worth).
+pub fn mention_line(m: &Mention) -> String {
+    format!(
+        "@{} mentioned you on order {}: “{}”",
+        printable(&m.author),
+        short(m.order_id),
+        crate::widgets::field::clip(&printable(&m.text), 120)
+    )
 }
 
 impl Pane for OrdersPane {
@@ -276,6 +344,8 @@ impl Pane for OrdersPane {
                     }
                     Pending::Products => self.products.on_failed(),
                     Pending::Resolve => return ctx.error(f.to_string()),
+                    // Not allowed to read orders (an editor): nobody can mention them.
+                    Pending::Mentions => return,
                     _ => {}
                 }
                 ctx.error(format!("could not load: {f}"));
@@ -318,7 +388,23 @@ impl Pane for OrdersPane {
                 self.reload(ctx);
             }
             (Pending::Detail, QueryResult::Order(Some(order), events)) => {
+                self.seen(order.id, ctx);
                 self.detail = Some((order, events));
+            }
+            (Pending::Mentions, QueryResult::Mentions(found)) => {
+                let new = found
+                    .into_iter()
+                    .filter(|m| self.keep_mention(m.clone()))
+                    .count();
+                if new > 0 {
+                    let key = ctx
+                        .keymap
+                        .key_for(Context::Global, Action::OpenMention)
+                        .map(|(k, _)| format!(" — {k} opens the newest"))
+                        .unwrap_or_default();
+                    let s = if self.mentions.len() == 1 { "" } else { "s" };
+                    ctx.info(format!("{} unread mention{s}{key}", self.mentions.len()));
+                }
             }
             (Pending::Resolve, QueryResult::Resolved(id)) => {
                 self.open_order(OrderId::from_uuid(id), ctx)
@@ -334,6 +420,18 @@ impl Pane for OrdersPane {
         let Some(Pending::Order(label)) = self.pending.remove(&id) else {
             return;
         };
+        // A refused note comes back in its form with the reason; the text is kept.
+        if let Some((sent, mut form)) = self.sent_note.take() {
+            match (&result, sent == id) {
+                (Err(f), true) => {
+                    form.error = Some(f.to_string());
+                    self.form = Some(form);
+                    return ctx.error(format!("note not added: {f}"));
+                }
+                (_, false) => self.sent_note = Some((sent, form)),
+                _ => {}
+            }
+        }
         match result {
             Ok(applied) => {
                 match &applied.outcome {
@@ -345,6 +443,16 @@ impl Pane for OrdersPane {
                         {
                             *open = o.clone();
                         }
+                    }
+                    Outcome::Note(n) => {
+                        let told = if n.mentions.is_empty() {
+                            String::new()
+                        } else {
+                            let who: Vec<String> =
+                                n.mentions.iter().map(|h| format!("@{h}")).collect();
+                            format!(" — told {}", who.join(", "))
+                        };
+                        ctx.info(format!("note added to order {}{told}", short(n.order_id)));
                     }
                     Outcome::Product(p) => {
                         let stock: Vec<String> = p
@@ -373,6 +481,21 @@ impl Pane for OrdersPane {
         if !matches!(e.aggregate_type.as_str(), "order" | "product") {
             return;
         }
+        // A note that mentions this session's member: a line in the message log and the
+        // status line's alert, at once (whichever process committed it).
+        if e.event_type == "order.note_added"
+            && let Some(m) = Mention::from_event(
+                OrderId::from_uuid(e.aggregate_id),
+                &e.payload,
+                &ctx.session.actor,
+                e.occurred_at,
+            )
+        {
+            let line = mention_line(&m);
+            if self.keep_mention(m) {
+                ctx.info(line);
+            }
+        }
         OrdersPane::invalidate(self);
         if e.aggregate_type == "order"
             && self
@@ -391,7 +514,7 @@ impl Pane for OrdersPane {
             vec![]
         } else if self.detail.is_some() {
             let mut keys = self.steps_now();
-            keys.extend([(Orders, A::Back), (Global, A::Help)]);
+            keys.extend([(Orders, A::AddNote), (Orders, A::Back), (Global, A::Help)]);
             keys
         } else if self.view == View::Products {
             vec![

@@ -151,6 +151,10 @@ pub struct Harness {
     pub ssh_reads: usize,
     /// Kicks the app asked for and nobody answered yet: (request, server, session, since, reason).
     pub kicks: Vec<(RequestId, String, u64, chrono::DateTime<Utc>, String)>,
+    /// What `Query::Mentions` is answered with (the member's unread mentions).
+    pub mentions: Vec<rustok_domain::commerce::Mention>,
+    /// The notes whose mentions the app marked read.
+    pub marked_read: Vec<rustok_domain::NoteId>,
 }
 
 impl Harness {
@@ -219,6 +223,8 @@ impl Harness {
             ssh: SshSessions::default(),
             ssh_reads: 0,
             kicks: Vec::new(),
+            mentions: Vec::new(),
+            marked_read: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -433,6 +439,7 @@ impl Harness {
             }
             Query::Staff => QueryResult::Staff(self.staff.clone()),
             Query::SshSessions => QueryResult::SshSessions(self.ssh.clone()),
+            Query::Mentions => QueryResult::Mentions(self.mentions.clone()),
         }
     }
 
@@ -458,9 +465,9 @@ impl Harness {
             Some(w) if self.deny_reads => Err(Failure::Domain(DomainError::denied(format!(
                 "editor cannot {w}"
             )))),
-            _ if order && self.deny_orders => Err(Failure::Domain(DomainError::denied(
-                "editor cannot read orders (needs order:read)",
-            ))),
+            _ if (order || *q == Query::Mentions) && self.deny_orders => Err(Failure::Domain(
+                DomainError::denied("editor cannot read orders (needs order:read)"),
+            )),
             _ => Ok(self.answer(q)),
         }
     }
@@ -528,6 +535,7 @@ impl Harness {
                     }
                     Effect::Dispatch(id, c) => self.dispatched.push((id, c)),
                     Effect::SaveLayout(l) => self.layouts.push(l),
+                    Effect::MarkMentionsRead(ids) => self.marked_read.extend(ids),
                     Effect::KickSession {
                         id,
                         server,
