@@ -234,6 +234,8 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::RetryDeadLetters { .. } | C::RetryConsumerDeadLetters { .. } => {
             (p("outbox", "retry"), "re-drive dead letters")
         }
+        C::RevertNode { .. } => (p("content", "update"), "revert content"),
+        C::CopyNode { .. } => (p("content", "create"), "copy content"),
     }
 }
 

@@ -75,6 +75,18 @@ pub enum Action {
     Sessions,
     /// End the selected SSH session (asks a reason, then confirms).
     KickSession,
+    /// Pick the highlighted revision as one side of a diff (issue 20).
+    Mark,
+    /// Make the highlighted revision's content the current content (asks first).
+    Revert,
+    /// Version conflict: take theirs (drop mine).
+    TakeTheirs,
+    /// Version conflict: save mine over theirs.
+    KeepMine,
+    /// Version conflict: merge theirs into mine (overlaps marked).
+    Merge,
+    /// Version conflict: save mine as a new draft with every translation.
+    SaveCopy,
 }
 
 impl Action {
@@ -93,6 +105,9 @@ impl Action {
                 | Action::ToggleMfa
                 | Action::ToggleActive
                 | Action::KickSession
+                | Action::Revert
+                | Action::KeepMine
+                | Action::SaveCopy
         )
     }
 }

@@ -79,6 +79,14 @@ pub enum Query {
         kind: IdKind,
         text: String,
     },
+    /// A node's kept revisions, newest first (issue 20).
+    NodeHistory(NodeId),
+    /// What changed in a node between two revisions (all locales).
+    NodeDiff {
+        id: NodeId,
+        from: i64,
+        to: i64,
+    },
 }
 
 /// What a short id names.
@@ -109,6 +117,8 @@ pub enum QueryResult {
     Staff(Vec<Staff>),
     Resolved(uuid::Uuid),
     SshSessions(SshSessions),
+    NodeHistory(Vec<rustok_domain::content::Revision>),
+    NodeDiff(Box<rustok_domain::content::diff::NodeDiff>),
 }
 
 /// Who started an audit run.

@@ -147,6 +147,8 @@ pub struct Harness {
     pub ssh_reads: usize,
     /// Kicks the app asked for and nobody answered yet: (request, server, session, since, reason).
     pub kicks: Vec<(RequestId, String, u64, chrono::DateTime<Utc>, String)>,
+    /// Issue 20: the nodes' revisions `Query::NodeHistory` and `Query::NodeDiff` answer from.
+    pub revisions: Vec<rustok_domain::content::NodeAt>,
 }
 
 impl Harness {
@@ -213,6 +215,7 @@ impl Harness {
             ssh: SshSessions::default(),
             ssh_reads: 0,
             kicks: Vec::new(),
+            revisions: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -419,6 +422,30 @@ impl Harness {
             }
             Query::Staff => QueryResult::Staff(self.staff.clone()),
             Query::SshSessions => QueryResult::SshSessions(self.ssh.clone()),
+            Query::NodeHistory(id) => {
+                let mut v: Vec<rustok_domain::content::Revision> = self
+                    .revisions
+                    .iter()
+                    .filter(|r| r.node_id == *id)
+                    .map(|r| r.revision.clone())
+                    .collect();
+                v.sort_by_key(|r| std::cmp::Reverse(r.version));
+                QueryResult::NodeHistory(v)
+            }
+            Query::NodeDiff { id, from, to } => {
+                let at = |v: i64| {
+                    self.revisions
+                        .iter()
+                        .find(|r| r.node_id == *id && r.revision.version == v)
+                        .cloned()
+                        .expect("a fixture revision")
+                };
+                QueryResult::NodeDiff(Box::new(rustok_domain::content::diff::NodeDiff::between(
+                    &at(*from),
+                    &at(*to),
+                    None,
+                )))
+            }
         }
     }
 
