@@ -5,7 +5,9 @@
 use crate::commerce::{
     Order, OrderCommand, OrderDecision, OrderDraft, PaymentOutcome, Product, ProductDraft,
 };
-use crate::content::{Node, NodeAction, NodeDraft, NodePatch, TranslationInput};
+use crate::content::{
+    Node, NodeAction, NodeAt, NodeDraft, NodePatch, RevisionContent, TranslationInput,
+};
 use crate::event::DomainEvent;
 use crate::{CommandId, DomainError, Locale, NodeId, OrderId, TenantId};
 use chrono::{DateTime, Utc};
@@ -116,6 +118,22 @@ pub enum Command {
         id: OrderId,
         note_id: crate::NoteId,
         text: String,
+    },
+    /// Makes version `to`'s content the current content of the node, as a new version
+    /// (issue 20): its status stays; events as for an update.
+    RevertNode {
+        id: NodeId,
+        to: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_version: Option<i64>,
+    },
+    /// A new draft `id` copying node `from` with all its translations, titled "… (copy)";
+    /// `mine` (the text an editor had on screen) replaces its locale's current content.
+    CopyNode {
+        id: NodeId,
+        from: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mine: Option<RevisionContent>,
     },
     /// A node's status change: `publish_node`, `unpublish_node`, `archive_node`,
     /// `restore_node` (tagged by its action).
@@ -249,6 +267,8 @@ impl Command {
             Command::RetryDeadLetters { .. } => "retry_dead_letters",
             Command::RetryConsumerDeadLetters { .. } => "retry_consumer_dead_letters",
             Command::AddOrderNote { .. } => "add_order_note",
+            Command::RevertNode { .. } => "revert_node",
+            Command::CopyNode { .. } => "copy_node",
         }
     }
 
@@ -275,6 +295,8 @@ impl Command {
             Command::CreateNode(d) => Some(d.id),
             Command::UpdateNode { id, .. }
             | Command::TranslateNode { id, .. }
+            | Command::RevertNode { id, .. }
+            | Command::CopyNode { id, .. }
             | Command::NodeStatus(NodeTransition { id, .. }) => Some(*id),
             _ => None,
         }
@@ -377,6 +399,63 @@ pub fn decide_node(
             format!("{} is not a node command", other.name()),
         )),
     }
+}
+
+/// Decides a revert (`RevertNode`): `current` is the node, `target` its content at the
+/// version asked for (None when that revision does not exist or was pruned).
+pub fn decide_revert(
+    current: Option<&Node>,
+    target: Option<&NodeAt>,
+    command: &Command,
+    now: DateTime<Utc>,
+) -> Result<(Node, Vec<DomainEvent>), DomainError> {
+    let Command::RevertNode {
+        id,
+        to,
+        expected_version,
+    } = command
+    else {
+        return Err(DomainError::validation(
+            "command",
+            format!("{} is not a revert", command.name()),
+        ));
+    };
+    let node = current.ok_or_else(|| DomainError::not_found("node", id))?;
+    node.check_version(*expected_version)?;
+    let target = target.ok_or_else(|| {
+        DomainError::not_found(
+            "revision",
+            format!(
+                "{to} of node {id} (the last {} revisions are kept)",
+                crate::content::MAX_REVISIONS_PER_NODE
+            ),
+        )
+    })?;
+    node.revert(target, now)
+}
+
+/// Decides a copy (`CopyNode`): `source` is the node copied; `taken` whether the new id is
+/// already a node.
+pub fn decide_copy(
+    source: Option<&Node>,
+    taken: bool,
+    command: &Command,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(Node, Vec<DomainEvent>), DomainError> {
+    let Command::CopyNode { id, from, mine } = command else {
+        return Err(DomainError::validation(
+            "command",
+            format!("{} is not a copy", command.name()),
+        ));
+    };
+    if taken {
+        return Err(DomainError::Duplicate {
+            what: format!("node {id}"),
+        });
+    }
+    let node = source.ok_or_else(|| DomainError::not_found("node", from))?;
+    node.copy(*id, mine.as_ref(), &actor.handle, now)
 }
 
 /// Decides an order command against the current order (None when it does not exist yet).
@@ -526,6 +605,16 @@ mod tests {
                 note_id: crate::NoteId::new_v7(),
                 text: "@ann please call".into(),
             },
+            Command::RevertNode {
+                id: node,
+                to: 2,
+                expected_version: Some(4),
+            },
+            Command::CopyNode {
+                id: NodeId::new_v7(),
+                from: node,
+                mine: None,
+            },
         ];
         for action in NodeAction::ALL {
             all.push(Command::NodeStatus(NodeTransition {
@@ -566,6 +655,8 @@ mod tests {
                 Command::Order(_) => 15,
                 Command::RetryConsumerDeadLetters { .. } => 16,
                 Command::AddOrderNote { .. } => 17,
+                Command::RevertNode { .. } => 18,
+                Command::CopyNode { .. } => 19,
             };
             seen.insert(variant);
             let json = serde_json::to_value(c).unwrap();
@@ -576,7 +667,7 @@ mod tests {
                 "{json}"
             );
         }
-        assert_eq!(seen.len(), 18, "one_of_each lists every variant");
+        assert_eq!(seen.len(), 20, "one_of_each lists every variant");
         // Names are unique: the audit log tells every command apart.
         let names: std::collections::BTreeSet<&str> = all.iter().map(Command::name).collect();
         assert_eq!(names.len(), all.len(), "{names:?}");

@@ -235,6 +235,8 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
             (p("outbox", "retry"), "re-drive dead letters")
         }
         C::AddOrderNote { .. } => (p("order", "note"), "write order notes"),
+        C::RevertNode { .. } => (p("content", "update"), "revert content"),
+        C::CopyNode { .. } => (p("content", "create"), "copy content"),
     }
 }
 

@@ -3,7 +3,8 @@ use super::{CliError, Ctx};
 use clap::{Args, Subcommand};
 use rustok_domain::command::NodeTransition;
 use rustok_domain::content::{
-    BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, TranslationInput,
+    BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, Revision,
+    TranslationInput,
 };
 use rustok_domain::text::printable;
 use rustok_domain::{Command, DomainError, Locale, NodeId, Tenant};
@@ -130,6 +131,30 @@ pub enum NodeCmd {
         /// Matches to show, 1 to 1,000,000
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=crate::input::MAX_LIST_LIMIT))]
         limit: u64,
+    },
+    /// A node's revisions, newest first: version, time, who, what, the locales changed
+    History { id: String },
+    /// What changed between two revisions: a unified diff of each changed field
+    Diff {
+        id: String,
+        /// The older version
+        #[arg(long, value_name = "V1", value_parser = clap::value_parser!(i64).range(1..))]
+        from: i64,
+        /// The newer version
+        #[arg(long, value_name = "V2", value_parser = clap::value_parser!(i64).range(1..))]
+        to: i64,
+        /// Only this locale's fields
+        #[arg(long)]
+        locale: Option<String>,
+    },
+    /// Make version V's content the current content, as a new version (status unchanged)
+    Revert {
+        id: String,
+        #[arg(long, value_name = "V", value_parser = clap::value_parser!(i64).range(1..))]
+        to: i64,
+        /// Refuse unless the node is at this version
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+        expect_version: Option<i64>,
     },
 }
 
@@ -302,6 +327,42 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             });
             return Ok(());
         }
+        NodeCmd::History { id } => {
+            let id = ctx.node_id(&tenant, id).await?;
+            let revisions = ctx.reads.node_history(tenant.id, id).await?;
+            emit(ctx.json, &revisions, || history_table(&revisions));
+            return Ok(());
+        }
+        NodeCmd::Diff {
+            id,
+            from,
+            to,
+            locale,
+        } => {
+            let id = ctx.node_id(&tenant, id).await?;
+            let locale = opt::<Locale>(locale)?;
+            let diff = ctx
+                .reads
+                .node_diff(tenant.id, id, *from, *to, locale.as_ref())
+                .await?;
+            emit(ctx.json, &diff, || {
+                if diff.fields.is_empty() {
+                    format!("no differences between version {from} and version {to}")
+                } else {
+                    printable_lines(diff.unified().trim_end())
+                }
+            });
+            return Ok(());
+        }
+        NodeCmd::Revert {
+            id,
+            to,
+            expect_version,
+        } => Command::RevertNode {
+            id: ctx.node_id(&tenant, id).await?,
+            to: *to,
+            expected_version: *expect_version,
+        },
     };
     let name = command.name();
     let applied = ctx.execute(&tenant, command).await?;
@@ -370,4 +431,35 @@ fn describe(n: &Node) -> String {
         }
     }
     s
+}
+
+/// `node history` as a table, newest first.
+fn history_table(revisions: &[Revision]) -> String {
+    let rows: Vec<Vec<String>> = revisions
+        .iter()
+        .map(|r| {
+            let what = match r.reverted_from {
+                Some(v) => format!("{} (to v{v})", r.command),
+                None => r.command.clone(),
+            };
+            vec![
+                format!("v{}", r.version),
+                time(&r.at),
+                cell(&r.actor, 40),
+                what,
+                r.status.to_string(),
+                r.locales
+                    .iter()
+                    .map(|l| l.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ]
+        })
+        .collect();
+    table(&["VER", "WHEN", "WHO", "WHAT", "STATUS", "LOCALES"], &rows)
+}
+
+/// Text made terminal-safe line by line (user text in a diff never drives the terminal).
+fn printable_lines(text: &str) -> String {
+    text.lines().map(printable).collect::<Vec<_>>().join("\n")
 }

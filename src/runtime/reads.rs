@@ -13,6 +13,8 @@
 use super::live_sessions::{LiveSessions, LiveSessionsError};
 use rustok_domain::audit::AuditLogEntry;
 use rustok_domain::commerce::{Mention, OrderNote};
+use rustok_domain::content::diff::NodeDiff;
+use rustok_domain::content::{NodeAt, Revision};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::rbac::{self, Permission, Role};
 use rustok_domain::read::{
@@ -231,6 +233,40 @@ impl Reads {
     ) -> Result<Vec<SearchHit>, StoreError> {
         self.require(p("content", "read"), "search content").await?;
         self.store.search_nodes(tenant, text, locale, limit).await
+    }
+
+    /// A node's kept revisions, newest first: readable by who can read the node
+    /// (`content:read`).
+    pub async fn node_history(
+        &self,
+        tenant: TenantId,
+        id: NodeId,
+    ) -> Result<Vec<Revision>, StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        if self.store.node(tenant, id).await?.is_none() {
+            return Err(DomainError::not_found("node", id).into());
+        }
+        self.store.node_history(tenant, id).await
+    }
+
+    /// What changed in a node between two kept revisions (all locales, or only `locale`):
+    /// readable by who can read the node (`content:read`).
+    pub async fn node_diff(
+        &self,
+        tenant: TenantId,
+        id: NodeId,
+        from: i64,
+        to: i64,
+        locale: Option<&Locale>,
+    ) -> Result<NodeDiff, StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        let at = async |v: i64| -> Result<NodeAt, StoreError> {
+            self.store.node_at(tenant, id, v).await?.ok_or_else(|| {
+                DomainError::not_found("revision", format!("{v} of node {id}")).into()
+            })
+        };
+        let (a, b) = (at(from).await?, at(to).await?);
+        Ok(NodeDiff::between(&a, &b, locale))
     }
 
     pub async fn locale_coverage(
@@ -628,6 +664,12 @@ impl Reads {
                 QueryResult::Resolved(self.resolve_id(tenant, kind, &text).await?)
             }
             Query::Mentions => QueryResult::Mentions(self.unread_mentions(tenant).await?),
+            Query::NodeHistory(id) => {
+                QueryResult::NodeHistory(self.node_history(tenant, id).await?)
+            }
+            Query::NodeDiff { id, from, to } => {
+                QueryResult::NodeDiff(Box::new(self.node_diff(tenant, id, from, to, None).await?))
+            }
         })
     }
 }

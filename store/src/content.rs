@@ -7,13 +7,14 @@ use crate::authz::active_tenant;
 use crate::entity::{node, node_translation};
 use crate::outbox::{applied, wrap};
 use crate::repo::load_node;
+use crate::revisions;
 use crate::search::index_translation;
 use crate::writes::{Writes, build};
 use chrono::{DateTime, Utc};
-use rustok_domain::command::decide_node;
+use rustok_domain::command::{decide_copy, decide_node, decide_revert};
 use rustok_domain::content::{Node, Translation};
 use rustok_domain::read::{Applied, Outcome};
-use rustok_domain::{CommandEnvelope, DomainError, NodeId, TenantId};
+use rustok_domain::{Command, CommandEnvelope, DomainError, NodeId, TenantId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 
@@ -34,6 +35,68 @@ pub(crate) async fn execute(
     let current = load_node(txn, env.tenant_id, id).await?;
     let (next, events) = decide_node(env.tenant_id, current.as_ref(), command, &env.actor, now)?;
     save_node(w, current.as_ref(), &next).await?;
+    let name = command.name();
+    revisions::record(w, name, &env.actor.handle, current.as_ref(), &next, None).await?;
+    let envelopes = wrap(env, env.tenant_id, next.id.as_uuid(), &events, now)?;
+    applied(w, env, Outcome::Node(next), envelopes).await
+}
+
+/// `RevertNode` (issue 20): the node's content at the version asked for becomes its current
+/// content, as a new version and revision (`reverted_from` = that version).
+pub(crate) async fn revert(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let txn = w.txn();
+    active_tenant(txn, env, now).await?;
+    let Command::RevertNode { id, to, .. } = &env.command else {
+        return Err(DomainError::validation("command", "not a revert").into());
+    };
+    let current = load_node(txn, env.tenant_id, *id).await?;
+    let mut target = match &current {
+        Some(_) => revisions::node_at(txn, env.tenant_id, *id, *to).await?,
+        None => None,
+    };
+    // The current version of a node only the bulk seed wrote (no revision stored): the domain
+    // refuses it as not an earlier version.
+    if target.is_none()
+        && let Some(n) = current.as_ref().filter(|n| n.version == *to)
+    {
+        target = Some(revisions::imported(n));
+    }
+    let (next, events) = decide_revert(current.as_ref(), target.as_ref(), &env.command, now)?;
+    save_node(w, current.as_ref(), &next).await?;
+    revisions::record(
+        w,
+        env.command.name(),
+        &env.actor.handle,
+        current.as_ref(),
+        &next,
+        Some(*to),
+    )
+    .await?;
+    let envelopes = wrap(env, env.tenant_id, next.id.as_uuid(), &events, now)?;
+    applied(w, env, Outcome::Node(next), envelopes).await
+}
+
+/// `CopyNode` (issue 20): a new draft with every translation of the node copied (titled
+/// "… (copy)"), the editor's text in place of its locale.
+pub(crate) async fn copy(
+    w: &mut Writes<'_>,
+    env: &CommandEnvelope,
+    now: DateTime<Utc>,
+) -> Result<Applied, StoreError> {
+    let txn = w.txn();
+    active_tenant(txn, env, now).await?;
+    let Command::CopyNode { id, from, .. } = &env.command else {
+        return Err(DomainError::validation("command", "not a copy").into());
+    };
+    let source = load_node(txn, env.tenant_id, *from).await?;
+    let taken = load_node(txn, env.tenant_id, *id).await?.is_some();
+    let (next, events) = decide_copy(source.as_ref(), taken, &env.command, &env.actor, now)?;
+    save_node(w, None, &next).await?;
+    revisions::record(w, env.command.name(), &env.actor.handle, None, &next, None).await?;
     let envelopes = wrap(env, env.tenant_id, next.id.as_uuid(), &events, now)?;
     applied(w, env, Outcome::Node(next), envelopes).await
 }

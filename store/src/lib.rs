@@ -22,6 +22,7 @@ mod feed;
 mod housekeeping;
 mod outbox;
 mod repo;
+mod revisions;
 mod search;
 mod stream;
 // RBAC; the audit log.

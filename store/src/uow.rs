@@ -159,6 +159,8 @@ async fn execute_in(
         C::CreateNode(_) | C::UpdateNode { .. } | C::TranslateNode { .. } | C::NodeStatus(_) => {
             content::execute(w, env, now).await
         }
+        C::RevertNode { .. } => content::revert(w, env, now).await,
+        C::CopyNode { .. } => content::copy(w, env, now).await,
         C::CreateProduct(draft) => commerce::create_product(w, env, draft, now).await,
         C::AdjustInventory { sku, by, reason } => {
             commerce::adjust_inventory(w, env, sku, *by, reason, now).await

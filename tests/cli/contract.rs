@@ -461,3 +461,79 @@ fn huge_pool_timeouts_are_refused_not_a_panic() {
         }
     }
 }
+
+/// Issue 20: `node history`, `node diff` and `node revert` through the binary — JSON shapes,
+/// the unified text, refusals with exit 1, the audit row, and an editor-only read for support.
+#[test]
+fn node_history_diff_and_revert() {
+    let cli = Cli::new();
+    let node = cli.json(&[
+        "node",
+        "create",
+        "--kind",
+        "article",
+        "--title",
+        "Doc",
+        "--body",
+        "a\nb\nc\n",
+    ]);
+    let id = node["id"].as_str().unwrap().to_string();
+    cli.json(&["node", "update", &id, "--body", "a\nB\nc\n"]);
+    cli.json(&["node", "publish", &id]);
+    let history = cli.json(&["node", "history", &id]);
+    let rows: Vec<(i64, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["version"].as_i64().unwrap(),
+                r["command"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [(3, "publish_node"), (2, "update_node"), (1, "create_node")]
+    );
+    assert_eq!(history[1]["locales"], serde_json::json!(["en"]));
+    assert_eq!(history[0]["status"], "published");
+
+    let out = cli.run(&["node", "diff", &id, "--from", "1", "--to", "2"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "--- v1 [en] body\n+++ v2 [en] body\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n"
+    );
+    let diff = cli.json(&["node", "diff", &id, "--from", "1", "--to", "3"]);
+    assert_eq!(diff["fields"][0]["field"], "status");
+    assert_eq!(diff["fields"][1]["locale"], "en");
+    assert_eq!(diff["fields"][1]["hunks"][0]["lines"][1]["op"], "removed");
+    let diff = cli.json(&[
+        "node", "diff", &id, "--from", "2", "--to", "3", "--locale", "en",
+    ]);
+    assert_eq!(diff["fields"], serde_json::json!([]));
+
+    let reverted = cli.json(&["node", "revert", &id, "--to", "1"]);
+    assert_eq!(
+        (&reverted["version"], &reverted["status"]),
+        (&serde_json::json!(4), &serde_json::json!("published"))
+    );
+    assert_eq!(reverted["translations"][0]["body"], "a\nb\nc\n");
+    let err = cli.refused(&["node", "revert", &id, "--to", "4"]);
+    assert!(err.contains("not an earlier version"), "{err}");
+    let err = cli.refused(&["node", "diff", &id, "--from", "1", "--to", "99"]);
+    assert!(err.contains("revision 99"), "{err}");
+    let out = cli.run(&["node", "revert", &id, "--to", "0"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    let history = cli.json(&["node", "history", &id]);
+    assert_eq!(history[0]["command"], "revert_node");
+    assert_eq!(history[0]["reverted_from"], 1);
+
+    // Reads go with the node's read permission; the revert with update's.
+    cli.json(&["staff", "add", "sue", "--role", "support"]);
+    let h = cli.json(&["--as", "sue", "node", "history", &id]);
+    assert_eq!(h.as_array().unwrap().len(), 4);
+    let err = cli.refused(&["--as", "sue", "node", "revert", &id, "--to", "2"]);
+    assert!(err.contains("support cannot revert content"), "{err}");
+}

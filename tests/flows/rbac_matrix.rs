@@ -47,6 +47,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("set_staff_active", [true, true, false, false, false]),
     ("retry_dead_letters", [true, true, false, false, false]),
     ("add_order_note", [true, true, true, false, false]),
+    ("revert_node", [true, true, false, true, false]),
+    ("copy_node", [true, true, false, true, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -233,6 +235,29 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
         "retry_consumer_dead_letters" => Command::RetryConsumerDeadLetters {
             consumer: "jetstream:RUSTOK_EVENTS".into(),
             ids: vec![],
+        },
+        "revert_node" => {
+            let id = node(None).await;
+            app.exec(Command::UpdateNode {
+                id,
+                patch: NodePatch {
+                    title: Some(format!("Changed {n}")),
+                    ..NodePatch::default()
+                },
+                expected_version: None,
+            })
+            .await
+            .unwrap();
+            Command::RevertNode {
+                id,
+                to: 1,
+                expected_version: None,
+            }
+        }
+        "copy_node" => Command::CopyNode {
+            id: rustok_domain::NodeId::new_v7(),
+            from: node(None).await,
+            mine: None,
         },
         other => panic!("no setup for {other}"),
     }
@@ -695,6 +720,8 @@ const EXPECTED_READS: &[(&str, [bool; 5])] = &[
     ("outbox_counts", [true, true, true, true, true]),
     ("staff", [true, true, false, false, false]),
     ("audit_log", [true, true, false, false, false]),
+    ("node_history", [true, true, true, true, true]),
+    ("node_diff", [true, true, true, true, true]),
 ];
 
 /// Which event types each role reads (in lists, history, dead letters, the live stream):
@@ -808,6 +835,8 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
             "outbox_counts" => reads.outbox_counts(t).await.map(|_| vec![])?,
             "staff" => reads.staff().await.map(|_| vec![])?,
             "audit_log" => reads.audit_log(0, 10, "").await.map(|_| vec![])?,
+            "node_history" => reads.node_history(t, n.id).await.map(|_| vec![])?,
+            "node_diff" => reads.node_diff(t, n.id, 1, 1, None).await.map(|_| vec![])?,
             other => panic!("no read {other}"),
         })
     };

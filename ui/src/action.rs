@@ -79,6 +79,18 @@ pub enum Action {
     AddNote,
     /// Open the order of the newest unread mention of you (and mark it read).
     OpenMention,
+    /// Pick the highlighted revision as one side of a diff (issue 20).
+    Mark,
+    /// Make the highlighted revision's content the current content (asks first).
+    Revert,
+    /// Version conflict: take theirs (drop mine).
+    TakeTheirs,
+    /// Version conflict: save mine over theirs.
+    KeepMine,
+    /// Version conflict: merge theirs into mine (overlaps marked).
+    Merge,
+    /// Version conflict: save mine as a new draft with every translation.
+    SaveCopy,
 }
 
 impl Action {
@@ -98,6 +110,9 @@ impl Action {
                 | Action::ToggleActive
                 | Action::KickSession
                 | Action::AddNote
+                | Action::Revert
+                | Action::KeepMine
+                | Action::SaveCopy
         )
     }
 }

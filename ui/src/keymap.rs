@@ -18,6 +18,10 @@ pub enum Context {
     Sessions,
     Editor,
     Dialog,
+    /// A node's history and the diff of two revisions (issue 20).
+    History,
+    /// The version-conflict view of an editor (issue 20).
+    Conflict,
 }
 
 impl Context {
@@ -31,6 +35,8 @@ impl Context {
             Context::Sessions => "SSH sessions",
             Context::Editor => "Editor",
             Context::Dialog => "Dialogs",
+            Context::History => "Node history and diff",
+            Context::Conflict => "Version conflict",
         }
     }
 }

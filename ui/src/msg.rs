@@ -85,6 +85,14 @@ pub enum Query {
     /// The session's staff member's unread mentions in the tenant (at start, and after a
     /// tenant switch), oldest first. Needs `order:read`.
     Mentions,
+    /// A node's kept revisions, newest first (issue 20).
+    NodeHistory(NodeId),
+    /// What changed in a node between two revisions (all locales).
+    NodeDiff {
+        id: NodeId,
+        from: i64,
+        to: i64,
+    },
 }
 
 /// What a short id names.
@@ -116,6 +124,8 @@ pub enum QueryResult {
     Resolved(uuid::Uuid),
     SshSessions(SshSessions),
     Mentions(Vec<rustok_domain::commerce::Mention>),
+    NodeHistory(Vec<rustok_domain::content::Revision>),
+    NodeDiff(Box<rustok_domain::content::diff::NodeDiff>),
 }
 
 /// Who started an audit run.

@@ -1,12 +1,18 @@
 //! Content nodes: kinds, statuses and their state machine, per-locale translations,
 //! validation and slugs, and the pure decisions that change a node.
 
+pub mod diff;
+pub mod merge;
 mod node;
+mod revision;
 mod slug;
 mod status;
 mod validate;
 
 pub use node::{Node, NodeDraft, NodePatch, Translation, TranslationInput};
+pub use revision::{
+    COPY_SUFFIX, MAX_REVISIONS_PER_NODE, NodeAt, Revision, RevisionContent, copy_slug, copy_title,
+};
 pub use slug::{slugify, validate_slug};
 pub use status::{NodeAction, NodeStatus};
 pub use validate::{

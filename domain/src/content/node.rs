@@ -189,7 +189,7 @@ impl Node {
         }
     }
 
-    fn bumped(&self, now: DateTime<Utc>) -> Node {
+    pub(super) fn bumped(&self, now: DateTime<Utc>) -> Node {
         let mut next = self.clone();
         next.version += 1;
         next.updated_at = now.max(self.updated_at);
@@ -362,7 +362,7 @@ impl Node {
         Ok((next, vec![event]))
     }
 
-    fn put_translation(&mut self, t: Translation) {
+    pub(super) fn put_translation(&mut self, t: Translation) {
         match self
             .translations
             .binary_search_by(|x| x.locale.cmp(&t.locale))

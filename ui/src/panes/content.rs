@@ -1,17 +1,17 @@
 //! The Content pane: the node list, the node editor over it, and the version-conflict dialog.
 
+use super::conflict::{ConflictView, Underneath};
 use super::editor::NodeEditor;
+use super::history::{DiffView, HistoryView};
 use super::{Ask, Bar, Ctx, Key, Pane, capitalize};
 use crate::action::Action;
 use crate::keymap::Context;
 use crate::msg::{Failure, Query, QueryResult, RequestId};
 use crate::theme::Theme;
-use crate::widgets::dialog;
 use crate::widgets::node_list::NodeList;
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::Rect;
-use ratatui::text::Line;
 use rustok_domain::command::NodeTransition;
 use rustok_domain::content::{NodeAction, NodeKind, NodeStatus};
 use rustok_domain::event::EventEnvelope;
@@ -27,12 +27,17 @@ enum Pending {
     Window,
     Candidates,
     Open,
-    Reload,
     Save {
         title: String,
     },
     SaveCopy,
     Transition(NodeAction),
+    /// Issue 20: the history view's revisions, a diff, a restore; their version after a
+    /// conflict.
+    History,
+    Diff,
+    Revert(i64),
+    Theirs,
 }
 
 /// What a "yes" in the confirmation dialog does.
@@ -40,14 +45,22 @@ enum Pending {
 enum Armed {
     Dispatch(Box<Command>, NodeAction),
     CloseEditor,
+    /// Restore this version (the history view's revert).
+    Revert(Box<Command>, i64),
+    /// Drop mine and load theirs (the conflict view).
+    TakeTheirs,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ContentPane {
     pub list: NodeList,
     pub editor: Option<NodeEditor>,
-    /// The version-conflict dialog over the editor (its message).
-    conflict: Option<String>,
+    /// The version-conflict view over the editor (issue 20).
+    pub conflict: Option<ConflictView>,
+    /// A node's history (and a diff of two revisions) over the list or the editor.
+    pub history: Option<HistoryView>,
+    /// Someone else's save of the node being edited, seen on the live stream.
+    pub underneath: Option<(NodeId, Underneath)>,
     armed: Option<Armed>,
     pending: BTreeMap<RequestId, Pending>,
 }
@@ -226,25 +239,6 @@ impl ContentPane {
         }
     }
 
-    fn on_conflict_key(&mut self, key: KeyEvent, message: String, ctx: &mut Ctx) {
-        match key.code {
-            KeyCode::Char('r') => {
-                if let Some(id) = self.editor.as_ref().and_then(|e| e.node_id) {
-                    let r = ctx.load(Query::Node(id));
-                    self.pending.insert(r, Pending::Reload);
-                }
-            }
-            KeyCode::Char('c') => {
-                let Some(e) = &mut self.editor else { return };
-                e.saving = true;
-                let command = e.copy_command();
-                self.dispatch(ctx, Pending::SaveCopy, command);
-            }
-            KeyCode::Esc => ctx.info("still editing; your text is kept"),
-            _ => self.conflict = Some(message),
-        }
-    }
-
     fn on_editor_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
         let Some(editor) = &mut self.editor else {
             return;
@@ -253,6 +247,9 @@ impl ContentPane {
             Some(Action::Save) => {
                 if !editor.dirty && editor.node_id.is_some() {
                     ctx.info("nothing to save");
+                    return;
+                }
+                if refuse_unsettled(&editor.body.text(), ctx) {
                     return;
                 }
                 if editor.saving {
@@ -284,6 +281,13 @@ impl ContentPane {
                 self.editor = None;
                 self.reload(ctx);
             }
+            Some(Action::History) => match editor.node_id {
+                Some(id) => {
+                    let title = editor.title.text();
+                    self.open_history(id, &title, ctx);
+                }
+                None => ctx.info("a draft has no history until it is saved (Ctrl-S)"),
+            },
             Some(Action::NextField) => editor.next_field(),
             Some(Action::PrevField) => editor.prev_field(),
             Some(Action::CycleFormat) => editor.cycle_format(),
@@ -313,11 +317,15 @@ impl ContentPane {
     /// The list's action on the highlighted node: what it was when the key was pressed.
     pub fn on_list_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
         let Some(n) = self.list.selected().cloned() else {
-            return matches!(action, Action::Open | Action::Translate | Action::Node(_));
+            return matches!(
+                action,
+                Action::Open | Action::Translate | Action::Node(_) | Action::History
+            );
         };
         match action {
             Action::Open => self.open(n.id, ctx),
             Action::Translate => ctx.ask(Ask::OpenTranslation(n.id)),
+            Action::History => self.open_history(n.id, &n.title, ctx),
             a => match node_action(a) {
                 Some(na) => self.change_status(ctx, &n.title, (n.id, n.status, n.version), na),
                 None => return false,
@@ -327,27 +335,21 @@ impl ContentPane {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
+        if let Some(h) = &self.history {
+            h.draw(frame, area, theme);
+            return;
+        }
         match &self.editor {
-            Some(e) => e.draw(frame, area, theme),
+            Some(e) => {
+                e.draw(frame, area, theme);
+                if let Some(u) = self.underneath_shown() {
+                    u.draw(frame, area, theme);
+                }
+            }
             None => self.list.draw(frame, area, theme, focused, "Content"),
         }
-        if let Some(message) = &self.conflict {
-            dialog::draw(
-                frame,
-                area,
-                theme,
-                "Someone else saved this node",
-                &[
-                    Line::raw(message.clone()),
-                    Line::raw("Your text is still here. What now?"),
-                ],
-                &[
-                    ("r", "reload theirs (drop mine)"),
-                    ("c", "keep mine as a copy"),
-                    ("Esc", "keep editing"),
-                ],
-                true,
-            );
+        if let Some(c) = &self.conflict {
+            c.draw(frame, area, theme);
         }
     }
 
@@ -356,10 +358,9 @@ impl ContentPane {
             e.saving = false;
         }
         match (p, &failure) {
-            (
-                Pending::Save { .. } | Pending::SaveCopy,
-                Failure::Domain(d @ DomainError::VersionConflict { .. }),
-            ) => self.conflict = Some(d.to_string()),
+            (Pending::Save { .. }, Failure::Domain(d @ DomainError::VersionConflict { .. })) => {
+                self.on_conflict(d.to_string(), ctx)
+            }
             (Pending::Save { .. } | Pending::SaveCopy, Failure::Domain(d)) => {
                 if self.editor.as_mut().is_some_and(|e| e.show_error(d)) {
                     ctx.error("not saved: fix the field marked ✗");
@@ -377,6 +378,215 @@ impl ContentPane {
     }
 }
 
+/// Refuses to save a body that still holds conflict markers (after a merge): true if refused.
+pub(super) fn refuse_unsettled(body: &str, ctx: &mut Ctx) -> bool {
+    let n = rustok_domain::content::merge::unsettled(body);
+    if n > 0 {
+        ctx.error(format!(
+            "settle the {n} marked conflict(s) in the body first (<<<<<<< mine … ======= … >>>>>>> theirs)"
+        ));
+    }
+    n > 0
+}
+
+/// Issue 20: the history view and the conflict view of the Content pane.
+impl ContentPane {
+    /// Opens the history of node `id` (over the list or the editor).
+    pub fn open_history(&mut self, id: NodeId, title: &str, ctx: &mut Ctx) {
+        self.history = Some(HistoryView::new(id, title));
+        self.load_history(ctx);
+    }
+
+    fn load_history(&mut self, ctx: &mut Ctx) {
+        let Some(h) = &self.history else { return };
+        if self.pending.values().any(|p| *p == Pending::History) {
+            return;
+        }
+        let r = ctx.load(Query::NodeHistory(h.node_id));
+        self.pending.insert(r, Pending::History);
+    }
+
+    fn on_history_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
+        let action = ctx.action(Context::History, &key);
+        if let Some(a) = action
+            && ctx.refuses(a)
+        {
+            return Key::Consumed;
+        }
+        let h_page = ctx.body_height().saturating_sub(4);
+        let Some(h) = &mut self.history else {
+            return Key::Unused(action);
+        };
+        if let Some(d) = &mut h.diff {
+            match action {
+                Some(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)) => {
+                    d.scroll_by(super::step(a, h_page).unwrap_or(0), h_page)
+                }
+                Some(Action::Back) => h.diff = None,
+                other => return Key::Unused(other),
+            }
+            return Key::Consumed;
+        }
+        match action {
+            Some(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)) => {
+                h.move_by(super::step(a, h_page).unwrap_or(0))
+            }
+            Some(Action::Mark) => h.toggle_mark(),
+            Some(Action::Open) => match h.diff_pair() {
+                Some((from, to)) => {
+                    let r = ctx.load(Query::NodeDiff {
+                        id: h.node_id,
+                        from,
+                        to,
+                    });
+                    self.pending.insert(r, Pending::Diff);
+                }
+                None => ctx.info("nothing older to compare with: pick another revision (Space)"),
+            },
+            Some(Action::Revert) => self.arm_revert(ctx),
+            Some(Action::Back) => {
+                self.history = None;
+                if self.editor.is_none() {
+                    self.reload(ctx);
+                }
+            }
+            other => return Key::Unused(other),
+        }
+        Key::Consumed
+    }
+
+    /// Asks before restoring the highlighted revision.
+    fn arm_revert(&mut self, ctx: &mut Ctx) {
+        let Some(h) = &self.history else { return };
+        let (Some(r), Some(current)) = (h.selected_revision(), h.current()) else {
+            return;
+        };
+        if r.version == current.version {
+            ctx.info("that is the current version");
+            return;
+        }
+        let command = Command::RevertNode {
+            id: h.node_id,
+            to: r.version,
+            expected_version: Some(current.version),
+        };
+        ctx.confirm(
+            format!("Restore version {}?", r.version),
+            format!(
+                "Make version {} ({} by {}) the current content of “{}”? It is saved as version {}; the status ({}) stays.",
+                r.version,
+                r.at.format("%Y-%m-%d %H:%M"),
+                printable(&r.actor),
+                printable(&h.title),
+                current.version + 1,
+                current.status
+            ),
+        );
+        self.armed = Some(Armed::Revert(Box::new(command), r.version));
+    }
+
+    /// The marker for the editor, while it is about its node and newer than its base.
+    fn underneath_shown(&self) -> Option<&Underneath> {
+        let e = self.editor.as_ref()?;
+        let (id, u) = self.underneath.as_ref()?;
+        (Some(*id) == e.node_id && e.base_version.is_some_and(|v| u.version > v)).then_some(u)
+    }
+
+    /// A save met a newer version: the conflict view, while their version loads.
+    fn on_conflict(&mut self, message: String, ctx: &mut Ctx) {
+        let Some(e) = &self.editor else { return };
+        let Some(id) = e.node_id else { return };
+        let by = self
+            .underneath
+            .as_ref()
+            .filter(|(n, _)| *n == id)
+            .map(|(_, u)| u.clone());
+        self.conflict = Some(ConflictView::new(
+            message,
+            e.locale.clone(),
+            e.base_text(),
+            e.mine(),
+            by,
+        ));
+        let r = ctx.load(Query::Node(id));
+        self.pending.insert(r, Pending::Theirs);
+    }
+
+    fn on_conflict_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let action = ctx.keymap.lookup(Context::Conflict, &key);
+        if let Some(a) = action
+            && ctx.refuses(a)
+        {
+            return;
+        }
+        let Some(c) = &mut self.conflict else { return };
+        let theirs = c.theirs.clone();
+        match (action, theirs) {
+            (Some(Action::Up), _) => c.scroll = c.scroll.saturating_sub(1),
+            (Some(Action::Down), _) => c.scroll = c.scroll.saturating_add(1),
+            (Some(Action::Back), _) => {
+                self.conflict = None;
+                ctx.info("still editing; your text is kept (saving will meet their version again)");
+            }
+            (Some(Action::TakeTheirs), Some(n)) => {
+                self.armed = Some(Armed::TakeTheirs);
+                ctx.confirm(
+                    "Take theirs?",
+                    format!(
+                        "Drop your changes and load version {} as it was saved?",
+                        n.version
+                    ),
+                );
+            }
+            (Some(Action::KeepMine), Some(n)) => {
+                let Some(e) = &mut self.editor else { return };
+                if refuse_unsettled(&e.body.text(), ctx) {
+                    return;
+                }
+                e.rebase(&n);
+                e.saving = true;
+                let title = e.title.text();
+                let command = e.save_command();
+                self.conflict = None;
+                if !self.dispatch(ctx, Pending::Save { title }, command)
+                    && let Some(e) = &mut self.editor
+                {
+                    e.saving = false;
+                }
+            }
+            (Some(Action::Merge), Some(n)) => {
+                let (Some(merged), Some(theirs_text)) = (c.merged(), c.theirs_text()) else {
+                    return;
+                };
+                let note = ConflictView::merge_note(&merged, &theirs_text);
+                if let Some(e) = &mut self.editor {
+                    e.apply_merge(&merged, &n);
+                    e.focus = super::editor::EditorField::Body;
+                }
+                self.conflict = None;
+                if merged.is_clean() {
+                    ctx.info(note);
+                } else {
+                    ctx.error(note);
+                }
+            }
+            (Some(Action::SaveCopy), Some(n)) => {
+                let command = c.copy_command(n.id);
+                if let Some(e) = &mut self.editor {
+                    e.saving = true;
+                }
+                self.conflict = None;
+                self.dispatch(ctx, Pending::SaveCopy, command);
+            }
+            (
+                Some(Action::TakeTheirs | Action::KeepMine | Action::Merge | Action::SaveCopy),
+                None,
+            ) => ctx.info("loading their version…"),
+            _ => {}
+        }
+    }
+}
+
 impl Pane for ContentPane {
     fn reload(&mut self, ctx: &mut Ctx) {
         if let Some(q) = self.list.window_query(ctx.list_height()) {
@@ -390,9 +600,12 @@ impl Pane for ContentPane {
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
-        if let Some(message) = self.conflict.take() {
-            self.on_conflict_key(key, message, ctx);
+        if self.conflict.is_some() {
+            self.on_conflict_key(key, ctx);
             return Key::Consumed;
+        }
+        if self.history.is_some() {
+            return self.on_history_key(key, ctx);
         }
         if self.editor.is_some() {
             self.on_editor_key(key, ctx);
@@ -422,6 +635,7 @@ impl Pane for ContentPane {
 
     fn on_paste(&mut self, text: &str) {
         if self.conflict.is_none()
+            && self.history.is_none()
             && let Some(e) = &mut self.editor
         {
             e.paste(text);
@@ -457,16 +671,27 @@ impl Pane for ContentPane {
             (Pending::Open, QueryResult::Node(Some(node))) => {
                 self.editor = Some(NodeEditor::from_node(&node, None));
             }
-            (Pending::Reload, QueryResult::Node(Some(node))) => {
-                let locale = self.editor.as_ref().map(|e| e.locale.clone());
-                self.editor = Some(NodeEditor::from_node(&node, locale.as_ref()));
-                ctx.info(format!(
-                    "reloaded version {} from the database",
-                    node.version
-                ));
-            }
-            (Pending::Open | Pending::Reload, QueryResult::Node(None)) => {
+            (Pending::Open, QueryResult::Node(None)) => {
                 ctx.error("that node no longer exists");
+            }
+            (Pending::History, QueryResult::NodeHistory(revisions)) => {
+                if let Some(h) = &mut self.history {
+                    h.on_revisions(revisions);
+                }
+            }
+            (Pending::Diff, QueryResult::NodeDiff(d)) => {
+                if let Some(h) = &mut self.history {
+                    h.diff = Some(DiffView::new(*d));
+                }
+            }
+            (Pending::Theirs, QueryResult::Node(Some(node))) => {
+                if let Some(c) = &mut self.conflict {
+                    c.theirs = Some(node);
+                }
+            }
+            (Pending::Theirs, QueryResult::Node(None)) => {
+                self.conflict = None;
+                ctx.error("that node no longer exists; your text is kept");
             }
             _ => {}
         }
@@ -493,8 +718,28 @@ impl Pane for ContentPane {
                     ));
                 }
                 Pending::SaveCopy => {
-                    self.editor = Some(NodeEditor::from_node(&n, None));
-                    ctx.info("your text is saved as a new draft");
+                    let locale = self.editor.as_ref().map(|e| e.locale.clone());
+                    self.editor = Some(NodeEditor::from_node(&n, locale.as_ref()));
+                    ctx.info(format!(
+                        "your text is saved as a new draft “{}” with its {} translation(s)",
+                        printable(&n.source().title),
+                        n.translations.len()
+                    ));
+                }
+                Pending::Revert(v) => {
+                    if let Some(e) = &mut self.editor
+                        && e.node_id == Some(n.id)
+                        && !e.dirty
+                    {
+                        let locale = e.locale.clone();
+                        *e = NodeEditor::from_node(&n, Some(&locale));
+                    }
+                    ctx.info(format!(
+                        "restored version {v} of “{}” as version {}",
+                        printable(&n.source().title),
+                        n.version
+                    ));
+                    self.load_history(ctx);
                 }
                 Pending::Transition(_) => {
                     if let Some(e) = &mut self.editor
@@ -517,9 +762,26 @@ impl Pane for ContentPane {
         self.reload(ctx);
     }
 
-    fn on_event(&mut self, e: &EventEnvelope, _ctx: &mut Ctx) {
+    fn on_event(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
         if e.aggregate_type == "node" {
             self.list.invalidate();
+            if self
+                .history
+                .as_ref()
+                .is_some_and(|h| h.node_id.as_uuid() == e.aggregate_id)
+            {
+                self.load_history(ctx);
+            }
+            if let Some(ed) = &self.editor
+                && let (Some(id), Some(base)) = (ed.node_id, ed.base_version)
+                && let Some(u) = Underneath::from_event(e, id, base)
+                && self
+                    .underneath
+                    .as_ref()
+                    .is_none_or(|(n, old)| *n != id || old.version < u.version)
+            {
+                self.underneath = Some((id, u));
+            }
         }
     }
 
@@ -532,6 +794,17 @@ impl Pane for ContentPane {
                 self.editor = None;
                 self.reload(ctx);
             }
+            Some(Armed::Revert(c, v)) => {
+                self.dispatch(ctx, Pending::Revert(v), *c);
+            }
+            Some(Armed::TakeTheirs) => {
+                if let Some(c) = self.conflict.take()
+                    && let Some(n) = c.theirs
+                {
+                    self.editor = Some(NodeEditor::from_node(&n, Some(&c.locale)));
+                    ctx.info(format!("loaded version {} (theirs)", n.version));
+                }
+            }
             None => {}
         }
     }
@@ -540,7 +813,29 @@ impl Pane for ContentPane {
         use Action as A;
         use Context::{Editor, Global, List};
         if self.conflict.is_some() {
-            return Bar::Keys(vec![]);
+            return Bar::Keys(vec![
+                (Context::Conflict, A::TakeTheirs),
+                (Context::Conflict, A::KeepMine),
+                (Context::Conflict, A::Merge),
+                (Context::Conflict, A::SaveCopy),
+                (Context::Conflict, A::Back),
+            ]);
+        }
+        if let Some(h) = &self.history {
+            return Bar::Keys(if h.diff.is_some() {
+                vec![
+                    (Context::History, A::Down),
+                    (Context::History, A::PageDown),
+                    (Context::History, A::Back),
+                ]
+            } else {
+                vec![
+                    (Context::History, A::Mark),
+                    (Context::History, A::Open),
+                    (Context::History, A::Revert),
+                    (Context::History, A::Back),
+                ]
+            });
         }
         if let Some(e) = &self.editor {
             let mut v = vec![
@@ -553,6 +848,9 @@ impl Pane for ContentPane {
             } else {
                 (Editor, A::Node(NodeAction::Publish))
             });
+            if e.node_id.is_some() {
+                v.push((Editor, A::History));
+            }
             v.push((Editor, A::Back));
             return Bar::Keys(v);
         }
@@ -577,7 +875,10 @@ impl Pane for ContentPane {
                 Pending::Save { title } => format!("saving “{}”…", printable(title)),
                 Pending::SaveCopy => "saving a copy…".into(),
                 Pending::Transition(a) => format!("{a}ing…").replace("eing", "ing"),
-                Pending::Open | Pending::Reload => "loading…".into(),
+                Pending::Open => "loading…".into(),
+                Pending::History | Pending::Diff => "loading history…".into(),
+                Pending::Revert(v) => format!("restoring version {v}…"),
+                Pending::Theirs => "loading their version…".into(),
                 _ => return None,
             })
         })

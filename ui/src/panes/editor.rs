@@ -43,6 +43,9 @@ pub struct NodeEditor {
     pub focus: EditorField,
     pub dirty: bool,
     pub saving: bool,
+    /// The stored text this edit started from (the base of a three-way merge; `None` for a
+    /// draft never saved).
+    pub base: Option<rustok_domain::content::merge::TranslationText>,
 }
 
 impl NodeEditor {
@@ -61,6 +64,7 @@ impl NodeEditor {
             focus: EditorField::Title,
             dirty: false,
             saving: false,
+            base: None,
         }
     }
 
@@ -83,6 +87,7 @@ impl NodeEditor {
             focus: EditorField::Body,
             dirty: false,
             saving: false,
+            base: Some(super::conflict::text_of(t)),
         }
     }
 
@@ -175,25 +180,6 @@ impl NodeEditor {
         }
     }
 
-    /// Saves what is on screen as a new draft (after a conflict: "keep mine as a copy").
-    pub fn copy_command(&self) -> Command {
-        let slug = self.slug_text().map(|s| {
-            let mut s = format!("{s}-copy");
-            s.truncate(255);
-            s.trim_end_matches('-').to_string()
-        });
-        Command::CreateNode(NodeDraft {
-            id: NodeId::new_v7(),
-            kind: self.kind,
-            locale: self.locale.clone(),
-            title: self.title.text(),
-            slug,
-            excerpt: Some(self.excerpt.text()),
-            body: self.body.text(),
-            format: self.format,
-        })
-    }
-
     /// Shows a refusal beside the field it concerns. Returns false when it concerns no field.
     pub fn show_error(&mut self, err: &DomainError) -> bool {
         let field = match err {
@@ -236,6 +222,7 @@ impl NodeEditor {
         {
             self.slug.set_text(&t.slug); // the slug derived from the title
         }
+        self.base = node.translation(&self.locale).map(super::conflict::text_of);
     }
 
     pub fn restyle(&mut self, theme: &Theme) {

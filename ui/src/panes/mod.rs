@@ -4,10 +4,12 @@
 //! `App` keeps the tabs, the overlays, the routing of keys and replies, and the request map.
 
 pub mod audit;
+pub mod conflict;
 pub mod content;
 pub mod dashboard;
 pub mod editor;
 pub mod events;
+pub mod history;
 pub mod orders;
 pub mod sessions;
 pub mod translate;

@@ -1,6 +1,8 @@
 //! The Translations pane: the node list with the locale completeness beside it, and the
 //! translation editor over it.
 
+use super::conflict::{ConflictView, Underneath};
+use super::content::refuse_unsettled;
 use super::content::{ListRoute, confirm_status, node_action, route_list_key, status_command};
 use super::translate::TranslationEditor;
 use super::{Bar, Ctx, Key, Pane};
@@ -28,6 +30,9 @@ enum Pending {
     Coverage,
     Translate,
     Transition(NodeAction),
+    /// Issue 20: their version after a conflict; mine saved as a copy.
+    Theirs,
+    SaveCopy,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -41,6 +46,11 @@ pub struct TranslationsPane {
     armed: Option<(Box<Command>, NodeAction)>,
     armed_close: bool,
     pending: BTreeMap<RequestId, Pending>,
+    /// The version-conflict view over the translation editor (issue 20).
+    pub conflict: Option<ConflictView>,
+    /// Someone else's save of the node being translated, seen on the live stream.
+    pub underneath: Option<(NodeId, Underneath)>,
+    armed_take_theirs: bool,
 }
 
 impl TranslationsPane {
@@ -135,7 +145,7 @@ impl TranslationsPane {
                     ctx.info("nothing to save");
                     return;
                 }
-                if ed.saving {
+                if ed.saving || refuse_unsettled(&ed.body.text(), ctx) {
                     return;
                 }
                 ed.saving = true;
@@ -190,7 +200,15 @@ impl TranslationsPane {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
         match &self.editor {
-            Some(e) => e.draw(frame, area, theme),
+            Some(e) => {
+                e.draw(frame, area, theme);
+                if let Some((id, u)) = &self.underneath
+                    && *id == e.node.id
+                    && u.version > e.node.version
+                {
+                    u.draw(frame, area, theme);
+                }
+            }
             None => {
                 let [list, side] =
                     Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
@@ -198,6 +216,101 @@ impl TranslationsPane {
                 self.list.draw(frame, list, theme, focused, "Translate");
                 self.draw_coverage(frame, side, theme);
             }
+        }
+        if let Some(c) = &self.conflict {
+            c.draw(frame, area, theme);
+        }
+    }
+
+    /// Issue 20: a save met a newer version — the conflict view, while theirs loads.
+    fn on_conflict(&mut self, message: String, ctx: &mut Ctx) {
+        let Some(ed) = &self.editor else { return };
+        let id = ed.node.id;
+        let by = self
+            .underneath
+            .as_ref()
+            .filter(|(n, _)| *n == id)
+            .map(|(_, u)| u.clone());
+        self.conflict = Some(ConflictView::new(
+            message,
+            ed.target.clone(),
+            ed.base_text(),
+            ed.mine(),
+            by,
+        ));
+        let r = ctx.load(Query::Node(id));
+        self.pending.insert(r, Pending::Theirs);
+    }
+
+    fn on_conflict_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let action = ctx.keymap.lookup(Context::Conflict, &key);
+        if let Some(a) = action
+            && ctx.refuses(a)
+        {
+            return;
+        }
+        let Some(c) = &mut self.conflict else { return };
+        let theirs = c.theirs.clone();
+        match (action, theirs) {
+            (Some(Action::Up), _) => c.scroll = c.scroll.saturating_sub(1),
+            (Some(Action::Down), _) => c.scroll = c.scroll.saturating_add(1),
+            (Some(Action::Back), _) => {
+                self.conflict = None;
+                ctx.info("still editing; your text is kept (saving will meet their version again)");
+            }
+            (Some(Action::TakeTheirs), Some(n)) => {
+                self.armed_take_theirs = true;
+                ctx.confirm(
+                    "Take theirs?",
+                    format!(
+                        "Drop your translation and load version {} as it was saved?",
+                        n.version
+                    ),
+                );
+            }
+            (Some(Action::KeepMine), Some(n)) => {
+                let Some(ed) = &mut self.editor else { return };
+                if refuse_unsettled(&ed.body.text(), ctx) {
+                    return;
+                }
+                ed.node = n;
+                ed.saving = true;
+                let command = ed.save_command();
+                self.conflict = None;
+                if !self.dispatch(ctx, Pending::Translate, command)
+                    && let Some(e) = &mut self.editor
+                {
+                    e.saving = false;
+                }
+            }
+            (Some(Action::Merge), Some(n)) => {
+                let (Some(merged), Some(theirs_text)) = (c.merged(), c.theirs_text()) else {
+                    return;
+                };
+                let note = ConflictView::merge_note(&merged, &theirs_text);
+                if let Some(ed) = &mut self.editor {
+                    ed.apply_merge(&merged, n);
+                }
+                self.conflict = None;
+                if merged.is_clean() {
+                    ctx.info(note);
+                } else {
+                    ctx.error(note);
+                }
+            }
+            (Some(Action::SaveCopy), Some(n)) => {
+                let command = c.copy_command(n.id);
+                if let Some(ed) = &mut self.editor {
+                    ed.saving = true;
+                }
+                self.conflict = None;
+                self.dispatch(ctx, Pending::SaveCopy, command);
+            }
+            (
+                Some(Action::TakeTheirs | Action::KeepMine | Action::Merge | Action::SaveCopy),
+                None,
+            ) => ctx.info("loading their version…"),
+            _ => {}
         }
     }
 
@@ -267,6 +380,10 @@ impl Pane for TranslationsPane {
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
+        if self.conflict.is_some() {
+            self.on_conflict_key(key, ctx);
+            return Key::Consumed;
+        }
         if self.editor.is_some() {
             self.on_editor_key(key, ctx);
             return Key::Consumed;
@@ -298,7 +415,9 @@ impl Pane for TranslationsPane {
     }
 
     fn on_paste(&mut self, text: &str) {
-        if let Some(e) = &mut self.editor {
+        if self.conflict.is_none()
+            && let Some(e) = &mut self.editor
+        {
             e.paste(text);
         }
     }
@@ -352,6 +471,15 @@ impl Pane for TranslationsPane {
                 }
             }
             (Pending::Open, QueryResult::Node(None)) => ctx.error("that node no longer exists"),
+            (Pending::Theirs, QueryResult::Node(Some(node))) => {
+                if let Some(c) = &mut self.conflict {
+                    c.theirs = Some(node);
+                }
+            }
+            (Pending::Theirs, QueryResult::Node(None)) => {
+                self.conflict = None;
+                ctx.error("that node no longer exists; your text is kept");
+            }
             _ => {}
         }
     }
@@ -364,6 +492,17 @@ impl Pane for TranslationsPane {
             Ok(applied) => {
                 if let Outcome::Node(n) = applied.outcome {
                     match p {
+                        Pending::SaveCopy => {
+                            let target = self.editor.as_ref().map(|e| e.target.clone());
+                            ctx.info(format!(
+                                "your translation is saved in a new draft “{}” with {} translation(s)",
+                                rustok_domain::text::printable(&n.source().title),
+                                n.translations.len()
+                            ));
+                            if let Some(t) = target {
+                                self.editor = Some(TranslationEditor::new(n, t));
+                            }
+                        }
                         Pending::Translate => {
                             let target = self.editor.as_ref().map(|e| e.target.clone());
                             if let Some(e) = &mut self.editor {
@@ -391,7 +530,7 @@ impl Pane for TranslationsPane {
                 match (&p, &failure) {
                     (Pending::Translate, Failure::Domain(d)) => {
                         if matches!(d, DomainError::VersionConflict { .. }) {
-                            ctx.error(format!("not saved: {d} — someone changed this node; your text is kept, close and reopen to see theirs"));
+                            self.on_conflict(d.to_string(), ctx);
                         } else {
                             let shown = self.editor.as_mut().is_some_and(|e| e.show_error(d));
                             ctx.error(if shown {
@@ -412,6 +551,15 @@ impl Pane for TranslationsPane {
 
     fn on_event(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
         if e.aggregate_type == "node" {
+            if let Some(ed) = &self.editor
+                && let Some(u) = Underneath::from_event(e, ed.node.id, ed.node.version)
+                && self
+                    .underneath
+                    .as_ref()
+                    .is_none_or(|(n, old)| *n != ed.node.id || old.version < u.version)
+            {
+                self.underneath = Some((ed.node.id, u));
+            }
             self.list.invalidate();
             // The completeness counts are shown here and on the dashboard: recount now.
             self.load_coverage(ctx);
@@ -419,7 +567,14 @@ impl Pane for TranslationsPane {
     }
 
     fn confirmed(&mut self, ctx: &mut Ctx) {
-        if std::mem::take(&mut self.armed_close) {
+        if std::mem::take(&mut self.armed_take_theirs) {
+            if let Some(c) = self.conflict.take()
+                && let Some(n) = c.theirs
+            {
+                ctx.info(format!("loaded version {} (theirs)", n.version));
+                self.editor = Some(TranslationEditor::new(n, c.locale));
+            }
+        } else if std::mem::take(&mut self.armed_close) {
             self.editor = None;
             self.reload(ctx);
         } else if let Some((c, a)) = self.armed.take() {
@@ -430,6 +585,15 @@ impl Pane for TranslationsPane {
     fn bar(&self) -> Bar {
         use Action as A;
         use Context::{Editor, Global, List};
+        if self.conflict.is_some() {
+            return Bar::Keys(vec![
+                (Context::Conflict, A::TakeTheirs),
+                (Context::Conflict, A::KeepMine),
+                (Context::Conflict, A::Merge),
+                (Context::Conflict, A::SaveCopy),
+                (Context::Conflict, A::Back),
+            ]);
+        }
         if self.editor.is_some() {
             return Bar::Keys(vec![
                 (Editor, A::Save),
@@ -455,6 +619,8 @@ impl Pane for TranslationsPane {
             Pending::Translate => Some("saving translation…".into()),
             Pending::Transition(a) => Some(format!("{a}ing…").replace("eing", "ing")),
             Pending::Open => Some("loading…".into()),
+            Pending::Theirs => Some("loading their version…".into()),
+            Pending::SaveCopy => Some("saving a copy…".into()),
             _ => None,
         })
     }

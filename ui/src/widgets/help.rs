@@ -18,6 +18,8 @@ pub fn lines(keymap: &Keymap, read_only: bool) -> Vec<(Context, String, String)>
         Context::Events,
         Context::Audit,
         Context::Sessions,
+        Context::History,
+        Context::Conflict,
     ] {
         for b in keymap.bindings().iter().filter(|b| b.context == ctx) {
             if read_only && b.action.is_mutation() {

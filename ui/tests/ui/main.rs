@@ -13,5 +13,6 @@ mod hostile_render;
 mod live_changes;
 mod mentions;
 mod operations;
+mod revisions;
 mod sessions_pane;
 mod snapshots;

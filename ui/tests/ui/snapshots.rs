@@ -112,10 +112,12 @@ fn conflict_dialog() {
         actual: newest.version + 1,
     })));
     insta::assert_snapshot!(h.screen());
-    // "keep mine as a copy" creates a new draft with the edited text
+    // "save mine as a copy" copies the node with the edited text (issue 20)
     h.chars("c");
     match &h.dispatched[0].1 {
-        Command::CreateNode(d) => assert!(d.body.ends_with(" edited"), "{}", d.body),
+        Command::CopyNode { mine: Some(m), .. } => {
+            assert!(m.body.ends_with(" edited"), "{}", m.body)
+        }
         other => panic!("expected a copy, got {other:?}"),
     }
 }

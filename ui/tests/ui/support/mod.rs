@@ -155,6 +155,8 @@ pub struct Harness {
     pub mentions: Vec<rustok_domain::commerce::Mention>,
     /// The notes whose mentions the app marked read.
     pub marked_read: Vec<rustok_domain::NoteId>,
+    /// Issue 20: the nodes' revisions `Query::NodeHistory` and `Query::NodeDiff` answer from.
+    pub revisions: Vec<rustok_domain::content::NodeAt>,
 }
 
 impl Harness {
@@ -225,6 +227,7 @@ impl Harness {
             kicks: Vec::new(),
             mentions: Vec::new(),
             marked_read: Vec::new(),
+            revisions: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -440,6 +443,30 @@ impl Harness {
             Query::Staff => QueryResult::Staff(self.staff.clone()),
             Query::SshSessions => QueryResult::SshSessions(self.ssh.clone()),
             Query::Mentions => QueryResult::Mentions(self.mentions.clone()),
+            Query::NodeHistory(id) => {
+                let mut v: Vec<rustok_domain::content::Revision> = self
+                    .revisions
+                    .iter()
+                    .filter(|r| r.node_id == *id)
+                    .map(|r| r.revision.clone())
+                    .collect();
+                v.sort_by_key(|r| std::cmp::Reverse(r.version));
+                QueryResult::NodeHistory(v)
+            }
+            Query::NodeDiff { id, from, to } => {
+                let at = |v: i64| {
+                    self.revisions
+                        .iter()
+                        .find(|r| r.node_id == *id && r.revision.version == v)
+                        .cloned()
+                        .expect("a fixture revision")
+                };
+                QueryResult::NodeDiff(Box::new(rustok_domain::content::diff::NodeDiff::between(
+                    &at(*from),
+                    &at(*to),
+                    None,
+                )))
+            }
         }
     }
 
