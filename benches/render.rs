@@ -38,6 +38,7 @@ fn node(i: u64) -> NodeSummary {
         locales: vec!["en".parse().unwrap(), "de".parse().unwrap()],
         updated_at: Utc::now(),
         published_at: Some(Utc::now()),
+        scheduled: None,
     }
 }
 

@@ -108,6 +108,20 @@ pub enum Command {
         #[serde(default)]
         ids: Vec<crate::EventId>,
     },
+    /// Schedules a node's publication and/or unpublication (issue 20): each time given
+    /// replaces the pending one of its action. When due, any relaying process executes it as
+    /// `publish_node` / `unpublish_node` by the staff member who scheduled it.
+    ScheduleNode {
+        id: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        publish_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unpublish_at: Option<DateTime<Utc>>,
+    },
+    /// Cancels every pending schedule of a node.
+    UnscheduleNode {
+        id: NodeId,
+    },
     /// A node's status change: `publish_node`, `unpublish_node`, `archive_node`,
     /// `restore_node` (tagged by its action).
     #[serde(untagged)]
@@ -239,6 +253,8 @@ impl Command {
             Command::SetStaffActive { .. } => "set_staff_active",
             Command::RetryDeadLetters { .. } => "retry_dead_letters",
             Command::RetryConsumerDeadLetters { .. } => "retry_consumer_dead_letters",
+            Command::ScheduleNode { .. } => "schedule_node",
+            Command::UnscheduleNode { .. } => "unschedule_node",
         }
     }
 
@@ -265,7 +281,9 @@ impl Command {
             Command::CreateNode(d) => Some(d.id),
             Command::UpdateNode { id, .. }
             | Command::TranslateNode { id, .. }
-            | Command::NodeStatus(NodeTransition { id, .. }) => Some(*id),
+            | Command::NodeStatus(NodeTransition { id, .. })
+            | Command::ScheduleNode { id, .. }
+            | Command::UnscheduleNode { id } => Some(*id),
             _ => None,
         }
     }
@@ -510,6 +528,12 @@ mod tests {
                 consumer: "jetstream:RUSTOK_EVENTS".into(),
                 ids: vec![],
             },
+            Command::ScheduleNode {
+                id: node,
+                publish_at: Some(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()),
+                unpublish_at: None,
+            },
+            Command::UnscheduleNode { id: node },
         ];
         for action in NodeAction::ALL {
             all.push(Command::NodeStatus(NodeTransition {
@@ -549,6 +573,8 @@ mod tests {
                 Command::NodeStatus(_) => 14,
                 Command::Order(_) => 15,
                 Command::RetryConsumerDeadLetters { .. } => 16,
+                Command::ScheduleNode { .. } => 17,
+                Command::UnscheduleNode { .. } => 18,
             };
             seen.insert(variant);
             let json = serde_json::to_value(c).unwrap();
@@ -559,7 +585,7 @@ mod tests {
                 "{json}"
             );
         }
-        assert_eq!(seen.len(), 17, "one_of_each lists every variant");
+        assert_eq!(seen.len(), 19, "one_of_each lists every variant");
         // Names are unique: the audit log tells every command apart.
         let names: std::collections::BTreeSet<&str> = all.iter().map(Command::name).collect();
         assert_eq!(names.len(), all.len(), "{names:?}");

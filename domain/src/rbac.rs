@@ -234,6 +234,9 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::RetryDeadLetters { .. } | C::RetryConsumerDeadLetters { .. } => {
             (p("outbox", "retry"), "re-drive dead letters")
         }
+        // Scheduling is publishing ahead of time: the same permission as publishing.
+        C::ScheduleNode { .. } => (p("content", "publish"), "schedule publishing"),
+        C::UnscheduleNode { .. } => (p("content", "publish"), "cancel scheduled publishing"),
     }
 }
 

@@ -30,10 +30,13 @@ mod authz;
 // One handler per command (and the reads of their aggregates).
 mod commerce;
 mod content;
+mod schedule;
 mod staff;
 mod tenant;
 // The unit of work: one command, one transaction, dispatched to its handler.
 mod uow;
+// Executing due schedules (claims a schedule and runs its command through the unit of work).
+mod scheduler;
 // Whole-store tools: the security audit's snapshot, bulk seeding (uses the commerce reads).
 mod audit;
 mod bulk;
@@ -50,6 +53,8 @@ pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,
 };
+pub use schedule::DueSchedule;
+pub use scheduler::{SCHEDULER_SESSION, ScheduleRun};
 pub use stream::{ConsumerReport, DeliveryFailure, PendingDelivery};
 pub use uow::AuditStamp;
 

@@ -12,3 +12,4 @@ mod events;
 mod housekeeping;
 mod orders;
 mod rbac_matrix;
+mod schedule;

@@ -46,6 +46,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("set_staff_password", [true, true, false, false, false]),
     ("set_staff_active", [true, true, false, false, false]),
     ("retry_dead_letters", [true, true, false, false, false]),
+    ("schedule_node", [true, true, false, true, false]),
+    ("unschedule_node", [true, true, false, true, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -228,6 +230,22 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             consumer: "jetstream:RUSTOK_EVENTS".into(),
             ids: vec![],
         },
+        "schedule_node" => Command::ScheduleNode {
+            id: node(None).await,
+            publish_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            unpublish_at: None,
+        },
+        "unschedule_node" => {
+            let id = node(None).await;
+            app.exec(Command::ScheduleNode {
+                id,
+                publish_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+                unpublish_at: None,
+            })
+            .await
+            .unwrap();
+            Command::UnscheduleNode { id }
+        }
         other => panic!("no setup for {other}"),
     }
 }
@@ -687,6 +705,7 @@ const EXPECTED_READS: &[(&str, [bool; 5])] = &[
     ("outbox_counts", [true, true, true, true, true]),
     ("staff", [true, true, false, false, false]),
     ("audit_log", [true, true, false, false, false]),
+    ("agenda", [true, true, true, true, true]),
 ];
 
 /// Which event types each role reads (in lists, history, dead letters, the live stream):
@@ -788,6 +807,7 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
             "outbox_counts" => reads.outbox_counts(t).await.map(|_| vec![])?,
             "staff" => reads.staff().await.map(|_| vec![])?,
             "audit_log" => reads.audit_log(0, 10, "").await.map(|_| vec![])?,
+            "agenda" => reads.agenda(t, 10).await.map(|_| vec![])?,
             other => panic!("no read {other}"),
         })
     };

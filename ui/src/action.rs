@@ -75,6 +75,14 @@ pub enum Action {
     Sessions,
     /// End the selected SSH session (asks a reason, then confirms).
     KickSession,
+    /// Schedule the selected node's publication / unpublication (a form with the times).
+    Schedule,
+    /// The agenda: what goes live or comes down when.
+    Agenda,
+    /// Full-text search across every node and locale.
+    Search,
+    /// Add a locale to the node in the translation editor (a prompt for its code).
+    AddLocale,
 }
 
 impl Action {
@@ -93,6 +101,8 @@ impl Action {
                 | Action::ToggleMfa
                 | Action::ToggleActive
                 | Action::KickSession
+                | Action::Schedule
+                | Action::AddLocale
         )
     }
 }

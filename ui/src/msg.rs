@@ -79,6 +79,10 @@ pub enum Query {
         kind: IdKind,
         text: String,
     },
+    /// The tenant's pending scheduled publications and unpublications, soonest first.
+    Agenda {
+        limit: u64,
+    },
 }
 
 /// What a short id names.
@@ -109,6 +113,7 @@ pub enum QueryResult {
     Staff(Vec<Staff>),
     Resolved(uuid::Uuid),
     SshSessions(SshSessions),
+    Agenda(Vec<rustok_domain::content::AgendaEntry>),
 }
 
 /// Who started an audit run.

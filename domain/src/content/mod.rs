@@ -2,11 +2,13 @@
 //! validation and slugs, and the pure decisions that change a node.
 
 mod node;
+pub mod schedule;
 mod slug;
 mod status;
 mod validate;
 
 pub use node::{Node, NodeDraft, NodePatch, Translation, TranslationInput};
+pub use schedule::{AgendaEntry, Schedule, ScheduledAction};
 pub use slug::{slugify, validate_slug};
 pub use status::{NodeAction, NodeStatus};
 pub use validate::{

@@ -1,6 +1,8 @@
 //! The Content pane: the node list, the node editor over it, and the version-conflict dialog.
 
 use super::editor::NodeEditor;
+use super::schedule::{AGENDA_LIMIT, Agenda, AgendaStep, FormStep, ScheduleForm};
+use super::search::{SEARCH_LIMIT, SearchStep, SearchView};
 use super::{Ask, Bar, Ctx, Key, Pane, capitalize};
 use crate::action::Action;
 use crate::keymap::Context;
@@ -33,6 +35,12 @@ enum Pending {
     },
     SaveCopy,
     Transition(NodeAction),
+    /// Scheduled publishing: the agenda's rows, a schedule or its cancellation.
+    Agenda,
+    Schedule,
+    Unschedule,
+    /// A full-text search.
+    Search,
 }
 
 /// What a "yes" in the confirmation dialog does.
@@ -40,6 +48,8 @@ enum Pending {
 enum Armed {
     Dispatch(Box<Command>, NodeAction),
     CloseEditor,
+    /// Cancel a node's schedules (asked from the agenda).
+    Unschedule(NodeId),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -50,6 +60,12 @@ pub struct ContentPane {
     conflict: Option<String>,
     armed: Option<Armed>,
     pending: BTreeMap<RequestId, Pending>,
+    /// The schedule form over the list (`schedule`), if open.
+    pub schedule_form: Option<ScheduleForm>,
+    /// The agenda view in place of the list (`agenda`), if open.
+    pub agenda: Option<Agenda>,
+    /// The full-text search view in place of the list (`search`), if open.
+    pub search: Option<SearchView>,
 }
 
 /// Checks a status change against the row the screen showed (id and version as seen when the
@@ -312,10 +328,25 @@ impl ContentPane {
 
     /// The list's action on the highlighted node: what it was when the key was pressed.
     pub fn on_list_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
+        match action {
+            Action::Agenda => {
+                self.open_agenda(ctx);
+                return true;
+            }
+            Action::Search => {
+                self.search = Some(SearchView::new());
+                return true;
+            }
+            _ => {}
+        }
         let Some(n) = self.list.selected().cloned() else {
-            return matches!(action, Action::Open | Action::Translate | Action::Node(_));
+            return matches!(
+                action,
+                Action::Open | Action::Translate | Action::Node(_) | Action::Schedule
+            );
         };
         match action {
+            Action::Schedule => self.schedule_form = Some(ScheduleForm::new(&n)),
             Action::Open => self.open(n.id, ctx),
             Action::Translate => ctx.ask(Ask::OpenTranslation(n.id)),
             a => match node_action(a) {
@@ -327,9 +358,14 @@ impl ContentPane {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
-        match &self.editor {
-            Some(e) => e.draw(frame, area, theme),
-            None => self.list.draw(frame, area, theme, focused, "Content"),
+        match (&self.editor, &self.search, &self.agenda) {
+            (Some(e), _, _) => e.draw(frame, area, theme),
+            (None, Some(s), _) => s.draw(frame, area, theme, focused),
+            (None, None, Some(a)) => a.draw(frame, area, theme, focused),
+            (None, None, None) => self.list.draw(frame, area, theme, focused, "Content"),
+        }
+        if let Some(f) = &self.schedule_form {
+            f.draw(frame, area, theme);
         }
         if let Some(message) = &self.conflict {
             dialog::draw(
@@ -349,6 +385,130 @@ impl ContentPane {
                 true,
             );
         }
+    }
+
+    /// Opens (or reloads) the agenda view.
+    pub fn open_agenda(&mut self, ctx: &mut Ctx) {
+        self.agenda.get_or_insert_with(Agenda::default);
+        if self.pending.values().any(|p| *p == Pending::Agenda) {
+            return;
+        }
+        let r = ctx.load(Query::Agenda {
+            limit: AGENDA_LIMIT,
+        });
+        self.pending.insert(r, Pending::Agenda);
+    }
+
+    /// The command bar over the schedule form, the search or the agenda.
+    fn view_bar(&self) -> Option<Bar> {
+        use Action as A;
+        use Context::Global;
+        if self.schedule_form.is_some() {
+            return Some(Bar::Keys(vec![]));
+        }
+        if let Some(s) = &self.search {
+            return Some(if s.editing {
+                Bar::Input("find", s.query.clone(), "Enter search · Esc close")
+            } else {
+                Bar::Keys(vec![(Global, A::Palette), (Global, A::Help)])
+            });
+        }
+        if self.agenda.is_some() {
+            return Some(Bar::Keys(vec![
+                (Context::List, A::Open),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ]));
+        }
+        None
+    }
+
+    /// A key while the schedule form is open.
+    fn on_schedule_form_key(&mut self, key: &KeyEvent, ctx: &mut Ctx) {
+        let Some(form) = &mut self.schedule_form else {
+            return;
+        };
+        match form.key(key, ctx.now) {
+            FormStep::Editing => {}
+            FormStep::Cancel => self.schedule_form = None,
+            FormStep::Submit(c) => {
+                if self.dispatch(ctx, Pending::Schedule, c) {
+                    self.schedule_form = None;
+                }
+            }
+        }
+    }
+
+    /// A key in the agenda view: `true` when it took it.
+    fn on_agenda_key(&mut self, key: &KeyEvent, ctx: &mut Ctx) -> bool {
+        let Some(agenda) = &mut self.agenda else {
+            return false;
+        };
+        match agenda.key(key) {
+            AgendaStep::Consumed => {}
+            AgendaStep::Close => self.agenda = None,
+            AgendaStep::Open(id) => self.open(id, ctx),
+            AgendaStep::Unschedule(id, title) => {
+                if ctx.refuses(Action::Schedule) {
+                    return true;
+                }
+                self.armed = Some(Armed::Unschedule(id));
+                ctx.confirm(
+                    "Cancel the schedule?",
+                    format!(
+                        "Cancel everything scheduled for “{}”? It stays as it is now.",
+                        printable(&title)
+                    ),
+                );
+            }
+            AgendaStep::Unused => return false,
+        }
+        true
+    }
+
+    /// A key in the search view: `true` when it took it.
+    fn on_search_key(&mut self, key: &KeyEvent, ctx: &mut Ctx) -> bool {
+        let Some(search) = &mut self.search else {
+            return false;
+        };
+        match search.key(key) {
+            SearchStep::Consumed => {}
+            SearchStep::Close => self.search = None,
+            SearchStep::Search(text) => {
+                let r = ctx.load(Query::Search {
+                    text,
+                    limit: SEARCH_LIMIT,
+                });
+                self.pending.retain(|_, p| *p != Pending::Search);
+                self.pending.insert(r, Pending::Search);
+            }
+            SearchStep::Open(id) => self.open(id, ctx),
+            SearchStep::Translate(id) => {
+                if !ctx.refuses(Action::Translate) {
+                    ctx.ask(Ask::OpenTranslation(id));
+                }
+            }
+            SearchStep::Unused => return false,
+        }
+        true
+    }
+
+    /// A due schedule was refused: every console of the tenant says so.
+    fn on_schedule_refused(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
+        let text = |k: &str| {
+            e.payload
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(printable)
+                .unwrap_or_default()
+        };
+        ctx.error(format!(
+            "scheduled {} of node {} by {} was refused: {}",
+            text("action"),
+            super::super::widgets::node_list::short_id(e.aggregate_id),
+            text("by"),
+            text("reason")
+        ));
     }
 
     fn on_failure(&mut self, p: &Pending, failure: Failure, ctx: &mut Ctx) {
@@ -379,6 +539,9 @@ impl ContentPane {
 
 impl Pane for ContentPane {
     fn reload(&mut self, ctx: &mut Ctx) {
+        if self.agenda.as_ref().is_some_and(|a| !a.loaded) {
+            self.open_agenda(ctx);
+        }
         if let Some(q) = self.list.window_query(ctx.list_height()) {
             let r = ctx.load(q);
             self.pending.insert(r, Pending::Window);
@@ -387,6 +550,9 @@ impl Pane for ContentPane {
 
     fn invalidate(&mut self) {
         self.list.invalidate();
+        if let Some(a) = &mut self.agenda {
+            a.loaded = false;
+        }
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
@@ -397,6 +563,17 @@ impl Pane for ContentPane {
         if self.editor.is_some() {
             self.on_editor_key(key, ctx);
             return Key::Consumed;
+        }
+        if self.schedule_form.is_some() {
+            self.on_schedule_form_key(&key, ctx);
+            return Key::Consumed;
+        }
+        if self.on_search_key(&key, ctx) || self.on_agenda_key(&key, ctx) {
+            return Key::Consumed;
+        }
+        if self.search.is_some() || self.agenda.is_some() {
+            // Over the search or the agenda only the global keys work.
+            return Key::Unused(ctx.keymap.lookup(Context::Global, &key));
         }
         let action = match route_list_key(&mut self.list, &key, ctx) {
             ListRoute::Consumed { reload } => {
@@ -453,6 +630,16 @@ impl Pane for ContentPane {
                 self.reload(ctx);
             }
             (Pending::Candidates, QueryResult::Nodes(page)) => self.list.on_candidates(page),
+            (Pending::Agenda, QueryResult::Agenda(rows)) => {
+                if let Some(a) = &mut self.agenda {
+                    a.on_rows(rows);
+                }
+            }
+            (Pending::Search, QueryResult::Search(hits)) => {
+                if let Some(s) = &mut self.search {
+                    s.on_hits(hits);
+                }
+            }
             (Pending::Resolve, QueryResult::Resolved(id)) => self.open(NodeId::from_uuid(id), ctx),
             (Pending::Open, QueryResult::Node(Some(node))) => {
                 self.editor = Some(NodeEditor::from_node(&node, None));
@@ -480,6 +667,24 @@ impl Pane for ContentPane {
             Ok(a) => a,
             Err(f) => return self.on_failure(&p, f, ctx),
         };
+        if let Outcome::Schedule(s) = &applied.outcome {
+            ctx.info(match (&p, s.first()) {
+                (Pending::Schedule, Some(first)) => format!(
+                    "scheduled: {} {} UTC{}",
+                    first.action.agenda_words(),
+                    first.at.format("%Y-%m-%d %H:%M:%S"),
+                    if s.len() > 1 {
+                        " (and more: A shows the agenda)"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => "schedule cancelled".to_string(),
+            });
+            if self.agenda.is_some() {
+                self.open_agenda(ctx);
+            }
+        }
         if let Outcome::Node(n) = applied.outcome {
             match p {
                 Pending::Save { .. } => {
@@ -517,9 +722,15 @@ impl Pane for ContentPane {
         self.reload(ctx);
     }
 
-    fn on_event(&mut self, e: &EventEnvelope, _ctx: &mut Ctx) {
+    fn on_event(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
         if e.aggregate_type == "node" {
             self.list.invalidate();
+            if self.agenda.is_some() {
+                self.open_agenda(ctx);
+            }
+        }
+        if e.event_type == "node.schedule_refused" {
+            self.on_schedule_refused(e, ctx);
         }
     }
 
@@ -531,6 +742,9 @@ impl Pane for ContentPane {
             Some(Armed::CloseEditor) => {
                 self.editor = None;
                 self.reload(ctx);
+            }
+            Some(Armed::Unschedule(id)) => {
+                self.dispatch(ctx, Pending::Unschedule, Command::UnscheduleNode { id });
             }
             None => {}
         }
@@ -556,6 +770,9 @@ impl Pane for ContentPane {
             v.push((Editor, A::Back));
             return Bar::Keys(v);
         }
+        if let Some(b) = self.view_bar() {
+            return b;
+        }
         if let Some(f) = self.list.filter.as_ref().filter(|f| f.editing) {
             return Bar::Input("/", f.query.clone(), "Enter keep · Esc clear");
         }
@@ -563,6 +780,9 @@ impl Pane for ContentPane {
         keys.extend(NodeAction::ALL.iter().map(|a| (List, A::Node(*a))));
         keys.extend([
             (List, A::Translate),
+            (List, A::Schedule),
+            (List, A::Agenda),
+            (List, A::Search),
             (List, A::Filter),
             (Global, A::Palette),
             (Global, A::Help),
@@ -578,6 +798,9 @@ impl Pane for ContentPane {
                 Pending::SaveCopy => "saving a copy…".into(),
                 Pending::Transition(a) => format!("{a}ing…").replace("eing", "ing"),
                 Pending::Open | Pending::Reload => "loading…".into(),
+                Pending::Schedule => "scheduling…".into(),
+                Pending::Unschedule => "cancelling the schedule…".into(),
+                Pending::Search => "searching…".into(),
                 _ => return None,
             })
         })

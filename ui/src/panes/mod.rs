@@ -9,6 +9,8 @@ pub mod dashboard;
 pub mod editor;
 pub mod events;
 pub mod orders;
+pub mod schedule;
+pub mod search;
 pub mod sessions;
 pub mod translate;
 pub mod translations;

@@ -147,6 +147,10 @@ pub struct Harness {
     pub ssh_reads: usize,
     /// Kicks the app asked for and nobody answered yet: (request, server, session, since, reason).
     pub kicks: Vec<(RequestId, String, u64, chrono::DateTime<Utc>, String)>,
+    /// What `Query::Agenda` is answered with (the node list marks these nodes too).
+    pub agenda: Vec<rustok_domain::content::AgendaEntry>,
+    /// What `Query::Search` is answered with.
+    pub hits: Vec<rustok_domain::read::SearchHit>,
 }
 
 impl Harness {
@@ -213,6 +217,8 @@ impl Harness {
             ssh: SshSessions::default(),
             ssh_reads: 0,
             kicks: Vec::new(),
+            agenda: Vec::new(),
+            hits: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -234,6 +240,7 @@ impl Harness {
             locales: n.locales(),
             updated_at: n.updated_at,
             published_at: n.published_at,
+            scheduled: None,
         }
     }
 
@@ -260,7 +267,16 @@ impl Harness {
                         .iter()
                         .skip(*offset as usize)
                         .take(*limit as usize)
-                        .map(|n| Self::summary(n))
+                        .map(|n| {
+                            let mut s = Self::summary(n);
+                            s.scheduled = self
+                                .agenda
+                                .iter()
+                                .filter(|e| e.schedule.node_id == n.id)
+                                .map(|e| (e.schedule.action, e.schedule.at))
+                                .min_by_key(|(_, at)| *at);
+                            s
+                        })
                         .collect(),
                 })
             }
@@ -379,7 +395,8 @@ impl Harness {
                 })
             }
             Query::Tenants => QueryResult::Tenants(vec![tenant()]),
-            Query::Search { .. } => QueryResult::Search(vec![]),
+            Query::Search { .. } => QueryResult::Search(self.hits.clone()),
+            Query::Agenda { .. } => QueryResult::Agenda(self.agenda.clone()),
             Query::AuditLog {
                 offset,
                 limit,
