@@ -780,9 +780,6 @@ impl Pane for ContentPane {
         keys.extend(NodeAction::ALL.iter().map(|a| (List, A::Node(*a))));
         keys.extend([
             (List, A::Translate),
-            (List, A::Schedule),
-            (List, A::Agenda),
-            (List, A::Search),
             (List, A::Filter),
             (Global, A::Palette),
             (Global, A::Help),

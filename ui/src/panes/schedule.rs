@@ -224,7 +224,10 @@ impl Agenda {
             .title(Line::from(vec![
                 Span::styled(" Agenda ", theme.title()),
                 Span::styled(
-                    format!("{} scheduled · times UTC ", self.rows.len()),
+                    format!(
+                        "{} scheduled · times UTC · Enter open · x cancel · Esc back ",
+                        self.rows.len()
+                    ),
                     theme.muted(),
                 ),
             ]));

@@ -261,9 +261,9 @@ impl TranslationEditor {
             Span::styled(format!(" Target {} ", self.target), theme.title()),
             Span::styled(
                 if exists {
-                    "editing existing · Ctrl-L next locale · Alt-N add one "
+                    "existing · Ctrl-L next · Alt-N add "
                 } else {
-                    "new translation · Ctrl-L next locale · Alt-N add one "
+                    "new · Ctrl-L next · Alt-N add "
                 },
                 theme.muted(),
             ),
