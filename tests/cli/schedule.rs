@@ -1,7 +1,8 @@
 //! Scheduled publishing through the real binary (issue 20): `node schedule` (relative and
 //! RFC 3339 times, past times refused with one line), `node agenda` (text and JSON),
 //! `node unschedule`, the list's `scheduled` field, RBAC on `--as`, and a scheduled
-//! publication executed by `outbox relay` once due.
+//! publication executed by `outbox relay` once due; and `node search` finding text in every
+//! locale of every node, with snippets (issue 20, item 4).
 
 use crate::support::cli::Cli;
 use std::time::Duration;
@@ -108,4 +109,68 @@ fn outbox_relay_executes_a_due_schedule() {
         cli.json(&["node", "agenda"]).as_array().unwrap().is_empty(),
         "nothing left"
     );
+}
+
+#[test]
+fn node_search_finds_text_in_every_locale_with_snippets() {
+    Cli::on_both_backends(|cli| {
+        let en = cli.json(&[
+            "node",
+            "create",
+            "--kind",
+            "article",
+            "--title",
+            "Brewing guide",
+            "--body",
+            "Use filtered water at 94 degrees.",
+        ]);
+        let id = en["id"].as_str().unwrap();
+        cli.json(&[
+            "node",
+            "translate",
+            id,
+            "--locale",
+            "es",
+            "--title",
+            "Guía",
+            "--body",
+            "El café de la casa se prepara despacio.",
+        ]);
+        cli.json(&[
+            "node",
+            "translate",
+            id,
+            "--locale",
+            "ru",
+            "--title",
+            "Колдун и кофе",
+            "--body",
+            "Колдовство варки кофе.",
+        ]);
+        new_node(cli, "Unrelated");
+        for (q, locale, word) in [
+            ("casa", "es", "casa"),
+            ("Колд", "ru", "Колд"),
+            ("filtered water", "en", "filtered water"),
+        ] {
+            let hits = cli.json(&["node", "search", q]);
+            let hits = hits.as_array().unwrap();
+            assert_eq!(hits.len(), 1, "{q}: {hits:?}");
+            assert_eq!(hits[0]["node_id"], id, "{q}");
+            assert_eq!(hits[0]["locale"], locale, "{q}");
+            let snippet = hits[0]["snippet"].as_str().unwrap_or("");
+            assert!(snippet.contains(word), "{q}: {snippet}");
+        }
+        // Only one locale when asked; the text output names the locale and title.
+        assert!(
+            cli.json(&["node", "search", "casa", "--locale", "ru"])
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let out = cli.run(&["node", "search", "Колд"]);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("ru") && text.contains("Колдун и кофе"), "{text}");
+    });
 }

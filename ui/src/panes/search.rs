@@ -223,16 +223,12 @@ impl SearchView {
     }
 }
 
-/// The words of a search, lower-cased (what the snippet highlights).
+/// The words of a search, lower-cased (what the snippet highlights): cut at every character
+/// that is not a letter or digit, as the store cuts the words it searches for.
 pub fn terms(query: &str) -> Vec<Vec<char>> {
     query
-        .split_whitespace()
-        .map(|w| {
-            w.chars()
-                .filter(|c| c.is_alphanumeric())
-                .map(lower)
-                .collect::<Vec<char>>()
-        })
+        .split(|c: char| !c.is_alphanumeric())
+        .map(|w| w.chars().map(lower).collect::<Vec<char>>())
         .filter(|w| !w.is_empty())
         .collect()
 }
@@ -283,5 +279,15 @@ mod tests {
         let spans = highlight("La casa — Колдун", &w, Style::new(), Style::new().bold());
         let text: Vec<&str> = spans.iter().map(|s| s.content.as_ref()).collect();
         assert_eq!(text, vec!["La ", "casa", " — ", "Колд", "ун"]);
+    }
+
+    #[test]
+    fn words_are_cut_where_the_store_cuts_them() {
+        let w = terms("cold-brew (o'clock)");
+        let expect: Vec<Vec<char>> = ["cold", "brew", "o", "clock"]
+            .iter()
+            .map(|s| s.chars().collect())
+            .collect();
+        assert_eq!(w, expect);
     }
 }
