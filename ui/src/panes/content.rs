@@ -37,7 +37,9 @@ enum Pending {
     Transition(NodeAction),
     /// Scheduled publishing: the agenda's rows, a schedule or its cancellation.
     Agenda,
-    Schedule,
+    /// A schedule sent from the form: the form as submitted, reopened with the reason if
+    /// the store refuses it (so the times typed are not lost).
+    Schedule(Box<ScheduleForm>),
     Unschedule,
     /// A full-text search.
     Search,
@@ -432,7 +434,8 @@ impl ContentPane {
             FormStep::Editing => {}
             FormStep::Cancel => self.schedule_form = None,
             FormStep::Submit(c) => {
-                if self.dispatch(ctx, Pending::Schedule, c) {
+                let sent = Box::new(form.clone());
+                if self.dispatch(ctx, Pending::Schedule(sent), c) {
                     self.schedule_form = None;
                 }
             }
@@ -531,6 +534,16 @@ impl ContentPane {
             // the text, so saving again once it is fixed loses nothing.
             (Pending::Save { .. } | Pending::SaveCopy, f) => {
                 ctx.error(format!("not saved, your text is kept: {f}"))
+            }
+            // A refused schedule: the form comes back with the reason and the times typed
+            // (unless another form was opened meanwhile).
+            (Pending::Schedule(form), f) => {
+                ctx.error(format!("not scheduled: {f}"));
+                if self.schedule_form.is_none() {
+                    let mut form = form.as_ref().clone();
+                    form.error = Some(f.to_string());
+                    self.schedule_form = Some(form);
+                }
             }
             (_, f) => ctx.error(f.to_string()),
         }
@@ -669,7 +682,7 @@ impl Pane for ContentPane {
         };
         if let Outcome::Schedule(s) = &applied.outcome {
             ctx.info(match (&p, s.first()) {
-                (Pending::Schedule, Some(first)) => format!(
+                (Pending::Schedule(_), Some(first)) => format!(
                     "scheduled: {} {} UTC{}",
                     first.action.agenda_words(),
                     first.at.format("%Y-%m-%d %H:%M:%S"),
@@ -795,7 +808,7 @@ impl Pane for ContentPane {
                 Pending::SaveCopy => "saving a copy…".into(),
                 Pending::Transition(a) => format!("{a}ing…").replace("eing", "ing"),
                 Pending::Open | Pending::Reload => "loading…".into(),
-                Pending::Schedule => "scheduling…".into(),
+                Pending::Schedule(_) => "scheduling…".into(),
                 Pending::Unschedule => "cancelling the schedule…".into(),
                 Pending::Search => "searching…".into(),
                 _ => return None,

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use rustok_domain::content::{AgendaEntry, NodeKind, NodeStatus, Schedule, ScheduledAction};
 use rustok_domain::read::{Applied, Outcome, SearchHit};
 use rustok_domain::{Command, CommandId, NodeId};
-use rustok_ui::{Msg, Query};
+use rustok_ui::Msg;
 use support::*;
 use uuid::Uuid;
 
@@ -137,6 +137,23 @@ fn schedule_form_refuses_a_bad_time_and_keeps_the_text() {
     assert!(screen.contains("soon"));
 }
 
+#[test]
+fn a_schedule_the_store_refuses_reopens_the_form_with_the_reason() {
+    let mut h = harness();
+    h.send(Msg::Clock(at(30)));
+    h.chars("s");
+    h.chars("+10m");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.dispatched.len(), 1);
+    assert!(!h.screen().contains("Publish at"), "closed while it is sent");
+    h.reply(Err(rustok_ui::Failure::Domain(
+        rustok_domain::DomainError::validation("publish_at", "the node is published"),
+    )));
+    let screen = h.screen();
+    assert!(screen.contains("Publish at    +10m"), "the text typed: {screen}");
+    assert!(screen.contains("the node is published"), "the reason: {screen}");
+}
+
 fn hits() -> Vec<SearchHit> {
     vec![
         SearchHit {
@@ -257,5 +274,4 @@ fn translation_editor_wraps_side_by_side() {
             "the two bodies wrap alike"
         );
     }
-    let _ = Query::Staff;
 }
