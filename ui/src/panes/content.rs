@@ -410,7 +410,7 @@ impl ContentPane {
         }
         if let Some(s) = &self.search {
             return Some(if s.editing {
-                Bar::Input("find", s.query.clone(), "Enter search · Esc close")
+                Bar::Input("find: ", s.query.clone(), "Enter search · Esc close")
             } else {
                 Bar::Keys(vec![(Global, A::Palette), (Global, A::Help)])
             });
@@ -486,9 +486,9 @@ impl ContentPane {
                 self.pending.insert(r, Pending::Search);
             }
             SearchStep::Open(id) => self.open(id, ctx),
-            SearchStep::Translate(id) => {
+            SearchStep::Translate(id, l) => {
                 if !ctx.refuses(Action::Translate) {
-                    ctx.ask(Ask::OpenTranslation(id));
+                    ctx.ask(Ask::OpenTranslationIn(id, l));
                 }
             }
             SearchStep::Unused => return false,

@@ -64,6 +64,8 @@ pub enum Ask {
     OpenNode(rustok_domain::NodeId),
     /// The translations pane should open this node for translation.
     OpenTranslation(rustok_domain::NodeId),
+    /// The translations pane should open this node for translation into this locale.
+    OpenTranslationIn(rustok_domain::NodeId, rustok_domain::Locale),
     /// Open a new draft of this kind in the content pane.
     NewDraft(rustok_domain::content::NodeKind),
     /// The orders pane should open this order.

@@ -2,7 +2,7 @@
 //! search (the one behind `rustok node search`) over every node and every locale, not only
 //! the source titles of the recent nodes the `/` filter ranks. Results show the locale, the
 //! title and a snippet with the words searched for highlighted; Enter opens the node, `t`
-//! its translation editor. The selection is the hit's node and locale.
+//! its translation editor in the hit's locale. The selection is the hit's node and locale.
 
 use crate::theme::Theme;
 use ratatui::Frame;
@@ -40,7 +40,8 @@ pub enum SearchStep {
     Search(String),
     Close,
     Open(NodeId),
-    Translate(NodeId),
+    /// Translate the hit's node, into the hit's locale.
+    Translate(NodeId, Locale),
     Unused,
 }
 
@@ -130,7 +131,7 @@ impl SearchView {
                 None => SearchStep::Consumed,
             },
             KeyCode::Char('t') => match self.selected() {
-                Some(h) => SearchStep::Translate(h.node_id),
+                Some(h) => SearchStep::Translate(h.node_id, h.locale.clone()),
                 None => SearchStep::Consumed,
             },
             _ => SearchStep::Unused,

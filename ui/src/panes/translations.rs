@@ -63,6 +63,37 @@ impl TranslationsPane {
         self.pending.insert(r, Pending::Open);
     }
 
+    /// Opens a node for translation into `l` (a search hit's locale); the source locale
+    /// opens as [`TranslationsPane::open`] does.
+    pub fn open_in(&mut self, id: NodeId, l: Locale, ctx: &mut Ctx) {
+        let r = ctx.load(Query::Node(id));
+        self.pending.insert(r, Pending::OpenIn(l));
+    }
+
+    /// A node loaded to translate: the editor opens on the first locale of the tenant it
+    /// lacks.
+    fn open_loaded(&mut self, node: rustok_domain::content::Node, ctx: &mut Ctx) {
+        let wanted = self.tenant_locales(ctx);
+        match TranslationEditor::default_target(&node, &wanted) {
+            Some(target) => self.editor = Some(TranslationEditor::new(node, target)),
+            None => {
+                // Nothing suggests a locale yet: open one with the palette.
+                self.editor = None;
+                ctx.info(
+                    "this tenant has one locale; Alt-N adds another (es, for example)",
+                );
+                let fallback = if node.source_locale.as_str() == "en" {
+                    "es"
+                } else {
+                    "en"
+                };
+                if let Ok(l) = fallback.parse() {
+                    self.editor = Some(TranslationEditor::new(node, l));
+                }
+            }
+        }
+    }
+
     /// The locales this tenant uses: the default first, then every locale some node has.
     fn tenant_locales(&self, ctx: &Ctx) -> Vec<Locale> {
         let mut out = vec![ctx.session.tenant.default_locale.clone()];
@@ -380,26 +411,10 @@ impl Pane for TranslationsPane {
                     self.load_coverage(ctx);
                 }
             }
-            (Pending::Open, QueryResult::Node(Some(node))) => {
-                let wanted = self.tenant_locales(ctx);
-                match TranslationEditor::default_target(&node, &wanted) {
-                    Some(target) => self.editor = Some(TranslationEditor::new(node, target)),
-                    None => {
-                        // Nothing suggests a locale yet: open one with the palette.
-                        self.editor = None;
-                        ctx.info(
-                            "this tenant has one locale; Alt-N adds another (es, for example)",
-                        );
-                        let fallback = if node.source_locale.as_str() == "en" {
-                            "es"
-                        } else {
-                            "en"
-                        };
-                        if let Ok(l) = fallback.parse() {
-                            self.editor = Some(TranslationEditor::new(node, l));
-                        }
-                    }
-                }
+            (Pending::Open, QueryResult::Node(Some(node))) => self.open_loaded(node, ctx),
+            // The source locale is not a target: opened as usual.
+            (Pending::OpenIn(l), QueryResult::Node(Some(node))) if l == node.source_locale => {
+                self.open_loaded(node, ctx)
             }
             (Pending::OpenIn(l), QueryResult::Node(Some(node))) => {
                 self.editor = Some(TranslationEditor::new(node, l));
@@ -487,7 +502,7 @@ impl Pane for TranslationsPane {
         use Context::{Editor, Global, List};
         if let Some(ed) = &self.editor {
             if let Some(p) = &ed.locale_prompt {
-                return Bar::Input("locale", p.clone(), "Enter open · Esc cancel");
+                return Bar::Input("locale: ", p.clone(), "Enter open · Esc cancel");
             }
             return Bar::Keys(vec![
                 (Editor, A::Save),

@@ -194,6 +194,19 @@ fn search_results() {
 }
 
 #[test]
+fn t_on_a_hit_translates_into_its_locale() {
+    let mut h = harness();
+    h.hits = hits();
+    h.chars("F");
+    h.chars("колд");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Down);
+    h.chars("t");
+    let screen = h.screen();
+    assert!(screen.contains("Target ru"), "the hit's locale: {screen}");
+}
+
+#[test]
 fn search_highlights_the_words_searched() {
     let mut h = harness();
     h.hits = hits();
