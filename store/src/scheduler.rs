@@ -85,6 +85,9 @@ impl Store {
             DomainError::PermissionDenied { reason } => (AuditOutcome::Denied, reason.clone()),
             d => (AuditOutcome::Refused, d.to_string()),
         };
+        // The event carries the action and the time in fields of their own; the audit row
+        // (whose command is the plain `publish_node`) says them in its reason.
+        let event = refused_event(s, &reason);
         let reason = format!("scheduled {} at {}: {reason}", s.action, s.at.to_rfc3339());
         let recorded = self
             .in_transaction(async |tx: &Tx<'_>| {
@@ -96,7 +99,7 @@ impl Store {
                     &env,
                     due.tenant_id,
                     s.node_id.as_uuid(),
-                    &[refused_event(s, &reason)],
+                    std::slice::from_ref(&event),
                     now,
                 )?;
                 append(&mut w, &events).await?;

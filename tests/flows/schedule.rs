@@ -192,6 +192,12 @@ async fn test_a_role_change_before_it_is_due_refuses_the_schedule(app: TestApp) 
         .collect();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].envelope.payload["by"], "ed");
+    // The event names the action and time in fields; its reason is the refusal itself.
+    assert_eq!(refused[0].envelope.payload["action"], "publish");
+    assert_eq!(
+        refused[0].envelope.payload["reason"],
+        "support cannot publish content (needs content:publish)"
+    );
 }
 
 async fn test_an_inactive_author_is_refused_too(app: TestApp) {
