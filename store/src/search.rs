@@ -160,11 +160,8 @@ impl Store {
                 };
                 let text = "t.title || ' ' || coalesce(t.excerpt, '') || ' ' || t.body";
                 let doc = format!("to_tsvector('simple', {text})");
-                let mut values: Vec<Value> = vec![
-                    tenant_id.as_uuid().into(),
-                    q.into(),
-                    limit.into(),
-                ];
+                let mut values: Vec<Value> =
+                    vec![tenant_id.as_uuid().into(), q.into(), limit.into()];
                 let locale_clause = match locale {
                     Some(l) => {
                         values.push(l.as_str().into());
@@ -219,7 +216,10 @@ mod tests {
     fn pg_queries_keep_only_words() {
         use super::pg_tsquery;
         assert_eq!(pg_tsquery("Колд"), Some("колд:*".into()));
-        assert_eq!(pg_tsquery("filtered water"), Some("filtered & water:*".into()));
+        assert_eq!(
+            pg_tsquery("filtered water"),
+            Some("filtered & water:*".into())
+        );
         assert_eq!(
             pg_tsquery("a' | !b:* (c)"),
             Some("a & b & c:*".into()),

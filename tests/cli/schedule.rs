@@ -171,6 +171,9 @@ fn node_search_finds_text_in_every_locale_with_snippets() {
         let out = cli.run(&["node", "search", "Колд"]);
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.contains("ru") && text.contains("Колдун и кофе"), "{text}");
+        assert!(
+            text.contains("ru") && text.contains("Колдун и кофе"),
+            "{text}"
+        );
     });
 }

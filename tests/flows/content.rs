@@ -548,7 +548,10 @@ async fn test_search_finds_text_in_every_locale(app: TestApp) {
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!((hits[0].node_id, hits[0].locale.as_str()), (node.id, "es"));
     let snippet = hits[0].snippet.clone().unwrap_or_default();
-    assert!(snippet.contains("casa"), "a snippet around the match: {snippet}");
+    assert!(
+        snippet.contains("casa"),
+        "a snippet around the match: {snippet}"
+    );
     let hits = found("Колд").await;
     assert_eq!(hits.len(), 1, "a prefix of a Russian word: {hits:?}");
     assert_eq!(hits[0].locale.as_str(), "ru");

@@ -79,9 +79,7 @@ impl TranslationsPane {
             None => {
                 // Nothing suggests a locale yet: open one with the palette.
                 self.editor = None;
-                ctx.info(
-                    "this tenant has one locale; Alt-N adds another (es, for example)",
-                );
+                ctx.info("this tenant has one locale; Alt-N adds another (es, for example)");
                 let fallback = if node.source_locale.as_str() == "en" {
                     "es"
                 } else {

@@ -145,13 +145,22 @@ fn a_schedule_the_store_refuses_reopens_the_form_with_the_reason() {
     h.chars("+10m");
     h.key(KeyCode::Enter);
     assert_eq!(h.dispatched.len(), 1);
-    assert!(!h.screen().contains("Publish at"), "closed while it is sent");
+    assert!(
+        !h.screen().contains("Publish at"),
+        "closed while it is sent"
+    );
     h.reply(Err(rustok_ui::Failure::Domain(
         rustok_domain::DomainError::validation("publish_at", "the node is published"),
     )));
     let screen = h.screen();
-    assert!(screen.contains("Publish at    +10m"), "the text typed: {screen}");
-    assert!(screen.contains("the node is published"), "the reason: {screen}");
+    assert!(
+        screen.contains("Publish at    +10m"),
+        "the text typed: {screen}"
+    );
+    assert!(
+        screen.contains("the node is published"),
+        "the reason: {screen}"
+    );
 }
 
 fn hits() -> Vec<SearchHit> {
