@@ -111,6 +111,7 @@ fn answer(n: u64, q: &Query) -> QueryResult {
         Query::Order(_) => QueryResult::Order(None, vec![]),
         Query::EventHistory { .. } | Query::DeadLetters => QueryResult::Events(vec![]),
         Query::Search { .. } => QueryResult::Search(vec![]),
+        Query::Agenda { .. } => QueryResult::Agenda(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),
         Query::AuditLog { offset, limit, .. } => {
             QueryResult::AuditLog(window(n, *offset, *limit, log_entry), vec![])

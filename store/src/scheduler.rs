@@ -32,7 +32,7 @@ pub const SCHEDULER_SESSION: &str = "scheduler";
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScheduleRun {
     /// Executed: the command's outcome and events.
-    Executed(Applied),
+    Executed(Box<Applied>),
     /// Refused (and recorded: audit row and `node.schedule_refused`).
     Refused {
         reason: String,
@@ -76,7 +76,7 @@ impl Store {
             })
             .await;
         let refusal = match first {
-            Ok(Some(applied)) => return Ok((ScheduleRun::Executed(applied), env)),
+            Ok(Some(applied)) => return Ok((ScheduleRun::Executed(Box::new(applied)), env)),
             Ok(None) => return Ok((ScheduleRun::Taken, env)),
             Err(StoreError::Domain(d)) => d,
             Err(e) => return Err(e),

@@ -101,12 +101,13 @@ impl SearchView {
                 KeyCode::Backspace => {
                     self.query.pop();
                 }
+                // Past MAX_SEARCH_CHARS typing stops (the key is still taken).
                 KeyCode::Char(c)
-                    if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() =>
+                    if !key.modifiers.contains(KeyModifiers::CONTROL)
+                        && !c.is_control()
+                        && self.query.chars().count() < MAX_SEARCH_CHARS =>
                 {
-                    if self.query.chars().count() < MAX_SEARCH_CHARS {
-                        self.query.push(c);
-                    }
+                    self.query.push(c);
                 }
                 _ => {}
             }
