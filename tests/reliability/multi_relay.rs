@@ -249,7 +249,9 @@ async fn due_schedules_run_once_across_processes(db: TestDb) {
                 tenant,
                 Cmd::ScheduleNode {
                     id: n.id,
-                    publish_at: Some(at),
+                    // All due together, unless creating the batch took longer than `secs`
+                    // (a loaded machine): then each still lies in the future when scheduled.
+                    publish_at: Some(at.max(chrono::Utc::now() + chrono::Duration::seconds(2))),
                     unpublish_at: None,
                 },
             )
