@@ -38,6 +38,7 @@ fn node(i: u64) -> NodeSummary {
         locales: vec!["en".parse().unwrap(), "de".parse().unwrap()],
         updated_at: Utc::now(),
         published_at: Some(Utc::now()),
+        scheduled: None,
     }
 }
 
@@ -112,6 +113,7 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             QueryResult::Events(vec![])
         }
         Query::Search { .. } => QueryResult::Search(vec![]),
+        Query::Agenda { .. } => QueryResult::Agenda(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),
         Query::AuditLog { offset, limit, .. } => {
             QueryResult::AuditLog(window(n, *offset, *limit, log_entry), vec![])

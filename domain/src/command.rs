@@ -135,6 +135,20 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         mine: Option<RevisionContent>,
     },
+    /// Schedules a node's publication and/or unpublication (issue 20): each time given
+    /// replaces the pending one of its action. When due, any relaying process executes it as
+    /// `publish_node` / `unpublish_node` by the staff member who scheduled it.
+    ScheduleNode {
+        id: NodeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        publish_at: Option<DateTime<Utc>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unpublish_at: Option<DateTime<Utc>>,
+    },
+    /// Cancels every pending schedule of a node.
+    UnscheduleNode {
+        id: NodeId,
+    },
     /// A node's status change: `publish_node`, `unpublish_node`, `archive_node`,
     /// `restore_node` (tagged by its action).
     #[serde(untagged)]
@@ -269,6 +283,8 @@ impl Command {
             Command::AddOrderNote { .. } => "add_order_note",
             Command::RevertNode { .. } => "revert_node",
             Command::CopyNode { .. } => "copy_node",
+            Command::ScheduleNode { .. } => "schedule_node",
+            Command::UnscheduleNode { .. } => "unschedule_node",
         }
     }
 
@@ -297,7 +313,9 @@ impl Command {
             | Command::TranslateNode { id, .. }
             | Command::RevertNode { id, .. }
             | Command::CopyNode { id, .. }
-            | Command::NodeStatus(NodeTransition { id, .. }) => Some(*id),
+            | Command::NodeStatus(NodeTransition { id, .. })
+            | Command::ScheduleNode { id, .. }
+            | Command::UnscheduleNode { id } => Some(*id),
             _ => None,
         }
     }
@@ -615,6 +633,12 @@ mod tests {
                 from: node,
                 mine: None,
             },
+            Command::ScheduleNode {
+                id: node,
+                publish_at: Some(chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap()),
+                unpublish_at: None,
+            },
+            Command::UnscheduleNode { id: node },
         ];
         for action in NodeAction::ALL {
             all.push(Command::NodeStatus(NodeTransition {
@@ -657,6 +681,8 @@ mod tests {
                 Command::AddOrderNote { .. } => 17,
                 Command::RevertNode { .. } => 18,
                 Command::CopyNode { .. } => 19,
+                Command::ScheduleNode { .. } => 20,
+                Command::UnscheduleNode { .. } => 21,
             };
             seen.insert(variant);
             let json = serde_json::to_value(c).unwrap();
@@ -667,7 +693,7 @@ mod tests {
                 "{json}"
             );
         }
-        assert_eq!(seen.len(), 20, "one_of_each lists every variant");
+        assert_eq!(seen.len(), 22, "one_of_each lists every variant");
         // Names are unique: the audit log tells every command apart.
         let names: std::collections::BTreeSet<&str> = all.iter().map(Command::name).collect();
         assert_eq!(names.len(), all.len(), "{names:?}");

@@ -237,6 +237,9 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
         C::AddOrderNote { .. } => (p("order", "note"), "write order notes"),
         C::RevertNode { .. } => (p("content", "update"), "revert content"),
         C::CopyNode { .. } => (p("content", "create"), "copy content"),
+        // Scheduling is publishing ahead of time: the same permission as publishing.
+        C::ScheduleNode { .. } => (p("content", "publish"), "schedule publishing"),
+        C::UnscheduleNode { .. } => (p("content", "publish"), "cancel scheduled publishing"),
     }
 }
 

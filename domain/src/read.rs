@@ -44,6 +44,9 @@ pub struct NodeSummary {
     pub locales: Vec<Locale>,
     pub updated_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
+    /// The node's next pending scheduled status change, if any (the list marks it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled: Option<(crate::content::ScheduledAction, DateTime<Utc>)>,
 }
 
 /// One search result: a node's translation that matched.
@@ -128,6 +131,8 @@ pub enum Outcome {
     Requeued(u64),
     /// A note written on an order.
     Note(crate::commerce::OrderNote),
+    /// A node's pending schedules after `schedule_node` / `unschedule_node`, soonest first.
+    Schedule(Vec<crate::content::Schedule>),
 }
 
 /// A committed command: its outcome and the events written with it.

@@ -357,6 +357,8 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     rbac::OUTBOX_RELAY,
                     what,
                     async || {
+                        // Due schedules first (their events are then delivered by this pass).
+                        let schedules = relay.run_schedules().await?;
                         let pass = relay.drain().await?;
                         // Then the independent consumers (the stream), as far as they go.
                         let streams = relay.drain_streams().await?;
@@ -367,11 +369,11 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                             "delivered {}, dead-lettered {}, pruned {} + {}",
                             pass.delivered, pass.dead_lettered, pruned.command_log, pruned.receipts
                         );
-                        Ok(((pass, streams, pruned), summary))
+                        Ok(((pass, streams, pruned, schedules), summary))
                     },
                 )
                 .await?;
-            let (pass, streams, pruned) = pass;
+            let (pass, streams, pruned, schedules) = pass;
             let streams_json: serde_json::Map<String, serde_json::Value> = streams
                 .iter()
                 .map(|(name, p)| (name.clone(), serde_json::json!(p)))
@@ -384,6 +386,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                 "pruned_command_log": pruned.command_log,
                 "pruned_receipts": pruned.receipts,
                 "streams": streams_json,
+                "schedules": schedules,
             });
             emit(ctx.json, &summary, || {
                 let mut text = format!(
@@ -395,6 +398,12 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     pruned.command_log,
                     pruned.receipts
                 );
+                if schedules.executed + schedules.refused > 0 {
+                    text.push_str(&format!(
+                        "\nschedules: executed {}, refused {}",
+                        schedules.executed, schedules.refused
+                    ));
+                }
                 for (name, p) in &streams {
                     text.push_str(&format!(
                         "\n{name}: delivered {}, retried {}, dead-lettered {}",

@@ -2,6 +2,7 @@ use super::output::{cell, emit, opt_time, table, time};
 use super::{CliError, Ctx};
 use clap::{Args, Subcommand};
 use rustok_domain::command::NodeTransition;
+use rustok_domain::content::schedule::parse_when;
 use rustok_domain::content::{
     BodyFormat, Node, NodeAction, NodeDraft, NodeKind, NodePatch, NodeStatus, Revision,
     TranslationInput,
@@ -122,6 +123,28 @@ pub enum NodeCmd {
         limit: u64,
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=crate::input::MAX_OFFSET))]
         offset: u64,
+    },
+    /// Schedule a publication and/or an unpublication. TIME is RFC 3339
+    /// (2026-12-24T18:00:00Z, 2026-12-24T19:00:00+01:00) or relative: +N with s, m, h, d or w
+    /// (+10m, +1h30m, +2d). A time not in the future is refused. Each replaces the pending one
+    /// of its kind; a running console, `serve` or `outbox relay` executes it when due, as you.
+    #[command(
+        after_help = "Examples:\n  rustok node schedule ID --publish-at +10m\n  rustok node schedule ID --publish-at 2026-12-24T18:00:00Z --unpublish-at 2027-01-07T00:00:00Z"
+    )]
+    Schedule {
+        id: String,
+        #[arg(long, value_name = "TIME", required_unless_present = "unpublish_at")]
+        publish_at: Option<String>,
+        #[arg(long, value_name = "TIME")]
+        unpublish_at: Option<String>,
+    },
+    /// Cancel every pending schedule of a node
+    Unschedule { id: String },
+    /// What goes live or comes down when: the pending schedules, soonest first
+    Agenda {
+        /// Rows to show, 1 to 1,000
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        limit: u64,
     },
     /// Full-text search over titles, excerpts and bodies
     Search {
@@ -296,6 +319,47 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
             });
             return Ok(());
         }
+        NodeCmd::Schedule {
+            id,
+            publish_at,
+            unpublish_at,
+        } => {
+            let now = chrono::Utc::now();
+            let when = |t: &Option<String>| -> Result<_, CliError> {
+                Ok(t.as_deref().map(|t| parse_when(t, now)).transpose()?)
+            };
+            Command::ScheduleNode {
+                id: ctx.node_id(&tenant, id).await?,
+                publish_at: when(publish_at)?,
+                unpublish_at: when(unpublish_at)?,
+            }
+        }
+        NodeCmd::Unschedule { id } => Command::UnscheduleNode {
+            id: ctx.node_id(&tenant, id).await?,
+        },
+        NodeCmd::Agenda { limit } => {
+            let agenda = ctx.reads.agenda(tenant.id, *limit).await?;
+            emit(ctx.json, &agenda, || {
+                if agenda.is_empty() {
+                    return "nothing scheduled".into();
+                }
+                let rows: Vec<Vec<String>> = agenda
+                    .iter()
+                    .map(|e| {
+                        vec![
+                            time(&e.schedule.at),
+                            e.schedule.action.agenda_words().to_string(),
+                            e.schedule.node_id.to_string(),
+                            e.status.to_string(),
+                            cell(&e.schedule.by, 30),
+                            cell(&e.title, 50),
+                        ]
+                    })
+                    .collect();
+                table(&["WHEN", "WHAT", "ID", "STATUS", "BY", "TITLE"], &rows)
+            });
+            return Ok(());
+        }
         NodeCmd::Search {
             query,
             locale,
@@ -365,7 +429,32 @@ pub async fn run(ctx: &Ctx, cmd: &NodeCmd) -> Result<(), CliError> {
         },
     };
     let name = command.name();
+    let node_id = command.node_id();
     let applied = ctx.execute(&tenant, command).await?;
+    if let Outcome::Schedule(schedules) = &applied.outcome {
+        let json = serde_json::json!({ "node_id": node_id, "schedules": schedules });
+        emit(ctx.json, &json, || {
+            if schedules.is_empty() {
+                return format!(
+                    "unschedule node: {} has nothing scheduled now",
+                    node_id.map(|i| i.to_string()).unwrap_or_default()
+                );
+            }
+            let mut s = format!(
+                "schedule node: {}",
+                node_id.map(|i| i.to_string()).unwrap_or_default()
+            );
+            for e in schedules {
+                s.push_str(&format!(
+                    "\n  {} {} (by {})",
+                    e.action.agenda_words(),
+                    time(&e.at),
+                    cell(&e.by, 30)
+                ));
+            }
+            s
+        });
+    }
     if let Outcome::Node(node) = applied.outcome {
         emit(ctx.json, &node, || {
             format!(

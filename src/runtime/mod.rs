@@ -38,7 +38,7 @@ pub use queue::{ActionQueue, QueueError, QueueOptions};
 pub use reads::{EventGate, Reads};
 pub use relay::{
     BUS_CONSUMER, Consumer, DeliverFuture, IndependentConsumer, Relay, RelayConfig, RelayPass,
-    StreamPass, backoff,
+    SchedulePass, StreamPass, backoff,
 };
 pub use settings::Settings;
 pub use stream::{JetStream, StreamSettings};

@@ -269,6 +269,26 @@ impl Reads {
         Ok(NodeDiff::between(&a, &b, locale))
     }
 
+    /// The tenant's agenda of scheduled publications and unpublications, soonest first.
+    pub async fn agenda(
+        &self,
+        tenant: TenantId,
+        limit: u64,
+    ) -> Result<Vec<rustok_domain::content::AgendaEntry>, StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        self.store.agenda(tenant, limit).await
+    }
+
+    /// A node's pending schedules, soonest first.
+    pub async fn node_schedules(
+        &self,
+        tenant: TenantId,
+        id: NodeId,
+    ) -> Result<Vec<rustok_domain::content::Schedule>, StoreError> {
+        self.require(p("content", "read"), "read content").await?;
+        self.store.node_schedules(tenant, id).await
+    }
+
     pub async fn locale_coverage(
         &self,
         tenant: TenantId,
@@ -560,6 +580,7 @@ impl Reads {
             Query::Search { text, limit } => {
                 QueryResult::Search(self.search(tenant, &text, None, limit).await?)
             }
+            Query::Agenda { limit } => QueryResult::Agenda(self.agenda(tenant, limit).await?),
             Query::Tenants => QueryResult::Tenants(self.tenants().await?),
             Query::LocaleCoverage => {
                 let (total_nodes, locales) = self.locale_coverage(tenant).await?;

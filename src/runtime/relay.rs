@@ -9,6 +9,13 @@
 //! own loop — beside the outbox loop, in [`Relay::run`] — delivers those in order, under a
 //! per-consumer lease (one process at a time), retries with back-off and dead-letters after
 //! its own number of attempts. Their failures never touch the outbox row nor the bus.
+//!
+//! Scheduled publishing (issue 20): beside those loops, [`Relay::run`] looks for due node
+//! schedules every [`RelayConfig::schedule_every`] (500 ms) and executes them
+//! ([`Relay::run_schedules`]; store/src/scheduler.rs claims each in the transaction that
+//! executes it, so several relaying processes execute a schedule once). The cost is one
+//! indexed range query on `node_schedules.due_at` per tick per relaying process, which
+//! reads no row when nothing is due; nothing on the console's render path.
 
 use super::bus::Bus;
 use chrono::{DateTime, Utc};
@@ -84,6 +91,9 @@ pub struct RelayConfig {
     /// How many events an independent consumer is handed at once (its publishes go out
     /// together, their acks awaited together; one transaction records the batch).
     pub stream_batch: u64,
+    /// How often a running relay looks for due node schedules (a due schedule executes
+    /// within this plus its own transaction; 500 ms keeps it within a second).
+    pub schedule_every: Duration,
 }
 
 impl Default for RelayConfig {
@@ -102,6 +112,7 @@ impl Default for RelayConfig {
                 .and_then(|v| v.trim().parse().ok())
                 .map_or(Duration::from_secs(10), Duration::from_millis),
             stream_batch: 1024,
+            schedule_every: Duration::from_millis(500),
         }
     }
 }
@@ -127,6 +138,17 @@ pub fn backoff(attempts: i32, cfg: &RelayConfig) -> Duration {
         .checked_mul(2u32.saturating_pow(exp))
         .unwrap_or(cfg.max_backoff)
         .min(cfg.max_backoff)
+}
+
+/// What one look at the due schedules did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SchedulePass {
+    /// Executed by this process.
+    pub executed: usize,
+    /// Refused (recorded: audit row and `node.schedule_refused`).
+    pub refused: usize,
+    /// Executed or changed by another process meanwhile.
+    pub taken: usize,
 }
 
 /// What one pass did.
@@ -526,7 +548,7 @@ impl Relay {
     }
 
     /// Runs until `shutdown` turns true: the outbox loop and, beside it, one loop per
-    /// independent consumer (so neither waits for the other).
+    /// independent consumer (so neither waits for the other) and the scheduler's loop.
     pub async fn run(&self, shutdown: watch::Receiver<bool>) {
         let streams = self
             .streams
@@ -534,8 +556,54 @@ impl Relay {
             .map(|c| self.run_stream(c.as_ref(), shutdown.clone()));
         tokio::join!(
             self.run_outbox(shutdown.clone()),
-            futures_util::future::join_all(streams)
+            futures_util::future::join_all(streams),
+            self.run_scheduler(shutdown.clone())
         );
+    }
+
+    /// Executes the node schedules due now (at most 64 per call; see
+    /// store/src/scheduler.rs): each as the command it stands for, by the staff member who
+    /// scheduled it, claimed in its own transaction so it runs once across processes. A
+    /// refusal is recorded there (audit row, `node.schedule_refused`). Wakes the outbox loop
+    /// when something was written, so its events reach the bus at once.
+    pub async fn run_schedules(&self) -> Result<SchedulePass, StoreError> {
+        let mut pass = SchedulePass::default();
+        for due in self.store.due_schedules(Utc::now(), 64).await? {
+            let (run, env) = self.store.run_due_schedule(&due, Utc::now()).await?;
+            match run {
+                rustok_store::ScheduleRun::Executed(applied) => {
+                    pass.executed += 1;
+                    tracing::info!(command = env.command.name(), id = %env.id, node = %due.schedule.node_id, by = %due.schedule.by, events = applied.events.len(), "scheduled command applied");
+                }
+                rustok_store::ScheduleRun::Refused { reason, .. } => {
+                    pass.refused += 1;
+                    tracing::warn!(command = env.command.name(), id = %env.id, node = %due.schedule.node_id, by = %due.schedule.by, %reason, "scheduled command refused");
+                }
+                rustok_store::ScheduleRun::Taken => pass.taken += 1,
+            }
+        }
+        if pass.executed + pass.refused > 0 {
+            self.wake.notify_one();
+        }
+        Ok(pass)
+    }
+
+    /// The scheduler's loop: [`Relay::run_schedules`] every `schedule_every`.
+    async fn run_scheduler(&self, mut shutdown: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.cfg.schedule_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+            if let Err(e) = self.run_schedules().await {
+                tracing::warn!(error = %e, "executing due schedules failed; trying again next tick");
+            }
+        }
     }
 
     /// The outbox loop: a pass whenever woken or every `poll`.

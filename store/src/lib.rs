@@ -31,12 +31,15 @@ mod authz;
 // One handler per command (and the reads of their aggregates).
 mod commerce;
 mod content;
+mod schedule;
 mod staff;
 mod tenant;
 // Order notes and mentions (issue 21).
 mod notes;
 // The unit of work: one command, one transaction, dispatched to its handler.
 mod uow;
+// Executing due schedules (claims a schedule and runs its command through the unit of work).
+mod scheduler;
 // Whole-store tools: the security audit's snapshot, bulk seeding (uses the commerce reads).
 mod audit;
 mod bulk;
@@ -54,6 +57,8 @@ pub use rustok_domain::read::{
     Applied, NodeSummary, OrderSummary, OutboxCounts, Outcome, Page, SearchHit, StockRow,
     StoredEvent,
 };
+pub use schedule::DueSchedule;
+pub use scheduler::{SCHEDULER_SESSION, ScheduleRun};
 pub use stream::{CONSUMER_STATS_MAX_AGE, ConsumerReport, DeliveryFailure, PendingDelivery};
 pub use uow::AuditStamp;
 

@@ -1,7 +1,7 @@
 //! Reads: rows → domain types, and the tenant-filtered queries behind `show`, `list` and the
 //! console's windows.
 
-use crate::entity::{node, node_translation, outbox, tenant};
+use crate::entity::{node, node_schedule, node_translation, outbox, tenant};
 use crate::rows::{node_from_rows, parse, sql_window, stored_event_from_row, tenant_from_row};
 use crate::{Backend, Store, StoreError};
 use rustok_domain::content::{Node, NodeKind, NodeStatus};
@@ -224,8 +224,28 @@ impl Store {
                 .all(&self.db)
                 .await?
         };
+        // The window's pending schedules (the list marks the soonest of each node).
+        let schedules: Vec<(Uuid, String, chrono::DateTime<chrono::Utc>)> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            node_schedule::Entity::find()
+                .select_only()
+                .column(node_schedule::Column::NodeId)
+                .column(node_schedule::Column::Action)
+                .column(node_schedule::Column::DueAt)
+                .filter(node_schedule::Column::TenantId.eq(tenant_id.as_uuid()))
+                .filter(node_schedule::Column::NodeId.is_in(rows.iter().map(|r| r.id)))
+                .order_by_asc(node_schedule::Column::DueAt)
+                .into_tuple()
+                .all(&self.db)
+                .await?
+        };
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
+            let scheduled = match schedules.iter().find(|(id, _, _)| *id == r.id) {
+                Some((_, action, at)) => Some((parse("schedule action", action)?, *at)),
+                None => None,
+            };
             let source_locale: Locale = parse("source locale", &r.source_locale)?;
             let mine: Vec<&(Uuid, String, String)> =
                 titles.iter().filter(|(id, _, _)| *id == r.id).collect();
@@ -248,6 +268,7 @@ impl Store {
                     .collect::<Result<_, _>>()?,
                 updated_at: r.updated_at,
                 published_at: r.published_at,
+                scheduled,
             });
         }
         Ok(Page {

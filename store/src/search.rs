@@ -77,6 +77,33 @@ fn fts5_query(input: &str) -> Option<String> {
     )
 }
 
+/// Turns what a person typed into a PostgreSQL `tsquery` text for `to_tsquery('simple', …)`:
+/// as on SQLite, every word must match and the last one as a prefix (`:*`). A word is cut at
+/// every character that is not a letter or digit, so no tsquery operator (`& | ! ( ) : *`
+/// or a quote) can be injected.
+fn pg_tsquery(input: &str) -> Option<String> {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let last = words.len().checked_sub(1)?;
+    Some(
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if i == last {
+                    format!("{w}:*")
+                } else {
+                    w.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" & "),
+    )
+}
+
 impl Store {
     /// Searches a tenant's nodes; best matches first. One query per search: the hit's title,
     /// slug, kind and status come from a join on the (at most `limit`) best matches, so the
@@ -128,15 +155,13 @@ impl Store {
                 self.db.query_all_raw(self.stmt(&sql, values)).await?
             }
             Backend::Postgres => {
-                if query.trim().is_empty() {
+                let Some(q) = pg_tsquery(query) else {
                     return Ok(Vec::new());
-                }
-                let doc = "to_tsvector('simple', t.title || ' ' || coalesce(t.excerpt, '') || ' ' || t.body)";
-                let mut values: Vec<Value> = vec![
-                    tenant_id.as_uuid().into(),
-                    query.to_string().into(),
-                    limit.into(),
-                ];
+                };
+                let text = "t.title || ' ' || coalesce(t.excerpt, '') || ' ' || t.body";
+                let doc = format!("to_tsvector('simple', {text})");
+                let mut values: Vec<Value> =
+                    vec![tenant_id.as_uuid().into(), q.into(), limit.into()];
                 let locale_clause = match locale {
                     Some(l) => {
                         values.push(l.as_str().into());
@@ -144,13 +169,21 @@ impl Store {
                     }
                     None => "",
                 };
+                // The snippet (`ts_headline`, about a dozen words around the match) is made in
+                // the outer query, for the at most `limit` rows kept only.
                 let sql = format!(
-                    "SELECT t.node_id::text AS node_id, t.locale AS locale, NULL::text AS snip,
-                            t.title AS title, t.slug AS slug, n.kind AS kind, n.status AS status
-                     FROM node_translations t
-                     JOIN nodes n ON n.id = t.node_id AND n.tenant_id = t.tenant_id
-                     WHERE t.tenant_id = $1 AND {doc} @@ plainto_tsquery('simple', $2) {locale_clause}
-                     ORDER BY ts_rank({doc}, plainto_tsquery('simple', $2)) DESC LIMIT $3"
+                    "SELECT h.node_id::text AS node_id, h.locale AS locale,
+                            ts_headline('simple', {text}, to_tsquery('simple', $2),
+                                        'StartSel=\"\", StopSel=\"\", MaxWords=14, MinWords=6, ShortWord=1, FragmentDelimiter=…, MaxFragments=1') AS snip,
+                            t.title AS title, t.slug AS slug, h.kind AS kind, h.status AS status
+                     FROM (SELECT t.node_id, t.locale, n.kind, n.status,
+                                  ts_rank({doc}, to_tsquery('simple', $2)) AS rank
+                           FROM node_translations t
+                           JOIN nodes n ON n.id = t.node_id AND n.tenant_id = t.tenant_id
+                           WHERE t.tenant_id = $1 AND {doc} @@ to_tsquery('simple', $2) {locale_clause}
+                           ORDER BY rank DESC LIMIT $3) AS h
+                     JOIN node_translations t ON t.node_id = h.node_id AND t.locale = h.locale
+                     ORDER BY h.rank DESC"
                 );
                 self.db.query_all_raw(self.stmt(&sql, values)).await?
             }
@@ -178,6 +211,22 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::fts5_query;
+
+    #[test]
+    fn pg_queries_keep_only_words() {
+        use super::pg_tsquery;
+        assert_eq!(pg_tsquery("Колд"), Some("колд:*".into()));
+        assert_eq!(
+            pg_tsquery("filtered water"),
+            Some("filtered & water:*".into())
+        );
+        assert_eq!(
+            pg_tsquery("a' | !b:* (c)"),
+            Some("a & b & c:*".into()),
+            "operators are separators"
+        );
+        assert_eq!(pg_tsquery("  * ( "), None);
+    }
 
     #[test]
     fn fts_queries_are_quoted() {

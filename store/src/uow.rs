@@ -8,7 +8,9 @@
 //! This is the top of the store's command code: it calls the handlers, which never call back.
 
 use crate::writes::{Tx, Writes};
-use crate::{Store, StoreError, audit_log, command_log, commerce, content, notes, staff, tenant};
+use crate::{
+    Store, StoreError, audit_log, command_log, commerce, content, notes, schedule, staff, tenant,
+};
 use chrono::{DateTime, SubsecRound, Utc};
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
 use rustok_domain::read::Applied;
@@ -93,8 +95,9 @@ impl Store {
 }
 
 /// A command's statements in the open transaction `tx`: its own, its command-log row and,
-/// given a stamp, its audit row.
-async fn run_in(
+/// given a stamp, its audit row. (`scheduler.rs` runs a due schedule's command through it,
+/// after claiming the schedule in the same transaction.)
+pub(crate) async fn run_in(
     tx: &Tx<'_>,
     env: &CommandEnvelope,
     now: DateTime<Utc>,
@@ -156,6 +159,7 @@ async fn execute_in(
         C::RetryConsumerDeadLetters { consumer, ids } => {
             tenant::retry_consumer_dead_letters(w, env, consumer, ids, now).await
         }
+        C::ScheduleNode { .. } | C::UnscheduleNode { .. } => schedule::execute(w, env, now).await,
         C::CreateNode(_) | C::UpdateNode { .. } | C::TranslateNode { .. } | C::NodeStatus(_) => {
             content::execute(w, env, now).await
         }

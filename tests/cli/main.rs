@@ -13,4 +13,5 @@ mod commerce;
 mod contract;
 mod event_query;
 mod hostile;
+mod schedule;
 mod security;

@@ -520,3 +520,47 @@ async fn test_short_ids_resolve_within_the_tenant(app: TestApp) {
     let whole = rustok_domain::OrderId::new_v7().to_string();
     assert!(editor.resolve_id(t, IdKind::Order, &whole).await.is_ok());
 }
+
+/// Issue 20, item 4: the search the console's `F` and `rustok node search` use finds text in
+/// any locale of any node — a word in a Spanish body, the start of a Russian word, two
+/// words of an English excerpt — with a snippet of the matching text, on both backends.
+async fn test_search_finds_text_in_every_locale(app: TestApp) {
+    let node = app
+        .create_node(draft_with(
+            NodeKind::Article,
+            "Brewing guide",
+            "Use filtered water at 94 degrees.",
+            BodyFormat::Markdown,
+        ))
+        .await
+        .unwrap();
+    let mut es = translation("es", "Guía de preparación");
+    es.body = Some("El café de la casa se prepara despacio.".into());
+    app.add_translation(node.id, es).await.unwrap();
+    let mut ru = translation("ru", "Колдун и кофе");
+    ru.body = Some("Колдовство варки кофе.".into());
+    app.add_translation(node.id, ru).await.unwrap();
+    let found = |q: &'static str| {
+        let app = &app;
+        async move { app.search_nodes(q).await }
+    };
+    let hits = found("casa").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!((hits[0].node_id, hits[0].locale.as_str()), (node.id, "es"));
+    let snippet = hits[0].snippet.clone().unwrap_or_default();
+    assert!(
+        snippet.contains("casa"),
+        "a snippet around the match: {snippet}"
+    );
+    let hits = found("Колд").await;
+    assert_eq!(hits.len(), 1, "a prefix of a Russian word: {hits:?}");
+    assert_eq!(hits[0].locale.as_str(), "ru");
+    let hits = found("filtered water").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].locale.as_str(), "en");
+    assert!(found("casa Колд").await.is_empty(), "every word must match");
+    // Operators typed by a user are text.
+    assert!(found("casa | !x:*").await.is_empty());
+}
+
+on_both_backends!(test_search_finds_text_in_every_locale);

@@ -13,3 +13,4 @@ mod housekeeping;
 mod orders;
 mod rbac_matrix;
 mod revisions;
+mod schedule;

@@ -49,6 +49,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("add_order_note", [true, true, true, false, false]),
     ("revert_node", [true, true, false, true, false]),
     ("copy_node", [true, true, false, true, false]),
+    ("schedule_node", [true, true, false, true, false]),
+    ("unschedule_node", [true, true, false, true, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -259,6 +261,22 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             from: node(None).await,
             mine: None,
         },
+        "schedule_node" => Command::ScheduleNode {
+            id: node(None).await,
+            publish_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+            unpublish_at: None,
+        },
+        "unschedule_node" => {
+            let id = node(None).await;
+            app.exec(Command::ScheduleNode {
+                id,
+                publish_at: Some(chrono::Utc::now() + chrono::Duration::hours(1)),
+                unpublish_at: None,
+            })
+            .await
+            .unwrap();
+            Command::UnscheduleNode { id }
+        }
         other => panic!("no setup for {other}"),
     }
 }
@@ -722,6 +740,7 @@ const EXPECTED_READS: &[(&str, [bool; 5])] = &[
     ("audit_log", [true, true, false, false, false]),
     ("node_history", [true, true, true, true, true]),
     ("node_diff", [true, true, true, true, true]),
+    ("agenda", [true, true, true, true, true]),
 ];
 
 /// Which event types each role reads (in lists, history, dead letters, the live stream):
@@ -837,6 +856,7 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
             "audit_log" => reads.audit_log(0, 10, "").await.map(|_| vec![])?,
             "node_history" => reads.node_history(t, n.id).await.map(|_| vec![])?,
             "node_diff" => reads.node_diff(t, n.id, 1, 1, None).await.map(|_| vec![])?,
+            "agenda" => reads.agenda(t, 10).await.map(|_| vec![])?,
             other => panic!("no read {other}"),
         })
     };

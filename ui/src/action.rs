@@ -91,6 +91,14 @@ pub enum Action {
     Merge,
     /// Version conflict: save mine as a new draft with every translation.
     SaveCopy,
+    /// Schedule the selected node's publication / unpublication (a form with the times).
+    Schedule,
+    /// The agenda: what goes live or comes down when.
+    Agenda,
+    /// Full-text search across every node and locale.
+    Search,
+    /// Add a locale to the node in the translation editor (a prompt for its code).
+    AddLocale,
 }
 
 impl Action {
@@ -113,6 +121,8 @@ impl Action {
                 | Action::Revert
                 | Action::KeepMine
                 | Action::SaveCopy
+                | Action::Schedule
+                | Action::AddLocale
         )
     }
 }

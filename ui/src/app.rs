@@ -398,6 +398,11 @@ impl App {
                 let (panes, mut ctx) = self.split(Tab::Translations);
                 panes.translations.open(id, &mut ctx);
             }
+            Ask::OpenTranslationIn(id, l) => {
+                self.show(Tab::Translations);
+                let (panes, mut ctx) = self.split(Tab::Translations);
+                panes.translations.open_in(id, l, &mut ctx);
+            }
             Ask::NewDraft(kind) => {
                 self.show(Tab::Content);
                 let (panes, mut ctx) = self.split(Tab::Content);

@@ -93,6 +93,10 @@ pub enum Query {
         from: i64,
         to: i64,
     },
+    /// The tenant's pending scheduled publications and unpublications, soonest first.
+    Agenda {
+        limit: u64,
+    },
 }
 
 /// What a short id names.
@@ -126,6 +130,7 @@ pub enum QueryResult {
     Mentions(Vec<rustok_domain::commerce::Mention>),
     NodeHistory(Vec<rustok_domain::content::Revision>),
     NodeDiff(Box<rustok_domain::content::diff::NodeDiff>),
+    Agenda(Vec<rustok_domain::content::AgendaEntry>),
 }
 
 /// Who started an audit run.

@@ -5,6 +5,7 @@ pub mod diff;
 pub mod merge;
 mod node;
 mod revision;
+pub mod schedule;
 mod slug;
 mod status;
 mod validate;
@@ -13,6 +14,7 @@ pub use node::{Node, NodeDraft, NodePatch, Translation, TranslationInput};
 pub use revision::{
     COPY_SUFFIX, MAX_REVISIONS_PER_NODE, NodeAt, Revision, RevisionContent, copy_slug, copy_title,
 };
+pub use schedule::{AgendaEntry, Schedule, ScheduledAction};
 pub use slug::{slugify, validate_slug};
 pub use status::{NodeAction, NodeStatus};
 pub use validate::{

@@ -80,6 +80,13 @@ events! {
     StaffActiveChanged(crate::staff::StaffActiveChanged) => "staff.active_changed", "staff", v = 1;
     /// A staff member's note on an order (the order itself is unchanged: no version).
     OrderNoteAdded(OrderNoteAdded) => "order.note_added", "order", v = 1;
+    /// A publication or unpublication was scheduled (issue 20).
+    NodeScheduled(NodeScheduled) => "node.scheduled", "node", v = 1;
+    /// A node's pending schedules were cancelled.
+    NodeUnscheduled(NodeUnscheduled) => "node.unscheduled", "node", v = 1;
+    /// A due schedule was not executed: the staff member's role no longer allows it, they
+    /// are inactive, or the node's status no longer admits it.
+    NodeScheduleRefused(NodeScheduleRefused) => "node.schedule_refused", "node", v = 1;
 }
 
 /// Looks up a registered event type.
@@ -175,6 +182,29 @@ pub struct NodePublished {
 pub struct NodeArchived {
     pub archived_at: DateTime<Utc>,
     pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeScheduled {
+    pub action: crate::content::ScheduledAction,
+    pub at: DateTime<Utc>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeUnscheduled {
+    pub actions: Vec<crate::content::ScheduledAction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeScheduleRefused {
+    pub action: crate::content::ScheduledAction,
+    pub due_at: DateTime<Utc>,
+    pub by: String,
+    pub reason: String,
 }
 
 /// Payload of events that carry nothing but the node's new version.

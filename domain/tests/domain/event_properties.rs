@@ -107,7 +107,30 @@ fn domain_event() -> impl Strategy<Value = DomainEvent> {
             })
         }),
         version().prop_map(|version| DomainEvent::NodeRestored(event::NodeVersion { version })),
+        (any::<bool>(), timestamp(), text()).prop_map(|(p, at, by)| {
+            DomainEvent::NodeScheduled(event::NodeScheduled {
+                action: scheduled_action(p),
+                at,
+                by,
+            })
+        }),
+        (any::<bool>(), timestamp(), text(), text()).prop_map(|(p, due_at, by, reason)| {
+            DomainEvent::NodeScheduleRefused(event::NodeScheduleRefused {
+                action: scheduled_action(p),
+                due_at,
+                by,
+                reason,
+            })
+        }),
     ]
+}
+
+fn scheduled_action(publish: bool) -> rustok_domain::content::ScheduledAction {
+    if publish {
+        rustok_domain::content::ScheduledAction::Publish
+    } else {
+        rustok_domain::content::ScheduledAction::Unpublish
+    }
 }
 
 fn non_nil_uuid() -> impl Strategy<Value = Uuid> {

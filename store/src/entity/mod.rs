@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod node;
+pub mod node_schedule;
 pub mod node_translation;
 pub mod order;
 pub mod order_item;

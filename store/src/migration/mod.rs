@@ -22,6 +22,7 @@ mod m20261124_000004_delivery;
 mod m20261207_000005_stream_consumers;
 mod m20261207_000007_order_notes;
 mod m20261207_000008_revisions;
+mod m20261207_000009_node_schedules;
 mod m20261207_000010_consumer_totals;
 
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000005_stream_consumers::Migration),
             Box::new(m20261207_000007_order_notes::Migration),
             Box::new(m20261207_000008_revisions::Migration),
+            Box::new(m20261207_000009_node_schedules::Migration),
             Box::new(m20261207_000010_consumer_totals::Migration),
         ];
         match pause() {

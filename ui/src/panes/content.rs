@@ -3,6 +3,8 @@
 use super::conflict::{ConflictView, Underneath};
 use super::editor::NodeEditor;
 use super::history::{DiffView, HistoryView};
+use super::schedule::{AGENDA_LIMIT, Agenda, AgendaStep, FormStep, ScheduleForm};
+use super::search::{SEARCH_LIMIT, SearchStep, SearchView};
 use super::{Ask, Bar, Ctx, Key, Pane, capitalize};
 use crate::action::Action;
 use crate::keymap::Context;
@@ -38,6 +40,14 @@ enum Pending {
     Diff,
     Revert(i64),
     Theirs,
+    /// Scheduled publishing: the agenda's rows, a schedule or its cancellation.
+    Agenda,
+    /// A schedule sent from the form: the form as submitted, reopened with the reason if
+    /// the store refuses it (so the times typed are not lost).
+    Schedule(Box<ScheduleForm>),
+    Unschedule,
+    /// A full-text search.
+    Search,
 }
 
 /// What a "yes" in the confirmation dialog does.
@@ -49,6 +59,8 @@ enum Armed {
     Revert(Box<Command>, i64),
     /// Drop mine and load theirs (the conflict view).
     TakeTheirs,
+    /// Cancel a node's schedules (asked from the agenda).
+    Unschedule(NodeId),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,6 +75,12 @@ pub struct ContentPane {
     pub underneath: Option<(NodeId, Underneath)>,
     armed: Option<Armed>,
     pending: BTreeMap<RequestId, Pending>,
+    /// The schedule form over the list (`schedule`), if open.
+    pub schedule_form: Option<ScheduleForm>,
+    /// The agenda view in place of the list (`agenda`), if open.
+    pub agenda: Option<Agenda>,
+    /// The full-text search view in place of the list (`search`), if open.
+    pub search: Option<SearchView>,
 }
 
 /// Checks a status change against the row the screen showed (id and version as seen when the
@@ -316,13 +334,29 @@ impl ContentPane {
 
     /// The list's action on the highlighted node: what it was when the key was pressed.
     pub fn on_list_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
+        match action {
+            Action::Agenda => {
+                self.open_agenda(ctx);
+                return true;
+            }
+            Action::Search => {
+                self.search = Some(SearchView::new());
+                return true;
+            }
+            _ => {}
+        }
         let Some(n) = self.list.selected().cloned() else {
             return matches!(
                 action,
-                Action::Open | Action::Translate | Action::Node(_) | Action::History
+                Action::Open
+                    | Action::Translate
+                    | Action::Node(_)
+                    | Action::History
+                    | Action::Schedule
             );
         };
         match action {
+            Action::Schedule => self.schedule_form = Some(ScheduleForm::new(&n)),
             Action::Open => self.open(n.id, ctx),
             Action::Translate => ctx.ask(Ask::OpenTranslation(n.id)),
             Action::History => self.open_history(n.id, &n.title, ctx),
@@ -339,18 +373,148 @@ impl ContentPane {
             h.draw(frame, area, theme);
             return;
         }
-        match &self.editor {
-            Some(e) => {
+        match (&self.editor, &self.search, &self.agenda) {
+            (Some(e), _, _) => {
                 e.draw(frame, area, theme);
                 if let Some(u) = self.underneath_shown() {
                     u.draw(frame, area, theme);
                 }
             }
-            None => self.list.draw(frame, area, theme, focused, "Content"),
+            (None, Some(s), _) => s.draw(frame, area, theme, focused),
+            (None, None, Some(a)) => a.draw(frame, area, theme, focused),
+            (None, None, None) => self.list.draw(frame, area, theme, focused, "Content"),
+        }
+        if let Some(f) = &self.schedule_form {
+            f.draw(frame, area, theme);
         }
         if let Some(c) = &self.conflict {
             c.draw(frame, area, theme);
         }
+    }
+
+    /// Opens (or reloads) the agenda view.
+    pub fn open_agenda(&mut self, ctx: &mut Ctx) {
+        self.agenda.get_or_insert_with(Agenda::default);
+        if self.pending.values().any(|p| *p == Pending::Agenda) {
+            return;
+        }
+        let r = ctx.load(Query::Agenda {
+            limit: AGENDA_LIMIT,
+        });
+        self.pending.insert(r, Pending::Agenda);
+    }
+
+    /// The command bar over the schedule form, the search or the agenda.
+    fn view_bar(&self) -> Option<Bar> {
+        use Action as A;
+        use Context::Global;
+        if self.schedule_form.is_some() {
+            return Some(Bar::Keys(vec![]));
+        }
+        if let Some(s) = &self.search {
+            return Some(if s.editing {
+                Bar::Input("find: ", s.query.clone(), "Enter search · Esc close")
+            } else {
+                Bar::Keys(vec![(Global, A::Palette), (Global, A::Help)])
+            });
+        }
+        if self.agenda.is_some() {
+            return Some(Bar::Keys(vec![
+                (Context::List, A::Open),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ]));
+        }
+        None
+    }
+
+    /// A key while the schedule form is open.
+    fn on_schedule_form_key(&mut self, key: &KeyEvent, ctx: &mut Ctx) {
+        let Some(form) = &mut self.schedule_form else {
+            return;
+        };
+        match form.key(key, ctx.now) {
+            FormStep::Editing => {}
+            FormStep::Cancel => self.schedule_form = None,
+            FormStep::Submit(c) => {
+                let sent = Box::new(form.clone());
+                if self.dispatch(ctx, Pending::Schedule(sent), c) {
+                    self.schedule_form = None;
+                }
+            }
+        }
+    }
+
+    /// A key in the agenda view: `true` when it took it.
+    fn on_agenda_key(&mut self, key: &KeyEvent, ctx: &mut Ctx) -> bool {
+        let Some(agenda) = &mut self.agenda else {
+            return false;
+        };
+        match agenda.key(key) {
+            AgendaStep::Consumed => {}
+            AgendaStep::Close => self.agenda = None,
+            AgendaStep::Open(id) => self.open(id, ctx),
+            AgendaStep::Unschedule(id, title) => {
+                if ctx.refuses(Action::Schedule) {
+                    return true;
+                }
+                self.armed = Some(Armed::Unschedule(id));
+                ctx.confirm(
+                    "Cancel the schedule?",
+                    format!(
+                        "Cancel everything scheduled for “{}”? It stays as it is now.",
+                        printable(&title)
+                    ),
+                );
+            }
+            AgendaStep::Unused => return false,
+        }
+        true
+    }
+
+    /// A key in the search view: `true` when it took it.
+    fn on_search_key(&mut self, key: &KeyEvent, ctx: &mut Ctx) -> bool {
+        let Some(search) = &mut self.search else {
+            return false;
+        };
+        match search.key(key) {
+            SearchStep::Consumed => {}
+            SearchStep::Close => self.search = None,
+            SearchStep::Search(text) => {
+                let r = ctx.load(Query::Search {
+                    text,
+                    limit: SEARCH_LIMIT,
+                });
+                self.pending.retain(|_, p| *p != Pending::Search);
+                self.pending.insert(r, Pending::Search);
+            }
+            SearchStep::Open(id) => self.open(id, ctx),
+            SearchStep::Translate(id, l) => {
+                if !ctx.refuses(Action::Translate) {
+                    ctx.ask(Ask::OpenTranslationIn(id, l));
+                }
+            }
+            SearchStep::Unused => return false,
+        }
+        true
+    }
+
+    /// A due schedule was refused: every console of the tenant says so.
+    fn on_schedule_refused(&mut self, e: &EventEnvelope, ctx: &mut Ctx) {
+        let text = |k: &str| {
+            e.payload
+                .get(k)
+                .and_then(|v| v.as_str())
+                .map(printable)
+                .unwrap_or_default()
+        };
+        ctx.error(format!(
+            "scheduled {} of node {} by {} was refused: {}",
+            text("action"),
+            super::super::widgets::node_list::short_id(e.aggregate_id),
+            text("by"),
+            text("reason")
+        ));
     }
 
     fn on_failure(&mut self, p: &Pending, failure: Failure, ctx: &mut Ctx) {
@@ -372,6 +536,16 @@ impl ContentPane {
             // the text, so saving again once it is fixed loses nothing.
             (Pending::Save { .. } | Pending::SaveCopy, f) => {
                 ctx.error(format!("not saved, your text is kept: {f}"))
+            }
+            // A refused schedule: the form comes back with the reason and the times typed
+            // (unless another form was opened meanwhile).
+            (Pending::Schedule(form), f) => {
+                ctx.error(format!("not scheduled: {f}"));
+                if self.schedule_form.is_none() {
+                    let mut form = form.as_ref().clone();
+                    form.error = Some(f.to_string());
+                    self.schedule_form = Some(form);
+                }
             }
             (_, f) => ctx.error(f.to_string()),
         }
@@ -589,6 +763,9 @@ impl ContentPane {
 
 impl Pane for ContentPane {
     fn reload(&mut self, ctx: &mut Ctx) {
+        if self.agenda.as_ref().is_some_and(|a| !a.loaded) {
+            self.open_agenda(ctx);
+        }
         if let Some(q) = self.list.window_query(ctx.list_height()) {
             let r = ctx.load(q);
             self.pending.insert(r, Pending::Window);
@@ -597,6 +774,9 @@ impl Pane for ContentPane {
 
     fn invalidate(&mut self) {
         self.list.invalidate();
+        if let Some(a) = &mut self.agenda {
+            a.loaded = false;
+        }
     }
 
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
@@ -610,6 +790,17 @@ impl Pane for ContentPane {
         if self.editor.is_some() {
             self.on_editor_key(key, ctx);
             return Key::Consumed;
+        }
+        if self.schedule_form.is_some() {
+            self.on_schedule_form_key(&key, ctx);
+            return Key::Consumed;
+        }
+        if self.on_search_key(&key, ctx) || self.on_agenda_key(&key, ctx) {
+            return Key::Consumed;
+        }
+        if self.search.is_some() || self.agenda.is_some() {
+            // Over the search or the agenda only the global keys work.
+            return Key::Unused(ctx.keymap.lookup(Context::Global, &key));
         }
         let action = match route_list_key(&mut self.list, &key, ctx) {
             ListRoute::Consumed { reload } => {
@@ -667,6 +858,16 @@ impl Pane for ContentPane {
                 self.reload(ctx);
             }
             (Pending::Candidates, QueryResult::Nodes(page)) => self.list.on_candidates(page),
+            (Pending::Agenda, QueryResult::Agenda(rows)) => {
+                if let Some(a) = &mut self.agenda {
+                    a.on_rows(rows);
+                }
+            }
+            (Pending::Search, QueryResult::Search(hits)) => {
+                if let Some(s) = &mut self.search {
+                    s.on_hits(hits);
+                }
+            }
             (Pending::Resolve, QueryResult::Resolved(id)) => self.open(NodeId::from_uuid(id), ctx),
             (Pending::Open, QueryResult::Node(Some(node))) => {
                 self.editor = Some(NodeEditor::from_node(&node, None));
@@ -705,6 +906,24 @@ impl Pane for ContentPane {
             Ok(a) => a,
             Err(f) => return self.on_failure(&p, f, ctx),
         };
+        if let Outcome::Schedule(s) = &applied.outcome {
+            ctx.info(match (&p, s.first()) {
+                (Pending::Schedule(_), Some(first)) => format!(
+                    "scheduled: {} {} UTC{}",
+                    first.action.agenda_words(),
+                    first.at.format("%Y-%m-%d %H:%M:%S"),
+                    if s.len() > 1 {
+                        " (and more: A shows the agenda)"
+                    } else {
+                        ""
+                    }
+                ),
+                _ => "schedule cancelled".to_string(),
+            });
+            if self.agenda.is_some() {
+                self.open_agenda(ctx);
+            }
+        }
         if let Outcome::Node(n) = applied.outcome {
             match p {
                 Pending::Save { .. } => {
@@ -782,6 +1001,12 @@ impl Pane for ContentPane {
             {
                 self.underneath = Some((id, u));
             }
+            if self.agenda.is_some() {
+                self.open_agenda(ctx);
+            }
+        }
+        if e.event_type == "node.schedule_refused" {
+            self.on_schedule_refused(e, ctx);
         }
     }
 
@@ -804,6 +1029,9 @@ impl Pane for ContentPane {
                     self.editor = Some(NodeEditor::from_node(&n, Some(&c.locale)));
                     ctx.info(format!("loaded version {} (theirs)", n.version));
                 }
+            }
+            Some(Armed::Unschedule(id)) => {
+                self.dispatch(ctx, Pending::Unschedule, Command::UnscheduleNode { id });
             }
             None => {}
         }
@@ -854,6 +1082,9 @@ impl Pane for ContentPane {
             v.push((Editor, A::Back));
             return Bar::Keys(v);
         }
+        if let Some(b) = self.view_bar() {
+            return b;
+        }
         if let Some(f) = self.list.filter.as_ref().filter(|f| f.editing) {
             return Bar::Input("/", f.query.clone(), "Enter keep · Esc clear");
         }
@@ -879,6 +1110,9 @@ impl Pane for ContentPane {
                 Pending::History | Pending::Diff => "loading history…".into(),
                 Pending::Revert(v) => format!("restoring version {v}…"),
                 Pending::Theirs => "loading their version…".into(),
+                Pending::Schedule(_) => "scheduling…".into(),
+                Pending::Unschedule => "cancelling the schedule…".into(),
+                Pending::Search => "searching…".into(),
                 _ => return None,
             })
         })

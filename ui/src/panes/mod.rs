@@ -11,6 +11,8 @@ pub mod editor;
 pub mod events;
 pub mod history;
 pub mod orders;
+pub mod schedule;
+pub mod search;
 pub mod sessions;
 pub mod translate;
 pub mod translations;
@@ -64,6 +66,8 @@ pub enum Ask {
     OpenNode(rustok_domain::NodeId),
     /// The translations pane should open this node for translation.
     OpenTranslation(rustok_domain::NodeId),
+    /// The translations pane should open this node for translation into this locale.
+    OpenTranslationIn(rustok_domain::NodeId, rustok_domain::Locale),
     /// Open a new draft of this kind in the content pane.
     NewDraft(rustok_domain::content::NodeKind),
     /// The orders pane should open this order.

@@ -2,12 +2,13 @@
 //! on the right.
 
 use crate::theme::Theme;
-use crate::widgets::field::Field;
+use crate::widgets::field::{Field, style_view, wrapped_view};
 use ratatui::Frame;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui_textarea::TextArea;
 use rustok_domain::content::{Node, TranslationInput};
 use rustok_domain::text::printable;
 use rustok_domain::{Command, DomainError, Locale};
@@ -29,7 +30,14 @@ pub struct TranslationEditor {
     pub focus: TField,
     pub dirty: bool,
     pub saving: bool,
+    /// The source body, wrapped as the target body is (`field::wrapped_view`).
+    source_body: TextArea<'static>,
+    /// A locale code being typed to translate into (the add-locale prompt), if open.
+    pub locale_prompt: Option<String>,
 }
+
+/// The longest locale code the add-locale prompt takes.
+pub const MAX_LOCALE_INPUT: usize = 35;
 
 impl TranslationEditor {
     /// Opens `node` for translation into `target` (prefilled when that locale exists).
@@ -44,7 +52,6 @@ impl TranslationEditor {
             None => Default::default(),
         };
         TranslationEditor {
-            node,
             target,
             title: Field::new("Title", &title, false),
             excerpt: Field::new("Excerpt", &excerpt, false),
@@ -52,6 +59,9 @@ impl TranslationEditor {
             focus: TField::Title,
             dirty: false,
             saving: false,
+            source_body: wrapped_view(&node_source_body(&node)),
+            node,
+            locale_prompt: None,
         }
     }
 
@@ -139,6 +149,9 @@ impl TranslationEditor {
     }
 
     pub fn saved(&mut self, node: Node) {
+        if node.source().body != self.node.source().body {
+            self.source_body = wrapped_view(&node.source().body);
+        }
         self.node = node;
         self.dirty = false;
         self.saving = false;
@@ -152,53 +165,105 @@ impl TranslationEditor {
         for f in [TField::Title, TField::Excerpt, TField::Body] {
             self.field_mut(f).restyle(theme, f == focus);
         }
+        style_view(&mut self.source_body, theme, " Body ".to_string());
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
-                .areas(area);
+    /// Opens the add-locale prompt (the key `add_locale`, Alt-N by default).
+    pub fn open_locale_prompt(&mut self) {
+        self.locale_prompt = Some(String::new());
+    }
+
+    /// A key while the add-locale prompt is open: `Some(code)` when Enter submits it, `None`
+    /// otherwise (Esc closes the prompt). The code is bounded to [`MAX_LOCALE_INPUT`].
+    pub fn locale_prompt_key(&mut self, key: KeyEvent) -> Option<String> {
+        let text = self.locale_prompt.as_mut()?;
+        match key.code {
+            KeyCode::Esc => self.locale_prompt = None,
+            KeyCode::Enter => return self.locale_prompt.take(),
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c)
+                if (c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && text.chars().count() < MAX_LOCALE_INPUT =>
+            {
+                text.push(c)
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// The two halves of the editor: equal widths, so the source body and the target body
+    /// (each in the same bordered box under a title row and an excerpt row) wrap at the
+    /// same width and line up (an odd column is left blank on the right).
+    fn halves(area: Rect) -> (Rect, Rect) {
+        let half = area.width / 2;
+        let left = Rect {
+            width: half,
+            ..area
+        };
+        let right = Rect {
+            x: area.x + half,
+            width: half,
+            ..area
+        };
+        (left, right)
+    }
+
+    /// The rows inside a half: title, excerpt, body.
+    fn rows(inner: Rect) -> [Rect; 3] {
+        Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ])
+        .areas(inner)
+    }
+
+    /// The source half: title and excerpt rows, then the body wrapped as the target's.
+    fn draw_source(&self, frame: &mut Frame, left: Rect, theme: &Theme) {
         let src = self.node.source();
-        let mut lines = vec![
-            Line::from(vec![
-                Span::styled("Title    ", theme.muted()),
-                Span::raw(printable(&src.title)),
-            ]),
-            Line::from(vec![
-                Span::styled("Excerpt  ", theme.muted()),
-                Span::raw(printable(src.excerpt.as_deref().unwrap_or(""))),
-            ]),
-            Line::raw(""),
-        ];
-        lines.extend(src.body.lines().map(|l| Line::raw(printable(l))));
         let locales: Vec<String> = self
             .node
             .translations
             .iter()
             .map(|t| t.locale.to_string())
             .collect();
-        frame.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                Block::bordered()
-                    .border_style(theme.border(false))
-                    .title(Line::from(vec![
-                        Span::styled(format!(" Source {} ", src.locale), theme.title()),
-                        Span::styled(
-                            format!("read-only · has {} ", locales.join(", ")),
-                            theme.muted(),
-                        ),
-                    ])),
-            ),
-            left,
-        );
+        let block = Block::bordered()
+            .border_style(theme.border(false))
+            .title(Line::from(vec![
+                Span::styled(format!(" Source {} ", src.locale), theme.title()),
+                Span::styled(
+                    format!("read-only · has {} ", locales.join(", ")),
+                    theme.muted(),
+                ),
+            ]));
+        let inner = block.inner(left);
+        frame.render_widget(block, left);
+        let [t, e, b] = Self::rows(inner);
+        let row = |label: &'static str, text: &str| {
+            Paragraph::new(Line::from(vec![
+                Span::styled(format!("{label:<9}"), theme.muted()),
+                Span::raw(printable(text)),
+            ]))
+        };
+        frame.render_widget(row("Title", &src.title), t);
+        frame.render_widget(row("Excerpt", src.excerpt.as_deref().unwrap_or("")), e);
+        frame.render_widget(&self.source_body, b);
+    }
+
+    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let (left, right) = Self::halves(area);
+        self.draw_source(frame, left, theme);
         let exists = self.node.translation(&self.target).is_some();
         let mut title = vec![
             Span::styled(format!(" Target {} ", self.target), theme.title()),
             Span::styled(
                 if exists {
-                    "editing existing · Ctrl-L next locale "
+                    "existing · Ctrl-L next · Alt-N add "
                 } else {
-                    "new translation · Ctrl-L next locale "
+                    "new · Ctrl-L next · Alt-N add "
                 },
                 theme.muted(),
             ),
@@ -206,21 +271,28 @@ impl TranslationEditor {
         if self.dirty {
             title.push(Span::styled("● unsaved ", theme.warning()));
         }
+        if let Some(p) = &self.locale_prompt {
+            title = vec![
+                Span::styled(" Add a locale: ", theme.title()),
+                Span::styled(format!("{p}▏"), theme.key()),
+                Span::styled(" Enter open · Esc cancel ", theme.muted()),
+            ];
+        }
         let block = Block::bordered()
             .border_style(theme.border(true))
             .title(Line::from(title));
         let inner = block.inner(right);
         frame.render_widget(block, right);
-        let [t, e, b] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Fill(1),
-        ])
-        .areas(inner);
+        let [t, e, b] = Self::rows(inner);
         self.title
             .draw(frame, t, theme, self.focus == TField::Title);
         self.excerpt
             .draw(frame, e, theme, self.focus == TField::Excerpt);
         self.body.draw(frame, b, theme, self.focus == TField::Body);
     }
+}
+
+/// The source translation's body of `node`.
+fn node_source_body(node: &Node) -> String {
+    node.source().body.clone()
 }

@@ -33,6 +33,8 @@ enum Pending {
     /// Issue 20: their version after a conflict; mine saved as a copy.
     Theirs,
     SaveCopy,
+    /// The selected node, loaded to translate into a locale named with `:locale`.
+    OpenIn(Locale),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -71,6 +73,35 @@ impl TranslationsPane {
         self.pending.insert(r, Pending::Open);
     }
 
+    /// Opens a node for translation into `l` (a search hit's locale); the source locale
+    /// opens as [`TranslationsPane::open`] does.
+    pub fn open_in(&mut self, id: NodeId, l: Locale, ctx: &mut Ctx) {
+        let r = ctx.load(Query::Node(id));
+        self.pending.insert(r, Pending::OpenIn(l));
+    }
+
+    /// A node loaded to translate: the editor opens on the first locale of the tenant it
+    /// lacks.
+    fn open_loaded(&mut self, node: rustok_domain::content::Node, ctx: &mut Ctx) {
+        let wanted = self.tenant_locales(ctx);
+        match TranslationEditor::default_target(&node, &wanted) {
+            Some(target) => self.editor = Some(TranslationEditor::new(node, target)),
+            None => {
+                // Nothing suggests a locale yet: open one with the palette.
+                self.editor = None;
+                ctx.info("this tenant has one locale; Alt-N adds another (es, for example)");
+                let fallback = if node.source_locale.as_str() == "en" {
+                    "es"
+                } else {
+                    "en"
+                };
+                if let Ok(l) = fallback.parse() {
+                    self.editor = Some(TranslationEditor::new(node, l));
+                }
+            }
+        }
+    }
+
     /// The locales this tenant uses: the default first, then every locale some node has.
     fn tenant_locales(&self, ctx: &Ctx) -> Vec<Locale> {
         let mut out = vec![ctx.session.tenant.default_locale.clone()];
@@ -97,7 +128,35 @@ impl TranslationsPane {
                 let node = ed.node.clone();
                 self.editor = Some(TranslationEditor::new(node, l));
             }
-            None => ctx.info("open a node in Translations first (t on a node)"),
+            // From the list: the highlighted node, opened in that locale (added on save).
+            None => self.open_selected_in(l, ctx),
+        }
+    }
+
+    /// Opens the highlighted node of the list for translation into `l` (a locale it may not
+    /// have yet: saving adds it).
+    fn open_selected_in(&mut self, l: Locale, ctx: &mut Ctx) {
+        let Some(n) = self.list.selected().cloned() else {
+            ctx.info("select a node in Translations first, then :locale xx");
+            return;
+        };
+        if l == n.source_locale {
+            ctx.error(format!("{l} is the source locale"));
+            return;
+        }
+        let r = ctx.load(Query::Node(n.id));
+        self.pending.insert(r, Pending::OpenIn(l));
+    }
+
+    /// A key while the translation editor's add-locale prompt is open.
+    fn on_locale_prompt_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let Some(ed) = &mut self.editor else { return };
+        let Some(code) = ed.locale_prompt_key(key) else {
+            return;
+        };
+        match code.parse::<Locale>() {
+            Ok(l) => self.set_locale(l, ctx),
+            Err(e) => ctx.error(e.to_string()),
         }
     }
 
@@ -135,11 +194,25 @@ impl TranslationsPane {
     }
 
     fn on_editor_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        if self
+            .editor
+            .as_ref()
+            .is_some_and(|e| e.locale_prompt.is_some())
+        {
+            return self.on_locale_prompt_key(key, ctx);
+        }
         let locales = self.tenant_locales(ctx);
         let Some(ed) = &mut self.editor else {
             return;
         };
         match ctx.keymap.lookup(Context::Editor, &key) {
+            Some(Action::AddLocale) => {
+                if ed.dirty {
+                    ctx.info("save or close this translation before adding a locale");
+                } else {
+                    ed.open_locale_prompt();
+                }
+            }
             Some(Action::Save) => {
                 if !ed.dirty {
                     ctx.info("nothing to save");
@@ -184,7 +257,7 @@ impl TranslationsPane {
                 }
                 choices.retain(|l| *l != ed.node.source_locale);
                 if choices.is_empty() {
-                    ctx.info("no other locale yet: type :locale es (for example)");
+                    ctx.info("no other locale yet: Alt-N adds one (es, for example)");
                     return;
                 }
                 let i = choices
@@ -351,7 +424,11 @@ impl TranslationsPane {
                     theme.muted(),
                 ));
                 lines.push(Line::styled(
-                    ":locale xx in the editor adds a new locale.",
+                    ":locale xx opens it in a new locale;",
+                    theme.muted(),
+                ));
+                lines.push(Line::styled(
+                    "Alt-N in the editor adds one too.",
                     theme.muted(),
                 ));
             }
@@ -451,26 +528,17 @@ impl Pane for TranslationsPane {
                     self.load_coverage(ctx);
                 }
             }
-            (Pending::Open, QueryResult::Node(Some(node))) => {
-                let wanted = self.tenant_locales(ctx);
-                match TranslationEditor::default_target(&node, &wanted) {
-                    Some(target) => self.editor = Some(TranslationEditor::new(node, target)),
-                    None => {
-                        // Nothing suggests a locale yet: open one with the palette.
-                        self.editor = None;
-                        ctx.info("this tenant has one locale; type :locale es (for example) after opening");
-                        let fallback = if node.source_locale.as_str() == "en" {
-                            "es"
-                        } else {
-                            "en"
-                        };
-                        if let Ok(l) = fallback.parse() {
-                            self.editor = Some(TranslationEditor::new(node, l));
-                        }
-                    }
-                }
+            (Pending::Open, QueryResult::Node(Some(node))) => self.open_loaded(node, ctx),
+            // The source locale is not a target: opened as usual.
+            (Pending::OpenIn(l), QueryResult::Node(Some(node))) if l == node.source_locale => {
+                self.open_loaded(node, ctx)
             }
-            (Pending::Open, QueryResult::Node(None)) => ctx.error("that node no longer exists"),
+            (Pending::OpenIn(l), QueryResult::Node(Some(node))) => {
+                self.editor = Some(TranslationEditor::new(node, l));
+            }
+            (Pending::Open | Pending::OpenIn(_), QueryResult::Node(None)) => {
+                ctx.error("that node no longer exists")
+            }
             (Pending::Theirs, QueryResult::Node(Some(node))) => {
                 if let Some(c) = &mut self.conflict {
                     c.theirs = Some(node);
@@ -594,11 +662,15 @@ impl Pane for TranslationsPane {
                 (Context::Conflict, A::Back),
             ]);
         }
-        if self.editor.is_some() {
+        if let Some(ed) = &self.editor {
+            if let Some(p) = &ed.locale_prompt {
+                return Bar::Input("locale: ", p.clone(), "Enter open · Esc cancel");
+            }
             return Bar::Keys(vec![
                 (Editor, A::Save),
                 (Editor, A::NextField),
                 (Editor, A::NextLocale),
+                (Editor, A::AddLocale),
                 (Editor, A::Back),
             ]);
         }
@@ -618,9 +690,9 @@ impl Pane for TranslationsPane {
         self.pending.values().find_map(|p| match p {
             Pending::Translate => Some("saving translation…".into()),
             Pending::Transition(a) => Some(format!("{a}ing…").replace("eing", "ing")),
-            Pending::Open => Some("loading…".into()),
             Pending::Theirs => Some("loading their version…".into()),
             Pending::SaveCopy => Some("saving a copy…".into()),
+            Pending::Open | Pending::OpenIn(_) => Some("loading…".into()),
             _ => None,
         })
     }

@@ -26,6 +26,9 @@ impl Field {
             vec![text.replace(['\n', '\r'], " ")]
         };
         let mut area = TextArea::new(lines);
+        if multiline {
+            soft_wrap(&mut area);
+        }
         area.set_cursor_line_style(Style::new());
         area.move_cursor(ratatui_textarea::CursorMove::Bottom);
         area.move_cursor(ratatui_textarea::CursorMove::End);
@@ -115,6 +118,40 @@ impl Field {
             );
         }
     }
+}
+
+/// Soft-wrap of a multi-line field (a body): long lines wrap at word boundaries at render
+/// time, a word wider than the field at the glyph (ratatui-textarea 0.9's `WrapMode`). The
+/// text itself is unchanged: no newline is inserted. The translation editor's source pane
+/// renders the source body through [`wrapped_view`] so both sides wrap the same way.
+fn soft_wrap(area: &mut TextArea<'static>) {
+    area.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+}
+
+/// A read-only view of `text` wrapped exactly as a multi-line [`Field`] wraps (the same
+/// widget and wrap mode), for a pane shown beside one. Control characters are shown escaped
+/// (`text::printable`). Style it with [`style_view`]; no cursor is drawn.
+pub fn wrapped_view(text: &str) -> TextArea<'static> {
+    let mut area = TextArea::new(
+        text.split('\n')
+            .map(rustok_domain::text::printable)
+            .collect(),
+    );
+    soft_wrap(&mut area);
+    area.set_cursor_line_style(Style::new());
+    area.move_cursor(ratatui_textarea::CursorMove::Top);
+    area
+}
+
+/// Styles a [`wrapped_view`] like an unfocused multi-line field labelled `label`.
+pub fn style_view(area: &mut TextArea<'static>, theme: &Theme, label: String) {
+    area.set_style(theme.base());
+    area.set_cursor_style(theme.base());
+    area.set_block(
+        Block::bordered()
+            .border_style(theme.border(false))
+            .title(Span::styled(label, theme.muted())),
+    );
 }
 
 /// `s` cut to `max` characters, with an ellipsis when cut.

@@ -222,7 +222,7 @@ impl NodeList {
                         Cell::from(n.status.as_str()).style(theme.status(n.status)),
                         Cell::from(n.kind.as_str()),
                         Cell::from(locales.join(",")),
-                        Cell::from(printable(&n.title)),
+                        title_cell(n, theme),
                     ];
                     if wide {
                         cells.push(Cell::from(
@@ -273,6 +273,32 @@ impl NodeList {
     }
 }
 
+/// The title, after a marker when the node has a pending schedule.
+fn title_cell<'a>(n: &NodeSummary, theme: &Theme) -> Cell<'a> {
+    match &n.scheduled {
+        Some(s) => Cell::from(Line::from(vec![
+            Span::styled(format!("{} ", schedule_marker(s)), theme.warning()),
+            Span::raw(printable(&n.title)),
+        ])),
+        None => Cell::from(printable(&n.title)),
+    }
+}
+
+/// The node list's marker for a scheduled node: `◷ live 12-24 18:00` (a publication) or
+/// `◷ down 12-24 18:00` (an unpublication), the soonest one, in UTC.
+pub fn schedule_marker(
+    s: &(
+        rustok_domain::content::ScheduledAction,
+        chrono::DateTime<chrono::Utc>,
+    ),
+) -> String {
+    let what = match s.0 {
+        rustok_domain::content::ScheduledAction::Publish => "live",
+        rustok_domain::content::ScheduledAction::Unpublish => "down",
+    };
+    format!("◷ {what} {}", s.1.format("%m-%d %H:%M"))
+}
+
 /// The last 8 hex digits of an id: UUIDv7 ids begin with their timestamp, so only the
 /// random tail tells ids of the same day apart.
 pub fn short_id(id: uuid::Uuid) -> String {
@@ -315,6 +341,7 @@ mod tests {
             locales: vec!["en".parse().unwrap()],
             updated_at: chrono::Utc::now(),
             published_at: None,
+            scheduled: None,
         }
     }
 

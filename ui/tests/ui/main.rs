@@ -14,5 +14,6 @@ mod live_changes;
 mod mentions;
 mod operations;
 mod revisions;
+mod scheduling;
 mod sessions_pane;
 mod snapshots;

@@ -157,6 +157,10 @@ pub struct Harness {
     pub marked_read: Vec<rustok_domain::NoteId>,
     /// Issue 20: the nodes' revisions `Query::NodeHistory` and `Query::NodeDiff` answer from.
     pub revisions: Vec<rustok_domain::content::NodeAt>,
+    /// What `Query::Agenda` is answered with (the node list marks these nodes too).
+    pub agenda: Vec<rustok_domain::content::AgendaEntry>,
+    /// What `Query::Search` is answered with.
+    pub hits: Vec<rustok_domain::read::SearchHit>,
 }
 
 impl Harness {
@@ -228,6 +232,8 @@ impl Harness {
             mentions: Vec::new(),
             marked_read: Vec::new(),
             revisions: Vec::new(),
+            agenda: Vec::new(),
+            hits: Vec::new(),
         };
         let fx = h.app.init();
         h.run(fx);
@@ -249,6 +255,7 @@ impl Harness {
             locales: n.locales(),
             updated_at: n.updated_at,
             published_at: n.published_at,
+            scheduled: None,
         }
     }
 
@@ -275,7 +282,16 @@ impl Harness {
                         .iter()
                         .skip(*offset as usize)
                         .take(*limit as usize)
-                        .map(|n| Self::summary(n))
+                        .map(|n| {
+                            let mut s = Self::summary(n);
+                            s.scheduled = self
+                                .agenda
+                                .iter()
+                                .filter(|e| e.schedule.node_id == n.id)
+                                .map(|e| (e.schedule.action, e.schedule.at))
+                                .min_by_key(|(_, at)| *at);
+                            s
+                        })
                         .collect(),
                 })
             }
@@ -402,7 +418,8 @@ impl Harness {
                 })
             }
             Query::Tenants => QueryResult::Tenants(vec![tenant()]),
-            Query::Search { .. } => QueryResult::Search(vec![]),
+            Query::Search { .. } => QueryResult::Search(self.hits.clone()),
+            Query::Agenda { .. } => QueryResult::Agenda(self.agenda.clone()),
             Query::AuditLog {
                 offset,
                 limit,
