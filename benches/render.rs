@@ -104,10 +104,13 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             by_status: OrderStatus::ALL.iter().map(|s| (*s, n / 6)).collect(),
             today_orders: n,
             today_revenue: vec![Money::new(n as i64 * 1250, Currency::USD)],
+            ..OrderStats::default()
         }),
         Query::Products { .. } => QueryResult::Products(Page::empty()),
         Query::Node(_) => QueryResult::Node(None),
         Query::Order(_) => QueryResult::Order(None, vec![]),
+        Query::Customers { .. } => QueryResult::Customers(Page::empty()),
+        Query::Customer { .. } => QueryResult::Customer(None),
         Query::EventHistory { .. } | Query::DeadLetters => QueryResult::Events(vec![]),
         Query::Search { .. } => QueryResult::Search(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),

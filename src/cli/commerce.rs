@@ -12,10 +12,10 @@ use super::{CliError, Ctx};
 use clap::{ArgGroup, Subcommand};
 use rustok_domain::IdRef;
 use rustok_domain::commerce::{
-    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft, OrderStatus,
-    ProductDraft, validate_quantity,
+    InputKind, InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft,
+    OrderStatus, ProductDraft, validate_quantity,
 };
-use rustok_domain::read::{OrderSummary, StockRow};
+use rustok_domain::read::{OrderSummary, Refund, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
     Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
@@ -173,7 +173,24 @@ impl clap::FromArgMatches for OrderStepCmd {
             .step()
             .inputs
             .iter()
-            .map(|i| sub.remove_one::<String>(i.name).unwrap_or_default())
+            .map(|i| match i.kind {
+                InputKind::Text => sub.remove_one::<String>(i.name).unwrap_or_default(),
+                // A repeated flag: its entries as the form takes them, space-separated.
+                InputKind::List => sub
+                    .remove_many::<String>(i.name)
+                    .map(|v| v.collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default(),
+                // `--x` is yes, `--no-x` no, neither the input's default.
+                InputKind::Flag => {
+                    let yes = sub.remove_one::<bool>(i.name).unwrap_or(false);
+                    let no = sub.remove_one::<bool>(&negated(i.name)).unwrap_or(false);
+                    match (yes, no) {
+                        (true, _) => "yes".into(),
+                        (_, true) => "no".into(),
+                        _ => String::new(),
+                    }
+                }
+            })
             .collect();
         Ok(OrderStepCmd {
             action,
@@ -200,13 +217,49 @@ impl clap::Subcommand for OrderStepCmd {
                     .help("The order: its id, or the short id screens show"),
             );
             for input in step.inputs {
-                sub = sub.arg(
-                    clap::Arg::new(input.name)
-                        .long(input.name.replace('_', "-"))
-                        .value_name(input.label.to_uppercase())
-                        .help(input.help)
-                        .required(input.required),
-                );
+                let flag = input.name.replace('_', "-");
+                sub = match input.kind {
+                    InputKind::Text => sub.arg(
+                        clap::Arg::new(input.name)
+                            .long(flag)
+                            .value_name(input.label.to_uppercase())
+                            .help(input.help)
+                            .required(input.required),
+                    ),
+                    InputKind::List => sub.arg(
+                        clap::Arg::new(input.name)
+                            .long(flag)
+                            .value_name("SKU:QTY")
+                            .action(clap::ArgAction::Append)
+                            .allow_hyphen_values(true)
+                            .help(input.help)
+                            .required(input.required),
+                    ),
+                    InputKind::Flag => {
+                        let no = negated(input.name);
+                        sub.arg(
+                            clap::Arg::new(input.name)
+                                .long(flag.clone())
+                                .action(clap::ArgAction::SetTrue)
+                                .conflicts_with(no.clone())
+                                .help(format!(
+                                    "{} [default: {}]",
+                                    input.help,
+                                    if input.default == "yes" {
+                                        format!("--{flag}")
+                                    } else {
+                                        format!("--no-{flag}")
+                                    }
+                                )),
+                        )
+                        .arg(
+                            clap::Arg::new(no)
+                                .long(format!("no-{flag}"))
+                                .action(clap::ArgAction::SetTrue)
+                                .help(format!("The opposite of --{flag}")),
+                        )
+                    }
+                };
             }
             cmd.subcommand(
                 sub.arg(
@@ -227,6 +280,11 @@ impl clap::Subcommand for OrderStepCmd {
     fn has_subcommand(name: &str) -> bool {
         OrderAction::ALL.iter().any(|a| a.as_str() == name)
     }
+}
+
+/// The id of a flag input's `--no-…` form.
+fn negated(name: &str) -> String {
+    format!("no_{name}")
 }
 
 fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Option<T>, CliError> {
@@ -445,7 +503,9 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .order(tenant.id, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id))?;
-            emit(ctx.json, &order, || describe_order(&order));
+            let refunds = ctx.reads.order_refunds(tenant.id, id).await?;
+            let view = OrderView::of(&order, refunds);
+            emit(ctx.json, &view, || describe_order(&view));
             return Ok(());
         }
         OrderCmd::List {
@@ -500,20 +560,59 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             return Ok(());
         }
     };
-    let verb = match cmd {
-        OrderCmd::Step(step) => step.action.step().past,
-        _ => "created",
+    let action = match cmd {
+        OrderCmd::Step(step) => Some(step.action),
+        _ => None,
     };
+    let verb = action.map_or("created", |a| a.step().past);
     let applied = ctx.execute(&tenant, command).await?;
     if let Outcome::Order(order) = applied.outcome {
-        emit(ctx.json, &order, || {
-            format!(
+        emit(ctx.json, &OrderView::of(&order, Vec::new()), || {
+            let mut s = format!(
                 "{verb}: order {} is {} (total {}, version {})",
                 order.id, order.status, order.total, order.version
-            )
+            );
+            if order.refunded.amount > 0 {
+                s.push_str(&format!(
+                    "\ncaptured {}, refunded {}, net {}",
+                    order.captured(),
+                    order.refunded,
+                    order.net()
+                ));
+            }
+            if action == Some(OrderAction::Cancel) && order.shipped_at.is_some() {
+                s.push_str(&format!(
+                    "\nthe goods had shipped and are not back on hand: when they come back, \
+                     record them with `rustok order return {} --item SKU:QTY --reason …`",
+                    order.id
+                ));
+            }
+            s
         });
     }
     Ok(())
+}
+
+/// An order as `order show` and the order steps print it: the order, plus what was captured,
+/// what is left after refunds (`net`; `refunded` is the order's own) and its refunds.
+#[derive(serde::Serialize)]
+struct OrderView<'a> {
+    #[serde(flatten)]
+    order: &'a Order,
+    captured: Money,
+    net: Money,
+    refunds: Vec<Refund>,
+}
+
+impl<'a> OrderView<'a> {
+    fn of(order: &'a Order, refunds: Vec<Refund>) -> Self {
+        OrderView {
+            order,
+            captured: order.captured(),
+            net: order.net(),
+            refunds,
+        }
+    }
 }
 
 async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result<(), CliError> {
@@ -568,7 +667,7 @@ fn stock_table(rows: &[StockRow]) -> String {
     )
 }
 
-fn order_table(rows: &[OrderSummary]) -> String {
+pub(super) fn order_table(rows: &[OrderSummary]) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|o| {
@@ -612,7 +711,8 @@ fn describe_product(p: &Product) -> String {
 }
 
 /// Human-readable detail of an order.
-fn describe_order(o: &Order) -> String {
+fn describe_order(view: &OrderView<'_>) -> String {
+    let o = view.order;
     let mut s = format!(
         "order {} ({}, version {})\ncustomer {}\ntotal {}\n",
         o.id,
@@ -643,6 +743,18 @@ fn describe_order(o: &Order) -> String {
     if let Some(r) = &o.payment_reference {
         s.push_str(&format!("payment {}\n", cell(r, 255)));
     }
+    s.push_str(&format!(
+        "captured {}  refunded {}  net {}\n",
+        view.captured, o.refunded, view.net
+    ));
+    for r in &view.refunds {
+        s.push_str(&format!(
+            "refund {} at {}: {}\n",
+            r.amount,
+            time(&r.at),
+            cell(r.reason.as_deref().unwrap_or("-"), 500)
+        ));
+    }
     s.push('\n');
     let rows: Vec<Vec<String>> = o
         .items
@@ -652,13 +764,17 @@ fn describe_order(o: &Order) -> String {
                 cell(&i.sku, 64),
                 cell(&i.title, 60),
                 i.quantity.to_string(),
+                i.returned.to_string(),
                 i.unit_price.to_string(),
                 i.line_total()
                     .map_or_else(|| "overflow".into(), |m| m.to_string()),
             ]
         })
         .collect();
-    s.push_str(&table(&["SKU", "TITLE", "QTY", "UNIT", "LINE"], &rows));
+    s.push_str(&table(
+        &["SKU", "TITLE", "QTY", "RETURNED", "UNIT", "LINE"],
+        &rows,
+    ));
     s
 }
 

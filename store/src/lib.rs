@@ -30,6 +30,7 @@ mod authz;
 // One handler per command (and the reads of their aggregates).
 mod commerce;
 mod content;
+mod customers;
 mod staff;
 mod tenant;
 // The unit of work: one command, one transaction, dispatched to its handler.

@@ -46,6 +46,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("set_staff_password", [true, true, false, false, false]),
     ("set_staff_active", [true, true, false, false, false]),
     ("retry_dead_letters", [true, true, false, false, false]),
+    ("refund_order", [true, true, true, false, false]),
+    ("return_order", [true, true, true, false, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -224,6 +226,19 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             active: false,
         },
         "retry_dead_letters" => Command::RetryDeadLetters { ids: vec![] },
+        "refund_order" => OrderAction::Refund
+            .command(order_in("paid").await.id, None, &["1.00", "scratched", ""])
+            .unwrap(),
+        "return_order" => {
+            let item = format!("{sku}:1");
+            OrderAction::Return
+                .command(
+                    order_in("shipped").await.id,
+                    None,
+                    &[&item, "broken", "yes"],
+                )
+                .unwrap()
+        }
         "retry_consumer_dead_letters" => Command::RetryConsumerDeadLetters {
             consumer: "jetstream:RUSTOK_EVENTS".into(),
             ids: vec![],
@@ -687,6 +702,9 @@ const EXPECTED_READS: &[(&str, [bool; 5])] = &[
     ("outbox_counts", [true, true, true, true, true]),
     ("staff", [true, true, false, false, false]),
     ("audit_log", [true, true, false, false, false]),
+    ("order_refunds", [true, true, true, false, true]),
+    ("customers", [true, true, true, false, true]),
+    ("customer", [true, true, true, false, true]),
 ];
 
 /// Which event types each role reads (in lists, history, dead letters, the live stream):
@@ -788,6 +806,12 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
             "outbox_counts" => reads.outbox_counts(t).await.map(|_| vec![])?,
             "staff" => reads.staff().await.map(|_| vec![])?,
             "audit_log" => reads.audit_log(0, 10, "").await.map(|_| vec![])?,
+            "order_refunds" => reads.order_refunds(t, o.id).await.map(|_| vec![])?,
+            "customers" => reads.customers(t, 0, 10).await.map(|_| vec![])?,
+            "customer" => reads
+                .customer(t, "bob@b.com", 0, 10)
+                .await
+                .map(|_| vec![])?,
             other => panic!("no read {other}"),
         })
     };

@@ -45,6 +45,17 @@ pub enum Query {
     },
     /// An order with its event history.
     Order(OrderId),
+    /// The tenant's customers (as their orders tell), who ordered last first. Needs
+    /// `order:read`.
+    Customers {
+        offset: u64,
+        limit: u64,
+    },
+    /// One customer (an email, case ignored) with their newest orders. Needs `order:read`.
+    Customer {
+        email: String,
+        limit: u64,
+    },
     /// One window of the stock list (by SKU), optionally only what is low.
     Products {
         low_only: bool,
@@ -101,6 +112,8 @@ pub enum QueryResult {
     Consumers(Vec<rustok_domain::read::ConsumerStats>),
     Orders(Page<OrderSummary>),
     Order(Option<Order>, Vec<StoredEvent>),
+    Customers(Page<rustok_domain::read::Customer>),
+    Customer(Option<rustok_domain::read::CustomerDetail>),
     Products(Page<StockRow>),
     Events(Vec<StoredEvent>),
     OrderStats(OrderStats),

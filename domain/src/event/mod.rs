@@ -78,6 +78,9 @@ events! {
     StaffMfaChanged(crate::staff::StaffMfaChanged) => "staff.mfa_changed", "staff", v = 1;
     StaffPasswordChanged(crate::staff::StaffPasswordChanged) => "staff.password_changed", "staff", v = 1;
     StaffActiveChanged(crate::staff::StaffActiveChanged) => "staff.active_changed", "staff", v = 1;
+    /// Goods came back from a shipped or delivered order (a return, or a refund that
+    /// restocked).
+    OrderReturned(OrderReturned) => "order.returned", "order", v = 1;
 }
 
 /// Looks up a registered event type.
@@ -279,6 +282,20 @@ pub struct PaymentRefunded {
     pub amount: Money,
     /// The reference of the charge that was refunded.
     pub reference: String,
+    /// Why: a partial refund's reason, or the cancel's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderReturned {
+    /// The units that came back, per SKU.
+    pub items: Vec<crate::commerce::SkuQty>,
+    pub reason: Option<String>,
+    /// Whether they went on hand again.
+    pub restocked: bool,
+    pub version: i64,
 }
 
 #[cfg(test)]

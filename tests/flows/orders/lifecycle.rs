@@ -531,14 +531,15 @@ async fn test_cancel_paid_order_refunds_and_restocks(app: TestApp) {
         Some(refunds[0].request.idempotency_key)
     );
 
-    // A shipped order is refunded and restocked the same way.
+    // A shipped order is refunded but not restocked: the goods are in the truck (a return
+    // brings them on hand; `orders::refunds`).
     let s = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
     app.confirm_order(s.id).await.unwrap();
     app.pay_order(s.id, "tok_visa").await.unwrap();
     app.ship_order(s.id, "DHL", "JD01").await.unwrap();
     app.cancel_order(s.id, None).await.unwrap();
     assert_eq!(app.gateway.refunds().len(), 2);
-    assert_eq!(app.stock("MUG").await.on_hand, 10);
+    assert_eq!(app.stock("MUG").await.on_hand, 9);
 
     // A refund the gateway refuses refuses the cancel: nothing changes. (The sandbox only
     // refunds charges it knows; this order's reference is forged in the database.)

@@ -5,6 +5,7 @@
 mod bulk_seed;
 mod inventory;
 mod lifecycle;
+mod refunds;
 mod retries;
 mod search;
 

@@ -12,5 +12,6 @@ mod hostile_config;
 mod hostile_render;
 mod live_changes;
 mod operations;
+mod refunds;
 mod sessions_pane;
 mod snapshots;

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::panes::capitalize;
+use rustok_domain::Money;
 use rustok_domain::commerce::OrderAction;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +24,11 @@ pub struct Form {
     pub focus: usize,
     pub error: Option<String>,
     pub danger: bool,
+    /// The order's total, for naming the amount a refund gives back.
+    pub total: Option<Money>,
+    /// Asked before submitting (refunds and returns): the question naming the order and what
+    /// it gives back, and the command the second Enter sends.
+    pub confirm: Option<(String, Command)>,
 }
 
 pub enum FormKey {
@@ -48,6 +54,56 @@ impl Form {
             focus: 0,
             error: None,
             danger,
+            total: None,
+            confirm: None,
+        }
+    }
+
+    /// Whether this form asks once more, naming the order and the amount, before it submits.
+    fn asks_first(&self) -> bool {
+        matches!(
+            self.kind,
+            FormKind::Step(OrderAction::Refund | OrderAction::Return, _, _)
+        )
+    }
+
+    /// The question asked before `command` is sent (refund: the amount in the order's
+    /// currency; return: the units and whether they go back on hand).
+    fn question(&self, command: &Command) -> String {
+        use rustok_domain::commerce::OrderCommand;
+        match command {
+            Command::Order(OrderCommand::RefundOrder {
+                id, amount, reason, ..
+            }) => {
+                let amount = match self.total {
+                    Some(t) => Money::parse(amount, t.currency)
+                        .map_or_else(|_| printable(amount), |m| m.to_string()),
+                    None => printable(amount),
+                };
+                format!(
+                    "Refund {amount} of order {} ({})? Reason: {}",
+                    short(*id),
+                    self.total
+                        .map_or_else(String::new, |t| format!("total {t}")),
+                    printable(reason)
+                )
+            }
+            Command::Order(OrderCommand::ReturnOrder {
+                id, item, restock, ..
+            }) => {
+                let units: Vec<String> = item.0.iter().map(|u| printable(&u.to_string())).collect();
+                format!(
+                    "Record the return of {} from order {}, {}?",
+                    units.join(" "),
+                    short(*id),
+                    if *restock {
+                        "back on hand"
+                    } else {
+                        "NOT restocked"
+                    }
+                )
+            }
+            _ => String::new(),
         }
     }
 
@@ -55,7 +111,14 @@ impl Form {
     pub fn step(action: OrderAction, order: &OrderSummary) -> Form {
         let step = action.step();
         let what = capitalize(action.as_str());
-        let title = if step.danger {
+        let title = if matches!(action, OrderAction::Refund | OrderAction::Return) {
+            format!(
+                "{what} order {} — total {} ({})",
+                short(order.id),
+                order.total,
+                order.status
+            )
+        } else if step.danger {
             format!("{what} order {} ({})?", short(order.id), order.status)
         } else {
             format!(
@@ -75,13 +138,15 @@ impl Form {
             .iter()
             .map(|i| Field::new(i.label, i.default, false))
             .collect();
-        Form::new(
+        let mut form = Form::new(
             FormKind::Step(action, order.id, order.version),
             title,
             &hint,
             fields,
             step.danger,
-        )
+        );
+        form.total = Some(order.total);
+        form
     }
 
     pub fn adjust(row: &StockRow) -> Form {
@@ -112,6 +177,17 @@ impl Form {
     }
 
     pub fn key(&mut self, key: KeyEvent) -> FormKey {
+        if let Some((_, command)) = &self.confirm {
+            // The question: Enter or y sends, Esc or n goes back to the fields.
+            return match key.code {
+                KeyCode::Enter | KeyCode::Char('y') => FormKey::Submit(command.clone()),
+                KeyCode::Esc | KeyCode::Char('n') => {
+                    self.confirm = None;
+                    FormKey::Editing
+                }
+                _ => FormKey::Editing,
+            };
+        }
         match key.code {
             KeyCode::Esc => FormKey::Cancelled,
             KeyCode::Tab | KeyCode::Down => {
@@ -127,6 +203,10 @@ impl Form {
                 FormKey::Editing
             }
             KeyCode::Enter => match self.command() {
+                Ok(c) if self.asks_first() => {
+                    self.confirm = Some((self.question(&c), c));
+                    FormKey::Editing
+                }
                 Ok(c) => FormKey::Submit(c),
                 Err(e) => {
                     self.error = Some(e);
@@ -142,6 +222,9 @@ impl Form {
     }
 
     pub fn paste(&mut self, text: &str) {
+        if self.confirm.is_some() {
+            return;
+        }
         self.fields[self.focus].paste(text);
     }
 
@@ -243,6 +326,22 @@ impl Form {
                 Paragraph::new(format!("✗ {e}")).style(theme.error()),
                 areas[n + 2],
             );
+        }
+        if let Some((question, _)) = &self.confirm {
+            frame.render_widget(
+                Paragraph::new(question.as_str()).style(theme.warning()),
+                areas[n + 2],
+            );
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(" Enter/y ", theme.key()),
+                    Span::raw("confirm   "),
+                    Span::styled(" Esc/n ", theme.key()),
+                    Span::raw("back to the fields"),
+                ])),
+                areas[n + 3],
+            );
+            return;
         }
         frame.render_widget(
             Paragraph::new(Line::from(vec![

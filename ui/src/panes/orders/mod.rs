@@ -14,7 +14,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
 use rustok_domain::commerce::{Order, OrderDraft, OrderStatus};
-use rustok_domain::read::{OrderSummary, StockRow, StoredEvent};
+use rustok_domain::read::{Customer, CustomerDetail, OrderSummary, Page, StockRow, StoredEvent};
 use rustok_domain::text::printable;
 use rustok_domain::{Command, OrderId};
 
@@ -22,6 +22,8 @@ use rustok_domain::{Command, OrderId};
 pub enum View {
     Board,
     Products,
+    /// Every customer of the tenant (`u` from a customer or an order without one).
+    Customers,
 }
 
 mod form;
@@ -113,6 +115,11 @@ pub struct OrdersPane {
     pub col: usize,
     pub products: Window<StockRow>,
     pub detail: Option<(Order, Vec<StoredEvent>)>,
+    /// A customer with their orders and the selected one (`u` on an order).
+    pub customer: Option<(CustomerDetail, usize)>,
+    /// The Customers view's rows (loaded on opening it) and the selected one.
+    pub customers: Option<Page<Customer>>,
+    pub customers_sel: usize,
     pub form: Option<Form>,
     /// The store refused to list orders to this staff member (the one-line reason, naming
     /// the permission): the board says so and asks for nothing more.
@@ -135,6 +142,9 @@ impl Default for OrdersPane {
             col: 0,
             products: Window::default(),
             detail: None,
+            customer: None,
+            customers: None,
+            customers_sel: 0,
             form: None,
             denied: None,
             pending: Default::default(),
@@ -157,6 +167,7 @@ impl OrdersPane {
             w.invalidate();
         }
         self.products.invalidate();
+        self.customers = None;
     }
 
     pub fn move_col(&mut self, delta: i64) {
@@ -167,8 +178,11 @@ impl OrdersPane {
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some((order, events)) = &self.detail {
             draw_detail(frame, area, theme, order, events);
+        } else if let Some((c, sel)) = &self.customer {
+            draw_customer(frame, area, theme, c, *sel);
         } else {
             match self.view {
+                View::Customers => self.draw_customers(frame, area, theme),
                 View::Board => match &self.denied {
                     Some(why) => crate::widgets::dialog::denied(frame, area, theme, "Orders", why),
                     None => self.draw_board(frame, area, theme),
@@ -241,6 +255,60 @@ impl OrdersPane {
                 buf.set_stringn(inner.x, y, "—", usize::from(inner.width), theme.muted());
             }
         }
+    }
+
+    fn draw_customers(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let (rows, total) = match &self.customers {
+            Some(p) => (p.rows.as_slice(), Some(p.total)),
+            None => (&[][..], None),
+        };
+        let count = match total {
+            Some(t) if (rows.len() as u64) < t => {
+                format!("{} of {} shown", group(rows.len() as u64), group(t))
+            }
+            Some(t) => group(t),
+            None => "…".into(),
+        };
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Line::from(vec![
+                Span::styled(" Customers ", theme.title()),
+                Span::styled(
+                    format!("{count} · Enter their orders · Esc back to the board "),
+                    theme.muted(),
+                ),
+            ]));
+        if total == Some(0) {
+            frame.render_widget(
+                Paragraph::new("no customers yet: an order placed with a customer email adds one")
+                    .style(theme.muted())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let height = usize::from(area.height.saturating_sub(3)).max(1);
+        let first = self.customers_sel.saturating_sub(height - 1);
+        let table_rows: Vec<Row> = rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(height)
+            .map(|(i, c)| {
+                let row = customer_row(c);
+                if i == self.customers_sel {
+                    row.style(theme.selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        frame.render_widget(
+            Table::new(table_rows, CUSTOMER_WIDTHS)
+                .header(Row::new(CUSTOMER_HEADER).style(theme.muted()))
+                .block(block),
+            area,
+        );
     }
 
     fn draw_products(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -326,6 +394,117 @@ impl OrdersPane {
     }
 }
 
+const CUSTOMER_HEADER: [&str; 4] = ["EMAIL", "ORDERS", "LIFETIME VALUE", "LAST ORDER"];
+const CUSTOMER_WIDTHS: [Constraint; 4] = [
+    Constraint::Fill(1),
+    Constraint::Length(7),
+    Constraint::Length(24),
+    Constraint::Length(17),
+];
+
+/// `12.50 USD`, `12.50 USD + 3.00 EUR`, `-` for nothing.
+fn amounts(value: &[rustok_domain::Money]) -> String {
+    if value.is_empty() {
+        return "-".into();
+    }
+    value
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn customer_row(c: &Customer) -> Row<'static> {
+    Row::new(vec![
+        Cell::from(printable(&c.email)),
+        Cell::from(group(c.orders)),
+        Cell::from(amounts(&c.lifetime_value)),
+        Cell::from(c.last_order_at.format("%Y-%m-%d %H:%M").to_string()),
+    ])
+}
+
+/// A customer: email, orders, lifetime value net of refunds, last order; then their orders,
+/// newest first, the selected one highlighted (`Enter` opens it).
+fn draw_customer(frame: &mut Frame, area: Rect, theme: &Theme, d: &CustomerDetail, sel: usize) {
+    let c = &d.customer;
+    let [head, list] = Layout::vertical([Constraint::Length(4), Constraint::Fill(1)]).areas(area);
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Orders          ", theme.muted()),
+            Span::raw(group(c.orders)),
+        ]),
+        Line::from(vec![
+            Span::styled("Lifetime value  ", theme.muted()),
+            Span::styled(amounts(&c.lifetime_value), theme.title()),
+            Span::styled("  (paid, net of refunds)", theme.muted()),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().border_style(theme.border(true)).title(
+            Line::from(vec![
+                Span::styled(format!(" Customer {} ", printable(&c.email)), theme.title()),
+                Span::styled("u all customers · Esc back ", theme.muted()),
+            ]),
+        )),
+        head,
+    );
+    let page = &d.order_list;
+    let height = usize::from(list.height.saturating_sub(3)).max(1);
+    let first = sel.saturating_sub(height - 1);
+    let rows: Vec<Row> = page
+        .rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, o)| {
+            let row = Row::new(vec![
+                Cell::from(short(o.id)),
+                Cell::from(o.status.as_str().replace('_', " ")),
+                Cell::from(o.total.to_string()),
+                Cell::from(o.units.to_string()),
+                Cell::from(o.placed_at.format("%Y-%m-%d %H:%M").to_string()),
+            ]);
+            if i == sel {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let shown = if (page.rows.len() as u64) < page.total {
+        format!(
+            "{} of {} ",
+            group(page.rows.len() as u64),
+            group(page.total)
+        )
+    } else {
+        format!("{} ", group(page.total))
+    };
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(18),
+                Constraint::Length(6),
+                Constraint::Fill(1),
+            ],
+        )
+        .header(Row::new(["ORDER", "STATUS", "TOTAL", "UNITS", "PLACED"]).style(theme.muted()))
+        .block(
+            Block::bordered()
+                .border_style(theme.border(false))
+                .title(Line::from(vec![
+                    Span::styled(" Orders ", theme.title()),
+                    Span::styled(format!("{shown}· Enter opens "), theme.muted()),
+                ])),
+        ),
+        list,
+    );
+}
+
 fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: &[StoredEvent]) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
@@ -407,12 +586,34 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
                 item.unit_price.to_string(),
                 line_total
             )),
+            Span::styled(
+                if item.returned > 0 {
+                    format!("  {} returned", item.returned)
+                } else {
+                    String::new()
+                },
+                theme.warning(),
+            ),
         ]));
     }
     lines.push(
         Line::styled(format!("Total {} ", o.total), theme.title())
             .alignment(ratatui::layout::Alignment::Right),
     );
+    if o.refunded.amount > 0 {
+        lines.push(
+            Line::styled(
+                format!(
+                    "Captured {} · refunded {} · net {} ",
+                    o.captured(),
+                    o.refunded,
+                    o.net()
+                ),
+                theme.warning(),
+            )
+            .alignment(ratatui::layout::Alignment::Right),
+        );
+    }
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().border_style(theme.border(true)).title(
             Line::from(vec![

@@ -14,6 +14,11 @@ use rustok_domain::read::{Applied, OrderSummary, Outcome, Page};
 use rustok_domain::text::printable;
 use rustok_domain::{Command, DomainError, OrderId};
 
+/// How many of a customer's orders their view loads (newest first).
+const CUSTOMER_ORDERS: u64 = 500;
+/// How many customers the Customers view loads (who ordered last first).
+const CUSTOMERS_SHOWN: u64 = 1_000;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
     /// A short id typed in the palette, being resolved to the order it names.
@@ -22,6 +27,8 @@ pub enum Pending {
     Products,
     Detail,
     Order(String),
+    Customers,
+    Customer,
 }
 
 impl OrdersPane {
@@ -34,6 +41,38 @@ impl OrdersPane {
         self.form = None;
         let r = ctx.load(Query::Order(id));
         self.pending.insert(r, Pending::Detail);
+    }
+
+    /// Opens a customer (their orders), by the email an order was placed under.
+    pub fn open_customer(&mut self, email: &str, ctx: &mut Ctx) {
+        let r = ctx.load(Query::Customer {
+            email: email.to_string(),
+            limit: CUSTOMER_ORDERS,
+        });
+        self.pending.insert(r, Pending::Customer);
+    }
+
+    /// Shows every customer of the tenant.
+    fn open_customers(&mut self, ctx: &mut Ctx) {
+        self.detail = None;
+        self.customer = None;
+        self.view = View::Customers;
+        self.customers = None;
+        self.reload(ctx);
+    }
+
+    /// `u`: the customer of the highlighted order; from a customer (or an order without
+    /// one), every customer.
+    fn on_customers(&mut self, ctx: &mut Ctx) {
+        let email = match (&self.detail, &self.customer, self.view) {
+            (Some((o, _)), _, _) => o.customer.clone(),
+            (None, Some(_), _) | (None, None, View::Customers) => None,
+            (None, None, _) => self.selected().and_then(|o| o.customer.clone()),
+        };
+        match email {
+            Some(e) => self.open_customer(&e, ctx),
+            None => self.open_customers(ctx),
+        }
     }
 
     /// Opens the order a whole id or a short id (the last hex digits) names.
@@ -124,6 +163,21 @@ impl OrdersPane {
                     self.move_col(if action == Action::Left { -1 } else { 1 });
                 }
             }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown
+                if self.detail.is_none()
+                    && (self.customer.is_some() || self.view == View::Customers) =>
+            {
+                let delta = step(action, h).unwrap_or(0);
+                let (len, sel) = match &mut self.customer {
+                    Some((c, sel)) => (c.order_list.rows.len(), sel),
+                    None => (
+                        self.customers.as_ref().map_or(0, |p| p.rows.len()),
+                        &mut self.customers_sel,
+                    ),
+                };
+                let last = len.saturating_sub(1) as i64;
+                *sel = (*sel as i64 + delta).clamp(0, last.max(0)) as usize;
+            }
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
                 let delta = step(action, h).unwrap_or(0);
                 match self.view {
@@ -133,8 +187,27 @@ impl OrdersPane {
                         }
                     }
                     View::Products => self.products.move_by(delta, h),
+                    View::Customers => {}
                 }
                 self.reload(ctx);
+            }
+            Action::Open if self.detail.is_none() && self.customer.is_some() => {
+                if let Some((c, sel)) = &self.customer
+                    && let Some(o) = c.order_list.rows.get(*sel)
+                {
+                    let id = o.id;
+                    self.open_order(id, ctx);
+                }
+            }
+            Action::Open if self.detail.is_none() && self.view == View::Customers => {
+                if let Some(c) = self
+                    .customers
+                    .as_ref()
+                    .and_then(|p| p.rows.get(self.customers_sel))
+                {
+                    let email = c.email.clone();
+                    self.open_customer(&email, ctx);
+                }
             }
             Action::Open => {
                 if let Some(id) = self.selected().map(|o| o.id)
@@ -144,16 +217,19 @@ impl OrdersPane {
                 }
             }
             Action::Back => {
-                if self.detail.take().is_none() {
+                // The order, then the customer it was opened from, then the board.
+                if self.detail.take().is_none() && self.customer.take().is_none() {
                     self.view = View::Board;
                 }
                 self.reload(ctx);
             }
+            Action::Customers => self.on_customers(ctx),
             Action::Products => {
                 self.detail = None;
+                self.customer = None;
                 self.view = match self.view {
                     View::Board => View::Products,
-                    View::Products => View::Board,
+                    View::Products | View::Customers => View::Board,
                 };
                 self.reload(ctx);
             }
@@ -166,6 +242,16 @@ impl OrdersPane {
             _ => return false,
         }
         true
+    }
+
+    /// Asks again for the open customer (their orders or figures changed).
+    fn reload_customer(&mut self, ctx: &mut Ctx) {
+        if let Some((c, _)) = &self.customer
+            && !self.pending.values().any(|p| *p == Pending::Customer)
+        {
+            let email = c.customer.email.clone();
+            self.open_customer(&email, ctx);
+        }
     }
 
     fn reload_detail(&mut self, ctx: &mut Ctx) {
@@ -193,10 +279,21 @@ impl OrdersPane {
 
 impl Pane for OrdersPane {
     fn reload(&mut self, ctx: &mut Ctx) {
-        if self.detail.is_some() {
+        if self.detail.is_some() || self.customer.is_some() {
             return;
         }
         match self.view {
+            View::Customers => {
+                if self.customers.is_none()
+                    && !self.pending.values().any(|p| *p == Pending::Customers)
+                {
+                    let r = ctx.load(Query::Customers {
+                        offset: 0,
+                        limit: CUSTOMERS_SHOWN,
+                    });
+                    self.pending.insert(r, Pending::Customers);
+                }
+            }
             // Refused once (no `order:read`): the board says so and asks no more.
             View::Board if self.denied.is_some() => {}
             View::Board => {
@@ -275,7 +372,9 @@ impl Pane for OrdersPane {
                         }
                     }
                     Pending::Products => self.products.on_failed(),
-                    Pending::Resolve => return ctx.error(f.to_string()),
+                    Pending::Resolve | Pending::Customer | Pending::Customers => {
+                        return ctx.error(f.to_string());
+                    }
                     _ => {}
                 }
                 ctx.error(format!("could not load: {f}"));
@@ -323,6 +422,23 @@ impl Pane for OrdersPane {
             (Pending::Resolve, QueryResult::Resolved(id)) => {
                 self.open_order(OrderId::from_uuid(id), ctx)
             }
+            (Pending::Customers, QueryResult::Customers(page)) => {
+                self.customers_sel = self.customers_sel.min(page.rows.len().saturating_sub(1));
+                self.customers = Some(page);
+            }
+            (Pending::Customer, QueryResult::Customer(Some(c))) => {
+                let sel = match &self.customer {
+                    Some((old, sel)) if old.customer.email == c.customer.email => {
+                        (*sel).min(c.order_list.rows.len().saturating_sub(1))
+                    }
+                    _ => 0,
+                };
+                self.detail = None;
+                self.customer = Some((c, sel));
+            }
+            (Pending::Customer, QueryResult::Customer(None)) => {
+                ctx.error("no order of this tenant was placed under that email");
+            }
             (Pending::Detail, QueryResult::Order(None, _)) => {
                 ctx.error("that order does not exist in this tenant");
             }
@@ -359,6 +475,7 @@ impl Pane for OrdersPane {
                 OrdersPane::invalidate(self);
                 self.reload(ctx);
                 self.reload_detail(ctx);
+                self.reload_customer(ctx);
             }
             Err(Failure::Domain(d @ DomainError::PaymentDeclined { .. })) => {
                 ctx.error(format!("{d} — the order stays confirmed"));
@@ -374,6 +491,9 @@ impl Pane for OrdersPane {
             return;
         }
         OrdersPane::invalidate(self);
+        if e.aggregate_type == "order" {
+            self.reload_customer(ctx);
+        }
         if e.aggregate_type == "order"
             && self
                 .detail
@@ -391,8 +511,16 @@ impl Pane for OrdersPane {
             vec![]
         } else if self.detail.is_some() {
             let mut keys = self.steps_now();
-            keys.extend([(Orders, A::Back), (Global, A::Help)]);
+            keys.extend([(Orders, A::Customers), (Orders, A::Back), (Global, A::Help)]);
             keys
+        } else if self.customer.is_some() || self.view == View::Customers {
+            vec![
+                (Orders, A::Open),
+                (Orders, A::Customers),
+                (Orders, A::Back),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ]
         } else if self.view == View::Products {
             vec![
                 (Orders, A::AdjustStock),
@@ -420,7 +548,7 @@ impl Pane for OrdersPane {
     fn busy(&self) -> Option<String> {
         self.pending.values().find_map(|p| match p {
             Pending::Order(label) => Some(format!("{label}…")),
-            Pending::Detail => Some("loading…".into()),
+            Pending::Detail | Pending::Customer => Some("loading…".into()),
             _ => None,
         })
     }

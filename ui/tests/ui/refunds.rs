@@ -1,0 +1,147 @@
+//! Refunds, returns and customers in the console (issue 21): the refund and return dialogs ask
+//! once more, naming the order and what it gives back, and never submit on the first Enter in
+//! the first field; the customer view is reachable from an order.
+
+use crate::support;
+use ratatui::crossterm::event::KeyCode;
+use rustok_domain::Command;
+use rustok_domain::commerce::{OrderCommand, SkuQty};
+use support::*;
+
+fn on_orders(h: &mut Harness) {
+    h.chars("4");
+}
+
+#[test]
+fn refund_dialog_asks_naming_the_order_and_the_amount() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("ll"); // paid: 00005004, 29.99 USD
+    h.chars("$");
+    h.chars("5");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "the first Enter moves to the next field"
+    );
+    // No reason: refused on the spot, nothing sent.
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty());
+    assert!(h.screen().contains("reason"), "{}", h.screen());
+    h.key(KeyCode::Up);
+    h.chars("scratched");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "asks first");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Refund 5.00 USD of order 00005004 (total 29.99 USD)? Reason: scratched"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("refund_dialog_confirm", screen);
+    // Esc goes back to the fields; asked again, Enter refunds.
+    h.key(KeyCode::Esc);
+    assert!(h.dispatched.is_empty());
+    assert!(!h.screen().contains("Refund 5.00 USD of order"));
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let Command::Order(OrderCommand::RefundOrder {
+        amount,
+        reason,
+        restock,
+        expected_version,
+        ..
+    }) = &h.dispatched[0].1
+    else {
+        panic!("{:?}", h.dispatched)
+    };
+    assert_eq!(
+        (amount.as_str(), reason.as_str(), restock.len()),
+        ("5", "scratched", 0)
+    );
+    assert_eq!(*expected_version, Some(3), "the version the card showed");
+}
+
+#[test]
+fn return_dialog_names_the_units_and_whether_they_are_restocked() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("llll"); // shipped: 00005005
+    h.chars("R");
+    h.chars("MUG:1");
+    h.key(KeyCode::Enter);
+    h.chars("broken");
+    h.key(KeyCode::Tab);
+    for _ in 0..3 {
+        h.key(KeyCode::Backspace);
+    }
+    h.chars("no");
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "asks first");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Record the return of MUG:1 from order 00005005, NOT restocked?"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("return_dialog_confirm", screen);
+    h.chars("y");
+    let Command::Order(OrderCommand::ReturnOrder {
+        item,
+        restock,
+        reason,
+        ..
+    }) = &h.dispatched[0].1
+    else {
+        panic!("{:?}", h.dispatched)
+    };
+    assert_eq!(
+        (item.0.clone(), *restock, reason.as_str()),
+        (
+            vec![SkuQty {
+                sku: "MUG".into(),
+                quantity: 1
+            }],
+            false,
+            "broken"
+        )
+    );
+}
+
+#[test]
+fn customer_view_from_an_order() {
+    let mut h = Harness::shop();
+    // Ann placed the first pending order and the paid one, which was partly refunded.
+    for i in [0, 3] {
+        h.orders[i].customer = Some("Ann@Example.com".into());
+    }
+    h.orders[3].refunded = rustok_domain::Money::new(500, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("ll");
+    h.key(KeyCode::Enter); // the paid order's detail
+    assert!(
+        h.screen()
+            .contains("Captured 29.99 USD · refunded 5.00 USD · net 24.99 USD")
+    );
+    h.chars("u");
+    let screen = h.screen();
+    assert!(screen.contains("Customer ann@example.com"), "{screen}");
+    assert!(
+        screen.contains("24.99 USD"),
+        "lifetime value net of refunds"
+    );
+    insta::assert_snapshot!("customer_view", screen);
+    // Enter opens the selected order; Esc comes back to the customer, then to the board.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("Timeline"));
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("Customer ann@example.com"));
+    // `u` again: every customer.
+    h.chars("u");
+    let screen = h.screen();
+    assert!(screen.contains("LIFETIME VALUE"), "{screen}");
+    insta::assert_snapshot!("customer_list", screen);
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("pending 2"));
+}
