@@ -683,3 +683,81 @@ fn hold_blocks_shipping_until_released_and_steps_take_an_expected_version() {
     ]);
     assert!(err.contains("carrier: must not be empty"), "{err}");
 }
+
+#[test]
+fn partial_refunds_returns_and_customers_through_the_binary() {
+    let cli = Cli::new();
+    cli.json(&product("MUG", "12.50").stock(10).args());
+    let o = cli.json(&[
+        "order",
+        "create",
+        "--item",
+        "MUG:2",
+        "--customer",
+        "Ann@Example.com",
+    ]);
+    let id = o["id"].as_str().unwrap().to_string();
+    cli.json(&["order", "confirm", &id]);
+    cli.json(&["order", "pay", &id, "--card-token", "tok_visa"]);
+    let r = cli.json(&[
+        "order",
+        "refund",
+        &id,
+        "--amount",
+        "5.00",
+        "--reason",
+        "scratched",
+    ]);
+    assert_eq!(
+        (
+            &r["status"],
+            &r["captured"]["amount"],
+            &r["refunded"]["amount"],
+            &r["net"]["amount"]
+        ),
+        (
+            &Value::from("paid"),
+            &Value::from(2500),
+            &Value::from(500),
+            &Value::from(2000)
+        )
+    );
+    // More than is left: exit 1, nothing changes.
+    let before = cli.snapshot();
+    let err = cli.refused(&["order", "refund", &id, "--amount", "20.01", "--reason", "x"]);
+    assert!(err.contains("20.00 USD left"), "{err}");
+    assert_eq!(cli.snapshot(), before);
+    // A reason is required.
+    cli.usage(&["order", "refund", &id, "--amount", "1.00"]);
+
+    cli.json(&["order", "ship", &id, "--carrier", "UPS", "--tracking", "1Z"]);
+    assert_eq!(cli.stock("MUG"), (8, 0));
+    let ret = cli.json(&[
+        "order",
+        "return",
+        &id,
+        "--item",
+        "MUG:1",
+        "--reason",
+        "broken",
+        "--no-restock",
+    ]);
+    assert_eq!(ret["items"][0]["returned"], 1);
+    assert_eq!(cli.stock("MUG"), (8, 0), "not restocked");
+    cli.json(&[
+        "order", "return", &id, "--item", "MUG:1", "--reason", "late",
+    ]);
+    assert_eq!(cli.stock("MUG"), (9, 0), "restocked by default");
+    let err = cli.refused(&["order", "return", &id, "--item", "MUG:1", "--reason", "x"]);
+    assert!(err.contains("0 left"), "{err}");
+
+    let show = cli.json(&["order", "show", &id]);
+    assert_eq!(show["refunds"][0]["reason"], "scratched");
+    let customers = cli.json(&["customer", "list"]);
+    assert_eq!(customers[0]["email"], "ann@example.com");
+    assert_eq!(customers[0]["orders"], 1);
+    assert_eq!(customers[0]["lifetime_value"][0]["amount"], 2000);
+    let one = cli.json(&["customer", "show", "ANN@example.com"]);
+    assert_eq!(one["order_list"]["rows"][0]["id"], Value::from(id.as_str()));
+    cli.refused(&["customer", "show", "nobody@example.com"]);
+}
