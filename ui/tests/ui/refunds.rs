@@ -145,3 +145,17 @@ fn customer_view_from_an_order() {
     h.key(KeyCode::Esc);
     assert!(h.screen().contains("pending 2"));
 }
+
+#[test]
+fn cancelling_a_shipped_order_points_to_returns() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("llll"); // shipped
+    h.chars("x");
+    let screen = h.screen();
+    assert!(
+        screen
+            .contains("refunded, NOT restocked (goods in transit): record a return (R) when back"),
+        "{screen}"
+    );
+}
