@@ -215,6 +215,9 @@ impl OrderSummary {
     }
 }
 
+/// The longest text an order list can be filtered by (the board's `/`: customer, SKU or id).
+pub const MAX_ORDER_FILTER_CHARS: usize = 100;
+
 /// What the dashboard shows about orders.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderStats {
@@ -222,8 +225,36 @@ pub struct OrderStats {
     pub by_status: Vec<(OrderStatus, u64)>,
     /// Orders placed since the start of the day (UTC).
     pub today_orders: u64,
-    /// Their total per currency (cancelled orders excluded).
+    /// Revenue today per currency: `today_captured` minus `today_refunded` (the dashboard's
+    /// "revenue today"; unpaid orders are not in it).
     pub today_revenue: Vec<Money>,
+    /// Payments captured since the start of the day, per currency (orders paid today,
+    /// whatever their status now).
+    #[serde(default)]
+    pub today_captured: Vec<Money>,
+    /// Refunded since the start of the day, per currency.
+    #[serde(default)]
+    pub today_refunded: Vec<Money>,
+    /// Orders placed today that are not paid yet (pending, confirmed): how many, and their
+    /// total per currency. Shown apart: not revenue.
+    #[serde(default)]
+    pub today_unpaid_orders: u64,
+    #[serde(default)]
+    pub today_unpaid: Vec<Money>,
+}
+
+impl OrderStats {
+    /// `captured` minus `refunded`, per currency (in the order the currencies first appear).
+    pub fn net(captured: &[Money], refunded: &[Money]) -> Vec<Money> {
+        let mut out: Vec<Money> = captured.to_vec();
+        for r in refunded {
+            match out.iter_mut().find(|m| m.currency == r.currency) {
+                Some(m) => m.amount = m.amount.saturating_sub(r.amount),
+                None => out.push(Money::new(r.amount.saturating_neg(), r.currency)),
+            }
+        }
+        out
+    }
 }
 
 /// One console session of a running SSH server (`rustok ssh sessions`, the console's Sessions

@@ -18,8 +18,8 @@ use rustok_domain::commerce::{
 use rustok_domain::read::{OrderSummary, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
-    Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
-    Tenant, VariantId,
+    Command, Currency, DomainError, Locale, Money, NumberFormat, OrderId, Product, ProductId,
+    ProductStatus, Tenant, VariantId,
 };
 use rustok_store::{IdKind, OrderFilter, Outcome, ProductFilter};
 
@@ -317,7 +317,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                         cell(p.title(), 80),
                         p.status,
                         v.map_or_else(String::new, |v| cell(&v.sku, 64)),
-                        v.map_or_else(String::new, |v| v.price.to_string()),
+                        v.map_or_else(String::new, |v| v.price.format(money(&tenant))),
                         v.map_or(0, |v| v.on_hand),
                     )
                 });
@@ -335,7 +335,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                 if page.rows.is_empty() {
                     return "no products".into();
                 }
-                let mut s = stock_table(&page.rows);
+                let mut s = stock_table(&page.rows, money(&tenant));
                 let shown = page.rows.len() as u64;
                 if shown < page.total {
                     s.push_str(&format!(
@@ -349,7 +349,9 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
         }
         ProductCmd::Show { id_or_sku } => {
             let product = find_product(ctx, &tenant, id_or_sku).await?;
-            emit(ctx.json, &product, || describe_product(&product));
+            emit(ctx.json, &product, || {
+                describe_product(&product, money(&tenant))
+            });
             Ok(())
         }
     }
@@ -445,7 +447,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .order(tenant.id, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id))?;
-            emit(ctx.json, &order, || describe_order(&order));
+            emit(ctx.json, &order, || describe_order(&order, money(&tenant)));
             return Ok(());
         }
         OrderCmd::List {
@@ -471,6 +473,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 status: opt::<OrderStatus>(status)?,
                 sku: sku.as_deref().map(|s| s.trim().to_string()),
                 customer: customer.clone(),
+                text: None,
                 offset: 0,
                 limit: (*limit).max(1),
             };
@@ -509,7 +512,10 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
         emit(ctx.json, &order, || {
             format!(
                 "{verb}: order {} is {} (total {}, version {})",
-                order.id, order.status, order.total, order.version
+                order.id,
+                order.status,
+                order.total.format(money(&tenant)),
+                order.version
             )
         });
     }
@@ -522,7 +528,7 @@ async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result
         if page.rows.is_empty() {
             return "no orders".into();
         }
-        let mut s = order_table(&page.rows);
+        let mut s = order_table(&page.rows, money(tenant));
         let shown = page.rows.len() as u64;
         if shown < page.total {
             s.push_str(&format!(
@@ -535,7 +541,12 @@ async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result
     Ok(())
 }
 
-fn stock_table(rows: &[StockRow]) -> String {
+/// How the tenant's locale writes money (the CLI's text output; JSON keeps minor units).
+fn money(tenant: &Tenant) -> NumberFormat {
+    NumberFormat::of(&tenant.default_locale)
+}
+
+fn stock_table(rows: &[StockRow], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -543,7 +554,7 @@ fn stock_table(rows: &[StockRow]) -> String {
                 cell(&r.sku, 64),
                 cell(&r.title, 40),
                 r.status.to_string(),
-                r.price.to_string(),
+                r.price.format(money),
                 r.on_hand.to_string(),
                 r.reserved.to_string(),
                 r.available.to_string(),
@@ -568,14 +579,14 @@ fn stock_table(rows: &[StockRow]) -> String {
     )
 }
 
-fn order_table(rows: &[OrderSummary]) -> String {
+fn order_table(rows: &[OrderSummary], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|o| {
             vec![
                 o.id.to_string(),
                 o.status.to_string(),
-                o.total.to_string(),
+                o.total.format(money),
                 format!("{} ({} lines)", o.units, o.lines),
                 cell(o.customer.as_deref().unwrap_or("-"), 40),
                 time(&o.placed_at),
@@ -589,7 +600,7 @@ fn order_table(rows: &[OrderSummary]) -> String {
 }
 
 /// Human-readable detail of a product, every user string made terminal-safe.
-fn describe_product(p: &Product) -> String {
+fn describe_product(p: &Product, money: NumberFormat) -> String {
     let mut s = format!(
         "product {} ({}, version {})\ncreated {}  updated {}\n",
         p.id,
@@ -607,19 +618,19 @@ fn describe_product(p: &Product) -> String {
         ));
     }
     s.push('\n');
-    s.push_str(&stock_table(&StockRow::of(p)));
+    s.push_str(&stock_table(&StockRow::of(p), money));
     s
 }
 
 /// Human-readable detail of an order.
-fn describe_order(o: &Order) -> String {
+fn describe_order(o: &Order, money: NumberFormat) -> String {
     let mut s = format!(
         "order {} ({}, version {})\ncustomer {}\ntotal {}\n",
         o.id,
         o.status,
         o.version,
         cell(o.customer.as_deref().unwrap_or("-"), 254),
-        o.total
+        o.total.format(money)
     );
     s.push_str(&format!(
         "placed {}  confirmed {}  paid {}  shipped {}  delivered {}  cancelled {}\n",
@@ -652,9 +663,9 @@ fn describe_order(o: &Order) -> String {
                 cell(&i.sku, 64),
                 cell(&i.title, 60),
                 i.quantity.to_string(),
-                i.unit_price.to_string(),
+                i.unit_price.format(money),
                 i.line_total()
-                    .map_or_else(|| "overflow".into(), |m| m.to_string()),
+                    .map_or_else(|| "overflow".into(), |m| m.format(money)),
             ]
         })
         .collect();

@@ -508,6 +508,7 @@ impl Reads {
             ),
             Query::Orders {
                 status,
+                filter,
                 offset,
                 limit,
             } => QueryResult::Orders(
@@ -515,6 +516,7 @@ impl Reads {
                     tenant,
                     &OrderFilter {
                         status: Some(status),
+                        text: filter,
                         offset,
                         limit,
                         ..Default::default()
@@ -638,6 +640,7 @@ mod tests {
             [
                 Query::Orders {
                     status: OrderStatus::Pending,
+                    filter: None,
                     offset: 0,
                     limit: 10,
                 },

@@ -489,6 +489,9 @@ pub struct OrderFilter {
     pub sku: Option<String>,
     /// Orders of this customer email (case-insensitive).
     pub customer: Option<String>,
+    /// Orders whose customer, a line's SKU or id (hex digits) contains this text
+    /// (case-insensitive; the board's `/`). At most `MAX_ORDER_FILTER_CHARS` characters.
+    pub text: Option<String>,
     pub offset: u64,
     /// At most this many rows; 0 means 100.
     pub limit: u64,
@@ -621,6 +624,11 @@ impl Store {
                     .eq(c.trim().to_lowercase()),
             );
         }
+        if let Some(text) = &filter.text
+            && let Some(cond) = self.order_text_filter(tenant_id, text)?
+        {
+            q = q.filter(cond);
+        }
         let total = q.clone().count(&self.db).await?;
         let limit = if filter.limit == 0 { 100 } else { filter.limit };
         let rows = q
@@ -688,6 +696,69 @@ impl Store {
 }
 
 impl Store {
+    /// Orders whose customer, a line's SKU or id contains `text` (case ignored; `%`, `_` and
+    /// the backslash match themselves); `None` for blank text. Longer than
+    /// `MAX_ORDER_FILTER_CHARS` is refused.
+    fn order_text_filter(
+        &self,
+        tenant_id: TenantId,
+        text: &str,
+    ) -> Result<Option<sea_orm::Condition>, StoreError> {
+        use sea_orm::sea_query::LikeExpr;
+        let max = rustok_domain::read::MAX_ORDER_FILTER_CHARS;
+        let n = text.chars().count();
+        if n > max {
+            return Err(StoreError::Domain(rustok_domain::DomainError::validation(
+                "filter",
+                format!("is {n} characters long; the limit is {max}"),
+            )));
+        }
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let like = || LikeExpr::new(pattern.clone()).escape('\\');
+        let mut any = sea_orm::Condition::any()
+            .add(
+                Expr::expr(Func::lower(Func::coalesce([
+                    Expr::col(order::Column::Customer),
+                    Expr::val(""),
+                ])))
+                .like(like()),
+            )
+            .add(
+                order::Column::Id.in_subquery(
+                    Query::select()
+                        .column(order_item::Column::OrderId)
+                        .from(order_item::Entity)
+                        .and_where(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
+                        .and_where(
+                            Expr::expr(Func::lower(Expr::col(order_item::Column::Sku)))
+                                .like(like()),
+                        )
+                        .to_owned(),
+                ),
+            );
+        // Hex digits (a short id as screens show it) also match the order's id.
+        if text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let hex = match self.backend {
+                crate::Backend::Sqlite => "lower(hex(orders.id))",
+                crate::Backend::Postgres => "replace(orders.id::text, '-', '')",
+            };
+            any = any.add(Expr::cust(hex).like(like()));
+        }
+        Ok(Some(any))
+    }
+
     /// Order counts by status, and what was ordered since `since` (the start of the day).
     pub async fn order_stats(
         &self,
@@ -711,35 +782,91 @@ impl Store {
             }
         }
         // Aggregated in the database: the cost does not grow with the day's volume.
-        let today = self
+        // Orders placed today, apart those not paid yet (pending, confirmed): not revenue.
+        let placed = self
             .db
             .query_all_raw(self.stmt(
-                "SELECT currency, status = 'cancelled' AS cancelled, COUNT(*) AS n,
+                "SELECT currency, status IN ('pending', 'confirmed') AS unpaid, COUNT(*) AS n,
                         CAST(SUM(total_amount) AS BIGINT) AS amount
                  FROM orders WHERE tenant_id = $1 AND placed_at >= $2
-                 GROUP BY currency, status = 'cancelled'",
+                 GROUP BY currency, status IN ('pending', 'confirmed')",
                 vec![tenant_id.as_uuid().into(), since.into()],
             ))
             .await?;
         let mut today_orders = 0u64;
-        let mut revenue: Vec<Money> = Vec::new();
-        for r in today {
-            let n: i64 = r.try_get("", "n")?;
-            today_orders += u64::try_from(n).unwrap_or(0);
-            if r.try_get::<bool>("", "cancelled")? {
-                continue;
-            }
-            let currency: Currency = parse("currency", &r.try_get::<String>("", "currency")?)?;
-            let amount: i64 = r.try_get::<Option<i64>>("", "amount")?.unwrap_or(0);
-            match revenue.iter_mut().find(|m| m.currency == currency) {
-                Some(m) => m.amount = m.amount.saturating_add(amount),
-                None => revenue.push(Money::new(amount, currency)),
+        let mut today_unpaid_orders = 0u64;
+        let mut today_unpaid: Vec<Money> = Vec::new();
+        for r in placed {
+            let n = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+            today_orders += n;
+            if r.try_get::<bool>("", "unpaid")? {
+                today_unpaid_orders += n;
+                add_money(&mut today_unpaid, &r)?;
             }
         }
+        // Captured today: the orders paid today, whatever became of them since (a cancel's
+        // refund is counted in `refunded_since`).
+        let mut today_captured: Vec<Money> = Vec::new();
+        for r in self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT currency, CAST(SUM(total_amount) AS BIGINT) AS amount
+                 FROM orders WHERE tenant_id = $1 AND paid_at >= $2
+                 GROUP BY currency",
+                vec![tenant_id.as_uuid().into(), since.into()],
+            ))
+            .await?
+        {
+            add_money(&mut today_captured, &r)?;
+        }
+        let today_refunded = self.refunded_since(tenant_id, since).await?;
         Ok(rustok_domain::read::OrderStats {
             by_status,
             today_orders,
-            today_revenue: revenue,
+            today_revenue: rustok_domain::read::OrderStats::net(&today_captured, &today_refunded),
+            today_captured,
+            today_refunded,
+            today_unpaid_orders,
+            today_unpaid,
         })
     }
+
+    /// What was refunded since `since`, per currency: the one place "revenue today" takes its
+    /// refunds from. Today a refund is a cancel's, of the whole captured amount, when a paid,
+    /// held or shipped order is cancelled (`payment.refunded`): the orders cancelled since
+    /// then that had been paid. Partial refunds, when they are recorded, are summed here
+    /// instead.
+    pub async fn refunded_since(
+        &self,
+        tenant_id: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Money>, StoreError> {
+        let mut refunded = Vec::new();
+        for r in self
+            .db
+            .query_all_raw(self.stmt(
+                "SELECT currency, CAST(SUM(total_amount) AS BIGINT) AS amount
+                 FROM orders WHERE tenant_id = $1 AND status = 'cancelled'
+                   AND cancelled_at >= $2 AND paid_at IS NOT NULL
+                 GROUP BY currency",
+                vec![tenant_id.as_uuid().into(), since.into()],
+            ))
+            .await?
+        {
+            add_money(&mut refunded, &r)?;
+        }
+        Ok(refunded)
+    }
+}
+
+/// Adds a row's `currency` and `amount` (a sum, none when no row summed) to per-currency
+/// totals.
+fn add_money(totals: &mut Vec<Money>, r: &sea_orm::QueryResult) -> Result<(), StoreError> {
+    let currency: Currency = parse("currency", &r.try_get::<String>("", "currency")?)?;
+    let amount: i64 = r.try_get::<Option<i64>>("", "amount")?.unwrap_or(0);
+    match totals.iter_mut().find(|m| m.currency == currency) {
+        Some(m) => m.amount = m.amount.saturating_add(amount),
+        None => totals.push(Money::new(amount, currency)),
+    }
+    Ok(())
 }
