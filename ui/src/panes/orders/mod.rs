@@ -264,6 +264,9 @@ pub struct OrdersPane {
     pub filter: Option<BoardFilter>,
     /// Counts filter changes: a column's page asked under an older filter is dropped.
     filter_generation: u64,
+    /// Per column, the order selected when the filter was opened (none once another card is
+    /// chosen in that column): selected again when the filter is cleared.
+    filter_anchors: Vec<Option<uuid::Uuid>>,
 }
 
 impl Default for OrdersPane {
@@ -285,6 +288,7 @@ impl Default for OrdersPane {
             money: NumberFormat::default(),
             filter: None,
             filter_generation: 0,
+            filter_anchors: Vec::new(),
         }
     }
 }

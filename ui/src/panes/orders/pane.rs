@@ -44,6 +44,20 @@ impl OrdersPane {
         self.reload(ctx);
     }
 
+    /// The filter is gone: every column asks again, the card each had selected before the
+    /// filter (unless another was chosen under it) selected again.
+    fn clear_filter(&mut self, ctx: &mut Ctx) {
+        let anchors = std::mem::take(&mut self.filter_anchors);
+        self.filter_generation += 1;
+        for (i, (_, w)) in self.columns.iter_mut().enumerate() {
+            w.refilter();
+            if let Some(Some(id)) = anchors.get(i) {
+                w.pin(*id);
+            }
+        }
+        self.reload(ctx);
+    }
+
     fn on_filter_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
         let Some(f) = &mut self.filter else {
             return;
@@ -52,7 +66,7 @@ impl OrdersPane {
             FilterKey::Changed => self.refilter(ctx),
             FilterKey::Cleared => {
                 self.filter = None;
-                self.refilter(ctx);
+                self.clear_filter(ctx);
             }
             FilterKey::Full => ctx.error(format!(
                 "the filter is at most {} characters",
@@ -164,6 +178,10 @@ impl OrdersPane {
                         if let Some((_, w)) = self.columns.get_mut(self.col) {
                             w.move_by(delta, h);
                         }
+                        // A card chosen under the filter stays chosen when it is cleared.
+                        if let Some(a) = self.filter_anchors.get_mut(self.col) {
+                            *a = None;
+                        }
                     }
                     View::Products => self.products.move_by(delta, h),
                 }
@@ -179,7 +197,7 @@ impl OrdersPane {
             Action::Back => {
                 if self.detail.take().is_none() {
                     if self.view == View::Board && self.filter.take().is_some() {
-                        self.refilter(ctx);
+                        self.clear_filter(ctx);
                         return true;
                     }
                     self.view = View::Board;
@@ -191,6 +209,13 @@ impl OrdersPane {
                     Some(f) => f.editing = true,
                     None => {
                         self.filter = Some(BoardFilter::editing());
+                        // What each column had selected, selected again when the filter
+                        // is cleared (a filter that hid it moved the selection).
+                        self.filter_anchors = self
+                            .columns
+                            .iter()
+                            .map(|(_, w)| w.selected().map(|c| c.order.id.as_uuid()))
+                            .collect();
                         self.refilter(ctx);
                     }
                 }
