@@ -86,6 +86,7 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             status,
             offset,
             limit,
+            ..
         } => QueryResult::Orders(window(n / 6, *offset, *limit, |i| order(i, *status))),
         Query::LocaleCoverage => QueryResult::LocaleCoverage(Coverage {
             total_nodes: n,
@@ -104,7 +105,8 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             by_status: OrderStatus::ALL.iter().map(|s| (*s, n / 6)).collect(),
             today_orders: n,
             today_revenue: vec![Money::new(n as i64 * 1250, Currency::USD)],
-            ..OrderStats::default()
+            today_captured: vec![Money::new(n as i64 * 1250, Currency::USD)],
+            ..Default::default()
         }),
         Query::Products { .. } => QueryResult::Products(Page::empty()),
         Query::Node(_) => QueryResult::Node(None),

@@ -611,12 +611,17 @@ mod tests {
             e.to_string(),
             "reason: is 501 characters long; the limit is 500"
         );
-        let Command::Order(OrderCommand::CancelOrder { reason, .. }) =
-            OrderAction::Cancel.command(id, Some(4), &["   "]).unwrap()
+        let Command::Order(OrderCommand::HoldOrder { reason, .. }) =
+            OrderAction::Hold.command(id, Some(4), &["   "]).unwrap()
         else {
-            panic!("a cancel");
+            panic!("a hold");
         };
         assert_eq!(reason, None, "blank is none");
+        // A cancel's reason is required: blank is refused.
+        let e = OrderAction::Cancel
+            .command(id, Some(4), &["   "])
+            .unwrap_err();
+        assert_eq!(e.to_string(), "reason: must not be empty");
         let Command::Order(OrderCommand::ShipOrder {
             carrier,
             tracking,
@@ -863,7 +868,7 @@ mod tests {
         let cancel = Command::Order(OrderCommand::CancelOrder {
             expected_version: None,
             id,
-            reason: None,
+            reason: "changed my mind".into(),
         });
         assert_eq!(
             decide_order(t, Some(&o), &cancel, &[], now)

@@ -215,6 +215,9 @@ impl OrderSummary {
     }
 }
 
+/// The longest text an order list can be filtered by (the board's `/`: customer, SKU or id).
+pub const MAX_ORDER_FILTER_CHARS: usize = 100;
+
 /// What the dashboard shows about orders.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderStats {
@@ -279,6 +282,20 @@ pub struct CustomerDetail {
     #[serde(flatten)]
     pub customer: Customer,
     pub order_list: Page<OrderSummary>,
+}
+
+impl OrderStats {
+    /// `captured` minus `refunded`, per currency (in the order the currencies first appear).
+    pub fn net(captured: &[Money], refunded: &[Money]) -> Vec<Money> {
+        let mut out: Vec<Money> = captured.to_vec();
+        for r in refunded {
+            match out.iter_mut().find(|m| m.currency == r.currency) {
+                Some(m) => m.amount = m.amount.saturating_sub(r.amount),
+                None => out.push(Money::new(r.amount.saturating_neg(), r.currency)),
+            }
+        }
+        out
+    }
 }
 
 /// One console session of a running SSH server (`rustok ssh sessions`, the console's Sessions

@@ -18,8 +18,8 @@ use rustok_domain::commerce::{
 use rustok_domain::read::{OrderSummary, Refund, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
-    Command, Currency, DomainError, Locale, Money, OrderId, Product, ProductId, ProductStatus,
-    Tenant, VariantId,
+    Command, Currency, DomainError, Locale, Money, NumberFormat, OrderId, Product, ProductId,
+    ProductStatus, Tenant, VariantId,
 };
 use rustok_store::{IdKind, OrderFilter, Outcome, ProductFilter};
 
@@ -375,7 +375,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                         cell(p.title(), 80),
                         p.status,
                         v.map_or_else(String::new, |v| cell(&v.sku, 64)),
-                        v.map_or_else(String::new, |v| v.price.to_string()),
+                        v.map_or_else(String::new, |v| v.price.format(money(&tenant))),
                         v.map_or(0, |v| v.on_hand),
                     )
                 });
@@ -393,7 +393,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                 if page.rows.is_empty() {
                     return "no products".into();
                 }
-                let mut s = stock_table(&page.rows);
+                let mut s = stock_table(&page.rows, money(&tenant));
                 let shown = page.rows.len() as u64;
                 if shown < page.total {
                     s.push_str(&format!(
@@ -407,7 +407,9 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
         }
         ProductCmd::Show { id_or_sku } => {
             let product = find_product(ctx, &tenant, id_or_sku).await?;
-            emit(ctx.json, &product, || describe_product(&product));
+            emit(ctx.json, &product, || {
+                describe_product(&product, money(&tenant))
+            });
             Ok(())
         }
     }
@@ -505,7 +507,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .ok_or_else(|| DomainError::not_found("order", id))?;
             let refunds = ctx.reads.order_refunds(tenant.id, id).await?;
             let view = OrderView::of(&order, refunds);
-            emit(ctx.json, &view, || describe_order(&view));
+            emit(ctx.json, &view, || describe_order(&view, money(&tenant)));
             return Ok(());
         }
         OrderCmd::List {
@@ -531,6 +533,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 status: opt::<OrderStatus>(status)?,
                 sku: sku.as_deref().map(|s| s.trim().to_string()),
                 customer: customer.clone(),
+                text: None,
                 offset: 0,
                 limit: (*limit).max(1),
             };
@@ -567,17 +570,21 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
     let verb = action.map_or("created", |a| a.step().past);
     let applied = ctx.execute(&tenant, command).await?;
     if let Outcome::Order(order) = applied.outcome {
+        let nf = money(&tenant);
         emit(ctx.json, &OrderView::of(&order, Vec::new()), || {
             let mut s = format!(
                 "{verb}: order {} is {} (total {}, version {})",
-                order.id, order.status, order.total, order.version
+                order.id,
+                order.status,
+                order.total.format(nf),
+                order.version
             );
             if order.refunded.amount > 0 {
                 s.push_str(&format!(
                     "\ncaptured {}, refunded {}, net {}",
-                    order.captured(),
-                    order.refunded,
-                    order.net()
+                    order.captured().format(nf),
+                    order.refunded.format(nf),
+                    order.net().format(nf)
                 ));
             }
             if action == Some(OrderAction::Cancel) && order.shipped_at.is_some() {
@@ -621,7 +628,7 @@ async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result
         if page.rows.is_empty() {
             return "no orders".into();
         }
-        let mut s = order_table(&page.rows);
+        let mut s = order_table(&page.rows, money(tenant));
         let shown = page.rows.len() as u64;
         if shown < page.total {
             s.push_str(&format!(
@@ -634,7 +641,12 @@ async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result
     Ok(())
 }
 
-fn stock_table(rows: &[StockRow]) -> String {
+/// How the tenant's locale writes money (the CLI's text output; JSON keeps minor units).
+fn money(tenant: &Tenant) -> NumberFormat {
+    NumberFormat::of(&tenant.default_locale)
+}
+
+fn stock_table(rows: &[StockRow], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -642,7 +654,7 @@ fn stock_table(rows: &[StockRow]) -> String {
                 cell(&r.sku, 64),
                 cell(&r.title, 40),
                 r.status.to_string(),
-                r.price.to_string(),
+                r.price.format(money),
                 r.on_hand.to_string(),
                 r.reserved.to_string(),
                 r.available.to_string(),
@@ -667,14 +679,14 @@ fn stock_table(rows: &[StockRow]) -> String {
     )
 }
 
-pub(super) fn order_table(rows: &[OrderSummary]) -> String {
+pub(super) fn order_table(rows: &[OrderSummary], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|o| {
             vec![
                 o.id.to_string(),
                 o.status.to_string(),
-                o.total.to_string(),
+                o.total.format(money),
                 format!("{} ({} lines)", o.units, o.lines),
                 cell(o.customer.as_deref().unwrap_or("-"), 40),
                 time(&o.placed_at),
@@ -688,7 +700,7 @@ pub(super) fn order_table(rows: &[OrderSummary]) -> String {
 }
 
 /// Human-readable detail of a product, every user string made terminal-safe.
-fn describe_product(p: &Product) -> String {
+fn describe_product(p: &Product, money: NumberFormat) -> String {
     let mut s = format!(
         "product {} ({}, version {})\ncreated {}  updated {}\n",
         p.id,
@@ -706,12 +718,12 @@ fn describe_product(p: &Product) -> String {
         ));
     }
     s.push('\n');
-    s.push_str(&stock_table(&StockRow::of(p)));
+    s.push_str(&stock_table(&StockRow::of(p), money));
     s
 }
 
 /// Human-readable detail of an order.
-fn describe_order(view: &OrderView<'_>) -> String {
+fn describe_order(view: &OrderView<'_>, money: NumberFormat) -> String {
     let o = view.order;
     let mut s = format!(
         "order {} ({}, version {})\ncustomer {}\ntotal {}\n",
@@ -719,7 +731,7 @@ fn describe_order(view: &OrderView<'_>) -> String {
         o.status,
         o.version,
         cell(o.customer.as_deref().unwrap_or("-"), 254),
-        o.total
+        o.total.format(money)
     );
     s.push_str(&format!(
         "placed {}  confirmed {}  paid {}  shipped {}  delivered {}  cancelled {}\n",
@@ -745,12 +757,14 @@ fn describe_order(view: &OrderView<'_>) -> String {
     }
     s.push_str(&format!(
         "captured {}  refunded {}  net {}\n",
-        view.captured, o.refunded, view.net
+        view.captured.format(money),
+        o.refunded.format(money),
+        view.net.format(money)
     ));
     for r in &view.refunds {
         s.push_str(&format!(
             "refund {} at {}: {}\n",
-            r.amount,
+            r.amount.format(money),
             time(&r.at),
             cell(r.reason.as_deref().unwrap_or("-"), 500)
         ));
@@ -765,9 +779,9 @@ fn describe_order(view: &OrderView<'_>) -> String {
                 cell(&i.title, 60),
                 i.quantity.to_string(),
                 i.returned.to_string(),
-                i.unit_price.to_string(),
+                i.unit_price.format(money),
                 i.line_total()
-                    .map_or_else(|| "overflow".into(), |m| m.to_string()),
+                    .map_or_else(|| "overflow".into(), |m| m.format(money)),
             ]
         })
         .collect();

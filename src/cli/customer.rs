@@ -5,9 +5,9 @@
 use super::output::{cell, emit, table, time};
 use super::{CliError, Ctx};
 use clap::Subcommand;
-use rustok_domain::DomainError;
 use rustok_domain::read::Customer;
 use rustok_domain::text::printable;
+use rustok_domain::{DomainError, NumberFormat};
 
 #[derive(Debug, Subcommand)]
 pub enum CustomerCmd {
@@ -28,26 +28,27 @@ pub enum CustomerCmd {
     },
 }
 
-/// `12.50 USD` or `12.50 USD + 3.00 EUR`; `-` for nothing.
-fn amounts(value: &[rustok_domain::Money]) -> String {
+/// `1,212.50 USD` or `12.50 USD + 3.00 EUR` (grouped as the tenant's locale writes money);
+/// `-` for nothing.
+fn amounts(value: &[rustok_domain::Money], money: NumberFormat) -> String {
     if value.is_empty() {
         return "-".into();
     }
     value
         .iter()
-        .map(ToString::to_string)
+        .map(|m| m.format(money))
         .collect::<Vec<_>>()
         .join(" + ")
 }
 
-fn customer_table(rows: &[Customer]) -> String {
+fn customer_table(rows: &[Customer], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|c| {
             vec![
                 cell(&c.email, 254),
                 c.orders.to_string(),
-                amounts(&c.lifetime_value),
+                amounts(&c.lifetime_value, money),
                 time(&c.last_order_at),
             ]
         })
@@ -57,6 +58,7 @@ fn customer_table(rows: &[Customer]) -> String {
 
 pub async fn run(ctx: &Ctx, cmd: &CustomerCmd) -> Result<(), CliError> {
     let tenant = ctx.tenant().await?;
+    let money = NumberFormat::of(&tenant.default_locale);
     match cmd {
         CustomerCmd::List { limit, offset } => {
             let page = ctx
@@ -67,7 +69,7 @@ pub async fn run(ctx: &Ctx, cmd: &CustomerCmd) -> Result<(), CliError> {
                 if page.rows.is_empty() {
                     return "no customers".into();
                 }
-                let mut s = customer_table(&page.rows);
+                let mut s = customer_table(&page.rows, money);
                 let shown = page.rows.len() as u64;
                 if shown < page.total {
                     s.push_str(&format!(
@@ -96,10 +98,13 @@ pub async fn run(ctx: &Ctx, cmd: &CustomerCmd) -> Result<(), CliError> {
                     "customer {}\norders {}  lifetime value {}  last order {}\n\n",
                     cell(&c.email, 254),
                     c.orders,
-                    amounts(&c.lifetime_value),
+                    amounts(&c.lifetime_value, money),
                     time(&c.last_order_at)
                 );
-                s.push_str(&super::commerce::order_table(&detail.order_list.rows));
+                s.push_str(&super::commerce::order_table(
+                    &detail.order_list.rows,
+                    money,
+                ));
                 let shown = detail.order_list.rows.len() as u64;
                 if shown < detail.order_list.total {
                     s.push_str(&format!(

@@ -542,6 +542,7 @@ impl Reads {
             ),
             Query::Orders {
                 status,
+                filter,
                 offset,
                 limit,
             } => QueryResult::Orders(
@@ -549,6 +550,7 @@ impl Reads {
                     tenant,
                     &OrderFilter {
                         status: Some(status),
+                        text: filter,
                         offset,
                         limit,
                         ..Default::default()
@@ -678,6 +680,7 @@ mod tests {
             [
                 Query::Orders {
                     status: OrderStatus::Pending,
+                    filter: None,
                     offset: 0,
                     limit: 10,
                 },

@@ -556,6 +556,9 @@ pub struct OrderFilter {
     pub sku: Option<String>,
     /// Orders of this customer email (case-insensitive).
     pub customer: Option<String>,
+    /// Orders whose customer, a line's SKU or id (hex digits) contains this text
+    /// (case-insensitive; the board's `/`). At most `MAX_ORDER_FILTER_CHARS` characters.
+    pub text: Option<String>,
     pub offset: u64,
     /// At most this many rows; 0 means 100.
     pub limit: u64,
@@ -688,6 +691,11 @@ impl Store {
                     .eq(c.trim().to_lowercase()),
             );
         }
+        if let Some(text) = &filter.text
+            && let Some(cond) = self.order_text_filter(tenant_id, text)?
+        {
+            q = q.filter(cond);
+        }
         let total = q.clone().count(&self.db).await?;
         let limit = if filter.limit == 0 { 100 } else { filter.limit };
         let rows = q
@@ -755,6 +763,69 @@ impl Store {
 }
 
 impl Store {
+    /// Orders whose customer, a line's SKU or id contains `text` (case ignored; `%`, `_` and
+    /// the backslash match themselves); `None` for blank text. Longer than
+    /// `MAX_ORDER_FILTER_CHARS` is refused.
+    fn order_text_filter(
+        &self,
+        tenant_id: TenantId,
+        text: &str,
+    ) -> Result<Option<sea_orm::Condition>, StoreError> {
+        use sea_orm::sea_query::LikeExpr;
+        let max = rustok_domain::read::MAX_ORDER_FILTER_CHARS;
+        let n = text.chars().count();
+        if n > max {
+            return Err(StoreError::Domain(rustok_domain::DomainError::validation(
+                "filter",
+                format!("is {n} characters long; the limit is {max}"),
+            )));
+        }
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let like = || LikeExpr::new(pattern.clone()).escape('\\');
+        let mut any = sea_orm::Condition::any()
+            .add(
+                Expr::expr(Func::lower(Func::coalesce([
+                    Expr::col(order::Column::Customer),
+                    Expr::val(""),
+                ])))
+                .like(like()),
+            )
+            .add(
+                order::Column::Id.in_subquery(
+                    Query::select()
+                        .column(order_item::Column::OrderId)
+                        .from(order_item::Entity)
+                        .and_where(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
+                        .and_where(
+                            Expr::expr(Func::lower(Expr::col(order_item::Column::Sku)))
+                                .like(like()),
+                        )
+                        .to_owned(),
+                ),
+            );
+        // Hex digits (a short id as screens show it) also match the order's id.
+        if text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let hex = match self.backend {
+                crate::Backend::Sqlite => "lower(hex(orders.id))",
+                crate::Backend::Postgres => "replace(orders.id::text, '-', '')",
+            };
+            any = any.add(Expr::cust(hex).like(like()));
+        }
+        Ok(Some(any))
+    }
+
     /// Order counts by status, and what was ordered since `since` (the start of the day).
     pub async fn order_stats(
         &self,
@@ -778,7 +849,8 @@ impl Store {
             }
         }
         // Aggregated in the database: the cost does not grow with the day's volume.
-        let today = self
+        // Orders placed today, apart those not paid yet (pending, confirmed): not revenue.
+        let placed = self
             .db
             .query_all_raw(self.stmt(
                 "SELECT currency, status, COUNT(*) AS n,
@@ -791,7 +863,7 @@ impl Store {
         let mut today_orders = 0u64;
         let mut today_unpaid_orders = 0u64;
         let mut unpaid: Vec<Money> = Vec::new();
-        for r in today {
+        for r in placed {
             let n = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
             today_orders += n;
             let status: OrderStatus = parse("order status", &r.try_get::<String>("", "status")?)?;
@@ -821,17 +893,10 @@ impl Store {
                 since,
             )
             .await?;
-        let mut revenue = captured.clone();
-        for r in &refunded {
-            add_money(
-                &mut revenue,
-                Money::new(r.amount.saturating_neg(), r.currency),
-            );
-        }
         Ok(rustok_domain::read::OrderStats {
             by_status,
             today_orders,
-            today_revenue: revenue,
+            today_revenue: rustok_domain::read::OrderStats::net(&captured, &refunded),
             today_captured: captured,
             today_refunded: refunded,
             today_unpaid_orders,

@@ -276,6 +276,14 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
     let paid = cli.json(&["order", "pay", &id, "--card-token", "tok_visa"]);
     assert_eq!(cli.stock("MUG"), (7, 0));
 
+    // The reason is required: without it a usage error (exit 2), blank refused (exit 1);
+    // either way nothing changes.
+    let before = cli.snapshot();
+    assert_eq!(cli.run(&["order", "cancel", &id]).status.code(), Some(2));
+    let err = cli.refused(&["order", "cancel", &id, "--reason", "  "]);
+    assert!(err.contains("reason: must not be empty"), "{err}");
+    assert_eq!(cli.snapshot(), before);
+
     // A separate process cancels: the refund goes through the gateway, the stock comes back.
     let c = cli.json(&["order", "cancel", &id, "--reason", "customer changed mind"]);
     assert_eq!(c["status"], "cancelled");
@@ -300,7 +308,7 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
             "inventory.updated"
         ]
     );
-    cli.refused(&["order", "cancel", &id]);
+    cli.refused(&["order", "cancel", &id, "--reason", "again"]);
 
     // Delivered is terminal.
     let d = cli.order(&["MUG:1"]);
@@ -321,7 +329,7 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
     );
     assert_eq!(cli.json(&["order", "deliver", &d])["status"], "delivered");
     let before = cli.snapshot();
-    let err = cli.refused(&["order", "cancel", &d]);
+    let err = cli.refused(&["order", "cancel", &d, "--reason", "too late"]);
     assert!(
         err.contains("cannot cancel order in status delivered"),
         "{err}"
@@ -520,7 +528,7 @@ fn price_zero_order_is_paid_without_the_gateway() {
             Value::Array(vec![])
         );
 
-        let c = cli.json(&["order", "cancel", &id]);
+        let c = cli.json(&["order", "cancel", &id, "--reason", "gift withdrawn"]);
         assert_eq!(c["status"], "cancelled");
         assert_eq!(cli.stock("GIFT"), (5, 0), "restocked");
         assert_eq!(

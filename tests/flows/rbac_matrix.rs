@@ -185,7 +185,7 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
         "cancel_order" => Command::Order(OrderCommand::CancelOrder {
             expected_version: None,
             id: order_in("pending").await.id,
-            reason: None,
+            reason: "no longer wanted".into(),
         }),
         "hold_order" => OrderAction::Hold
             .command(order_in("paid").await.id, None, &["fraud review"])

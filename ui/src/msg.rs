@@ -37,9 +37,11 @@ pub enum Query {
     OutboxCounts,
     /// The independent consumers of the outbox (streams) with their lag.
     Consumers,
-    /// One window of the orders in one status, newest first.
+    /// One window of the orders in one status, newest first; with a filter, only those whose
+    /// customer, a line's SKU or id contains it (case-insensitive).
     Orders {
         status: OrderStatus,
+        filter: Option<String>,
         offset: u64,
         limit: u64,
     },

@@ -79,6 +79,10 @@ pub struct OrderStep {
     pub deny: &'static str,
     /// The console asks before it runs: it takes something away (a cancel refunds).
     pub danger: bool,
+    /// The console asks for a confirmation naming the order and its amount before it runs:
+    /// every dangerous step (cancel, refund), and those declared `confirm true` (ship,
+    /// deliver, return).
+    pub confirm: bool,
     pub inputs: &'static [StepInput],
 }
 
@@ -237,7 +241,7 @@ macro_rules! order_steps {
         #[doc = $doc:literal]
         $action:ident $name:literal => $variant:ident $command:literal {
             $( $(#[$fattr:meta])* $field:ident : $fty:ty = $label:literal, max $max:expr, default $default:literal, help $help:literal; )*
-        } past $past:literal, doing $doing:literal, danger $danger:literal;
+        } past $past:literal, doing $doing:literal, danger $danger:literal $(, confirm $confirm:literal)?;
     )+) => {
         string_enum!(
             /// A step a user can ask an order to take (declared in `commerce/steps.rs`).
@@ -274,6 +278,7 @@ macro_rules! order_steps {
                         doing: $doing,
                         deny: concat!($name, " orders"),
                         danger: $danger,
+                        confirm: $danger $(|| $confirm)?,
                         inputs: &[$(StepInput {
                             name: stringify!($field),
                             label: $label,
@@ -352,15 +357,15 @@ order_steps! {
         carrier: String = "Carrier", max MAX_CARRIER_CHARS, default "", help "The carrier";
         tracking: String = "Tracking", max MAX_TRACKING_CHARS, default "",
             help "The carrier's tracking number";
-    } past "shipped", doing "shipping", danger false;
+    } past "shipped", doing "shipping", danger false, confirm true;
 
     /// shipped → delivered
-    Deliver "deliver" => DeliverOrder "deliver_order" {} past "delivered", doing "marking delivered", danger false;
+    Deliver "deliver" => DeliverOrder "deliver_order" {} past "delivered", doing "marking delivered", danger false, confirm true;
 
     /// cancel: its stock returns; a paid, held or shipped order is refunded
     Cancel "cancel" => CancelOrder "cancel_order" {
-        reason: Option<String> = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
-            help "Why (kept with the order)";
+        reason: String = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
+            help "Why (required; kept with the order)";
     } past "cancelled", doing "cancelling", danger true;
 
     /// paid → on hold: stops shipping until released (a fraud review, a customer's request)
@@ -391,7 +396,7 @@ order_steps! {
             help "Why (recorded in the order.returned event)";
         restock: bool = "Restock", max 5, default "yes",
             help "Put the units back on hand (yes), or not: damaged, kept by the carrier (no)";
-    } past "returned", doing "recording the return", danger false;
+    } past "returned", doing "recording the return", danger false, confirm true;
 }
 
 impl OrderCommand {
@@ -418,7 +423,16 @@ impl OrderCommand {
                 carrier, tracking, ..
             } => ready()?.ship(carrier, tracking, now),
             OrderCommand::DeliverOrder { .. } => ready()?.deliver(now),
-            OrderCommand::CancelOrder { reason, .. } => ready()?.cancel(reason.as_deref(), now),
+            OrderCommand::CancelOrder { reason, .. } => {
+                // Required whatever the command came from (a form, a flag, JSON).
+                if reason.trim().is_empty() {
+                    return Err(DomainError::validation(
+                        "reason",
+                        "must not be empty: say why the order is cancelled",
+                    ));
+                }
+                ready()?.cancel(Some(reason.as_str()), now)
+            }
             OrderCommand::HoldOrder { reason, .. } => ready()?.hold(reason.as_deref(), now),
             OrderCommand::ReleaseOrder { .. } => ready()?.release(now),
             OrderCommand::RefundOrder {

@@ -299,7 +299,7 @@ async fn test_a_refund_can_restock_returned_units(app: TestApp) {
     assert_eq!((r.refunded, r.items[0].returned), (usd(1250), 1));
     assert_eq!(app.stock("MUG").await.on_hand, 9);
     // Cancelling the rest of the paid order restocks only what did not come back already.
-    let c = app.cancel_order(o.id, Some("changed mind")).await.unwrap();
+    let c = app.cancel_order(o.id, "changed mind").await.unwrap();
     assert_eq!((c.status, c.refunded), (OrderStatus::Cancelled, usd(2500)));
     assert_eq!(app.stock("MUG").await.on_hand, 10);
     let at_gateway: Vec<i64> = app
@@ -317,10 +317,7 @@ async fn test_cancel_after_ship_refunds_what_is_left_and_does_not_restock(app: T
     refund(&app, o.id, "5.00", "").await.unwrap();
     assert_eq!(app.stock("MUG").await.on_hand, 8);
     let seq = app.last_seq().await;
-    let c = app
-        .cancel_order(o.id, Some("lost in transit"))
-        .await
-        .unwrap();
+    let c = app.cancel_order(o.id, "lost in transit").await.unwrap();
     assert_eq!(
         (c.status, c.refunded, c.net()),
         (OrderStatus::Cancelled, usd(2500), usd(0))
@@ -357,7 +354,7 @@ async fn test_cancel_after_ship_refunds_what_is_left_and_does_not_restock(app: T
     assert_eq!(app.stock("MUG").await.on_hand, 10);
     // A cancelled order that never shipped has nothing to return.
     let p = paid(&app, 1, None).await;
-    app.cancel_order(p.id, None).await.unwrap();
+    app.cancel_order(p.id, "customer asked").await.unwrap();
     let e = app
         .order_step(p.id, OrderAction::Return, &["MUG:1", "x", "yes"])
         .await
@@ -375,7 +372,7 @@ async fn test_customers_lifetime_value_is_net_of_refunds(app: TestApp) {
         .await
         .unwrap();
     let b = paid(&app, 1, Some("bob@example.com")).await;
-    app.cancel_order(b.id, None).await.unwrap();
+    app.cancel_order(b.id, "customer asked").await.unwrap();
     app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
 
     let page = app.store.customers(app.tenant.id, 0, 100).await.unwrap();
@@ -441,7 +438,7 @@ async fn test_revenue_today_is_captured_less_refunded(app: TestApp) {
     let a = paid(&app, 2, None).await; // 25.00
     let b = paid(&app, 1, None).await; // 12.50
     refund(&app, a.id, "5.00", "").await.unwrap();
-    app.cancel_order(b.id, None).await.unwrap(); // refunds 12.50
+    app.cancel_order(b.id, "customer asked").await.unwrap(); // refunds 12.50
     app.create_order(order(&[("MUG", 1)], None)).await.unwrap(); // unpaid 12.50
     let midnight = chrono::Utc::now()
         .date_naive()

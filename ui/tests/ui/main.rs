@@ -7,6 +7,7 @@
 mod support;
 
 mod audit_pane;
+mod board;
 mod events_filter;
 mod hostile_config;
 mod hostile_render;

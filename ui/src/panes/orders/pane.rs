@@ -1,7 +1,7 @@
 //! The Orders pane as a component: its keys, its requests and replies, the events it reloads
 //! on, and its command bar.
 
-use super::{Card, Form, FormKey, OrdersPane, View, short};
+use super::{BoardFilter, CARD_LINES, Card, FilterKey, Form, FormKey, OrdersPane, View, short};
 use crate::action::Action;
 use crate::keymap::Context;
 use crate::msg::{Failure, Query, QueryResult, RequestId};
@@ -12,7 +12,7 @@ use rustok_domain::commerce::OrderAction;
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{Applied, OrderSummary, Outcome, Page};
 use rustok_domain::text::printable;
-use rustok_domain::{Command, DomainError, OrderId};
+use rustok_domain::{Command, DomainError, NumberFormat, OrderId};
 
 /// How many of a customer's orders their view loads (newest first).
 const CUSTOMER_ORDERS: u64 = 500;
@@ -23,7 +23,8 @@ const CUSTOMERS_SHOWN: u64 = 1_000;
 pub enum Pending {
     /// A short id typed in the palette, being resolved to the order it names.
     Resolve,
-    Column(usize),
+    /// A column's page, asked under this filter generation.
+    Column(usize, u64),
     Products,
     Detail,
     Order(String),
@@ -32,8 +33,54 @@ pub enum Pending {
 }
 
 impl OrdersPane {
-    fn board_height(ctx: &Ctx) -> u16 {
-        ctx.size.1.saturating_sub(5)
+    /// How many cards a column shows: its rows (the screen less the tab line, the status
+    /// lines, the borders and the filter line when there is one) over a card's rows.
+    fn board_height(&self, ctx: &Ctx) -> u16 {
+        let filter = u16::from(self.filter.is_some());
+        (ctx.size.1.saturating_sub(5 + filter) / CARD_LINES).max(1)
+    }
+
+    /// The filter changed: every column goes back to its top, asks the store again under the
+    /// new text, and keeps its selection pinned to the order it had (selected again if it
+    /// still matches).
+    fn refilter(&mut self, ctx: &mut Ctx) {
+        self.filter_generation += 1;
+        for (_, w) in &mut self.columns {
+            w.refilter();
+        }
+        self.reload(ctx);
+    }
+
+    /// The filter is gone: every column asks again, the card each had selected before the
+    /// filter (unless another was chosen under it) selected again.
+    fn clear_filter(&mut self, ctx: &mut Ctx) {
+        let anchors = std::mem::take(&mut self.filter_anchors);
+        self.filter_generation += 1;
+        for (i, (_, w)) in self.columns.iter_mut().enumerate() {
+            w.refilter();
+            if let Some(Some(id)) = anchors.get(i) {
+                w.pin(*id);
+            }
+        }
+        self.reload(ctx);
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let Some(f) = &mut self.filter else {
+            return;
+        };
+        match f.key(key) {
+            FilterKey::Changed => self.refilter(ctx),
+            FilterKey::Cleared => {
+                self.filter = None;
+                self.clear_filter(ctx);
+            }
+            FilterKey::Full => ctx.error(format!(
+                "the filter is at most {} characters",
+                rustok_domain::read::MAX_ORDER_FILTER_CHARS
+            )),
+            FilterKey::Done | FilterKey::Unchanged => {}
+        }
     }
 
     /// Opens an order's detail (a jump from Events or the palette).
@@ -109,7 +156,7 @@ impl OrdersPane {
 
     /// An order step (`commerce/steps.rs`) on the order highlighted now, with the version the
     /// screen shows: a card that changed since is refused by the store as a conflict. A step
-    /// with inputs, or one that takes something away, opens its form first.
+    /// with inputs, or one declared `confirm`, opens its form first.
     pub fn step(&mut self, action: OrderAction, ctx: &mut Ctx) {
         let Some(o) = self.target_order() else {
             return ctx.info("select an order first");
@@ -118,13 +165,13 @@ impl OrdersPane {
             return ctx.error(e.to_string());
         }
         let step = action.step();
-        if step.inputs.is_empty() && !step.danger {
+        if step.inputs.is_empty() && !step.confirm {
             match action.command(o.id, Some(o.version), &[]) {
                 Ok(c) => self.dispatch(ctx, step.doing, c),
                 Err(e) => ctx.error(e.to_string()),
             }
         } else {
-            self.form = Some(Form::step(action, &o));
+            self.form = Some(Form::step(action, &o, self.money));
         }
     }
 
@@ -156,7 +203,7 @@ impl OrdersPane {
 
     /// The pane's actions; `false` leaves the action to the global bindings.
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
-        let h = Self::board_height(ctx);
+        let h = self.board_height(ctx);
         match action {
             Action::Left | Action::Right => {
                 if self.detail.is_none() && self.view == View::Board {
@@ -184,6 +231,10 @@ impl OrdersPane {
                     View::Board => {
                         if let Some((_, w)) = self.columns.get_mut(self.col) {
                             w.move_by(delta, h);
+                        }
+                        // A card chosen under the filter stays chosen when it is cleared.
+                        if let Some(a) = self.filter_anchors.get_mut(self.col) {
+                            *a = None;
                         }
                     }
                     View::Products => self.products.move_by(delta, h),
@@ -217,13 +268,34 @@ impl OrdersPane {
                 }
             }
             Action::Back => {
-                // The order, then the customer it was opened from, then the board.
+                // The order, then the customer it was opened from, then the board's filter,
+                // then the board.
                 if self.detail.take().is_none() && self.customer.take().is_none() {
+                    if self.view == View::Board && self.filter.take().is_some() {
+                        self.clear_filter(ctx);
+                        return true;
+                    }
                     self.view = View::Board;
                 }
                 self.reload(ctx);
             }
             Action::Customers => self.on_customers(ctx),
+            Action::Filter if self.detail.is_none() && self.view == View::Board => {
+                match &mut self.filter {
+                    Some(f) => f.editing = true,
+                    None => {
+                        self.filter = Some(BoardFilter::editing());
+                        // What each column had selected, selected again when the filter
+                        // is cleared (a filter that hid it moved the selection).
+                        self.filter_anchors = self
+                            .columns
+                            .iter()
+                            .map(|(_, w)| w.selected().map(|c| c.order.id.as_uuid()))
+                            .collect();
+                        self.refilter(ctx);
+                    }
+                }
+            }
             Action::Products => {
                 self.detail = None;
                 self.customer = None;
@@ -297,17 +369,25 @@ impl Pane for OrdersPane {
             // Refused once (no `order:read`): the board says so and asks no more.
             View::Board if self.denied.is_some() => {}
             View::Board => {
-                let h = Self::board_height(ctx);
+                let h = self.board_height(ctx);
+                self.money = NumberFormat::of(&ctx.session.tenant.default_locale);
+                let filter = self
+                    .filter
+                    .as_ref()
+                    .map(|f| f.query().to_string())
+                    .filter(|q| !q.is_empty());
                 for i in 0..self.columns.len() {
                     let (status, w) = &mut self.columns[i];
                     let status = *status;
                     if let Some((offset, limit)) = w.needs(h) {
                         let r = ctx.load(Query::Orders {
                             status,
+                            filter: filter.clone(),
                             offset,
                             limit,
                         });
-                        self.pending.insert(r, Pending::Column(i));
+                        self.pending
+                            .insert(r, Pending::Column(i, self.filter_generation));
                     }
                 }
             }
@@ -333,6 +413,10 @@ impl Pane for OrdersPane {
             self.on_form_key(key, ctx);
             return Key::Consumed;
         }
+        if self.detail.is_none() && self.filter.as_ref().is_some_and(|f| f.editing) {
+            self.on_filter_key(key, ctx);
+            return Key::Consumed;
+        }
         let Some(action) = ctx.action(Context::Orders, &key) else {
             return Key::Unused(None);
         };
@@ -349,6 +433,15 @@ impl Pane for OrdersPane {
     fn on_paste(&mut self, text: &str) {
         if let Some(f) = &mut self.form {
             f.paste(text);
+        } else if let Some(f) = &mut self.filter
+            && f.editing
+            && f.paste(text) == FilterKey::Changed
+        {
+            // Asked again at the next reload (a paste has no context to ask with).
+            self.filter_generation += 1;
+            for (_, w) in &mut self.columns {
+                w.refilter();
+            }
         }
     }
 
@@ -360,7 +453,7 @@ impl Pane for OrdersPane {
             Ok(r) => r,
             Err(f) => {
                 match p {
-                    Pending::Column(i) => {
+                    Pending::Column(i, _) => {
                         if let Some((_, w)) = self.columns.get_mut(i) {
                             w.on_failed();
                         }
@@ -382,17 +475,27 @@ impl Pane for OrdersPane {
             }
         };
         match (p, result) {
-            (Pending::Column(i), QueryResult::Orders(page)) => {
+            (Pending::Column(i, generation), QueryResult::Orders(page)) => {
+                let money = self.money;
+                let refiltered = generation != self.filter_generation;
                 if let Some((_, w)) = self.columns.get_mut(i) {
+                    if refiltered {
+                        // Asked under an older filter: asked again under this one.
+                        w.on_failed();
+                        self.reload(ctx);
+                        return;
+                    }
                     w.on_page(Page {
                         total: page.total,
                         offset: page.offset,
-                        rows: page.rows.into_iter().map(Card::from).collect(),
+                        rows: page.rows.into_iter().map(|o| Card::new(o, money)).collect(),
                     });
-                    // A card this console just moved on leaves its column as it should.
+                    // A card this console just moved on leaves its column as it should; a
+                    // filter hides cards as it should.
                     if let Some(k) = w.take_lost()
                         && i == self.col
                         && Some(k) != self.acted
+                        && self.filter.is_none()
                     {
                         ctx.info(
                             "the highlighted order left this column; the nearest one is selected",
@@ -536,6 +639,7 @@ impl Pane for OrdersPane {
             let mut keys = vec![(Orders, A::Open)];
             keys.extend(self.steps_now());
             keys.extend([
+                (Orders, A::Filter),
                 (Orders, A::NewOrder),
                 (Orders, A::Products),
                 (Global, A::Help),

@@ -331,13 +331,26 @@ impl Harness {
             ),
             Query::Orders {
                 status,
+                filter,
                 offset,
                 limit,
             } => {
+                // Like the store: customer, a line's SKU or the id's hex digits contain the
+                // filter (case ignored).
+                let f = filter.as_deref().unwrap_or("").trim().to_lowercase();
+                let matches = |o: &Order| {
+                    f.is_empty()
+                        || o.customer
+                            .as_deref()
+                            .is_some_and(|c| c.to_lowercase().contains(&f))
+                        || o.items.iter().any(|i| i.sku.to_lowercase().contains(&f))
+                        || (f.bytes().all(|b| b.is_ascii_hexdigit())
+                            && o.id.as_uuid().simple().to_string().contains(&f))
+                };
                 let rows: Vec<OrderSummary> = self
                     .orders
                     .iter()
-                    .filter(|o| o.status == *status)
+                    .filter(|o| o.status == *status && matches(o))
                     .map(OrderSummary::of)
                     .collect();
                 QueryResult::Orders(Page {
@@ -433,14 +446,31 @@ impl Harness {
                         )
                     })
                     .collect();
+                // Like the store: every fixture order is today's; captured = paid ones,
+                // refunded = paid then cancelled, unpaid = pending or confirmed.
+                let sum = |f: &dyn Fn(&Order) -> bool| {
+                    vec![Money::new(
+                        self.orders
+                            .iter()
+                            .filter(|o| f(o))
+                            .map(|o| o.total.amount)
+                            .sum(),
+                        Currency::USD,
+                    )]
+                };
+                let unpaid =
+                    |o: &Order| matches!(o.status, OrderStatus::Pending | OrderStatus::Confirmed);
+                let captured = sum(&|o: &Order| o.paid_at.is_some());
+                let refunded =
+                    sum(&|o: &Order| o.paid_at.is_some() && o.status == OrderStatus::Cancelled);
                 QueryResult::OrderStats(OrderStats {
                     by_status,
                     today_orders: self.orders.len() as u64,
-                    today_revenue: vec![Money::new(
-                        self.orders.iter().map(|o| o.total.amount).sum(),
-                        Currency::USD,
-                    )],
-                    ..OrderStats::default()
+                    today_revenue: OrderStats::net(&captured, &refunded),
+                    today_captured: captured,
+                    today_refunded: refunded,
+                    today_unpaid_orders: self.orders.iter().filter(|o| unpaid(o)).count() as u64,
+                    today_unpaid: sum(&unpaid),
                 })
             }
             Query::Tenants => QueryResult::Tenants(vec![tenant()]),
