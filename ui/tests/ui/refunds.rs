@@ -1,6 +1,7 @@
-//! Refunds, returns and customers in the console (issue 21): the refund and return dialogs ask
-//! once more, naming the order and what it gives back, and never submit on the first Enter in
-//! the first field; the customer view is reachable from an order.
+//! Refunds, returns and customers in the console (issue 21): the refund and return dialogs
+//! end on a button naming the order and what it gives back (the board's confirmation), and
+//! never submit on the first Enter in the first field; the customer view is reachable from an
+//! order.
 
 use crate::support;
 use ratatui::crossterm::event::KeyCode;
@@ -24,27 +25,30 @@ fn refund_dialog_asks_naming_the_order_and_the_amount() {
         h.dispatched.is_empty(),
         "the first Enter moves to the next field"
     );
-    // No reason: refused on the spot, nothing sent.
+    // No reason: refused on the last field, nothing sent, the button not reached.
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     assert!(h.dispatched.is_empty());
-    assert!(h.screen().contains("reason"), "{}", h.screen());
+    assert!(h.screen().contains("✗ reason"), "{}", h.screen());
     h.key(KeyCode::Up);
     h.chars("scratched");
     h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
-    assert!(h.dispatched.is_empty(), "asks first");
+    assert!(
+        h.dispatched.is_empty(),
+        "asks first: the focus is on the button"
+    );
     let screen = h.screen();
     assert!(
-        screen.contains("Refund 5.00 USD of order 00005004 (total 29.99 USD)? Reason: scratched"),
-        "{screen}"
+        screen.contains("[ Refund 5.00 USD of order 00005004 ]"),
+        "the button names the order and the amount refunded: {screen}"
     );
+    assert!(screen.contains("Enter confirm"), "{screen}");
     insta::assert_snapshot!("refund_dialog_confirm", screen);
-    // Esc goes back to the fields; asked again, Enter refunds.
-    h.key(KeyCode::Esc);
-    assert!(h.dispatched.is_empty());
-    assert!(!h.screen().contains("Refund 5.00 USD of order"));
+    // Back to the fields (Shift-Tab), then to the button again: only Enter on it refunds.
+    h.key(KeyCode::BackTab);
     h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty());
     h.key(KeyCode::Enter);
     let Command::Order(OrderCommand::RefundOrder {
         amount,
@@ -71,6 +75,7 @@ fn return_dialog_names_the_units_and_whether_they_are_restocked() {
     h.chars("R");
     h.chars("MUG:1");
     h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "the first Enter moves on");
     h.chars("broken");
     h.key(KeyCode::Tab);
     for _ in 0..3 {
@@ -81,11 +86,11 @@ fn return_dialog_names_the_units_and_whether_they_are_restocked() {
     assert!(h.dispatched.is_empty(), "asks first");
     let screen = h.screen();
     assert!(
-        screen.contains("Record the return of MUG:1 from order 00005005, NOT restocked?"),
+        screen.contains("[ Return MUG:1 of order 00005005 · NOT restocked ]"),
         "{screen}"
     );
     insta::assert_snapshot!("return_dialog_confirm", screen);
-    h.chars("y");
+    h.key(KeyCode::Enter);
     let Command::Order(OrderCommand::ReturnOrder {
         item,
         restock,

@@ -108,6 +108,13 @@ impl Form {
             )
         };
         let hint = match step.inputs.first() {
+            // The goods are on their way: the refund happens, the stock does not come back.
+            _ if action == OrderAction::Cancel
+                && order.status == rustok_domain::commerce::OrderStatus::Shipped =>
+            {
+                "refunded, NOT restocked (goods in transit): record a return (R) when back"
+                    .to_string()
+            }
             _ if step.danger => step.doc.trim().to_string(),
             Some(input) if step.inputs.len() == 1 => input.help.to_string(),
             _ => step.doc.trim().to_string(),
