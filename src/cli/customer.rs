@@ -118,3 +118,22 @@ pub async fn run(ctx: &Ctx, cmd: &CustomerCmd) -> Result<(), CliError> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::amounts;
+    use rustok_domain::{Currency, Locale, Money, NumberFormat};
+
+    #[test]
+    fn lifetime_values_are_written_as_the_tenant_locale_writes_money() {
+        let en = NumberFormat::of(&"en".parse::<Locale>().unwrap());
+        let de = NumberFormat::of(&"de".parse::<Locale>().unwrap());
+        let value = [
+            Money::new(123_450, Currency::USD),
+            Money::new(300, Currency::EUR),
+        ];
+        assert_eq!(amounts(&value, en), "1,234.50 USD + 3.00 EUR");
+        assert_eq!(amounts(&value, de), "1.234,50 USD + 3,00 EUR");
+        assert_eq!(amounts(&[], en), "-");
+    }
+}

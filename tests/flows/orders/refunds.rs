@@ -439,6 +439,11 @@ async fn test_revenue_today_is_captured_less_refunded(app: TestApp) {
     let b = paid(&app, 1, None).await; // 12.50
     refund(&app, a.id, "5.00", "").await.unwrap();
     app.cancel_order(b.id, "customer asked").await.unwrap(); // refunds 12.50
+    // Partly refunded, then cancelled: the cancel refunds what is left (10.00), so the order's
+    // refunds add up to what was captured — counted once, never 2.50 + 12.50.
+    let c = paid(&app, 1, None).await; // 12.50
+    refund(&app, c.id, "2.50", "").await.unwrap();
+    app.cancel_order(c.id, "customer asked").await.unwrap();
     app.create_order(order(&[("MUG", 1)], None)).await.unwrap(); // unpaid 12.50
     let midnight = chrono::Utc::now()
         .date_naive()
@@ -450,8 +455,8 @@ async fn test_revenue_today_is_captured_less_refunded(app: TestApp) {
         .order_stats(app.tenant.id, midnight)
         .await
         .unwrap();
-    assert_eq!(stats.today_captured, vec![usd(3750)]);
-    assert_eq!(stats.today_refunded, vec![usd(1750)]);
+    assert_eq!(stats.today_captured, vec![usd(5000)]);
+    assert_eq!(stats.today_refunded, vec![usd(3000)]);
     assert_eq!(
         stats.today_revenue,
         vec![usd(2000)],
@@ -461,7 +466,7 @@ async fn test_revenue_today_is_captured_less_refunded(app: TestApp) {
         (stats.today_unpaid_orders, stats.today_unpaid.clone()),
         (1, vec![usd(1250)])
     );
-    assert_eq!(stats.today_orders, 3);
+    assert_eq!(stats.today_orders, 4);
 }
 
 async fn test_customers_and_refunds_are_tenant_scoped(app: TestApp) {
