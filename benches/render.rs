@@ -87,6 +87,7 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             status,
             offset,
             limit,
+            ..
         } => QueryResult::Orders(window(n / 6, *offset, *limit, |i| order(i, *status))),
         Query::LocaleCoverage => QueryResult::LocaleCoverage(Coverage {
             total_nodes: n,
@@ -105,6 +106,8 @@ fn answer(n: u64, q: &Query) -> QueryResult {
             by_status: OrderStatus::ALL.iter().map(|s| (*s, n / 6)).collect(),
             today_orders: n,
             today_revenue: vec![Money::new(n as i64 * 1250, Currency::USD)],
+            today_captured: vec![Money::new(n as i64 * 1250, Currency::USD)],
+            ..Default::default()
         }),
         Query::Products { .. } => QueryResult::Products(Page::empty()),
         Query::Node(_) => QueryResult::Node(None),
@@ -112,6 +115,8 @@ fn answer(n: u64, q: &Query) -> QueryResult {
         Query::EventHistory { .. } | Query::FirstEventSince(_) | Query::DeadLetters => {
             QueryResult::Events(vec![])
         }
+        Query::Customers { .. } => QueryResult::Customers(Page::empty()),
+        Query::Customer { .. } => QueryResult::Customer(None),
         Query::Search { .. } => QueryResult::Search(vec![]),
         Query::Agenda { .. } => QueryResult::Agenda(vec![]),
         Query::Tenants => QueryResult::Tenants(vec![]),

@@ -519,6 +519,15 @@ mod tests {
     use crate::commerce::InventoryPolicy;
     use crate::{Currency, Money, ProductId, VariantId};
 
+    /// A valid text for a step input of any kind.
+    fn sample(input: &crate::commerce::StepInput) -> &'static str {
+        match input.kind {
+            crate::commerce::InputKind::Text => "x",
+            crate::commerce::InputKind::List => "MUG:1",
+            crate::commerce::InputKind::Flag => "yes",
+        }
+    }
+
     /// One of each command: every order step and node action, and every other variant
     /// (the exhaustive match in `name_is_the_serde_tag_for_every_command` makes a new variant
     /// fail to compile until it is listed here).
@@ -648,7 +657,7 @@ mod tests {
             }));
         }
         for action in crate::commerce::OrderAction::ALL {
-            let values: Vec<&str> = action.step().inputs.iter().map(|_| "x").collect();
+            let values: Vec<&str> = action.step().inputs.iter().map(sample).collect();
             all.push(action.command(order, Some(2), &values).unwrap());
         }
         all
@@ -699,7 +708,7 @@ mod tests {
         assert_eq!(names.len(), all.len(), "{names:?}");
         // Every order step's declaration names its own command.
         for a in crate::commerce::OrderAction::ALL {
-            let values: Vec<&str> = a.step().inputs.iter().map(|_| "x").collect();
+            let values: Vec<&str> = a.step().inputs.iter().map(sample).collect();
             assert_eq!(
                 a.command(OrderId::new_v7(), None, &values).unwrap().name(),
                 a.step().command
@@ -736,12 +745,17 @@ mod tests {
             e.to_string(),
             "reason: is 501 characters long; the limit is 500"
         );
-        let Command::Order(OrderCommand::CancelOrder { reason, .. }) =
-            OrderAction::Cancel.command(id, Some(4), &["   "]).unwrap()
+        let Command::Order(OrderCommand::HoldOrder { reason, .. }) =
+            OrderAction::Hold.command(id, Some(4), &["   "]).unwrap()
         else {
-            panic!("a cancel");
+            panic!("a hold");
         };
         assert_eq!(reason, None, "blank is none");
+        // A cancel's reason is required: blank is refused.
+        let e = OrderAction::Cancel
+            .command(id, Some(4), &["   "])
+            .unwrap_err();
+        assert_eq!(e.to_string(), "reason: must not be empty");
         let Command::Order(OrderCommand::ShipOrder {
             carrier,
             tracking,
@@ -757,6 +771,106 @@ mod tests {
             (carrier.as_str(), tracking.as_str(), expected_version),
             ("UPS", "1Z", Some(4)),
             "trimmed, at the version given"
+        );
+    }
+
+    #[test]
+    fn list_and_flag_inputs_are_parsed_and_bounded() {
+        use crate::commerce::{InputKind, OrderAction, SkuQty};
+        let id = OrderId::new_v7();
+        let kinds: Vec<InputKind> = OrderAction::Return
+            .step()
+            .inputs
+            .iter()
+            .map(|i| i.kind)
+            .collect();
+        assert_eq!(kinds, [InputKind::List, InputKind::Text, InputKind::Flag]);
+        assert!(
+            OrderAction::Refund.step().danger,
+            "the console asks before a refund"
+        );
+        let Command::Order(OrderCommand::ReturnOrder { item, restock, .. }) = OrderAction::Return
+            .command(id, None, &["MUG:2, CAP:1  MUG:1", "broken", ""])
+            .unwrap()
+        else {
+            panic!("a return");
+        };
+        let mug = |q| SkuQty {
+            sku: "MUG".into(),
+            quantity: q,
+        };
+        assert_eq!(
+            item.0[..],
+            [
+                mug(2),
+                SkuQty {
+                    sku: "CAP".into(),
+                    quantity: 1
+                },
+                mug(1)
+            ]
+        );
+        assert!(restock, "restock is the default");
+        for (flag, want) in [("no", false), ("N", false), ("yes", true), ("on", true)] {
+            let Command::Order(OrderCommand::ReturnOrder { restock, .. }) = OrderAction::Return
+                .command(id, None, &["MUG:1", "r", flag])
+                .unwrap()
+            else {
+                panic!("a return");
+            };
+            assert_eq!(restock, want, "{flag}");
+        }
+        let err = |values: &[&str]| {
+            OrderAction::Return
+                .command(id, None, values)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(err(&["", "r", ""]), "item: needs at least one SKU:QTY");
+        assert_eq!(
+            err(&["MUG:1", "r", "maybe"]),
+            "restock: 'maybe' is not yes or no"
+        );
+        assert_eq!(
+            err(&["MUG", "r", ""]),
+            "item: 'MUG' must look like SKU:QTY, e.g. MUG:2"
+        );
+        assert!(err(&["MUG:0", "r", ""]).contains("must be at least 1"));
+        assert!(err(&["MUG:x", "r", ""]).contains("not a whole number"));
+        assert_eq!(
+            err(&["bad sku:1", "r", ""]),
+            "item: 'bad' must look like SKU:QTY, e.g. MUG:2"
+        );
+        assert_eq!(err(&["b\u{1b}d:1", "r", ""]).split(':').next(), Some("sku"));
+        let many = vec!["MUG:1"; 101].join(" ");
+        assert_eq!(
+            err(&[&many, "r", ""]),
+            "item: has 101 entries; the limit is 100"
+        );
+        let long = "M".repeat(4001);
+        assert!(err(&[&long, "r", ""]).contains("the limit is 4000"));
+        // A refund's restock list is optional; its amount is text, read against the order.
+        let Command::Order(OrderCommand::RefundOrder {
+            amount,
+            restock,
+            reason,
+            ..
+        }) = OrderAction::Refund
+            .command(id, None, &[" 5.00 ", "late", ""])
+            .unwrap()
+        else {
+            panic!("a refund");
+        };
+        assert_eq!(
+            (amount.as_str(), restock, reason.as_str()),
+            ("5.00", vec![], "late")
+        );
+        assert_eq!(
+            OrderAction::Refund
+                .command(id, None, &["", "late", ""])
+                .unwrap_err()
+                .to_string(),
+            "amount: must not be empty"
         );
     }
 
@@ -888,7 +1002,7 @@ mod tests {
         let cancel = Command::Order(OrderCommand::CancelOrder {
             expected_version: None,
             id,
-            reason: None,
+            reason: "changed my mind".into(),
         });
         assert_eq!(
             decide_order(t, Some(&o), &cancel, &[], now)

@@ -30,7 +30,7 @@ pub use id::{
     TenantId, VariantId, short_id,
 };
 pub use locale::Locale;
-pub use money::{Currency, Money};
+pub use money::{Currency, Money, NumberFormat};
 pub use rbac::{Permission, Role};
 pub use staff::Staff;
 pub use tenant::{Tenant, TenantCache, TenantCacheStats};

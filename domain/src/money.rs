@@ -1,7 +1,7 @@
 //! Money as integer minor units plus an ISO 4217 currency. Never floating point: prices typed
 //! by people (`"19.99"`) are parsed digit by digit.
 
-use crate::DomainError;
+use crate::{DomainError, Locale};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -216,23 +216,138 @@ impl Money {
 }
 
 impl fmt::Display for Money {
-    /// `12.50 USD`, `-3.00 EUR`, `500 JPY`.
+    /// `12.50 USD`, `-3.00 EUR`, `500 JPY`, `5,782,415.30 USD`: [`Money::format`] with
+    /// [`NumberFormat::default`] (where the tenant's locale is at hand, use `format`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.format(NumberFormat::default()))
+    }
+}
+
+/// How a locale writes an amount for people: the digit-group separator, the decimal mark and
+/// the grouping (by thousands, or the Indian lakh and crore: `57,82,415.30`).
+///
+/// The one table of it; every screen and the CLI's text output format money through
+/// [`Money::format`] with the tenant's locale ([`NumberFormat::of`]). JSON never does: it
+/// carries integer minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberFormat {
+    pub group: char,
+    pub decimal: char,
+    /// Groups of two digits above the first three (en-IN, hi).
+    pub indian: bool,
+}
+
+impl Default for NumberFormat {
+    /// English: `1,234,567.89`.
+    fn default() -> Self {
+        NumberFormat::EN
+    }
+}
+
+/// No-break space: a space that keeps an amount on one line.
+const NBSP: char = '\u{a0}';
+
+impl NumberFormat {
+    pub const EN: NumberFormat = NumberFormat {
+        group: ',',
+        decimal: '.',
+        indian: false,
+    };
+    const DOT_COMMA: NumberFormat = NumberFormat {
+        group: '.',
+        decimal: ',',
+        indian: false,
+    };
+    const SPACE_COMMA: NumberFormat = NumberFormat {
+        group: NBSP,
+        decimal: ',',
+        indian: false,
+    };
+    const SWISS: NumberFormat = NumberFormat {
+        group: '\u{2019}',
+        decimal: '.',
+        indian: false,
+    };
+    const INDIAN: NumberFormat = NumberFormat {
+        group: ',',
+        decimal: '.',
+        indian: true,
+    };
+
+    /// The convention of `locale` (CLDR's, for the languages and regions listed here; any
+    /// other locale writes English `1,234.50`).
+    pub fn of(locale: &Locale) -> NumberFormat {
+        let mut parts = locale.as_str().split('-');
+        let lang = parts.next().unwrap_or("");
+        // The region is the last subtag when it is not a script (`zh-Hant-TW` → `TW`).
+        let region = parts.rfind(|p| p.len() != 4).unwrap_or("");
+        match (lang, region) {
+            ("en", "IN") | ("hi" | "bn" | "mr" | "ta" | "te" | "gu" | "kn" | "ml", _) => {
+                NumberFormat::INDIAN
+            }
+            ("de" | "it" | "rm" | "gsw", "CH" | "LI") => NumberFormat::SWISS,
+            (
+                "es",
+                "MX" | "US" | "419" | "PR" | "DO" | "GT" | "HN" | "NI" | "PA" | "SV" | "PE" | "CU",
+            ) => NumberFormat::EN,
+            ("pt", "PT" | "AO" | "MZ") => NumberFormat::SPACE_COMMA,
+            (
+                "de" | "es" | "it" | "nl" | "pt" | "id" | "tr" | "da" | "ro" | "el" | "hr" | "sl"
+                | "sr" | "vi" | "is",
+                _,
+            ) => NumberFormat::DOT_COMMA,
+            (
+                "fr" | "ru" | "uk" | "pl" | "cs" | "sk" | "sv" | "nb" | "no" | "nn" | "fi" | "hu"
+                | "bg" | "kk" | "et" | "lv" | "lt" | "be",
+                _,
+            ) => NumberFormat::SPACE_COMMA,
+            _ => NumberFormat::EN,
+        }
+    }
+
+    /// The digits of `n` with this format's group separators: `5782415` → `5,782,415`.
+    pub fn group_digits(&self, n: u64) -> String {
+        let digits = n.to_string();
+        let len = digits.len();
+        let mut out = String::with_capacity(len + len / 2);
+        for (i, c) in digits.chars().enumerate() {
+            let left = len - i;
+            let boundary = if self.indian {
+                // 12,34,56,789: the last three, then pairs.
+                left >= 3 && (left - 3).is_multiple_of(2)
+            } else {
+                left.is_multiple_of(3)
+            };
+            if i > 0 && boundary {
+                out.push(self.group);
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+impl Money {
+    /// The one way an amount is written for people: grouped digits, the currency's number of
+    /// decimals, then its code — `5,782,415.30 USD`, `-3,00 EUR` (de), `500 JPY`. Never
+    /// panics, for any amount (`i64::MIN` included).
+    pub fn format(&self, nf: NumberFormat) -> String {
         let exp = u32::from(self.currency.exponent());
         let sign = if self.amount < 0 { "-" } else { "" };
         let abs = self.amount.unsigned_abs();
-        if exp == 0 {
-            return write!(f, "{sign}{abs} {}", self.currency);
-        }
         let div = 10u64.pow(exp);
-        write!(
-            f,
-            "{sign}{}.{:0width$} {}",
-            abs / div,
-            abs % div,
-            self.currency,
-            width = exp as usize
-        )
+        let whole = nf.group_digits(abs / div);
+        if exp == 0 {
+            format!("{sign}{whole} {}", self.currency)
+        } else {
+            format!(
+                "{sign}{whole}{}{:0width$} {}",
+                nf.decimal,
+                abs % div,
+                self.currency,
+                width = exp as usize
+            )
+        }
     }
 }
 
@@ -288,5 +403,98 @@ mod tests {
         assert!("XXX".parse::<Currency>().is_err());
         let json = serde_json::to_string(&Money::new(1250, Currency::USD)).unwrap();
         assert_eq!(json, r#"{"amount":1250,"currency":"USD"}"#);
+    }
+
+    fn fmt(amount: i64, currency: &str, locale: &str) -> String {
+        Money::new(amount, currency.parse().unwrap())
+            .format(NumberFormat::of(&locale.parse().unwrap()))
+    }
+
+    #[test]
+    fn amounts_are_grouped_the_tenant_locale_s_way() {
+        assert_eq!(fmt(578_241_530, "USD", "en"), "5,782,415.30 USD");
+        assert_eq!(fmt(578_241_530, "USD", "en-US"), "5,782,415.30 USD");
+        assert_eq!(
+            Money::new(578_241_530, Currency::USD).to_string(),
+            "5,782,415.30 USD"
+        );
+        assert_eq!(fmt(578_241_530, "EUR", "de"), "5.782.415,30 EUR");
+        assert_eq!(
+            fmt(578_241_530, "EUR", "fr-FR"),
+            "5\u{a0}782\u{a0}415,30 EUR"
+        );
+        assert_eq!(
+            fmt(578_241_530, "CHF", "de-CH"),
+            "5\u{2019}782\u{2019}415.30 CHF"
+        );
+        assert_eq!(fmt(578_241_530, "INR", "en-IN"), "57,82,415.30 INR");
+        assert_eq!(
+            fmt(1_234_567_890_123, "INR", "hi"),
+            "12,34,56,78,901.23 INR"
+        );
+        assert_eq!(fmt(578_241_530, "MXN", "es-MX"), "5,782,415.30 MXN");
+        assert_eq!(fmt(578_241_530, "EUR", "es"), "5.782.415,30 EUR");
+        assert_eq!(fmt(578_241_530, "USD", "zh-Hant-TW"), "5,782,415.30 USD");
+        assert_eq!(fmt(1_234_567, "JPY", "ja"), "1,234,567 JPY");
+        assert_eq!(fmt(1_234_567, "KWD", "en"), "1,234.567 KWD");
+        assert_eq!(fmt(-578_241_530, "USD", "en"), "-5,782,415.30 USD");
+        assert_eq!(fmt(-5, "USD", "en"), "-0.05 USD");
+        assert_eq!(fmt(0, "USD", "de"), "0,00 USD");
+        assert_eq!(fmt(99_999, "USD", "en"), "999.99 USD");
+        assert_eq!(fmt(100_000, "USD", "en"), "1,000.00 USD");
+        assert_eq!(fmt(i64::MIN, "USD", "en"), "-92,233,720,368,547,758.08 USD");
+        assert_eq!(
+            fmt(i64::MAX, "JPY", "en-IN"),
+            "92,23,37,20,36,85,47,75,807 JPY"
+        );
+    }
+
+    /// Reads a formatted amount back: the digits without group separators, the decimal mark
+    /// as a point (as wide as i128, so `i64::MIN` reads back too).
+    fn read_back(text: &str, nf: NumberFormat) -> Option<(i128, String)> {
+        let (number, code) = text.rsplit_once(' ')?;
+        let (negative, digits) = match number.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, number),
+        };
+        let mut value: i128 = 0;
+        let mut decimals_seen = false;
+        for c in digits.chars() {
+            match c {
+                d if d.is_ascii_digit() => value = value * 10 + i128::from(d as u8 - b'0'),
+                c if c == nf.decimal && !decimals_seen => decimals_seen = true,
+                c if c == nf.group && !decimals_seen => {}
+                _ => return None,
+            }
+        }
+        Some((if negative { -value } else { value }, code.to_string()))
+    }
+
+    proptest::proptest! {
+        /// Any amount in any currency and locale formats without panicking and reads back
+        /// to the same minor units; groups are never more than three digits.
+        #[test]
+        fn formatting_round_trips(
+            amount in proptest::prelude::any::<i64>(),
+            c in 0..CURRENCIES.len(),
+            l in 0..12usize,
+        ) {
+            let locales = ["en", "en-IN", "de", "de-CH", "fr", "ru", "es", "es-MX", "pt-PT", "ja",
+                "zh-Hant-TW", "hi"];
+            let currency: Currency = CURRENCIES[c].0.parse().unwrap();
+            let nf = NumberFormat::of(&locales[l].parse().unwrap());
+            let text = Money::new(amount, currency).format(nf);
+            let (back, code) = read_back(&text, nf).expect("reads back");
+            proptest::prop_assert_eq!(back, i128::from(amount), "{}", text);
+            proptest::prop_assert_eq!(code.as_str(), currency.code());
+            let whole = text.trim_start_matches('-').split([nf.decimal, ' ']).next().unwrap();
+            for group in whole.split(nf.group).skip(1) {
+                proptest::prop_assert!(group.len() == 3 || (nf.indian && group.len() == 2), "{}", text);
+            }
+            if currency.exponent() > 0 {
+                let frac = text.split(nf.decimal).nth(1).unwrap().split(' ').next().unwrap();
+                proptest::prop_assert_eq!(frac.len(), usize::from(currency.exponent()));
+            }
+        }
     }
 }

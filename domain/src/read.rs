@@ -222,6 +222,9 @@ impl OrderSummary {
     }
 }
 
+/// The longest text an order list can be filtered by (the board's `/`: customer, SKU or id).
+pub const MAX_ORDER_FILTER_CHARS: usize = 100;
+
 /// What the dashboard shows about orders.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OrderStats {
@@ -229,8 +232,77 @@ pub struct OrderStats {
     pub by_status: Vec<(OrderStatus, u64)>,
     /// Orders placed since the start of the day (UTC).
     pub today_orders: u64,
-    /// Their total per currency (cancelled orders excluded).
+    /// Revenue today per currency: captured since the start of the day less refunded since
+    /// then ([`OrderStats::today_captured`] − [`OrderStats::today_refunded`]). Unpaid orders
+    /// count for nothing here (they are [`OrderStats::today_unpaid`]).
     pub today_revenue: Vec<Money>,
+    /// Charged since the start of the day (payments captured today), per currency.
+    #[serde(default)]
+    pub today_captured: Vec<Money>,
+    /// Given back since the start of the day (partial refunds and cancels' refunds), per
+    /// currency.
+    #[serde(default)]
+    pub today_refunded: Vec<Money>,
+    /// Orders placed today and not paid yet (pending or confirmed): how many, and their total
+    /// per currency.
+    #[serde(default)]
+    pub today_unpaid_orders: u64,
+    #[serde(default)]
+    pub today_unpaid: Vec<Money>,
+}
+
+/// Adds `m` to the per-currency sums `sums` (saturating).
+pub fn add_money(sums: &mut Vec<Money>, m: Money) {
+    match sums.iter_mut().find(|s| s.currency == m.currency) {
+        Some(s) => s.amount = s.amount.saturating_add(m.amount),
+        None => sums.push(m),
+    }
+}
+
+/// One refund of an order (`order show`'s `refunds[]`): a partial refund or a cancel's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    /// The id of its `payment.refunded` event.
+    pub id: crate::EventId,
+    pub order_id: OrderId,
+    pub amount: Money,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A customer of a tenant, as its orders tell (`customer list`): orders placed under one
+/// email address (case ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    /// The address as their latest order spelled it.
+    pub email: String,
+    /// Orders placed, whatever their status.
+    pub orders: u64,
+    /// What they paid, net of refunds, per currency (captured − refunded over their orders).
+    pub lifetime_value: Vec<Money>,
+    pub last_order_at: DateTime<Utc>,
+}
+
+/// A customer with their orders, newest first (`customer show`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    #[serde(flatten)]
+    pub customer: Customer,
+    pub order_list: Page<OrderSummary>,
+}
+
+impl OrderStats {
+    /// `captured` minus `refunded`, per currency (in the order the currencies first appear).
+    pub fn net(captured: &[Money], refunded: &[Money]) -> Vec<Money> {
+        let mut out: Vec<Money> = captured.to_vec();
+        for r in refunded {
+            match out.iter_mut().find(|m| m.currency == r.currency) {
+                Some(m) => m.amount = m.amount.saturating_sub(r.amount),
+                None => out.push(Money::new(r.amount.saturating_neg(), r.currency)),
+            }
+        }
+        out
+    }
 }
 
 /// One console session of a running SSH server (`rustok ssh sessions`, the console's Sessions

@@ -12,14 +12,14 @@ use super::{CliError, Ctx};
 use clap::{ArgGroup, Subcommand};
 use rustok_domain::IdRef;
 use rustok_domain::commerce::{
-    InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft, OrderNote,
-    OrderStatus, ProductDraft, validate_quantity,
+    InputKind, InventoryPolicy, MAX_LINE_QUANTITY, MAX_STOCK, Order, OrderAction, OrderDraft,
+    OrderNote, OrderStatus, ProductDraft, validate_quantity,
 };
-use rustok_domain::read::{OrderSummary, StockRow};
+use rustok_domain::read::{OrderSummary, Refund, StockRow};
 use rustok_domain::text::printable;
 use rustok_domain::{
-    Command, Currency, DomainError, Locale, Money, NoteId, OrderId, Product, ProductId,
-    ProductStatus, Tenant, VariantId,
+    Command, Currency, DomainError, Locale, Money, NoteId, NumberFormat, OrderId, Product,
+    ProductId, ProductStatus, Tenant, VariantId,
 };
 use rustok_store::{IdKind, OrderFilter, Outcome, ProductFilter};
 
@@ -147,14 +147,6 @@ pub enum OrderCmd {
     },
 }
 
-/// `order show`: the order with the notes on its timeline, oldest first.
-#[derive(serde::Serialize)]
-struct OrderWithNotes<'a> {
-    #[serde(flatten)]
-    order: &'a Order,
-    notes: &'a [OrderNote],
-}
-
 /// An order step as a CLI verb, built from its declaration: the subcommand is the step's name,
 /// its doc the help, each declared input a `--flag` (`card_token` → `--card-token`, required
 /// when the step requires it), plus `--expected-version N` (refused if the order changed
@@ -190,7 +182,24 @@ impl clap::FromArgMatches for OrderStepCmd {
             .step()
             .inputs
             .iter()
-            .map(|i| sub.remove_one::<String>(i.name).unwrap_or_default())
+            .map(|i| match i.kind {
+                InputKind::Text => sub.remove_one::<String>(i.name).unwrap_or_default(),
+                // A repeated flag: its entries as the form takes them, space-separated.
+                InputKind::List => sub
+                    .remove_many::<String>(i.name)
+                    .map(|v| v.collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default(),
+                // `--x` is yes, `--no-x` no, neither the input's default.
+                InputKind::Flag => {
+                    let yes = sub.remove_one::<bool>(i.name).unwrap_or(false);
+                    let no = sub.remove_one::<bool>(&negated(i.name)).unwrap_or(false);
+                    match (yes, no) {
+                        (true, _) => "yes".into(),
+                        (_, true) => "no".into(),
+                        _ => String::new(),
+                    }
+                }
+            })
             .collect();
         Ok(OrderStepCmd {
             action,
@@ -217,13 +226,49 @@ impl clap::Subcommand for OrderStepCmd {
                     .help("The order: its id, or the short id screens show"),
             );
             for input in step.inputs {
-                sub = sub.arg(
-                    clap::Arg::new(input.name)
-                        .long(input.name.replace('_', "-"))
-                        .value_name(input.label.to_uppercase())
-                        .help(input.help)
-                        .required(input.required),
-                );
+                let flag = input.name.replace('_', "-");
+                sub = match input.kind {
+                    InputKind::Text => sub.arg(
+                        clap::Arg::new(input.name)
+                            .long(flag)
+                            .value_name(input.label.to_uppercase())
+                            .help(input.help)
+                            .required(input.required),
+                    ),
+                    InputKind::List => sub.arg(
+                        clap::Arg::new(input.name)
+                            .long(flag)
+                            .value_name("SKU:QTY")
+                            .action(clap::ArgAction::Append)
+                            .allow_hyphen_values(true)
+                            .help(input.help)
+                            .required(input.required),
+                    ),
+                    InputKind::Flag => {
+                        let no = negated(input.name);
+                        sub.arg(
+                            clap::Arg::new(input.name)
+                                .long(flag.clone())
+                                .action(clap::ArgAction::SetTrue)
+                                .conflicts_with(no.clone())
+                                .help(format!(
+                                    "{} [default: {}]",
+                                    input.help,
+                                    if input.default == "yes" {
+                                        format!("--{flag}")
+                                    } else {
+                                        format!("--no-{flag}")
+                                    }
+                                )),
+                        )
+                        .arg(
+                            clap::Arg::new(no)
+                                .long(format!("no-{flag}"))
+                                .action(clap::ArgAction::SetTrue)
+                                .help(format!("The opposite of --{flag}")),
+                        )
+                    }
+                };
             }
             cmd.subcommand(
                 sub.arg(
@@ -244,6 +289,11 @@ impl clap::Subcommand for OrderStepCmd {
     fn has_subcommand(name: &str) -> bool {
         OrderAction::ALL.iter().any(|a| a.as_str() == name)
     }
+}
+
+/// The id of a flag input's `--no-…` form.
+fn negated(name: &str) -> String {
+    format!("no_{name}")
 }
 
 fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Option<T>, CliError> {
@@ -334,7 +384,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                         cell(p.title(), 80),
                         p.status,
                         v.map_or_else(String::new, |v| cell(&v.sku, 64)),
-                        v.map_or_else(String::new, |v| v.price.to_string()),
+                        v.map_or_else(String::new, |v| v.price.format(money(&tenant))),
                         v.map_or(0, |v| v.on_hand),
                     )
                 });
@@ -352,7 +402,7 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
                 if page.rows.is_empty() {
                     return "no products".into();
                 }
-                let mut s = stock_table(&page.rows);
+                let mut s = stock_table(&page.rows, money(&tenant));
                 let shown = page.rows.len() as u64;
                 if shown < page.total {
                     s.push_str(&format!(
@@ -366,7 +416,9 @@ pub async fn run_product(ctx: &Ctx, cmd: &ProductCmd) -> Result<(), CliError> {
         }
         ProductCmd::Show { id_or_sku } => {
             let product = find_product(ctx, &tenant, id_or_sku).await?;
-            emit(ctx.json, &product, || describe_product(&product));
+            emit(ctx.json, &product, || {
+                describe_product(&product, money(&tenant))
+            });
             Ok(())
         }
     }
@@ -462,14 +514,12 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 .order(tenant.id, id)
                 .await?
                 .ok_or_else(|| DomainError::not_found("order", id))?;
+            let refunds = ctx.reads.order_refunds(tenant.id, id).await?;
             let notes = ctx.reads.order_notes(tenant.id, id).await?;
-            let shown = OrderWithNotes {
-                order: &order,
-                notes: &notes,
-            };
-            emit(ctx.json, &shown, || {
-                let mut s = describe_order(&order);
-                s.push_str(&describe_notes(&notes));
+            let view = OrderView::of(&order, refunds, Some(notes));
+            emit(ctx.json, &view, || {
+                let mut s = describe_order(&view, money(&tenant));
+                s.push_str(&describe_notes(view.notes.as_deref().unwrap_or_default()));
                 s
             });
             return Ok(());
@@ -519,6 +569,7 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
                 status: opt::<OrderStatus>(status)?,
                 sku: sku.as_deref().map(|s| s.trim().to_string()),
                 customer: customer.clone(),
+                text: None,
                 offset: 0,
                 limit: (*limit).max(1),
             };
@@ -548,20 +599,68 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
             return Ok(());
         }
     };
-    let verb = match cmd {
-        OrderCmd::Step(step) => step.action.step().past,
-        _ => "created",
+    let action = match cmd {
+        OrderCmd::Step(step) => Some(step.action),
+        _ => None,
     };
+    let verb = action.map_or("created", |a| a.step().past);
     let applied = ctx.execute(&tenant, command).await?;
     if let Outcome::Order(order) = applied.outcome {
-        emit(ctx.json, &order, || {
-            format!(
+        let nf = money(&tenant);
+        emit(ctx.json, &OrderView::of(&order, Vec::new(), None), || {
+            let mut s = format!(
                 "{verb}: order {} is {} (total {}, version {})",
-                order.id, order.status, order.total, order.version
-            )
+                order.id,
+                order.status,
+                order.total.format(nf),
+                order.version
+            );
+            if order.refunded.amount > 0 {
+                s.push_str(&format!(
+                    "\ncaptured {}, refunded {}, net {}",
+                    order.captured().format(nf),
+                    order.refunded.format(nf),
+                    order.net().format(nf)
+                ));
+            }
+            if action == Some(OrderAction::Cancel) && order.shipped_at.is_some() {
+                s.push_str(&format!(
+                    "\nthe goods had shipped and are not back on hand: when they come back, \
+                     record them with `rustok order return {} --item SKU:QTY --reason …`",
+                    order.id
+                ));
+            }
+            s
         });
     }
     Ok(())
+}
+
+/// An order as `order show` and the order steps print it: the order, plus what was captured,
+/// what is left after refunds (`net`; `refunded` is the order's own) and its refunds.
+#[derive(serde::Serialize)]
+struct OrderView<'a> {
+    #[serde(flatten)]
+    order: &'a Order,
+    captured: Money,
+    net: Money,
+    refunds: Vec<Refund>,
+    /// The order's notes, oldest first (issue 21, item 3): in `order show`, not in a step's
+    /// answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<Vec<OrderNote>>,
+}
+
+impl<'a> OrderView<'a> {
+    fn of(order: &'a Order, refunds: Vec<Refund>, notes: Option<Vec<OrderNote>>) -> Self {
+        OrderView {
+            order,
+            captured: order.captured(),
+            net: order.net(),
+            refunds,
+            notes,
+        }
+    }
 }
 
 async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result<(), CliError> {
@@ -570,7 +669,7 @@ async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result
         if page.rows.is_empty() {
             return "no orders".into();
         }
-        let mut s = order_table(&page.rows);
+        let mut s = order_table(&page.rows, money(tenant));
         let shown = page.rows.len() as u64;
         if shown < page.total {
             s.push_str(&format!(
@@ -583,7 +682,12 @@ async fn list_orders(ctx: &Ctx, tenant: &Tenant, filter: &OrderFilter) -> Result
     Ok(())
 }
 
-fn stock_table(rows: &[StockRow]) -> String {
+/// How the tenant's locale writes money (the CLI's text output; JSON keeps minor units).
+fn money(tenant: &Tenant) -> NumberFormat {
+    NumberFormat::of(&tenant.default_locale)
+}
+
+fn stock_table(rows: &[StockRow], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -591,7 +695,7 @@ fn stock_table(rows: &[StockRow]) -> String {
                 cell(&r.sku, 64),
                 cell(&r.title, 40),
                 r.status.to_string(),
-                r.price.to_string(),
+                r.price.format(money),
                 r.on_hand.to_string(),
                 r.reserved.to_string(),
                 r.available.to_string(),
@@ -616,14 +720,14 @@ fn stock_table(rows: &[StockRow]) -> String {
     )
 }
 
-fn order_table(rows: &[OrderSummary]) -> String {
+pub(super) fn order_table(rows: &[OrderSummary], money: NumberFormat) -> String {
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|o| {
             vec![
                 o.id.to_string(),
                 o.status.to_string(),
-                o.total.to_string(),
+                o.total.format(money),
                 format!("{} ({} lines)", o.units, o.lines),
                 cell(o.customer.as_deref().unwrap_or("-"), 40),
                 time(&o.placed_at),
@@ -637,7 +741,7 @@ fn order_table(rows: &[OrderSummary]) -> String {
 }
 
 /// Human-readable detail of a product, every user string made terminal-safe.
-fn describe_product(p: &Product) -> String {
+fn describe_product(p: &Product, money: NumberFormat) -> String {
     let mut s = format!(
         "product {} ({}, version {})\ncreated {}  updated {}\n",
         p.id,
@@ -655,7 +759,7 @@ fn describe_product(p: &Product) -> String {
         ));
     }
     s.push('\n');
-    s.push_str(&stock_table(&StockRow::of(p)));
+    s.push_str(&stock_table(&StockRow::of(p), money));
     s
 }
 
@@ -677,14 +781,15 @@ fn describe_notes(notes: &[OrderNote]) -> String {
 }
 
 /// Human-readable detail of an order.
-fn describe_order(o: &Order) -> String {
+fn describe_order(view: &OrderView<'_>, money: NumberFormat) -> String {
+    let o = view.order;
     let mut s = format!(
         "order {} ({}, version {})\ncustomer {}\ntotal {}\n",
         o.id,
         o.status,
         o.version,
         cell(o.customer.as_deref().unwrap_or("-"), 254),
-        o.total
+        o.total.format(money)
     );
     s.push_str(&format!(
         "placed {}  confirmed {}  paid {}  shipped {}  delivered {}  cancelled {}\n",
@@ -708,6 +813,20 @@ fn describe_order(o: &Order) -> String {
     if let Some(r) = &o.payment_reference {
         s.push_str(&format!("payment {}\n", cell(r, 255)));
     }
+    s.push_str(&format!(
+        "captured {}  refunded {}  net {}\n",
+        view.captured.format(money),
+        o.refunded.format(money),
+        view.net.format(money)
+    ));
+    for r in &view.refunds {
+        s.push_str(&format!(
+            "refund {} at {}: {}\n",
+            r.amount.format(money),
+            time(&r.at),
+            cell(r.reason.as_deref().unwrap_or("-"), 500)
+        ));
+    }
     s.push('\n');
     let rows: Vec<Vec<String>> = o
         .items
@@ -717,13 +836,17 @@ fn describe_order(o: &Order) -> String {
                 cell(&i.sku, 64),
                 cell(&i.title, 60),
                 i.quantity.to_string(),
-                i.unit_price.to_string(),
+                i.returned.to_string(),
+                i.unit_price.format(money),
                 i.line_total()
-                    .map_or_else(|| "overflow".into(), |m| m.to_string()),
+                    .map_or_else(|| "overflow".into(), |m| m.format(money)),
             ]
         })
         .collect();
-    s.push_str(&table(&["SKU", "TITLE", "QTY", "UNIT", "LINE"], &rows));
+    s.push_str(&table(
+        &["SKU", "TITLE", "QTY", "RETURNED", "UNIT", "LINE"],
+        &rows,
+    ));
     s
 }
 

@@ -3,6 +3,7 @@
 
 mod audit;
 mod commerce;
+mod customer;
 mod events;
 mod node;
 pub mod output;
@@ -96,7 +97,7 @@ pub enum Cmd {
     /// Stock corrections
     #[command(subcommand)]
     Inventory(commerce::InventoryCmd),
-    /// Orders: create, each step (confirm, pay, ship, deliver, cancel, hold, release), show, list, search, events
+    /// Orders: create, each step (confirm, pay, ship, deliver, cancel, hold, release, refund, return), show, list, search, events
     #[command(subcommand)]
     Order(commerce::OrderCmd),
     /// Read the events each change produced
@@ -128,6 +129,9 @@ pub enum Cmd {
     /// Read commands from stdin, acknowledge each after it committed (the crash driver's mode)
     #[command(hide = true)]
     Script(script::ScriptArgs),
+    /// Customers as their orders tell: list them, show one with their orders
+    #[command(subcommand)]
+    Customer(customer::CustomerCmd),
 }
 
 /// A subcommand as typed, for the audit log: `outbox retry`, `node create`, `seed`.
@@ -151,6 +155,7 @@ fn command_path(cmd: &Cmd) -> String {
         Cmd::Serve(_) => ("serve", String::new()),
         Cmd::Seed { .. } => ("seed", String::new()),
         Cmd::Script(_) => ("script", String::new()),
+        Cmd::Customer(c) => ("customer", verb(c)),
     };
     if inner.is_empty() {
         group.to_string()
@@ -485,5 +490,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Ssh(c) => ssh::run(&ctx, c).await,
         Cmd::Script(args) => script::run(&ctx, args).await,
         Cmd::Serve(args) => serve::run(&cli, args).await,
+        Cmd::Customer(c) => customer::run(&ctx, c).await,
     }
 }

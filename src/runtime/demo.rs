@@ -230,7 +230,7 @@ pub async fn seed_orders(
             run(Command::Order(OrderCommand::CancelOrder {
                 expected_version: None,
                 id,
-                reason: Some("customer changed their mind".into()),
+                reason: "customer changed their mind".into(),
             }))
             .await?;
             continue;

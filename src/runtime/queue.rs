@@ -16,7 +16,13 @@
 //! - `CancelOrder` of a paid or shipped order (not a free one): decide the cancel first (so a
 //!   refused cancel never refunds), refund through the gateway (idempotency key = the command
 //!   id), then execute the cancel, which restocks and records `payment.refunded`. A refused
-//!   refund refuses the cancel and changes nothing.
+//!   refund refuses the cancel and changes nothing. What is refunded is what is left of the
+//!   captured amount (partial refunds may have given some back already).
+//! - `RefundOrder` (a partial refund): a retry of a refund that already committed (same command
+//!   id) is answered from the command log, the gateway not asked again; otherwise the refund is
+//!   decided first (an over-refund or a refund of an unpaid order never reaches the gateway),
+//!   the gateway refunds the amount (idempotency key = the command id), then the refund is
+//!   executed, recording `payment.refunded`. A refused refund changes nothing.
 
 use chrono::Utc;
 use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
@@ -25,7 +31,7 @@ use rustok_domain::commerce::{
     ChargeRequest, OrderCommand, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRequest,
     SandboxGateway,
 };
-use rustok_domain::{Command, CommandEnvelope, DomainError, OrderId};
+use rustok_domain::{Command, CommandEnvelope, DomainError, Money, OrderId};
 use rustok_store::{Applied, AuditStamp, Store, StoreError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -320,6 +326,9 @@ impl Worker {
                 expected_version,
             }) => return self.pay(env, *id, card_token, *expected_version).await,
             Command::Order(OrderCommand::CancelOrder { id, .. }) => self.cancel(env, *id).await,
+            Command::Order(OrderCommand::RefundOrder { id, amount, .. }) => {
+                self.partial_refund(env, *id, amount).await
+            }
             _ => self.execute(env).await,
         };
         match r {
@@ -344,15 +353,17 @@ impl Worker {
             })
     }
 
-    async fn refund(&self, req: RefundRequest) -> RefundOutcome {
+    /// Refunds through the gateway, reminding it first of the charge (`captured`: the whole
+    /// amount the platform recorded as charged) — see `PaymentGateway::recall_charge`.
+    async fn refund(&self, req: RefundRequest, captured: Money) -> RefundOutcome {
         if self.gateway.answers_at_once() {
             self.gateway
-                .recall_charge(req.order_id, &req.payment_reference, req.amount);
+                .recall_charge(req.order_id, &req.payment_reference, captured);
             return self.gateway.refund(&req);
         }
         let gateway = self.gateway.clone();
         tokio::task::spawn_blocking(move || {
-            gateway.recall_charge(req.order_id, &req.payment_reference, req.amount);
+            gateway.recall_charge(req.order_id, &req.payment_reference, captured);
             gateway.refund(&req)
         })
         .await
@@ -445,12 +456,15 @@ impl Worker {
                 {
                     // The money was taken but the order could not record it: give it back.
                     let refund = self
-                        .refund(RefundRequest {
-                            idempotency_key: compensation_key(env.id.as_uuid()),
-                            order_id: id,
+                        .refund(
+                            RefundRequest {
+                                idempotency_key: compensation_key(env.id.as_uuid()),
+                                order_id: id,
+                                amount,
+                                payment_reference: reference.clone(),
+                            },
                             amount,
-                            payment_reference: reference.clone(),
-                        })
+                        )
                         .await;
                     if refund.is_success() {
                         tracing::warn!(order = %id, %reference, error = %e, "payment refused after charging; refunded");
@@ -480,7 +494,9 @@ impl Worker {
                     format!("order {id} is paid but has no payment reference to refund"),
                 )
             })?;
-            if let RefundOutcome::Failed { code, reason } = self.refund(request).await {
+            if let RefundOutcome::Failed { code, reason } =
+                self.refund(request, order.captured()).await
+            {
                 return Err(DomainError::RefundFailed { code, reason }.into());
             }
             let result = self.execute(env).await;
@@ -490,6 +506,40 @@ impl Worker {
             return result;
         }
         self.execute(env).await
+    }
+
+    /// A partial refund: answered from the command log when this command id already
+    /// committed; else decided (refused before the gateway is asked), refunded through the
+    /// gateway under the command id, then executed.
+    async fn partial_refund(
+        &self,
+        env: &CommandEnvelope,
+        id: OrderId,
+        amount: &str,
+    ) -> Result<(Applied, bool), StoreError> {
+        // RBAC first: a denied refund must never reach the gateway.
+        self.store.authorize(env).await?;
+        if let Some(applied) = self.store.command_outcome(env).await? {
+            return Ok((applied, false));
+        }
+        let order = self
+            .store
+            .order(env.tenant_id, id)
+            .await?
+            .ok_or_else(|| DomainError::not_found("order", id))?;
+        // Decide first: a refund the domain refuses (over-refund, unpaid order, unknown SKU to
+        // restock, stale version) must not reach the gateway.
+        decide_order(env.tenant_id, Some(&order), &env.command, &[], Utc::now())?;
+        let request = order.partial_refund_request(env.id.as_uuid(), amount)?;
+        if let RefundOutcome::Failed { code, reason } = self.refund(request, order.captured()).await
+        {
+            return Err(DomainError::RefundFailed { code, reason }.into());
+        }
+        let result = self.execute(env).await;
+        if let Err(e) = &result {
+            tracing::error!(order = %id, error = %e, "refunded, but recording the refund was refused; asking again with the same command id refunds nothing twice");
+        }
+        result
     }
 }
 

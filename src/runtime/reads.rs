@@ -21,6 +21,7 @@ use rustok_domain::read::{
     ConsumerStats, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Page, SearchHit,
     SshSession, SshSessions, StockRow,
 };
+use rustok_domain::read::{Customer, CustomerDetail, Refund};
 use rustok_domain::{
     DomainError, IdRef, Locale, NodeId, OrderId, ProductId, Staff, Tenant, TenantId,
 };
@@ -379,6 +380,39 @@ impl Reads {
             .await
     }
 
+    /// An order's refunds, oldest first.
+    pub async fn order_refunds(
+        &self,
+        tenant: TenantId,
+        id: OrderId,
+    ) -> Result<Vec<Refund>, StoreError> {
+        self.require(p("order", "read"), "read orders").await?;
+        self.store.order_refunds(tenant, id).await
+    }
+
+    /// A window of the tenant's customers (read from their orders: `order:read`).
+    pub async fn customers(
+        &self,
+        tenant: TenantId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Customer>, StoreError> {
+        self.require(p("order", "read"), "read customers").await?;
+        self.store.customers(tenant, offset, limit).await
+    }
+
+    /// One customer with a window of their orders (`order:read`).
+    pub async fn customer(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Option<CustomerDetail>, StoreError> {
+        self.require(p("order", "read"), "read customers").await?;
+        self.store.customer(tenant, email, offset, limit).await
+    }
+
     pub async fn order_stats(&self, tenant: TenantId) -> Result<OrderStats, StoreError> {
         self.require(p("order", "read"), "read orders").await?;
         let midnight = chrono::Utc::now()
@@ -596,6 +630,7 @@ impl Reads {
             ),
             Query::Orders {
                 status,
+                filter,
                 offset,
                 limit,
             } => QueryResult::Orders(
@@ -603,6 +638,7 @@ impl Reads {
                     tenant,
                     &OrderFilter {
                         status: Some(status),
+                        text: filter,
                         offset,
                         limit,
                         ..Default::default()
@@ -618,6 +654,12 @@ impl Reads {
                     Vec::new()
                 };
                 QueryResult::Order(order, events)
+            }
+            Query::Customers { offset, limit } => {
+                QueryResult::Customers(self.customers(tenant, offset, limit).await?)
+            }
+            Query::Customer { email, limit } => {
+                QueryResult::Customer(self.customer(tenant, &email, 0, limit).await?)
             }
             Query::Products {
                 low_only,
@@ -744,6 +786,7 @@ mod tests {
             [
                 Query::Orders {
                     status: OrderStatus::Pending,
+                    filter: None,
                     offset: 0,
                     limit: 10,
                 },

@@ -29,7 +29,7 @@ use chrono::{DateTime, Utc};
 use rustok_domain::command::decide_order;
 use rustok_domain::commerce::{Order, OrderDraft, OrderStatus, Product, Variant, apply_moves};
 use rustok_domain::event::DomainEvent;
-use rustok_domain::read::{Applied, OrderSummary, Outcome, Page, StockRow};
+use rustok_domain::read::{Applied, OrderSummary, Outcome, Page, StockRow, add_money};
 use rustok_domain::{
     CommandEnvelope, Currency, DomainError, Money, OrderId, ProductDraft, ProductId, TenantId,
 };
@@ -273,10 +273,12 @@ pub(crate) async fn order_transition(
     }
     if next != current {
         update_order(w, &current, &next).await?;
+        update_returned(w, &current, &next).await?;
     }
     // The order's events first, then the stock events (on the product aggregates), all
     // sharing one correlation id.
     let mut envelopes = wrap(env, tenant_id, next.id.as_uuid(), &events, now)?;
+    record_refunds(w, &next, &events, &envelopes).await?;
     let mut scoped = env.clone();
     scoped.correlation_id = env
         .correlation_id
@@ -468,6 +470,71 @@ async fn update_order(w: &mut Writes<'_>, before: &Order, next: &Order) -> Resul
     Ok(())
 }
 
+/// The lines whose returned units changed (a return, a refund that restocked), written in the
+/// order's transaction; the order's version guard above already ruled out a concurrent writer.
+async fn update_returned(
+    w: &mut Writes<'_>,
+    before: &Order,
+    next: &Order,
+) -> Result<(), StoreError> {
+    for (position, (old, new)) in before.items.iter().zip(&next.items).enumerate() {
+        if old.returned == new.returned {
+            continue;
+        }
+        let update = order_item::Entity::update_many()
+            .col_expr(
+                order_item::Column::ReturnedQuantity,
+                Expr::value(new.returned),
+            )
+            .filter(order_item::Column::OrderId.eq(next.id.as_uuid()))
+            .filter(order_item::Column::TenantId.eq(next.tenant_id.as_uuid()))
+            .filter(order_item::Column::Position.eq(i32::try_from(position).unwrap_or(i32::MAX)))
+            .filter(order_item::Column::ReturnedQuantity.eq(old.returned));
+        if !w.update_one(build(w.txn(), update)).await? {
+            return Err(DomainError::VersionConflict {
+                entity: "order",
+                expected: before.version,
+                actual: next.version,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// One `order_refunds` row per `payment.refunded` event of the decision (a partial refund, a
+/// cancel's refund), keyed by the event's id, in the command's transaction: what the order's
+/// refunds list and "revenue today" read.
+async fn record_refunds(
+    w: &mut Writes<'_>,
+    order: &Order,
+    events: &[DomainEvent],
+    envelopes: &[rustok_domain::event::EventEnvelope],
+) -> Result<(), StoreError> {
+    for (event, envelope) in events.iter().zip(envelopes) {
+        let DomainEvent::PaymentRefunded(refund) = event else {
+            continue;
+        };
+        let insert = crate::stmt(
+            crate::backend_of(w.txn()),
+            "INSERT INTO order_refunds (id, tenant_id, order_id, amount, currency, reason, refunded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                envelope.id.as_uuid().into(),
+                order.tenant_id.as_uuid().into(),
+                order.id.as_uuid().into(),
+                refund.amount.amount.into(),
+                refund.amount.currency.code().to_string().into(),
+                refund.reason.clone().into(),
+                envelope.occurred_at.into(),
+            ],
+        );
+        w.write(insert, || format!("refund {}", envelope.id))
+            .await?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Queries
 
@@ -489,6 +556,9 @@ pub struct OrderFilter {
     pub sku: Option<String>,
     /// Orders of this customer email (case-insensitive).
     pub customer: Option<String>,
+    /// Orders whose customer, a line's SKU or id (hex digits) contains this text
+    /// (case-insensitive; the board's `/`). At most `MAX_ORDER_FILTER_CHARS` characters.
+    pub text: Option<String>,
     pub offset: u64,
     /// At most this many rows; 0 means 100.
     pub limit: u64,
@@ -621,6 +691,11 @@ impl Store {
                     .eq(c.trim().to_lowercase()),
             );
         }
+        if let Some(text) = &filter.text
+            && let Some(cond) = self.order_text_filter(tenant_id, text)?
+        {
+            q = q.filter(cond);
+        }
         let total = q.clone().count(&self.db).await?;
         let limit = if filter.limit == 0 { 100 } else { filter.limit };
         let rows = q
@@ -688,6 +763,69 @@ impl Store {
 }
 
 impl Store {
+    /// Orders whose customer, a line's SKU or id contains `text` (case ignored; `%`, `_` and
+    /// the backslash match themselves); `None` for blank text. Longer than
+    /// `MAX_ORDER_FILTER_CHARS` is refused.
+    fn order_text_filter(
+        &self,
+        tenant_id: TenantId,
+        text: &str,
+    ) -> Result<Option<sea_orm::Condition>, StoreError> {
+        use sea_orm::sea_query::LikeExpr;
+        let max = rustok_domain::read::MAX_ORDER_FILTER_CHARS;
+        let n = text.chars().count();
+        if n > max {
+            return Err(StoreError::Domain(rustok_domain::DomainError::validation(
+                "filter",
+                format!("is {n} characters long; the limit is {max}"),
+            )));
+        }
+        let text = text.trim().to_lowercase();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        let like = || LikeExpr::new(pattern.clone()).escape('\\');
+        let mut any = sea_orm::Condition::any()
+            .add(
+                Expr::expr(Func::lower(Func::coalesce([
+                    Expr::col(order::Column::Customer),
+                    Expr::val(""),
+                ])))
+                .like(like()),
+            )
+            .add(
+                order::Column::Id.in_subquery(
+                    Query::select()
+                        .column(order_item::Column::OrderId)
+                        .from(order_item::Entity)
+                        .and_where(order_item::Column::TenantId.eq(tenant_id.as_uuid()))
+                        .and_where(
+                            Expr::expr(Func::lower(Expr::col(order_item::Column::Sku)))
+                                .like(like()),
+                        )
+                        .to_owned(),
+                ),
+            );
+        // Hex digits (a short id as screens show it) also match the order's id.
+        if text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let hex = match self.backend {
+                crate::Backend::Sqlite => "lower(hex(orders.id))",
+                crate::Backend::Postgres => "replace(orders.id::text, '-', '')",
+            };
+            any = any.add(Expr::cust(hex).like(like()));
+        }
+        Ok(Some(any))
+    }
+
     /// Order counts by status, and what was ordered since `since` (the start of the day).
     pub async fn order_stats(
         &self,
@@ -711,35 +849,84 @@ impl Store {
             }
         }
         // Aggregated in the database: the cost does not grow with the day's volume.
-        let today = self
+        // Orders placed today, apart those not paid yet (pending, confirmed): not revenue.
+        let placed = self
             .db
             .query_all_raw(self.stmt(
-                "SELECT currency, status = 'cancelled' AS cancelled, COUNT(*) AS n,
+                "SELECT currency, status, COUNT(*) AS n,
                         CAST(SUM(total_amount) AS BIGINT) AS amount
                  FROM orders WHERE tenant_id = $1 AND placed_at >= $2
-                 GROUP BY currency, status = 'cancelled'",
+                 GROUP BY currency, status",
                 vec![tenant_id.as_uuid().into(), since.into()],
             ))
             .await?;
         let mut today_orders = 0u64;
-        let mut revenue: Vec<Money> = Vec::new();
-        for r in today {
-            let n: i64 = r.try_get("", "n")?;
-            today_orders += u64::try_from(n).unwrap_or(0);
-            if r.try_get::<bool>("", "cancelled")? {
-                continue;
-            }
-            let currency: Currency = parse("currency", &r.try_get::<String>("", "currency")?)?;
-            let amount: i64 = r.try_get::<Option<i64>>("", "amount")?.unwrap_or(0);
-            match revenue.iter_mut().find(|m| m.currency == currency) {
-                Some(m) => m.amount = m.amount.saturating_add(amount),
-                None => revenue.push(Money::new(amount, currency)),
+        let mut today_unpaid_orders = 0u64;
+        let mut unpaid: Vec<Money> = Vec::new();
+        for r in placed {
+            let n = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+            today_orders += n;
+            let status: OrderStatus = parse("order status", &r.try_get::<String>("", "status")?)?;
+            if matches!(status, OrderStatus::Pending | OrderStatus::Confirmed) {
+                today_unpaid_orders += n;
+                add_money(&mut unpaid, money_of(&r)?);
             }
         }
+        // Revenue today: captured today (whatever happened to the order since: a cancel's
+        // refund is subtracted below) less refunded today.
+        let captured = self
+            .sums(
+                "SELECT currency, CAST(SUM(total_amount) AS BIGINT) AS amount
+                 FROM orders WHERE tenant_id = $1 AND paid_at >= $2
+                   AND payment_reference IS NOT NULL
+                 GROUP BY currency",
+                tenant_id,
+                since,
+            )
+            .await?;
+        let refunded = self
+            .sums(
+                "SELECT currency, CAST(SUM(amount) AS BIGINT) AS amount
+                 FROM order_refunds WHERE tenant_id = $1 AND refunded_at >= $2
+                 GROUP BY currency",
+                tenant_id,
+                since,
+            )
+            .await?;
         Ok(rustok_domain::read::OrderStats {
             by_status,
             today_orders,
-            today_revenue: revenue,
+            today_revenue: rustok_domain::read::OrderStats::net(&captured, &refunded),
+            today_captured: captured,
+            today_refunded: refunded,
+            today_unpaid_orders,
+            today_unpaid: unpaid,
         })
     }
+
+    /// Per-currency sums: `sql` takes the tenant (`$1`) and a time (`$2`) and returns
+    /// `currency` and `amount` rows.
+    async fn sums(
+        &self,
+        sql: &str,
+        tenant_id: TenantId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Money>, StoreError> {
+        let rows = self
+            .db
+            .query_all_raw(self.stmt(sql, vec![tenant_id.as_uuid().into(), since.into()]))
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            add_money(&mut out, money_of(&r)?);
+        }
+        Ok(out)
+    }
+}
+
+/// A row's `currency` and `amount` (a sum: none counts as 0).
+pub(crate) fn money_of(r: &sea_orm::QueryResult) -> Result<Money, StoreError> {
+    let currency: Currency = parse("currency", &r.try_get::<String>("", "currency")?)?;
+    let amount: i64 = r.try_get::<Option<i64>>("", "amount")?.unwrap_or(0);
+    Ok(Money::new(amount, currency))
 }

@@ -31,6 +31,7 @@ mod authz;
 // One handler per command (and the reads of their aggregates).
 mod commerce;
 mod content;
+mod customers;
 mod schedule;
 mod staff;
 mod tenant;

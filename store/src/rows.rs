@@ -195,6 +195,7 @@ pub(crate) fn order_from_rows(
                 sku: i.sku,
                 title: i.title,
                 quantity: i.quantity,
+                returned: i.returned_quantity,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -220,6 +221,7 @@ pub(crate) fn order_from_rows(
         tracking_number: m.tracking_number,
         cancel_reason: m.cancel_reason,
         payment_reference: m.payment_reference,
+        refunded: money(m.refunded_amount, &m.currency)?,
     })
 }
 
@@ -233,6 +235,7 @@ pub(crate) fn item_row(o: &Order, position: usize, i: &LineItem) -> order_item::
         unit_amount: Set(i.unit_price.amount),
         currency: Set(i.unit_price.currency.code().to_string()),
         quantity: Set(i.quantity),
+        returned_quantity: Set(i.returned),
     }
 }
 
@@ -256,6 +259,7 @@ pub(crate) fn order_row(o: &Order) -> order::ActiveModel {
         tracking_number: Set(o.tracking_number.clone()),
         cancel_reason: Set(o.cancel_reason.clone()),
         payment_reference: Set(o.payment_reference.clone()),
+        refunded_amount: Set(o.refunded.amount),
     }
 }
 

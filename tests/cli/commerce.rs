@@ -276,6 +276,14 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
     let paid = cli.json(&["order", "pay", &id, "--card-token", "tok_visa"]);
     assert_eq!(cli.stock("MUG"), (7, 0));
 
+    // The reason is required: without it a usage error (exit 2), blank refused (exit 1);
+    // either way nothing changes.
+    let before = cli.snapshot();
+    assert_eq!(cli.run(&["order", "cancel", &id]).status.code(), Some(2));
+    let err = cli.refused(&["order", "cancel", &id, "--reason", "  "]);
+    assert!(err.contains("reason: must not be empty"), "{err}");
+    assert_eq!(cli.snapshot(), before);
+
     // A separate process cancels: the refund goes through the gateway, the stock comes back.
     let c = cli.json(&["order", "cancel", &id, "--reason", "customer changed mind"]);
     assert_eq!(c["status"], "cancelled");
@@ -300,7 +308,7 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
             "inventory.updated"
         ]
     );
-    cli.refused(&["order", "cancel", &id]);
+    cli.refused(&["order", "cancel", &id, "--reason", "again"]);
 
     // Delivered is terminal.
     let d = cli.order(&["MUG:1"]);
@@ -321,7 +329,7 @@ fn cancel_paid_restocks_and_refunds_cancel_delivered_is_refused() {
     );
     assert_eq!(cli.json(&["order", "deliver", &d])["status"], "delivered");
     let before = cli.snapshot();
-    let err = cli.refused(&["order", "cancel", &d]);
+    let err = cli.refused(&["order", "cancel", &d, "--reason", "too late"]);
     assert!(
         err.contains("cannot cancel order in status delivered"),
         "{err}"
@@ -520,7 +528,7 @@ fn price_zero_order_is_paid_without_the_gateway() {
             Value::Array(vec![])
         );
 
-        let c = cli.json(&["order", "cancel", &id]);
+        let c = cli.json(&["order", "cancel", &id, "--reason", "gift withdrawn"]);
         assert_eq!(c["status"], "cancelled");
         assert_eq!(cli.stock("GIFT"), (5, 0), "restocked");
         assert_eq!(
@@ -762,3 +770,80 @@ fn order_notes_with_mentions(cli: Cli) {
 }
 
 cli_on_both_backends!(order_notes_with_mentions);
+#[test]
+fn partial_refunds_returns_and_customers_through_the_binary() {
+    let cli = Cli::new();
+    cli.json(&product("MUG", "12.50").stock(10).args());
+    let o = cli.json(&[
+        "order",
+        "create",
+        "--item",
+        "MUG:2",
+        "--customer",
+        "Ann@Example.com",
+    ]);
+    let id = o["id"].as_str().unwrap().to_string();
+    cli.json(&["order", "confirm", &id]);
+    cli.json(&["order", "pay", &id, "--card-token", "tok_visa"]);
+    let r = cli.json(&[
+        "order",
+        "refund",
+        &id,
+        "--amount",
+        "5.00",
+        "--reason",
+        "scratched",
+    ]);
+    assert_eq!(
+        (
+            &r["status"],
+            &r["captured"]["amount"],
+            &r["refunded"]["amount"],
+            &r["net"]["amount"]
+        ),
+        (
+            &Value::from("paid"),
+            &Value::from(2500),
+            &Value::from(500),
+            &Value::from(2000)
+        )
+    );
+    // More than is left: exit 1, nothing changes.
+    let before = cli.snapshot();
+    let err = cli.refused(&["order", "refund", &id, "--amount", "20.01", "--reason", "x"]);
+    assert!(err.contains("20.00 USD left"), "{err}");
+    assert_eq!(cli.snapshot(), before);
+    // A reason is required.
+    cli.usage(&["order", "refund", &id, "--amount", "1.00"]);
+
+    cli.json(&["order", "ship", &id, "--carrier", "UPS", "--tracking", "1Z"]);
+    assert_eq!(cli.stock("MUG"), (8, 0));
+    let ret = cli.json(&[
+        "order",
+        "return",
+        &id,
+        "--item",
+        "MUG:1",
+        "--reason",
+        "broken",
+        "--no-restock",
+    ]);
+    assert_eq!(ret["items"][0]["returned"], 1);
+    assert_eq!(cli.stock("MUG"), (8, 0), "not restocked");
+    cli.json(&[
+        "order", "return", &id, "--item", "MUG:1", "--reason", "late",
+    ]);
+    assert_eq!(cli.stock("MUG"), (9, 0), "restocked by default");
+    let err = cli.refused(&["order", "return", &id, "--item", "MUG:1", "--reason", "x"]);
+    assert!(err.contains("0 left"), "{err}");
+
+    let show = cli.json(&["order", "show", &id]);
+    assert_eq!(show["refunds"][0]["reason"], "scratched");
+    let customers = cli.json(&["customer", "list"]);
+    assert_eq!(customers[0]["email"], "ann@example.com");
+    assert_eq!(customers[0]["orders"], 1);
+    assert_eq!(customers[0]["lifetime_value"][0]["amount"], 2000);
+    let one = cli.json(&["customer", "show", "ANN@example.com"]);
+    assert_eq!(one["order_list"]["rows"][0]["id"], Value::from(id.as_str()));
+    cli.refused(&["customer", "show", "nobody@example.com"]);
+}

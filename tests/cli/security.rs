@@ -105,7 +105,7 @@ fn an_editor_cannot_pay_an_order_and_a_manager_can() {
     assert_eq!(denied["rows"][0]["actor"], "an-editor");
 
     // Unknown staff and reads above one's role are refused too.
-    let err = cli.refused(&["--as", "nobody", "order", "cancel", &id]);
+    let err = cli.refused(&["--as", "nobody", "order", "cancel", &id, "--reason", "x"]);
     assert!(err.contains("unknown staff member 'nobody'"), "{err}");
     let err = cli.refused(&["--as", "a-manager", "audit", "run"]);
     assert!(

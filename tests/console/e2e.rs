@@ -278,6 +278,8 @@ fn an_order_walked_to_delivered_on_the_board_shows_in_the_events_pane() {
     t.text("MUG:2");
     t.keys(&["Tab"]);
     t.text("ann@example.com");
+    t.keys(&["Enter"]); // to the button: a dialog never submits on its first Enter
+    t.wait_for("[ Place the order ]", Duration::from_secs(5));
     t.keys(&["Enter"]);
     t.wait_for("is pending", Duration::from_secs(10));
     t.wait_for("pending 1", Duration::from_secs(5));
@@ -285,16 +287,21 @@ fn an_order_walked_to_delivered_on_the_board_shows_in_the_events_pane() {
     t.wait_for("is confirmed", Duration::from_secs(10));
     t.keys(&["l", "p"]);
     t.wait_for("Pay order", Duration::from_secs(5));
-    t.keys(&["Enter"]); // tok_visa
+    t.keys(&["Enter"]); // tok_visa, then the button
+    t.keys(&["Enter"]);
     t.wait_for("is paid", Duration::from_secs(10));
     t.keys(&["l", "s"]);
     t.wait_for("Ship order", Duration::from_secs(5));
     t.text("DHL");
     t.keys(&["Tab"]);
     t.text("JD0146");
+    t.keys(&["Enter"]); // to the button, which names the order and its amount
+    t.wait_for("25.00 USD ]", Duration::from_secs(5));
     t.keys(&["Enter"]);
     t.wait_for("is shipped", Duration::from_secs(10));
     t.keys(&["l", "l", "d"]); // past the on-hold column
+    t.wait_for("Deliver order", Duration::from_secs(5)); // asks first
+    t.keys(&["Enter"]);
     t.wait_for("is delivered", Duration::from_secs(10));
     t.keys(&["5"]);
     let events = t.wait_for("order.status_changed", Duration::from_secs(1));
@@ -338,6 +345,7 @@ fn a_declined_payment_on_the_board_keeps_the_card_and_records_payment_failed() {
         t.keys(&["BSpace"]);
     }
     t.text("tok_chargeDeclined");
+    t.keys(&["Enter"]);
     t.keys(&["Enter"]);
     let screen = t.wait_for("payment declined: card declined", Duration::from_secs(10));
     assert!(

@@ -51,6 +51,8 @@ const EXPECTED: &[(&str, [bool; 5])] = &[
     ("copy_node", [true, true, false, true, false]),
     ("schedule_node", [true, true, false, true, false]),
     ("unschedule_node", [true, true, false, true, false]),
+    ("refund_order", [true, true, true, false, false]),
+    ("return_order", [true, true, true, false, false]),
 ];
 
 /// Adds a staff member (as the owner `tester`) with no keys and no MFA.
@@ -188,7 +190,7 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
         "cancel_order" => Command::Order(OrderCommand::CancelOrder {
             expected_version: None,
             id: order_in("pending").await.id,
-            reason: None,
+            reason: "no longer wanted".into(),
         }),
         "hold_order" => OrderAction::Hold
             .command(order_in("paid").await.id, None, &["fraud review"])
@@ -234,6 +236,19 @@ async fn prepare(app: &TestApp, case: &str, n: usize) -> Command {
             note_id: rustok_domain::NoteId::new_v7(),
             text: format!("customer called ({n}) — @as-support please check"),
         },
+        "refund_order" => OrderAction::Refund
+            .command(order_in("paid").await.id, None, &["1.00", "scratched", ""])
+            .unwrap(),
+        "return_order" => {
+            let item = format!("{sku}:1");
+            OrderAction::Return
+                .command(
+                    order_in("shipped").await.id,
+                    None,
+                    &[&item, "broken", "yes"],
+                )
+                .unwrap()
+        }
         "retry_consumer_dead_letters" => Command::RetryConsumerDeadLetters {
             consumer: "jetstream:RUSTOK_EVENTS".into(),
             ids: vec![],
@@ -741,6 +756,9 @@ const EXPECTED_READS: &[(&str, [bool; 5])] = &[
     ("node_history", [true, true, true, true, true]),
     ("node_diff", [true, true, true, true, true]),
     ("agenda", [true, true, true, true, true]),
+    ("order_refunds", [true, true, true, false, true]),
+    ("customers", [true, true, true, false, true]),
+    ("customer", [true, true, true, false, true]),
 ];
 
 /// Which event types each role reads (in lists, history, dead letters, the live stream):
@@ -857,6 +875,12 @@ async fn test_order_and_customer_data_do_not_reach_roles_without_order_read(app:
             "node_history" => reads.node_history(t, n.id).await.map(|_| vec![])?,
             "node_diff" => reads.node_diff(t, n.id, 1, 1, None).await.map(|_| vec![])?,
             "agenda" => reads.agenda(t, 10).await.map(|_| vec![])?,
+            "order_refunds" => reads.order_refunds(t, o.id).await.map(|_| vec![])?,
+            "customers" => reads.customers(t, 0, 10).await.map(|_| vec![])?,
+            "customer" => reads
+                .customer(t, "bob@b.com", 0, 10)
+                .await
+                .map(|_| vec![])?,
             other => panic!("no read {other}"),
         })
     };

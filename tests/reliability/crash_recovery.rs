@@ -202,12 +202,13 @@ async fn a_killed_relay_process_leaves_nothing_behind() {
 const PAUSE_MS: u64 = 40;
 
 /// The migrations, as `seaql_migrations` records them.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     "m20261124_000001_foundation",
     "m20261124_000002_commerce",
     "m20261124_000003_staff",
     "m20261124_000004_delivery",
     "m20261207_000005_stream_consumers",
+    "m20261207_000006_refunds",
     "m20261207_000007_order_notes",
     "m20261207_000008_revisions",
     "m20261207_000009_node_schedules",

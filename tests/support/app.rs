@@ -310,15 +310,12 @@ impl TestApp {
         .await
     }
 
-    pub async fn cancel_order(
-        &self,
-        id: OrderId,
-        reason: Option<&str>,
-    ) -> Result<Order, QueueError> {
+    /// Cancels with this reason (required: a blank one is refused).
+    pub async fn cancel_order(&self, id: OrderId, reason: &str) -> Result<Order, QueueError> {
         self.order_cmd(Command::Order(OrderCommand::CancelOrder {
             expected_version: None,
             id,
-            reason: reason.map(Into::into),
+            reason: reason.into(),
         }))
         .await
     }

@@ -57,6 +57,8 @@ pub enum Action {
     Order(OrderAction),
     NewOrder,
     Products,
+    /// The customer of the highlighted order (their orders); from there, every customer.
+    Customers,
     AdjustStock,
     Follow,
     Inspect,

@@ -479,7 +479,8 @@ impl App {
                     Some(_) => {}
                     None => self.panes.get(self.tab).on_paste(&text),
                 }
-                return vec![];
+                // A paste may change what a pane asks for (the board's filter).
+                return self.settle();
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);

@@ -37,14 +37,27 @@ pub enum Query {
     OutboxCounts,
     /// The independent consumers of the outbox (streams) with their lag.
     Consumers,
-    /// One window of the orders in one status, newest first.
+    /// One window of the orders in one status, newest first; with a filter, only those whose
+    /// customer, a line's SKU or id contains it (case-insensitive).
     Orders {
         status: OrderStatus,
+        filter: Option<String>,
         offset: u64,
         limit: u64,
     },
     /// An order with its event history.
     Order(OrderId),
+    /// The tenant's customers (as their orders tell), who ordered last first. Needs
+    /// `order:read`.
+    Customers {
+        offset: u64,
+        limit: u64,
+    },
+    /// One customer (an email, case ignored) with their newest orders. Needs `order:read`.
+    Customer {
+        email: String,
+        limit: u64,
+    },
     /// One window of the stock list (by SKU), optionally only what is low.
     Products {
         low_only: bool,
@@ -119,6 +132,8 @@ pub enum QueryResult {
     Consumers(Vec<rustok_domain::read::ConsumerStats>),
     Orders(Page<OrderSummary>),
     Order(Option<Order>, Vec<StoredEvent>),
+    Customers(Page<rustok_domain::read::Customer>),
+    Customer(Option<rustok_domain::read::CustomerDetail>),
     Products(Page<StockRow>),
     Events(Vec<StoredEvent>),
     OrderStats(OrderStats),

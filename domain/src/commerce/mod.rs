@@ -64,4 +64,7 @@ pub use product::{
     ProductStatus, ProductTranslation, Variant, validate_handle, validate_sku,
 };
 pub use services::{BlobStorage, Email, EmailSender, MemoryMailbox, MemoryStorage, ServiceError};
-pub use steps::{FromInput, MAX_CARD_TOKEN_CHARS, OrderAction, OrderCommand, OrderStep, StepInput};
+pub use steps::{
+    FromInput, InputKind, MAX_AMOUNT_CHARS, MAX_CARD_TOKEN_CHARS, MAX_LIST_CHARS, MAX_LIST_ITEMS,
+    OrderAction, OrderCommand, OrderStep, SkuQty, SkuQuantities, StepInput, parse_sku_quantities,
+};

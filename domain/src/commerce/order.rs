@@ -10,6 +10,12 @@
 //! | paid | hold | on_hold | optional reason | — |
 //! | on_hold | release | paid | — | — |
 //! | pending, confirmed, paid, on_hold, shipped | cancel | cancelled | optional reason | none / release / restock (+ refund) |
+//! | paid, on_hold, shipped, delivered | refund | (unchanged) | amount, reason | optional restock of returned units |
+//! | shipped, delivered, cancelled after shipping | return | (unchanged) | items, reason | restock unless told not to |
+//!
+//! A refund gives back part of what was captured (any number of them, never more than was
+//! captured in all); a cancel gives back what is left. Cancelling a *shipped* order refunds but
+//! does not restock: the goods are on their way, and come back on hand only through a return.
 //!
 //! The steps a user asks for are declared in `steps.rs` (one row each).
 //!
@@ -20,7 +26,7 @@
 use super::inventory::{StockMove, StockMoveKind};
 use super::payment::{ChargeRequest, PaymentOutcome, RefundRequest};
 use super::product::{Product, ProductStatus, validate_sku};
-use super::steps::OrderAction;
+use super::steps::{OrderAction, SkuQty};
 use crate::content::string_enum;
 use crate::event::{self, DomainEvent};
 use crate::{DomainError, Money, OrderId, TenantId};
@@ -82,6 +88,11 @@ impl OrderStatus {
             (Paid, Hold) => Ok(OnHold),
             (OnHold, Release) => Ok(Paid),
             (Pending | Confirmed | Paid | OnHold | Shipped, Cancel) => Ok(Cancelled),
+            // Money and goods coming back do not move the order along.
+            (Paid | OnHold | Shipped | Delivered, Refund) => Ok(self),
+            // A cancelled order takes a return only if it had shipped (`Order::return_items`
+            // checks): the goods of a cancel after shipment come back on hand this way.
+            (Shipped | Delivered | Cancelled, Return) => Ok(self),
             (from, action) => Err(DomainError::InvalidTransition {
                 entity: "order",
                 from: from.to_string(),
@@ -90,7 +101,8 @@ impl OrderStatus {
         }
     }
 
-    /// Delivered and cancelled orders never change again.
+    /// Delivered and cancelled orders never change status again (a delivered one may still
+    /// be refunded and take returns).
     pub fn is_terminal(self) -> bool {
         matches!(self, OrderStatus::Delivered | OrderStatus::Cancelled)
     }
@@ -101,10 +113,11 @@ impl OrderStatus {
         match self {
             OrderStatus::Pending => &[Confirm, Cancel],
             OrderStatus::Confirmed => &[Pay, Cancel],
-            OrderStatus::Paid => &[Ship, Hold, Cancel],
-            OrderStatus::OnHold => &[Release, Cancel],
-            OrderStatus::Shipped => &[Deliver, Cancel],
-            OrderStatus::Delivered | OrderStatus::Cancelled => &[],
+            OrderStatus::Paid => &[Ship, Hold, Cancel, Refund],
+            OrderStatus::OnHold => &[Release, Cancel, Refund],
+            OrderStatus::Shipped => &[Deliver, Cancel, Refund, Return],
+            OrderStatus::Delivered => &[Refund, Return],
+            OrderStatus::Cancelled => &[Return],
         }
     }
 }
@@ -118,6 +131,13 @@ pub struct LineItem {
     pub unit_price: Money,
     /// At least 1.
     pub quantity: i64,
+    /// Units of this line sent back (returns, and refunds that restocked), at most `quantity`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub returned: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl LineItem {
@@ -163,6 +183,9 @@ pub struct Order {
     pub cancel_reason: Option<String>,
     /// The gateway's reference of the successful charge.
     pub payment_reference: Option<String>,
+    /// Given back so far (partial refunds and a cancel's refund), in the order's currency;
+    /// never more than [`Order::captured`].
+    pub refunded: Money,
 }
 
 /// A plausible email address: `local@domain.tld`, ASCII, at most 254 characters; the local
@@ -325,6 +348,7 @@ impl Order {
                 title: variant.title.clone(),
                 unit_price: variant.price,
                 quantity,
+                returned: 0,
             };
             let overflow =
                 || DomainError::validation("total", "the order total is too large to represent");
@@ -369,6 +393,7 @@ impl Order {
             tracking_number: None,
             cancel_reason: None,
             payment_reference: None,
+            refunded: Money::zero(total.currency),
         };
         let event = DomainEvent::OrderPlaced(event::OrderPlaced {
             customer: order.customer.clone(),
@@ -567,16 +592,44 @@ impl Order {
         Ok((next, vec![changed], Vec::new()))
     }
 
-    /// Does cancelling this order give money back? (It was paid, and maybe shipped, and its
-    /// total is not 0: nothing was charged for a free order.)
+    /// What the gateway took for this order: the total once paid (0 for a free order or one
+    /// not paid yet).
+    pub fn captured(&self) -> Money {
+        if self.paid_at.is_some() && self.payment_reference.is_some() {
+            self.total
+        } else {
+            Money::zero(self.total.currency)
+        }
+    }
+
+    /// What is left to refund: captured less refunded.
+    pub fn refundable(&self) -> Money {
+        Money::new(
+            self.captured()
+                .amount
+                .saturating_sub(self.refunded.amount)
+                .max(0),
+            self.total.currency,
+        )
+    }
+
+    /// What the shop keeps: captured less refunded.
+    pub fn net(&self) -> Money {
+        self.refundable()
+    }
+
+    /// Does cancelling this order give money back? (It was paid, and maybe shipped, and
+    /// something of what was captured is left: nothing was charged for a free order, and
+    /// partial refunds may already have given it all back.)
     pub fn needs_refund(&self) -> bool {
         matches!(
             self.status,
             OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped
-        ) && !self.is_free()
+        ) && self.refundable().amount > 0
     }
 
-    /// The gateway request refunding this order in full, when cancelling it needs one.
+    /// The gateway request refunding what is left of this order's charge, when cancelling
+    /// it needs one.
     pub fn refund_request(&self, idempotency_key: Uuid) -> Option<RefundRequest> {
         if !self.needs_refund() {
             return None;
@@ -584,16 +637,214 @@ impl Order {
         Some(RefundRequest {
             idempotency_key,
             order_id: self.id,
-            amount: self.total,
+            amount: self.refundable(),
             payment_reference: self.payment_reference.clone()?,
         })
     }
 
+    /// The gateway request for a partial refund of `amount` (decimal text in the order's
+    /// currency): refused as [`Order::refund`] would refuse it, so the gateway is never asked
+    /// for what the order cannot give back.
+    pub fn partial_refund_request(
+        &self,
+        idempotency_key: Uuid,
+        amount: &str,
+    ) -> Result<RefundRequest, DomainError> {
+        self.status.apply(OrderAction::Refund)?;
+        let amount = self.refund_amount(amount)?;
+        let payment_reference = self.payment_reference.clone().ok_or_else(|| {
+            DomainError::validation("order", "the order has no payment reference to refund")
+        })?;
+        Ok(RefundRequest {
+            idempotency_key,
+            order_id: self.id,
+            amount,
+            payment_reference,
+        })
+    }
+
+    /// `amount` parsed in the order's currency: more than 0 and at most what is left.
+    fn refund_amount(&self, amount: &str) -> Result<Money, DomainError> {
+        let currency = self.total.currency;
+        let amount = Money::parse(amount, currency).map_err(|_| {
+            DomainError::validation(
+                "amount",
+                format!(
+                    "'{}' is not an amount in {currency} (digits with at most {} decimals, e.g. 5.00)",
+                    crate::text::excerpt(amount, crate::text::EXCERPT_CHARS),
+                    currency.exponent()
+                ),
+            )
+        })?;
+        if amount.amount <= 0 {
+            return Err(DomainError::validation(
+                "amount",
+                "a refund must be more than 0",
+            ));
+        }
+        let left = self.refundable();
+        if amount.amount > left.amount {
+            return Err(DomainError::validation(
+                "amount",
+                format!(
+                    "cannot refund {amount}: {} was captured, {} already refunded, {left} left",
+                    self.captured(),
+                    self.refunded
+                ),
+            ));
+        }
+        Ok(amount)
+    }
+
+    /// Takes `units` back into the order's lines (each SKU one of the order's, repeated SKUs
+    /// merged): at most what was ordered less what came back before. Returns the next lines
+    /// and the units per SKU, in the order's line order.
+    fn take_back(&self, units: &[SkuQty]) -> Result<(Vec<LineItem>, Vec<SkuQty>), DomainError> {
+        let mut items = self.items.clone();
+        let mut taken: Vec<SkuQty> = Vec::new();
+        for u in units {
+            validate_sku(&u.sku)?;
+            validate_quantity(&u.sku, u.quantity)?;
+            let Some(line) = items.iter_mut().find(|i| i.sku == u.sku) else {
+                return Err(DomainError::validation(
+                    "sku",
+                    format!(
+                        "{} is not a line of order {}",
+                        crate::text::excerpt(&u.sku, crate::text::EXCERPT_CHARS),
+                        self.id
+                    ),
+                ));
+            };
+            let left = line.quantity - line.returned;
+            if u.quantity > left {
+                return Err(DomainError::validation(
+                    "quantity",
+                    format!(
+                        "cannot take back {} of {}: {} ordered, {} already returned, {left} left",
+                        u.quantity, u.sku, line.quantity, line.returned
+                    ),
+                ));
+            }
+            line.returned += u.quantity;
+            match taken.iter_mut().find(|t| t.sku == u.sku) {
+                Some(t) => t.quantity += u.quantity,
+                None => taken.push(u.clone()),
+            }
+        }
+        taken.sort_by_key(|t| items.iter().position(|i| i.sku == t.sku));
+        Ok((items, taken))
+    }
+
+    /// The next order after a step that keeps the status (refund, return): version and
+    /// `updated_at` move on; `at` never goes back in time.
+    fn touched(&self, action: OrderAction, now: DateTime<Utc>) -> Result<Order, DomainError> {
+        self.status.apply(action)?;
+        let mut next = self.clone();
+        next.version = self.version.checked_add(1).ok_or_else(|| {
+            DomainError::validation("version", "the order has reached its last version")
+        })?;
+        next.updated_at = now.max(self.updated_at);
+        Ok(next)
+    }
+
+    fn restock_moves(units: &[SkuQty]) -> Vec<StockMove> {
+        units
+            .iter()
+            .map(|u| StockMove {
+                sku: u.sku.clone(),
+                kind: StockMoveKind::Restock,
+                qty: u.quantity,
+            })
+            .collect()
+    }
+
+    /// A partial refund of a paid, held, shipped or delivered order: `amount` (decimal text
+    /// in the order's currency, more than 0, at most what is left of the captured amount)
+    /// with a reason (required). The status stays; the version moves on. Event
+    /// `payment.refunded` (amount, reason). `restock` names units of the order that came
+    /// back and go on hand again (at most what was ordered less returned): they count as
+    /// returned, with an `order.returned` event and restock moves.
+    pub fn refund(
+        &self,
+        amount: &str,
+        reason: &str,
+        restock: &[SkuQty],
+        now: DateTime<Utc>,
+    ) -> Result<OrderDecision, DomainError> {
+        let mut next = self.touched(OrderAction::Refund, now)?;
+        let reason = short_text("reason", reason, MAX_CANCEL_REASON_CHARS)?;
+        let amount = self.refund_amount(amount)?;
+        let (items, taken) = self.take_back(restock)?;
+        next.items = items;
+        next.refunded = Money::new(self.refunded.amount + amount.amount, self.total.currency);
+        let mut events = vec![DomainEvent::PaymentRefunded(event::PaymentRefunded {
+            amount,
+            reference: self.payment_reference.clone().unwrap_or_default(),
+            reason: Some(reason.clone()),
+        })];
+        if !taken.is_empty() {
+            events.push(DomainEvent::OrderReturned(event::OrderReturned {
+                items: taken.clone(),
+                reason: Some(reason),
+                restocked: true,
+                version: next.version,
+            }));
+        }
+        Ok((next, events, Self::restock_moves(&taken)))
+    }
+
+    /// Goods sent back from a shipped or delivered order (or one cancelled after it shipped):
+    /// `units` (each one of the order's
+    /// SKUs, at most what was ordered less what was returned before) with a reason
+    /// (required). The status stays; the version moves on. Event `order.returned`; with
+    /// `restock` the units go on hand again. Nothing is refunded: that is a separate step.
+    pub fn return_items(
+        &self,
+        units: &[SkuQty],
+        reason: &str,
+        restock: bool,
+        now: DateTime<Utc>,
+    ) -> Result<OrderDecision, DomainError> {
+        let mut next = self.touched(OrderAction::Return, now)?;
+        if self.shipped_at.is_none() {
+            return Err(DomainError::validation(
+                "order",
+                format!(
+                    "order {} was never shipped: there is nothing to return",
+                    self.id
+                ),
+            ));
+        }
+        let reason = short_text("reason", reason, MAX_CANCEL_REASON_CHARS)?;
+        if units.is_empty() {
+            return Err(DomainError::validation(
+                "item",
+                "a return needs at least one SKU:QTY",
+            ));
+        }
+        let (items, taken) = self.take_back(units)?;
+        next.items = items;
+        let event = DomainEvent::OrderReturned(event::OrderReturned {
+            items: taken.clone(),
+            reason: Some(reason),
+            restocked: restock,
+            version: next.version,
+        });
+        let moves = if restock {
+            Self::restock_moves(&taken)
+        } else {
+            Vec::new()
+        };
+        Ok((next, vec![event], moves))
+    }
+
     /// pending | confirmed | paid | on hold | shipped → cancelled, with an optional reason
     /// (blank means none). Events: `order.status_changed`, `order.cancelled`, and
-    /// `payment.refunded` when it was paid, held or shipped (not for a free order: nothing
-    /// was charged). Stock: none from pending, release from confirmed, restock from paid, on
-    /// hold or shipped.
+    /// `payment.refunded` for what is left of the captured amount when it was paid, held or
+    /// shipped (none for a free order, or one whose partial refunds gave it all back).
+    /// Stock: none from pending, release from confirmed, restock from paid or on hold (less
+    /// what came back already); none from shipped — the goods are not back, a return brings
+    /// them on hand.
     pub fn cancel(
         &self,
         reason: Option<&str>,
@@ -607,21 +858,31 @@ impl Order {
             changed,
             DomainEvent::OrderCancelled(event::OrderCancelled {
                 from: self.status,
-                reason,
+                reason: reason.clone(),
                 version: next.version,
             }),
         ];
+        if self.needs_refund() {
+            let amount = self.refundable();
+            next.refunded = self.captured();
+            events.push(DomainEvent::PaymentRefunded(event::PaymentRefunded {
+                amount,
+                reference: self.payment_reference.clone().unwrap_or_default(),
+                reason,
+            }));
+        }
         let moves = match self.status {
             OrderStatus::Confirmed => self.moves(StockMoveKind::Release),
-            OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped => {
-                if self.needs_refund() {
-                    events.push(DomainEvent::PaymentRefunded(event::PaymentRefunded {
-                        amount: self.total,
-                        reference: self.payment_reference.clone().unwrap_or_default(),
-                    }));
-                }
-                self.moves(StockMoveKind::Restock)
-            }
+            OrderStatus::Paid | OrderStatus::OnHold => self
+                .items
+                .iter()
+                .filter(|i| i.quantity > i.returned)
+                .map(|i| StockMove {
+                    sku: i.sku.clone(),
+                    kind: StockMoveKind::Restock,
+                    qty: i.quantity - i.returned,
+                })
+                .collect(),
             _ => Vec::new(),
         };
         Ok((next, events, moves))
@@ -904,7 +1165,8 @@ mod tests {
         let (shipped, _, _) = paid.ship("DHL", "JD0001", now).unwrap();
         let (x, ev, moves) = shipped.cancel(None, now).unwrap();
         assert!(types(&ev).contains(&"payment.refunded"));
-        assert_eq!(moves[0].kind, StockMoveKind::Restock);
+        assert!(moves.is_empty(), "shipped goods are not back: no restock");
+        assert_eq!(x.refunded, x.captured());
         assert_eq!(
             (x.carrier.as_deref(), x.cancel_reason.as_deref()),
             (Some("DHL"), None)
@@ -918,6 +1180,172 @@ mod tests {
             );
         }
         assert!(pending.cancel(Some(&"r".repeat(501)), now).is_err());
+    }
+
+    fn sku_qty(sku: &str, quantity: i64) -> SkuQty {
+        SkuQty {
+            sku: sku.into(),
+            quantity,
+        }
+    }
+
+    #[test]
+    fn partial_refunds_up_to_what_was_captured() {
+        let now = Utc::now();
+        let o = place(&[("A", 2), ("B", 1)]); // 2 × 19.99 + 5.01 = 44.99
+        let (c, _, _) = o.confirm(now).unwrap();
+        assert_eq!(
+            c.refund("1.00", "x", &[], now).unwrap_err().kind(),
+            "invalid_transition"
+        );
+        let (p, _, _) = c.record_payment(success(&c), now).unwrap();
+        assert_eq!(
+            (p.captured().amount, p.refunded.amount, p.net().amount),
+            (4499, 0, 4499)
+        );
+        let (r1, ev, moves) = p.refund("4.99", " scratched ", &[], now).unwrap();
+        assert_eq!(
+            (r1.status, r1.version, r1.refunded.amount),
+            (OrderStatus::Paid, p.version + 1, 499)
+        );
+        assert_eq!(types(&ev), ["payment.refunded"]);
+        assert!(moves.is_empty());
+        let DomainEvent::PaymentRefunded(e) = &ev[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (e.amount.amount, e.reason.as_deref(), e.reference.as_str()),
+            (499, Some("scratched"), "ch_1")
+        );
+        assert_eq!(
+            DomainEvent::from_parts("payment.refunded", &ev[0].payload()).unwrap(),
+            ev[0]
+        );
+        let (r2, ev, moves) = r1
+            .refund("20", "B came back", &[sku_qty("B", 1)], now)
+            .unwrap();
+        assert_eq!((r2.refunded.amount, r2.items[1].returned), (2499, 1));
+        assert_eq!(types(&ev), ["payment.refunded", "order.returned"]);
+        assert_eq!(
+            (moves[0].kind, moves[0].sku.as_str(), moves[0].qty),
+            (StockMoveKind::Restock, "B", 1)
+        );
+        let over = r2.refund("20.01", "x", &[], now).unwrap_err();
+        assert_eq!(
+            over.to_string(),
+            "amount: cannot refund 20.01 USD: 44.99 USD was captured, 24.99 USD already refunded, 20.00 USD left"
+        );
+        for (bad, field) in [
+            ("0", "amount"),
+            ("-1", "amount"),
+            ("1.001", "amount"),
+            ("", "amount"),
+        ] {
+            assert_eq!(
+                r2.refund(bad, "x", &[], now).unwrap_err().field(),
+                Some(field),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            r2.refund("1", " ", &[], now).unwrap_err().field(),
+            Some("reason")
+        );
+        assert!(
+            r2.refund("1", "x", &[sku_qty("B", 1)], now)
+                .unwrap_err()
+                .to_string()
+                .contains("0 left")
+        );
+        assert!(r2.refund("1", "x", &[sku_qty("Z", 1)], now).is_err());
+        // Cancelling refunds what is left and restocks what did not come back.
+        let (x, ev, moves) = r2.cancel(None, now).unwrap();
+        let refunded: Vec<i64> = ev
+            .iter()
+            .filter_map(|e| match e {
+                DomainEvent::PaymentRefunded(r) => Some(r.amount.amount),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(refunded, [2000]);
+        assert_eq!((x.refunded, x.net().amount), (x.captured(), 0));
+        assert_eq!(
+            moves
+                .iter()
+                .map(|m| (m.sku.as_str(), m.qty))
+                .collect::<Vec<_>>(),
+            [("A", 2)]
+        );
+        // Refunded in full: a cancel refunds nothing more.
+        let (all, _, _) = p.refund("44.99", "all", &[], now).unwrap();
+        assert!(!all.needs_refund() && all.refund_request(Uuid::now_v7()).is_none());
+        let (_, ev, _) = all.cancel(None, now).unwrap();
+        assert!(!types(&ev).contains(&"payment.refunded"));
+        assert_eq!(
+            p.partial_refund_request(Uuid::now_v7(), "1.50")
+                .unwrap()
+                .amount
+                .amount,
+            150
+        );
+        assert!(all.partial_refund_request(Uuid::now_v7(), "0.01").is_err());
+    }
+
+    #[test]
+    fn returns_from_shipped_or_delivered_orders() {
+        let now = Utc::now();
+        let o = place(&[("A", 3)]);
+        let (c, _, _) = o.confirm(now).unwrap();
+        let (p, _, _) = c.record_payment(success(&c), now).unwrap();
+        assert_eq!(
+            p.return_items(&[sku_qty("A", 1)], "x", true, now)
+                .unwrap_err()
+                .kind(),
+            "invalid_transition"
+        );
+        let (s, _, _) = p.ship("UPS", "1Z", now).unwrap();
+        let (r, ev, moves) = s
+            .return_items(&[sku_qty("A", 1), sku_qty("A", 1)], "broken", false, now)
+            .unwrap();
+        assert_eq!(
+            (r.status, r.items[0].returned, r.version),
+            (OrderStatus::Shipped, 2, s.version + 1)
+        );
+        assert!(moves.is_empty(), "not restocked");
+        let DomainEvent::OrderReturned(e) = &ev[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (e.items.clone(), e.restocked),
+            (vec![sku_qty("A", 2)], false)
+        );
+        assert_eq!(
+            DomainEvent::from_parts("order.returned", &ev[0].payload()).unwrap(),
+            ev[0]
+        );
+        assert!(
+            r.return_items(&[sku_qty("A", 2)], "x", true, now)
+                .unwrap_err()
+                .to_string()
+                .contains("1 left")
+        );
+        assert_eq!(
+            r.return_items(&[], "x", true, now).unwrap_err().field(),
+            Some("item")
+        );
+        let (d, _, _) = r.deliver(now).unwrap();
+        let (last, _, moves) = d
+            .return_items(&[sku_qty("A", 1)], "late", true, now)
+            .unwrap();
+        assert_eq!(
+            (last.items[0].returned, moves[0].kind, moves[0].qty),
+            (3, StockMoveKind::Restock, 1)
+        );
+        // The line's snapshot is unchanged by returns; placing an order serializes as before.
+        assert_eq!(
+            serde_json::to_value(&o.items[0]).unwrap().get("returned"),
+            None
+        );
     }
 
     #[test]
@@ -997,10 +1425,12 @@ mod tests {
         use OrderStatus::*;
         for s in OrderStatus::ALL {
             for a in OrderAction::ALL {
-                let ok = s.apply(*a).is_ok();
-                assert_eq!(ok, s.allowed_actions().contains(a), "{s} {a}");
-                if s.is_terminal() {
-                    assert!(!ok);
+                let next = s.apply(*a);
+                assert_eq!(next.is_ok(), s.allowed_actions().contains(a), "{s} {a}");
+                if s.is_terminal()
+                    && let Ok(to) = next
+                {
+                    assert_eq!(to, *s, "a terminal status never changes ({a})");
                 }
             }
         }

@@ -11,7 +11,10 @@
 //! Adding a step: a row here, its arm in [`OrderCommand::decide`], and the transition itself in
 //! `order.rs` (the state machine and the decision) — then a key in `ui/keymap.default.toml`.
 
-use super::order::{MAX_CANCEL_REASON_CHARS, MAX_CARRIER_CHARS, MAX_TRACKING_CHARS};
+use super::order::{
+    MAX_CANCEL_REASON_CHARS, MAX_CARRIER_CHARS, MAX_TRACKING_CHARS, validate_quantity,
+};
+use super::product::validate_sku;
 use super::{Order, OrderDecision};
 use crate::command::Command;
 use crate::content::string_enum;
@@ -21,6 +24,24 @@ use serde::{Deserialize, Serialize};
 
 /// Longest payment token accepted.
 pub const MAX_CARD_TOKEN_CHARS: usize = 255;
+
+/// Longest amount text accepted (`5.00`).
+pub const MAX_AMOUNT_CHARS: usize = 32;
+
+/// Longest `SKU:QTY` list accepted (all of a list input's entries, space-separated) and the
+/// most entries it may hold.
+pub const MAX_LIST_CHARS: usize = 4_000;
+pub const MAX_LIST_ITEMS: usize = 100;
+
+/// How an input is given: one text (`--carrier UPS`), a list (`--item A:1 --item B:2`; in a
+/// form, entries separated by spaces or commas), or a yes/no flag (`--restock` /
+/// `--no-restock`; in a form, `yes` or `no`; absent is the input's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Text,
+    List,
+    Flag,
+}
 
 /// One input a step takes: a field of the console's form, a `--flag` of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +53,8 @@ pub struct StepInput {
     pub label: &'static str,
     /// A required input may not be blank; an optional one left blank is none.
     pub required: bool,
+    /// One text, a repeated flag, or a yes/no switch.
+    pub kind: InputKind,
     pub max_chars: usize,
     /// What the console's form starts with.
     pub default: &'static str,
@@ -56,6 +79,10 @@ pub struct OrderStep {
     pub deny: &'static str,
     /// The console asks before it runs: it takes something away (a cancel refunds).
     pub danger: bool,
+    /// The console asks for a confirmation naming the order and its amount before it runs:
+    /// every dangerous step (cancel, refund), and those declared `confirm true` (ship,
+    /// deliver, return).
+    pub confirm: bool,
     pub inputs: &'static [StepInput],
 }
 
@@ -63,6 +90,7 @@ pub struct OrderStep {
 /// optional. Both are trimmed and bounded by [`StepInput::max_chars`].
 pub trait FromInput: Sized {
     const REQUIRED: bool;
+    const KIND: InputKind = InputKind::Text;
     fn from_input(input: &StepInput, value: Option<&str>) -> Result<Self, DomainError>;
 }
 
@@ -98,12 +126,122 @@ impl FromInput for Option<String> {
     }
 }
 
+/// One `SKU:QTY` entry of a list input: units of one of the order's SKUs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkuQty {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+impl std::fmt::Display for SkuQty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.sku, self.quantity)
+    }
+}
+
+/// A list input's text — `SKU:QTY` entries separated by spaces or commas — bounded (chars,
+/// then entries) before it is read; each SKU and quantity checked by the catalog's and the
+/// order's own rules. Repeated SKUs are kept as given (the decision merges them).
+pub fn parse_sku_quantities(input: &StepInput, text: &str) -> Result<Vec<SkuQty>, DomainError> {
+    bounded(input, text)?;
+    let entries: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.len() > MAX_LIST_ITEMS {
+        return Err(DomainError::validation(
+            input.name,
+            format!(
+                "has {} entries; the limit is {MAX_LIST_ITEMS}",
+                entries.len()
+            ),
+        ));
+    }
+    entries
+        .into_iter()
+        .map(|entry| {
+            let shown = crate::text::excerpt(entry, crate::text::EXCERPT_CHARS);
+            let Some((sku, qty)) = entry.rsplit_once(':') else {
+                return Err(DomainError::validation(
+                    input.name,
+                    format!("'{shown}' must look like SKU:QTY, e.g. MUG:2"),
+                ));
+            };
+            validate_sku(sku)?;
+            let quantity = qty.parse::<i64>().map_err(|_| {
+                DomainError::validation(
+                    input.name,
+                    format!("'{shown}': the quantity is not a whole number from 1 to 1000000"),
+                )
+            })?;
+            validate_quantity(sku, quantity)?;
+            Ok(SkuQty {
+                sku: sku.to_string(),
+                quantity,
+            })
+        })
+        .collect()
+}
+
+/// An optional list of `SKU:QTY` entries (blank is none).
+impl FromInput for Vec<SkuQty> {
+    const REQUIRED: bool = false;
+    const KIND: InputKind = InputKind::List;
+    fn from_input(input: &StepInput, value: Option<&str>) -> Result<Self, DomainError> {
+        parse_sku_quantities(input, value.unwrap_or(""))
+    }
+}
+
+/// A required list of `SKU:QTY` entries: at least one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SkuQuantities(pub Vec<SkuQty>);
+
+impl FromInput for SkuQuantities {
+    const REQUIRED: bool = true;
+    const KIND: InputKind = InputKind::List;
+    fn from_input(input: &StepInput, value: Option<&str>) -> Result<Self, DomainError> {
+        let list = parse_sku_quantities(input, value.unwrap_or(""))?;
+        if list.is_empty() {
+            return Err(DomainError::validation(
+                input.name,
+                "needs at least one SKU:QTY",
+            ));
+        }
+        Ok(SkuQuantities(list))
+    }
+}
+
+/// A yes/no switch: `yes`/`no` (also `y`, `true`, `on`, `1` and their opposites); blank is
+/// the input's default.
+impl FromInput for bool {
+    const REQUIRED: bool = false;
+    const KIND: InputKind = InputKind::Flag;
+    fn from_input(input: &StepInput, value: Option<&str>) -> Result<Self, DomainError> {
+        let v = value.unwrap_or("").trim();
+        bounded(input, v)?;
+        let v = if v.is_empty() { input.default } else { v };
+        match v.to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" | "on" | "1" => Ok(true),
+            "no" | "n" | "false" | "off" | "0" => Ok(false),
+            _ => Err(DomainError::validation(
+                input.name,
+                format!(
+                    "'{}' is not yes or no",
+                    crate::text::excerpt(v, crate::text::EXCERPT_CHARS)
+                ),
+            )),
+        }
+    }
+}
+
 macro_rules! order_steps {
     ($(
         #[doc = $doc:literal]
         $action:ident $name:literal => $variant:ident $command:literal {
             $( $(#[$fattr:meta])* $field:ident : $fty:ty = $label:literal, max $max:expr, default $default:literal, help $help:literal; )*
-        } past $past:literal, doing $doing:literal, danger $danger:literal;
+        } past $past:literal, doing $doing:literal, danger $danger:literal $(, confirm $confirm:literal)?;
     )+) => {
         string_enum!(
             /// A step a user can ask an order to take (declared in `commerce/steps.rs`).
@@ -140,10 +278,12 @@ macro_rules! order_steps {
                         doing: $doing,
                         deny: concat!($name, " orders"),
                         danger: $danger,
+                        confirm: $danger $(|| $confirm)?,
                         inputs: &[$(StepInput {
                             name: stringify!($field),
                             label: $label,
                             required: <$fty as FromInput>::REQUIRED,
+                            kind: <$fty as FromInput>::KIND,
                             max_chars: $max,
                             default: $default,
                             help: $help,
@@ -217,15 +357,15 @@ order_steps! {
         carrier: String = "Carrier", max MAX_CARRIER_CHARS, default "", help "The carrier";
         tracking: String = "Tracking", max MAX_TRACKING_CHARS, default "",
             help "The carrier's tracking number";
-    } past "shipped", doing "shipping", danger false;
+    } past "shipped", doing "shipping", danger false, confirm true;
 
     /// shipped → delivered
-    Deliver "deliver" => DeliverOrder "deliver_order" {} past "delivered", doing "marking delivered", danger false;
+    Deliver "deliver" => DeliverOrder "deliver_order" {} past "delivered", doing "marking delivered", danger false, confirm true;
 
-    /// cancel: its stock returns; a paid, held or shipped order is refunded
+    /// cancel: a paid order is refunded; stock returns unless it was shipped
     Cancel "cancel" => CancelOrder "cancel_order" {
-        reason: Option<String> = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
-            help "Why (kept with the order)";
+        reason: String = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
+            help "Why (required; kept with the order)";
     } past "cancelled", doing "cancelling", danger true;
 
     /// paid → on hold: stops shipping until released (a fraud review, a customer's request)
@@ -236,6 +376,27 @@ order_steps! {
 
     /// on hold → paid: the order can be shipped again
     Release "release" => ReleaseOrder "release_order" {} past "released", doing "releasing", danger false;
+
+    /// give back part of what was paid (paid, on hold, shipped or delivered; the status stays); --restock puts units back on hand
+    Refund "refund" => RefundOrder "refund_order" {
+        amount: String = "Amount", max MAX_AMOUNT_CHARS, default "",
+            help "How much to give back, in the order's currency (5.00): at most what is left of the captured amount";
+        reason: String = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
+            help "Why (recorded in the payment.refunded event)";
+        restock: Vec<SkuQty> = "Restock", max MAX_LIST_CHARS, default "",
+            help "SKU:QTY of the order's units that came back and go on hand again (repeat for more)";
+    } past "refunded", doing "refunding", danger true;
+
+    /// record goods sent back from a shipped or delivered order, or one cancelled after shipping (restocked unless --no-restock); refunding is a separate step
+    Return "return" => ReturnOrder "return_order" {
+        /// The units sent back (`--item SKU:QTY`, repeated).
+        item: SkuQuantities = "Items", max MAX_LIST_CHARS, default "",
+            help "SKU:QTY sent back, at most what was ordered less what was returned (repeat for more)";
+        reason: String = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
+            help "Why (recorded in the order.returned event)";
+        restock: bool = "Restock", max 5, default "yes",
+            help "Put the units back on hand (yes), or not: damaged, kept by the carrier (no)";
+    } past "returned", doing "recording the return", danger false, confirm true;
 }
 
 impl OrderCommand {
@@ -262,9 +423,30 @@ impl OrderCommand {
                 carrier, tracking, ..
             } => ready()?.ship(carrier, tracking, now),
             OrderCommand::DeliverOrder { .. } => ready()?.deliver(now),
-            OrderCommand::CancelOrder { reason, .. } => ready()?.cancel(reason.as_deref(), now),
+            OrderCommand::CancelOrder { reason, .. } => {
+                // Required whatever the command came from (a form, a flag, JSON).
+                if reason.trim().is_empty() {
+                    return Err(DomainError::validation(
+                        "reason",
+                        "must not be empty: say why the order is cancelled",
+                    ));
+                }
+                ready()?.cancel(Some(reason.as_str()), now)
+            }
             OrderCommand::HoldOrder { reason, .. } => ready()?.hold(reason.as_deref(), now),
             OrderCommand::ReleaseOrder { .. } => ready()?.release(now),
+            OrderCommand::RefundOrder {
+                amount,
+                reason,
+                restock,
+                ..
+            } => ready()?.refund(amount, reason, restock, now),
+            OrderCommand::ReturnOrder {
+                item,
+                reason,
+                restock,
+                ..
+            } => ready()?.return_items(&item.0, reason, *restock, now),
         }
     }
 }

@@ -87,6 +87,9 @@ events! {
     /// A due schedule was not executed: the staff member's role no longer allows it, they
     /// are inactive, or the node's status no longer admits it.
     NodeScheduleRefused(NodeScheduleRefused) => "node.schedule_refused", "node", v = 1;
+    /// Goods came back from a shipped or delivered order (a return, or a refund that
+    /// restocked).
+    OrderReturned(OrderReturned) => "order.returned", "order", v = 1;
 }
 
 /// Looks up a registered event type.
@@ -311,6 +314,20 @@ pub struct PaymentRefunded {
     pub amount: Money,
     /// The reference of the charge that was refunded.
     pub reference: String,
+    /// Why: a partial refund's reason, or the cancel's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderReturned {
+    /// The units that came back, per SKU.
+    pub items: Vec<crate::commerce::SkuQty>,
+    pub reason: Option<String>,
+    /// Whether they went on hand again.
+    pub restocked: bool,
+    pub version: i64,
 }
 
 /// A note on an order (`commerce/note.rs`), with the handles it mentions: every console of a

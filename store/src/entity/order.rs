@@ -24,6 +24,8 @@ pub struct Model {
     pub tracking_number: Option<String>,
     pub cancel_reason: Option<String>,
     pub payment_reference: Option<String>,
+    /// Given back so far, minor units of `currency` (migration 000006).
+    pub refunded_amount: i64,
 }
 
 /// No relation declared here: the lines name their order (`order_item.rs`), which also

@@ -14,6 +14,8 @@ pub struct Model {
     pub unit_amount: i64,
     pub currency: String,
     pub quantity: i64,
+    /// Units sent back (returns, refunds that restocked); migration 000006.
+    pub returned_quantity: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

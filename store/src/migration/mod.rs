@@ -20,6 +20,7 @@ mod m20261124_000002_commerce;
 mod m20261124_000003_staff;
 mod m20261124_000004_delivery;
 mod m20261207_000005_stream_consumers;
+mod m20261207_000006_refunds;
 mod m20261207_000007_order_notes;
 mod m20261207_000008_revisions;
 mod m20261207_000009_node_schedules;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_staff::Migration),
             Box::new(m20261124_000004_delivery::Migration),
             Box::new(m20261207_000005_stream_consumers::Migration),
+            Box::new(m20261207_000006_refunds::Migration),
             Box::new(m20261207_000007_order_notes::Migration),
             Box::new(m20261207_000008_revisions::Migration),
             Box::new(m20261207_000009_node_schedules::Migration),

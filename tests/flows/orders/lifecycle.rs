@@ -459,7 +459,9 @@ async fn test_order_lifecycle_state_transitions(app: TestApp) {
         app.pay_order(o.id, "tok_visa").await.unwrap_err(),
         app.ship_order(o.id, "UPS", "1Z").await.unwrap_err(),
         app.deliver_order(o.id).await.unwrap_err(),
-        app.cancel_order(o.id, None).await.unwrap_err(),
+        app.cancel_order(o.id, "no longer wanted")
+            .await
+            .unwrap_err(),
     ] {
         assert_eq!(domain(&err).kind(), "invalid_transition", "{err}");
     }
@@ -467,15 +469,14 @@ async fn test_order_lifecycle_state_transitions(app: TestApp) {
 
     // Cancel from pending; cancelled is terminal too.
     let x = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
-    let cancelled = app
-        .cancel_order(x.id, Some("changed my mind"))
-        .await
-        .unwrap();
+    let cancelled = app.cancel_order(x.id, "changed my mind").await.unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason.as_deref(), Some("changed my mind"));
     for err in [
         app.confirm_order(x.id).await.unwrap_err(),
-        app.cancel_order(x.id, None).await.unwrap_err(),
+        app.cancel_order(x.id, "no longer wanted")
+            .await
+            .unwrap_err(),
         app.pay_order(x.id, "tok_visa").await.unwrap_err(),
     ] {
         assert_eq!(domain(&err).kind(), "invalid_transition");
@@ -495,10 +496,7 @@ async fn test_cancel_paid_order_refunds_and_restocks(app: TestApp) {
     assert_eq!(app.stock("MUG").await.on_hand, 6);
     let seq = app.last_seq().await;
 
-    let cancelled = app
-        .cancel_order(o.id, Some("customer request"))
-        .await
-        .unwrap();
+    let cancelled = app.cancel_order(o.id, "customer request").await.unwrap();
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     let stock = app.stock("MUG").await;
     assert_eq!((stock.on_hand, stock.reserved), (10, 0), "restocked");
@@ -531,14 +529,15 @@ async fn test_cancel_paid_order_refunds_and_restocks(app: TestApp) {
         Some(refunds[0].request.idempotency_key)
     );
 
-    // A shipped order is refunded and restocked the same way.
+    // A shipped order is refunded but not restocked: the goods are in the truck (a return
+    // brings them on hand; `orders::refunds`).
     let s = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
     app.confirm_order(s.id).await.unwrap();
     app.pay_order(s.id, "tok_visa").await.unwrap();
     app.ship_order(s.id, "DHL", "JD01").await.unwrap();
-    app.cancel_order(s.id, None).await.unwrap();
+    app.cancel_order(s.id, "no longer wanted").await.unwrap();
     assert_eq!(app.gateway.refunds().len(), 2);
-    assert_eq!(app.stock("MUG").await.on_hand, 10);
+    assert_eq!(app.stock("MUG").await.on_hand, 9);
 
     // A refund the gateway refuses refuses the cancel: nothing changes. (The sandbox only
     // refunds charges it knows; this order's reference is forged in the database.)
@@ -558,7 +557,10 @@ async fn test_cancel_paid_order_refunds_and_restocks(app: TestApp) {
         .unwrap();
     assert_eq!(forged.rows_affected, 1);
     let before = (app.outbox_events().await.len(), app.stock("MUG").await);
-    let err = app.cancel_order(f.id, None).await.unwrap_err();
+    let err = app
+        .cancel_order(f.id, "no longer wanted")
+        .await
+        .unwrap_err();
     assert_eq!(domain(&err).kind(), "refund_failed", "{err}");
     assert_eq!(app.get_order(f.id).await.unwrap().status, OrderStatus::Paid);
     assert_eq!(
@@ -575,7 +577,7 @@ async fn test_cancel_confirmed_order_releases_without_refund(app: TestApp) {
     app.confirm_order(o.id).await.unwrap();
     assert_eq!(app.stock("MUG").await.reserved, 3);
     let seq = app.last_seq().await;
-    app.cancel_order(o.id, None).await.unwrap();
+    app.cancel_order(o.id, "no longer wanted").await.unwrap();
     let stock = app.stock("MUG").await;
     assert_eq!((stock.on_hand, stock.reserved), (10, 0), "released");
     assert!(
@@ -605,7 +607,7 @@ async fn test_cancel_delivered_order_is_refused(app: TestApp) {
     let delivered = app.deliver_order(o.id).await.unwrap();
     let before = (app.outbox_events().await.len(), app.stock("MUG").await);
 
-    let err = app.cancel_order(o.id, Some("too late")).await.unwrap_err();
+    let err = app.cancel_order(o.id, "too late").await.unwrap_err();
     assert_eq!(
         domain(&err).to_string(),
         "cannot cancel order in status delivered"

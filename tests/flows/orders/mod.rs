@@ -2,10 +2,12 @@
 //! on PostgreSQL, through the real action queue, store and sandbox payment gateway. The seed's
 //! Draft → PendingPayment → Paid maps onto pending → confirmed → paid. One module per concern.
 
+mod board;
 mod bulk_seed;
 mod inventory;
 mod lifecycle;
 mod notes;
+mod refunds;
 mod retries;
 mod search;
 

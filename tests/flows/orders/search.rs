@@ -182,7 +182,7 @@ async fn test_commerce_tenant_isolation(app: TestApp) {
         Command::Order(OrderCommand::CancelOrder {
             expected_version: None,
             id: o.id,
-            reason: None,
+            reason: "no longer wanted".into(),
         }),
         Command::AdjustInventory {
             sku: "MUG".into(),

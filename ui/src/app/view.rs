@@ -142,7 +142,7 @@ impl App {
                     },
                 )
             }
-            Tab::Orders => p.orders.draw(frame, area, theme),
+            Tab::Orders => p.orders.draw(frame, area, theme, self.now),
             Tab::Events => p.events.draw(frame, area, theme, self.session.tenant.id),
             Tab::Content => p.content.draw(frame, area, theme, focused),
             Tab::Translations => p.translations.draw(frame, area, theme, focused),

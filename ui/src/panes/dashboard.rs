@@ -221,12 +221,29 @@ impl Dashboard {
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, view: &View<'_>) {
         let [top, middle, bottom] = Layout::vertical([
-            Constraint::Length(7),
+            Constraint::Length(8),
             Constraint::Length(11),
             Constraint::Fill(1),
         ])
         .areas(area);
-        let [today, outbox, content] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(top);
+        // Today is the widest: its amounts are never cut.
+        let [today, outbox, content] = Layout::horizontal([
+            Constraint::Percentage(40),
+            Constraint::Percentage(30),
+            Constraint::Percentage(30),
+        ])
+        .areas(top);
+        let money = rustok_domain::NumberFormat::of(&view.tenant.default_locale);
+        let amounts = |ms: &[rustok_domain::Money]| {
+            if ms.is_empty() {
+                "0".to_string()
+            } else {
+                ms.iter()
+                    .map(|m| m.format(money))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            }
+        };
         let [funnel, rate] =
             Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
                 .areas(middle);
@@ -254,16 +271,20 @@ impl Dashboard {
                     Span::styled("orders today  ", theme.muted()),
                     Span::raw(group(o.today_orders)),
                 ]));
-                let revenue: Vec<String> = o.today_revenue.iter().map(|m| m.to_string()).collect();
+                // Revenue is what was captured less what was refunded; orders not paid yet
+                // are shown apart, never counted in it.
+                lines.push(Line::styled("revenue: captured − refunded", theme.muted()));
+                lines.push(Line::styled(amounts(&o.today_revenue), theme.success()));
                 lines.push(Line::from(vec![
-                    Span::styled("revenue today ", theme.muted()),
+                    Span::styled("unpaid        ", theme.muted()),
+                    Span::raw(group(o.today_unpaid_orders)),
                     Span::styled(
-                        if revenue.is_empty() {
-                            "0".into()
+                        if o.today_unpaid_orders > 0 {
+                            format!(" · {}", amounts(&o.today_unpaid))
                         } else {
-                            revenue.join(" · ")
+                            String::new()
                         },
-                        theme.success(),
+                        theme.warning(),
                     ),
                 ]));
                 let open: u64 = o

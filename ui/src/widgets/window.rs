@@ -153,6 +153,15 @@ impl<T: Keyed> Window<T> {
         self.lost.take()
     }
 
+    /// A new filter: back to the top, asked again, the selection still pinned to its row's
+    /// id (selected again where the filtered rows bring it).
+    pub fn refilter(&mut self) {
+        self.top = 0;
+        self.selected = 0;
+        self.lost = None;
+        self.stale = true;
+    }
+
     /// Selects the row with this id once a reload brings it (a node just created, say).
     pub fn pin(&mut self, key: uuid::Uuid) {
         self.pinned = Some(key);

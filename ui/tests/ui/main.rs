@@ -7,12 +7,14 @@
 mod support;
 
 mod audit_pane;
+mod board;
 mod events_filter;
 mod hostile_config;
 mod hostile_render;
 mod live_changes;
 mod mentions;
 mod operations;
+mod refunds;
 mod revisions;
 mod scheduling;
 mod sessions_pane;

@@ -97,6 +97,9 @@ fn the_note_form_dispatches_a_note_on_the_selected_order() {
     let screen = h.screen();
     assert!(screen.contains("Note on order 00005003"), "{screen}");
     insta::assert_snapshot!("note_form", screen);
+    // The first Enter goes to the button (a dialog never submits from its first field).
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "{:?}", h.dispatched);
     h.key(KeyCode::Enter);
     let [(_, Command::AddOrderNote { id, text, .. })] = h.dispatched.as_slice() else {
         panic!("one note: {:?}", h.dispatched)
@@ -116,6 +119,7 @@ fn the_note_form_dispatches_a_note_on_the_selected_order() {
     h.key(KeyCode::Esc);
     // An empty note is not sent.
     h.chars("n");
+    h.key(KeyCode::Enter);
     h.key(KeyCode::Enter);
     assert!(h.dispatched.is_empty());
     assert!(h.screen().contains("write the note first"));

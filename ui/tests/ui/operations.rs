@@ -93,6 +93,11 @@ fn pay_dialog_then_a_declined_payment_leaves_the_card_where_it_was() {
     }
     h.chars("tok_chargeDeclined");
     h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "the first Enter moves to the button"
+    );
+    h.key(KeyCode::Enter);
     match &h.dispatched[0].1 {
         Command::Order(OrderCommand::PayOrder { card_token, .. }) => {
             assert_eq!(card_token, "tok_chargeDeclined")
@@ -127,10 +132,16 @@ fn ship_dialog_requires_carrier_and_tracking() {
     let screen = h.screen();
     assert!(screen.contains("carrier: must not be empty"), "{screen}");
     insta::assert_snapshot!(screen);
-    h.key(KeyCode::Tab);
+    h.key(KeyCode::Up); // back to the carrier (Tab goes on to the button)
     h.chars("DHL");
     h.key(KeyCode::Tab);
     h.chars("JD01");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "the last field's Enter moves to the button"
+    );
+    assert!(h.screen().contains("[ Ship order 00005004 · 29.99 USD ]"));
     h.key(KeyCode::Enter);
     assert!(
         matches!(&h.dispatched[0].1, Command::Order(OrderCommand::ShipOrder { carrier, tracking, .. }) if carrier == "DHL" && tracking == "JD01")
@@ -151,10 +162,8 @@ fn cancel_asks_for_a_reason_and_confirmation() {
     assert!(h.dispatched.is_empty(), "Esc keeps the order");
     h.chars("x");
     h.key(KeyCode::Enter);
-    assert!(matches!(
-        h.dispatched[0].1,
-        Command::Order(OrderCommand::CancelOrder { reason: None, .. })
-    ));
+    assert!(h.dispatched.is_empty(), "an empty reason is refused");
+    assert!(h.screen().contains("reason: must not be empty"));
 }
 
 #[test]
@@ -211,6 +220,11 @@ fn stock_list_and_adjust_dialog() {
     h.key(KeyCode::Tab);
     h.chars("breakage");
     insta::assert_snapshot!("adjust_dialog", h.screen());
+    h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "the last field's Enter moves to the button"
+    );
     h.key(KeyCode::Enter);
     assert!(
         matches!(&h.dispatched[0].1, Command::AdjustInventory { sku, by: -2, reason } if sku == "MUG" && reason == "breakage")
@@ -435,6 +449,11 @@ fn hold_asks_a_reason_and_release_acts_at_once_on_the_version_shown() {
     assert!(screen.contains("Hold order 00005004"), "{screen}");
     assert!(screen.contains("Reason"), "{screen}");
     h.chars("fraud review");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "the first Enter moves to the button"
+    );
     h.key(KeyCode::Enter);
     match &h.dispatched[0].1 {
         Command::Order(OrderCommand::HoldOrder {

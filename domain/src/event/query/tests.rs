@@ -19,6 +19,7 @@ fn order(minutes_ago: i64) -> EventEnvelope {
             title: "Blue mug".into(),
             unit_price: Money::new(3500, Currency::USD),
             quantity: 2,
+            returned: 0,
         }],
         total: Money::new(7000, Currency::USD),
         version: 1,

@@ -1,8 +1,17 @@
 //! The order forms — an order step's inputs (built from its declaration in the domain's
 //! `commerce/steps.rs`), adjust stock, new order — small modal dialogs that build one command.
+//!
+//! Every form ends in a button, and Enter walks to it: Enter in a field moves to the next
+//! field, Enter in the last field checks the form and moves to the button (or says what to
+//! fix), and only Enter on the button submits. So a dialog never submits on the first Enter
+//! in its first field, and a step declared `confirm` (ship, deliver, cancel, any dangerous
+//! step) shows the order and its amount on the button that runs it. A form without fields
+//! (deliver) opens on its button. A refund's button names the amount it gives back, a
+//! return's the units and whether they go back on hand, as typed in the fields.
 
 use super::*;
 use crate::panes::capitalize;
+use rustok_domain::Money;
 use rustok_domain::commerce::{MAX_NOTE_CHARS, OrderAction};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,9 +31,21 @@ pub struct Form {
     pub title: String,
     pub hint: String,
     pub fields: Vec<Field>,
+    /// The focused field; `fields.len()` is the button.
     pub focus: usize,
     pub error: Option<String>,
     pub danger: bool,
+    /// What the button says: `Submit`, or for a confirmed step `Ship order d768ca19 ·
+    /// 5,782,415.30 USD`.
+    pub button: String,
+    /// A confirmed step: Enter on the button confirms it.
+    pub confirm: bool,
+    /// A line under the fields (the order's customer).
+    pub detail: Option<String>,
+    /// The order's total (a step's form): the currency a refund's amount is in.
+    pub total: Option<Money>,
+    /// How the tenant's locale writes money (a refund's amount on the button).
+    pub money: NumberFormat,
 }
 
 pub enum FormKey {
@@ -50,24 +71,52 @@ impl Form {
             focus: 0,
             error: None,
             danger,
+            button: "Submit".into(),
+            confirm: false,
+            detail: None,
+            total: None,
+            money: NumberFormat::default(),
         }
     }
 
-    /// The form of an order step: one field per declared input, its default filled in.
-    pub fn step(action: OrderAction, order: &OrderSummary) -> Form {
+    fn with_button(mut self, button: String) -> Form {
+        self.button = button;
+        self
+    }
+
+    /// The button has the focus.
+    pub fn on_button(&self) -> bool {
+        self.focus >= self.fields.len()
+    }
+
+    /// The form of an order step: one field per declared input, its default filled in; a
+    /// step declared `confirm` names the order and its amount in the title and on the
+    /// button.
+    pub fn step(action: OrderAction, order: &OrderSummary, money: NumberFormat) -> Form {
         let step = action.step();
         let what = capitalize(action.as_str());
-        let title = if step.danger {
-            format!("{what} order {} ({})?", short(order.id), order.status)
+        let amount = order.total.format(money);
+        let title = if step.confirm {
+            format!(
+                "{what} order {} — {amount} ({})?",
+                short(order.id),
+                order.status
+            )
         } else {
             format!(
-                "{what} order {} — {} ({})",
+                "{what} order {} — {amount} ({})",
                 short(order.id),
-                order.total,
                 order.status
             )
         };
         let hint = match step.inputs.first() {
+            // The goods are on their way: the refund happens, the stock does not come back.
+            _ if action == OrderAction::Cancel
+                && order.status == rustok_domain::commerce::OrderStatus::Shipped =>
+            {
+                "refunded, NOT restocked (goods in transit): record a return (R) when back"
+                    .to_string()
+            }
             _ if step.danger => step.doc.trim().to_string(),
             Some(input) if step.inputs.len() == 1 => input.help.to_string(),
             _ => step.doc.trim().to_string(),
@@ -77,13 +126,27 @@ impl Form {
             .iter()
             .map(|i| Field::new(i.label, i.default, false))
             .collect();
-        Form::new(
+        let button = if step.confirm {
+            format!("{what} order {} · {amount}", short(order.id))
+        } else {
+            what
+        };
+        let mut form = Form::new(
             FormKind::Step(action, order.id, order.version),
             title,
             &hint,
             fields,
             step.danger,
         )
+        .with_button(button);
+        form.confirm = step.confirm;
+        form.total = Some(order.total);
+        form.money = money;
+        form.detail = order
+            .customer
+            .as_deref()
+            .map(|c| format!("customer {}", printable(c)));
+        form
     }
 
     pub fn adjust(row: &StockRow) -> Form {
@@ -98,6 +161,7 @@ impl Form {
             vec![Field::new("By", "", false), Field::new("Reason", "", false)],
             false,
         )
+        .with_button("Adjust stock".into())
     }
 
     /// A note on an order: one line of text, `@handle` mentions a colleague.
@@ -122,21 +186,69 @@ impl Form {
             ],
             false,
         )
+        .with_button("Place the order".into())
     }
 
+    /// What the button says now: a refund names the amount typed (in the order's currency)
+    /// and a return the units and whether they go back on hand, once the fields make a
+    /// command; otherwise the button set when the form opened.
+    pub fn button_text(&self) -> String {
+        use rustok_domain::commerce::OrderCommand;
+        let FormKind::Step(_, id, _) = &self.kind else {
+            return self.button.clone();
+        };
+        match self.command() {
+            Ok(Command::Order(OrderCommand::RefundOrder { amount, .. })) => {
+                let amount = match self.total {
+                    Some(t) => Money::parse(amount.trim(), t.currency)
+                        .map_or_else(|_| printable(&amount), |m| m.format(self.money)),
+                    None => printable(&amount),
+                };
+                format!("Refund {amount} of order {}", short(*id))
+            }
+            Ok(Command::Order(OrderCommand::ReturnOrder { item, restock, .. })) => {
+                let units: Vec<String> = item.0.iter().map(|u| printable(&u.to_string())).collect();
+                format!(
+                    "Return {} of order {} · {}",
+                    units.join(" "),
+                    short(*id),
+                    if restock {
+                        "back on hand"
+                    } else {
+                        "NOT restocked"
+                    }
+                )
+            }
+            _ => self.button.clone(),
+        }
+    }
+
+    /// Enter moves to the next field, from the last field (checked first) to the button;
+    /// Enter on the button submits. Tab/↓ and Shift-Tab/↑ move through fields and button.
     pub fn key(&mut self, key: KeyEvent) -> FormKey {
+        let stops = self.fields.len() + 1;
         match key.code {
             KeyCode::Esc => FormKey::Cancelled,
             KeyCode::Tab | KeyCode::Down => {
-                self.focus = (self.focus + 1) % self.fields.len();
+                self.focus = (self.focus + 1) % stops;
                 FormKey::Editing
             }
             KeyCode::BackTab | KeyCode::Up => {
-                self.focus = (self.focus + self.fields.len() - 1) % self.fields.len();
+                self.focus = (self.focus + stops - 1) % stops;
                 FormKey::Editing
             }
             KeyCode::Enter if self.focus + 1 < self.fields.len() => {
                 self.focus += 1;
+                FormKey::Editing
+            }
+            KeyCode::Enter if !self.on_button() => {
+                match self.command() {
+                    Ok(_) => {
+                        self.error = None;
+                        self.focus = self.fields.len();
+                    }
+                    Err(e) => self.error = Some(e),
+                }
                 FormKey::Editing
             }
             KeyCode::Enter => match self.command() {
@@ -146,6 +258,7 @@ impl Form {
                     FormKey::Editing
                 }
             },
+            _ if self.on_button() => FormKey::Editing,
             _ => {
                 self.error = None;
                 self.fields[self.focus].input(key);
@@ -155,7 +268,9 @@ impl Form {
     }
 
     pub fn paste(&mut self, text: &str) {
-        self.fields[self.focus].paste(text);
+        if let Some(f) = self.fields.get_mut(self.focus) {
+            f.paste(text);
+        }
     }
 
     fn text(&self, i: usize) -> String {
@@ -235,7 +350,7 @@ impl Form {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height = self.fields.len() as u16 + 6;
+        let height = self.fields.len() as u16 + 7;
         let rect = centered(area, 76, height);
         frame.render_widget(Clear, rect);
         let border = if self.danger {
@@ -253,19 +368,17 @@ impl Form {
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
         let mut rows = vec![Constraint::Length(1); self.fields.len()];
-        rows.extend([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ]);
+        rows.extend([Constraint::Length(1); 5]);
         let areas = Layout::vertical(rows).split(inner);
         for (i, f) in self.fields.iter().enumerate() {
             f.draw(frame, areas[i], theme, i == self.focus);
         }
         let n = self.fields.len();
+        if let Some(d) = &self.detail {
+            frame.render_widget(Paragraph::new(printable(d)).style(theme.muted()), areas[n]);
+        }
         frame.render_widget(
-            Paragraph::new(self.hint.as_str()).style(theme.muted()),
+            Paragraph::new(printable(&self.hint)).style(theme.muted()),
             areas[n + 1],
         );
         if let Some(e) = &self.error {
@@ -274,20 +387,43 @@ impl Form {
                 areas[n + 2],
             );
         }
+        let on_button = self.on_button();
+        let button_style = match (on_button, self.danger) {
+            (true, true) => theme
+                .error()
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+            (true, false) => theme.selected(),
+            (false, _) => theme.muted(),
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!("[ {} ]", printable(&self.button_text())),
+                button_style,
+            ))
+            .alignment(ratatui::layout::Alignment::Center),
+            areas[n + 3],
+        );
+        let enter = if on_button {
+            if self.confirm {
+                "confirm   "
+            } else {
+                "submit   "
+            }
+        } else if self.focus + 1 < n {
+            "next field   "
+        } else {
+            "to the button   "
+        };
         frame.render_widget(
             Paragraph::new(Line::from(vec![
                 Span::styled(" Enter ", theme.key()),
-                Span::raw(if self.danger {
-                    "confirm   "
-                } else {
-                    "submit   "
-                }),
+                Span::raw(enter),
                 Span::styled(" Tab ", theme.key()),
-                Span::raw("next field   "),
+                Span::raw("next   "),
                 Span::styled(" Esc ", theme.key()),
                 Span::raw("cancel"),
             ])),
-            areas[n + 3],
+            areas[n + 4],
         );
     }
 }

@@ -14,42 +14,70 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
 use rustok_domain::commerce::{Mention, Order, OrderDraft, OrderStatus};
-use rustok_domain::read::{OrderSummary, StockRow, StoredEvent};
+use rustok_domain::read::{Customer, CustomerDetail, OrderSummary, Page, StockRow, StoredEvent};
 use rustok_domain::text::printable;
-use rustok_domain::{Command, OrderId};
+use rustok_domain::{Command, NumberFormat, OrderId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Board,
     Products,
+    /// Every customer of the tenant (`u` from a customer or an order without one).
+    Customers,
 }
 
+mod filter;
 mod form;
 mod pane;
 
+pub use filter::{BoardFilter, FilterKey};
 pub use form::{Form, FormKey};
 
-/// One card of the board on row `y` of `inner`: the short id on the left, the total right-
-/// aligned one cell before the border (the same cells a `Paragraph` line would fill).
-/// An order on the board with its card's text, formatted once when its page loads, so that
-/// a frame only copies it into cells.
+/// An order on the board with its card's text, formatted once when its page loads (in the
+/// tenant's money format), so that a frame only copies it into cells. The card's data is the
+/// read model's [`OrderSummary`]: customer, units, placed time and total.
 #[derive(Debug, Clone)]
 pub struct Card {
     pub order: OrderSummary,
     /// The last 8 hex digits of the id.
     id: [u8; 8],
-    /// The total, `49.90 USD`.
+    /// The total, `5,782,415.30 USD`: never cut.
     total: String,
+    /// Its width in cells.
+    total_width: u16,
+    /// The customer's email, printable (`—` without one).
+    customer: String,
+    /// Units over all lines.
+    units: i64,
 }
 
-impl From<OrderSummary> for Card {
-    fn from(order: OrderSummary) -> Card {
+impl Card {
+    pub fn new(order: OrderSummary, money: NumberFormat) -> Card {
         let mut hex = [0u8; uuid::fmt::Simple::LENGTH];
         order.id.as_uuid().simple().encode_lower(&mut hex);
         let mut id = [0u8; 8];
         id.copy_from_slice(&hex[hex.len() - 8..]);
-        let total = order.total.to_string();
-        Card { order, id, total }
+        let total = order.total.format(money);
+        let total_width = u16::try_from(total.chars().count()).unwrap_or(u16::MAX);
+        let customer = order
+            .customer
+            .as_deref()
+            .map_or_else(|| "—".to_string(), printable);
+        let units = order.units;
+        Card {
+            order,
+            id,
+            total,
+            total_width,
+            customer,
+            units,
+        }
+    }
+}
+
+impl From<OrderSummary> for Card {
+    fn from(order: OrderSummary) -> Card {
+        Card::new(order, NumberFormat::default())
     }
 }
 
@@ -59,33 +87,105 @@ impl crate::widgets::window::Keyed for Card {
     }
 }
 
-/// The narrowest board column: a card's short id and a total such as `1,234.50 USD`.
+/// The narrowest board column: a card's short id and a total such as `1,234.50 USD`. A
+/// column is widened to hold the widest total on screen beside the id (money is never cut).
 const MIN_COLUMN_WIDTH: u16 = 20;
 
-fn draw_card(buf: &mut Buffer, inner: Rect, y: u16, card: &Card, selected: bool, theme: &Theme) {
-    let id = std::str::from_utf8(&card.id).unwrap_or("");
-    let total = &card.total;
+/// Rows of one card: id and total; customer, units and age.
+pub const CARD_LINES: u16 = 2;
+
+/// How long ago: `now`, `42m`, `5h`, `3d`.
+pub fn age(now: chrono::DateTime<chrono::Utc>, then: chrono::DateTime<chrono::Utc>) -> String {
+    let s = (now - then).num_seconds().max(0);
+    match s {
+        0..60 => "now".into(),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..172_800 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// One card from row `y` of `inner`, two rows tall:
+///
+/// ```text
+/// d768ca19    5,782,415.30 USD
+/// ann@example.c… 3 items · 2h
+/// ```
+///
+/// The total is right-aligned and whole (the id gives way first when the column is too
+/// narrow for both); the customer is ellipsised to leave room for the units and the age.
+fn draw_card(
+    buf: &mut Buffer,
+    inner: Rect,
+    y: u16,
+    card: &Card,
+    selected: bool,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    theme: &Theme,
+) {
     let width = inner.width;
-    let x = put(buf, inner.x, y, id, inner.right());
-    let total_width = u16::try_from(total.chars().count()).unwrap_or(u16::MAX);
-    let pad = width
-        .saturating_sub(9u16.saturating_add(total_width))
-        .max(1);
-    let mut end = x;
-    if let Some(tx) = x.checked_add(pad)
-        && tx < inner.right()
-    {
-        end = put(buf, tx, y, total.as_str(), inner.right());
+    let right = inner.right();
+    let id = std::str::from_utf8(&card.id).unwrap_or("");
+    let total_x = right.saturating_sub(card.total_width).max(inner.x);
+    if width >= 9u16.saturating_add(card.total_width) {
+        put(buf, inner.x, y, id, right);
+    }
+    put(buf, total_x, y, &card.total, right);
+    if selected {
+        buf.set_style(Rect::new(inner.x, y, width, 1), theme.selected());
+    }
+    let y = y + 1;
+    if y >= inner.bottom() {
+        return;
+    }
+    let noun = if card.units == 1 { "item" } else { "items" };
+    let when = now.map(|n| age(n, card.order.placed_at));
+    let long = match &when {
+        Some(a) => format!("{} {noun} · {a}", card.units),
+        None => format!("{} {noun}", card.units),
+    };
+    let short = match &when {
+        Some(a) => format!("{}× {a}", card.units),
+        None => format!("{}×", card.units),
+    };
+    // The units and age keep at least 8 cells for the customer, shortening first.
+    let room = |m: &str| usize::from(width).saturating_sub(m.chars().count() + 1);
+    let meta = if room(&long) >= 8 {
+        long
+    } else if room(&short) >= 4 {
+        short
+    } else {
+        String::new()
+    };
+    let meta_width = u16::try_from(meta.chars().count()).unwrap_or(u16::MAX);
+    let customer_room = if meta.is_empty() {
+        usize::from(width)
+    } else {
+        room(&meta)
+    };
+    let customer = crate::widgets::field::clip(&card.customer, customer_room);
+    buf.set_stringn(inner.x, y, &customer, customer_room, Style::new());
+    if !meta.is_empty() {
+        put(buf, right.saturating_sub(meta_width), y, &meta, right);
+        buf.set_style(
+            Rect::new(
+                right.saturating_sub(meta_width),
+                y,
+                meta_width.min(width),
+                1,
+            ),
+            theme.muted(),
+        );
     }
     if selected {
-        buf.set_style(Rect::new(inner.x, y, end - inner.x, 1), theme.selected());
+        buf.set_style(Rect::new(inner.x, y, width, 1), theme.selected());
     }
 }
 
 /// Writes `text` from `x` on row `y`, stopping before `right`; returns the column after it.
-/// A card's text (hex digits, an amount and a currency code) is ASCII, one cell per byte,
-/// so it is written cell by cell: `set_stringn`'s grapheme segmentation and width lookup
-/// were most of a card's cost. Anything else goes through `set_stringn`.
+/// A card's text (hex digits, an amount and a currency code) is mostly ASCII, one cell per
+/// byte, so it is written cell by cell: `set_stringn`'s grapheme segmentation and width
+/// lookup were most of a card's cost. Anything else goes through `set_stringn`.
 fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, right: u16) -> u16 {
     if !text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
         let max = usize::from(right.saturating_sub(x));
@@ -102,6 +202,44 @@ fn put(buf: &mut Buffer, x: u16, y: u16, text: &str, right: u16) -> u16 {
     at
 }
 
+/// A column's title in `width` cells: `‹ confirmed 12,345 › `. The count is never cut: the
+/// status abbreviates first (`confi.`), and a count past three digits becomes `999+` only
+/// when even that does not fit. Returns the name part and the count part.
+pub fn column_title(
+    status: &str,
+    count: Option<u64>,
+    more_left: bool,
+    more_right: bool,
+    width: usize,
+) -> (String, String) {
+    let left = if more_left { "‹" } else { "" };
+    let right = if more_right { "› " } else { "" };
+    let mut counts = vec![count.map_or_else(|| "…".to_string(), group)];
+    if count.is_some_and(|n| n > 999) {
+        counts.push("999+".into());
+    }
+    let name_len = status.chars().count();
+    let mut fallback = None;
+    for c in &counts {
+        for keep in (3.min(name_len)..=name_len).rev() {
+            let name = if keep == name_len {
+                status.to_string()
+            } else {
+                let mut cut: String = status.chars().take(keep).collect();
+                cut.push('.');
+                cut
+            };
+            let head = format!("{left} {name} ");
+            let tail = format!("{c} {right}");
+            if head.chars().count() + tail.chars().count() <= width {
+                return (head, tail);
+            }
+            fallback = Some((head, tail));
+        }
+    }
+    fallback.unwrap_or_default()
+}
+
 pub fn short(id: OrderId) -> String {
     crate::widgets::node_list::short_id(id.as_uuid())
 }
@@ -113,6 +251,11 @@ pub struct OrdersPane {
     pub col: usize,
     pub products: Window<StockRow>,
     pub detail: Option<(Order, Vec<StoredEvent>)>,
+    /// A customer with their orders and the selected one (`u` on an order).
+    pub customer: Option<(CustomerDetail, usize)>,
+    /// The Customers view's rows (loaded on opening it) and the selected one.
+    pub customers: Option<Page<Customer>>,
+    pub customers_sel: usize,
     pub form: Option<Form>,
     /// The store refused to list orders to this staff member (the one-line reason, naming
     /// the permission): the board says so and asks for nothing more.
@@ -129,6 +272,15 @@ pub struct OrdersPane {
     /// A note form sent and not answered yet: shown again, with the reason, if refused (an
     /// unknown handle), so the text is not lost.
     sent_note: Option<(crate::msg::RequestId, Form)>,
+    /// How the tenant's locale writes money (set from the session when pages load).
+    pub money: NumberFormat,
+    /// The board's filter (`/`), while there is one.
+    pub filter: Option<BoardFilter>,
+    /// Counts filter changes: a column's page asked under an older filter is dropped.
+    filter_generation: u64,
+    /// Per column, the order selected when the filter was opened (none once another card is
+    /// chosen in that column): selected again when the filter is cleared.
+    filter_anchors: Vec<Option<uuid::Uuid>>,
 }
 
 /// Unread mentions a console keeps (the newest).
@@ -145,6 +297,9 @@ impl Default for OrdersPane {
             col: 0,
             products: Window::default(),
             detail: None,
+            customer: None,
+            customers: None,
+            customers_sel: 0,
             form: None,
             denied: None,
             pending: Default::default(),
@@ -152,6 +307,10 @@ impl Default for OrdersPane {
             acted: None,
             mentions: Vec::new(),
             sent_note: None,
+            money: NumberFormat::default(),
+            filter: None,
+            filter_generation: 0,
+            filter_anchors: Vec::new(),
         }
     }
 }
@@ -169,6 +328,7 @@ impl OrdersPane {
             w.invalidate();
         }
         self.products.invalidate();
+        self.customers = None;
     }
 
     pub fn move_col(&mut self, delta: i64) {
@@ -176,14 +336,23 @@ impl OrdersPane {
         self.col = ((self.col as i64 + delta).rem_euclid(n)) as usize;
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
         if let Some((order, events)) = &self.detail {
-            draw_detail(frame, area, theme, order, events);
+            draw_detail(frame, area, theme, order, events, self.money);
+        } else if let Some((c, sel)) = &self.customer {
+            draw_customer(frame, area, theme, c, *sel, self.money);
         } else {
             match self.view {
+                View::Customers => self.draw_customers(frame, area, theme),
                 View::Board => match &self.denied {
                     Some(why) => crate::widgets::dialog::denied(frame, area, theme, "Orders", why),
-                    None => self.draw_board(frame, area, theme),
+                    None => self.draw_board(frame, area, theme, now),
                 },
                 View::Products => self.draw_products(frame, area, theme),
             }
@@ -193,51 +362,77 @@ impl OrdersPane {
         }
     }
 
-    fn draw_board(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        // As many columns as fit at a readable width (a card is an id and a total); the
-        // focused one is always among them, and a ‹ or › in a title says more are beside.
+    /// The width a board column needs: a card's id, a space and the widest total among the
+    /// cards on screen in any column (so the layout does not depend on which columns show).
+    fn column_width(&self, card_rows: u16) -> u16 {
+        let widest = self
+            .columns
+            .iter()
+            .flat_map(|(_, w)| w.visible(card_rows).filter_map(|i| w.row(i)))
+            .map(|c| c.total_width)
+            .max()
+            .unwrap_or(0);
+        MIN_COLUMN_WIDTH.max(widest.saturating_add(11))
+    }
+
+    fn draw_board(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    ) {
+        let area = match &self.filter {
+            Some(f) => {
+                let [line, rest] =
+                    Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+                f.draw(frame, line, theme);
+                rest
+            }
+            None => area,
+        };
+        // As many columns as fit at a readable width (a card is an id and a whole total);
+        // the focused one is always among them, and a ‹ or › in a title says more are beside.
+        let card_rows = area.height.saturating_sub(2) / CARD_LINES;
         let total = self.columns.len().max(1);
-        let fit = usize::from(area.width / MIN_COLUMN_WIDTH).clamp(1, total);
+        let fit = usize::from(area.width / self.column_width(card_rows)).clamp(1, total);
         let first = self.col.saturating_sub(fit - 1).min(total - fit);
         let cols = Layout::horizontal(vec![Constraint::Ratio(1, fit as u32); fit]).split(area);
         let shown = self.columns.iter().enumerate().skip(first).take(fit);
         for ((i, (status, w)), rect) in shown.zip(cols.iter()) {
             let focused = i == self.col;
-            let more_left = if i == first && first > 0 { "‹" } else { "" };
-            let more_right = if i + 1 == first + fit && i + 1 < total {
-                "› "
-            } else {
-                ""
-            };
-            let count = if w.is_loaded() {
-                group(w.total())
-            } else {
-                "…".into()
-            };
+            let (name, count) = column_title(
+                &status.as_str().replace('_', " "),
+                w.is_loaded().then(|| w.total()),
+                i == first && first > 0,
+                i + 1 == first + fit && i + 1 < total,
+                usize::from(rect.width.saturating_sub(2)),
+            );
             let block = Block::bordered()
                 .border_style(theme.border(focused))
                 .title(Line::from(vec![
                     Span::styled(
-                        format!("{more_left} {} ", status.as_str().replace('_', " ")),
+                        name,
                         if focused {
                             theme.title()
                         } else {
                             theme.muted()
                         },
                     ),
-                    Span::styled(format!("{count} {more_right}"), theme.muted()),
+                    Span::styled(count, theme.muted()),
                 ]));
             let inner = block.inner(*rect);
             frame.render_widget(block, *rect);
             let buf = frame.buffer_mut();
             let mut y = inner.y;
             // Cards are written straight into the buffer from the text formatted when their
-            // page loaded, so a full column costs little more than a sparse one (the frame's
-            // fixed cost dominates; see docs/PERFORMANCE.md).
-            for idx in w.visible(inner.height) {
+            // page loaded, and only the window on screen is drawn, so a full column costs
+            // little more than a sparse one (the frame's fixed cost dominates; see
+            // docs/PERFORMANCE.md).
+            for idx in w.visible(card_rows) {
                 let selected = focused && idx == w.selected_index();
                 match w.row(idx) {
-                    Some(card) => draw_card(buf, inner, y, card, selected, theme),
+                    Some(card) => draw_card(buf, inner, y, card, selected, now, theme),
                     None => {
                         let style = if selected {
                             theme.selected()
@@ -247,12 +442,71 @@ impl OrdersPane {
                         buf.set_stringn(inner.x, y, "…", usize::from(inner.width), style);
                     }
                 }
-                y += 1;
+                y += CARD_LINES;
             }
             if y == inner.y && w.is_loaded() && inner.height > 0 {
-                buf.set_stringn(inner.x, y, "—", usize::from(inner.width), theme.muted());
+                let empty = if self.filter.as_ref().is_some_and(|f| !f.query().is_empty()) {
+                    "no match"
+                } else {
+                    "—"
+                };
+                buf.set_stringn(inner.x, y, empty, usize::from(inner.width), theme.muted());
             }
         }
+    }
+
+    fn draw_customers(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let (rows, total) = match &self.customers {
+            Some(p) => (p.rows.as_slice(), Some(p.total)),
+            None => (&[][..], None),
+        };
+        let count = match total {
+            Some(t) if (rows.len() as u64) < t => {
+                format!("{} of {} shown", group(rows.len() as u64), group(t))
+            }
+            Some(t) => group(t),
+            None => "…".into(),
+        };
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(Line::from(vec![
+                Span::styled(" Customers ", theme.title()),
+                Span::styled(
+                    format!("{count} · Enter their orders · Esc back to the board "),
+                    theme.muted(),
+                ),
+            ]));
+        if total == Some(0) {
+            frame.render_widget(
+                Paragraph::new("no customers yet: an order placed with a customer email adds one")
+                    .style(theme.muted())
+                    .block(block),
+                area,
+            );
+            return;
+        }
+        let height = usize::from(area.height.saturating_sub(3)).max(1);
+        let first = self.customers_sel.saturating_sub(height - 1);
+        let table_rows: Vec<Row> = rows
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(height)
+            .map(|(i, c)| {
+                let row = customer_row(c, self.money);
+                if i == self.customers_sel {
+                    row.style(theme.selected())
+                } else {
+                    row
+                }
+            })
+            .collect();
+        frame.render_widget(
+            Table::new(table_rows, CUSTOMER_WIDTHS)
+                .header(Row::new(CUSTOMER_HEADER).style(theme.muted()))
+                .block(block),
+            area,
+        );
     }
 
     fn draw_products(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -287,7 +541,7 @@ impl OrdersPane {
                     let row = Row::new(vec![
                         Cell::from(printable(&r.sku)),
                         Cell::from(printable(&r.title)),
-                        Cell::from(r.price.to_string()),
+                        Cell::from(r.price.format(self.money)),
                         Cell::from(r.on_hand.to_string()),
                         Cell::from(r.reserved.to_string()),
                         Cell::from(r.available.to_string()).style(if r.low {
@@ -338,7 +592,133 @@ impl OrdersPane {
     }
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: &[StoredEvent]) {
+const CUSTOMER_HEADER: [&str; 4] = ["EMAIL", "ORDERS", "LIFETIME VALUE", "LAST ORDER"];
+const CUSTOMER_WIDTHS: [Constraint; 4] = [
+    Constraint::Fill(1),
+    Constraint::Length(7),
+    Constraint::Length(24),
+    Constraint::Length(17),
+];
+
+/// `1,212.50 USD`, `12.50 USD + 3.00 EUR` (as the tenant's locale writes money), `-` for
+/// nothing.
+fn amounts(value: &[rustok_domain::Money], money: NumberFormat) -> String {
+    if value.is_empty() {
+        return "-".into();
+    }
+    value
+        .iter()
+        .map(|m| m.format(money))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn customer_row(c: &Customer, money: NumberFormat) -> Row<'static> {
+    Row::new(vec![
+        Cell::from(printable(&c.email)),
+        Cell::from(group(c.orders)),
+        Cell::from(amounts(&c.lifetime_value, money)),
+        Cell::from(c.last_order_at.format("%Y-%m-%d %H:%M").to_string()),
+    ])
+}
+
+/// A customer: email, orders, lifetime value net of refunds, last order; then their orders,
+/// newest first, the selected one highlighted (`Enter` opens it).
+fn draw_customer(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    d: &CustomerDetail,
+    sel: usize,
+    money: NumberFormat,
+) {
+    let c = &d.customer;
+    let [head, list] = Layout::vertical([Constraint::Length(4), Constraint::Fill(1)]).areas(area);
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Orders          ", theme.muted()),
+            Span::raw(group(c.orders)),
+        ]),
+        Line::from(vec![
+            Span::styled("Lifetime value  ", theme.muted()),
+            Span::styled(amounts(&c.lifetime_value, money), theme.title()),
+            Span::styled("  (paid, net of refunds)", theme.muted()),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().border_style(theme.border(true)).title(
+            Line::from(vec![
+                Span::styled(format!(" Customer {} ", printable(&c.email)), theme.title()),
+                Span::styled("u all customers · Esc back ", theme.muted()),
+            ]),
+        )),
+        head,
+    );
+    let page = &d.order_list;
+    let height = usize::from(list.height.saturating_sub(3)).max(1);
+    let first = sel.saturating_sub(height - 1);
+    let rows: Vec<Row> = page
+        .rows
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, o)| {
+            let row = Row::new(vec![
+                Cell::from(short(o.id)),
+                Cell::from(o.status.as_str().replace('_', " ")),
+                Cell::from(o.total.format(money)),
+                Cell::from(o.units.to_string()),
+                Cell::from(o.placed_at.format("%Y-%m-%d %H:%M").to_string()),
+            ]);
+            if i == sel {
+                row.style(theme.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let shown = if (page.rows.len() as u64) < page.total {
+        format!(
+            "{} of {} ",
+            group(page.rows.len() as u64),
+            group(page.total)
+        )
+    } else {
+        format!("{} ", group(page.total))
+    };
+    frame.render_widget(
+        Table::new(
+            rows,
+            [
+                Constraint::Length(9),
+                Constraint::Length(10),
+                Constraint::Length(18),
+                Constraint::Length(6),
+                Constraint::Fill(1),
+            ],
+        )
+        .header(Row::new(["ORDER", "STATUS", "TOTAL", "UNITS", "PLACED"]).style(theme.muted()))
+        .block(
+            Block::bordered()
+                .border_style(theme.border(false))
+                .title(Line::from(vec![
+                    Span::styled(" Orders ", theme.title()),
+                    Span::styled(format!("{shown}· Enter opens "), theme.muted()),
+                ])),
+        ),
+        list,
+    );
+}
+
+fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    o: &Order,
+    events: &[StoredEvent],
+    money: NumberFormat,
+) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
@@ -400,31 +780,54 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
         ]));
     }
     lines.push(Line::raw(""));
+    // One line per item: SKU, title (cut to what is left), quantity × unit price and the line
+    // total at the right edge; the amounts are whole at any width the title leaves room for.
+    let width = usize::from(left.width.saturating_sub(2));
     for item in &o.items {
         let line_total = item
             .line_total()
-            .map_or("overflow".to_string(), |m| m.to_string());
+            .map_or("overflow".to_string(), |m| m.format(money));
+        let amounts = format!(
+            " {} × {} {line_total:>12}",
+            item.quantity,
+            item.unit_price.format(money)
+        );
+        let sku = format!(
+            "{:<11}",
+            crate::widgets::field::clip(&printable(&item.sku), 10)
+        );
+        let returned = if item.returned > 0 {
+            format!("  {} returned", item.returned)
+        } else {
+            String::new()
+        };
+        let room = width.saturating_sub(11 + amounts.chars().count() + returned.chars().count());
+        let title = crate::widgets::field::clip(&printable(&item.title), room.min(24));
         lines.push(Line::from(vec![
-            Span::styled(
-                format!(
-                    "{:<11}",
-                    crate::widgets::field::clip(&printable(&item.sku), 10)
-                ),
-                theme.key(),
-            ),
-            Span::raw(format!(
-                "{:<18} {:>3} × {:>11} {:>12}",
-                crate::widgets::field::clip(&printable(&item.title), 18),
-                item.quantity,
-                item.unit_price.to_string(),
-                line_total
-            )),
+            Span::styled(sku, theme.key()),
+            Span::raw(format!("{title:<room$}", room = room.min(24))),
+            Span::raw(amounts),
+            Span::styled(returned, theme.warning()),
         ]));
     }
     lines.push(
-        Line::styled(format!("Total {} ", o.total), theme.title())
+        Line::styled(format!("Total {} ", o.total.format(money)), theme.title())
             .alignment(ratatui::layout::Alignment::Right),
     );
+    if o.refunded.amount > 0 {
+        lines.push(
+            Line::styled(
+                format!(
+                    "Captured {} · refunded {} · net {} ",
+                    o.captured().format(money),
+                    o.refunded.format(money),
+                    o.net().format(money)
+                ),
+                theme.warning(),
+            )
+            .alignment(ratatui::layout::Alignment::Right),
+        );
+    }
     frame.render_widget(
         Paragraph::new(lines).block(Block::bordered().border_style(theme.border(true)).title(
             Line::from(vec![
@@ -457,6 +860,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
                     spans.extend(note_spans(text, theme));
                     return Line::from(spans);
                 }
+                let amount = p
+                    .get("amount")
+                    .or_else(|| p.get("total"))
+                    .and_then(|m| serde_json::from_value::<rustok_domain::Money>(m.clone()).ok())
+                    .map(|m| m.format(money));
                 let detail = match (p.get("from"), p.get("to"), p.get("reason"), p.get("sku")) {
                     (Some(f), Some(t), reason, _) => {
                         let why = reason
@@ -472,6 +880,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, theme: &Theme, o: &Order, events: 
                     (_, _, Some(r), _) if !r.is_null() => printable(r.as_str().unwrap_or("")),
                     (_, _, _, Some(s)) => printable(s.as_str().unwrap_or("")),
                     _ => String::new(),
+                };
+                // An amount (an order's total, a payment, a refund) in the tenant's format,
+                // before what else the event says.
+                let detail = match (amount, detail.is_empty()) {
+                    (Some(a), true) => a,
+                    (Some(a), false) => format!("{a} · {detail}"),
+                    (None, _) => detail,
                 };
                 Line::from(vec![
                     at,
@@ -530,45 +945,94 @@ mod tests {
     use ratatui::crossterm::event::KeyModifiers;
 
     #[test]
-    fn cards_are_id_then_amount_and_only_the_selected_card_is_highlighted() {
+    fn cards_show_id_total_customer_units_and_age_and_only_the_selected_is_highlighted() {
         use ratatui::Terminal;
         use ratatui::backend::TestBackend;
         use rustok_domain::read::Page;
         use rustok_domain::{Currency, Money};
         let theme = Theme::default();
-        let card = |i: u128| OrderSummary {
+        let placed = chrono::DateTime::UNIX_EPOCH;
+        let card = |i: u128, customer: Option<&str>| OrderSummary {
             id: OrderId::from_uuid(uuid::Uuid::from_u128(0x5000 + i)),
             status: OrderStatus::Pending,
-            customer: None,
+            customer: customer.map(Into::into),
             total: Money::new(4990, Currency::USD),
-            lines: 1,
-            units: 1,
+            lines: 2,
+            units: 3,
             version: 1,
-            placed_at: chrono::DateTime::UNIX_EPOCH,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
+            placed_at: placed,
+            updated_at: placed,
         };
         let mut pane = OrdersPane::default();
         pane.columns[0].1.on_page(Page {
             total: 2,
             offset: 0,
-            rows: vec![card(1).into(), card(2).into()],
+            rows: vec![
+                card(1, Some("ann@example.com")).into(),
+                card(2, None).into(),
+            ],
         });
         pane.columns[1].1.on_page(Page::empty());
-        let mut term = Terminal::new(TestBackend::new(120, 6)).unwrap();
-        term.draw(|f| pane.draw(f, f.area(), &theme)).unwrap();
+        let mut term = Terminal::new(TestBackend::new(120, 7)).unwrap();
+        let now = placed + chrono::Duration::minutes(90);
+        term.draw(|f| pane.draw(f, f.area(), &theme, Some(now)))
+            .unwrap();
         let buf = term.backend().buffer();
         let row = |y: u16| (1..19).map(|x| buf[(x, y)].symbol()).collect::<String>();
         assert_eq!(row(1), "00005001 49.90 USD");
-        assert_eq!(row(2), "00005002 49.90 USD");
-        // The selected card (first of the focused column) is highlighted from its first cell
-        // to the end of its amount; the other card is not.
+        // Narrow: the customer ellipsised, units and age in short.
+        assert_eq!(row(2), "ann@example… 3× 1h");
+        assert_eq!(row(3), "00005002 49.90 USD");
+        assert_eq!(row(4), "—            3× 1h");
+        // The selected card (first of the focused column) is highlighted on both its rows;
+        // the other card is not.
         let selected = theme.selected();
         for x in 1..19 {
-            assert_eq!(buf[(x, 1)].bg, selected.bg.unwrap_or_default(), "x = {x}");
-            assert_ne!(buf[(x, 2)].bg, selected.bg.unwrap_or_default(), "x = {x}");
+            for y in [1, 2] {
+                assert_eq!(buf[(x, y)].bg, selected.bg.unwrap_or_default(), "x = {x}");
+            }
+            for y in [3, 4] {
+                assert_ne!(buf[(x, y)].bg, selected.bg.unwrap_or_default(), "x = {x}");
+            }
         }
         // A loaded empty column shows a dash.
         assert_eq!(buf[(21, 1)].symbol(), "—");
+    }
+
+    #[test]
+    fn titles_keep_the_whole_count_and_abbreviate_the_status_first() {
+        let t = |status: &str, n: u64, l: bool, r: bool, w: usize| {
+            let (a, b) = column_title(status, Some(n), l, r, w);
+            format!("{a}{b}")
+        };
+        assert_eq!(t("pending", 157, false, false, 18), " pending 157 ");
+        assert_eq!(t("pending", 12_345, false, false, 18), " pending 12,345 ");
+        assert_eq!(t("confirmed", 12_345, true, true, 18), "‹ confi. 12,345 › ");
+        assert_eq!(
+            t("delivered", 1_234_567, true, true, 19),
+            "‹ del. 1,234,567 › "
+        );
+        // Only when even the shortest status leaves no room is the count `999+`.
+        assert_eq!(
+            t("delivered", 123_456_789, true, true, 17),
+            "‹ delive. 999+ › "
+        );
+        assert_eq!(t("pending", 999, true, true, 13), "‹ pen. 999 › ");
+        let (a, b) = column_title("pending", None, false, false, 18);
+        assert_eq!(format!("{a}{b}"), " pending … ");
+    }
+
+    #[test]
+    fn ages_are_short() {
+        let t0 = chrono::DateTime::UNIX_EPOCH;
+        let after = |s: i64| age(t0 + chrono::Duration::seconds(s), t0);
+        assert_eq!(after(-5), "now");
+        assert_eq!(after(59), "now");
+        assert_eq!(after(60), "1m");
+        assert_eq!(after(3_599), "59m");
+        assert_eq!(after(3_600), "1h");
+        assert_eq!(after(47 * 3_600), "47h");
+        assert_eq!(after(3 * 86_400), "3d");
     }
 
     fn typed(form: &mut Form, text: &str) {
@@ -612,5 +1076,53 @@ mod tests {
             adjust.command().unwrap(),
             Command::AdjustInventory { by: -3, .. }
         ));
+    }
+
+    /// Every step declared `confirm` (dangerous ones included: a refund row gets it by its
+    /// declaration) names the order and its whole amount in the tenant's format, and no step
+    /// form submits on the first Enter in its first field.
+    #[test]
+    fn step_forms_confirm_by_declaration_and_never_submit_on_the_first_enter() {
+        use rustok_domain::commerce::OrderAction;
+        use rustok_domain::{Currency, Money};
+        let order = OrderSummary {
+            id: OrderId::from_uuid(uuid::Uuid::from_u128(0xd768ca19)),
+            status: OrderStatus::Paid,
+            customer: Some("ann@example.com".into()),
+            total: Money::new(578_241_530, Currency::EUR),
+            lines: 1,
+            units: 1,
+            version: 3,
+            placed_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let de = NumberFormat::of(&"de".parse().unwrap());
+        let enter = || KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        for a in OrderAction::ALL {
+            let step = a.step();
+            let mut f = Form::step(*a, &order, de);
+            assert!(f.title.contains("d768ca19"), "{}", f.title);
+            assert!(f.title.contains("5.782.415,30 EUR"), "{}", f.title);
+            if step.confirm {
+                assert!(f.title.ends_with('?'), "{}", f.title);
+                assert_eq!(
+                    f.button,
+                    format!(
+                        "{} order d768ca19 · 5.782.415,30 EUR",
+                        crate::panes::capitalize(a.as_str())
+                    )
+                );
+            }
+            if !step.inputs.is_empty() {
+                for (i, input) in step.inputs.iter().enumerate() {
+                    f.fields[i].set_text(if input.default.is_empty() {
+                        "x"
+                    } else {
+                        input.default
+                    });
+                }
+                assert!(matches!(f.key(enter()), FormKey::Editing), "{a}");
+            }
+        }
     }
 }

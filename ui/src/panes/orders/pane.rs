@@ -1,7 +1,10 @@
 //! The Orders pane as a component: its keys, its requests and replies, the events it reloads
 //! on, and its command bar.
 
-use super::{Card, Form, FormKey, MAX_MENTIONS_KEPT, OrdersPane, View, short};
+use super::{
+    BoardFilter, CARD_LINES, Card, FilterKey, Form, FormKey, MAX_MENTIONS_KEPT, OrdersPane, View,
+    short,
+};
 use crate::action::Action;
 use crate::keymap::Context;
 use crate::msg::{Effect, Failure, Query, QueryResult, RequestId};
@@ -12,23 +15,77 @@ use rustok_domain::commerce::{Mention, OrderAction};
 use rustok_domain::event::EventEnvelope;
 use rustok_domain::read::{Applied, OrderSummary, Outcome, Page};
 use rustok_domain::text::printable;
-use rustok_domain::{Command, DomainError, OrderId};
+use rustok_domain::{Command, DomainError, NumberFormat, OrderId};
+
+/// How many of a customer's orders their view loads (newest first).
+const CUSTOMER_ORDERS: u64 = 500;
+/// How many customers the Customers view loads (who ordered last first).
+const CUSTOMERS_SHOWN: u64 = 1_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pending {
     /// A short id typed in the palette, being resolved to the order it names.
     Resolve,
-    Column(usize),
+    /// A column's page, asked under this filter generation.
+    Column(usize, u64),
     Products,
     Detail,
     Order(String),
     /// The member's unread mentions.
     Mentions,
+    Customers,
+    Customer,
 }
 
 impl OrdersPane {
-    fn board_height(ctx: &Ctx) -> u16 {
-        ctx.size.1.saturating_sub(5)
+    /// How many cards a column shows: its rows (the screen less the tab line, the status
+    /// lines, the borders and the filter line when there is one) over a card's rows.
+    fn board_height(&self, ctx: &Ctx) -> u16 {
+        let filter = u16::from(self.filter.is_some());
+        (ctx.size.1.saturating_sub(5 + filter) / CARD_LINES).max(1)
+    }
+
+    /// The filter changed: every column goes back to its top, asks the store again under the
+    /// new text, and keeps its selection pinned to the order it had (selected again if it
+    /// still matches).
+    fn refilter(&mut self, ctx: &mut Ctx) {
+        self.filter_generation += 1;
+        for (_, w) in &mut self.columns {
+            w.refilter();
+        }
+        self.reload(ctx);
+    }
+
+    /// The filter is gone: every column asks again, the card each had selected before the
+    /// filter (unless another was chosen under it) selected again.
+    fn clear_filter(&mut self, ctx: &mut Ctx) {
+        let anchors = std::mem::take(&mut self.filter_anchors);
+        self.filter_generation += 1;
+        for (i, (_, w)) in self.columns.iter_mut().enumerate() {
+            w.refilter();
+            if let Some(Some(id)) = anchors.get(i) {
+                w.pin(*id);
+            }
+        }
+        self.reload(ctx);
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let Some(f) = &mut self.filter else {
+            return;
+        };
+        match f.key(key) {
+            FilterKey::Changed => self.refilter(ctx),
+            FilterKey::Cleared => {
+                self.filter = None;
+                self.clear_filter(ctx);
+            }
+            FilterKey::Full => ctx.error(format!(
+                "the filter is at most {} characters",
+                rustok_domain::read::MAX_ORDER_FILTER_CHARS
+            )),
+            FilterKey::Done | FilterKey::Unchanged => {}
+        }
     }
 
     /// Asks for the member's unread mentions in the tenant (at start and after a switch).
@@ -85,6 +142,38 @@ impl OrdersPane {
         self.pending.insert(r, Pending::Detail);
     }
 
+    /// Opens a customer (their orders), by the email an order was placed under.
+    pub fn open_customer(&mut self, email: &str, ctx: &mut Ctx) {
+        let r = ctx.load(Query::Customer {
+            email: email.to_string(),
+            limit: CUSTOMER_ORDERS,
+        });
+        self.pending.insert(r, Pending::Customer);
+    }
+
+    /// Shows every customer of the tenant.
+    fn open_customers(&mut self, ctx: &mut Ctx) {
+        self.detail = None;
+        self.customer = None;
+        self.view = View::Customers;
+        self.customers = None;
+        self.reload(ctx);
+    }
+
+    /// `u`: the customer of the highlighted order; from a customer (or an order without
+    /// one), every customer.
+    fn on_customers(&mut self, ctx: &mut Ctx) {
+        let email = match (&self.detail, &self.customer, self.view) {
+            (Some((o, _)), _, _) => o.customer.clone(),
+            (None, Some(_), _) | (None, None, View::Customers) => None,
+            (None, None, _) => self.selected().and_then(|o| o.customer.clone()),
+        };
+        match email {
+            Some(e) => self.open_customer(&e, ctx),
+            None => self.open_customers(ctx),
+        }
+    }
+
     /// Opens the order a whole id or a short id (the last hex digits) names.
     pub fn open_order_text(&mut self, text: &str, ctx: &mut Ctx) {
         match text.parse::<OrderId>() {
@@ -119,7 +208,7 @@ impl OrdersPane {
 
     /// An order step (`commerce/steps.rs`) on the order highlighted now, with the version the
     /// screen shows: a card that changed since is refused by the store as a conflict. A step
-    /// with inputs, or one that takes something away, opens its form first.
+    /// with inputs, or one declared `confirm`, opens its form first.
     pub fn step(&mut self, action: OrderAction, ctx: &mut Ctx) {
         let Some(o) = self.target_order() else {
             return ctx.info("select an order first");
@@ -128,13 +217,13 @@ impl OrdersPane {
             return ctx.error(e.to_string());
         }
         let step = action.step();
-        if step.inputs.is_empty() && !step.danger {
+        if step.inputs.is_empty() && !step.confirm {
             match action.command(o.id, Some(o.version), &[]) {
                 Ok(c) => self.dispatch(ctx, step.doing, c),
                 Err(e) => ctx.error(e.to_string()),
             }
         } else {
-            self.form = Some(Form::step(action, &o));
+            self.form = Some(Form::step(action, &o, self.money));
         }
     }
 
@@ -174,12 +263,27 @@ impl OrdersPane {
 
     /// The pane's actions; `false` leaves the action to the global bindings.
     fn on_action(&mut self, action: Action, ctx: &mut Ctx) -> bool {
-        let h = Self::board_height(ctx);
+        let h = self.board_height(ctx);
         match action {
             Action::Left | Action::Right => {
                 if self.detail.is_none() && self.view == View::Board {
                     self.move_col(if action == Action::Left { -1 } else { 1 });
                 }
+            }
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown
+                if self.detail.is_none()
+                    && (self.customer.is_some() || self.view == View::Customers) =>
+            {
+                let delta = step(action, h).unwrap_or(0);
+                let (len, sel) = match &mut self.customer {
+                    Some((c, sel)) => (c.order_list.rows.len(), sel),
+                    None => (
+                        self.customers.as_ref().map_or(0, |p| p.rows.len()),
+                        &mut self.customers_sel,
+                    ),
+                };
+                let last = len.saturating_sub(1) as i64;
+                *sel = (*sel as i64 + delta).clamp(0, last.max(0)) as usize;
             }
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
                 let delta = step(action, h).unwrap_or(0);
@@ -188,10 +292,33 @@ impl OrdersPane {
                         if let Some((_, w)) = self.columns.get_mut(self.col) {
                             w.move_by(delta, h);
                         }
+                        // A card chosen under the filter stays chosen when it is cleared.
+                        if let Some(a) = self.filter_anchors.get_mut(self.col) {
+                            *a = None;
+                        }
                     }
                     View::Products => self.products.move_by(delta, h),
+                    View::Customers => {}
                 }
                 self.reload(ctx);
+            }
+            Action::Open if self.detail.is_none() && self.customer.is_some() => {
+                if let Some((c, sel)) = &self.customer
+                    && let Some(o) = c.order_list.rows.get(*sel)
+                {
+                    let id = o.id;
+                    self.open_order(id, ctx);
+                }
+            }
+            Action::Open if self.detail.is_none() && self.view == View::Customers => {
+                if let Some(c) = self
+                    .customers
+                    .as_ref()
+                    .and_then(|p| p.rows.get(self.customers_sel))
+                {
+                    let email = c.email.clone();
+                    self.open_customer(&email, ctx);
+                }
             }
             Action::Open => {
                 if let Some(id) = self.selected().map(|o| o.id)
@@ -201,16 +328,40 @@ impl OrdersPane {
                 }
             }
             Action::Back => {
-                if self.detail.take().is_none() {
+                // The order, then the customer it was opened from, then the board's filter,
+                // then the board.
+                if self.detail.take().is_none() && self.customer.take().is_none() {
+                    if self.view == View::Board && self.filter.take().is_some() {
+                        self.clear_filter(ctx);
+                        return true;
+                    }
                     self.view = View::Board;
                 }
                 self.reload(ctx);
             }
+            Action::Customers => self.on_customers(ctx),
+            Action::Filter if self.detail.is_none() && self.view == View::Board => {
+                match &mut self.filter {
+                    Some(f) => f.editing = true,
+                    None => {
+                        self.filter = Some(BoardFilter::editing());
+                        // What each column had selected, selected again when the filter
+                        // is cleared (a filter that hid it moved the selection).
+                        self.filter_anchors = self
+                            .columns
+                            .iter()
+                            .map(|(_, w)| w.selected().map(|c| c.order.id.as_uuid()))
+                            .collect();
+                        self.refilter(ctx);
+                    }
+                }
+            }
             Action::Products => {
                 self.detail = None;
+                self.customer = None;
                 self.view = match self.view {
                     View::Board => View::Products,
-                    View::Products => View::Board,
+                    View::Products | View::Customers => View::Board,
                 };
                 self.reload(ctx);
             }
@@ -224,6 +375,16 @@ impl OrdersPane {
             _ => return false,
         }
         true
+    }
+
+    /// Asks again for the open customer (their orders or figures changed).
+    fn reload_customer(&mut self, ctx: &mut Ctx) {
+        if let Some((c, _)) = &self.customer
+            && !self.pending.values().any(|p| *p == Pending::Customer)
+        {
+            let email = c.customer.email.clone();
+            self.open_customer(&email, ctx);
+        }
     }
 
     fn reload_detail(&mut self, ctx: &mut Ctx) {
@@ -261,24 +422,43 @@ pub fn mention_line(m: &Mention) -> String {
 
 impl Pane for OrdersPane {
     fn reload(&mut self, ctx: &mut Ctx) {
-        if self.detail.is_some() {
+        if self.detail.is_some() || self.customer.is_some() {
             return;
         }
         match self.view {
+            View::Customers => {
+                if self.customers.is_none()
+                    && !self.pending.values().any(|p| *p == Pending::Customers)
+                {
+                    let r = ctx.load(Query::Customers {
+                        offset: 0,
+                        limit: CUSTOMERS_SHOWN,
+                    });
+                    self.pending.insert(r, Pending::Customers);
+                }
+            }
             // Refused once (no `order:read`): the board says so and asks no more.
             View::Board if self.denied.is_some() => {}
             View::Board => {
-                let h = Self::board_height(ctx);
+                let h = self.board_height(ctx);
+                self.money = NumberFormat::of(&ctx.session.tenant.default_locale);
+                let filter = self
+                    .filter
+                    .as_ref()
+                    .map(|f| f.query().to_string())
+                    .filter(|q| !q.is_empty());
                 for i in 0..self.columns.len() {
                     let (status, w) = &mut self.columns[i];
                     let status = *status;
                     if let Some((offset, limit)) = w.needs(h) {
                         let r = ctx.load(Query::Orders {
                             status,
+                            filter: filter.clone(),
                             offset,
                             limit,
                         });
-                        self.pending.insert(r, Pending::Column(i));
+                        self.pending
+                            .insert(r, Pending::Column(i, self.filter_generation));
                     }
                 }
             }
@@ -304,6 +484,10 @@ impl Pane for OrdersPane {
             self.on_form_key(key, ctx);
             return Key::Consumed;
         }
+        if self.detail.is_none() && self.filter.as_ref().is_some_and(|f| f.editing) {
+            self.on_filter_key(key, ctx);
+            return Key::Consumed;
+        }
         let Some(action) = ctx.action(Context::Orders, &key) else {
             return Key::Unused(None);
         };
@@ -320,6 +504,15 @@ impl Pane for OrdersPane {
     fn on_paste(&mut self, text: &str) {
         if let Some(f) = &mut self.form {
             f.paste(text);
+        } else if let Some(f) = &mut self.filter
+            && f.editing
+            && f.paste(text) == FilterKey::Changed
+        {
+            // Asked again at the next reload (a paste has no context to ask with).
+            self.filter_generation += 1;
+            for (_, w) in &mut self.columns {
+                w.refilter();
+            }
         }
     }
 
@@ -331,7 +524,7 @@ impl Pane for OrdersPane {
             Ok(r) => r,
             Err(f) => {
                 match p {
-                    Pending::Column(i) => {
+                    Pending::Column(i, _) => {
                         if let Some((_, w)) = self.columns.get_mut(i) {
                             w.on_failed();
                         }
@@ -343,7 +536,9 @@ impl Pane for OrdersPane {
                         }
                     }
                     Pending::Products => self.products.on_failed(),
-                    Pending::Resolve => return ctx.error(f.to_string()),
+                    Pending::Resolve | Pending::Customer | Pending::Customers => {
+                        return ctx.error(f.to_string());
+                    }
                     // Not allowed to read orders (an editor): nobody can mention them.
                     Pending::Mentions => return,
                     _ => {}
@@ -353,17 +548,27 @@ impl Pane for OrdersPane {
             }
         };
         match (p, result) {
-            (Pending::Column(i), QueryResult::Orders(page)) => {
+            (Pending::Column(i, generation), QueryResult::Orders(page)) => {
+                let money = self.money;
+                let refiltered = generation != self.filter_generation;
                 if let Some((_, w)) = self.columns.get_mut(i) {
+                    if refiltered {
+                        // Asked under an older filter: asked again under this one.
+                        w.on_failed();
+                        self.reload(ctx);
+                        return;
+                    }
                     w.on_page(Page {
                         total: page.total,
                         offset: page.offset,
-                        rows: page.rows.into_iter().map(Card::from).collect(),
+                        rows: page.rows.into_iter().map(|o| Card::new(o, money)).collect(),
                     });
-                    // A card this console just moved on leaves its column as it should.
+                    // A card this console just moved on leaves its column as it should; a
+                    // filter hides cards as it should.
                     if let Some(k) = w.take_lost()
                         && i == self.col
                         && Some(k) != self.acted
+                        && self.filter.is_none()
                     {
                         ctx.info(
                             "the highlighted order left this column; the nearest one is selected",
@@ -408,6 +613,23 @@ impl Pane for OrdersPane {
             }
             (Pending::Resolve, QueryResult::Resolved(id)) => {
                 self.open_order(OrderId::from_uuid(id), ctx)
+            }
+            (Pending::Customers, QueryResult::Customers(page)) => {
+                self.customers_sel = self.customers_sel.min(page.rows.len().saturating_sub(1));
+                self.customers = Some(page);
+            }
+            (Pending::Customer, QueryResult::Customer(Some(c))) => {
+                let sel = match &self.customer {
+                    Some((old, sel)) if old.customer.email == c.customer.email => {
+                        (*sel).min(c.order_list.rows.len().saturating_sub(1))
+                    }
+                    _ => 0,
+                };
+                self.detail = None;
+                self.customer = Some((c, sel));
+            }
+            (Pending::Customer, QueryResult::Customer(None)) => {
+                ctx.error("no order of this tenant was placed under that email");
             }
             (Pending::Detail, QueryResult::Order(None, _)) => {
                 ctx.error("that order does not exist in this tenant");
@@ -467,6 +689,7 @@ impl Pane for OrdersPane {
                 OrdersPane::invalidate(self);
                 self.reload(ctx);
                 self.reload_detail(ctx);
+                self.reload_customer(ctx);
             }
             Err(Failure::Domain(d @ DomainError::PaymentDeclined { .. })) => {
                 ctx.error(format!("{d} — the order stays confirmed"));
@@ -497,6 +720,9 @@ impl Pane for OrdersPane {
             }
         }
         OrdersPane::invalidate(self);
+        if e.aggregate_type == "order" {
+            self.reload_customer(ctx);
+        }
         if e.aggregate_type == "order"
             && self
                 .detail
@@ -514,8 +740,21 @@ impl Pane for OrdersPane {
             vec![]
         } else if self.detail.is_some() {
             let mut keys = self.steps_now();
-            keys.extend([(Orders, A::AddNote), (Orders, A::Back), (Global, A::Help)]);
+            keys.extend([
+                (Orders, A::AddNote),
+                (Orders, A::Customers),
+                (Orders, A::Back),
+                (Global, A::Help),
+            ]);
             keys
+        } else if self.customer.is_some() || self.view == View::Customers {
+            vec![
+                (Orders, A::Open),
+                (Orders, A::Customers),
+                (Orders, A::Back),
+                (Global, A::Help),
+                (Global, A::Quit),
+            ]
         } else if self.view == View::Products {
             vec![
                 (Orders, A::AdjustStock),
@@ -531,6 +770,7 @@ impl Pane for OrdersPane {
             let mut keys = vec![(Orders, A::Open)];
             keys.extend(self.steps_now());
             keys.extend([
+                (Orders, A::Filter),
                 (Orders, A::NewOrder),
                 (Orders, A::Products),
                 (Global, A::Help),
@@ -543,7 +783,7 @@ impl Pane for OrdersPane {
     fn busy(&self) -> Option<String> {
         self.pending.values().find_map(|p| match p {
             Pending::Order(label) => Some(format!("{label}…")),
-            Pending::Detail => Some("loading…".into()),
+            Pending::Detail | Pending::Customer => Some("loading…".into()),
             _ => None,
         })
     }

@@ -15,8 +15,8 @@ use rustok_domain::content::{BodyFormat, Node, NodeKind, NodeStatus, Translation
 use rustok_domain::event::{DomainEvent, EnvelopeMeta, EventEnvelope, LiveEvent};
 use rustok_domain::rbac::Role;
 use rustok_domain::read::{
-    Applied, NodeSummary, OrderStats, OrderSummary, OutboxCounts, Outcome, Page, SshSessions,
-    StockRow, StoredEvent,
+    Applied, Customer, CustomerDetail, NodeSummary, OrderStats, OrderSummary, OutboxCounts,
+    Outcome, Page, SshSessions, StockRow, StoredEvent,
 };
 use rustok_domain::staff::{SshKey, Staff};
 use rustok_domain::{
@@ -259,6 +259,44 @@ impl Harness {
         }
     }
 
+    /// The fixture's customers as the store reads them: per email (lowercased), who ordered
+    /// last first, with their orders newest first; lifetime value is captured less refunded.
+    pub fn customers(&self) -> Vec<(Customer, Vec<OrderSummary>)> {
+        let mut out: Vec<(Customer, Vec<OrderSummary>)> = Vec::new();
+        for o in &self.orders {
+            let Some(email) = o.customer.as_deref().map(str::to_lowercase) else {
+                continue;
+            };
+            let net = o.net();
+            match out.iter_mut().find(|(c, _)| c.email == email) {
+                Some((c, orders)) => {
+                    c.orders += 1;
+                    c.lifetime_value[0].amount += net.amount;
+                    c.last_order_at = c.last_order_at.max(o.placed_at);
+                    orders.push(OrderSummary::of(o));
+                }
+                None => out.push((
+                    Customer {
+                        email,
+                        orders: 1,
+                        lifetime_value: vec![net],
+                        last_order_at: o.placed_at,
+                    },
+                    vec![OrderSummary::of(o)],
+                )),
+            }
+        }
+        for (_, orders) in &mut out {
+            orders.sort_by(|a, b| b.placed_at.cmp(&a.placed_at).then(b.id.cmp(&a.id)));
+        }
+        out.sort_by(|(a, _), (b, _)| {
+            b.last_order_at
+                .cmp(&a.last_order_at)
+                .then(a.email.cmp(&b.email))
+        });
+        out
+    }
+
     pub fn answer(&self, q: &Query) -> QueryResult {
         match q {
             Query::Nodes {
@@ -324,13 +362,26 @@ impl Harness {
             ),
             Query::Orders {
                 status,
+                filter,
                 offset,
                 limit,
             } => {
+                // Like the store: customer, a line's SKU or the id's hex digits contain the
+                // filter (case ignored).
+                let f = filter.as_deref().unwrap_or("").trim().to_lowercase();
+                let matches = |o: &Order| {
+                    f.is_empty()
+                        || o.customer
+                            .as_deref()
+                            .is_some_and(|c| c.to_lowercase().contains(&f))
+                        || o.items.iter().any(|i| i.sku.to_lowercase().contains(&f))
+                        || (f.bytes().all(|b| b.is_ascii_hexdigit())
+                            && o.id.as_uuid().simple().to_string().contains(&f))
+                };
                 let rows: Vec<OrderSummary> = self
                     .orders
                     .iter()
-                    .filter(|o| o.status == *status)
+                    .filter(|o| o.status == *status && matches(o))
                     .map(OrderSummary::of)
                     .collect();
                 QueryResult::Orders(Page {
@@ -353,6 +404,32 @@ impl Harness {
                     .collect();
                 QueryResult::Order(order, events)
             }
+            Query::Customers { offset, limit } => {
+                let all = self.customers();
+                QueryResult::Customers(Page {
+                    total: all.len() as u64,
+                    offset: *offset,
+                    rows: all
+                        .into_iter()
+                        .skip(*offset as usize)
+                        .take(*limit as usize)
+                        .map(|(c, _)| c)
+                        .collect(),
+                })
+            }
+            Query::Customer { email, limit } => QueryResult::Customer(
+                self.customers()
+                    .into_iter()
+                    .find(|(c, _)| c.email == email.to_lowercase())
+                    .map(|(customer, orders)| CustomerDetail {
+                        customer,
+                        order_list: Page {
+                            total: orders.len() as u64,
+                            offset: 0,
+                            rows: orders.into_iter().take(*limit as usize).collect(),
+                        },
+                    }),
+            ),
             Query::Products {
                 low_only,
                 offset,
@@ -408,13 +485,31 @@ impl Harness {
                         )
                     })
                     .collect();
+                // Like the store: every fixture order is today's; captured = paid ones,
+                // refunded = paid then cancelled, unpaid = pending or confirmed.
+                let sum = |f: &dyn Fn(&Order) -> bool| {
+                    vec![Money::new(
+                        self.orders
+                            .iter()
+                            .filter(|o| f(o))
+                            .map(|o| o.total.amount)
+                            .sum(),
+                        Currency::USD,
+                    )]
+                };
+                let unpaid =
+                    |o: &Order| matches!(o.status, OrderStatus::Pending | OrderStatus::Confirmed);
+                let captured = sum(&|o: &Order| o.paid_at.is_some());
+                let refunded =
+                    sum(&|o: &Order| o.paid_at.is_some() && o.status == OrderStatus::Cancelled);
                 QueryResult::OrderStats(OrderStats {
                     by_status,
                     today_orders: self.orders.len() as u64,
-                    today_revenue: vec![Money::new(
-                        self.orders.iter().map(|o| o.total.amount).sum(),
-                        Currency::USD,
-                    )],
+                    today_revenue: OrderStats::net(&captured, &refunded),
+                    today_captured: captured,
+                    today_refunded: refunded,
+                    today_unpaid_orders: self.orders.iter().filter(|o| unpaid(o)).count() as u64,
+                    today_unpaid: sum(&unpaid),
                 })
             }
             Query::Tenants => QueryResult::Tenants(vec![tenant()]),
@@ -502,7 +597,11 @@ impl Harness {
         self.consumer_reads += usize::from(*q == Query::Consumers);
         let order = matches!(
             q,
-            Query::Orders { .. } | Query::Order(_) | Query::OrderStats
+            Query::Orders { .. }
+                | Query::Order(_)
+                | Query::OrderStats
+                | Query::Customers { .. }
+                | Query::Customer { .. }
         );
         self.order_queries += usize::from(order);
         match what {
@@ -679,12 +778,14 @@ pub fn order(i: u128, status: OrderStatus, cents: i64) -> Order {
                 title: "Coffee mug".into(),
                 unit_price: usd(1250),
                 quantity: 2,
+                returned: 0,
             },
             LineItem {
                 sku: "BEANS-1KG".into(),
                 title: "Beans 1 kg".into(),
                 unit_price: usd(cents - 2500),
                 quantity: 1,
+                returned: 0,
             },
         ],
         total: usd(cents),
@@ -701,6 +802,7 @@ pub fn order(i: u128, status: OrderStatus, cents: i64) -> Order {
         tracking_number: reached(Shipped).map(|_| "JD0146000".into()),
         cancel_reason: (status == Cancelled).then(|| "customer changed their mind".into()),
         payment_reference: reached(Paid).map(|_| format!("ch_sandbox_{i}")),
+        refunded: usd(0),
     }
 }
 

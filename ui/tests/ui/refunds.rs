@@ -1,0 +1,166 @@
+//! Refunds, returns and customers in the console (issue 21): the refund and return dialogs
+//! end on a button naming the order and what it gives back (the board's confirmation), and
+//! never submit on the first Enter in the first field; the customer view is reachable from an
+//! order.
+
+use crate::support;
+use ratatui::crossterm::event::KeyCode;
+use rustok_domain::Command;
+use rustok_domain::commerce::{OrderCommand, SkuQty};
+use support::*;
+
+fn on_orders(h: &mut Harness) {
+    h.chars("4");
+}
+
+#[test]
+fn refund_dialog_asks_naming_the_order_and_the_amount() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("ll"); // paid: 00005004, 29.99 USD
+    h.chars("$");
+    h.chars("5");
+    h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "the first Enter moves to the next field"
+    );
+    // No reason: refused on the last field, nothing sent, the button not reached.
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty());
+    assert!(h.screen().contains("✗ reason"), "{}", h.screen());
+    h.key(KeyCode::Up);
+    h.chars("scratched");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(
+        h.dispatched.is_empty(),
+        "asks first: the focus is on the button"
+    );
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Refund 5.00 USD of order 00005004 ]"),
+        "the button names the order and the amount refunded: {screen}"
+    );
+    assert!(screen.contains("Enter confirm"), "{screen}");
+    insta::assert_snapshot!("refund_dialog_confirm", screen);
+    // Back to the fields (Shift-Tab), then to the button again: only Enter on it refunds.
+    h.key(KeyCode::BackTab);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty());
+    h.key(KeyCode::Enter);
+    let Command::Order(OrderCommand::RefundOrder {
+        amount,
+        reason,
+        restock,
+        expected_version,
+        ..
+    }) = &h.dispatched[0].1
+    else {
+        panic!("{:?}", h.dispatched)
+    };
+    assert_eq!(
+        (amount.as_str(), reason.as_str(), restock.len()),
+        ("5", "scratched", 0)
+    );
+    assert_eq!(*expected_version, Some(3), "the version the card showed");
+}
+
+#[test]
+fn return_dialog_names_the_units_and_whether_they_are_restocked() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("llll"); // shipped: 00005005
+    h.chars("R");
+    h.chars("MUG:1");
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "the first Enter moves on");
+    h.chars("broken");
+    h.key(KeyCode::Tab);
+    for _ in 0..3 {
+        h.key(KeyCode::Backspace);
+    }
+    h.chars("no");
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "asks first");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Return MUG:1 of order 00005005 · NOT restocked ]"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("return_dialog_confirm", screen);
+    h.key(KeyCode::Enter);
+    let Command::Order(OrderCommand::ReturnOrder {
+        item,
+        restock,
+        reason,
+        ..
+    }) = &h.dispatched[0].1
+    else {
+        panic!("{:?}", h.dispatched)
+    };
+    assert_eq!(
+        (item.0.clone(), *restock, reason.as_str()),
+        (
+            vec![SkuQty {
+                sku: "MUG".into(),
+                quantity: 1
+            }],
+            false,
+            "broken"
+        )
+    );
+}
+
+#[test]
+fn customer_view_from_an_order() {
+    let mut h = Harness::shop();
+    // Ann placed the first pending order and the paid one, which was partly refunded.
+    for i in [0, 3] {
+        h.orders[i].customer = Some("Ann@Example.com".into());
+    }
+    h.orders[3].refunded = rustok_domain::Money::new(500, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("ll");
+    h.key(KeyCode::Enter); // the paid order's detail
+    assert!(
+        h.screen()
+            .contains("Captured 29.99 USD · refunded 5.00 USD · net 24.99 USD")
+    );
+    h.chars("u");
+    let screen = h.screen();
+    assert!(screen.contains("Customer ann@example.com"), "{screen}");
+    assert!(
+        screen.contains("24.99 USD"),
+        "lifetime value net of refunds"
+    );
+    insta::assert_snapshot!("customer_view", screen);
+    // Enter opens the selected order; Esc comes back to the customer, then to the board.
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("Timeline"));
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("Customer ann@example.com"));
+    // `u` again: every customer.
+    h.chars("u");
+    let screen = h.screen();
+    assert!(screen.contains("LIFETIME VALUE"), "{screen}");
+    insta::assert_snapshot!("customer_list", screen);
+    h.key(KeyCode::Esc);
+    assert!(h.screen().contains("pending 2"));
+}
+
+#[test]
+fn cancelling_a_shipped_order_points_to_returns() {
+    let mut h = Harness::shop();
+    on_orders(&mut h);
+    h.chars("llll"); // shipped
+    h.chars("x");
+    let screen = h.screen();
+    assert!(
+        screen
+            .contains("refunded, NOT restocked (goods in transit): record a return (R) when back"),
+        "{screen}"
+    );
+}
