@@ -94,8 +94,11 @@ pub(crate) struct SshBackend {
     out: Vec<u8>,
     size: Size,
     /// `SetColors(fg, bg)` as crossterm encodes it, for the pairs this session has used.
-    colors: Vec<((Color, Color), Box<[u8]>)>,
+    colors: Vec<EncodedColors>,
 }
+
+/// A foreground and background pair and its `SetColors` bytes.
+type EncodedColors = ((Color, Color), Box<[u8]>);
 
 impl SshBackend {
     fn new(size: (u16, u16)) -> Self {
