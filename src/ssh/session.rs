@@ -92,6 +92,9 @@ pub(crate) fn truecolor(term: &str, colorterm: Option<&str>) -> bool {
 /// commands; a pair of colours is encoded once and kept.
 pub(crate) struct SshBackend {
     out: Vec<u8>,
+    /// The size of the last frame taken: the next one reserves as much at once rather than
+    /// growing the buffer a few times (nothing is kept between frames).
+    last_frame: usize,
     size: Size,
     /// `SetColors(fg, bg)` as crossterm encodes it, for the pairs this session has used.
     colors: Vec<EncodedColors>,
@@ -104,6 +107,7 @@ impl SshBackend {
     fn new(size: (u16, u16)) -> Self {
         SshBackend {
             out: Vec::new(),
+            last_frame: 0,
             size: Size::new(size.0, size.1),
             colors: Vec::new(),
         }
@@ -111,6 +115,7 @@ impl SshBackend {
 
     /// The bytes rendered since the last call.
     fn take(&mut self) -> Vec<u8> {
+        self.last_frame = self.out.len();
         std::mem::take(&mut self.out)
     }
 
@@ -229,6 +234,7 @@ impl Backend for SshBackend {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
+        self.out.reserve(self.last_frame);
         let mut fg = Color::Reset;
         let mut bg = Color::Reset;
         let mut underline_color = Color::Reset;
