@@ -40,6 +40,8 @@ struct Screen {
     baseline: Option<String>,
     /// When the body first differed from the baseline.
     changed: Option<Instant>,
+    /// Data messages received (frames, unless one was split).
+    frames: u64,
 }
 
 impl Screen {
@@ -153,6 +155,7 @@ async fn open(addr: std::net::SocketAddr, key: Arc<PrivateKey>) -> Session {
         ),
         baseline: None,
         changed: None,
+        frames: 0,
     }));
     {
         let screen = screen.clone();
@@ -163,6 +166,7 @@ async fn open(addr: std::net::SocketAddr, key: Arc<PrivateKey>) -> Session {
                         let now = Instant::now();
                         let mut s = screen.lock().unwrap();
                         s.parser.process(&data);
+                        s.frames += 1;
                         if s.changed.is_none()
                             && let Some(b) = &s.baseline
                             && *b != s.body()
@@ -316,6 +320,13 @@ async fn main() {
     let mut from_start = Vec::new();
     let mut from_commit = Vec::new();
     let mut missed = 0;
+    fn frames_sent(sessions: &[Session]) -> u64 {
+        sessions
+            .iter()
+            .map(|s| s.screen.lock().unwrap().frames)
+            .sum()
+    }
+    let frames_before = frames_sent(&sessions);
     for id in &orders {
         for s in &sessions {
             let mut sc = s.screen.lock().unwrap();
@@ -370,6 +381,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let cpu_rounds = cpu_secs(pid) - cpu_before;
+    let frames = frames_sent(&sessions) - frames_before;
     let shows_payment = sessions
         .iter()
         .filter(|s| {
@@ -406,6 +418,10 @@ async fn main() {
     );
     println!(
         "sessions showing payment.succeeded at the end: {shows_payment}/{n}; server CPU during the {rounds} rounds: {cpu_rounds:.2} s"
+    );
+    println!(
+        "frames per session per payment (SSH data messages during the rounds): {:.2}",
+        frames as f64 / (n * rounds) as f64
     );
     let _ = server.kill();
     let _ = server.wait();

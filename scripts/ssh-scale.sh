@@ -17,4 +17,6 @@ psql -q "$pg/postgres" -c "CREATE DATABASE $name"
 trap 'psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)"' EXIT
 # Client and server each need a descriptor per session, and more.
 ulimit -n "$(ulimit -Hn)"
-target/release/examples/ssh_scale --db "$pg/$name" --sessions "$sessions" --rounds "$rounds"
+target="${CARGO_TARGET_DIR:-target}"
+"$target/release/examples/ssh_scale" --db "$pg/$name" --sessions "$sessions" --rounds "$rounds" \
+    --bin "$target/release/rustok"

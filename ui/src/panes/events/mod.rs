@@ -845,14 +845,52 @@ pub fn rate_tail(rate: &VecDeque<u64>, width: u16) -> Vec<u64> {
     rate.iter().skip(skip).copied().collect()
 }
 
-fn event_row<'a>(e: &EventEnvelope, extra: Option<String>, theme: &Theme) -> Row<'a> {
+/// A row of the list. Drawn for every visible row of every session at each frame (a thousand
+/// SSH sessions draw each payment), so it borrows what it can and formats without `format!`.
+fn event_row<'a>(e: &'a EventEnvelope, extra: Option<String>, theme: &Theme) -> Row<'a> {
+    let mut aggregate = String::with_capacity(e.aggregate_type.len() + 9);
+    aggregate.push_str(&e.aggregate_type);
+    aggregate.push(' ');
+    aggregate.push_str(short_hex(e.aggregate_id, &mut [0; 32]));
     Row::new(vec![
-        Cell::from(e.occurred_at.format("%H:%M:%S%.3f").to_string()).style(theme.muted()),
-        Cell::from(e.event_type.clone()).style(theme.key()),
-        Cell::from(format!("{} {}", e.aggregate_type, short_id(e.aggregate_id))),
+        Cell::from(time_millis(e.occurred_at)).style(theme.muted()),
+        Cell::from(e.event_type.as_str()).style(theme.key()),
+        Cell::from(aggregate),
         Cell::from(printable(&e.actor)),
         Cell::from(extra.map(|x| printable(&x)).unwrap_or_default()).style(theme.muted()),
     ])
+}
+
+/// The last 8 hex digits of an id, as [`short_id`] shows them, without allocating.
+fn short_hex(id: uuid::Uuid, buf: &mut [u8; 32]) -> &str {
+    &id.simple().encode_lower(buf)[24..]
+}
+
+/// `HH:MM:SS.mmm`, as chrono's `%H:%M:%S%.3f` writes it (a leap second shows as `:60`).
+fn time_millis(at: chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::Timelike;
+    let t = at.time();
+    let nano = t.nanosecond();
+    let fields = [
+        t.hour(),
+        t.minute(),
+        t.second() + nano / 1_000_000_000,
+        (nano % 1_000_000_000) / 1_000_000,
+    ];
+    let mut s = String::with_capacity(12);
+    for (i, v) in fields.into_iter().enumerate() {
+        match i {
+            0 => {}
+            3 => s.push('.'),
+            _ => s.push(':'),
+        }
+        if i == 3 {
+            s.push(char::from(b'0' + (v / 100 % 10) as u8));
+        }
+        s.push(char::from(b'0' + (v / 10 % 10) as u8));
+        s.push(char::from(b'0' + (v % 10) as u8));
+    }
+    s
 }
 
 fn events_table<'a>(rows: Vec<Row<'a>>, theme: &Theme) -> Table<'a> {

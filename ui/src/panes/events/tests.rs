@@ -365,3 +365,32 @@ fn the_history_is_filtered_and_its_selection_stays_on_its_event() {
         "nothing matches yet: load on"
     );
 }
+
+/// The list's time and aggregate columns read as chrono's `%H:%M:%S%.3f` and `short_id` would
+/// write them, including midnight, the last millisecond of a day and a leap second.
+#[test]
+fn the_rows_time_and_id_are_written_as_chrono_and_short_id_write_them() {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let day = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+    let times = [
+        (0, 0, 0, 0),
+        (0, 0, 0, 999_999),
+        (9, 5, 7, 1_000_000),
+        (12, 34, 56, 789_123_456),
+        (23, 59, 59, 999_999_999),
+        // A leap second: chrono keeps it as 59 s and over a billion nanoseconds.
+        (23, 59, 59, 1_234_567_890),
+    ];
+    for (h, m, s, n) in times {
+        let at = Utc.from_utc_datetime(&day.and_hms_nano_opt(h, m, s, n).unwrap());
+        assert_eq!(
+            time_millis(at),
+            at.format("%H:%M:%S%.3f").to_string(),
+            "{h}:{m}:{s}.{n}"
+        );
+    }
+    for i in 0..50u128 {
+        let id = uuid::Uuid::from_u128(i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835));
+        assert_eq!(short_hex(id, &mut [0; 32]), short_id(id));
+    }
+}
