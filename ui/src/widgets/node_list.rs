@@ -127,13 +127,6 @@ impl NodeList {
         }
     }
 
-    fn top(&self) -> u64 {
-        match &self.filter {
-            Some(f) if f.candidates.is_some() => f.top,
-            _ => self.win.top(),
-        }
-    }
-
     pub fn start_filter(&mut self) -> Option<Query> {
         let first = self.filter.is_none();
         let f = self.filter.get_or_insert_with(Filter::default);
@@ -212,7 +205,10 @@ impl NodeList {
         // keeps its room and the update time goes.
         let wide = area.width >= 100;
         let mut rows = Vec::with_capacity(inner_height as usize);
-        let top = self.top();
+        let top = match &self.filter {
+            Some(f) if f.candidates.is_some() => f.top,
+            _ => self.win.top_within(inner_height),
+        };
         let selected = self.selected_index();
         for i in top..(top + u64::from(inner_height)).min(total) {
             let row = match self.row(i) {

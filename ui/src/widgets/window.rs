@@ -80,10 +80,6 @@ impl<T: Keyed> Window<T> {
         self.selected
     }
 
-    pub fn top(&self) -> u64 {
-        self.top
-    }
-
     /// `(offset, limit)` of the rows needed to show `height` rows around the selection, if
     /// the loaded rows do not cover them (a screen of margin either way). Marks it loading.
     pub fn needs(&mut self, height: u16) -> Option<(u64, u64)> {
@@ -221,7 +217,17 @@ impl<T: Keyed> Window<T> {
 
     /// The indices to draw for a view `height` rows tall.
     pub fn visible(&self, height: u16) -> std::ops::Range<u64> {
-        self.top..(self.top + u64::from(height)).min(self.total())
+        let top = self.top_within(height);
+        top..(top + u64::from(height)).min(self.total())
+    }
+
+    /// The first row shown in `height` rows: the view's top, but never with rows hidden above
+    /// while there is room below. (A row arriving above the pinned selection moves the view
+    /// down with its row, so the selection keeps its line; when everything fits, every row is
+    /// shown instead. The selection stays in view either way.)
+    pub fn top_within(&self, height: u16) -> u64 {
+        self.top
+            .min(self.total().saturating_sub(u64::from(height.max(1))))
     }
 }
 
@@ -253,5 +259,38 @@ mod tests {
         assert_eq!(w.visible(10), 999_990..1_000_000);
         w.invalidate();
         assert!(w.needs(10).is_some(), "stale windows reload");
+    }
+
+    /// A row arriving above the pinned selection: when every row fits, every row is shown
+    /// (the new one was hidden above the old ones on the order board); in a longer list the
+    /// selection keeps its line on screen.
+    #[test]
+    fn a_row_arriving_above_the_selection_is_shown_when_everything_fits() {
+        let rows = |keys: &[u64], total: u64| Page {
+            total,
+            offset: 0,
+            rows: keys.to_vec(),
+        };
+        let mut w: Window<u64> = Window::default();
+        w.needs(10);
+        w.on_page(rows(&[1, 2], 2));
+        w.select(0, 10);
+        w.invalidate();
+        w.needs(10);
+        w.on_page(rows(&[99, 1, 2], 3));
+        assert_eq!(w.selected(), Some(&1), "the selection follows its row");
+        assert_eq!(w.visible(10), 0..3, "the new row is not hidden above");
+
+        let mut w: Window<u64> = Window::default();
+        w.needs(10);
+        w.on_page(rows(&(1..=30).collect::<Vec<_>>(), 1_000));
+        w.select(5, 10);
+        w.invalidate();
+        w.needs(10);
+        let mut moved = vec![99];
+        moved.extend(1..=29);
+        w.on_page(rows(&moved, 1_001));
+        assert_eq!(w.selected(), Some(&6));
+        assert_eq!(w.visible(10), 1..11, "the selection keeps its line");
     }
 }
