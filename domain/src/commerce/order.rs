@@ -717,11 +717,25 @@ impl Order {
             };
             let left = line.quantity - line.returned;
             if u.quantity > left {
+                // Told as the whole request for the SKU against the order as it was (a SKU
+                // repeated with `--item` is one request, not its last part).
+                let asked = u.quantity
+                    + taken
+                        .iter()
+                        .find(|t| t.sku == u.sku)
+                        .map_or(0, |t| t.quantity);
+                let before = self
+                    .items
+                    .iter()
+                    .find(|i| i.sku == u.sku)
+                    .map_or(0, |i| i.returned);
                 return Err(DomainError::validation(
                     "quantity",
                     format!(
-                        "cannot take back {} of {}: {} ordered, {} already returned, {left} left",
-                        u.quantity, u.sku, line.quantity, line.returned
+                        "cannot take back {asked} of {}: {} ordered, {before} already returned, {} left",
+                        u.sku,
+                        line.quantity,
+                        line.quantity - before
                     ),
                 ));
             }
