@@ -5,8 +5,9 @@
 
 use crate::support;
 use ratatui::crossterm::event::KeyCode;
-use rustok_domain::Command;
 use rustok_domain::commerce::{OrderCommand, SkuQty};
+use rustok_domain::{Command, DomainError};
+use rustok_ui::Failure;
 use support::*;
 
 fn on_orders(h: &mut Harness) {
@@ -65,6 +66,22 @@ fn refund_dialog_asks_naming_the_order_and_the_amount() {
         ("5", "scratched", 0)
     );
     assert_eq!(*expected_version, Some(3), "the version the card showed");
+    // Refused for what it says (more than is left): the dialog comes back with the reason
+    // and what was typed.
+    h.reply(Err(Failure::Domain(DomainError::validation(
+        "amount",
+        "cannot refund 5.00 USD: 29.99 USD was captured, 27.00 USD already refunded, 2.99 USD left",
+    ))));
+    let screen = h.screen();
+    assert!(
+        screen.contains("✗ amount: cannot refund 5.00 USD"),
+        "{screen}"
+    );
+    assert!(screen.contains("scratched"), "the text is kept: {screen}");
+    assert!(
+        screen.contains("[ Refund 5.00 USD of order 00005004 ]"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -269,9 +269,9 @@ pub struct OrdersPane {
     /// [`MAX_MENTIONS_KEPT`]): loaded at start, added to live by `order.note_added` events,
     /// removed when their order is opened.
     pub mentions: Vec<Mention>,
-    /// A note form sent and not answered yet: shown again, with the reason, if refused (an
-    /// unknown handle), so the text is not lost.
-    sent_note: Option<(crate::msg::RequestId, Form)>,
+    /// A form sent and not answered yet: shown again, with the reason, if refused for what it
+    /// says (a note's unknown handle, a refund over what is left), so the text is not lost.
+    sent_form: Option<(crate::msg::RequestId, Form)>,
     /// How the tenant's locale writes money (set from the session when pages load).
     pub money: NumberFormat,
     /// The board's filter (`/`), while there is one.
@@ -306,7 +306,7 @@ impl Default for OrdersPane {
             want_product: None,
             acted: None,
             mentions: Vec::new(),
-            sent_note: None,
+            sent_form: None,
             money: NumberFormat::default(),
             filter: None,
             filter_generation: 0,

@@ -242,21 +242,17 @@ impl OrdersPane {
             FormKey::Cancelled => self.form = None,
             FormKey::Submit(command) => {
                 let form = self.form.take();
-                if let (Command::AddOrderNote { .. }, Some(form)) = (&command, form) {
-                    if let Some(id) = ctx.dispatch(command) {
-                        self.pending
-                            .insert(id, Pending::Order("adding the note".into()));
-                        self.sent_note = Some((id, form));
-                    }
-                    return;
-                }
                 let label = match &command {
                     Command::Order(c) => c.action().step().doing,
                     Command::AdjustInventory { .. } => "adjusting stock",
                     Command::CreateOrder(_) => "placing the order",
+                    Command::AddOrderNote { .. } => "adding the note",
                     _ => "working",
                 };
-                self.dispatch(ctx, label, command);
+                if let Some(id) = ctx.dispatch(command) {
+                    self.pending.insert(id, Pending::Order(label.into()));
+                    self.sent_form = form.map(|f| (id, f));
+                }
             }
         }
     }
@@ -642,15 +638,19 @@ impl Pane for OrdersPane {
         let Some(Pending::Order(label)) = self.pending.remove(&id) else {
             return;
         };
-        // A refused note comes back in its form with the reason; the text is kept.
-        if let Some((sent, mut form)) = self.sent_note.take() {
+        // A form refused for what it says (a note's unknown handle, a refund over what is
+        // left, a malformed quantity) comes back with the reason; the text is kept. Refused
+        // for the order's state (changed meanwhile, a declined card), the board reloads.
+        if let Some((sent, mut form)) = self.sent_form.take() {
             match (&result, sent == id) {
-                (Err(f), true) => {
+                (Err(f @ Failure::Domain(DomainError::Validation { .. })), true)
+                    if self.form.is_none() =>
+                {
                     form.error = Some(f.to_string());
                     self.form = Some(form);
-                    return ctx.error(format!("note not added: {f}"));
+                    return ctx.error(format!("{label} refused: {f}"));
                 }
-                (_, false) => self.sent_note = Some((sent, form)),
+                (_, false) => self.sent_form = Some((sent, form)),
                 _ => {}
             }
         }
