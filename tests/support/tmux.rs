@@ -83,6 +83,23 @@ impl Pane {
         s
     }
 
+    /// Waits until the screen satisfies `ready` (`what` names it for the failure) and returns
+    /// it: a screen captured while a frame is still being written is looked at again.
+    pub fn wait_screen(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut ready: impl FnMut(&str) -> bool,
+    ) -> String {
+        let mut s = String::new();
+        let shown = wait_until(timeout, || {
+            s = self.screen();
+            ready(&s)
+        });
+        assert!(shown, "{what}: not within {timeout:?}; screen:\n{s}");
+        s
+    }
+
     /// Waits until the console started by `Pane::console` has exited (and `after` has run).
     pub fn wait_exited(&self, timeout: Duration) {
         let marker = exit_marker(&self.session);
