@@ -85,6 +85,31 @@ pub enum OutboxCmd {
     },
     /// Every consumer of the outbox: delivered, pending, failed, lag, last error
     Consumers,
+    /// Drop a stream consumer: its registration, what it is still owed, its dead letters and
+    /// receipts (owners and admins; audited). Stop the processes configured with it first:
+    /// one that starts with it registers it again
+    Unregister {
+        /// The consumer, as `outbox consumers` names it (e.g. jetstream:RUSTOK_EVENTS)
+        #[arg(long, value_name = "C")]
+        consumer: String,
+        /// Print what would be dropped and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Owe a stream consumer the events already stored, from a point on, so a stream
+    /// registered late gets the history (owners and admins; audited)
+    #[command(group(clap::ArgGroup::new("from").required(true).args(["after_seq", "since"])))]
+    Backfill {
+        /// The consumer, as `outbox consumers` names it (e.g. jetstream:RUSTOK_EVENTS)
+        #[arg(long, value_name = "C")]
+        consumer: String,
+        /// The events stored after this sequence number (0: the whole history kept)
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..))]
+        after_seq: Option<i64>,
+        /// The events that occurred at or after this time: 10m, 2h, 7d ago, RFC 3339, a date
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+    },
 }
 
 fn rows(events: &[StoredEvent]) -> String {
@@ -525,6 +550,102 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             });
             Ok(())
         }
+        OutboxCmd::Unregister { consumer, dry_run } => {
+            let tenant = ctx.tenant_id_if_any().await?;
+            let name = independent_consumer(consumer)?;
+            if *dry_run {
+                // What would go: read like `outbox consumers` (event:read).
+                let stats = ctx.reads.consumers().await?;
+                let Some(c) = stats.iter().find(|c| c.consumer == name) else {
+                    return Err(unknown_consumer(name, &stats).into());
+                };
+                let would = serde_json::json!({
+                    "dry_run": true,
+                    "consumer": name,
+                    "would_drop": { "pending": c.pending, "failed": c.failed },
+                });
+                emit(ctx.json, &would, || {
+                    format!(
+                        "would drop {name}: {} pending, {} dead letter(s) and its receipts (nothing changed)",
+                        c.pending, c.failed
+                    )
+                });
+                return Ok(());
+            }
+            let removal = ctx
+                .audited(
+                    tenant,
+                    "unregister_consumer",
+                    rbac::OUTBOX_RELAY,
+                    "drop a stream consumer",
+                    async || match ctx.store.unregister_consumer(name).await? {
+                        Some(r) => Ok((
+                            r,
+                            format!(
+                                "{name} dropped: {} pending, {} dead letter(s), {} receipt(s)",
+                                r.pending, r.failed, r.receipts
+                            ),
+                        )),
+                        None => {
+                            let stats = ctx.store.consumer_stats(None, false, chrono::Utc::now());
+                            Err(unknown_consumer(name, &stats.await?).into())
+                        }
+                    },
+                )
+                .await?;
+            let out = serde_json::json!({ "consumer": name, "dropped": removal });
+            emit(ctx.json, &out, || {
+                format!(
+                    "{name} unregistered: {} pending and {} dead letter(s) dropped, {} receipt(s) deleted",
+                    removal.pending, removal.failed, removal.receipts
+                )
+            });
+            Ok(())
+        }
+        OutboxCmd::Backfill {
+            consumer,
+            after_seq,
+            since,
+        } => {
+            let from = match (after_seq, since) {
+                (Some(n), _) => rustok_store::BackfillFrom::AfterSeq(*n),
+                (None, Some(s)) => rustok_store::BackfillFrom::Since(
+                    time_option("--since", s)?.resolve(chrono::Utc::now()),
+                ),
+                (None, None) => {
+                    return Err(CliError::Usage(
+                        "one of --after-seq N or --since WHEN is required".into(),
+                    ));
+                }
+            };
+            let tenant = ctx.tenant_id_if_any().await?;
+            let name = independent_consumer(consumer)?;
+            let added = ctx
+                .audited(
+                    tenant,
+                    "backfill_consumer",
+                    rbac::OUTBOX_RELAY,
+                    "back-fill a stream consumer",
+                    async || match ctx.store.backfill_consumer(name, from).await? {
+                        Some(n) => Ok((n, format!("{name} owed {n} stored event(s)"))),
+                        None => {
+                            let stats = ctx.store.consumer_stats(None, false, chrono::Utc::now());
+                            Err(unknown_consumer(name, &stats.await?).into())
+                        }
+                    },
+                )
+                .await?;
+            emit(
+                ctx.json,
+                &serde_json::json!({ "consumer": name, "owed": added }),
+                || {
+                    format!(
+                        "{name} now owed {added} stored event(s); a relay with the stream configured delivers them, oldest first"
+                    )
+                },
+            );
+            Ok(())
+        }
         OutboxCmd::Failed { filter, consumer } => {
             let q = query(filter.as_deref())?;
             let tenant = ctx.tenant().await?;
@@ -538,6 +659,48 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+/// A stream consumer's name as given: the bus is not one (it is the outbox itself).
+fn independent_consumer(name: &str) -> Result<&str, CliError> {
+    if name == crate::runtime::BUS_CONSUMER {
+        return Err(CliError::Usage(format!(
+            "--consumer {}: the bus is the outbox's own delivery, not a stream consumer (outbox consumers lists them)",
+            crate::runtime::BUS_CONSUMER
+        )));
+    }
+    // Names are `jetstream:` and a stream name (JetStream allows 255 characters at most).
+    if name.len() > 300 {
+        return Err(CliError::Usage(format!(
+            "--consumer: {} characters; a consumer name is at most 300",
+            name.chars().count()
+        )));
+    }
+    Ok(name)
+}
+
+/// No stream consumer by this name: the error names those there are.
+fn unknown_consumer(
+    name: &str,
+    stats: &[rustok_domain::read::ConsumerStats],
+) -> rustok_domain::DomainError {
+    let known: Vec<&str> = stats
+        .iter()
+        .map(|c| c.consumer.as_str())
+        .filter(|c| *c != crate::runtime::BUS_CONSUMER)
+        .collect();
+    let registered = if known.is_empty() {
+        "none is registered".to_string()
+    } else {
+        format!("registered: {}", known.join(", "))
+    };
+    rustok_domain::DomainError::validation(
+        "--consumer",
+        format!(
+            "no stream consumer {} ({registered})",
+            rustok_domain::text::printable(&super::output::cell(name, 60))
+        ),
+    )
 }
 
 /// The dead letters of the outbox (the in-process consumers') or of an independent consumer,

@@ -60,7 +60,10 @@ pub use rustok_domain::read::{
 };
 pub use schedule::DueSchedule;
 pub use scheduler::{SCHEDULER_SESSION, ScheduleRun};
-pub use stream::{CONSUMER_STATS_MAX_AGE, ConsumerReport, DeliveryFailure, PendingDelivery};
+pub use stream::{
+    BackfillFrom, CONSUMER_STATS_MAX_AGE, ConsumerRemoval, ConsumerReport, DeliveryFailure,
+    PendingDelivery,
+};
 pub use uow::AuditStamp;
 
 use sea_orm::{

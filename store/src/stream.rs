@@ -494,6 +494,134 @@ impl Store {
     }
 }
 
+/// What dropping an independent consumer removed ([`Store::unregister_consumer`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ConsumerRemoval {
+    /// Events it was still owed (pending, in back-off included).
+    pub pending: u64,
+    /// Its dead letters.
+    pub failed: u64,
+    /// Its receipts (the record of what it was sent).
+    pub receipts: u64,
+}
+
+/// Where a back-fill starts ([`Store::backfill_consumer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackfillFrom {
+    /// The events stored after this sequence number (`0`: the whole history kept).
+    AfterSeq(i64),
+    /// The events that occurred at or after this time.
+    Since(DateTime<Utc>),
+}
+
+impl Store {
+    /// Drops the independent consumer `name`: its registration, what it is still owed, its
+    /// dead letters and its receipts, in one transaction. From then on no relay writes it a
+    /// delivery row; a process still configured with it registers it again when it starts
+    /// (from the events committed after that). `None` when no such consumer is registered.
+    pub async fn unregister_consumer(
+        &self,
+        name: &str,
+    ) -> Result<Option<ConsumerRemoval>, StoreError> {
+        let n = || Value::from(name.to_string());
+        let exists = self.stmt(
+            "SELECT COUNT(*) AS n FROM stream_consumers WHERE name = $1",
+            vec![n()],
+        );
+        let by_status = self.stmt(
+            "SELECT status, COUNT(*) AS n FROM consumer_deliveries WHERE consumer = $1 \
+             GROUP BY status",
+            vec![n()],
+        );
+        let deliveries = self.stmt(
+            "DELETE FROM consumer_deliveries WHERE consumer = $1",
+            vec![n()],
+        );
+        let receipts = self.stmt(
+            "DELETE FROM consumer_receipts WHERE consumer = $1",
+            vec![n()],
+        );
+        let registration = self.stmt("DELETE FROM stream_consumers WHERE name = $1", vec![n()]);
+        let removed = self
+            .in_transaction(async |w: &Tx<'_>| {
+                let found = match w.query_one_raw(exists).await? {
+                    Some(r) => r.try_get::<i64>("", "n")? > 0,
+                    None => false,
+                };
+                if !found {
+                    return Ok(None);
+                }
+                let mut removal = ConsumerRemoval::default();
+                for r in w.query_all_raw(by_status).await? {
+                    let count = u64::try_from(r.try_get::<i64>("", "n")?).unwrap_or(0);
+                    if r.try_get::<String>("", "status")? == "failed" {
+                        removal.failed += count;
+                    } else {
+                        removal.pending += count;
+                    }
+                }
+                w.execute_raw(deliveries).await?;
+                removal.receipts = w.execute_raw(receipts).await?.rows_affected();
+                w.execute_raw(registration).await?;
+                Ok(Some(removal))
+            })
+            .await?;
+        if removed.is_some() {
+            // The dashboards' shared reading would show it for up to a second more.
+            *self.consumer_stats.0.lock().await = None;
+        }
+        Ok(removed)
+    }
+
+    /// Owes the independent consumer `name` the events already stored from `from` on, so a
+    /// stream registered late gets the history: a delivery row for each event it has neither
+    /// pending nor a receipt for (a receipt pruned past the retention does not count: such an
+    /// event is sent again, and JetStream's duplicate window or the consumer's own
+    /// de-duplication by event id drops it). Events no relay has claimed yet are left to the
+    /// claim, which owes them to every registered consumer anyway. Delivered oldest first by
+    /// the consumer's loop, before what it was already owed from later on. Returns how many
+    /// were added; `None` when no such consumer is registered.
+    pub async fn backfill_consumer(
+        &self,
+        name: &str,
+        from: BackfillFrom,
+    ) -> Result<Option<u64>, StoreError> {
+        let n = || Value::from(name.to_string());
+        let exists = self.stmt(
+            "SELECT COUNT(*) AS n FROM stream_consumers WHERE name = $1",
+            vec![n()],
+        );
+        let (condition, at) = match from {
+            BackfillFrom::AfterSeq(seq) => ("o.seq > $2", Value::from(seq)),
+            BackfillFrom::Since(t) => ("o.occurred_at >= $2", Value::from(t)),
+        };
+        let insert = self.stmt(
+            &format!(
+                "INSERT INTO consumer_deliveries \
+                   (consumer, seq, event_id, status, attempts, next_attempt_ms) \
+                 SELECT $1, o.seq, o.id, 'pending', 0, 0 FROM outbox o \
+                 WHERE {condition} \
+                   AND NOT (o.status = 'pending' AND o.attempts = 0 AND o.claim_token IS NULL) \
+                   AND NOT EXISTS (SELECT 1 FROM consumer_receipts r \
+                     WHERE r.consumer = $1 AND r.event_id = o.id) \
+                 ON CONFLICT DO NOTHING"
+            ),
+            vec![n(), at],
+        );
+        self.in_transaction(async |w: &Tx<'_>| {
+            let found = match w.query_one_raw(exists).await? {
+                Some(r) => r.try_get::<i64>("", "n")? > 0,
+                None => false,
+            };
+            if !found {
+                return Ok(None);
+            }
+            Ok(Some(w.execute_raw(insert).await?.rows_affected()))
+        })
+        .await
+    }
+}
+
 /// Puts `consumer`'s dead letters of `tenant` (all, or those with the given event ids) back in
 /// its queue, inside a command's transaction (`Command::RetryConsumerDeadLetters`): attempts
 /// start again from zero and it gets them at its next pass, in order. Returns how many.

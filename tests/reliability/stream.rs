@@ -659,3 +659,288 @@ async fn an_unreachable_stream_dead_letters_its_own_events_only() {
     let again = relay.drain_streams().await.unwrap();
     assert_eq!(again[0].1.retried, 4, "attempted again at once: {again:?}");
 }
+
+/// A stream registered after events were dispatched gets none of them; `backfill` owes it the
+/// history (those it has no receipt for), which a relay then delivers — the stream ends with
+/// exactly the outbox's events, once each. `unregister` drops it with its receipts: later
+/// events are owed to it no more.
+async fn late_stream_backfilled_then_unregistered(db: TestDb) {
+    let Some(url) = nats_url() else { return };
+    let store = Store::connect(&db.url).await.unwrap();
+    let slug = unique("t");
+    let stream = unique("RUSTOK_TEST_");
+    let consumer = format!("jetstream:{stream}");
+    // Before any stream: 1 + 20 events dispatched to the bus only.
+    let plain = Relay::new(store.clone(), Bus::new(1024), quick());
+    let t = tenant(&store, &slug).await;
+    commands(&store, &t, 20).await;
+    assert_eq!(plain.drain().await.unwrap().delivered, 21);
+
+    let relay = Relay::new(store.clone(), Bus::new(1024), quick()).with_stream(Arc::new(
+        JetStream::new(settings(&url, &stream, &format!("rustok.{slug}.>"))),
+    ));
+    relay.drain().await.unwrap(); // registers the stream
+    commands(&store, &t, 5).await;
+    relay.drain().await.unwrap();
+    assert_eq!(relay.drain_streams().await.unwrap()[0].1.delivered, 5);
+    assert_eq!(stream_count(&url, &stream).await, 5, "only what came after");
+
+    use rustok_store::BackfillFrom;
+    let owed = store.backfill_consumer(&consumer, BackfillFrom::AfterSeq(0));
+    assert_eq!(
+        owed.await.unwrap(),
+        Some(21),
+        "the history it has no receipt for"
+    );
+    assert_eq!(
+        store
+            .backfill_consumer(&consumer, BackfillFrom::AfterSeq(0))
+            .await
+            .unwrap(),
+        Some(0),
+        "owed once: a second back-fill adds nothing"
+    );
+    assert_eq!(relay.drain_streams().await.unwrap()[0].1.delivered, 21);
+    assert_exactly_the_outbox(&url, &stream, &store).await;
+
+    let removed = store.unregister_consumer(&consumer).await.unwrap().unwrap();
+    assert_eq!(
+        (removed.pending, removed.failed, removed.receipts),
+        (0, 0, 26)
+    );
+    assert_eq!(store.unregister_consumer(&consumer).await.unwrap(), None);
+    let listed = store
+        .consumer_stats(Some("bus"), false, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(listed.iter().all(|c| c.consumer != consumer), "{listed:?}");
+    // Later events are owed to it no more (a fresh relay without the stream claims them).
+    commands(&store, &t, 3).await;
+    assert_eq!(plain.drain().await.unwrap().delivered, 3);
+    assert_eq!(
+        store
+            .backfill_consumer(&consumer, BackfillFrom::AfterSeq(0))
+            .await
+            .unwrap(),
+        None,
+        "not registered any more"
+    );
+    assert_eq!(stream_count(&url, &stream).await, 26);
+    let js = jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
+    js.delete_stream(&stream).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_stream_backfilled_then_unregistered_sqlite() {
+    late_stream_backfilled_then_unregistered(TestDb::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_stream_backfilled_then_unregistered_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    late_stream_backfilled_then_unregistered(db).await;
+}
+
+/// No NATS needed: `outbox backfill` and `outbox unregister` through the binary — a usage
+/// error for the bus or a missing starting point (exit 2), a clear refusal naming the
+/// registered ones for an unknown consumer, refused read-only, a dry run that changes nothing,
+/// one audit row each, and `--since` counting from a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_and_unregister_through_the_cli() {
+    let db = TestDb::sqlite();
+    let data = tempfile::tempdir().unwrap();
+    let store = Store::connect(&db.url).await.unwrap();
+    store.bootstrap_owner("owner").await.unwrap();
+    let t = tenant(&store, "acme").await;
+    commands(&store, &t, 6).await;
+    let plain = Relay::new(store.clone(), Bus::new(1024), quick());
+    assert_eq!(plain.drain().await.unwrap().delivered, 7);
+    // A stream registered now (as a process started with --stream would): owed nothing yet.
+    store
+        .register_consumer("jetstream:LATE", chrono::Utc::now())
+        .await
+        .unwrap();
+    let out = |args: &[&str]| rustok(&db.url, data.path(), args).output().unwrap();
+    let ok = |args: &[&str]| {
+        let o = out(args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let stats = |name: &str| {
+        ok(&["outbox", "consumers", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["consumer"] == name)
+            .cloned()
+    };
+    assert_eq!(stats("jetstream:LATE").unwrap()["pending"], 0);
+
+    // Usage errors (exit 2), before anything is read.
+    for args in [
+        &["outbox", "backfill", "--consumer", "jetstream:LATE"][..],
+        &[
+            "outbox",
+            "backfill",
+            "--consumer",
+            "bus",
+            "--after-seq",
+            "0",
+        ],
+        &["outbox", "unregister", "--consumer", "bus"],
+        &[
+            "outbox",
+            "backfill",
+            "--consumer",
+            "jetstream:LATE",
+            "--since",
+            "soon",
+        ],
+        &[
+            "outbox",
+            "backfill",
+            "--consumer",
+            "jetstream:LATE",
+            "--after-seq",
+            "-1",
+        ],
+    ] {
+        assert_eq!(out(args).status.code(), Some(2), "{args:?}");
+    }
+    // An unknown consumer: refused, naming the registered ones.
+    let unknown = out(&["outbox", "unregister", "--consumer", "jetstream:NOPE"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        err.contains("no stream consumer jetstream:NOPE (registered: jetstream:LATE)"),
+        "{err}"
+    );
+    // Read-only: refused, nothing changed.
+    let ro = out(&[
+        "--read-only",
+        "outbox",
+        "backfill",
+        "--consumer",
+        "jetstream:LATE",
+        "--after-seq",
+        "0",
+    ]);
+    assert_eq!(ro.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&ro.stderr).contains("read-only"));
+    assert_eq!(stats("jetstream:LATE").unwrap()["pending"], 0);
+
+    // Owners and admins only (outbox:relay): a manager and support are refused.
+    for (handle, role) in [("mia", "manager"), ("sam", "support")] {
+        ok(&["staff", "add", handle, "--role", role, "--json"]);
+        for cmd in [
+            &[
+                "outbox",
+                "backfill",
+                "--consumer",
+                "jetstream:LATE",
+                "--after-seq",
+                "0",
+            ][..],
+            &["outbox", "unregister", "--consumer", "jetstream:LATE"],
+        ] {
+            let mut args = vec!["--as", handle];
+            args.extend_from_slice(cmd);
+            let o = out(&args);
+            assert_eq!(o.status.code(), Some(1), "{role}: {args:?}");
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("permission denied"),
+                "{role}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    assert_eq!(stats("jetstream:LATE").unwrap()["pending"], 0);
+
+    // From a time later than every event: nothing; from an hour ago: all 7.
+    let since = |when: &str| {
+        ok(&[
+            "outbox",
+            "backfill",
+            "--consumer",
+            "jetstream:LATE",
+            "--since",
+            when,
+            "--json",
+        ])["owed"]
+            .as_u64()
+    };
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    assert_eq!(since(&future), Some(0));
+    assert_eq!(since("1h"), Some(7));
+    assert_eq!(stats("jetstream:LATE").unwrap()["pending"], 7);
+
+    // A dry run says what would go and changes nothing; then it goes.
+    let dry = ok(&[
+        "outbox",
+        "unregister",
+        "--consumer",
+        "jetstream:LATE",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(dry["would_drop"]["pending"], 7, "{dry}");
+    assert_eq!(stats("jetstream:LATE").unwrap()["pending"], 7);
+    let gone = ok(&[
+        "outbox",
+        "unregister",
+        "--consumer",
+        "jetstream:LATE",
+        "--json",
+    ]);
+    assert_eq!(gone["dropped"]["pending"], 7, "{gone}");
+    assert!(stats("jetstream:LATE").is_none());
+    // New events are owed to it no more.
+    commands(&store, &t, 2).await;
+    assert!(plain.drain().await.unwrap().delivered >= 2);
+    assert!(store.registered_consumers().await.unwrap().is_empty());
+    // Registered again (a process started with it): nothing was written for it meanwhile.
+    store
+        .register_consumer("jetstream:LATE", chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(stats("jetstream:LATE").unwrap()["pending"], 0);
+
+    // One audit row for each attempt that got past the arguments.
+    let log = ok(&["audit", "log", "--json"]);
+    let rows: Vec<(String, String)> = log["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            let c = r["command"].as_str().unwrap_or("");
+            c == "backfill_consumer" || c == "unregister_consumer"
+        })
+        .map(|r| {
+            (
+                r["command"].as_str().unwrap().to_string(),
+                r["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows.iter()
+            .filter(|(c, _)| c == "unregister_consumer")
+            .count(),
+        4,
+        "two refused roles, the unknown one and the one dropped: {rows:?}"
+    );
+    assert_eq!(
+        rows.iter()
+            .filter(|(c, _)| c == "backfill_consumer")
+            .count(),
+        5,
+        "two refused roles, read-only refused, then two back-fills: {rows:?}"
+    );
+    assert!(rows.iter().any(|(_, o)| o != "ok"), "{rows:?}");
+}
