@@ -542,6 +542,33 @@ impl Conn {
         .await;
     }
 
+    /// The end of a login attempt, by key or by certificate (`how`, for the log and the
+    /// audit row): the member is in, with their role, or the refusal is audited and the client
+    /// may try another key.
+    async fn decide(
+        &mut self,
+        user: &str,
+        checked: Result<Role, String>,
+        how: Option<String>,
+    ) -> Auth {
+        match checked {
+            Ok(role) => {
+                let via = how.as_deref().unwrap_or("key");
+                tracing::info!(user = %user, role = %role, peer = %self.peer(), how = %via, "SSH login");
+                self.audit(user, AuditOutcome::Ok, how).await;
+                self.staff = Some((user.to_string(), role));
+                if let Some(tx) = self.authenticated.take() {
+                    let _ = tx.send(());
+                }
+                Auth::Accept
+            }
+            Err(reason) => {
+                self.audit_denied(user, reason).await;
+                publickey_only()
+            }
+        }
+    }
+
     async fn audit(&self, user: &str, outcome: AuditOutcome, reason: Option<String>) {
         write_audit(
             &self.shared,
@@ -708,21 +735,8 @@ impl Handler for Conn {
         user: &str,
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
-        match self.staff_for(user, key.public_key, key.algorithm).await {
-            Ok(role) => {
-                tracing::info!(user = %user, role = %role, peer = %self.peer(), "SSH login");
-                self.audit(user, AuditOutcome::Ok, None).await;
-                self.staff = Some((user.to_string(), role));
-                if let Some(tx) = self.authenticated.take() {
-                    let _ = tx.send(());
-                }
-                Ok(Auth::Accept)
-            }
-            Err(reason) => {
-                self.audit_denied(user, reason).await;
-                Ok(publickey_only())
-            }
-        }
+        let checked = self.staff_for(user, key.public_key, key.algorithm).await;
+        Ok(self.decide(user, checked, None).await)
     }
 
     async fn auth_openssh_certificate(
@@ -752,26 +766,12 @@ impl Handler for Conn {
             },
             Err(e) => Err(e),
         };
-        match checked {
-            Ok(role) => {
-                let how = format!(
-                    "certificate serial {} (key id '{}')",
-                    certificate.serial(),
-                    client_text(certificate.key_id())
-                );
-                tracing::info!(user = %user, role = %role, peer = %self.peer(), %how, "SSH login");
-                self.audit(user, AuditOutcome::Ok, Some(how)).await;
-                self.staff = Some((user.to_string(), role));
-                if let Some(tx) = self.authenticated.take() {
-                    let _ = tx.send(());
-                }
-                Ok(Auth::Accept)
-            }
-            Err(reason) => {
-                self.audit_denied(user, reason).await;
-                Ok(publickey_only())
-            }
-        }
+        let how = format!(
+            "certificate serial {} (key id '{}')",
+            certificate.serial(),
+            client_text(certificate.key_id())
+        );
+        Ok(self.decide(user, checked, Some(how)).await)
     }
 
     async fn channel_open_session(
