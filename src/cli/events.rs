@@ -587,7 +587,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                             ),
                         )),
                         None => {
-                            let stats = ctx.store.consumer_stats(None, false, chrono::Utc::now());
+                            let stats = ctx.store.consumer_stats(None, chrono::Utc::now());
                             Err(unknown_consumer(name, &stats.await?).into())
                         }
                     },
@@ -629,7 +629,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                     async || match ctx.store.backfill_consumer(name, from).await? {
                         Some(n) => Ok((n, format!("{name} owed {n} stored event(s)"))),
                         None => {
-                            let stats = ctx.store.consumer_stats(None, false, chrono::Utc::now());
+                            let stats = ctx.store.consumer_stats(None, chrono::Utc::now());
                             Err(unknown_consumer(name, &stats.await?).into())
                         }
                     },

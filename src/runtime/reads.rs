@@ -477,7 +477,7 @@ impl Reads {
         self.require(p("event", "read"), "read the outbox consumers")
             .await?;
         self.store
-            .consumer_stats(Some(rustok_store::BUS_CONSUMER), true, chrono::Utc::now())
+            .consumer_stats(Some(rustok_store::BUS_CONSUMER), chrono::Utc::now())
             .await
     }
 

@@ -377,7 +377,7 @@ impl Store {
         {
             return Ok(stats.clone());
         }
-        let stats = self.consumer_stats(None, false, Utc::now()).await?;
+        let stats = self.consumer_stats(None, Utc::now()).await?;
         *cached = Some((std::time::Instant::now(), stats.clone()));
         Ok(stats)
     }
@@ -385,12 +385,11 @@ impl Store {
     /// Every consumer's delivery state: the bus (`bus_name`, whose state is the outbox rows'
     /// own; `None` leaves it out) first, then the registered independent consumers.
     /// An independent consumer's `delivered` is its running total (`delivered_total`, one row);
-    /// the bus's is a count of its receipts (which grow with the history until pruned), which
-    /// `count_delivered: false` skips, reporting 0 (the dashboard shows the bus's live rate).
+    /// the bus's is the number of outbox rows dispatched — kept for ever, so it never goes down
+    /// when the receipts past the retention are pruned (it was a count of receipts, which did).
     pub async fn consumer_stats(
         &self,
         bus_name: Option<&str>,
-        count_delivered: bool,
         now: DateTime<Utc>,
     ) -> Result<Vec<ConsumerStats>, StoreError> {
         let count = async |sql: &str, values: Vec<Value>| -> Result<u64, StoreError> {
@@ -406,16 +405,6 @@ impl Store {
             })
         };
         let mut out = Vec::new();
-        let bus_delivered = async |name: &str| -> Result<u64, StoreError> {
-            if !count_delivered {
-                return Ok(0);
-            }
-            count(
-                "SELECT COUNT(*) AS n FROM consumer_receipts WHERE consumer = $1",
-                vec![Value::from(name.to_string())],
-            )
-            .await
-        };
         if let Some(bus_name) = bus_name {
             let counts = self.outbox_counts(None).await?;
             // Both through the (status, seq) index.
@@ -439,7 +428,7 @@ impl Store {
                 .and_then(|r| r.try_get::<Option<String>>("", "last_error").ok().flatten());
             out.push(ConsumerStats {
                 consumer: bus_name.to_string(),
-                delivered: bus_delivered(bus_name).await?,
+                delivered: counts.dispatched,
                 pending: counts.pending,
                 failed: counts.failed,
                 lag_events: counts.pending,

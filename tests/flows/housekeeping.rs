@@ -76,8 +76,17 @@ async fn test_old_history_is_pruned_and_what_a_retry_needs_is_kept(app: TestApp)
     let all_receipts = app.store.receipt_count(None).await.unwrap();
     assert!(all_receipts > old_receipts);
 
+    let bus_delivered = async || {
+        let stats = app.store.consumer_stats(Some("bus"), Utc::now()).await;
+        stats.unwrap()[0].delivered
+    };
+    let delivered_before = bus_delivered().await;
+    assert!(delivered_before >= old_receipts);
+
     // One row per statement: the chunks follow one another until nothing old is left.
     let pruned = app.store.prune_history_chunked(cutoff, 1).await.unwrap();
+    // What `outbox consumers` says the bus delivered does not go down with the receipts.
+    assert_eq!(bus_delivered().await, delivered_before);
     // The tenant's creation and "Old" were committed before the cutoff.
     assert_eq!(
         pruned,

@@ -248,7 +248,7 @@ async fn n_commands_n_messages(db: TestDb) {
     );
     // Nothing left: the consumer's state says so.
     let stats = store
-        .consumer_stats(Some("bus"), true, chrono::Utc::now())
+        .consumer_stats(Some("bus"), chrono::Utc::now())
         .await
         .unwrap();
     let js_stats = stats
@@ -340,7 +340,7 @@ async fn nats_stopped_and_restarted_loses_and_duplicates_nothing() {
     let name = "jetstream:RUSTOK_EVENTS";
     let waiting = wait_until_async(Duration::from_secs(20), async || {
         let s = store
-            .consumer_stats(Some("bus"), true, chrono::Utc::now())
+            .consumer_stats(Some("bus"), chrono::Utc::now())
             .await
             .unwrap();
         let c = s.iter().find(|c| c.consumer == name).unwrap();
@@ -349,7 +349,7 @@ async fn nats_stopped_and_restarted_loses_and_duplicates_nothing() {
     .await;
     assert!(waiting, "the stream's backlog waits with its error");
     let stats = store
-        .consumer_stats(Some("bus"), true, chrono::Utc::now())
+        .consumer_stats(Some("bus"), chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!(
@@ -361,7 +361,7 @@ async fn nats_stopped_and_restarted_loses_and_duplicates_nothing() {
     assert!(
         wait_until_async(Duration::from_secs(60), async || {
             let s = store
-                .consumer_stats(Some("bus"), true, chrono::Utc::now())
+                .consumer_stats(Some("bus"), chrono::Utc::now())
                 .await
                 .unwrap();
             s.iter()
@@ -433,7 +433,7 @@ async fn two_relaying_processes_on_postgres_publish_exactly_n() {
     let total = outbox_ids(&store).await.len() as u64;
     let done = wait_until_async(Duration::from_secs(60), async || {
         let s = store
-            .consumer_stats(Some("bus"), true, chrono::Utc::now())
+            .consumer_stats(Some("bus"), chrono::Utc::now())
             .await
             .unwrap();
         s.iter().any(|c| {
@@ -651,7 +651,7 @@ async fn an_unreachable_stream_dead_letters_its_own_events_only() {
     assert_eq!(retry(&[])["requeued"], 3);
     assert_eq!(retry(&[])["requeued"], 0);
     let stats = store
-        .consumer_stats(Some("bus"), true, chrono::Utc::now())
+        .consumer_stats(Some("bus"), chrono::Utc::now())
         .await
         .unwrap();
     assert_eq!((stats[1].pending, stats[1].failed), (4, 0), "{stats:?}");
@@ -710,7 +710,7 @@ async fn late_stream_backfilled_then_unregistered(db: TestDb) {
     );
     assert_eq!(store.unregister_consumer(&consumer).await.unwrap(), None);
     let listed = store
-        .consumer_stats(Some("bus"), false, chrono::Utc::now())
+        .consumer_stats(Some("bus"), chrono::Utc::now())
         .await
         .unwrap();
     assert!(listed.iter().all(|c| c.consumer != consumer), "{listed:?}");
