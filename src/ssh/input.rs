@@ -168,16 +168,7 @@ fn csi_key(raw: &[u8], fin: u8) -> Option<Input> {
     let first = p.first().copied().flatten();
     let mods = modifiers(p.get(1).copied().flatten());
     let code = match fin {
-        b'A' => KeyCode::Up,
-        b'B' => KeyCode::Down,
-        b'C' => KeyCode::Right,
-        b'D' => KeyCode::Left,
-        b'H' => KeyCode::Home,
-        b'F' => KeyCode::End,
-        b'P' => KeyCode::F(1),
-        b'Q' => KeyCode::F(2),
-        b'R' => KeyCode::F(3),
-        b'S' => KeyCode::F(4),
+        _ if let Some(code) = cursor_key(fin) => code,
         b'Z' => return key(KeyCode::BackTab, KeyModifiers::SHIFT | mods),
         b'~' => match first? {
             1 | 7 => KeyCode::Home,
@@ -202,6 +193,16 @@ fn ss3(buf: &[u8]) -> Step {
         return Step::Incomplete;
     };
     let code = match b {
+        _ if let Some(code) = cursor_key(b) => code,
+        b'M' => KeyCode::Enter,
+        _ => return Step::Done(3, None),
+    };
+    Step::Done(3, key(code, KeyModifiers::NONE))
+}
+
+/// The final byte both `ESC [ … x` and `ESC O x` use for the cursor keys, Home, End and F1–F4.
+fn cursor_key(b: u8) -> Option<KeyCode> {
+    Some(match b {
         b'A' => KeyCode::Up,
         b'B' => KeyCode::Down,
         b'C' => KeyCode::Right,
@@ -212,10 +213,8 @@ fn ss3(buf: &[u8]) -> Step {
         b'Q' => KeyCode::F(2),
         b'R' => KeyCode::F(3),
         b'S' => KeyCode::F(4),
-        b'M' => KeyCode::Enter,
-        _ => return Step::Done(3, None),
-    };
-    Step::Done(3, key(code, KeyModifiers::NONE))
+        _ => return None,
+    })
 }
 
 fn with_alt(input: Option<Input>) -> Option<Input> {
