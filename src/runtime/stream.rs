@@ -84,6 +84,20 @@ pub fn attach(relay: super::Relay, settings: Option<StreamSettings>) -> super::R
     }
 }
 
+/// What a console process (the local console, `serve`) starts from: its settings, the bus its
+/// sessions subscribe to (sized by `event_buffer`, at least 1,024) and the relay feeding it,
+/// with the stream that `url`/`name`, the environment or the config file names, if any.
+pub fn console_services(
+    store: &rustok_store::Store,
+    url: Option<&str>,
+    name: Option<&str>,
+) -> (super::Settings, super::Bus, std::sync::Arc<super::Relay>) {
+    let settings = super::Settings::load();
+    let bus = super::Bus::new(settings.config.event_buffer.max(1024));
+    let relay = relay(store.clone(), bus.clone(), url, name, &settings.config);
+    (settings, bus, std::sync::Arc::new(relay))
+}
+
 /// A process's relay: the default configuration, onto `bus`, with the stream that
 /// `--stream`/`--stream-name` (`url`, `name`), the environment or `config` name, if any.
 pub fn relay(

@@ -229,20 +229,17 @@ impl SshServer {
             .tenant_by_slug(&opts.tenant)
             .await?
             .ok_or_else(|| SshError::NoTenant(rustok_domain::text::printable(&opts.tenant)))?;
+        let (settings, bus, relay) = crate::runtime::stream::console_services(
+            &store,
+            opts.stream_url.as_deref(),
+            opts.stream_name.as_deref(),
+        );
         let Settings {
             config,
             keymap,
             themes,
             warnings,
-        } = Settings::load();
-        let bus = Bus::new(config.event_buffer.max(1024));
-        let relay = Arc::new(crate::runtime::stream::relay(
-            store.clone(),
-            bus.clone(),
-            opts.stream_url.as_deref(),
-            opts.stream_name.as_deref(),
-            &config,
-        ));
+        } = settings;
         let (queue, _worker) = ActionQueue::spawn(
             store.clone(),
             Some(relay.waker()),

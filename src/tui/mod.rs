@@ -8,7 +8,7 @@ pub mod terminal;
 
 use crate::runtime::console::{self, Console, Input, LoopOptions, Step, Transport};
 use crate::runtime::{
-    ActionQueue, Bus, ConsoleError, Executor, Exports, FirstUse, LiveSessions, QueueOptions, Reads,
+    ActionQueue, ConsoleError, Executor, Exports, FirstUse, LiveSessions, QueueOptions, Reads,
     RuntimeError, Settings, load_layout, open_tenant,
 };
 use futures_util::StreamExt;
@@ -96,20 +96,17 @@ where
 pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
     let started = std::time::Instant::now();
     let store = Store::connect(&opts.db_url).await?;
+    let (settings, bus, relay) = crate::runtime::stream::console_services(
+        &store,
+        opts.stream_url.as_deref(),
+        opts.stream_name.as_deref(),
+    );
     let Settings {
         config,
         keymap,
         themes,
         warnings,
-    } = Settings::load();
-    let bus = Bus::new(config.event_buffer.max(1024));
-    let relay = Arc::new(crate::runtime::stream::relay(
-        store.clone(),
-        bus.clone(),
-        opts.stream_url.as_deref(),
-        opts.stream_name.as_deref(),
-        &config,
-    ));
+    } = settings;
     let delay = std::env::var("RUSTOK_TEST_COMMAND_DELAY_MS")
         .ok()
         .and_then(|v| v.parse().ok())
