@@ -328,6 +328,12 @@ impl Parser {
         }
     }
 
+    /// Forgets whatever has been parsed and not yet delivered — an unfinished sequence, a
+    /// paste still open — when the input it belongs to was cut: the next bytes are read afresh.
+    pub fn reset(&mut self) {
+        *self = Parser::default();
+    }
+
     /// Whether the last paste was cut at [`MAX_PASTE`].
     pub fn paste_truncated(&self) -> bool {
         self.paste_truncated
@@ -382,6 +388,24 @@ mod tests {
             Just(b"\r\n\t\x7f\x00".to_vec()),
         ];
         proptest::collection::vec(piece, 0..40).prop_map(|v| v.concat())
+    }
+
+    #[test]
+    fn a_reset_parser_reads_keys_again_after_a_paste_whose_end_was_lost() {
+        let mut p = Parser::new();
+        assert!(p.feed(PASTE_START).is_empty());
+        assert!(p.feed(b"half of a paste, the rest dropped").is_empty());
+        // Without a reset every key after it is taken for more of the paste.
+        assert!(p.feed(b"x").is_empty());
+        p.reset();
+        assert_eq!(
+            p.feed(b"x"),
+            vec![key(KeyCode::Char('x'), KeyModifiers::NONE).unwrap()]
+        );
+        // And an unfinished escape sequence is forgotten too.
+        assert!(p.feed(b"\x1b[1;").is_empty());
+        p.reset();
+        assert!(!p.has_pending());
     }
 
     #[test]

@@ -32,6 +32,7 @@ mod session;
 mod window;
 
 pub use error::SshError;
+pub use server::BURST_GAP;
 
 use crate::runtime::{ActionQueue, Bus, QueueOptions, Settings};
 use russh::keys::{Algorithm, HashAlg, PrivateKey};

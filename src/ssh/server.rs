@@ -425,6 +425,56 @@ pub(crate) async fn flush_refusals(shared: Arc<Shared>, mut stop: watch::Receive
     }
 }
 
+/// Once input has been dropped, the rest of that burst is dropped too, until the client has
+/// paused this long: a paste cut in the middle would otherwise arrive as keystrokes (a pasted
+/// `q` quitting, a `p` publishing), or leave the parser inside a paste whose end was dropped.
+pub const BURST_GAP: Duration = Duration::from_millis(500);
+
+/// The input rate cap of one connection: a token bucket, and once it has refused, the rest of
+/// the burst refused with it ([`BURST_GAP`]).
+struct InputCap {
+    bucket: TokenBucket,
+    /// Input bytes dropped since the session was last told.
+    dropped: usize,
+    last: Option<Instant>,
+}
+
+/// What to do with a packet of input.
+#[derive(Debug, PartialEq, Eq)]
+enum Admit {
+    Pass {
+        /// Bytes dropped before this packet (the burst that was cut), for the log.
+        after_dropping: usize,
+    },
+    /// Dropped; `first` of its burst (the session is told once).
+    Drop { first: bool },
+}
+
+impl InputCap {
+    fn new(rate: u32, burst: u32) -> Self {
+        InputCap {
+            bucket: TokenBucket::new(rate, burst),
+            dropped: 0,
+            last: None,
+        }
+    }
+
+    fn admit(&mut self, n: usize, now: Instant) -> Admit {
+        let in_burst = self
+            .last
+            .is_some_and(|t| now.saturating_duration_since(t) < BURST_GAP);
+        self.last = Some(now);
+        if (self.dropped > 0 && in_burst) || !self.bucket.take(n, now) {
+            let first = self.dropped == 0;
+            self.dropped = self.dropped.saturating_add(n.max(1));
+            return Admit::Drop { first };
+        }
+        Admit::Pass {
+            after_dropping: std::mem::take(&mut self.dropped),
+        }
+    }
+}
+
 /// A token bucket over input bytes.
 struct TokenBucket {
     rate: f64,
@@ -444,8 +494,7 @@ impl TokenBucket {
         }
     }
 
-    fn take(&mut self, n: usize) -> bool {
-        let now = Instant::now();
+    fn take(&mut self, n: usize, now: Instant) -> bool {
         self.tokens =
             (self.tokens + now.duration_since(self.at).as_secs_f64() * self.rate).min(self.burst);
         self.at = now;
@@ -471,9 +520,7 @@ pub(crate) struct Conn {
     window: Arc<ClientSize>,
     /// To the running console session.
     input: Option<mpsc::Sender<SessionInput>>,
-    bucket: TokenBucket,
-    /// Input bytes dropped since the session was last told.
-    dropped: usize,
+    cap: InputCap,
     /// Told once the client has authenticated (it leaves the pre-auth limits).
     authenticated: Option<oneshot::Sender<()>>,
 }
@@ -493,7 +540,7 @@ fn clamp_size(cols: u32, rows: u32) -> (u16, u16) {
 impl Conn {
     fn new(shared: Arc<Shared>, peer: SocketAddr, authenticated: oneshot::Sender<()>) -> Conn {
         Conn {
-            bucket: TokenBucket::new(shared.limits.input_rate, shared.limits.input_burst),
+            cap: InputCap::new(shared.limits.input_rate, shared.limits.input_burst),
             shared,
             peer: Some(peer),
             staff: None,
@@ -503,7 +550,6 @@ impl Conn {
             size: (80, 24),
             window: Arc::new(ClientSize::new((80, 24))),
             input: None,
-            dropped: 0,
             authenticated: Some(authenticated),
         }
     }
@@ -898,17 +944,20 @@ impl Handler for Conn {
         if Some(channel) != self.channel || self.input.is_none() {
             return Ok(());
         }
-        if !self.bucket.take(data.len()) {
+        match self.cap.admit(data.len(), Instant::now()) {
             // Tell the session once per burst of dropped input, not once per packet.
-            if self.dropped == 0 {
-                self.send(SessionInput::Dropped);
+            Admit::Drop { first } => {
+                if first {
+                    self.send(SessionInput::Dropped {
+                        burst: self.shared.limits.input_burst,
+                    });
+                }
+                return Ok(());
             }
-            self.dropped += data.len();
-            return Ok(());
-        }
-        if self.dropped > 0 {
-            tracing::info!(user = ?self.staff.as_ref().map(|s| &s.0), bytes = self.dropped, "SSH input over the rate cap dropped");
-            self.dropped = 0;
+            Admit::Pass { after_dropping } if after_dropping > 0 => {
+                tracing::info!(user = ?self.staff.as_ref().map(|s| &s.0), bytes = after_dropping, "SSH input over the rate cap dropped");
+            }
+            Admit::Pass { .. } => {}
         }
         self.send(SessionInput::Data(data.to_vec()));
         Ok(())
@@ -944,12 +993,36 @@ mod tests {
 
     #[test]
     fn token_bucket_allows_a_burst_then_the_rate() {
+        let t0 = Instant::now();
         let mut b = TokenBucket::new(100, 1000);
-        assert!(b.take(1000));
-        assert!(!b.take(50));
-        b.at -= Duration::from_secs(1);
-        assert!(b.take(90));
-        assert!(!b.take(50));
+        assert!(b.take(1000, t0));
+        assert!(!b.take(50, t0));
+        let t1 = t0 + Duration::from_secs(1);
+        assert!(b.take(90, t1));
+        assert!(!b.take(50, t1));
+    }
+
+    #[test]
+    fn once_input_is_dropped_the_rest_of_its_burst_is_dropped_too() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut cap = InputCap::new(1000, 4000);
+        assert_eq!(cap.admit(3000, ms(0)), Admit::Pass { after_dropping: 0 });
+        // Over the bucket: dropped, the session told once.
+        assert_eq!(cap.admit(3000, ms(10)), Admit::Drop { first: true });
+        // A small packet right after would fit the bucket, but belongs to the same burst (the
+        // middle of a paste): dropped, not read as keys.
+        assert_eq!(cap.admit(1, ms(60)), Admit::Drop { first: false });
+        assert_eq!(cap.admit(1, ms(400)), Admit::Drop { first: false });
+        // After a pause the client is heard again.
+        let later = ms(400) + BURST_GAP;
+        assert_eq!(
+            cap.admit(1, later),
+            Admit::Pass {
+                after_dropping: 3002
+            }
+        );
+        assert_eq!(cap.admit(1, later), Admit::Pass { after_dropping: 0 });
     }
 
     #[test]

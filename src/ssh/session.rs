@@ -48,8 +48,11 @@ pub(crate) enum SessionInput {
     Data(Vec<u8>),
     /// The window size changed: read it from [`ClientSize`].
     Resized,
-    /// Input over the rate cap was dropped.
-    Dropped,
+    /// Input over the rate cap was dropped, and the rest of its burst will be (`burst`: the
+    /// most input that arrives whole).
+    Dropped {
+        burst: u32,
+    },
     /// The client closed the channel (or sent EOF).
     Closed,
 }
@@ -447,9 +450,15 @@ impl Channel {
                 let latest = self.window.take();
                 self.pending_size = (latest != self.size).then_some(latest);
             }
-            SessionInput::Dropped => {
-                out.warnings
-                    .push("typing too fast: some input was dropped".into());
+            SessionInput::Dropped { burst } => {
+                // What was parsed of the cut input is dropped with it: a paste whose end
+                // marker was dropped would otherwise swallow every key after it.
+                self.parser.reset();
+                self.esc_deadline = None;
+                out.warnings.push(format!(
+                    "typing too fast: input dropped until the client pauses (at most {} KiB arrive at once, a longer paste not at all)",
+                    burst / 1024
+                ));
             }
         }
         Ok(Step::Input(out))

@@ -569,6 +569,34 @@ async fn input_over_the_rate_cap_is_dropped_with_a_message() {
     a.wait_for("typing too fast", WAIT).await;
 }
 
+/// A paste over the input burst: its start passes, the rest is dropped with its end marker.
+/// The keys typed after a pause still work (the parser was left inside the paste and swallowed
+/// them), and what arrives in the same burst is not read as keys (a pasted `q` quit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paste_cut_by_the_rate_cap_neither_types_keys_nor_swallows_the_next_ones() {
+    let f = fixture_with(Limits {
+        input_rate: 1024,
+        input_burst: 4096,
+        ..Limits::default()
+    })
+    .await;
+    let a = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
+    a.wait_for("1 Dashboard", WAIT).await;
+    let mut start = b"\x1b[200~".to_vec();
+    start.extend_from_slice(&[b'q'; 2000]);
+    a.type_bytes(&start).await; // within the burst: the paste is open
+    let mut rest = vec![b'q'; 20_000];
+    rest.extend_from_slice(b"\x1b[201~");
+    a.type_bytes(&rest).await; // over it: dropped, end marker and all
+    a.type_bytes(b"q").await; // the same burst: dropped too, not the quit key
+    a.wait_for("typing too fast", WAIT).await;
+    tokio::time::sleep(rustok::ssh::BURST_GAP + Duration::from_millis(200)).await;
+    assert!(!a.contents().contains("following"), "{}", a.contents());
+    a.type_bytes(b"5").await;
+    // The Events tab (the session opened on Content): the key was read.
+    a.wait_for("following", WAIT).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_host_key_is_created_private_and_kept() {
     let dir = tempfile::tempdir().unwrap();
