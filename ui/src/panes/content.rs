@@ -258,10 +258,17 @@ impl ContentPane {
     }
 
     fn on_editor_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let action = ctx.keymap.lookup(Context::Editor, &key);
+        if let Some(a) = action
+            && a.requirement().is_some()
+            && ctx.refuses(a)
+        {
+            return;
+        }
         let Some(editor) = &mut self.editor else {
             return;
         };
-        match ctx.keymap.lookup(Context::Editor, &key) {
+        match action {
             Some(Action::Save) => {
                 if !editor.dirty && editor.node_id.is_some() {
                     ctx.info("nothing to save");
@@ -455,7 +462,10 @@ impl ContentPane {
             AgendaStep::Close => self.agenda = None,
             AgendaStep::Open(id) => self.open(id, ctx),
             AgendaStep::Unschedule(id, title) => {
-                if ctx.refuses(Action::Schedule) {
+                if ctx.refuses_needing(
+                    Action::Schedule,
+                    Some(rustok_domain::rbac::UNSCHEDULE_CONTENT),
+                ) {
                     return true;
                 }
                 self.armed = Some(Armed::Unschedule(id));

@@ -201,11 +201,18 @@ impl TranslationsPane {
         {
             return self.on_locale_prompt_key(key, ctx);
         }
+        let action = ctx.keymap.lookup(Context::Editor, &key);
+        if let Some(a) = action
+            && a.requirement().is_some()
+            && ctx.refuses(a)
+        {
+            return;
+        }
         let locales = self.tenant_locales(ctx);
         let Some(ed) = &mut self.editor else {
             return;
         };
-        match ctx.keymap.lookup(Context::Editor, &key) {
+        match action {
             Some(Action::AddLocale) => {
                 if ed.dirty {
                     ctx.info("save or close this translation before adding a locale");
