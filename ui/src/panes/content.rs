@@ -1098,12 +1098,22 @@ impl Pane for ContentPane {
         if let Some(f) = self.list.filter.as_ref().filter(|f| f.editing) {
             return Bar::Input("/", f.query.clone(), "Enter keep · Esc clear");
         }
+        // Like the order board: only the status changes the highlighted node can take now
+        // (the help lists them all), which leaves room for scheduling, the agenda and search.
         let mut keys = vec![(List, A::Open), (List, A::New)];
-        keys.extend(NodeAction::ALL.iter().map(|a| (List, A::Node(*a))));
+        keys.extend(
+            self.list
+                .selected()
+                .map_or(&[][..], |n| n.status.allowed_actions())
+                .iter()
+                .map(|a| (List, A::Node(*a))),
+        );
         keys.extend([
             (List, A::Translate),
+            (List, A::Schedule),
+            (List, A::Agenda),
+            (List, A::Search),
             (List, A::Filter),
-            (Global, A::Palette),
             (Global, A::Help),
             (Global, A::Quit),
         ]);

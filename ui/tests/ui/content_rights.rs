@@ -173,6 +173,10 @@ fn a_manager_is_not_offered_content_changes_in_the_bar_or_the_help() {
     let screen = h.screen();
     let bar = screen.lines().rev().nth(1).unwrap_or_default().to_string();
     assert!(bar.contains("Enter open"), "{bar}");
+    assert!(
+        bar.contains("A agenda") && bar.contains("F search"),
+        "{bar}"
+    );
     for hidden in [
         "n new",
         "p publish",
@@ -214,9 +218,62 @@ fn an_editor_keeps_every_content_key() {
     h.send(Msg::Key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)));
     let screen = h.screen();
     let bar = screen.lines().rev().nth(1).unwrap_or_default().to_string();
-    for offered in ["n new", "p publish", "a archive", "t translate"] {
+    for offered in [
+        "n new",
+        "u unpublish",
+        "a archive",
+        "t translate",
+        "s schedule",
+    ] {
         assert!(bar.contains(offered), "{offered} not offered: {bar}");
     }
     h.chars("s");
     assert!(h.screen().contains("Publish at"), "the form opens");
+}
+
+/// The bar's line for each kind of row: the status changes the highlighted node can take now
+/// (as the order board lists an order's steps), then scheduling, the agenda and search —
+/// which the help listed and the bar did not.
+#[test]
+fn the_content_bar_lists_schedule_agenda_and_search_and_the_status_changes_possible_now() {
+    let mut h = Harness::signed_in("ed", "editor", false);
+    h.send(Msg::Key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)));
+    let bar = |h: &mut Harness| {
+        let screen = h.screen();
+        screen.lines().rev().nth(1).unwrap_or_default().to_string()
+    };
+    // Row 0 is published, row 1 a draft; the archived one further down.
+    let published = bar(&mut h);
+    h.key(KeyCode::Down);
+    let draft = bar(&mut h);
+    h.chars("/retired");
+    h.key(KeyCode::Enter);
+    let archived = bar(&mut h);
+    for (line, now, not_now) in [
+        (
+            &published,
+            &["u unpublish", "a archive"][..],
+            &["p publish", "r restore"][..],
+        ),
+        (
+            &draft,
+            &["p publish"][..],
+            &["u unpublish", "a archive", "r restore"][..],
+        ),
+        (
+            &archived,
+            &["r restore"][..],
+            &["p publish", "u unpublish", "a archive"][..],
+        ),
+    ] {
+        for k in now
+            .iter()
+            .chain(&["s schedule", "A agenda", "F search", "? help", "q quit"])
+        {
+            assert!(line.contains(k), "{k} not offered: {line}");
+        }
+        for k in not_now {
+            assert!(!line.contains(k), "{k} offered: {line}");
+        }
+    }
 }
