@@ -235,6 +235,37 @@ impl NodeDiff {
         }
     }
 
+    /// Refuses a diff limited to `locale` when neither revision has that locale (it would
+    /// be an empty diff, read as "no differences"), naming the locales they have.
+    pub fn check_locale(
+        from: &NodeAt,
+        to: &NodeAt,
+        locale: &Locale,
+    ) -> Result<(), crate::DomainError> {
+        let mut have: Vec<&Locale> = from
+            .translations
+            .iter()
+            .chain(&to.translations)
+            .map(|t| &t.locale)
+            .collect();
+        if have.contains(&locale) {
+            return Ok(());
+        }
+        have.sort_by_key(|l| l.to_string());
+        have.dedup();
+        let have: Vec<String> = have.iter().map(|l| l.to_string()).collect();
+        Err(crate::DomainError::validation(
+            "locale",
+            format!(
+                "neither version {} nor version {} of node {} has locale {locale}; they have {}",
+                from.revision.version,
+                to.revision.version,
+                to.node_id,
+                have.join(", ")
+            ),
+        ))
+    }
+
     /// The unified diff text.
     pub fn unified(&self) -> String {
         unified(&self.fields, self.from.version, self.to.version)
