@@ -1,6 +1,6 @@
 //! The Content pane: the node list, the node editor over it, and the version-conflict dialog.
 
-use super::conflict::{ConflictView, Underneath};
+use super::conflict::{ConflictStep, ConflictView, Underneath, conflict_key};
 use super::editor::NodeEditor;
 use super::history::{DiffView, HistoryView};
 use super::schedule::{AGENDA_LIMIT, Agenda, AgendaStep, FormStep, ScheduleForm};
@@ -697,76 +697,44 @@ impl ContentPane {
     }
 
     fn on_conflict_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
-        let action = ctx.keymap.lookup(Context::Conflict, &key);
-        if let Some(a) = action
-            && ctx.refuses(a)
-        {
-            return;
-        }
-        let Some(c) = &mut self.conflict else { return };
-        let theirs = c.theirs.clone();
-        match (action, theirs) {
-            (Some(Action::Up), _) => c.scroll = c.scroll.saturating_sub(1),
-            (Some(Action::Down), _) => c.scroll = c.scroll.saturating_add(1),
-            (Some(Action::Back), _) => {
-                self.conflict = None;
-                ctx.info("still editing; your text is kept (saving will meet their version again)");
-            }
-            (Some(Action::TakeTheirs), Some(n)) => {
+        let body = self
+            .editor
+            .as_ref()
+            .map(|e| e.body.text())
+            .unwrap_or_default();
+        match conflict_key(&mut self.conflict, &key, &body, ctx) {
+            ConflictStep::Done => {}
+            ConflictStep::TakeTheirs(version) => {
                 self.armed = Some(Armed::TakeTheirs);
                 ctx.confirm(
                     "Take theirs?",
-                    format!(
-                        "Drop your changes and load version {} as it was saved?",
-                        n.version
-                    ),
+                    format!("Drop your changes and load version {version} as it was saved?"),
                 );
             }
-            (Some(Action::KeepMine), Some(n)) => {
+            ConflictStep::KeepMine(n) => {
                 let Some(e) = &mut self.editor else { return };
-                if refuse_unsettled(&e.body.text(), ctx) {
-                    return;
-                }
                 e.rebase(&n);
                 e.saving = true;
                 let title = e.title.text();
                 let command = e.save_command();
-                self.conflict = None;
                 if !self.dispatch(ctx, Pending::Save { title }, command)
                     && let Some(e) = &mut self.editor
                 {
                     e.saving = false;
                 }
             }
-            (Some(Action::Merge), Some(n)) => {
-                let (Some(merged), Some(theirs_text)) = (c.merged(), c.theirs_text()) else {
-                    return;
-                };
-                let note = ConflictView::merge_note(&merged, &theirs_text);
+            ConflictStep::Merge(merged, n) => {
                 if let Some(e) = &mut self.editor {
                     e.apply_merge(&merged, &n);
                     e.focus = super::editor::EditorField::Body;
                 }
-                self.conflict = None;
-                if merged.is_clean() {
-                    ctx.info(note);
-                } else {
-                    ctx.error(note);
-                }
             }
-            (Some(Action::SaveCopy), Some(n)) => {
-                let command = c.copy_command(n.id);
+            ConflictStep::SaveCopy(command) => {
                 if let Some(e) = &mut self.editor {
                     e.saving = true;
                 }
-                self.conflict = None;
                 self.dispatch(ctx, Pending::SaveCopy, command);
             }
-            (
-                Some(Action::TakeTheirs | Action::KeepMine | Action::Merge | Action::SaveCopy),
-                None,
-            ) => ctx.info("loading their version…"),
-            _ => {}
         }
     }
 }
