@@ -21,7 +21,7 @@ use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
-use rustok_domain::content::diff::{LineOp, diff_text};
+use rustok_domain::content::diff::{LineOp, NO_NEWLINE_MARKER, diff_text};
 use rustok_domain::content::merge::{MergedTranslation, TranslationText, merge_translation};
 use rustok_domain::content::{BodyFormat, Node, RevisionContent, Translation};
 use rustok_domain::event::EventEnvelope;
@@ -211,6 +211,7 @@ impl ConflictView {
             out.push(Line::styled(format!("── {name} "), theme.title()));
             for h in hunks {
                 out.push(Line::styled(h.header(), theme.key()));
+                let mark = h.newline_differs();
                 for l in h.lines {
                     let style = match l.op {
                         LineOp::Context => theme.base(),
@@ -221,6 +222,11 @@ impl ConflictView {
                         format!("{}{}", l.op.sign(), printable(&l.text)),
                         style,
                     ));
+                    // A final newline added or removed is a change: marked as a unified
+                    // diff marks it (only then: both sides without one is no news).
+                    if mark && l.no_newline {
+                        out.push(Line::styled(NO_NEWLINE_MARKER, theme.muted()));
+                    }
                 }
             }
         }
