@@ -401,7 +401,14 @@ impl ContentPane {
 
     /// Opens (or reloads) the agenda view.
     pub fn open_agenda(&mut self, ctx: &mut Ctx) {
-        self.agenda.get_or_insert_with(Agenda::default);
+        let no_cancel = ctx
+            .session
+            .refusal_needing(
+                Action::Schedule,
+                Some(rustok_domain::rbac::UNSCHEDULE_CONTENT),
+            )
+            .is_some();
+        self.agenda.get_or_insert_with(Agenda::default).no_cancel = no_cancel;
         if self.pending.values().any(|p| *p == Pending::Agenda) {
             return;
         }
@@ -577,7 +584,9 @@ pub(super) fn refuse_unsettled(body: &str, ctx: &mut Ctx) -> bool {
 impl ContentPane {
     /// Opens the history of node `id` (over the list or the editor).
     pub fn open_history(&mut self, id: NodeId, title: &str, ctx: &mut Ctx) {
-        self.history = Some(HistoryView::new(id, title));
+        let mut h = HistoryView::new(id, title);
+        h.no_revert = !ctx.session.may(Action::Revert);
+        self.history = Some(h);
         self.load_history(ctx);
     }
 

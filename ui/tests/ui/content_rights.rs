@@ -85,7 +85,9 @@ fn a_manager_is_refused_schedule_revert_and_unschedule_before_any_form_opens() {
     );
     // `R` in the history: no "Restore version …?" question.
     h.chars("H");
-    assert!(h.screen().contains("History ·"), "history is a read");
+    let screen = h.screen();
+    assert!(screen.contains("History ·"), "history is a read");
+    assert!(!screen.contains("R restores"), "no hint at R: {screen}");
     h.key(KeyCode::Down);
     h.chars("R");
     let screen = h.screen();
@@ -97,7 +99,9 @@ fn a_manager_is_refused_schedule_revert_and_unschedule_before_any_form_opens() {
     h.key(KeyCode::Esc);
     // `x` in the agenda: no "Cancel the schedule?" question.
     h.chars("A");
-    assert!(h.screen().contains("comes down"), "the agenda is a read");
+    let screen = h.screen();
+    assert!(screen.contains("comes down"), "the agenda is a read");
+    assert!(!screen.contains("x cancel"), "no hint at x: {screen}");
     h.chars("x");
     let screen = h.screen();
     assert!(!screen.contains("Cancel the schedule?"), "{screen}");
