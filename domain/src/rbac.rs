@@ -196,21 +196,47 @@ pub const MATRIX: &[(Role, &[&str])] = &[
     ),
 ];
 
+/// A permission and how a denial describes the work it guards ("pay orders").
+pub type Requirement = (Permission, &'static str);
+
+/// What the content commands need. [`requirement`] maps each content command to one of these;
+/// the console checks a key against the same one before it opens a form or asks to confirm,
+/// so what it offers and what the store allows cannot drift apart.
+pub const CREATE_CONTENT: Requirement = (Permission::new("content", "create"), "create content");
+pub const EDIT_CONTENT: Requirement = (Permission::new("content", "update"), "edit content");
+pub const TRANSLATE_CONTENT: Requirement =
+    (Permission::new("content", "translate"), "translate content");
+pub const REVERT_CONTENT: Requirement = (Permission::new("content", "update"), "revert content");
+pub const COPY_CONTENT: Requirement = (Permission::new("content", "create"), "copy content");
+/// Scheduling is publishing ahead of time: the same permission as publishing.
+pub const SCHEDULE_CONTENT: Requirement =
+    (Permission::new("content", "publish"), "schedule publishing");
+pub const UNSCHEDULE_CONTENT: Requirement = (
+    Permission::new("content", "publish"),
+    "cancel scheduled publishing",
+);
+
+/// What a node's status change needs.
+pub fn node_action_requirement(action: NodeAction) -> Requirement {
+    let p = Permission::new;
+    match action {
+        NodeAction::Publish => (p("content", "publish"), "publish content"),
+        NodeAction::Unpublish => (p("content", "publish"), "unpublish content"),
+        NodeAction::Archive => (p("content", "archive"), "archive content"),
+        NodeAction::Restore => (p("content", "archive"), "restore content"),
+    }
+}
+
 /// The permission a command needs and how a denial describes it ("pay orders").
-pub fn requirement(command: &Command) -> (Permission, &'static str) {
+pub fn requirement(command: &Command) -> Requirement {
     use Command as C;
     let p = Permission::new;
     match command {
         C::CreateTenant { .. } => (p("tenant", "create"), "create tenants"),
-        C::CreateNode(_) => (p("content", "create"), "create content"),
-        C::UpdateNode { .. } => (p("content", "update"), "edit content"),
-        C::TranslateNode { .. } => (p("content", "translate"), "translate content"),
-        C::NodeStatus(t) => match t.action {
-            NodeAction::Publish => (p("content", "publish"), "publish content"),
-            NodeAction::Unpublish => (p("content", "publish"), "unpublish content"),
-            NodeAction::Archive => (p("content", "archive"), "archive content"),
-            NodeAction::Restore => (p("content", "archive"), "restore content"),
-        },
+        C::CreateNode(_) => CREATE_CONTENT,
+        C::UpdateNode { .. } => EDIT_CONTENT,
+        C::TranslateNode { .. } => TRANSLATE_CONTENT,
+        C::NodeStatus(t) => node_action_requirement(t.action),
         C::CreateProduct(_) => (p("product", "create"), "create products"),
         C::AdjustInventory { .. } => (p("inventory", "adjust"), "adjust inventory"),
         C::CreateOrder(_) => (p("order", "create"), "create orders"),
@@ -235,11 +261,10 @@ pub fn requirement(command: &Command) -> (Permission, &'static str) {
             (p("outbox", "retry"), "re-drive dead letters")
         }
         C::AddOrderNote { .. } => (p("order", "note"), "write order notes"),
-        C::RevertNode { .. } => (p("content", "update"), "revert content"),
-        C::CopyNode { .. } => (p("content", "create"), "copy content"),
-        // Scheduling is publishing ahead of time: the same permission as publishing.
-        C::ScheduleNode { .. } => (p("content", "publish"), "schedule publishing"),
-        C::UnscheduleNode { .. } => (p("content", "publish"), "cancel scheduled publishing"),
+        C::RevertNode { .. } => REVERT_CONTENT,
+        C::CopyNode { .. } => COPY_CONTENT,
+        C::ScheduleNode { .. } => SCHEDULE_CONTENT,
+        C::UnscheduleNode { .. } => UNSCHEDULE_CONTENT,
     }
 }
 
@@ -313,13 +338,7 @@ pub fn required_permission(command: &Command) -> Permission {
 /// `permission denied: editor cannot pay orders (needs order:pay)`.
 pub fn check(role: Role, command: &Command) -> Result<(), DomainError> {
     let (needed, what) = requirement(command);
-    if role.allows(needed) {
-        Ok(())
-    } else {
-        Err(DomainError::denied(format!(
-            "{role} cannot {what} (needs {needed})"
-        )))
-    }
+    check_permission(role, needed, what)
 }
 
 /// Changing a staff member who is an owner (role, MFA, password, deactivation) is for owners

@@ -131,9 +131,15 @@ pub enum NodeCmd {
     #[command(
         after_help = "Examples:\n  rustok node schedule ID --publish-at +10m\n  rustok node schedule ID --publish-at 2026-12-24T18:00:00Z --unpublish-at 2027-01-07T00:00:00Z"
     )]
+    #[command(group(
+        clap::ArgGroup::new("when")
+            .args(["publish_at", "unpublish_at"])
+            .required(true)
+            .multiple(true)
+    ))]
     Schedule {
         id: String,
-        #[arg(long, value_name = "TIME", required_unless_present = "unpublish_at")]
+        #[arg(long, value_name = "TIME")]
         publish_at: Option<String>,
         #[arg(long, value_name = "TIME")]
         unpublish_at: Option<String>,
@@ -148,6 +154,8 @@ pub enum NodeCmd {
     },
     /// Full-text search over titles, excerpts and bodies
     Search {
+        /// Words to find (not blank)
+        #[arg(value_parser = search_text)]
         query: String,
         #[arg(long)]
         locale: Option<String>,
@@ -186,6 +194,15 @@ pub struct StatusArgs {
     id: String,
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     expect_version: Option<i64>,
+}
+
+/// A search needs a word: a blank query is a usage error (exit 2), not "no matches".
+fn search_text(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        Err("the search text is blank: give at least one word to find".into())
+    } else {
+        Ok(s.to_string())
+    }
 }
 
 fn opt<T: std::str::FromStr<Err = DomainError>>(s: &Option<String>) -> Result<Option<T>, CliError> {

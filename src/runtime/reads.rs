@@ -267,6 +267,9 @@ impl Reads {
             })
         };
         let (a, b) = (at(from).await?, at(to).await?);
+        if let Some(l) = locale {
+            NodeDiff::check_locale(&a, &b, l)?;
+        }
         Ok(NodeDiff::between(&a, &b, locale))
     }
 

@@ -513,6 +513,21 @@ fn node_history_diff_and_revert() {
         "node", "diff", &id, "--from", "2", "--to", "3", "--locale", "en",
     ]);
     assert_eq!(diff["fields"], serde_json::json!([]));
+    // A locale neither revision has is not "no differences": exit 1, naming theirs.
+    for json in [false, true] {
+        let mut args = vec![
+            "node", "diff", &id, "--from", "1", "--to", "2", "--locale", "de",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let err = cli.refused(&args);
+        assert!(
+            err.contains("neither version 1 nor version 2") && err.contains("has locale de"),
+            "{err}"
+        );
+        assert!(err.trim_end().ends_with("they have en"), "{err}");
+    }
 
     let reverted = cli.json(&["node", "revert", &id, "--to", "1"]);
     assert_eq!(

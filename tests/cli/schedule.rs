@@ -61,6 +61,17 @@ fn schedule_agenda_and_unschedule() {
         assert!(err.contains("is in the past"), "{err}");
         let err = cli.refused(&["node", "schedule", &id, "--publish-at", "tomorrow"]);
         assert!(err.contains("+10m"), "{err}");
+        // Neither time: a usage error naming both flags (either one will do).
+        let out = cli.run(&["node", "schedule", &id]);
+        assert_eq!(out.status.code(), Some(2), "a usage error");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("--publish-at <TIME>|--unpublish-at <TIME>"),
+            "{err}"
+        );
+        // Only --unpublish-at is enough.
+        let only = cli.json(&["node", "schedule", &id, "--unpublish-at", "+3h"]);
+        assert_eq!(only["schedules"].as_array().unwrap().len(), 2, "{only}");
         // Support may read the agenda but not schedule.
         cli.json(&["staff", "add", "sue", "--role", "support"]);
         let err = cli.refused(&[
@@ -168,6 +179,20 @@ fn node_search_finds_text_in_every_locale_with_snippets() {
                 .unwrap()
                 .is_empty()
         );
+        // A blank query is a usage error (exit 2), not "no matches".
+        for blank in ["", "   ", "\t"] {
+            for json in [false, true] {
+                let mut args = vec!["node", "search", blank];
+                if json {
+                    args.push("--json");
+                }
+                let out = cli.run(&args);
+                assert_eq!(out.status.code(), Some(2), "{blank:?}: a usage error");
+                assert!(out.stdout.is_empty(), "{blank:?}");
+                let err = String::from_utf8(out.stderr).unwrap();
+                assert!(err.contains("the search text is blank"), "{err}");
+            }
+        }
         let out = cli.run(&["node", "search", "Колд"]);
         assert!(out.status.success());
         let text = String::from_utf8(out.stdout).unwrap();

@@ -5,6 +5,7 @@
 
 use rustok_domain::commerce::OrderAction;
 use rustok_domain::content::NodeAction;
+use rustok_domain::rbac;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -126,6 +127,27 @@ impl Action {
                 | Action::Schedule
                 | Action::AddLocale
         )
+    }
+}
+
+impl Action {
+    /// What the command behind a content action needs — the domain's own rule
+    /// (`rbac::requirement` maps the command to the same one). The console checks it when the
+    /// key is pressed, before any form or confirmation opens, and leaves the action out of
+    /// the command bar and the help for a role without it. `None`: no command, or one whose
+    /// permission depends on more than the key (saving in an editor); the store checks those
+    /// when they arrive, as it checks everything.
+    pub fn requirement(self) -> Option<rbac::Requirement> {
+        Some(match self {
+            Action::New => rbac::CREATE_CONTENT,
+            Action::Node(a) => rbac::node_action_requirement(a),
+            Action::Translate | Action::AddLocale => rbac::TRANSLATE_CONTENT,
+            Action::Revert => rbac::REVERT_CONTENT,
+            Action::KeepMine => rbac::EDIT_CONTENT,
+            Action::SaveCopy => rbac::COPY_CONTENT,
+            Action::Schedule => rbac::SCHEDULE_CONTENT,
+            _ => return None,
+        })
     }
 }
 

@@ -46,6 +46,56 @@ pub struct Session {
     pub read_only: bool,
 }
 
+impl Session {
+    /// The role the session acts with: `None` when the member is no longer active (the
+    /// status bar then shows `inactive`).
+    pub fn rbac_role(&self) -> Option<rustok_domain::rbac::Role> {
+        self.role.parse().ok()
+    }
+
+    /// Why the session refuses `action`, before anything opens: a read-only session refuses
+    /// every mutation, and a role refuses what the command behind the action needs (the
+    /// domain's rule, `Action::requirement`), in the store's words —
+    /// `permission denied: manager cannot schedule publishing (needs content:publish)`.
+    /// `None`: allowed here (the store still checks the command itself).
+    pub fn refusal(&self, action: Action) -> Option<String> {
+        self.refusal_needing(action, action.requirement())
+    }
+
+    /// [`Session::refusal`] of a key whose command needs `needed` rather than what its
+    /// action names (`x` in the agenda cancels a schedule).
+    pub fn refusal_needing(
+        &self,
+        action: Action,
+        needed: Option<rustok_domain::rbac::Requirement>,
+    ) -> Option<String> {
+        if self.read_only && action.is_mutation() {
+            return Some(format!(
+                "read-only session: {} is disabled",
+                action.name().replace('_', " ")
+            ));
+        }
+        self.role_refusal(needed?)
+    }
+
+    /// Why the session's role refuses work that needs `needed` (`None`: allowed).
+    pub fn role_refusal(&self, (needed, what): rustok_domain::rbac::Requirement) -> Option<String> {
+        let denied = match self.rbac_role() {
+            Some(role) => rustok_domain::rbac::check_permission(role, needed, what).err()?,
+            None => rustok_domain::DomainError::denied(format!(
+                "{} cannot {what} (needs {needed})",
+                printable(&self.role)
+            )),
+        };
+        Some(denied.to_string())
+    }
+
+    /// May the session do `action` (for the command bar and the help)?
+    pub fn may(&self, action: Action) -> bool {
+        self.refusal(action).is_none()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Tab {
     Dashboard,
@@ -681,11 +731,8 @@ impl App {
 
     /// The global bindings: what no pane consumed.
     fn on_action(&mut self, action: Action) {
-        if self.session.read_only && action.is_mutation() {
-            self.error(format!(
-                "read-only session: {} is disabled",
-                action.name().replace('_', " ")
-            ));
+        if let Some(why) = self.session.refusal(action) {
+            self.error(why);
             return;
         }
         match action {

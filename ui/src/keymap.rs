@@ -179,7 +179,10 @@ pub struct Binding {
     pub context: Context,
     pub keys: Vec<Key>,
     pub action: Action,
+    /// The help screen's line (and the command bar's, without `bar`).
     pub desc: String,
+    /// A shorter label for the command bar, when `desc` is too long for it.
+    pub bar: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -196,7 +199,12 @@ struct RawBinding {
     action: crate::action::ActionName,
     #[serde(default)]
     desc: Option<String>,
+    #[serde(default)]
+    bar: Option<String>,
 }
+
+/// The longest command-bar label a keymap may give (`bar = "…"`).
+const BAR_LABEL_CHARS: usize = 20;
 
 fn parse_file(text: &str) -> Result<Vec<Binding>, KeymapError> {
     let raw: RawFile =
@@ -217,6 +225,9 @@ fn parse_file(text: &str) -> Result<Vec<Binding>, KeymapError> {
                     Some(d) => rustok_domain::text::excerpt(d.trim(), 60),
                     None => b.action.0.name().replace('_', " "),
                 },
+                bar: b
+                    .bar
+                    .map(|l| rustok_domain::text::excerpt(l.trim(), BAR_LABEL_CHARS)),
             })
         })
         .collect()
@@ -261,12 +272,17 @@ impl Keymap {
             .map(|b| b.action)
     }
 
-    /// The first key bound to an action in a context (for the command bar).
+    /// The first key bound to an action in a context, with its command-bar label (`bar`,
+    /// else the help's `desc`): the bar and the help come from the same binding.
     pub fn key_for(&self, context: Context, action: Action) -> Option<(Key, &str)> {
         self.bindings
             .iter()
             .find(|b| b.context == context && b.action == action)
-            .and_then(|b| b.keys.first().map(|k| (*k, b.desc.as_str())))
+            .and_then(|b| {
+                b.keys
+                    .first()
+                    .map(|k| (*k, b.bar.as_deref().unwrap_or(b.desc.as_str())))
+            })
     }
 
     pub fn bindings(&self) -> &[Binding] {
@@ -358,5 +374,35 @@ mod tests {
             .is_err()
         );
         assert!(Keymap::with_overrides("not toml [").is_err());
+    }
+
+    #[test]
+    fn the_bar_shows_a_bindings_short_label_and_the_help_its_description() {
+        let k = Keymap::default();
+        let b = k
+            .bindings()
+            .iter()
+            .find(|b| b.context == Context::List && b.action == Action::Schedule)
+            .expect("s is bound");
+        assert!(
+            b.desc.starts_with("schedule publish/unpublish"),
+            "{}",
+            b.desc
+        );
+        let (key, label) = k.key_for(Context::List, Action::Schedule).unwrap();
+        assert_eq!((key.to_string().as_str(), label), ("s", "schedule"));
+        // Without `bar`, the bar shows the description; a long label is cut.
+        let k = Keymap::with_overrides(
+            "[[bindings]]\ncontext = \"dialog\"\nkeys = [\"x\"]\naction = \"agenda\"\ndesc = \"the agenda\"\n\
+             [[bindings]]\ncontext = \"dialog\"\nkeys = [\"y\"]\naction = \"search\"\nbar = \"search every node in every locale\"\n",
+        )
+        .unwrap();
+        let label = |a| k.key_for(Context::Dialog, a).map(|(_, l)| l.to_string());
+        assert_eq!(label(Action::Agenda).as_deref(), Some("the agenda"));
+        let long = label(Action::Search).unwrap_or_default();
+        assert!(
+            long.starts_with("search every") && long.chars().count() <= BAR_LABEL_CHARS + 1,
+            "{long}"
+        );
     }
 }

@@ -41,7 +41,30 @@ pub struct DiffLine {
     pub op: LineOp,
     /// The line without its line ending.
     pub text: String,
+    /// The text's last line, with no line ending after it: a unified diff follows it with
+    /// `\ No newline at end of file`. Without this a text and the same text with a final
+    /// newline added or removed showed no difference. In JSON only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_newline: bool,
 }
+
+impl DiffLine {
+    /// The line as a view shows it on one row: its text, and after it a short mark when it
+    /// has no line ending (`b  \ no newline at end`).
+    pub fn shown(&self) -> String {
+        if self.no_newline {
+            format!("{}  {NO_NEWLINE_SHORT}", self.text)
+        } else {
+            self.text.clone()
+        }
+    }
+}
+
+/// The one-row views' mark of a line with no line ending.
+pub const NO_NEWLINE_SHORT: &str = "\\ no newline at end";
+
+/// What a unified diff writes after a line with no line ending.
+pub const NO_NEWLINE_MARKER: &str = "\\ No newline at end of file";
 
 /// One hunk of a unified diff: 1-based starts, as `@@ -old_start,old_lines +new_start,new_lines @@`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +77,19 @@ pub struct Hunk {
 }
 
 impl Hunk {
+    /// Does the old side end without a newline where the new one has it, or the other way
+    /// round? The one-row views (the console's side-by-side diff and conflict view) mark
+    /// a line with no ending only then, where it is the change (or part of it); the unified
+    /// text marks every such line, as a patch must.
+    pub fn newline_differs(&self) -> bool {
+        let unended = |side: LineOp| {
+            self.lines
+                .iter()
+                .any(|l| l.no_newline && (l.op == side || l.op == LineOp::Context))
+        };
+        unended(LineOp::Removed) != unended(LineOp::Added)
+    }
+
     pub fn header(&self) -> String {
         format!(
             "@@ -{},{} +{},{} @@",
@@ -80,8 +116,24 @@ impl FieldDiff {
     }
 }
 
-fn lines(text: &str) -> Vec<&str> {
-    text.lines().collect()
+/// The lines of `text` without their endings, each with whether it had one: only the last
+/// line may lack it, and then differs from the same line with one.
+fn lines(text: &str) -> Vec<(&str, bool)> {
+    let mut v: Vec<(&str, bool)> = text.lines().map(|l| (l, true)).collect();
+    if !text.ends_with('\n')
+        && let Some(last) = v.last_mut()
+    {
+        last.1 = false;
+    }
+    v
+}
+
+fn line(op: LineOp, (text, ended): (&str, bool)) -> DiffLine {
+    DiffLine {
+        op,
+        text: text.to_string(),
+        no_newline: !ended,
+    }
 }
 
 /// The hunks turning `old` into `new` (empty when equal), with [`CONTEXT_LINES`] of context.
@@ -91,17 +143,8 @@ pub fn diff_text(old: &str, new: &str) -> Vec<Hunk> {
     }
     let (a, b) = (lines(old), lines(new));
     if a.len() > MAX_DIFF_LINES || b.len() > MAX_DIFF_LINES {
-        let mut out: Vec<DiffLine> = a
-            .iter()
-            .map(|l| DiffLine {
-                op: LineOp::Removed,
-                text: (*l).to_string(),
-            })
-            .collect();
-        out.extend(b.iter().map(|l| DiffLine {
-            op: LineOp::Added,
-            text: (*l).to_string(),
-        }));
+        let mut out: Vec<DiffLine> = a.iter().map(|l| line(LineOp::Removed, *l)).collect();
+        out.extend(b.iter().map(|l| line(LineOp::Added, *l)));
         return vec![Hunk {
             old_start: usize::from(!a.is_empty()),
             old_lines: a.len(),
@@ -122,14 +165,10 @@ pub fn diff_text(old: &str, new: &str) -> Vec<Hunk> {
         let mut out = Vec::new();
         for op in &group {
             for (tag, old_i, new_i) in op_lines(op) {
-                let (op, text) = match tag {
-                    ChangeTag::Equal => (LineOp::Context, a[old_i]),
-                    ChangeTag::Delete => (LineOp::Removed, a[old_i]),
-                    ChangeTag::Insert => (LineOp::Added, b[new_i]),
-                };
-                out.push(DiffLine {
-                    op,
-                    text: text.to_string(),
+                out.push(match tag {
+                    ChangeTag::Equal => line(LineOp::Context, a[old_i]),
+                    ChangeTag::Delete => line(LineOp::Removed, a[old_i]),
+                    ChangeTag::Insert => line(LineOp::Added, b[new_i]),
                 });
             }
         }
@@ -235,6 +274,37 @@ impl NodeDiff {
         }
     }
 
+    /// Refuses a diff limited to `locale` when neither revision has that locale (it would
+    /// be an empty diff, read as "no differences"), naming the locales they have.
+    pub fn check_locale(
+        from: &NodeAt,
+        to: &NodeAt,
+        locale: &Locale,
+    ) -> Result<(), crate::DomainError> {
+        let mut have: Vec<&Locale> = from
+            .translations
+            .iter()
+            .chain(&to.translations)
+            .map(|t| &t.locale)
+            .collect();
+        if have.contains(&locale) {
+            return Ok(());
+        }
+        have.sort_by_key(|l| l.to_string());
+        have.dedup();
+        let have: Vec<String> = have.iter().map(|l| l.to_string()).collect();
+        Err(crate::DomainError::validation(
+            "locale",
+            format!(
+                "neither version {} nor version {} of node {} has locale {locale}; they have {}",
+                from.revision.version,
+                to.revision.version,
+                to.node_id,
+                have.join(", ")
+            ),
+        ))
+    }
+
     /// The unified diff text.
     pub fn unified(&self) -> String {
         unified(&self.fields, self.from.version, self.to.version)
@@ -254,6 +324,10 @@ pub fn unified(diffs: &[FieldDiff], from: i64, to: i64) -> String {
                 s.push(l.op.sign());
                 s.push_str(&l.text);
                 s.push('\n');
+                if l.no_newline {
+                    s.push_str(NO_NEWLINE_MARKER);
+                    s.push('\n');
+                }
             }
         }
     }
@@ -270,16 +344,19 @@ pub struct SideRow {
 }
 
 /// A hunk as side-by-side rows: context on both sides, each run of removed lines paired
-/// row by row with the added lines that follow it.
+/// row by row with the added lines that follow it; a line with no ending is marked when that
+/// differs between the sides ([`Hunk::newline_differs`]).
 pub fn side_by_side(h: &Hunk) -> Vec<SideRow> {
     let mut rows = Vec::new();
+    let mark = h.newline_differs();
+    let shown = |l: &DiffLine| if mark { l.shown() } else { l.text.clone() };
     let (mut old_n, mut new_n) = (h.old_start.max(1), h.new_start.max(1));
     let mut i = 0;
     while i < h.lines.len() {
         if h.lines[i].op == LineOp::Context {
             rows.push(SideRow {
-                left: Some((old_n, h.lines[i].text.clone())),
-                right: Some((new_n, h.lines[i].text.clone())),
+                left: Some((old_n, shown(&h.lines[i]))),
+                right: Some((new_n, shown(&h.lines[i]))),
                 changed: false,
             });
             old_n += 1;
@@ -289,12 +366,12 @@ pub fn side_by_side(h: &Hunk) -> Vec<SideRow> {
         }
         let mut removed = Vec::new();
         while i < h.lines.len() && h.lines[i].op == LineOp::Removed {
-            removed.push(h.lines[i].text.clone());
+            removed.push(shown(&h.lines[i]));
             i += 1;
         }
         let mut added = Vec::new();
         while i < h.lines.len() && h.lines[i].op == LineOp::Added {
-            added.push(h.lines[i].text.clone());
+            added.push(shown(&h.lines[i]));
             i += 1;
         }
         for k in 0..removed.len().max(added.len()) {
@@ -335,6 +412,56 @@ mod tests {
         assert!(diff_text("same", "same").is_empty());
         let h = diff_text("", "new");
         assert_eq!(h[0].header(), "@@ -0,0 +1,1 @@");
+    }
+
+    #[test]
+    fn a_final_newline_added_or_removed_is_a_change_marked_as_unified_diffs_do() {
+        let h = diff_text("a\nb", "a\nb\n");
+        assert_eq!(h.len(), 1, "{h:?}");
+        let ops: Vec<(char, &str, bool)> = h[0]
+            .lines
+            .iter()
+            .map(|l| (l.op.sign(), l.text.as_str(), l.no_newline))
+            .collect();
+        assert_eq!(
+            ops,
+            [(' ', "a", false), ('-', "b", true), ('+', "b", false)]
+        );
+        let text = unified(
+            &[FieldDiff {
+                locale: None,
+                field: "body".into(),
+                hunks: h,
+            }],
+            1,
+            2,
+        );
+        assert_eq!(
+            text,
+            "--- v1 body\n+++ v2 body\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+b\n"
+        );
+        // Removed: the new side is the one marked.
+        let h = diff_text("x\n", "x");
+        assert!(h[0].lines[1].no_newline && h[0].lines[1].op == LineOp::Added);
+        // Unchanged text without a final newline: no hunk; changed elsewhere: context marked.
+        assert!(diff_text("x", "x").is_empty());
+        let h = diff_text("a\nb", "A\nb");
+        assert!(h[0].lines.last().is_some_and(|l| l.no_newline));
+        // Side by side (the history's diff): the mark on the row.
+        let rows = side_by_side(&diff_text("a\nb", "a\nb\n")[0]);
+        assert_eq!(rows[1].left, Some((2, "b  \\ no newline at end".into())));
+        assert_eq!(rows[1].right, Some((2, "b".into())));
+        // Both sides without a final newline: not the change, no mark on the rows.
+        let h = diff_text("a\nb", "a\nB");
+        assert!(!h[0].newline_differs());
+        assert!(side_by_side(&h[0]).iter().all(|r| {
+            [&r.left, &r.right]
+                .iter()
+                .all(|s| s.as_ref().is_none_or(|(_, t)| !t.contains("newline")))
+        }));
+        // In JSON only where true.
+        let json = serde_json::to_value(&h[0].lines[0]).unwrap();
+        assert!(json.get("no_newline").is_none(), "{json}");
     }
 
     #[test]

@@ -109,7 +109,7 @@ impl App {
                     arg.parse::<NodeKind>()
                 };
                 match kind {
-                    Ok(k) if !self.session.read_only => {
+                    Ok(k) if self.session.may(Action::New) => {
                         self.out.asks.push((self.tab, Ask::NewDraft(k)));
                     }
                     Ok(_) => self.on_action(Action::New),
@@ -153,7 +153,7 @@ impl App {
     /// Translations.
     fn palette_node_step(&mut self, a: NodeAction) {
         let action = Action::Node(a);
-        if self.session.read_only {
+        if !self.session.may(action) {
             return self.on_action(action);
         }
         let tab = self.tab;

@@ -78,7 +78,7 @@ impl App {
                 body,
                 &self.theme,
                 &self.keymap,
-                self.session.read_only,
+                &|a| self.session.may(a),
                 *scroll,
             ),
             Some(Overlay::Log { scroll }) => self.draw_log(frame, body, *scroll),
@@ -220,9 +220,9 @@ impl App {
                 bars::input_line(frame, area, theme, prompt, &text, hint)
             }
             Bar::Keys(mut cmds) => {
-                if self.session.read_only {
-                    cmds.retain(|(_, a)| !a.is_mutation());
-                }
+                // Only what the session may do: not a mutation read-only, not what the role
+                // lacks (a manager is not offered publishing or scheduling).
+                cmds.retain(|(_, a)| self.session.may(*a));
                 bars::command_bar(frame, area, theme, &self.keymap, &cmds);
             }
         }

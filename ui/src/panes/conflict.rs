@@ -9,15 +9,19 @@
 //! Also the "changed underneath" marker: a node event of another version than the editor's,
 //! seen on the live stream while the editor is open, with who and when.
 
+use super::Ctx;
 use super::editor::NodeEditor;
 use super::translate::TranslationEditor;
+use crate::action::Action;
+use crate::keymap::Context;
 use crate::theme::Theme;
 use chrono::{DateTime, Utc};
 use ratatui::Frame;
+use ratatui::crossterm::event::KeyEvent;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
-use rustok_domain::content::diff::{LineOp, diff_text};
+use rustok_domain::content::diff::{LineOp, NO_NEWLINE_MARKER, diff_text};
 use rustok_domain::content::merge::{MergedTranslation, TranslationText, merge_translation};
 use rustok_domain::content::{BodyFormat, Node, RevisionContent, Translation};
 use rustok_domain::event::EventEnvelope;
@@ -207,6 +211,7 @@ impl ConflictView {
             out.push(Line::styled(format!("── {name} "), theme.title()));
             for h in hunks {
                 out.push(Line::styled(h.header(), theme.key()));
+                let mark = h.newline_differs();
                 for l in h.lines {
                     let style = match l.op {
                         LineOp::Context => theme.base(),
@@ -217,6 +222,11 @@ impl ConflictView {
                         format!("{}{}", l.op.sign(), printable(&l.text)),
                         style,
                     ));
+                    // A final newline added or removed is a change: marked as a unified
+                    // diff marks it (only then: both sides without one is no news).
+                    if mark && l.no_newline {
+                        out.push(Line::styled(NO_NEWLINE_MARKER, theme.muted()));
+                    }
                 }
             }
         }
@@ -308,6 +318,88 @@ impl ConflictView {
 }
 
 /// What the node editor needs for conflicts (kept beside the editor's own code).
+/// What a key in the conflict view leaves to the editor pane under it: the decision both
+/// editors (Content, Translations) share is [`conflict_key`]; what is left touches the pane's
+/// own editor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictStep {
+    /// Nothing left to do: the view scrolled, closed, said "loading their version…", or
+    /// the key was refused or unused.
+    Done,
+    /// `t`: ask before dropping mine for their version `n` (the view stays open).
+    TakeTheirs(i64),
+    /// `o`: save mine over theirs — rebased on this node; the body is settled and the view
+    /// closed.
+    KeepMine(Node),
+    /// `m`: put this merge of theirs into mine in the editor; the view is closed and the note
+    /// said (an error while overlaps are marked).
+    Merge(MergedTranslation, Node),
+    /// `c`: send this copy (mine as a new draft); the view is closed.
+    SaveCopy(Command),
+}
+
+/// A key in the conflict view over an editor whose body is `body`: scrolls, closes (Esc) or
+/// decides what the key asks of the pane ([`ConflictStep`]). A refused action (read-only,
+/// the role) and an unsettled body (`o` while conflict markers remain) stop here with the
+/// reason said; a choice made before their version is loaded says it is loading.
+pub fn conflict_key(
+    view: &mut Option<ConflictView>,
+    key: &KeyEvent,
+    body: &str,
+    ctx: &mut Ctx,
+) -> ConflictStep {
+    let action = ctx.keymap.lookup(Context::Conflict, key);
+    if let Some(a) = action
+        && ctx.refuses(a)
+    {
+        return ConflictStep::Done;
+    }
+    let Some(c) = view else {
+        return ConflictStep::Done;
+    };
+    let theirs = c.theirs.clone();
+    match (action, theirs) {
+        (Some(Action::Up), _) => c.scroll = c.scroll.saturating_sub(1),
+        (Some(Action::Down), _) => c.scroll = c.scroll.saturating_add(1),
+        (Some(Action::Back), _) => {
+            *view = None;
+            ctx.info("still editing; your text is kept (saving will meet their version again)");
+        }
+        (Some(Action::TakeTheirs), Some(n)) => return ConflictStep::TakeTheirs(n.version),
+        (Some(Action::KeepMine), Some(n)) => {
+            if super::content::refuse_unsettled(body, ctx) {
+                return ConflictStep::Done;
+            }
+            *view = None;
+            return ConflictStep::KeepMine(n);
+        }
+        (Some(Action::Merge), Some(n)) => {
+            let (Some(merged), Some(theirs_text)) = (c.merged(), c.theirs_text()) else {
+                return ConflictStep::Done;
+            };
+            let note = ConflictView::merge_note(&merged, &theirs_text);
+            let clean = merged.is_clean();
+            *view = None;
+            if clean {
+                ctx.info(note);
+            } else {
+                ctx.error(note);
+            }
+            return ConflictStep::Merge(merged, n);
+        }
+        (Some(Action::SaveCopy), Some(n)) => {
+            let command = c.copy_command(n.id);
+            *view = None;
+            return ConflictStep::SaveCopy(command);
+        }
+        (Some(Action::TakeTheirs | Action::KeepMine | Action::Merge | Action::SaveCopy), None) => {
+            ctx.info("loading their version…")
+        }
+        _ => {}
+    }
+    ConflictStep::Done
+}
+
 impl NodeEditor {
     /// What is on screen, as the merge sees it.
     pub fn mine(&self) -> TranslationText {

@@ -1,6 +1,6 @@
 //! The Content pane: the node list, the node editor over it, and the version-conflict dialog.
 
-use super::conflict::{ConflictView, Underneath};
+use super::conflict::{ConflictStep, ConflictView, Underneath, conflict_key};
 use super::editor::NodeEditor;
 use super::history::{DiffView, HistoryView};
 use super::schedule::{AGENDA_LIMIT, Agenda, AgendaStep, FormStep, ScheduleForm};
@@ -258,10 +258,17 @@ impl ContentPane {
     }
 
     fn on_editor_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
+        let action = ctx.keymap.lookup(Context::Editor, &key);
+        if let Some(a) = action
+            && a.requirement().is_some()
+            && ctx.refuses(a)
+        {
+            return;
+        }
         let Some(editor) = &mut self.editor else {
             return;
         };
-        match ctx.keymap.lookup(Context::Editor, &key) {
+        match action {
             Some(Action::Save) => {
                 if !editor.dirty && editor.node_id.is_some() {
                     ctx.info("nothing to save");
@@ -394,7 +401,14 @@ impl ContentPane {
 
     /// Opens (or reloads) the agenda view.
     pub fn open_agenda(&mut self, ctx: &mut Ctx) {
-        self.agenda.get_or_insert_with(Agenda::default);
+        let no_cancel = ctx
+            .session
+            .refusal_needing(
+                Action::Schedule,
+                Some(rustok_domain::rbac::UNSCHEDULE_CONTENT),
+            )
+            .is_some();
+        self.agenda.get_or_insert_with(Agenda::default).no_cancel = no_cancel;
         if self.pending.values().any(|p| *p == Pending::Agenda) {
             return;
         }
@@ -455,7 +469,10 @@ impl ContentPane {
             AgendaStep::Close => self.agenda = None,
             AgendaStep::Open(id) => self.open(id, ctx),
             AgendaStep::Unschedule(id, title) => {
-                if ctx.refuses(Action::Schedule) {
+                if ctx.refuses_needing(
+                    Action::Schedule,
+                    Some(rustok_domain::rbac::UNSCHEDULE_CONTENT),
+                ) {
                     return true;
                 }
                 self.armed = Some(Armed::Unschedule(id));
@@ -567,7 +584,9 @@ pub(super) fn refuse_unsettled(body: &str, ctx: &mut Ctx) -> bool {
 impl ContentPane {
     /// Opens the history of node `id` (over the list or the editor).
     pub fn open_history(&mut self, id: NodeId, title: &str, ctx: &mut Ctx) {
-        self.history = Some(HistoryView::new(id, title));
+        let mut h = HistoryView::new(id, title);
+        h.no_revert = !ctx.session.may(Action::Revert);
+        self.history = Some(h);
         self.load_history(ctx);
     }
 
@@ -687,76 +706,44 @@ impl ContentPane {
     }
 
     fn on_conflict_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
-        let action = ctx.keymap.lookup(Context::Conflict, &key);
-        if let Some(a) = action
-            && ctx.refuses(a)
-        {
-            return;
-        }
-        let Some(c) = &mut self.conflict else { return };
-        let theirs = c.theirs.clone();
-        match (action, theirs) {
-            (Some(Action::Up), _) => c.scroll = c.scroll.saturating_sub(1),
-            (Some(Action::Down), _) => c.scroll = c.scroll.saturating_add(1),
-            (Some(Action::Back), _) => {
-                self.conflict = None;
-                ctx.info("still editing; your text is kept (saving will meet their version again)");
-            }
-            (Some(Action::TakeTheirs), Some(n)) => {
+        let body = self
+            .editor
+            .as_ref()
+            .map(|e| e.body.text())
+            .unwrap_or_default();
+        match conflict_key(&mut self.conflict, &key, &body, ctx) {
+            ConflictStep::Done => {}
+            ConflictStep::TakeTheirs(version) => {
                 self.armed = Some(Armed::TakeTheirs);
                 ctx.confirm(
                     "Take theirs?",
-                    format!(
-                        "Drop your changes and load version {} as it was saved?",
-                        n.version
-                    ),
+                    format!("Drop your changes and load version {version} as it was saved?"),
                 );
             }
-            (Some(Action::KeepMine), Some(n)) => {
+            ConflictStep::KeepMine(n) => {
                 let Some(e) = &mut self.editor else { return };
-                if refuse_unsettled(&e.body.text(), ctx) {
-                    return;
-                }
                 e.rebase(&n);
                 e.saving = true;
                 let title = e.title.text();
                 let command = e.save_command();
-                self.conflict = None;
                 if !self.dispatch(ctx, Pending::Save { title }, command)
                     && let Some(e) = &mut self.editor
                 {
                     e.saving = false;
                 }
             }
-            (Some(Action::Merge), Some(n)) => {
-                let (Some(merged), Some(theirs_text)) = (c.merged(), c.theirs_text()) else {
-                    return;
-                };
-                let note = ConflictView::merge_note(&merged, &theirs_text);
+            ConflictStep::Merge(merged, n) => {
                 if let Some(e) = &mut self.editor {
                     e.apply_merge(&merged, &n);
                     e.focus = super::editor::EditorField::Body;
                 }
-                self.conflict = None;
-                if merged.is_clean() {
-                    ctx.info(note);
-                } else {
-                    ctx.error(note);
-                }
             }
-            (Some(Action::SaveCopy), Some(n)) => {
-                let command = c.copy_command(n.id);
+            ConflictStep::SaveCopy(command) => {
                 if let Some(e) = &mut self.editor {
                     e.saving = true;
                 }
-                self.conflict = None;
                 self.dispatch(ctx, Pending::SaveCopy, command);
             }
-            (
-                Some(Action::TakeTheirs | Action::KeepMine | Action::Merge | Action::SaveCopy),
-                None,
-            ) => ctx.info("loading their version…"),
-            _ => {}
         }
     }
 }
@@ -1088,12 +1075,22 @@ impl Pane for ContentPane {
         if let Some(f) = self.list.filter.as_ref().filter(|f| f.editing) {
             return Bar::Input("/", f.query.clone(), "Enter keep · Esc clear");
         }
+        // Like the order board: only the status changes the highlighted node can take now
+        // (the help lists them all), which leaves room for scheduling, the agenda and search.
         let mut keys = vec![(List, A::Open), (List, A::New)];
-        keys.extend(NodeAction::ALL.iter().map(|a| (List, A::Node(*a))));
+        keys.extend(
+            self.list
+                .selected()
+                .map_or(&[][..], |n| n.status.allowed_actions())
+                .iter()
+                .map(|a| (List, A::Node(*a))),
+        );
         keys.extend([
             (List, A::Translate),
+            (List, A::Schedule),
+            (List, A::Agenda),
+            (List, A::Search),
             (List, A::Filter),
-            (Global, A::Palette),
             (Global, A::Help),
             (Global, A::Quit),
         ]);

@@ -78,6 +78,9 @@ pub struct HistoryView {
     /// The revision picked as the other side of the diff.
     pub marked: Option<i64>,
     pub diff: Option<DiffView>,
+    /// The session may not restore a revision (read-only, or the role): the hint leaves `R`
+    /// out, as the command bar does.
+    pub no_revert: bool,
 }
 
 impl HistoryView {
@@ -90,6 +93,7 @@ impl HistoryView {
             selected: None,
             marked: None,
             diff: None,
+            no_revert: false,
         }
     }
 
@@ -212,12 +216,21 @@ impl HistoryView {
             };
             lines.push(Line::styled(text, style));
         }
-        let hint = match (self.marked, self.diff_pair()) {
-            (Some(m), Some((a, b))) => {
-                format!("picked v{m} · Enter: diff v{a} → v{b} · R restores the highlighted one")
+        let restores = |s: &str| {
+            if self.no_revert {
+                String::new()
+            } else {
+                s.to_string()
             }
+        };
+        let hint = match (self.marked, self.diff_pair()) {
+            (Some(m), Some((a, b))) => format!(
+                "picked v{m} · Enter: diff v{a} → v{b}{}",
+                restores(" · R restores the highlighted one")
+            ),
             (None, Some((a, b))) => format!(
-                "Enter: diff v{a} → v{b} · Space picks a revision to compare with · R restores"
+                "Enter: diff v{a} → v{b} · Space picks a revision to compare with{}",
+                restores(" · R restores")
             ),
             _ => "the first kept revision · Space picks it for a diff".into(),
         };

@@ -179,16 +179,26 @@ impl Ctx<'_> {
             .or_else(|| self.keymap.lookup(Context::Global, key))
     }
 
-    /// A read-only session refuses a mutation (with a line saying so): true if refused.
+    /// The session refuses `action` at once (with a line saying why): a read-only session
+    /// every mutation, a role what the command behind it needs (`Session::refusal`). Called
+    /// when the key is pressed, before any form or confirmation opens: true if refused.
     pub fn refuses(&mut self, action: Action) -> bool {
-        if self.session.read_only && action.is_mutation() {
-            self.error(format!(
-                "read-only session: {} is disabled",
-                action.name().replace('_', " ")
-            ));
-            return true;
+        self.refuses_needing(action, action.requirement())
+    }
+
+    /// [`Ctx::refuses`] for a key whose command needs `needed` (see `Session::refusal_needing`).
+    pub fn refuses_needing(
+        &mut self,
+        action: Action,
+        needed: Option<rustok_domain::rbac::Requirement>,
+    ) -> bool {
+        match self.session.refusal_needing(action, needed) {
+            Some(why) => {
+                self.error(why);
+                true
+            }
+            None => false,
         }
-        false
     }
 
     /// The height of the node lists (the body minus the table's borders and header).

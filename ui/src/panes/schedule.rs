@@ -154,6 +154,9 @@ pub struct Agenda {
     pub rows: Vec<AgendaEntry>,
     pub loaded: bool,
     selected: Option<(NodeId, ScheduledAction)>,
+    /// The session may not cancel schedules (read-only, or the role): the title leaves `x`
+    /// out.
+    pub no_cancel: bool,
 }
 
 /// What a key did in the agenda.
@@ -225,8 +228,9 @@ impl Agenda {
                 Span::styled(" Agenda ", theme.title()),
                 Span::styled(
                     format!(
-                        "{} scheduled · times UTC · Enter open · x cancel · Esc back ",
-                        self.rows.len()
+                        "{} scheduled · times UTC · Enter open{} · Esc back ",
+                        self.rows.len(),
+                        if self.no_cancel { "" } else { " · x cancel" }
                     ),
                     theme.muted(),
                 ),

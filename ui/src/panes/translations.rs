@@ -1,7 +1,7 @@
 //! The Translations pane: the node list with the locale completeness beside it, and the
 //! translation editor over it.
 
-use super::conflict::{ConflictView, Underneath};
+use super::conflict::{ConflictStep, ConflictView, Underneath, conflict_key};
 use super::content::refuse_unsettled;
 use super::content::{ListRoute, confirm_status, node_action, route_list_key, status_command};
 use super::translate::TranslationEditor;
@@ -201,11 +201,18 @@ impl TranslationsPane {
         {
             return self.on_locale_prompt_key(key, ctx);
         }
+        let action = ctx.keymap.lookup(Context::Editor, &key);
+        if let Some(a) = action
+            && a.requirement().is_some()
+            && ctx.refuses(a)
+        {
+            return;
+        }
         let locales = self.tenant_locales(ctx);
         let Some(ed) = &mut self.editor else {
             return;
         };
-        match ctx.keymap.lookup(Context::Editor, &key) {
+        match action {
             Some(Action::AddLocale) => {
                 if ed.dirty {
                     ctx.info("save or close this translation before adding a locale");
@@ -316,74 +323,42 @@ impl TranslationsPane {
     }
 
     fn on_conflict_key(&mut self, key: KeyEvent, ctx: &mut Ctx) {
-        let action = ctx.keymap.lookup(Context::Conflict, &key);
-        if let Some(a) = action
-            && ctx.refuses(a)
-        {
-            return;
-        }
-        let Some(c) = &mut self.conflict else { return };
-        let theirs = c.theirs.clone();
-        match (action, theirs) {
-            (Some(Action::Up), _) => c.scroll = c.scroll.saturating_sub(1),
-            (Some(Action::Down), _) => c.scroll = c.scroll.saturating_add(1),
-            (Some(Action::Back), _) => {
-                self.conflict = None;
-                ctx.info("still editing; your text is kept (saving will meet their version again)");
-            }
-            (Some(Action::TakeTheirs), Some(n)) => {
+        let body = self
+            .editor
+            .as_ref()
+            .map(|e| e.body.text())
+            .unwrap_or_default();
+        match conflict_key(&mut self.conflict, &key, &body, ctx) {
+            ConflictStep::Done => {}
+            ConflictStep::TakeTheirs(version) => {
                 self.armed_take_theirs = true;
                 ctx.confirm(
                     "Take theirs?",
-                    format!(
-                        "Drop your translation and load version {} as it was saved?",
-                        n.version
-                    ),
+                    format!("Drop your translation and load version {version} as it was saved?"),
                 );
             }
-            (Some(Action::KeepMine), Some(n)) => {
+            ConflictStep::KeepMine(n) => {
                 let Some(ed) = &mut self.editor else { return };
-                if refuse_unsettled(&ed.body.text(), ctx) {
-                    return;
-                }
                 ed.node = n;
                 ed.saving = true;
                 let command = ed.save_command();
-                self.conflict = None;
                 if !self.dispatch(ctx, Pending::Translate, command)
                     && let Some(e) = &mut self.editor
                 {
                     e.saving = false;
                 }
             }
-            (Some(Action::Merge), Some(n)) => {
-                let (Some(merged), Some(theirs_text)) = (c.merged(), c.theirs_text()) else {
-                    return;
-                };
-                let note = ConflictView::merge_note(&merged, &theirs_text);
+            ConflictStep::Merge(merged, n) => {
                 if let Some(ed) = &mut self.editor {
                     ed.apply_merge(&merged, n);
                 }
-                self.conflict = None;
-                if merged.is_clean() {
-                    ctx.info(note);
-                } else {
-                    ctx.error(note);
-                }
             }
-            (Some(Action::SaveCopy), Some(n)) => {
-                let command = c.copy_command(n.id);
+            ConflictStep::SaveCopy(command) => {
                 if let Some(ed) = &mut self.editor {
                     ed.saving = true;
                 }
-                self.conflict = None;
                 self.dispatch(ctx, Pending::SaveCopy, command);
             }
-            (
-                Some(Action::TakeTheirs | Action::KeepMine | Action::Merge | Action::SaveCopy),
-                None,
-            ) => ctx.info("loading their version…"),
-            _ => {}
         }
     }
 

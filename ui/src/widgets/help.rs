@@ -1,5 +1,6 @@
 //! The help screen, generated from the keymap: every binding with its description.
 
+use crate::action::Action;
 use crate::keymap::{Context, Keymap};
 use crate::theme::Theme;
 use ratatui::Frame;
@@ -7,7 +8,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
-pub fn lines(keymap: &Keymap, read_only: bool) -> Vec<(Context, String, String)> {
+/// The help's lines: every binding of every context, except the actions the session may not
+/// do (`may`: a read-only session's mutations, what the role lacks).
+pub fn lines(keymap: &Keymap, may: &dyn Fn(Action) -> bool) -> Vec<(Context, String, String)> {
     let mut out = Vec::new();
     for ctx in [
         Context::Global,
@@ -22,7 +25,7 @@ pub fn lines(keymap: &Keymap, read_only: bool) -> Vec<(Context, String, String)>
         Context::Conflict,
     ] {
         for b in keymap.bindings().iter().filter(|b| b.context == ctx) {
-            if read_only && b.action.is_mutation() {
+            if !may(b.action) {
                 continue;
             }
             let mut keys: Vec<String> = Vec::new();
@@ -43,14 +46,14 @@ pub fn draw(
     area: Rect,
     theme: &Theme,
     keymap: &Keymap,
-    read_only: bool,
+    may: &dyn Fn(Action) -> bool,
     scroll: u16,
 ) {
     let rect = super::dialog::centered(area, 76, area.height.saturating_sub(4));
     frame.render_widget(Clear, rect);
     let mut text: Vec<Line> = Vec::new();
     let mut last = None;
-    for (ctx, keys, desc) in lines(keymap, read_only) {
+    for (ctx, keys, desc) in lines(keymap, may) {
         if last != Some(ctx) {
             if last.is_some() {
                 text.push(Line::raw(""));

@@ -8,6 +8,7 @@ mod support;
 
 mod audit_pane;
 mod board;
+mod content_rights;
 mod events_filter;
 mod hostile_config;
 mod hostile_render;

@@ -372,3 +372,26 @@ fn the_translation_editor_merges_too() {
         other => panic!("expected the merged translation, got {other:?}"),
     }
 }
+
+/// A final newline added on one side is a change the merge may mark: the conflict view shows
+/// it, as a unified diff does (`\ No newline at end of file` under the line without one).
+#[test]
+fn the_conflict_view_shows_a_final_newline_added() {
+    let h0 = Harness::new(fixture_nodes());
+    let base = first(&h0).source().body.clone();
+    assert!(
+        !base.ends_with('\n'),
+        "the fixture's body has no final newline"
+    );
+    let mine = format!("{base}\n");
+    let theirs = base.replacen("# ", "# Their ", 1);
+    let (mut h, _) = conflict(&mine, &theirs);
+    let screen = h.screen();
+    let mine_side: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("No newline at end of file"))
+        .collect();
+    assert!(!mine_side.is_empty(), "{screen}");
+    assert!(!screen.contains("no changes since the base"), "{screen}");
+    insta::assert_snapshot!("conflict_view_final_newline", screen);
+}
