@@ -403,7 +403,7 @@ impl Ctx {
         what: &str,
         op: impl AsyncFnOnce() -> Result<(T, String), CliError>,
     ) -> Result<T, CliError> {
-        use rustok_domain::audit::{AuditLogEntry, AuditOutcome};
+        use rustok_domain::audit::AuditOutcome;
         let checked = self
             .reads
             .require_operation(permission, what, self.read_only)
@@ -413,30 +413,38 @@ impl Ctx {
             Err(e) => Err(e.into()),
         };
         let (outcome, reason) = match &result {
-            Ok((_, summary)) => (AuditOutcome::Ok, Some(summary.clone())),
-            Err(CliError::Domain(d @ DomainError::PermissionDenied { .. })) => {
-                (AuditOutcome::Denied, Some(d.to_string()))
-            }
-            Err(CliError::Domain(d)) => (AuditOutcome::Refused, Some(d.to_string())),
-            Err(e) => (AuditOutcome::Error, Some(e.to_string())),
+            Ok((_, summary)) => (AuditOutcome::Ok, summary.clone()),
+            Err(e) => (audit_outcome(e), e.to_string()),
         };
-        if crate::security::audit_log_enabled() {
-            let entry = AuditLogEntry {
-                seq: 0,
-                at: chrono::Utc::now(),
-                actor: self.actor.handle.clone(),
-                command: name.to_string(),
-                command_id: rustok_domain::CommandId::new_v7(),
-                tenant_id: tenant,
-                session: Some(self.session.clone()),
-                outcome,
-                reason,
-            };
-            if let Err(e) = self.store.append_audit(&entry).await {
-                tracing::warn!(error = %e, "cannot write the audit row of {name}");
-            }
-        }
+        self.audit_row(tenant, name, outcome, reason).await;
         result.map(|(t, _)| t)
+    }
+
+    /// One audit-log row for this member's `name`, written when the audit log is on.
+    pub async fn audit_row(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        outcome: rustok_domain::audit::AuditOutcome,
+        reason: String,
+    ) {
+        if !crate::security::audit_log_enabled() {
+            return;
+        }
+        let entry = rustok_domain::audit::AuditLogEntry {
+            seq: 0,
+            at: chrono::Utc::now(),
+            actor: self.actor.handle.clone(),
+            command: name.to_string(),
+            command_id: rustok_domain::CommandId::new_v7(),
+            tenant_id: tenant,
+            session: Some(self.session.clone()),
+            outcome,
+            reason: Some(reason),
+        };
+        if let Err(e) = self.store.append_audit(&entry).await {
+            tracing::warn!(error = %e, "cannot write the audit row of {name}");
+        }
     }
 
     /// Sends a command through the action queue and waits for the outcome.
@@ -491,5 +499,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Cmd::Script(args) => script::run(&ctx, args).await,
         Cmd::Serve(args) => serve::run(&cli, args).await,
         Cmd::Customer(c) => customer::run(&ctx, c).await,
+    }
+}
+
+/// How a failed operation is recorded: denied (permission), refused (a domain rule), error.
+pub fn audit_outcome(e: &CliError) -> rustok_domain::audit::AuditOutcome {
+    use rustok_domain::audit::AuditOutcome;
+    match e {
+        CliError::Domain(DomainError::PermissionDenied { .. }) => AuditOutcome::Denied,
+        CliError::Domain(_) => AuditOutcome::Refused,
+        _ => AuditOutcome::Error,
     }
 }

@@ -138,8 +138,9 @@ impl Reads {
         self.live_sessions()?.list().await.map_err(ssh_error)
     }
 
-    /// Ends one SSH console session (`staff:update`: owners and admins; refused in a
-    /// read-only session). The server tells the client `reason` and writes the audit row.
+    /// Ends one SSH console session (`staff:update`: owners and admins; an owner's session
+    /// only an owner, as only an owner changes another owner; refused in a read-only
+    /// session). The server tells the client `reason` and writes the audit row.
     pub async fn kick_ssh_session(
         &self,
         read_only: bool,
@@ -148,10 +149,24 @@ impl Reads {
         since: chrono::DateTime<chrono::Utc>,
         reason: &str,
     ) -> Result<Vec<SshSession>, StoreError> {
-        self.require_operation(p("staff", "update"), "end SSH sessions", read_only)
+        let role = self
+            .require_operation(p("staff", "update"), "end SSH sessions", read_only)
             .await?;
-        self.live_sessions()?
-            .kick(server, id, since, &self.handle, reason)
+        let live = self.live_sessions()?;
+        if role != Role::Owner {
+            let list = live.list().await.map_err(ssh_error)?;
+            let owners = list.sessions.iter().find(|s| {
+                s.server == server && s.id == id && s.since == since && s.role == "owner"
+            });
+            if let Some(s) = owners {
+                return Err(DomainError::denied(format!(
+                    "{role} cannot end an owner's session ({} is an owner; only an owner may)",
+                    rustok_domain::text::printable(&s.handle)
+                ))
+                .into());
+            }
+        }
+        live.kick(server, id, since, &self.handle, reason)
             .await
             .map_err(ssh_error)
     }

@@ -51,15 +51,9 @@ pub enum Request {
     Sessions,
     /// The server's address and its sessions (`Response::Server`).
     Server,
-    /// Ends the sessions whose id is `target` or whose staff handle is `target`.
-    Kick {
-        target: String,
-        reason: String,
-        /// Who asked (checked by the CLI against the database; written to the audit log).
-        by: String,
-    },
-    /// Ends the one session with this id that started at `since` (the console's kick: a row
-    /// shown a moment ago never ends a newer session that got the same id).
+    /// Ends the one session with this id that started at `since` (a row shown or listed a
+    /// moment ago never ends a newer session that got the same id). `by` was checked by the
+    /// asker against the database (`Reads::kick_ssh_session`) and is written to the audit log.
     KickSession {
         id: u64,
         since: DateTime<Utc>,
@@ -123,19 +117,16 @@ impl SessionEntry {
     }
 }
 
-/// Which sessions a kick ends.
+/// Which session a kick ends: the one with this id that started at this moment (`rustok ssh
+/// kick` resolves an id or a handle to these from the listing first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// `rustok ssh kick ID|HANDLE`: the session with this id, or every session of this handle.
-    IdOrHandle(String),
-    /// The one session with this id that started at this moment.
     Session { id: u64, since: DateTime<Utc> },
 }
 
 impl Target {
     fn names(&self, e: &SessionEntry) -> bool {
         match self {
-            Target::IdOrHandle(t) => t.parse::<u64>().ok() == Some(e.id) || e.handle == *t,
             Target::Session { id, since } => e.id == *id && e.since == *since,
         }
     }
@@ -300,9 +291,6 @@ async fn answer(
             listen: server.to_string(),
             sessions: shared.table.rows(server),
         },
-        Ok(Request::Kick { target, reason, by }) => Response::Kicked(
-            kick_and_audit(shared, &Target::IdOrHandle(target), &by, &reason, server).await,
-        ),
         Ok(Request::KickSession {
             id,
             since,

@@ -1443,7 +1443,7 @@ async fn an_admin_lists_sessions_and_kicks_one_whose_client_gets_its_terminal_ba
         .unwrap()
         .rows
         .into_iter()
-        .filter(|e| e.command == "ssh_kick")
+        .filter(|e| e.command == "ssh_kick" && e.outcome == rustok_domain::audit::AuditOutcome::Ok)
         .collect();
     assert_eq!(kicks.len(), 1, "{kicks:?}");
     assert_eq!(kicks[0].actor, "olivia");
@@ -1451,6 +1451,80 @@ async fn an_admin_lists_sessions_and_kicks_one_whose_client_gets_its_terminal_ba
     // Gone from the list; kicking again finds nothing.
     let out = tokio::task::block_in_place(|| admin(&f, "olivia", &["ssh", "kick", "alice"]));
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // The editor's refused attempt is in the audit log too.
+    let denied: Vec<_> = f
+        .app
+        .store
+        .audit_log(0, 100)
+        .await
+        .unwrap()
+        .rows
+        .into_iter()
+        .filter(|e| e.command == "ssh_kick" && e.actor == "alice")
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(
+        denied[0].outcome,
+        rustok_domain::audit::AuditOutcome::Denied
+    );
+}
+
+/// `ssh kick` names one thing: a staff handle made of digits is not taken for a session id
+/// (nor the reverse) without saying which; an admin may not end an owner's session (an owner
+/// may), and that refusal is audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_kick_is_unambiguous_and_an_owners_session_is_for_owners_to_end() {
+    let f = fixture().await;
+    let (digits, olivia) = (Arc::new(new_key()), Arc::new(new_key()));
+    add_staff(&f.app, "adam", Role::Admin, &new_key()).await;
+    add_staff(&f.app, "2", Role::Editor, &digits).await;
+    add_staff(&f.app, "olivia", Role::Owner, &olivia).await;
+    let alice = Term::open(login(&f.server, "alice", &f.alice).await, 80, 24).await;
+    alice.wait_for("1 Dashboard", WAIT).await; // session 1
+    let two = Term::open(login(&f.server, "2", &digits).await, 80, 24).await;
+    two.wait_for("1 Dashboard", WAIT).await; // session 2, of staff member "2"
+    let owner = Term::open(login(&f.server, "olivia", &olivia).await, 80, 24).await;
+    owner.wait_for("1 Dashboard", WAIT).await; // session 3
+    let kick = |actor: &str, args: &[&str]| {
+        let mut all = vec!["ssh", "kick"];
+        all.extend_from_slice(args);
+        tokio::task::block_in_place(|| admin(&f, actor, &all))
+    };
+
+    let out = kick("adam", &["2"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--id or --handle"));
+    assert_eq!(f.server.active_sessions(), 3, "nothing ended");
+
+    let out = kick("adam", &["3"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot end an owner's session"), "{err}");
+    let out = kick("adam", &["olivia"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(f.server.active_sessions(), 3, "nothing ended");
+
+    let out = kick("adam", &["2", "--handle"]);
+    assert!(out.status.success(), "{out:?}");
+    two.wait_closed(WAIT).await;
+    assert_eq!(
+        f.server.active_sessions(),
+        2,
+        "only staff member 2's session"
+    );
+    assert!(alice.contents().contains("Dashboard"));
+
+    let out = kick("olivia", &["olivia", "--reason", "testing"]);
+    assert!(out.status.success(), "{out:?}");
+    owner.wait_closed(WAIT).await;
+
+    let rows = f.app.store.audit_log(0, 100).await.unwrap().rows;
+    let denied = rows
+        .iter()
+        .filter(|e| e.command == "ssh_kick" && e.actor == "adam")
+        .filter(|e| e.outcome == rustok_domain::audit::AuditOutcome::Denied)
+        .count();
+    assert_eq!(denied, 2, "{rows:?}");
 }
 
 /// The console's Sessions view over SSH (issue 18): an owner logged in over SSH opens it
