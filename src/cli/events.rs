@@ -535,7 +535,7 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                         ]
                     })
                     .collect();
-                table(
+                let mut text = table(
                     &[
                         "CONSUMER",
                         "DELIVERED",
@@ -546,7 +546,15 @@ pub async fn run_outbox(ctx: &Ctx, cmd: &OutboxCmd) -> Result<(), CliError> {
                         "LAST ERROR",
                     ],
                     &rows,
-                )
+                );
+                // The column cuts an error where its cause usually is (the end of the
+                // chain): each one whole, below the table.
+                for c in &consumers {
+                    if let Some(e) = c.last_error.as_deref().filter(|e| e.chars().count() > 50) {
+                        text.push_str(&format!("\n{}: {}", c.consumer, cell(e, 1000)));
+                    }
+                }
+                text
             });
             Ok(())
         }
@@ -672,8 +680,8 @@ fn independent_consumer(name: &str) -> Result<&str, CliError> {
     // Names are `jetstream:` and a stream name (JetStream allows 255 characters at most).
     if name.len() > 300 {
         return Err(CliError::Usage(format!(
-            "--consumer: {} characters; a consumer name is at most 300",
-            name.chars().count()
+            "--consumer: {} bytes; a consumer name is at most 300",
+            name.len()
         )));
     }
     Ok(name)

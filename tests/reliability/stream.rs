@@ -617,6 +617,19 @@ async fn an_unreachable_stream_dead_letters_its_own_events_only() {
     for key in ["lag_seconds", "last_delivered_at"] {
         assert!(js.get(key).is_some(), "{key} in {js}");
     }
+    // The table cuts the error in its column; the whole of it follows the table.
+    let text = rustok(&db.url, data.path(), &["outbox", "consumers"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let whole = format!(
+        "jetstream:RUSTOK_EVENTS: {}",
+        js["last_error"].as_str().unwrap()
+    );
+    assert!(
+        js["last_error"].as_str().unwrap().chars().count() > 50 && text.lines().any(|l| l == whole),
+        "{text}"
+    );
     let failed = run(&[
         "--tenant",
         "acme",
