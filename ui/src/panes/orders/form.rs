@@ -349,9 +349,47 @@ impl Form {
         }
     }
 
+    /// Draws the form centred in `area`: 76 columns wide (less on a narrow screen), as tall
+    /// as its fields and its wrapped help and error lines need, within the screen. Rows
+    /// that do not fit a tiny screen are left out, never drawn outside.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height = self.fields.len() as u16 + 7;
-        let rect = centered(area, 76, height);
+        let width = 76.min(area.width);
+        let text_width = width.saturating_sub(2).max(1);
+        let wrapped = |text: String, style: Style| {
+            let p = Paragraph::new(text).style(style).wrap(Wrap { trim: true });
+            let lines = u16::try_from(p.line_count(text_width)).unwrap_or(u16::MAX);
+            (p, lines.max(1))
+        };
+        let (hint, hint_lines) = wrapped(printable(&self.hint), theme.muted());
+        let (error, error_lines) = wrapped(
+            self.error
+                .as_deref()
+                .map(|e| format!("✗ {}", printable(e)))
+                .unwrap_or_default(),
+            theme.error(),
+        );
+        let on_button = self.on_button();
+        let button_style = match (on_button, self.danger) {
+            (true, true) => theme
+                .error()
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+            (true, false) => theme.selected(),
+            (false, _) => theme.muted(),
+        };
+        let button = Paragraph::new(Span::styled(
+            format!("[ {} ]", printable(&self.button_text())),
+            button_style,
+        ))
+        .wrap(Wrap { trim: true })
+        .alignment(ratatui::layout::Alignment::Center);
+        let button_lines = u16::try_from(button.line_count(text_width))
+            .unwrap_or(u16::MAX)
+            .max(1);
+        let n = self.fields.len();
+        let height = (n as u16)
+            .saturating_add(1 + hint_lines + error_lines + button_lines + 1)
+            .saturating_add(2);
+        let rect = centered(area, width, height);
         frame.render_widget(Clear, rect);
         let border = if self.danger {
             theme.error()
@@ -367,42 +405,40 @@ impl Form {
             .style(theme.base());
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let mut rows = vec![Constraint::Length(1); self.fields.len()];
-        rows.extend([Constraint::Length(1); 5]);
-        let areas = Layout::vertical(rows).split(inner);
-        for (i, f) in self.fields.iter().enumerate() {
-            f.draw(frame, areas[i], theme, i == self.focus);
-        }
-        let n = self.fields.len();
-        if let Some(d) = &self.detail {
-            frame.render_widget(Paragraph::new(printable(d)).style(theme.muted()), areas[n]);
-        }
-        frame.render_widget(
-            Paragraph::new(printable(&self.hint)).style(theme.muted()),
-            areas[n + 1],
-        );
-        if let Some(e) = &self.error {
-            frame.render_widget(
-                Paragraph::new(format!("✗ {e}")).style(theme.error()),
-                areas[n + 2],
-            );
-        }
-        let on_button = self.on_button();
-        let button_style = match (on_button, self.danger) {
-            (true, true) => theme
-                .error()
-                .add_modifier(ratatui::style::Modifier::REVERSED),
-            (true, false) => theme.selected(),
-            (false, _) => theme.muted(),
+        // Rows from the top of the dialog, each cut to what is left of it.
+        let mut y = inner.y;
+        let mut next = |rows: u16| -> Option<Rect> {
+            let room = inner.bottom().saturating_sub(y);
+            if room == 0 {
+                return None;
+            }
+            let r = Rect::new(inner.x, y, inner.width, rows.min(room));
+            y = y.saturating_add(rows);
+            Some(r)
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                format!("[ {} ]", printable(&self.button_text())),
-                button_style,
-            ))
-            .alignment(ratatui::layout::Alignment::Center),
-            areas[n + 3],
-        );
+        for (i, f) in self.fields.iter().enumerate() {
+            if let Some(r) = next(1) {
+                f.draw(frame, r, theme, i == self.focus);
+            }
+        }
+        if let Some(r) = next(1)
+            && let Some(d) = &self.detail
+        {
+            frame.render_widget(Paragraph::new(printable(d)).style(theme.muted()), r);
+        }
+        if let Some(r) = next(hint_lines) {
+            frame.render_widget(hint, r);
+        }
+        if let Some(r) = next(error_lines)
+            && self.error.is_some()
+        {
+            frame.render_widget(error, r);
+        }
+        let button_area = next(button_lines);
+        let keys_area = next(1);
+        if let Some(r) = button_area {
+            frame.render_widget(button, r);
+        }
         let enter = if on_button {
             if self.confirm {
                 "confirm   "
@@ -414,16 +450,18 @@ impl Form {
         } else {
             "to the button   "
         };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(" Enter ", theme.key()),
-                Span::raw(enter),
-                Span::styled(" Tab ", theme.key()),
-                Span::raw("next   "),
-                Span::styled(" Esc ", theme.key()),
-                Span::raw("cancel"),
-            ])),
-            areas[n + 4],
-        );
+        if let Some(r) = keys_area {
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(" Enter ", theme.key()),
+                    Span::raw(enter),
+                    Span::styled(" Tab ", theme.key()),
+                    Span::raw("next   "),
+                    Span::styled(" Esc ", theme.key()),
+                    Span::raw("cancel"),
+                ])),
+                r,
+            );
+        }
     }
 }

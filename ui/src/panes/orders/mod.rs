@@ -1078,6 +1078,81 @@ mod tests {
         ));
     }
 
+    /// A dialog's long help and error lines wrap inside it (it grows, within the screen),
+    /// and no size of screen makes it panic or draw outside the screen.
+    #[test]
+    fn dialogs_wrap_long_lines_and_fit_any_screen() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        use rustok_domain::commerce::OrderAction;
+        use rustok_domain::{Currency, Money};
+        let theme = Theme::default();
+        let order = OrderSummary {
+            id: OrderId::from_uuid(uuid::Uuid::from_u128(0xd768ca19)),
+            status: OrderStatus::Paid,
+            customer: Some("ann@example.com".into()),
+            total: Money::new(578_241_530, Currency::EUR),
+            lines: 1,
+            units: 1,
+            version: 3,
+            placed_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let error = "amount: cannot refund 5.782.415,30 EUR: 5.782.415,30 EUR was captured, \
+                     10,00 EUR already refunded, 5.782.405,30 EUR left — the end";
+        let de = NumberFormat::of(&"de".parse().unwrap());
+        let mut forms: Vec<Form> = OrderAction::ALL
+            .iter()
+            .map(|a| Form::step(*a, &order, de))
+            .collect();
+        forms.extend([Form::new_order(), Form::note(&order)]);
+        for f in &mut forms {
+            f.error = Some(error.into());
+        }
+        let text = |term: &Terminal<TestBackend>| -> String {
+            let buf = term.backend().buffer();
+            let a = buf.area;
+            (a.y..a.bottom())
+                .map(|y| {
+                    (a.x..a.right())
+                        .map(|x| buf[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (20, 6),
+            (22, 5),
+            (30, 8),
+            (40, 12),
+            (80, 24),
+        ] {
+            for f in &forms {
+                let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+                term.draw(|frame| f.draw(frame, frame.area(), &theme))
+                    .unwrap();
+                if (w, h) == (80, 24) {
+                    // The whole error, on lines of the dialog.
+                    let screen = text(&term);
+                    let joined: String = screen
+                        .lines()
+                        .map(|l| l.trim_matches(|c| c == ' ' || c == '│'))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    assert!(
+                        joined.contains(&format!("✗ {error}")),
+                        "{}\n{screen}",
+                        f.title
+                    );
+                    assert!(joined.contains(&f.hint), "{}\n{screen}", f.title);
+                }
+            }
+        }
+    }
+
     /// Every step declared `confirm` (dangerous ones included: a refund row gets it by its
     /// declaration) names the order and its whole amount in the tenant's format, and no step
     /// form submits on the first Enter in its first field.
