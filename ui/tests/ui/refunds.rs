@@ -176,8 +176,60 @@ fn cancelling_a_shipped_order_points_to_returns() {
     h.chars("x");
     let screen = h.screen();
     assert!(
-        screen
-            .contains("refunded, NOT restocked (goods in transit): record a return (R) when back"),
+        screen.contains("refunds 88.00 USD, NOT restocked (goods in transit): record a return (R)"),
+        "{screen}"
+    );
+}
+
+/// Cancelling refunds what is left of what was captured (captured − refunded) for a paid
+/// order and nothing for an unpaid one: the button and the help name exactly that, never the
+/// order's total.
+#[test]
+fn cancel_names_what_it_refunds_not_the_order_total() {
+    let mut h = Harness::shop();
+    h.orders[3].refunded = rustok_domain::Money::new(500, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("ll"); // paid: 00005004, 29.99 USD captured, 5.00 USD refunded already
+    h.chars("x");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Cancel order 00005004 · refund 24.99 USD ]"),
+        "the button names what is left, not the total: {screen}"
+    );
+    assert!(
+        screen.contains("refunds 24.99 USD: 29.99 USD captured less 5.00 USD refunded already;"),
+        "{screen}"
+    );
+    assert!(!screen.contains("· 29.99 USD ]"), "{screen}");
+    insta::assert_snapshot!("cancel_partly_refunded", screen);
+    h.key(KeyCode::Esc);
+
+    // Unpaid (confirmed): nothing is refunded.
+    h.chars("h");
+    h.chars("x");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Cancel order 00005003 · no refund ]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("nothing was paid, nothing is refunded; the reserved stock is released"),
+        "{screen}"
+    );
+    h.key(KeyCode::Esc);
+
+    // Refunded in full already: nothing more.
+    let mut h = Harness::shop();
+    h.orders[3].refunded = rustok_domain::Money::new(2999, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("llx");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Cancel order 00005004 · no refund ]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("refunds nothing: all 29.99 USD captured was refunded already"),
         "{screen}"
     );
 }

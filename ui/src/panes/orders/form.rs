@@ -42,8 +42,9 @@ pub struct Form {
     pub confirm: bool,
     /// A line under the fields (the order's customer).
     pub detail: Option<String>,
-    /// The order's total (a step's form): the currency a refund's amount is in.
-    pub total: Option<Money>,
+    /// The order a step's form acts on, as the screen showed it: its currency (a refund's
+    /// amount is in it) and what is left to refund (a cancel's button).
+    pub order: Option<OrderSummary>,
     /// How the tenant's locale writes money (a refund's amount on the button).
     pub money: NumberFormat,
 }
@@ -74,7 +75,7 @@ impl Form {
             button: "Submit".into(),
             confirm: false,
             detail: None,
-            total: None,
+            order: None,
             money: NumberFormat::default(),
         }
     }
@@ -96,7 +97,14 @@ impl Form {
         let step = action.step();
         let what = capitalize(action.as_str());
         let amount = order.total.format(money);
-        let title = if step.confirm {
+        let title = if matches!(action, OrderAction::Cancel | OrderAction::Refund) {
+            // The total is the order's, not what goes back: the button and the help say that.
+            format!(
+                "{what} order {} (total {amount}, {})?",
+                short(order.id),
+                order.status
+            )
+        } else if step.confirm {
             format!(
                 "{what} order {} — {amount} ({})?",
                 short(order.id),
@@ -110,13 +118,7 @@ impl Form {
             )
         };
         let hint = match step.inputs.first() {
-            // The goods are on their way: the refund happens, the stock does not come back.
-            _ if action == OrderAction::Cancel
-                && order.status == rustok_domain::commerce::OrderStatus::Shipped =>
-            {
-                "refunded, NOT restocked (goods in transit): record a return (R) when back"
-                    .to_string()
-            }
+            _ if action == OrderAction::Cancel => cancel_hint(order, money),
             _ if step.danger => step.doc.trim().to_string(),
             Some(input) if step.inputs.len() == 1 => input.help.to_string(),
             _ => step.doc.trim().to_string(),
@@ -126,7 +128,19 @@ impl Form {
             .iter()
             .map(|i| Field::new(i.label, i.default, false))
             .collect();
-        let button = if step.confirm {
+        let button = if action == OrderAction::Cancel {
+            // What the cancel gives back, not the order's total.
+            let refund = order.cancel_refund();
+            if refund.amount > 0 {
+                format!(
+                    "Cancel order {} · refund {}",
+                    short(order.id),
+                    refund.format(money)
+                )
+            } else {
+                format!("Cancel order {} · no refund", short(order.id))
+            }
+        } else if step.confirm {
             format!("{what} order {} · {amount}", short(order.id))
         } else {
             what
@@ -140,7 +154,7 @@ impl Form {
         )
         .with_button(button);
         form.confirm = step.confirm;
-        form.total = Some(order.total);
+        form.order = Some(order.clone());
         form.money = money;
         form.detail = order
             .customer
@@ -199,8 +213,8 @@ impl Form {
         };
         match self.command() {
             Ok(Command::Order(OrderCommand::RefundOrder { amount, .. })) => {
-                let amount = match self.total {
-                    Some(t) => Money::parse(amount.trim(), t.currency)
+                let amount = match &self.order {
+                    Some(o) => Money::parse(amount.trim(), o.total.currency)
                         .map_or_else(|_| printable(&amount), |m| m.format(self.money)),
                     None => printable(&amount),
                 };
@@ -463,5 +477,36 @@ impl Form {
                 r,
             );
         }
+    }
+}
+
+/// A cancel's help: exactly what it gives back (captured less refunded for a paid order,
+/// nothing for an unpaid one) and what happens to the stock.
+fn cancel_hint(order: &OrderSummary, money: NumberFormat) -> String {
+    use rustok_domain::commerce::OrderStatus as S;
+    let refund = order.cancel_refund();
+    let stock = match order.status {
+        S::Pending => "",
+        S::Confirmed => "; the reserved stock is released",
+        // The goods are on their way: the stock does not come back.
+        S::Shipped => ", NOT restocked (goods in transit): record a return (R) when back",
+        _ => "; the stock goes back on hand",
+    };
+    if refund.amount > 0 && order.refunded.amount > 0 {
+        format!(
+            "refunds {}: {} captured less {} refunded already{stock}",
+            refund.format(money),
+            order.captured.format(money),
+            order.refunded.format(money)
+        )
+    } else if refund.amount > 0 {
+        format!("refunds {}{stock}", refund.format(money))
+    } else if order.refunded.amount > 0 {
+        format!(
+            "refunds nothing: all {} captured was refunded already{stock}",
+            order.captured.format(money)
+        )
+    } else {
+        format!("nothing was paid, nothing is refunded{stock}")
     }
 }

@@ -957,6 +957,8 @@ mod tests {
             status: OrderStatus::Pending,
             customer: customer.map(Into::into),
             total: Money::new(4990, Currency::USD),
+            captured: Money::zero(Currency::USD),
+            refunded: Money::zero(Currency::USD),
             lines: 2,
             units: 3,
             version: 1,
@@ -1092,6 +1094,8 @@ mod tests {
             status: OrderStatus::Paid,
             customer: Some("ann@example.com".into()),
             total: Money::new(578_241_530, Currency::EUR),
+            captured: Money::new(578_241_530, Currency::EUR),
+            refunded: Money::zero(Currency::EUR),
             lines: 1,
             units: 1,
             version: 3,
@@ -1165,6 +1169,8 @@ mod tests {
             status: OrderStatus::Paid,
             customer: Some("ann@example.com".into()),
             total: Money::new(578_241_530, Currency::EUR),
+            captured: Money::new(578_241_530, Currency::EUR),
+            refunded: Money::zero(Currency::EUR),
             lines: 1,
             units: 1,
             version: 3,
@@ -1180,13 +1186,15 @@ mod tests {
             assert!(f.title.contains("5.782.415,30 EUR"), "{}", f.title);
             if step.confirm {
                 assert!(f.title.ends_with('?'), "{}", f.title);
-                assert_eq!(
-                    f.button,
-                    format!(
+                // A cancel names what it refunds; the others the order's amount.
+                let want = match a {
+                    OrderAction::Cancel => "Cancel order d768ca19 · refund 5.782.415,30 EUR".into(),
+                    _ => format!(
                         "{} order d768ca19 · 5.782.415,30 EUR",
                         crate::panes::capitalize(a.as_str())
-                    )
-                );
+                    ),
+                };
+                assert_eq!(f.button_text(), want);
             }
             if !step.inputs.is_empty() {
                 for (i, input) in step.inputs.iter().enumerate() {
