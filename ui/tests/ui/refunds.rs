@@ -233,3 +233,31 @@ fn cancel_names_what_it_refunds_not_the_order_total() {
         "{screen}"
     );
 }
+
+/// Before an amount is typed, the refund's button names what can be refunded now (captured
+/// − refunded), then follows what is typed; an amount that does not read says so.
+#[test]
+fn refund_button_names_what_is_left_until_an_amount_is_typed() {
+    let mut h = Harness::shop();
+    h.orders[3].refunded = rustok_domain::Money::new(500, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("ll$");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Refund order 00005004 · type an amount, up to 24.99 USD ]"),
+        "{screen}"
+    );
+    assert!(!screen.contains("· 29.99 USD ]"), "{screen}");
+    assert!(
+        screen.contains("at most 24.99 USD left (29.99 USD captured, 5.00 USD refunded already)"),
+        "{screen}"
+    );
+    h.chars("7.5");
+    assert!(h.screen().contains("[ Refund 7.50 USD of order 00005004 ]"));
+    h.chars("x");
+    assert!(
+        h.screen()
+            .contains("[ Refund order 00005004 · type an amount, up to 24.99 USD ]"),
+        "an amount that does not read is no amount"
+    );
+}

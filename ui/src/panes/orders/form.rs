@@ -43,7 +43,7 @@ pub struct Form {
     /// A line under the fields (the order's customer).
     pub detail: Option<String>,
     /// The order a step's form acts on, as the screen showed it: its currency (a refund's
-    /// amount is in it) and what is left to refund (a cancel's button).
+    /// amount is in it) and what is left to refund (a cancel's and a refund's button).
     pub order: Option<OrderSummary>,
     /// How the tenant's locale writes money (a refund's amount on the button).
     pub money: NumberFormat,
@@ -119,6 +119,7 @@ impl Form {
         };
         let hint = match step.inputs.first() {
             _ if action == OrderAction::Cancel => cancel_hint(order, money),
+            _ if action == OrderAction::Refund => refund_hint(order, money),
             _ if step.danger => step.doc.trim().to_string(),
             Some(input) if step.inputs.len() == 1 => input.help.to_string(),
             _ => step.doc.trim().to_string(),
@@ -211,15 +212,22 @@ impl Form {
         let FormKind::Step(_, id, _) = &self.kind else {
             return self.button.clone();
         };
+        if let FormKind::Step(OrderAction::Refund, _, _) = &self.kind {
+            // The amount typed, once it reads as one; before, what can be refunded.
+            return match (self.refund_amount(), &self.order) {
+                (Some(Ok(m)), _) => {
+                    format!("Refund {} of order {}", m.format(self.money), short(*id))
+                }
+                (_, Some(o)) if o.refundable().amount > 0 => format!(
+                    "Refund order {} · type an amount, up to {}",
+                    short(*id),
+                    o.refundable().format(self.money)
+                ),
+                (_, Some(_)) => format!("Refund order {} · nothing left to refund", short(*id)),
+                (_, None) => format!("Refund order {} · type an amount", short(*id)),
+            };
+        }
         match self.command() {
-            Ok(Command::Order(OrderCommand::RefundOrder { amount, .. })) => {
-                let amount = match &self.order {
-                    Some(o) => Money::parse(amount.trim(), o.total.currency)
-                        .map_or_else(|_| printable(&amount), |m| m.format(self.money)),
-                    None => printable(&amount),
-                };
-                format!("Refund {amount} of order {}", short(*id))
-            }
             Ok(Command::Order(OrderCommand::ReturnOrder { item, restock, .. })) => {
                 let units: Vec<String> = item.0.iter().map(|u| printable(&u.to_string())).collect();
                 format!(
@@ -354,6 +362,22 @@ impl Form {
                 })
             }
         })
+    }
+
+    /// The index of a step's `amount` input (a refund's).
+    fn amount_field(&self) -> Option<usize> {
+        let FormKind::Step(action, _, _) = &self.kind else {
+            return None;
+        };
+        action.step().inputs.iter().position(|i| i.name == "amount")
+    }
+
+    /// The amount typed in a step's `amount` field, in the order's currency; `None` without
+    /// such a field or order.
+    fn refund_amount(&self) -> Option<Result<Money, rustok_domain::DomainError>> {
+        let i = self.amount_field()?;
+        let currency = self.order.as_ref()?.total.currency;
+        Some(Money::parse(&self.text(i), currency))
     }
 
     pub fn restyle(&mut self, theme: &Theme) {
@@ -508,5 +532,20 @@ fn cancel_hint(order: &OrderSummary, money: NumberFormat) -> String {
         )
     } else {
         format!("nothing was paid, nothing is refunded{stock}")
+    }
+}
+
+/// A refund's help: what is left to refund, and of what.
+fn refund_hint(order: &OrderSummary, money: NumberFormat) -> String {
+    let left = order.refundable();
+    if order.refunded.amount > 0 {
+        format!(
+            "at most {} left ({} captured, {} refunded already)",
+            left.format(money),
+            order.captured.format(money),
+            order.refunded.format(money)
+        )
+    } else {
+        format!("at most {} left", left.format(money))
     }
 }

@@ -1186,9 +1186,13 @@ mod tests {
             assert!(f.title.contains("5.782.415,30 EUR"), "{}", f.title);
             if step.confirm {
                 assert!(f.title.ends_with('?'), "{}", f.title);
-                // A cancel names what it refunds; the others the order's amount.
+                // A cancel names what it refunds, a refund what can be refunded until an
+                // amount is typed; the others the order's amount.
                 let want = match a {
                     OrderAction::Cancel => "Cancel order d768ca19 · refund 5.782.415,30 EUR".into(),
+                    OrderAction::Refund => {
+                        "Refund order d768ca19 · type an amount, up to 5.782.415,30 EUR".into()
+                    }
                     _ => format!(
                         "{} order d768ca19 · 5.782.415,30 EUR",
                         crate::panes::capitalize(a.as_str())
