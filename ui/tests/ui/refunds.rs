@@ -63,7 +63,8 @@ fn refund_dialog_asks_naming_the_order_and_the_amount() {
     };
     assert_eq!(
         (amount.as_str(), reason.as_str(), restock.len()),
-        ("5", "scratched", 0)
+        ("5.00", "scratched", 0),
+        "carried in the plain form"
     );
     assert_eq!(*expected_version, Some(3), "the version the card showed");
     // Refused for what it says (more than is left): the dialog comes back with the reason
@@ -260,4 +261,77 @@ fn refund_button_names_what_is_left_until_an_amount_is_typed() {
             .contains("[ Refund order 00005004 · type an amount, up to 24.99 USD ]"),
         "an amount that does not read is no amount"
     );
+}
+
+/// The shop in a tenant whose locale is `de` (the screens print `1.234,50 USD`).
+fn shop_in_de() -> Harness {
+    let mut h = Harness::shop();
+    let mut t = tenant();
+    t.default_locale = locale("de");
+    h.send(rustok_ui::Msg::TenantSwitched(Ok(t)));
+    h
+}
+
+/// In a `de` tenant amounts are typed as the screens print them (`1.234,50`); the plain
+/// `5.00` of scripts still reads; `1.234` (a thousand, or decimals?) is refused with how to
+/// write either, in the dialog, and nothing is sent.
+#[test]
+fn amounts_are_typed_in_the_tenant_locale() {
+    let mut h = shop_in_de();
+    on_orders(&mut h);
+    h.chars("ll$");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Refund order 00005004 · type an amount, up to 29,99 USD ]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("amount e.g. 1.234,50 or 1234.50"),
+        "{screen}"
+    );
+    h.chars("12,5");
+    assert!(
+        h.screen()
+            .contains("[ Refund 12,50 USD of order 00005004 ]")
+    );
+    h.key(KeyCode::Enter);
+    h.chars("scratched");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let Command::Order(OrderCommand::RefundOrder { amount, .. }) = &h.dispatched[0].1 else {
+        panic!("{:?}", h.dispatched)
+    };
+    assert_eq!(
+        amount, "12.50",
+        "carried in the plain form the command takes"
+    );
+    h.dispatched.clear();
+
+    // The plain form of scripts reads too.
+    let mut h = shop_in_de();
+    on_orders(&mut h);
+    h.chars("ll$");
+    h.chars("5.00");
+    assert!(h.screen().contains("[ Refund 5,00 USD of order 00005004 ]"));
+
+    // Ambiguous: refused in the dialog, the whole message on screen.
+    let mut h = shop_in_de();
+    on_orders(&mut h);
+    h.chars("ll$");
+    h.chars("1.234");
+    h.key(KeyCode::Enter);
+    h.chars("scratched");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "{:?}", h.dispatched);
+    let screen = h.screen();
+    for part in [
+        "✗ amount: '1.234' is ambiguous here ('.' groups thousands, as in",
+        "1.234,50): write 1.234,00 or 1234 for a whole amount",
+    ] {
+        assert!(screen.contains(part), "{part}: {screen}");
+    }
+    insta::assert_snapshot!("refund_ambiguous_amount_de", screen);
 }

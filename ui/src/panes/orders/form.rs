@@ -306,7 +306,13 @@ impl Form {
     pub fn command(&self) -> Result<Command, String> {
         Ok(match &self.kind {
             FormKind::Step(action, id, version) => {
-                let values: Vec<String> = (0..self.fields.len()).map(|i| self.text(i)).collect();
+                let mut values: Vec<String> =
+                    (0..self.fields.len()).map(|i| self.text(i)).collect();
+                // The amount as typed in the tenant's format (`1.234,50`), carried in the plain
+                // form the command takes (`1234.50`).
+                if let (Some(i), Some(amount)) = (self.amount_field(), self.refund_amount()) {
+                    values[i] = amount.map_err(|e| e.to_string())?.plain();
+                }
                 let values: Vec<&str> = values.iter().map(String::as_str).collect();
                 action
                     .command(*id, Some(*version), &values)
@@ -372,12 +378,12 @@ impl Form {
         action.step().inputs.iter().position(|i| i.name == "amount")
     }
 
-    /// The amount typed in a step's `amount` field, in the order's currency; `None` without
-    /// such a field or order.
+    /// The amount typed in a step's `amount` field, read in the tenant's format and the
+    /// order's currency ([`Money::parse_typed`]); `None` without such a field or order.
     fn refund_amount(&self) -> Option<Result<Money, rustok_domain::DomainError>> {
         let i = self.amount_field()?;
         let currency = self.order.as_ref()?.total.currency;
-        Some(Money::parse(&self.text(i), currency))
+        Some(Money::parse_typed(&self.text(i), currency, self.money))
     }
 
     pub fn restyle(&mut self, theme: &Theme) {
@@ -535,17 +541,25 @@ fn cancel_hint(order: &OrderSummary, money: NumberFormat) -> String {
     }
 }
 
-/// A refund's help: what is left to refund, and of what.
+/// A refund's help: what is left to refund and how to type the amount in the tenant's format.
 fn refund_hint(order: &OrderSummary, money: NumberFormat) -> String {
     let left = order.refundable();
+    let example = Money::new(123_450, left.currency).format(money);
+    let example = example.trim_end_matches(left.currency.code()).trim_end();
+    let plain = Money::new(123_450, left.currency).plain();
+    let typed = if example == plain {
+        format!("e.g. {example}")
+    } else {
+        format!("e.g. {example} or {plain}")
+    };
     if order.refunded.amount > 0 {
         format!(
-            "at most {} left ({} captured, {} refunded already)",
+            "at most {} left ({} captured, {} refunded already) · amount {typed}",
             left.format(money),
             order.captured.format(money),
             order.refunded.format(money)
         )
     } else {
-        format!("at most {} left", left.format(money))
+        format!("at most {} left · amount {typed}", left.format(money))
     }
 }
