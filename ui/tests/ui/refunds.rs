@@ -335,3 +335,26 @@ fn amounts_are_typed_in_the_tenant_locale() {
     }
     insta::assert_snapshot!("refund_ambiguous_amount_de", screen);
 }
+
+/// A role without `order:read` pressing `u` stays where it was: the customers are asked
+/// for first, and the refusal is said, not an empty Customers view.
+#[test]
+fn customers_refused_keep_the_view() {
+    let mut h = Harness::with_orders_denied(fixture_nodes(), Default::default(), false, true);
+    on_orders(&mut h);
+    assert!(h.screen().contains("Orders: not permitted"));
+    h.chars("u");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Orders: not permitted"),
+        "the board stays: {screen}"
+    );
+    assert!(!screen.contains("LIFETIME VALUE"), "{screen}");
+    assert!(!screen.contains(" Customers "), "{screen}");
+    assert!(
+        screen.contains("editor cannot read orders (needs order:read)"),
+        "{screen}"
+    );
+    // The board's keys, not the customer list's.
+    assert!(screen.contains("i stock"), "{screen}");
+}
