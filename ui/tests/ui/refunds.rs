@@ -358,3 +358,23 @@ fn customers_refused_keep_the_view() {
     // The board's keys, not the customer list's.
     assert!(screen.contains("i stock"), "{screen}");
 }
+
+/// Item counts are grouped the tenant locale's way, as its money is: on the card, in the
+/// customer's orders and in the order's lines.
+#[test]
+fn item_counts_are_grouped_by_the_tenant_locale() {
+    let mut h = shop_in_de();
+    h.orders[0].items[0].quantity = 1_234;
+    h.orders[0].items[0].returned = 1_000;
+    on_orders(&mut h);
+    let screen = h.screen();
+    assert!(
+        screen.contains("1.235 items") || screen.contains("1.235×"),
+        "{screen}"
+    );
+    assert!(!screen.contains("1235"), "{screen}");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains(" 1.234 × 12,50 USD"), "{screen}");
+    assert!(screen.contains("1.000 returned"), "{screen}");
+}

@@ -49,6 +49,8 @@ pub struct Card {
     customer: String,
     /// Units over all lines.
     units: i64,
+    /// The same, grouped the tenant locale's way (`1.234` in de).
+    units_text: String,
 }
 
 impl Card {
@@ -71,6 +73,7 @@ impl Card {
             total_width,
             customer,
             units,
+            units_text: count(units, money),
         }
     }
 }
@@ -93,6 +96,13 @@ const MIN_COLUMN_WIDTH: u16 = 20;
 
 /// Rows of one card: id and total; customer, units and age.
 pub const CARD_LINES: u16 = 2;
+
+/// A count of items (units, a line's quantity) grouped the tenant locale's way, as its money
+/// is: `1,234` in en, `1.234` in de, `1 234` in fr.
+pub fn count(n: i64, money: NumberFormat) -> String {
+    let digits = money.group_digits(n.unsigned_abs());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
 
 /// How long ago: `now`, `42m`, `5h`, `3d`.
 pub fn age(now: chrono::DateTime<chrono::Utc>, then: chrono::DateTime<chrono::Utc>) -> String {
@@ -141,12 +151,12 @@ fn draw_card(
     let noun = if card.units == 1 { "item" } else { "items" };
     let when = now.map(|n| age(n, card.order.placed_at));
     let long = match &when {
-        Some(a) => format!("{} {noun} · {a}", card.units),
-        None => format!("{} {noun}", card.units),
+        Some(a) => format!("{} {noun} · {a}", card.units_text),
+        None => format!("{} {noun}", card.units_text),
     };
     let short = match &when {
-        Some(a) => format!("{}× {a}", card.units),
-        None => format!("{}×", card.units),
+        Some(a) => format!("{}× {a}", card.units_text),
+        None => format!("{}×", card.units_text),
     };
     // The units and age keep at least 8 cells for the customer, shortening first.
     let room = |m: &str| usize::from(width).saturating_sub(m.chars().count() + 1);
@@ -668,7 +678,7 @@ fn draw_customer(
                 Cell::from(short(o.id)),
                 Cell::from(o.status.as_str().replace('_', " ")),
                 Cell::from(o.total.format(money)),
-                Cell::from(o.units.to_string()),
+                Cell::from(count(o.units, money)),
                 Cell::from(o.placed_at.format("%Y-%m-%d %H:%M").to_string()),
             ]);
             if i == sel {
@@ -789,7 +799,7 @@ fn draw_detail(
             .map_or("overflow".to_string(), |m| m.format(money));
         let amounts = format!(
             " {} × {} {line_total:>12}",
-            item.quantity,
+            count(item.quantity, money),
             item.unit_price.format(money)
         );
         let sku = format!(
@@ -797,7 +807,7 @@ fn draw_detail(
             crate::widgets::field::clip(&printable(&item.sku), 10)
         );
         let returned = if item.returned > 0 {
-            format!("  {} returned", item.returned)
+            format!("  {} returned", count(item.returned, money))
         } else {
             String::new()
         };
@@ -1095,7 +1105,7 @@ mod tests {
             customer: Some("ann@example.com".into()),
             total: Money::new(578_241_530, Currency::EUR),
             captured: Money::new(578_241_530, Currency::EUR),
-            refunded: Money::zero(Currency::EUR),
+            refunded: Money::new(1_000, Currency::EUR),
             lines: 1,
             units: 1,
             version: 3,
