@@ -48,6 +48,8 @@ fn order(i: u64, status: OrderStatus) -> OrderSummary {
         status,
         customer: Some(format!("c{i}@example.com")),
         total: Money::new(1250 + i as i64, Currency::USD),
+        captured: Money::zero(Currency::USD),
+        refunded: Money::zero(Currency::USD),
         lines: 1,
         units: 2,
         version: 1,

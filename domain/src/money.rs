@@ -253,6 +253,13 @@ impl NumberFormat {
         decimal: '.',
         indian: false,
     };
+    /// No groups, a `.` for decimals: the plain form of scripts and commands (`1234.50`).
+    /// [`NumberFormat::group_digits`] writes no separator with it.
+    pub const PLAIN: NumberFormat = NumberFormat {
+        group: '\0',
+        decimal: '.',
+        indian: false,
+    };
     const DOT_COMMA: NumberFormat = NumberFormat {
         group: '.',
         decimal: ',',
@@ -318,7 +325,7 @@ impl NumberFormat {
             } else {
                 left.is_multiple_of(3)
             };
-            if i > 0 && boundary {
+            if i > 0 && boundary && self.group != '\0' {
                 out.push(self.group);
             }
             out.push(c);
@@ -348,6 +355,203 @@ impl Money {
                 width = exp as usize
             )
         }
+    }
+}
+
+/// How an amount typed by a person was read (see [`Money::parse_typed`]).
+enum Typed {
+    /// Whole digits and fraction digits (the fraction empty without a decimal mark).
+    Number(String, String),
+    /// One `.` in a locale that groups with `.`, followed by exactly three digits: a group of
+    /// thousands and a decimal point read differently.
+    Ambiguous {
+        whole: String,
+        frac: String,
+    },
+    Invalid,
+}
+
+/// The separators a person may type for `nf`'s group separator: the one the screens print,
+/// and what a keyboard has for it (a plain space for a no-break space, `'` for `’`).
+fn is_group(c: char, nf: NumberFormat) -> bool {
+    c == nf.group
+        || (nf.group == NBSP && matches!(c, ' ' | '\u{202f}'))
+        || (nf.group == '\u{2019}' && c == '\'')
+}
+
+/// The digits of a whole number typed plain (`1234`) or grouped exactly as `nf` prints it
+/// (`1.234.567`, the typed separators taken for `nf`'s own); `None` otherwise (`12.34`,
+/// `0.500`, `1234.567` in de).
+fn read_grouped(text: &str, nf: NumberFormat) -> Option<String> {
+    if all_digits(text) {
+        return Some(text.to_string());
+    }
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    let canonical: String = text
+        .chars()
+        .map(|c| if is_group(c, nf) { nf.group } else { c })
+        .collect();
+    if digits.is_empty()
+        || !canonical
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == nf.group)
+    {
+        return None;
+    }
+    let n: u64 = digits.parse().ok()?;
+    (nf.group_digits(n) == canonical).then_some(digits)
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Reads a number typed in `nf`'s format (`1.234,50` in de) or in the plain form scripts use
+/// (`1234.50`), without the currency code.
+fn read_typed(number: &str, nf: NumberFormat, currency_has_decimals: bool) -> Typed {
+    // The locale's own decimal mark, where it is not the plain point.
+    if nf.decimal != '.' && number.contains(nf.decimal) {
+        let Some((whole, frac)) = number.split_once(nf.decimal) else {
+            return Typed::Invalid;
+        };
+        if !all_digits(frac) {
+            return Typed::Invalid;
+        }
+        return match read_grouped(whole, nf) {
+            Some(w) => Typed::Number(w, frac.to_string()),
+            None => Typed::Invalid,
+        };
+    }
+    // The plain point: the decimal mark of scripts (and of en, de-CH, …); in a locale that
+    // groups with `.` it may also be a group separator.
+    if let Some((whole, frac)) = number.split_once('.') {
+        let plain = all_digits(whole) && all_digits(frac);
+        if nf.group == '.' {
+            let grouped = read_grouped(number, nf);
+            return match (plain, grouped) {
+                // `1.234`: a decimal point, or a thousand and more?
+                (true, Some(_)) if currency_has_decimals => Typed::Ambiguous {
+                    whole: whole.to_string(),
+                    frac: frac.to_string(),
+                },
+                (_, Some(w)) => Typed::Number(w, String::new()),
+                (true, None) => Typed::Number(whole.to_string(), frac.to_string()),
+                (false, None) => Typed::Invalid,
+            };
+        }
+        // A point that is the decimal mark with the locale's groups before it (en `1,234.50`,
+        // de-CH `1’234.50`), or the plain form.
+        return match read_grouped(whole, nf) {
+            Some(w) if all_digits(frac) && (nf.decimal == '.' || w == whole) => {
+                Typed::Number(w, frac.to_string())
+            }
+            _ => Typed::Invalid,
+        };
+    }
+    match read_grouped(number, nf) {
+        Some(w) => Typed::Number(w, String::new()),
+        None => Typed::Invalid,
+    }
+}
+
+impl Money {
+    /// Parses an amount as a person types it in a tenant whose locale writes money as `nf`
+    /// does: the locale's own format (`1.234,50` in de, `1 234,50` in fr, `1,234.50` in en,
+    /// `1’234.50` in de-CH, `12,34,567.50` in en-IN), or the plain form scripts use in any
+    /// locale (`1234.50`, `5.00`, `5`), optionally followed by the currency's code (which must
+    /// be `currency`). Groups must be where the locale puts them; the decimals at most the
+    /// currency's.
+    ///
+    /// One case is refused rather than guessed: in a locale that groups thousands with `.`
+    /// (de, es, it, nl, pt, …) a single `.` followed by exactly three digits and no decimal
+    /// comma (`1.234`) reads both as 1 234 and as 1.234; the message says how to write
+    /// either. Where the currency has no decimals (JPY) a `.` can only group, so that is no
+    /// ambiguity. Everything [`Money::format`] writes reads back to the same amount.
+    pub fn parse_typed(
+        text: &str,
+        currency: Currency,
+        nf: NumberFormat,
+    ) -> Result<Money, DomainError> {
+        let shown = crate::text::excerpt(text.trim(), crate::text::EXCERPT_CHARS);
+        let example = Money::new(123_450, currency).format(nf);
+        let example = example.trim_end_matches(currency.code()).trim_end();
+        let plain = Money::new(123_450, currency).format(NumberFormat::PLAIN);
+        let plain = plain.trim_end_matches(currency.code()).trim_end();
+        let t = text.trim();
+        if t.is_empty() {
+            return Err(DomainError::validation(
+                "amount",
+                format!("type an amount in {currency}, e.g. {example} or {plain}"),
+            ));
+        }
+        // An optional code at the end: `1.234,50 EUR`.
+        let number = match t.rsplit_once(char::is_whitespace) {
+            Some((n, code)) if code.len() == 3 && code.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                if !code.eq_ignore_ascii_case(currency.code()) {
+                    return Err(DomainError::validation(
+                        "amount",
+                        format!(
+                            "'{shown}' is not in {currency}: the amount is in {currency}, typed without a code or with {currency}"
+                        ),
+                    ));
+                }
+                n.trim_end()
+            }
+            _ => t,
+        };
+        let exp = usize::from(currency.exponent());
+        let (whole, frac) = match read_typed(number, nf, exp > 0) {
+            Typed::Number(w, f) => (w, f),
+            Typed::Ambiguous { whole, frac } => {
+                let thousands = format!("{whole}{frac}");
+                let as_whole = thousands
+                    .parse::<u64>()
+                    .map(|n| nf.group_digits(n))
+                    .unwrap_or_else(|_| thousands.clone());
+                let as_whole = format!("{as_whole}{}{}", nf.decimal, "0".repeat(exp));
+                let decimals = if frac.len() <= exp {
+                    format!(", or {whole}{}{frac} for decimals", nf.decimal)
+                } else {
+                    String::new()
+                };
+                return Err(DomainError::validation(
+                    "amount",
+                    format!(
+                        "'{shown}' is ambiguous here ('.' groups thousands, as in {example}): write {as_whole} or {thousands} for a whole amount{decimals}"
+                    ),
+                ));
+            }
+            Typed::Invalid => {
+                return Err(DomainError::validation(
+                    "amount",
+                    format!(
+                        "'{shown}' is not an amount in {currency}: write it as {example} or {plain} (at most {exp} decimals)"
+                    ),
+                ));
+            }
+        };
+        if frac.len() > exp {
+            return Err(DomainError::validation(
+                "amount",
+                format!("'{shown}' has more than {exp} decimals: {currency} has {exp}"),
+            ));
+        }
+        let canonical = if frac.is_empty() {
+            whole
+        } else {
+            format!("{whole}.{frac}")
+        };
+        Money::parse(&canonical, currency)
+            .map_err(|_| DomainError::validation("amount", format!("'{shown}' is too large")))
+    }
+
+    /// The amount in the plain form scripts and commands carry (`1234.50`, `500`): no
+    /// groups, a `.` for decimals, no code. [`Money::parse`] reads it back.
+    pub fn plain(&self) -> String {
+        let s = self.format(NumberFormat::PLAIN);
+        s.trim_end_matches(self.currency.code())
+            .trim_end()
+            .to_string()
     }
 }
 
@@ -468,6 +672,177 @@ mod tests {
             }
         }
         Some((if negative { -value } else { value }, code.to_string()))
+    }
+
+    fn typed(text: &str, currency: &str, locale: &str) -> Result<i64, String> {
+        Money::parse_typed(
+            text,
+            currency.parse().unwrap(),
+            NumberFormat::of(&locale.parse().unwrap()),
+        )
+        .map(|m| m.amount)
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn typed_amounts_follow_the_tenant_locale_and_the_plain_form() {
+        // The locale's own format, with or without groups and the code.
+        assert_eq!(typed("1.234,50", "EUR", "de"), Ok(123_450));
+        assert_eq!(typed("1234,50", "EUR", "de"), Ok(123_450));
+        assert_eq!(typed(" 1.234,50 EUR ", "EUR", "de"), Ok(123_450));
+        assert_eq!(typed("1.234,50 eur", "EUR", "de"), Ok(123_450));
+        assert_eq!(typed("1.234.567", "EUR", "de"), Ok(123_456_700));
+        assert_eq!(typed("5,5", "EUR", "de"), Ok(550));
+        assert_eq!(typed("1\u{a0}234,50", "EUR", "fr"), Ok(123_450));
+        assert_eq!(typed("1 234,50", "EUR", "fr"), Ok(123_450));
+        assert_eq!(typed("1’234.50", "CHF", "de-CH"), Ok(123_450));
+        assert_eq!(typed("1'234.50", "CHF", "de-CH"), Ok(123_450));
+        assert_eq!(typed("1,234.50", "USD", "en"), Ok(123_450));
+        assert_eq!(typed("1,234", "USD", "en"), Ok(123_400));
+        assert_eq!(typed("12,34,567.50", "INR", "en-IN"), Ok(1_234_567_50));
+        assert_eq!(
+            typed("1.234", "JPY", "de"),
+            Ok(1_234),
+            "no decimals: . groups"
+        );
+        // The plain form of scripts, in every locale.
+        for locale in ["en", "de", "fr", "de-CH", "en-IN", "es", "pt-PT"] {
+            assert_eq!(typed("5.00", "EUR", locale), Ok(500), "{locale}");
+            assert_eq!(typed("12.5", "EUR", locale), Ok(1250), "{locale}");
+            assert_eq!(typed("1234.50", "EUR", locale), Ok(123_450), "{locale}");
+            assert_eq!(typed("7", "EUR", locale), Ok(700), "{locale}");
+        }
+        // Ambiguous: refused with how to write either.
+        let e = typed("1.234", "EUR", "de").unwrap_err();
+        assert_eq!(
+            e,
+            "amount: '1.234' is ambiguous here ('.' groups thousands, as in 1.234,50): write 1.234,00 or 1234 for a whole amount"
+        );
+        let e = typed("1.500", "KWD", "de").unwrap_err();
+        assert!(
+            e.contains("write 1.500,000 or 1500 for a whole amount, or 1,500 for decimals"),
+            "{e}"
+        );
+        assert_eq!(typed("1,500", "KWD", "de"), Ok(1_500));
+        // Malformed: refused with an example in the locale and the plain form.
+        for (bad, locale) in [
+            ("1,234.50", "de"),
+            ("1.23,50", "de"),
+            ("12.34.56", "de"),
+            ("5,00", "en"),
+            ("1 234.50", "fr"),
+            ("-5", "de"),
+            ("5.", "de"),
+            (",5", "de"),
+            ("1e3", "en"),
+            ("abc", "de"),
+            ("12,34,567.50", "en"),
+        ] {
+            let e = typed(bad, "EUR", locale).unwrap_err();
+            assert!(
+                e.contains("is not an amount in EUR: write it as"),
+                "{bad} {locale}: {e}"
+            );
+        }
+        assert_eq!(
+            typed("abc", "EUR", "de").unwrap_err(),
+            "amount: 'abc' is not an amount in EUR: write it as 1.234,50 or 1234.50 (at most 2 decimals)"
+        );
+        assert!(
+            typed("5,123", "EUR", "de")
+                .unwrap_err()
+                .contains("more than 2 decimals")
+        );
+        assert!(
+            typed("5 USD", "EUR", "de")
+                .unwrap_err()
+                .contains("is not in EUR")
+        );
+        assert!(
+            typed("", "EUR", "de")
+                .unwrap_err()
+                .contains("type an amount in EUR, e.g. 1.234,50 or 1234.50")
+        );
+        assert!(
+            typed("99999999999999999999", "EUR", "de")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert_eq!(Money::new(123_450, Currency::EUR).plain(), "1234.50");
+        assert_eq!(Money::new(500, "JPY".parse().unwrap()).plain(), "500");
+    }
+
+    /// The locales whose money format differs, one of each kind (and some that write English).
+    const TYPED_LOCALES: [&str; 14] = [
+        "en",
+        "en-IN",
+        "de",
+        "de-CH",
+        "fr",
+        "ru",
+        "es",
+        "es-MX",
+        "pt-PT",
+        "it",
+        "nl",
+        "ja",
+        "zh-Hant-TW",
+        "hi",
+    ];
+
+    proptest::proptest! {
+        /// Whatever is typed, the parser answers without panicking.
+        #[test]
+        fn typed_amounts_never_panic(
+            text in "\\PC{0,40}",
+            c in 0..CURRENCIES.len(),
+            l in 0..TYPED_LOCALES.len(),
+        ) {
+            let currency: Currency = CURRENCIES[c].0.parse().unwrap();
+            let nf = NumberFormat::of(&TYPED_LOCALES[l].parse().unwrap());
+            let _ = Money::parse_typed(&text, currency, nf);
+        }
+
+        /// Text made of digits and separators, the most likely to trip the parser: no panic,
+        /// and what it accepts formats back to an amount it reads the same.
+        #[test]
+        fn typed_separators_read_back(
+            text in "[0-9., \u{a0}'’]{0,16}",
+            c in 0..CURRENCIES.len(),
+            l in 0..TYPED_LOCALES.len(),
+        ) {
+            let currency: Currency = CURRENCIES[c].0.parse().unwrap();
+            let nf = NumberFormat::of(&TYPED_LOCALES[l].parse().unwrap());
+            if let Ok(m) = Money::parse_typed(&text, currency, nf) {
+                proptest::prop_assert!(m.amount >= 0);
+                proptest::prop_assert_eq!(Money::parse_typed(&m.format(nf), currency, nf).ok(), Some(m));
+            }
+        }
+
+        /// Every amount the screens print reads back to itself in every locale, with or
+        /// without its code; the plain form too, but for `1.234`-shaped amounts in a currency
+        /// of three decimals where `.` groups thousands (refused as ambiguous).
+        #[test]
+        fn typed_amounts_round_trip(
+            amount in proptest::prop_oneof![0..10_000_000i64, 0..=i64::MAX],
+            c in 0..CURRENCIES.len(),
+            l in 0..TYPED_LOCALES.len(),
+        ) {
+            let currency: Currency = CURRENCIES[c].0.parse().unwrap();
+            let nf = NumberFormat::of(&TYPED_LOCALES[l].parse().unwrap());
+            let m = Money::new(amount, currency);
+            let text = m.format(nf);
+            proptest::prop_assert_eq!(Money::parse_typed(&text, currency, nf).ok(), Some(m), "{}", text);
+            let number = text.trim_end_matches(currency.code()).trim_end();
+            proptest::prop_assert_eq!(Money::parse_typed(number, currency, nf).ok(), Some(m), "{}", number);
+            match Money::parse_typed(&m.plain(), currency, nf) {
+                Ok(back) => proptest::prop_assert_eq!(back, m),
+                Err(e) => {
+                    proptest::prop_assert!(e.to_string().contains("ambiguous"), "{}", e);
+                    proptest::prop_assert!(nf.group == '.' && currency.exponent() == 3 && (1_000..1_000_000).contains(&amount));
+                }
+            }
+        }
     }
 
     proptest::proptest! {

@@ -194,6 +194,10 @@ pub struct OrderSummary {
     pub status: OrderStatus,
     pub customer: Option<String>,
     pub total: Money,
+    /// What the gateway took ([`Order::captured`]: the total once paid, 0 before).
+    pub captured: Money,
+    /// Given back so far (partial refunds and a cancel's refund).
+    pub refunded: Money,
     /// Number of lines.
     pub lines: u64,
     /// Units over all lines.
@@ -210,6 +214,8 @@ impl OrderSummary {
             status: order.status,
             customer: order.customer.clone(),
             total: order.total,
+            captured: order.captured(),
+            refunded: order.refunded,
             lines: order.items.len() as u64,
             units: order
                 .items
@@ -219,6 +225,23 @@ impl OrderSummary {
             placed_at: order.placed_at,
             updated_at: order.updated_at,
         }
+    }
+
+    /// What is left to refund: captured less refunded ([`Order::refundable`]).
+    pub fn refundable(&self) -> Money {
+        Money::new(
+            self.captured
+                .amount
+                .saturating_sub(self.refunded.amount)
+                .max(0),
+            self.total.currency,
+        )
+    }
+
+    /// What cancelling this order now gives back ([`Order::cancel_refund`]): what is left of
+    /// the captured amount for a paid, held or shipped order, nothing for an unpaid one.
+    pub fn cancel_refund(&self) -> Money {
+        crate::commerce::cancel_refund(self.status, self.refundable())
     }
 }
 

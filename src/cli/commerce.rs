@@ -504,7 +504,25 @@ pub async fn run_order(ctx: &Ctx, cmd: &OrderCmd) -> Result<(), CliError> {
         }),
         OrderCmd::Step(step) => {
             let id = ctx.order_id(&tenant, &step.id).await?;
-            let values: Vec<&str> = step.values.iter().map(String::as_str).collect();
+            let mut values = step.values.clone();
+            // `--amount` as the tenant's locale writes it (`1.234,50` in de) or plain
+            // (`1234.50`, what scripts pass), carried in the plain form.
+            if let Some(i) = step
+                .action
+                .step()
+                .inputs
+                .iter()
+                .position(|i| i.name == "amount")
+                && let Some(text) = values.get(i).filter(|t| !t.trim().is_empty())
+            {
+                let order = ctx
+                    .reads
+                    .order(tenant.id, id)
+                    .await?
+                    .ok_or_else(|| DomainError::not_found("order", id))?;
+                values[i] = Money::parse_typed(text, order.total.currency, money(&tenant))?.plain();
+            }
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
             step.action.command(id, step.expected_version, &values)?
         }
         OrderCmd::Show { id } => {

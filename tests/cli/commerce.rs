@@ -847,3 +847,71 @@ fn partial_refunds_returns_and_customers_through_the_binary() {
     assert_eq!(one["order_list"]["rows"][0]["id"], Value::from(id.as_str()));
     cli.refused(&["customer", "show", "nobody@example.com"]);
 }
+
+cli_on_both_backends!(refund_amounts_in_the_tenant_locale);
+/// `order refund --amount` in a `de` tenant takes the amount as its screens print it
+/// (`1.234,50`, `12,5`) and the plain form scripts pass (`5.00`); `1.234` (a thousand, or
+/// decimals?) is refused with how to write either, and nothing changes.
+fn refund_amounts_in_the_tenant_locale(cli: Cli) {
+    cli.json(&[
+        "tenant", "create", "berlin", "--name", "Berlin", "--locale", "de",
+    ]);
+    let t = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["--tenant".to_string(), "berlin".to_string()];
+        all.extend(args.iter().map(|a| a.to_string()));
+        all
+    };
+    let json = |args: &[&str]| {
+        let a = t(args);
+        cli.json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    json(&[
+        "product",
+        "create",
+        "--title",
+        "Tasse",
+        "--sku",
+        "TASSE",
+        "--price",
+        "1500.00",
+        "--currency",
+        "EUR",
+        "--stock",
+        "10",
+    ]);
+    let o = json(&["order", "create", "--item", "TASSE:2"]);
+    let id = o["id"].as_str().unwrap().to_string();
+    json(&["order", "confirm", &id]);
+    json(&["order", "pay", &id, "--card-token", "tok_visa"]);
+    let refunded = |amount: &str| {
+        json(&["order", "refund", &id, "--amount", amount, "--reason", "x"])["refunded"]["amount"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(refunded("1.234,50"), 123_450);
+    assert_eq!(refunded("12,5"), 123_450 + 1_250);
+    assert_eq!(
+        refunded("5.00"),
+        123_450 + 1_250 + 500,
+        "scripts' plain form"
+    );
+    let before = cli.snapshot();
+    let a = t(&["order", "refund", &id, "--amount", "1.234", "--reason", "x"]);
+    let err = cli.refused(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        err.trim_end(),
+        "error: amount: '1.234' is ambiguous here ('.' groups thousands, as in 1.234,50): write 1.234,00 or 1234 for a whole amount"
+    );
+    let a = t(&[
+        "order", "refund", &id, "--amount", "1,234.50", "--reason", "x",
+    ]);
+    let err = cli.refused(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("write it as 1.234,50 or 1234.50"), "{err}");
+    assert_eq!(cli.snapshot(), before, "nothing changed");
+    // Over what is left: told in the tenant's format.
+    let a = t(&[
+        "order", "refund", &id, "--amount", "2.000,00", "--reason", "x",
+    ]);
+    let err = cli.refused(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(err.contains("cannot refund"), "{err}");
+}

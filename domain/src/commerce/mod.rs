@@ -53,7 +53,7 @@ pub use inventory::{StockChange, StockMove, StockMoveKind, apply_moves};
 pub use note::{MAX_MENTIONS, MAX_NOTE_CHARS, Mention, Mentionable, OrderNote, mentions, suggest};
 pub use order::{
     FREE_PAYMENT_PREFIX, LineItem, MAX_LINE_QUANTITY, Order, OrderDecision, OrderDraft,
-    OrderStatus, validate_email, validate_quantity,
+    OrderStatus, cancel_refund, validate_email, validate_quantity,
 };
 pub use payment::{
     ChargeRecord, ChargeRequest, PaymentGateway, PaymentOutcome, RefundOutcome, RefundRecord,

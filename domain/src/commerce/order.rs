@@ -188,6 +188,22 @@ pub struct Order {
     pub refunded: Money,
 }
 
+/// What cancelling an order in `status` gives back when `refundable` is left of what was
+/// captured (captured − refunded): all of it for a paid, held or shipped order, nothing for
+/// one not paid yet (pending, confirmed) or already at its end. The one rule the cancel
+/// itself ([`Order::cancel`]) and every screen that names the cancel's amount follow.
+pub fn cancel_refund(status: OrderStatus, refundable: Money) -> Money {
+    if matches!(
+        status,
+        OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped
+    ) && refundable.amount > 0
+    {
+        refundable
+    } else {
+        Money::zero(refundable.currency)
+    }
+}
+
 /// A plausible email address: `local@domain.tld`, ASCII, at most 254 characters; the local
 /// part at most 64 characters of letters, digits and ``!#$%&'*+/=?^_`{|}~.-`` without
 /// leading, trailing or double dots; the domain at least two dot-separated labels of
@@ -622,10 +638,13 @@ impl Order {
     /// something of what was captured is left: nothing was charged for a free order, and
     /// partial refunds may already have given it all back.)
     pub fn needs_refund(&self) -> bool {
-        matches!(
-            self.status,
-            OrderStatus::Paid | OrderStatus::OnHold | OrderStatus::Shipped
-        ) && self.refundable().amount > 0
+        self.cancel_refund().amount > 0
+    }
+
+    /// What cancelling this order now gives back: [`cancel_refund`] of its status and what is
+    /// left to refund.
+    pub fn cancel_refund(&self) -> Money {
+        cancel_refund(self.status, self.refundable())
     }
 
     /// The gateway request refunding what is left of this order's charge, when cancelling
@@ -1194,6 +1213,44 @@ mod tests {
             );
         }
         assert!(pending.cancel(Some(&"r".repeat(501)), now).is_err());
+    }
+
+    /// What a summary (the board's card) says a cancel gives back is what the cancel's
+    /// `payment.refunded` event carries: nothing before payment, the whole total when paid,
+    /// what is left after partial refunds, nothing once all was given back.
+    #[test]
+    fn the_summary_names_what_a_cancel_refunds() {
+        let now = Utc::now();
+        let refunded_by_cancel = |o: &Order| -> i64 {
+            let (_, ev, _) = o.cancel(Some("x"), now).unwrap();
+            ev.iter()
+                .filter_map(|e| match e {
+                    DomainEvent::PaymentRefunded(r) => Some(r.amount.amount),
+                    _ => None,
+                })
+                .sum()
+        };
+        let pending = place(&[("A", 2), ("B", 1)]); // 44.99
+        let (confirmed, _, _) = pending.confirm(now).unwrap();
+        let (paid, _, _) = confirmed.record_payment(success(&confirmed), now).unwrap();
+        let (partly, _, _) = paid.refund("4.99", "scratched", &[], now).unwrap();
+        let (held, _, _) = partly.hold(None, now).unwrap();
+        let (shipped, _, _) = partly.ship("DHL", "JD1", now).unwrap();
+        let (all, _, _) = paid.refund("44.99", "all", &[], now).unwrap();
+        for (o, want) in [
+            (&pending, 0),
+            (&confirmed, 0),
+            (&paid, 4499),
+            (&partly, 4000),
+            (&held, 4000),
+            (&shipped, 4000),
+            (&all, 0),
+        ] {
+            let summary = crate::read::OrderSummary::of(o);
+            assert_eq!(summary.cancel_refund().amount, want, "{}", o.status);
+            assert_eq!(refunded_by_cancel(o), want, "{}", o.status);
+            assert_eq!(summary.refundable(), o.refundable());
+        }
     }
 
     fn sku_qty(sku: &str, quantity: i64) -> SkuQty {

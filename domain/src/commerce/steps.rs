@@ -380,7 +380,7 @@ order_steps! {
     /// give back part of what was paid (paid, on hold, shipped or delivered; the status stays); --restock puts units back on hand
     Refund "refund" => RefundOrder "refund_order" {
         amount: String = "Amount", max MAX_AMOUNT_CHARS, default "",
-            help "How much to give back, in the order's currency (5.00): at most what is left of the captured amount";
+            help "How much to give back, in the order's currency, as the tenant's locale writes it (1.234,50 in de) or plain (1234.50): at most what is left of the captured amount";
         reason: String = "Reason", max MAX_CANCEL_REASON_CHARS, default "",
             help "Why (recorded in the payment.refunded event)";
         restock: Vec<SkuQty> = "Restock", max MAX_LIST_CHARS, default "",

@@ -19,6 +19,7 @@ on_both_backends!(
     test_customers_lifetime_value_is_net_of_refunds,
     test_revenue_today_is_captured_less_refunded,
     test_customers_and_refunds_are_tenant_scoped,
+    test_the_board_s_summaries_carry_what_a_cancel_would_refund,
 );
 
 fn usd(cents: i64) -> Money {
@@ -523,4 +524,31 @@ async fn test_customers_and_refunds_are_tenant_scoped(app: TestApp) {
     );
     assert_eq!(app.gateway.refunds().len(), 1);
     assert_eq!(app.get_order(o.id).await.unwrap().refunded, usd(500));
+}
+
+/// The board's read model (`list_orders`, the console's cards and their cancel dialog) carries
+/// what was captured and refunded: a partly refunded order's cancel names what is left, an
+/// unpaid one's nothing — the amount the cancel then refunds at the gateway.
+async fn test_the_board_s_summaries_carry_what_a_cancel_would_refund(app: TestApp) {
+    let o = paid(&app, 2, Some("ann@example.com")).await;
+    refund(&app, o.id, "5.00", "").await.unwrap();
+    let unpaid = app.create_order(order(&[("MUG", 1)], None)).await.unwrap();
+    let rows = app.orders(rustok_store::OrderFilter::default()).await;
+    let summary = |id: OrderId| rows.iter().find(|r| r.id == id).unwrap().clone();
+    let s = summary(o.id);
+    assert_eq!(
+        (s.captured, s.refunded, s.refundable(), s.cancel_refund()),
+        (usd(2500), usd(500), usd(2000), usd(2000))
+    );
+    let u = summary(unpaid.id);
+    assert_eq!(
+        (u.captured, u.refunded, u.cancel_refund()),
+        (usd(0), usd(0), usd(0))
+    );
+    // The cancel refunds exactly that.
+    let before = app.gateway.refunds().len();
+    app.cancel_order(o.id, "customer request").await.unwrap();
+    let refunds = app.gateway.refunds();
+    assert_eq!(refunds.len(), before + 1);
+    assert_eq!(refunds.last().unwrap().request.amount, s.cancel_refund());
 }

@@ -231,11 +231,11 @@ fn cancel_requires_a_reason_and_a_second_enter() {
     );
     let screen = h.screen();
     assert!(
-        screen.contains("Cancel order 00005004 — 29.99 USD (paid)?"),
+        screen.contains("Cancel order 00005004 (total 29.99 USD, paid)?"),
         "{screen}"
     );
     assert!(
-        screen.contains("[ Cancel order 00005004 · 29.99 USD ]"),
+        screen.contains("[ Cancel order 00005004 · refund 29.99 USD ]"),
         "{screen}"
     );
     insta::assert_snapshot!(screen);

@@ -156,7 +156,10 @@ fn cancel_asks_for_a_reason_and_confirmation() {
     h.chars("x");
     h.chars("Out of stock");
     let screen = h.screen();
-    assert!(screen.contains("refunded"), "{screen}");
+    assert!(
+        screen.contains("refunds 29.99 USD; the stock goes back on hand"),
+        "{screen}"
+    );
     insta::assert_snapshot!(screen);
     h.key(KeyCode::Esc);
     assert!(h.dispatched.is_empty(), "Esc keeps the order");

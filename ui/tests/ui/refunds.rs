@@ -63,7 +63,8 @@ fn refund_dialog_asks_naming_the_order_and_the_amount() {
     };
     assert_eq!(
         (amount.as_str(), reason.as_str(), restock.len()),
-        ("5", "scratched", 0)
+        ("5.00", "scratched", 0),
+        "carried in the plain form"
     );
     assert_eq!(*expected_version, Some(3), "the version the card showed");
     // Refused for what it says (more than is left): the dialog comes back with the reason
@@ -176,8 +177,204 @@ fn cancelling_a_shipped_order_points_to_returns() {
     h.chars("x");
     let screen = h.screen();
     assert!(
-        screen
-            .contains("refunded, NOT restocked (goods in transit): record a return (R) when back"),
+        screen.contains("refunds 88.00 USD, NOT restocked (goods in transit): record a return (R)"),
         "{screen}"
     );
+}
+
+/// Cancelling refunds what is left of what was captured (captured − refunded) for a paid
+/// order and nothing for an unpaid one: the button and the help name exactly that, never the
+/// order's total.
+#[test]
+fn cancel_names_what_it_refunds_not_the_order_total() {
+    let mut h = Harness::shop();
+    h.orders[3].refunded = rustok_domain::Money::new(500, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("ll"); // paid: 00005004, 29.99 USD captured, 5.00 USD refunded already
+    h.chars("x");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Cancel order 00005004 · refund 24.99 USD ]"),
+        "the button names what is left, not the total: {screen}"
+    );
+    assert!(
+        screen.contains("refunds 24.99 USD: 29.99 USD captured less 5.00 USD refunded already;"),
+        "{screen}"
+    );
+    assert!(!screen.contains("· 29.99 USD ]"), "{screen}");
+    insta::assert_snapshot!("cancel_partly_refunded", screen);
+    h.key(KeyCode::Esc);
+
+    // Unpaid (confirmed): nothing is refunded.
+    h.chars("h");
+    h.chars("x");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Cancel order 00005003 · no refund ]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("nothing was paid, nothing is refunded; the reserved stock is released"),
+        "{screen}"
+    );
+    h.key(KeyCode::Esc);
+
+    // Refunded in full already: nothing more.
+    let mut h = Harness::shop();
+    h.orders[3].refunded = rustok_domain::Money::new(2999, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("llx");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Cancel order 00005004 · no refund ]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("refunds nothing: all 29.99 USD captured was refunded already"),
+        "{screen}"
+    );
+}
+
+/// Before an amount is typed, the refund's button names what can be refunded now (captured
+/// − refunded), then follows what is typed; an amount that does not read says so.
+#[test]
+fn refund_button_names_what_is_left_until_an_amount_is_typed() {
+    let mut h = Harness::shop();
+    h.orders[3].refunded = rustok_domain::Money::new(500, rustok_domain::Currency::USD);
+    on_orders(&mut h);
+    h.chars("ll$");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Refund order 00005004 · type an amount, up to 24.99 USD ]"),
+        "{screen}"
+    );
+    assert!(!screen.contains("· 29.99 USD ]"), "{screen}");
+    assert!(
+        screen.contains("at most 24.99 USD left (29.99 USD captured, 5.00 USD refunded already)"),
+        "{screen}"
+    );
+    h.chars("7.5");
+    assert!(h.screen().contains("[ Refund 7.50 USD of order 00005004 ]"));
+    h.chars("x");
+    assert!(
+        h.screen()
+            .contains("[ Refund order 00005004 · type an amount, up to 24.99 USD ]"),
+        "an amount that does not read is no amount"
+    );
+}
+
+/// The shop in a tenant whose locale is `de` (the screens print `1.234,50 USD`).
+fn shop_in_de() -> Harness {
+    let mut h = Harness::shop();
+    let mut t = tenant();
+    t.default_locale = locale("de");
+    h.send(rustok_ui::Msg::TenantSwitched(Ok(t)));
+    h
+}
+
+/// In a `de` tenant amounts are typed as the screens print them (`1.234,50`); the plain
+/// `5.00` of scripts still reads; `1.234` (a thousand, or decimals?) is refused with how to
+/// write either, in the dialog, and nothing is sent.
+#[test]
+fn amounts_are_typed_in_the_tenant_locale() {
+    let mut h = shop_in_de();
+    on_orders(&mut h);
+    h.chars("ll$");
+    let screen = h.screen();
+    assert!(
+        screen.contains("[ Refund order 00005004 · type an amount, up to 29,99 USD ]"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("amount e.g. 1.234,50 or 1234.50"),
+        "{screen}"
+    );
+    h.chars("12,5");
+    assert!(
+        h.screen()
+            .contains("[ Refund 12,50 USD of order 00005004 ]")
+    );
+    h.key(KeyCode::Enter);
+    h.chars("scratched");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    let Command::Order(OrderCommand::RefundOrder { amount, .. }) = &h.dispatched[0].1 else {
+        panic!("{:?}", h.dispatched)
+    };
+    assert_eq!(
+        amount, "12.50",
+        "carried in the plain form the command takes"
+    );
+    h.dispatched.clear();
+
+    // The plain form of scripts reads too.
+    let mut h = shop_in_de();
+    on_orders(&mut h);
+    h.chars("ll$");
+    h.chars("5.00");
+    assert!(h.screen().contains("[ Refund 5,00 USD of order 00005004 ]"));
+
+    // Ambiguous: refused in the dialog, the whole message on screen.
+    let mut h = shop_in_de();
+    on_orders(&mut h);
+    h.chars("ll$");
+    h.chars("1.234");
+    h.key(KeyCode::Enter);
+    h.chars("scratched");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert!(h.dispatched.is_empty(), "{:?}", h.dispatched);
+    let screen = h.screen();
+    for part in [
+        "✗ amount: '1.234' is ambiguous here ('.' groups thousands, as in",
+        "1.234,50): write 1.234,00 or 1234 for a whole amount",
+    ] {
+        assert!(screen.contains(part), "{part}: {screen}");
+    }
+    insta::assert_snapshot!("refund_ambiguous_amount_de", screen);
+}
+
+/// A role without `order:read` pressing `u` stays where it was: the customers are asked
+/// for first, and the refusal is said, not an empty Customers view.
+#[test]
+fn customers_refused_keep_the_view() {
+    let mut h = Harness::with_orders_denied(fixture_nodes(), Default::default(), false, true);
+    on_orders(&mut h);
+    assert!(h.screen().contains("Orders: not permitted"));
+    h.chars("u");
+    let screen = h.screen();
+    assert!(
+        screen.contains("Orders: not permitted"),
+        "the board stays: {screen}"
+    );
+    assert!(!screen.contains("LIFETIME VALUE"), "{screen}");
+    assert!(!screen.contains(" Customers "), "{screen}");
+    assert!(
+        screen.contains("editor cannot read orders (needs order:read)"),
+        "{screen}"
+    );
+    // The board's keys, not the customer list's.
+    assert!(screen.contains("i stock"), "{screen}");
+}
+
+/// Item counts are grouped the tenant locale's way, as its money is: on the card, in the
+/// customer's orders and in the order's lines.
+#[test]
+fn item_counts_are_grouped_by_the_tenant_locale() {
+    let mut h = shop_in_de();
+    h.orders[0].items[0].quantity = 1_234;
+    h.orders[0].items[0].returned = 1_000;
+    on_orders(&mut h);
+    let screen = h.screen();
+    assert!(
+        screen.contains("1.235 items") || screen.contains("1.235×"),
+        "{screen}"
+    );
+    assert!(!screen.contains("1235"), "{screen}");
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(screen.contains(" 1.234 × 12,50 USD"), "{screen}");
+    assert!(screen.contains("1.000 returned"), "{screen}");
 }

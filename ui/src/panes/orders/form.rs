@@ -42,8 +42,9 @@ pub struct Form {
     pub confirm: bool,
     /// A line under the fields (the order's customer).
     pub detail: Option<String>,
-    /// The order's total (a step's form): the currency a refund's amount is in.
-    pub total: Option<Money>,
+    /// The order a step's form acts on, as the screen showed it: its currency (a refund's
+    /// amount is in it) and what is left to refund (a cancel's and a refund's button).
+    pub order: Option<OrderSummary>,
     /// How the tenant's locale writes money (a refund's amount on the button).
     pub money: NumberFormat,
 }
@@ -74,7 +75,7 @@ impl Form {
             button: "Submit".into(),
             confirm: false,
             detail: None,
-            total: None,
+            order: None,
             money: NumberFormat::default(),
         }
     }
@@ -96,7 +97,14 @@ impl Form {
         let step = action.step();
         let what = capitalize(action.as_str());
         let amount = order.total.format(money);
-        let title = if step.confirm {
+        let title = if matches!(action, OrderAction::Cancel | OrderAction::Refund) {
+            // The total is the order's, not what goes back: the button and the help say that.
+            format!(
+                "{what} order {} (total {amount}, {})?",
+                short(order.id),
+                order.status
+            )
+        } else if step.confirm {
             format!(
                 "{what} order {} — {amount} ({})?",
                 short(order.id),
@@ -110,13 +118,8 @@ impl Form {
             )
         };
         let hint = match step.inputs.first() {
-            // The goods are on their way: the refund happens, the stock does not come back.
-            _ if action == OrderAction::Cancel
-                && order.status == rustok_domain::commerce::OrderStatus::Shipped =>
-            {
-                "refunded, NOT restocked (goods in transit): record a return (R) when back"
-                    .to_string()
-            }
+            _ if action == OrderAction::Cancel => cancel_hint(order, money),
+            _ if action == OrderAction::Refund => refund_hint(order, money),
             _ if step.danger => step.doc.trim().to_string(),
             Some(input) if step.inputs.len() == 1 => input.help.to_string(),
             _ => step.doc.trim().to_string(),
@@ -126,7 +129,19 @@ impl Form {
             .iter()
             .map(|i| Field::new(i.label, i.default, false))
             .collect();
-        let button = if step.confirm {
+        let button = if action == OrderAction::Cancel {
+            // What the cancel gives back, not the order's total.
+            let refund = order.cancel_refund();
+            if refund.amount > 0 {
+                format!(
+                    "Cancel order {} · refund {}",
+                    short(order.id),
+                    refund.format(money)
+                )
+            } else {
+                format!("Cancel order {} · no refund", short(order.id))
+            }
+        } else if step.confirm {
             format!("{what} order {} · {amount}", short(order.id))
         } else {
             what
@@ -140,7 +155,7 @@ impl Form {
         )
         .with_button(button);
         form.confirm = step.confirm;
-        form.total = Some(order.total);
+        form.order = Some(order.clone());
         form.money = money;
         form.detail = order
             .customer
@@ -197,15 +212,22 @@ impl Form {
         let FormKind::Step(_, id, _) = &self.kind else {
             return self.button.clone();
         };
+        if let FormKind::Step(OrderAction::Refund, _, _) = &self.kind {
+            // The amount typed, once it reads as one; before, what can be refunded.
+            return match (self.refund_amount(), &self.order) {
+                (Some(Ok(m)), _) => {
+                    format!("Refund {} of order {}", m.format(self.money), short(*id))
+                }
+                (_, Some(o)) if o.refundable().amount > 0 => format!(
+                    "Refund order {} · type an amount, up to {}",
+                    short(*id),
+                    o.refundable().format(self.money)
+                ),
+                (_, Some(_)) => format!("Refund order {} · nothing left to refund", short(*id)),
+                (_, None) => format!("Refund order {} · type an amount", short(*id)),
+            };
+        }
         match self.command() {
-            Ok(Command::Order(OrderCommand::RefundOrder { amount, .. })) => {
-                let amount = match self.total {
-                    Some(t) => Money::parse(amount.trim(), t.currency)
-                        .map_or_else(|_| printable(&amount), |m| m.format(self.money)),
-                    None => printable(&amount),
-                };
-                format!("Refund {amount} of order {}", short(*id))
-            }
             Ok(Command::Order(OrderCommand::ReturnOrder { item, restock, .. })) => {
                 let units: Vec<String> = item.0.iter().map(|u| printable(&u.to_string())).collect();
                 format!(
@@ -284,7 +306,13 @@ impl Form {
     pub fn command(&self) -> Result<Command, String> {
         Ok(match &self.kind {
             FormKind::Step(action, id, version) => {
-                let values: Vec<String> = (0..self.fields.len()).map(|i| self.text(i)).collect();
+                let mut values: Vec<String> =
+                    (0..self.fields.len()).map(|i| self.text(i)).collect();
+                // The amount as typed in the tenant's format (`1.234,50`), carried in the plain
+                // form the command takes (`1234.50`).
+                if let (Some(i), Some(amount)) = (self.amount_field(), self.refund_amount()) {
+                    values[i] = amount.map_err(|e| e.to_string())?.plain();
+                }
                 let values: Vec<&str> = values.iter().map(String::as_str).collect();
                 action
                     .command(*id, Some(*version), &values)
@@ -342,6 +370,22 @@ impl Form {
         })
     }
 
+    /// The index of a step's `amount` input (a refund's).
+    fn amount_field(&self) -> Option<usize> {
+        let FormKind::Step(action, _, _) = &self.kind else {
+            return None;
+        };
+        action.step().inputs.iter().position(|i| i.name == "amount")
+    }
+
+    /// The amount typed in a step's `amount` field, read in the tenant's format and the
+    /// order's currency ([`Money::parse_typed`]); `None` without such a field or order.
+    fn refund_amount(&self) -> Option<Result<Money, rustok_domain::DomainError>> {
+        let i = self.amount_field()?;
+        let currency = self.order.as_ref()?.total.currency;
+        Some(Money::parse_typed(&self.text(i), currency, self.money))
+    }
+
     pub fn restyle(&mut self, theme: &Theme) {
         let focus = self.focus;
         for (i, f) in self.fields.iter_mut().enumerate() {
@@ -349,9 +393,47 @@ impl Form {
         }
     }
 
+    /// Draws the form centred in `area`: 76 columns wide (less on a narrow screen), as tall
+    /// as its fields and its wrapped help and error lines need, within the screen. Rows
+    /// that do not fit a tiny screen are left out, never drawn outside.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height = self.fields.len() as u16 + 7;
-        let rect = centered(area, 76, height);
+        let width = 76.min(area.width);
+        let text_width = width.saturating_sub(2).max(1);
+        let wrapped = |text: String, style: Style| {
+            let p = Paragraph::new(text).style(style).wrap(Wrap { trim: true });
+            let lines = u16::try_from(p.line_count(text_width)).unwrap_or(u16::MAX);
+            (p, lines.max(1))
+        };
+        let (hint, hint_lines) = wrapped(printable(&self.hint), theme.muted());
+        let (error, error_lines) = wrapped(
+            self.error
+                .as_deref()
+                .map(|e| format!("✗ {}", printable(e)))
+                .unwrap_or_default(),
+            theme.error(),
+        );
+        let on_button = self.on_button();
+        let button_style = match (on_button, self.danger) {
+            (true, true) => theme
+                .error()
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+            (true, false) => theme.selected(),
+            (false, _) => theme.muted(),
+        };
+        let button = Paragraph::new(Span::styled(
+            format!("[ {} ]", printable(&self.button_text())),
+            button_style,
+        ))
+        .wrap(Wrap { trim: true })
+        .alignment(ratatui::layout::Alignment::Center);
+        let button_lines = u16::try_from(button.line_count(text_width))
+            .unwrap_or(u16::MAX)
+            .max(1);
+        let n = self.fields.len();
+        let height = (n as u16)
+            .saturating_add(1 + hint_lines + error_lines + button_lines + 1)
+            .saturating_add(2);
+        let rect = centered(area, width, height);
         frame.render_widget(Clear, rect);
         let border = if self.danger {
             theme.error()
@@ -367,42 +449,40 @@ impl Form {
             .style(theme.base());
         let inner = block.inner(rect);
         frame.render_widget(block, rect);
-        let mut rows = vec![Constraint::Length(1); self.fields.len()];
-        rows.extend([Constraint::Length(1); 5]);
-        let areas = Layout::vertical(rows).split(inner);
-        for (i, f) in self.fields.iter().enumerate() {
-            f.draw(frame, areas[i], theme, i == self.focus);
-        }
-        let n = self.fields.len();
-        if let Some(d) = &self.detail {
-            frame.render_widget(Paragraph::new(printable(d)).style(theme.muted()), areas[n]);
-        }
-        frame.render_widget(
-            Paragraph::new(printable(&self.hint)).style(theme.muted()),
-            areas[n + 1],
-        );
-        if let Some(e) = &self.error {
-            frame.render_widget(
-                Paragraph::new(format!("✗ {e}")).style(theme.error()),
-                areas[n + 2],
-            );
-        }
-        let on_button = self.on_button();
-        let button_style = match (on_button, self.danger) {
-            (true, true) => theme
-                .error()
-                .add_modifier(ratatui::style::Modifier::REVERSED),
-            (true, false) => theme.selected(),
-            (false, _) => theme.muted(),
+        // Rows from the top of the dialog, each cut to what is left of it.
+        let mut y = inner.y;
+        let mut next = |rows: u16| -> Option<Rect> {
+            let room = inner.bottom().saturating_sub(y);
+            if room == 0 {
+                return None;
+            }
+            let r = Rect::new(inner.x, y, inner.width, rows.min(room));
+            y = y.saturating_add(rows);
+            Some(r)
         };
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                format!("[ {} ]", printable(&self.button_text())),
-                button_style,
-            ))
-            .alignment(ratatui::layout::Alignment::Center),
-            areas[n + 3],
-        );
+        for (i, f) in self.fields.iter().enumerate() {
+            if let Some(r) = next(1) {
+                f.draw(frame, r, theme, i == self.focus);
+            }
+        }
+        if let Some(r) = next(1)
+            && let Some(d) = &self.detail
+        {
+            frame.render_widget(Paragraph::new(printable(d)).style(theme.muted()), r);
+        }
+        if let Some(r) = next(hint_lines) {
+            frame.render_widget(hint, r);
+        }
+        if let Some(r) = next(error_lines)
+            && self.error.is_some()
+        {
+            frame.render_widget(error, r);
+        }
+        let button_area = next(button_lines);
+        let keys_area = next(1);
+        if let Some(r) = button_area {
+            frame.render_widget(button, r);
+        }
         let enter = if on_button {
             if self.confirm {
                 "confirm   "
@@ -414,16 +494,72 @@ impl Form {
         } else {
             "to the button   "
         };
-        frame.render_widget(
-            Paragraph::new(Line::from(vec![
-                Span::styled(" Enter ", theme.key()),
-                Span::raw(enter),
-                Span::styled(" Tab ", theme.key()),
-                Span::raw("next   "),
-                Span::styled(" Esc ", theme.key()),
-                Span::raw("cancel"),
-            ])),
-            areas[n + 4],
-        );
+        if let Some(r) = keys_area {
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(" Enter ", theme.key()),
+                    Span::raw(enter),
+                    Span::styled(" Tab ", theme.key()),
+                    Span::raw("next   "),
+                    Span::styled(" Esc ", theme.key()),
+                    Span::raw("cancel"),
+                ])),
+                r,
+            );
+        }
+    }
+}
+
+/// A cancel's help: exactly what it gives back (captured less refunded for a paid order,
+/// nothing for an unpaid one) and what happens to the stock.
+fn cancel_hint(order: &OrderSummary, money: NumberFormat) -> String {
+    use rustok_domain::commerce::OrderStatus as S;
+    let refund = order.cancel_refund();
+    let stock = match order.status {
+        S::Pending => "",
+        S::Confirmed => "; the reserved stock is released",
+        // The goods are on their way: the stock does not come back.
+        S::Shipped => ", NOT restocked (goods in transit): record a return (R) when back",
+        _ => "; the stock goes back on hand",
+    };
+    if refund.amount > 0 && order.refunded.amount > 0 {
+        format!(
+            "refunds {}: {} captured less {} refunded already{stock}",
+            refund.format(money),
+            order.captured.format(money),
+            order.refunded.format(money)
+        )
+    } else if refund.amount > 0 {
+        format!("refunds {}{stock}", refund.format(money))
+    } else if order.refunded.amount > 0 {
+        format!(
+            "refunds nothing: all {} captured was refunded already{stock}",
+            order.captured.format(money)
+        )
+    } else {
+        format!("nothing was paid, nothing is refunded{stock}")
+    }
+}
+
+/// A refund's help: what is left to refund and how to type the amount in the tenant's format.
+fn refund_hint(order: &OrderSummary, money: NumberFormat) -> String {
+    let left = order.refundable();
+    let example = Money::new(123_450, left.currency).format(money);
+    let example = example.trim_end_matches(left.currency.code()).trim_end();
+    let plain = Money::new(123_450, left.currency).plain();
+    let typed = if example == plain {
+        format!("e.g. {example}")
+    } else {
+        format!("e.g. {example} or {plain}")
+    };
+    if order.refunded.amount > 0 {
+        format!(
+            "at most {} left ({} captured, {} refunded already) · amount {typed}",
+            left.format(money),
+            order.captured.format(money),
+            order.refunded.format(money)
+        )
+    } else {
+        format!("at most {} left · amount {typed}", left.format(money))
     }
 }

@@ -49,6 +49,8 @@ pub struct Card {
     customer: String,
     /// Units over all lines.
     units: i64,
+    /// The same, grouped the tenant locale's way (`1.234` in de).
+    units_text: String,
 }
 
 impl Card {
@@ -71,6 +73,7 @@ impl Card {
             total_width,
             customer,
             units,
+            units_text: count(units, money),
         }
     }
 }
@@ -93,6 +96,13 @@ const MIN_COLUMN_WIDTH: u16 = 20;
 
 /// Rows of one card: id and total; customer, units and age.
 pub const CARD_LINES: u16 = 2;
+
+/// A count of items (units, a line's quantity) grouped the tenant locale's way, as its money
+/// is: `1,234` in en, `1.234` in de, `1 234` in fr.
+pub fn count(n: i64, money: NumberFormat) -> String {
+    let digits = money.group_digits(n.unsigned_abs());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
 
 /// How long ago: `now`, `42m`, `5h`, `3d`.
 pub fn age(now: chrono::DateTime<chrono::Utc>, then: chrono::DateTime<chrono::Utc>) -> String {
@@ -141,12 +151,12 @@ fn draw_card(
     let noun = if card.units == 1 { "item" } else { "items" };
     let when = now.map(|n| age(n, card.order.placed_at));
     let long = match &when {
-        Some(a) => format!("{} {noun} · {a}", card.units),
-        None => format!("{} {noun}", card.units),
+        Some(a) => format!("{} {noun} · {a}", card.units_text),
+        None => format!("{} {noun}", card.units_text),
     };
     let short = match &when {
-        Some(a) => format!("{}× {a}", card.units),
-        None => format!("{}×", card.units),
+        Some(a) => format!("{}× {a}", card.units_text),
+        None => format!("{}×", card.units_text),
     };
     // The units and age keep at least 8 cells for the customer, shortening first.
     let room = |m: &str| usize::from(width).saturating_sub(m.chars().count() + 1);
@@ -668,7 +678,7 @@ fn draw_customer(
                 Cell::from(short(o.id)),
                 Cell::from(o.status.as_str().replace('_', " ")),
                 Cell::from(o.total.format(money)),
-                Cell::from(o.units.to_string()),
+                Cell::from(count(o.units, money)),
                 Cell::from(o.placed_at.format("%Y-%m-%d %H:%M").to_string()),
             ]);
             if i == sel {
@@ -789,7 +799,7 @@ fn draw_detail(
             .map_or("overflow".to_string(), |m| m.format(money));
         let amounts = format!(
             " {} × {} {line_total:>12}",
-            item.quantity,
+            count(item.quantity, money),
             item.unit_price.format(money)
         );
         let sku = format!(
@@ -797,7 +807,7 @@ fn draw_detail(
             crate::widgets::field::clip(&printable(&item.sku), 10)
         );
         let returned = if item.returned > 0 {
-            format!("  {} returned", item.returned)
+            format!("  {} returned", count(item.returned, money))
         } else {
             String::new()
         };
@@ -957,6 +967,8 @@ mod tests {
             status: OrderStatus::Pending,
             customer: customer.map(Into::into),
             total: Money::new(4990, Currency::USD),
+            captured: Money::zero(Currency::USD),
+            refunded: Money::zero(Currency::USD),
             lines: 2,
             units: 3,
             version: 1,
@@ -1078,6 +1090,83 @@ mod tests {
         ));
     }
 
+    /// A dialog's long help and error lines wrap inside it (it grows, within the screen),
+    /// and no size of screen makes it panic or draw outside the screen.
+    #[test]
+    fn dialogs_wrap_long_lines_and_fit_any_screen() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        use rustok_domain::commerce::OrderAction;
+        use rustok_domain::{Currency, Money};
+        let theme = Theme::default();
+        let order = OrderSummary {
+            id: OrderId::from_uuid(uuid::Uuid::from_u128(0xd768ca19)),
+            status: OrderStatus::Paid,
+            customer: Some("ann@example.com".into()),
+            total: Money::new(578_241_530, Currency::EUR),
+            captured: Money::new(578_241_530, Currency::EUR),
+            refunded: Money::new(1_000, Currency::EUR),
+            lines: 1,
+            units: 1,
+            version: 3,
+            placed_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let error = "amount: cannot refund 5.782.415,30 EUR: 5.782.415,30 EUR was captured, \
+                     10,00 EUR already refunded, 5.782.405,30 EUR left — the end";
+        let de = NumberFormat::of(&"de".parse().unwrap());
+        let mut forms: Vec<Form> = OrderAction::ALL
+            .iter()
+            .map(|a| Form::step(*a, &order, de))
+            .collect();
+        forms.extend([Form::new_order(), Form::note(&order)]);
+        for f in &mut forms {
+            f.error = Some(error.into());
+        }
+        let text = |term: &Terminal<TestBackend>| -> String {
+            let buf = term.backend().buffer();
+            let a = buf.area;
+            (a.y..a.bottom())
+                .map(|y| {
+                    (a.x..a.right())
+                        .map(|x| buf[(x, y)].symbol())
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for (w, h) in [
+            (0, 0),
+            (1, 1),
+            (20, 6),
+            (22, 5),
+            (30, 8),
+            (40, 12),
+            (80, 24),
+        ] {
+            for f in &forms {
+                let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+                term.draw(|frame| f.draw(frame, frame.area(), &theme))
+                    .unwrap();
+                if (w, h) == (80, 24) {
+                    // The whole error, on lines of the dialog.
+                    let screen = text(&term);
+                    let joined: String = screen
+                        .lines()
+                        .map(|l| l.trim_matches(|c| c == ' ' || c == '│'))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    assert!(
+                        joined.contains(&format!("✗ {error}")),
+                        "{}\n{screen}",
+                        f.title
+                    );
+                    assert!(joined.contains(&f.hint), "{}\n{screen}", f.title);
+                }
+            }
+        }
+    }
+
     /// Every step declared `confirm` (dangerous ones included: a refund row gets it by its
     /// declaration) names the order and its whole amount in the tenant's format, and no step
     /// form submits on the first Enter in its first field.
@@ -1090,6 +1179,8 @@ mod tests {
             status: OrderStatus::Paid,
             customer: Some("ann@example.com".into()),
             total: Money::new(578_241_530, Currency::EUR),
+            captured: Money::new(578_241_530, Currency::EUR),
+            refunded: Money::zero(Currency::EUR),
             lines: 1,
             units: 1,
             version: 3,
@@ -1105,13 +1196,19 @@ mod tests {
             assert!(f.title.contains("5.782.415,30 EUR"), "{}", f.title);
             if step.confirm {
                 assert!(f.title.ends_with('?'), "{}", f.title);
-                assert_eq!(
-                    f.button,
-                    format!(
+                // A cancel names what it refunds, a refund what can be refunded until an
+                // amount is typed; the others the order's amount.
+                let want = match a {
+                    OrderAction::Cancel => "Cancel order d768ca19 · refund 5.782.415,30 EUR".into(),
+                    OrderAction::Refund => {
+                        "Refund order d768ca19 · type an amount, up to 5.782.415,30 EUR".into()
+                    }
+                    _ => format!(
                         "{} order d768ca19 · 5.782.415,30 EUR",
                         crate::panes::capitalize(a.as_str())
-                    )
-                );
+                    ),
+                };
+                assert_eq!(f.button_text(), want);
             }
             if !step.inputs.is_empty() {
                 for (i, input) in step.inputs.iter().enumerate() {

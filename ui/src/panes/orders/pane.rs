@@ -34,6 +34,8 @@ pub enum Pending {
     /// The member's unread mentions.
     Mentions,
     Customers,
+    /// The customers asked for by `u`: the view switches to them once they are here.
+    OpenCustomers,
     Customer,
 }
 
@@ -151,13 +153,17 @@ impl OrdersPane {
         self.pending.insert(r, Pending::Customer);
     }
 
-    /// Shows every customer of the tenant.
+    /// Shows every customer of the tenant, once the store has listed them: refused (a role
+    /// without `order:read`), the console stays where it was and says why.
     fn open_customers(&mut self, ctx: &mut Ctx) {
-        self.detail = None;
-        self.customer = None;
-        self.view = View::Customers;
-        self.customers = None;
-        self.reload(ctx);
+        if self.pending.values().any(|p| *p == Pending::OpenCustomers) {
+            return;
+        }
+        let r = ctx.load(Query::Customers {
+            offset: 0,
+            limit: CUSTOMERS_SHOWN,
+        });
+        self.pending.insert(r, Pending::OpenCustomers);
     }
 
     /// `u`: the customer of the highlighted order; from a customer (or an order without
@@ -532,7 +538,10 @@ impl Pane for OrdersPane {
                         }
                     }
                     Pending::Products => self.products.on_failed(),
-                    Pending::Resolve | Pending::Customer | Pending::Customers => {
+                    Pending::Resolve
+                    | Pending::Customer
+                    | Pending::Customers
+                    | Pending::OpenCustomers => {
                         return ctx.error(f.to_string());
                     }
                     // Not allowed to read orders (an editor): nobody can mention them.
@@ -609,6 +618,13 @@ impl Pane for OrdersPane {
             }
             (Pending::Resolve, QueryResult::Resolved(id)) => {
                 self.open_order(OrderId::from_uuid(id), ctx)
+            }
+            (Pending::OpenCustomers, QueryResult::Customers(page)) => {
+                self.detail = None;
+                self.customer = None;
+                self.view = View::Customers;
+                self.customers_sel = self.customers_sel.min(page.rows.len().saturating_sub(1));
+                self.customers = Some(page);
             }
             (Pending::Customers, QueryResult::Customers(page)) => {
                 self.customers_sel = self.customers_sel.min(page.rows.len().saturating_sub(1));
@@ -783,7 +799,7 @@ impl Pane for OrdersPane {
     fn busy(&self) -> Option<String> {
         self.pending.values().find_map(|p| match p {
             Pending::Order(label) => Some(format!("{label}…")),
-            Pending::Detail | Pending::Customer => Some("loading…".into()),
+            Pending::Detail | Pending::Customer | Pending::OpenCustomers => Some("loading…".into()),
             _ => None,
         })
     }

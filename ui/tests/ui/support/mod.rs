@@ -646,7 +646,16 @@ impl Harness {
 
     /// Answers queries at once (repeatedly, as answers cause new queries); keeps commands.
     pub fn run(&mut self, mut fx: Vec<Effect>) {
+        // A console that asks again at every answer (a refused read retried at once) would
+        // loop here forever: fail instead.
+        let mut rounds = 0;
         while !fx.is_empty() {
+            rounds += 1;
+            assert!(
+                rounds < 1_000,
+                "the app keeps asking: {} effects after 1,000 rounds",
+                fx.len()
+            );
             let mut next = Vec::new();
             for e in fx {
                 match e {
