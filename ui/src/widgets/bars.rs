@@ -48,7 +48,9 @@ pub fn tabs(
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.base()), area);
 }
 
-/// `key description` pairs for the given commands, in order; skips unbound ones.
+/// `key description` pairs for the given commands, in order; skips unbound ones. When they do
+/// not all fit, the view's own commands are cut (`…`) rather than help and quit: a new user on
+/// an 80-column terminal must still see how to get help and how to leave.
 pub fn command_bar(
     frame: &mut Frame,
     area: Rect,
@@ -56,12 +58,44 @@ pub fn command_bar(
     keymap: &Keymap,
     commands: &[(Context, Action)],
 ) {
-    let mut spans = Vec::new();
-    for (ctx, action) in commands {
-        if let Some((key, desc)) = keymap.key_for(*ctx, *action) {
-            spans.push(Span::styled(format!(" {key}"), theme.key()));
-            spans.push(Span::styled(format!(" {desc} "), theme.bar()));
+    let pinned = |a: &Action| matches!(a, Action::Help | Action::Quit);
+    let pairs: Vec<(bool, String, String)> = commands
+        .iter()
+        .filter_map(|(ctx, action)| {
+            let (key, desc) = keymap.key_for(*ctx, *action)?;
+            Some((pinned(action), format!(" {key}"), format!(" {desc} ")))
+        })
+        .collect();
+    let width = |(_, k, d): &(bool, String, String)| k.chars().count() + d.chars().count();
+    let room = usize::from(area.width);
+    let mut keep: Vec<bool> = vec![true; pairs.len()];
+    let mut used: usize = pairs.iter().map(width).sum();
+    let more = " …";
+    if used > room {
+        used += more.chars().count();
+        // Drop the view's commands from the end until the rest (and the mark) fits.
+        for i in (0..pairs.len()).rev() {
+            if used <= room {
+                break;
+            }
+            if !pairs[i].0 {
+                keep[i] = false;
+                used -= width(&pairs[i]);
+            }
         }
+    }
+    let mut spans = Vec::new();
+    let mut marked = false;
+    for (i, (is_pinned, key, desc)) in pairs.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        if *is_pinned && !marked && keep.iter().any(|k| !k) {
+            spans.push(Span::styled(more, theme.muted().bg(theme.bar_bg)));
+            marked = true;
+        }
+        spans.push(Span::styled(key.clone(), theme.key()));
+        spans.push(Span::styled(desc.clone(), theme.bar()));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.bar()), area);
 }
