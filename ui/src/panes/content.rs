@@ -817,6 +817,8 @@ impl Pane for ContentPane {
             && let Some(e) = &mut self.editor
         {
             e.paste(text);
+        } else if self.editor.is_none() {
+            self.list.paste_filter(text);
         }
     }
 

@@ -471,6 +471,8 @@ impl Pane for TranslationsPane {
             && let Some(e) = &mut self.editor
         {
             e.paste(text);
+        } else if self.editor.is_none() {
+            self.list.paste_filter(text);
         }
     }
 

@@ -16,6 +16,10 @@ use rustok_domain::text::printable;
 /// How many recent nodes a fuzzy filter searches.
 pub const FILTER_CANDIDATES: u64 = 2_000;
 
+/// The longest filter a node list takes, typed or pasted: a filter is a few words, and every
+/// character of it is matched against every candidate at each change.
+pub const MAX_FILTER_CHARS: usize = 200;
+
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub query: String,
@@ -147,11 +151,29 @@ impl NodeList {
         self.refilter();
     }
 
+    /// The filter's text as typed, cut at [`MAX_FILTER_CHARS`].
     pub fn set_filter_query(&mut self, query: String) {
         if let Some(f) = &mut self.filter {
-            f.query = query;
+            f.query = query.chars().take(MAX_FILTER_CHARS).collect();
         }
         self.refilter();
+    }
+
+    /// A paste into the filter being typed: one line (control characters become spaces),
+    /// cut at [`MAX_FILTER_CHARS`]. Whether it was taken (no filter is being typed: no).
+    pub fn paste_filter(&mut self, text: &str) -> bool {
+        let Some(f) = self.filter.as_ref().filter(|f| f.editing) else {
+            return false;
+        };
+        let mut query = f.query.clone();
+        let room = MAX_FILTER_CHARS.saturating_sub(query.chars().count());
+        query.extend(
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(room),
+        );
+        self.set_filter_query(query);
+        true
     }
 
     fn refilter(&mut self) {

@@ -258,3 +258,49 @@ fn the_dashboard_shows_each_stream_consumer_with_its_rate_and_lag_on_a_timer() {
     );
     insta::assert_snapshot!(screen);
 }
+
+/// A filter takes a paste as it takes typing (it ignored one): one line, bounded.
+#[test]
+fn a_paste_goes_into_the_filter_being_typed() {
+    let mut h = Harness::shop();
+    events(&mut h);
+    h.chars("/");
+    h.send(Msg::Paste("type:order.*\npayload.to=paid".into()));
+    h.key(KeyCode::Enter);
+    let screen = h.screen();
+    assert!(
+        screen.contains("filter: type:order.* payload.to=paid"),
+        "{screen}"
+    );
+    assert!(screen.contains(&short(&h, 3)), "{screen}");
+    assert!(!screen.contains(&short(&h, 2)), "{screen}");
+    // Not while the filter is not being typed: a paste is no key.
+    h.send(Msg::Paste("q".into()));
+    assert!(!h.app.should_quit());
+    // Bounded like typing: a huge paste is cut, and said too long.
+    h.key(KeyCode::Esc);
+    h.chars("/");
+    h.send(Msg::Paste("a".repeat(1_000_000)));
+    h.key(KeyCode::Enter);
+    assert!(h.screen().contains("too long"), "{}", h.screen());
+}
+
+/// Content's list filter takes a paste (an id or a title copied from elsewhere).
+#[test]
+fn a_paste_goes_into_the_node_list_filter() {
+    let mut h = Harness::new(fixture_nodes());
+    h.chars("/");
+    h.send(Msg::Paste("Welcome\tto".into()));
+    let screen = h.screen();
+    assert!(screen.contains("Welcome to Acme"), "{screen}");
+    assert!(screen.contains("/Welcome to█"), "{screen}");
+    // Bounded: the filter keeps 200 characters in all (the 10 it had and 190 of the 10,000
+    // pasted), so 200 backspaces empty it.
+    h.send(Msg::Paste("x".repeat(10_000)));
+    for _ in 0..199 {
+        h.key(KeyCode::Backspace);
+    }
+    assert!(h.screen().contains("/W█"), "{}", h.screen());
+    h.key(KeyCode::Backspace);
+    assert!(h.screen().contains("/█"), "{}", h.screen());
+}

@@ -200,6 +200,24 @@ impl Pane for EventsPane {
         }
     }
 
+    /// A paste into the filter being typed: one line (control characters become spaces),
+    /// bounded as typing is.
+    fn on_paste(&mut self, text: &str) {
+        if !self.filter_editing {
+            return;
+        }
+        let mut query = self.filter_text.clone();
+        for c in text.chars().map(|c| if c.is_control() { ' ' } else { c }) {
+            if query.len() + c.len_utf8() > MAX_QUERY_BYTES + 4 {
+                break;
+            }
+            query.push(c);
+        }
+        if query != self.filter_text {
+            self.set_filter(query);
+        }
+    }
+
     fn on_key(&mut self, key: KeyEvent, ctx: &mut Ctx) -> Key {
         if self.filter_editing {
             let mut text = self.filter_text.clone();
