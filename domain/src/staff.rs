@@ -161,6 +161,12 @@ impl SshKey {
 
 /// Checks a staff handle: like a tenant slug (`^[a-z0-9][a-z0-9-]{0,62}$`), no reserved words.
 pub fn validate_handle(handle: &str) -> Result<(), DomainError> {
+    if crate::tenant::RESERVED_SLUGS.contains(&handle) {
+        return Err(DomainError::validation(
+            "handle",
+            format!("'{handle}' is a reserved word and cannot be a staff handle"),
+        ));
+    }
     crate::tenant::validate_slug(handle).map_err(|_| {
         DomainError::validation(
             "handle",

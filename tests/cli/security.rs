@@ -296,6 +296,9 @@ fn staff_add_with_an_ssh_key_and_list() {
     assert!(err.contains("ssh_key: not an OpenSSH public key"), "{err}");
     let err = cli.refused(&["staff", "add", "Bob!", "--role", "editor"]);
     assert!(err.contains("not a valid staff handle"), "{err}");
+    // A reserved word is said to be one (it said "not a reserved word").
+    let err = cli.refused(&["staff", "add", "admin", "--role", "editor"]);
+    assert!(err.contains("'admin' is a reserved word"), "{err}");
     let out = cli.run(&["staff", "add", "bob", "--role", "root"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("'root' is not a role"));
