@@ -213,7 +213,13 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
             _ = recv_signal(&mut sigint) => {}
         }
     };
-    let mut local = Local::new(&mut *guard.terminal, EventStream::new(), stop);
+    // If the loop cannot end on a signal (its input stuck), the process ends anyway.
+    let watchdog = tokio::spawn(leave_if_stuck_after_a_signal());
+    let mut local = Local::new(
+        &mut *guard.terminal,
+        TtyInput::new(EventStream::new()),
+        stop,
+    );
     let result = console::run(
         Console {
             app: &mut app,
@@ -230,6 +236,7 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
         |_| {},
     )
     .await;
+    watchdog.abort();
     drop(local);
     drop(guard); // restore the terminal before anything else is printed
     let _ = stop_relay.send(true);
@@ -244,6 +251,83 @@ pub async fn run(opts: ConsoleOptions) -> Result<(), RuntimeError> {
         eprintln!("first frame after {:.1} ms", t.as_secs_f64() * 1000.0);
     }
     result.map(drop).map_err(RuntimeError::from)
+}
+
+/// How long after SIGTERM, SIGHUP or SIGINT the console may take to end by itself before
+/// [`leave_if_stuck_after_a_signal`] ends the process.
+pub const STUCK_AFTER_SIGNAL: Duration = Duration::from_secs(5);
+
+/// The last resort: crossterm's event source can spin for ever inside one poll on a terminal
+/// that hung up (read(2) answering 0 again and again: crossterm issue #793), and the console
+/// loop, stuck in it, never sees the signal that says so. Runs beside the loop on the
+/// runtime's workers; when the loop has not ended [`STUCK_AFTER_SIGNAL`] after a signal, the
+/// process exits with 128 + the signal. Nothing is lost: every command is its own
+/// transaction, and the terminal this could restore is gone.
+async fn leave_if_stuck_after_a_signal() {
+    let (mut term, mut hup, mut int) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::interrupt()),
+    );
+    let code = tokio::select! {
+        _ = recv_signal(&mut term) => 128 + 15,
+        _ = recv_signal(&mut hup) => 128 + 1,
+        _ = recv_signal(&mut int) => 128 + 2,
+    };
+    tokio::time::sleep(STUCK_AFTER_SIGNAL).await;
+    tracing::error!(
+        code,
+        "the console did not end within {STUCK_AFTER_SIGNAL:?} of a signal (its terminal gone?): exiting"
+    );
+    std::process::exit(code);
+}
+
+/// The terminal's input, as crossterm reads it — unless the terminal has hung up (the SSH
+/// connection or the terminal window it ran in is gone): then the input ends, and with it the
+/// console, before crossterm is asked (it would spin reading a hung-up terminal; see
+/// [`leave_if_stuck_after_a_signal`]).
+pub struct TtyInput<S> {
+    events: S,
+    /// Standard input when it is the terminal (crossterm reads it then), else nothing to ask.
+    fd: Option<std::os::fd::RawFd>,
+}
+
+impl<S> TtyInput<S> {
+    pub fn new(events: S) -> Self {
+        let tty = unsafe { libc::isatty(libc::STDIN_FILENO) } == 1;
+        TtyInput {
+            events,
+            fd: tty.then_some(libc::STDIN_FILENO),
+        }
+    }
+}
+
+/// Whether the terminal `fd` has hung up (or is not usable any more), without waiting.
+fn hung_up(fd: std::os::fd::RawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n > 0 && p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
+impl<S> futures_util::Stream for TtyInput<S>
+where
+    S: futures_util::Stream<Item = std::io::Result<Event>> + Unpin,
+{
+    type Item = std::io::Result<Event>;
+
+    fn poll_next(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        if self.fd.is_some_and(hung_up) {
+            return std::task::Poll::Ready(None);
+        }
+        self.events.poll_next_unpin(cx)
+    }
 }
 
 fn to_msg(e: Event) -> Option<Msg> {

@@ -441,3 +441,43 @@ fn the_audit_pane_re_runs_on_its_own_when_a_finding_is_fixed_elsewhere_and_expor
     );
     t.keys(&["q"]);
 }
+
+/// The rustok process whose command line names `db`, if one is running (not a zombie).
+fn console_pid(db: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd);
+        let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+        let state = stat.rsplit(") ").next()?.chars().next()?;
+        (cmd.starts_with(env!("CARGO_BIN_EXE_rustok")) && cmd.contains(db) && state != 'Z')
+            .then_some(pid)
+    })
+}
+
+/// Killing the terminal a console runs in (its tmux session: the pty hangs up, as when the SSH
+/// connection to the machine drops or the window is closed) ends the console process. It spun
+/// at 100% CPU for ever instead: crossterm read the hung-up terminal in a loop, and the loop
+/// stuck in it never saw the SIGHUP (found on this machine, an orphan left by a test).
+#[test]
+fn a_hung_up_terminal_ends_the_console_process() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start("hangup", &[], "true");
+    t.wait_for("1 Dashboard", Duration::from_secs(30));
+    let db = t.db_url();
+    let pid = console_pid(&db).expect("the console is running");
+    let killed = Command::new("tmux")
+        .args(["kill-session", "-t", &t.session])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Well within the last resort (5 s after the signal) and then some.
+    let gone = wait_until(Duration::from_secs(15), || console_pid(&db).is_none());
+    if !gone {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        panic!("the console outlived its terminal: /proc/{pid}/stat {stat}");
+    }
+}

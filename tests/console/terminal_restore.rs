@@ -116,6 +116,12 @@ fn prepare_database(dir: &Path) -> String {
 
 impl PtyConsole {
     fn start(env: &[(&str, &str)]) -> PtyConsole {
+        PtyConsole::start_with(env, true)
+    }
+
+    /// With `controlling` false the pty is not the console's controlling terminal: a hang-up
+    /// then sends it no SIGHUP (a terminal it was handed, as by some supervisors and `setsid`).
+    fn start_with(env: &[(&str, &str)], controlling: bool) -> PtyConsole {
         let dir = tempfile::tempdir().unwrap();
         let url = prepare_database(dir.path());
         let (master, slave) = open_pty();
@@ -134,9 +140,10 @@ impl PtyConsole {
         }
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 // A new session whose controlling terminal is the pty, as a login shell has.
-                if libc::setsid() == -1 || libc::ioctl(0, libc::TIOCSCTTY, 0) == -1 {
+                if libc::setsid() == -1 || (controlling && libc::ioctl(0, libc::TIOCSCTTY, 0) == -1)
+                {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
@@ -415,4 +422,16 @@ fn a_closed_terminal_ends_the_console() {
         !Path::new(&format!("/proc/{pid}")).exists(),
         "the console process is gone"
     );
+}
+
+/// A terminal that hangs up without a SIGHUP (not the console's controlling terminal): its
+/// reads answer 0 for ever, and crossterm's event source spun on them at 100% CPU, the console
+/// never ending (found as an orphan on this machine). The console now sees the hang-up itself.
+#[test]
+fn a_hang_up_without_a_signal_ends_the_console() {
+    let mut c = PtyConsole::start_with(&[], false);
+    c.wait_for_first_frame();
+    c.hang_up();
+    let status = c.wait_exit("the hang-up of a terminal that is not the controlling one");
+    assert_eq!(status.code(), Some(0), "it ends as on q ({status})");
 }
