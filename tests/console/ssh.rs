@@ -555,16 +555,23 @@ async fn idle_sessions_are_closed() {
     assert!(a.contents().contains("without input"), "{}", a.contents());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn input_over_the_rate_cap_is_dropped_with_a_message() {
+/// A server capping input at `rate` bytes a second (bursts of `burst`), and alice's console
+/// on it, drawn.
+async fn capped(rate: u32, burst: u32) -> (Fixture, Term) {
     let f = fixture_with(Limits {
-        input_rate: 64,
-        input_burst: 64,
+        input_rate: rate,
+        input_burst: burst,
         ..Limits::default()
     })
     .await;
     let a = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
     a.wait_for("1 Dashboard", WAIT).await;
+    (f, a)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn input_over_the_rate_cap_is_dropped_with_a_message() {
+    let (_f, a) = capped(64, 64).await;
     a.type_bytes(&[b'j'; 200]).await;
     a.wait_for("typing too fast", WAIT).await;
 }
@@ -574,14 +581,7 @@ async fn input_over_the_rate_cap_is_dropped_with_a_message() {
 /// them), and what arrives in the same burst is not read as keys (a pasted `q` quit).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_paste_cut_by_the_rate_cap_neither_types_keys_nor_swallows_the_next_ones() {
-    let f = fixture_with(Limits {
-        input_rate: 1024,
-        input_burst: 4096,
-        ..Limits::default()
-    })
-    .await;
-    let a = Term::open(login(&f.server, "alice", &f.alice).await, 120, 40).await;
-    a.wait_for("1 Dashboard", WAIT).await;
+    let (_f, a) = capped(1024, 4096).await;
     let mut start = b"\x1b[200~".to_vec();
     start.extend_from_slice(&[b'q'; 2000]);
     a.type_bytes(&start).await; // within the burst: the paste is open

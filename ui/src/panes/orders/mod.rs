@@ -1092,6 +1092,24 @@ mod tests {
 
     /// A dialog's long help and error lines wrap inside it (it grows, within the screen),
     /// and no size of screen makes it panic or draw outside the screen.
+    /// A paid order of 5,782,415.30 EUR of which `refunded` cents were refunded.
+    fn paid_order(refunded: i64) -> OrderSummary {
+        use rustok_domain::{Currency, Money};
+        OrderSummary {
+            id: OrderId::from_uuid(uuid::Uuid::from_u128(0xd768ca19)),
+            status: OrderStatus::Paid,
+            customer: Some("ann@example.com".into()),
+            total: Money::new(578_241_530, Currency::EUR),
+            captured: Money::new(578_241_530, Currency::EUR),
+            refunded: Money::new(refunded, Currency::EUR),
+            lines: 1,
+            units: 1,
+            version: 3,
+            placed_at: chrono::DateTime::UNIX_EPOCH,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
     #[test]
     fn dialogs_wrap_long_lines_and_fit_any_screen() {
         use ratatui::Terminal;
@@ -1099,19 +1117,7 @@ mod tests {
         use rustok_domain::commerce::OrderAction;
         use rustok_domain::{Currency, Money};
         let theme = Theme::default();
-        let order = OrderSummary {
-            id: OrderId::from_uuid(uuid::Uuid::from_u128(0xd768ca19)),
-            status: OrderStatus::Paid,
-            customer: Some("ann@example.com".into()),
-            total: Money::new(578_241_530, Currency::EUR),
-            captured: Money::new(578_241_530, Currency::EUR),
-            refunded: Money::new(1_000, Currency::EUR),
-            lines: 1,
-            units: 1,
-            version: 3,
-            placed_at: chrono::DateTime::UNIX_EPOCH,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let order = paid_order(1_000);
         let error = "amount: cannot refund 5.782.415,30 EUR: 5.782.415,30 EUR was captured, \
                      10,00 EUR already refunded, 5.782.405,30 EUR left — the end";
         let de = NumberFormat::of(&"de".parse().unwrap());
@@ -1174,19 +1180,7 @@ mod tests {
     fn step_forms_confirm_by_declaration_and_never_submit_on_the_first_enter() {
         use rustok_domain::commerce::OrderAction;
         use rustok_domain::{Currency, Money};
-        let order = OrderSummary {
-            id: OrderId::from_uuid(uuid::Uuid::from_u128(0xd768ca19)),
-            status: OrderStatus::Paid,
-            customer: Some("ann@example.com".into()),
-            total: Money::new(578_241_530, Currency::EUR),
-            captured: Money::new(578_241_530, Currency::EUR),
-            refunded: Money::zero(Currency::EUR),
-            lines: 1,
-            units: 1,
-            version: 3,
-            placed_at: chrono::DateTime::UNIX_EPOCH,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
-        };
+        let order = paid_order(0);
         let de = NumberFormat::of(&"de".parse().unwrap());
         let enter = || KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
         for a in OrderAction::ALL {
