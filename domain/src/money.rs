@@ -699,7 +699,7 @@ mod tests {
         assert_eq!(typed("1'234.50", "CHF", "de-CH"), Ok(123_450));
         assert_eq!(typed("1,234.50", "USD", "en"), Ok(123_450));
         assert_eq!(typed("1,234", "USD", "en"), Ok(123_400));
-        assert_eq!(typed("12,34,567.50", "INR", "en-IN"), Ok(1_234_567_50));
+        assert_eq!(typed("12,34,567.50", "INR", "en-IN"), Ok(123_456_750));
         assert_eq!(
             typed("1.234", "JPY", "de"),
             Ok(1_234),

@@ -1115,7 +1115,6 @@ mod tests {
         use ratatui::Terminal;
         use ratatui::backend::TestBackend;
         use rustok_domain::commerce::OrderAction;
-        use rustok_domain::{Currency, Money};
         let theme = Theme::default();
         let order = paid_order(1_000);
         let error = "amount: cannot refund 5.782.415,30 EUR: 5.782.415,30 EUR was captured, \
@@ -1179,7 +1178,6 @@ mod tests {
     #[test]
     fn step_forms_confirm_by_declaration_and_never_submit_on_the_first_enter() {
         use rustok_domain::commerce::OrderAction;
-        use rustok_domain::{Currency, Money};
         let order = paid_order(0);
         let de = NumberFormat::of(&"de".parse().unwrap());
         let enter = || KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
